@@ -1,0 +1,69 @@
+"""The `unknot` command line. Each command group lives in its own module, imported only
+when that command runs, so `unknot --help` stays instant (no bleak/bumble/rich at start-up)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from unknot import __version__
+from unknot.errors import UnknotError
+
+# command name -> "module:attribute"; modules are imported lazily.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "routines": ("unknot.cli.routines:routines", "Check, build, list and show routine files."),
+    "preview": ("unknot.cli.routines:preview", "Play a routine in the terminal in real time."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr = entry[0].split(":")
+        cmd = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help from the table, so listing commands imports nothing.
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UnknotError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="unknot")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="UNKNOT_HOME",
+    help="Data directory (history database, user routines, simulated device). "
+    "Default: the platform's user data directory.",
+)
+def cli(home: str | None) -> None:
+    """Unknot: a wearable break reminder that guides stretch and breathing routines by touch."""
+    from unknot import paths
+
+    paths.set_home(home)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="unknot")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

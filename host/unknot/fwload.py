@@ -1,0 +1,39 @@
+"""Load the firmware core (firmware/lib/unknot) into CPython under the name `unknot_fw`.
+
+The firmware package is called `unknot` on the device, which would clash with this host
+package, so the host loads it under another name. Firmware modules import each other with
+relative imports only (`from .player import Player`), which makes the alias work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from types import ModuleType
+
+from unknot.paths import firmware_dir
+
+PACKAGE = "unknot_fw"
+
+
+def core() -> ModuleType:
+    """Return the firmware core package, loading it once."""
+    if PACKAGE in sys.modules:
+        return sys.modules[PACKAGE]
+    pkg_dir = firmware_dir() / "lib" / "unknot"
+    spec = importlib.util.spec_from_file_location(
+        PACKAGE, pkg_dir / "__init__.py", submodule_search_locations=[str(pkg_dir)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - broken install
+        raise ImportError(f"firmware core not found in {pkg_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[PACKAGE] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def module(name: str) -> ModuleType:
+    """Return a firmware core submodule, e.g. module("player")."""
+    core()
+    return importlib.import_module(f"{PACKAGE}.{name}")

@@ -1,0 +1,55 @@
+"""Where things live: the user's data directory, the bundled firmware and routine library."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+_REPO = _PKG.parent.parent  # host/unknot -> repository root (editable / source checkout)
+
+_home_override: Path | None = None
+
+
+def set_home(path: str | os.PathLike[str] | None) -> None:
+    """Set the data directory for this process (the CLI's --home)."""
+    global _home_override
+    _home_override = Path(path).expanduser() if path else None
+
+
+def home() -> Path:
+    """The data directory: --home, else $UNKNOT_HOME, else the platform's user data dir."""
+    if _home_override is not None:
+        path = _home_override
+    elif os.environ.get("UNKNOT_HOME"):
+        path = Path(os.environ["UNKNOT_HOME"]).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir("unknot", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _bundled(name: str) -> Path:
+    installed = _PKG / "_data" / name
+    if installed.is_dir():
+        return installed
+    return _REPO / name
+
+
+def firmware_dir() -> Path:
+    """The firmware tree that is copied onto the CIRCUITPY drive."""
+    return _bundled("firmware")
+
+
+def library_dir() -> Path:
+    """The bundled routine library (routines/*.toml)."""
+    return _bundled("routines")
+
+
+def user_routines_dir() -> Path:
+    """The user's own routines, found next to the library ones."""
+    path = home() / "routines"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
