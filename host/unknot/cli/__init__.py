@@ -16,6 +16,12 @@ from unknot.errors import UnknotError
 COMMANDS: dict[str, tuple[str, str]] = {
     "routines": ("unknot.cli.routines:routines", "Check, build, list and show routine files."),
     "preview": ("unknot.cli.routines:preview", "Play a routine in the terminal in real time."),
+    "device": ("unknot.cli.device:device", "Set up the board (install), show info, change settings."),
+    "flash": ("unknot.cli.flash:flash", "Compile routines and write them onto the device."),
+    "history": ("unknot.cli.history:history", "List synced sessions (table or --json)."),
+    "stats": ("unknot.cli.history:stats", "Sessions per day/week, completion, streaks, minutes."),
+    "export": ("unknot.cli.history:export", "Export the session history as CSV or JSON."),
+    "devices": ("unknot.cli.history:devices", "Known devices: last sync, sessions, cursor."),
 }
 
 

@@ -1,0 +1,348 @@
+"""The app state machine: one loop that decides (button and BLE callbacks only queue).
+
+`App(clock, motor, button, storage, nvm, sleeper, watchdog, battery=None, settings=None,
+device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.sim):
+
+- clock: now_ms() monotonic ms; unix() -> int or None when unset; set_unix(t)
+- motor: play(name, count=1); optional poll(now) -> next deadline or None (PWM envelopes)
+- button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
+- storage: list() -> routine file names; read(name) -> bytes; write(name, data)
+- nvm: bytearray-like (len, slices); layout in docs/firmware.md
+- sleeper: sleep_until(deadline_ms) (board: light sleep / time.sleep; sim: virtual time)
+- watchdog: feed()
+- battery: optional, millivolts() -> int or None
+
+`step()` handles queued events, runs the work that is due and returns the next deadline
+(absolute ms); `run()` loops safe_step() + sleep_until(). The sync protocol handler is hooked
+as `app.protocol`: if set, the loop calls `app.protocol.poll(now_ms)` every step; it may
+return a deadline (ms) for its own pending work, or None.
+
+Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
+its number), long = ack only. Nudge pending: press = start the break routine, double = snooze
+(refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
+pause/resume, long = stop (recorded as aborted), double = ignored.
+"""
+
+from struct import pack, unpack_from
+
+try:
+    from micropython import const
+except ImportError:  # CPython (tests, the simulated device)
+
+    def const(x):
+        return x
+
+
+from . import settings as settings_mod
+from .gestures import Gestures
+from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
+from .library import find, load_all
+from .player import Player
+from .reminders import MICRO, REST, Reminders
+
+STORE_OFFSET = const(0)
+STORE_SIZE = const(512)
+JOURNAL_OFFSET = const(512)
+BATTERY_EVERY_MS = const(600000)
+ERROR_BACKOFF_MS = const(1000)
+
+
+class App:
+    def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
+                 settings=None, device_id=b""):
+        self.clock = clock
+        self.motor = motor
+        self.button = button
+        self.storage = storage
+        self.nvm = nvm
+        self.sleeper = sleeper
+        self.watchdog = watchdog
+        self.battery = battery
+        self.device_id = bytes(device_id)
+        self.protocol = None
+        self.events = []
+        self.errors = 0
+        self.errors_in_row = 0
+        self.last_error = None
+        self.wakeups = 0
+        self.cue_log = None  # set to a list to record (send_deadline_ms, sent_ms, cue)
+        self.battery_mv = None
+        self._battery_at = None
+        self.low_battery = False
+        self.player = None
+        self.playing_index = None
+        self.from_nudge = None  # break kind when the current routine came from a nudge
+        self.session_start = 0
+        self.session_flags = 0
+        self.last_record = None
+        # boot counter and persisted settings (power-safe store)
+        self.store = Store(nvm, STORE_OFFSET, STORE_SIZE)
+        boot, self.overrides = self._load_store()
+        self.boot = boot + 1
+        self._save_store()
+        self.base_settings = settings_mod.load(None, settings or {})
+        self.settings = settings_mod.load(None, self._merged())
+        self.journal = Journal(nvm, JOURNAL_OFFSET, len(nvm) - JOURNAL_OFFSET)
+        now = clock.now_ms()
+        self.booted_at = now
+        self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
+        self.reminders = Reminders(self.settings, now)
+        self.routines = []
+        self.rejected = []
+        self.selected = 0
+        self.reload_routines()
+
+    # -- persisted state -------------------------------------------------------------
+    def _load_store(self):
+        try:
+            blob = self.store.load()
+        except Exception:
+            blob = None
+        if blob is None or len(blob) < 4:
+            return 0, {}
+        (boot,) = unpack_from("<I", blob, 0)
+        return boot, settings_mod.decode(blob[4:])
+
+    def _save_store(self):
+        blob = settings_mod.encode(self.overrides)
+        self.store.save(pack("<I", self.boot & 0xFFFFFFFF) + blob)
+
+    def _merged(self):
+        merged = dict(self.base_settings)
+        for key in self.overrides:
+            merged[key] = self.overrides[key]
+        return merged
+
+    def apply_settings(self, values):
+        """Validate, persist and apply settings (e.g. written over BLE). Returns the dict of
+        accepted keys -> values; unknown keys or bad values are ignored. Raises ValueError
+        when they do not fit in the store."""
+        accepted = {}
+        for key in values:
+            val = settings_mod.coerce(key, values[key])
+            if val is not None:
+                accepted[key] = val
+        if not accepted:
+            return accepted
+        old = dict(self.overrides)
+        for key in accepted:
+            self.overrides[key] = accepted[key]
+        try:
+            self._save_store()
+        except ValueError:
+            self.overrides = old
+            raise
+        self.settings = settings_mod.load(None, self._merged())
+        self.gestures.double_ms = self.settings["UNKNOT_DOUBLE_MS"]
+        self.gestures.long_ms = self.settings["UNKNOT_LONG_MS"]
+        self.reminders.configure(self.settings)
+        if self.reminders.pending is None:
+            self.reminders.reset(self.clock.now_ms(), REST)
+        return accepted
+
+    # -- routines --------------------------------------------------------------------
+    def reload_routines(self):
+        if self.player is not None:
+            return False  # never swap routines under a playing one; retry when idle
+        self.routines, self.rejected = load_all(self.storage)
+        if self.selected >= len(self.routines):
+            self.selected = 0
+        return True
+
+    def break_routine(self, kind):
+        if kind == REST:
+            idx = find(self.routines, self.settings["UNKNOT_REST_ROUTINE"])
+            return len(self.routines) - 1 if idx is None else idx
+        idx = find(self.routines, self.settings["UNKNOT_MICRO_ROUTINE"])
+        return 0 if idx is None else idx
+
+    # -- events ----------------------------------------------------------------------
+    def post(self, event):
+        """Queue an event (a tuple) for the loop: ("gesture", name), ("start", index),
+        ("stop",), ("set_clock", unix), ("reload",), ("remind",). Safe from callbacks."""
+        self.events.append(event)
+
+    def _event(self, ev, now):
+        kind = ev[0]
+        if kind == "gesture":
+            self._gesture(ev[1], now)
+        elif kind == "start":
+            if self.player is None and 0 <= ev[1] < len(self.routines):
+                self._start(ev[1], now, None)
+        elif kind == "stop":
+            if self.player is not None:
+                self._finish(now, ABORTED)
+        elif kind == "set_clock":
+            self.clock.set_unix(ev[1])
+        elif kind == "reload":
+            self.reload_routines()
+        elif kind == "remind":
+            if self.player is None and self.reminders.pending is None:
+                self.reminders.remind_now(now)
+
+    def _gesture(self, g, now):
+        rem = self.reminders
+        if self.player is not None:
+            if g == "press":
+                if self.player.paused_at is None:
+                    self.player.pause(now)
+                    self.motor.play("paused")
+                else:
+                    self.player.resume(now)
+                    self.motor.play("resumed")
+            elif g == "long":
+                self._finish(now, ABORTED)
+            return
+        if rem.pending is not None:
+            if g == "press":
+                kind = rem.take()
+                self._start(self.break_routine(kind), now, kind)
+            elif g == "double":
+                self.motor.play("ack" if rem.snooze(now) else "refused")
+            elif g == "long":
+                rem.reset(now, rem.pending)
+                self.motor.play("ack")
+            return
+        if g == "press":
+            self._start(self.selected, now, None)
+        elif g == "double":
+            self.selected = (self.selected + 1) % len(self.routines)
+            self.motor.play("select", self.selected + 1)
+        elif g == "long":
+            self.motor.play("ack")
+
+    # -- sessions --------------------------------------------------------------------
+    def _start(self, index, now, nudge_kind):
+        routine = self.routines[index]
+        ticks = bool(self.settings["UNKNOT_TICKS"]) and not self.low_battery
+        self.player = Player(routine, self.settings["UNKNOT_MOTOR_LATENCY_MS"], ticks)
+        self.playing_index = index
+        self.from_nudge = nudge_kind
+        unix = self.clock.unix()
+        if unix is None:
+            self.session_start = (now - self.booted_at) // 1000
+            self.session_flags = CLOCK_UNSET
+        else:
+            self.session_start = unix
+            self.session_flags = 0
+        if nudge_kind is not None:
+            self.session_flags |= FROM_NUDGE
+        self.player.start(now)
+
+    def _finish(self, now, flag):
+        player = self.player
+        self.player = None
+        routine = player.routine
+        active_s = player.active_ms(now) // 1000
+        if flag == ABORTED:
+            self.motor.play("aborted")
+        try:
+            self.last_record = self.journal.append(
+                self.session_start, routine.id, player.steps_done(), routine.work_steps(),
+                active_s, self.session_flags | flag, self.boot)
+        finally:
+            kind = self.from_nudge
+            self.from_nudge = None
+            if flag == COMPLETED:
+                if kind is None:
+                    rest_idx = self.break_routine(REST)
+                    kind = REST if rest_idx == self.playing_index and rest_idx != 0 else MICRO
+                self.reminders.reset(now, kind)
+            elif kind is not None:
+                self.reminders.reset(now, kind)  # an aborted break counts as skipped
+            self.playing_index = None
+
+    def _emit(self, cue, arg, scheduled):
+        self.motor.play(cue)
+        if self.cue_log is not None:
+            self.cue_log.append((scheduled - self.player.latency, self.clock.now_ms(), cue))
+
+    def minute_of_day(self):
+        unix = self.clock.unix()
+        if unix is None:
+            return None
+        return ((unix // 60) + self.settings["UNKNOT_UTC_OFFSET_MIN"]) % 1440
+
+    # -- the loop --------------------------------------------------------------------
+    def step(self):
+        """One iteration; returns the next deadline (absolute ms)."""
+        self.wakeups += 1
+        self.watchdog.feed()
+        now = self.clock.now_ms()
+        g = self.gestures
+        ev = self.button.poll()
+        while ev is not None:
+            g.feed(ev[0], ev[1])
+            ev = self.button.poll()
+        g.poll(now)
+        name = g.pop()
+        while name is not None:
+            self._gesture(name, now)
+            name = g.pop()
+        while self.events:
+            self._event(self.events.pop(0), now)
+        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        if self.protocol is not None:
+            d = self.protocol.poll(now)
+            if d is not None and d < deadline:
+                deadline = d
+        if self.battery is not None and (self._battery_at is None or
+                                         now - self._battery_at >= BATTERY_EVERY_MS):
+            self._battery_at = now
+            self.battery_mv = self.battery.millivolts()
+            self.low_battery = (self.battery_mv is not None and
+                                self.battery_mv < self.settings["UNKNOT_LOW_BATTERY_MV"])
+        player = self.player
+        if player is not None:
+            player.poll(now, self._emit)
+            if player.finished:
+                self._finish(now, COMPLETED)
+        if self.player is not None:
+            d = self.player.next_deadline()
+        else:
+            action = self.reminders.poll(now, self.minute_of_day())
+            if action == "nudge" or action == "nudge_firm":
+                self.motor.play(action)
+                if self.low_battery and self.reminders.pending is not None:
+                    self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
+            d = self.reminders.next_deadline()
+        if d is not None and d < deadline:
+            deadline = d
+        d = g.next_deadline()
+        if d is not None and d < deadline:
+            deadline = d
+        poll = getattr(self.motor, "poll", None)
+        if poll is not None:
+            d = poll(now)
+            if d is not None and d < deadline:
+                deadline = d
+        if self.events:
+            deadline = now
+        return deadline
+
+    def safe_step(self):
+        """step(), but an exception is counted and the loop goes on."""
+        try:
+            deadline = self.step()
+            self.errors_in_row = 0
+            return deadline
+        except MemoryError:
+            import gc
+
+            gc.collect()
+            self.errors += 1
+            self.last_error = "MemoryError"
+        except Exception as exc:
+            self.errors += 1
+            self.last_error = repr(exc)
+        self.errors_in_row += 1
+        if self.player is not None and self.errors_in_row >= 3:
+            try:
+                self._finish(self.clock.now_ms(), ABORTED)
+            except Exception:
+                self.player = None
+        return self.clock.now_ms() + ERROR_BACKOFF_MS
+
+    def run(self):
+        while True:
+            self.sleeper.sleep_until(self.safe_step())

@@ -1,0 +1,13 @@
+"""CRC-32 (IEEE, as zlib/binascii.crc32), with a pure-Python fallback."""
+
+try:
+    from binascii import crc32
+except ImportError:  # a port built without binascii.crc32
+
+    def crc32(data, crc=0):
+        crc ^= 0xFFFFFFFF
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
+        return crc ^ 0xFFFFFFFF

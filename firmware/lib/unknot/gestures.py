@@ -1,0 +1,68 @@
+"""Button gesture decoder: key down/up events with timestamps -> press, double, long.
+
+- long: held for `long_ms` (fires while still held, so the wearer feels the ack at once);
+- double: two short presses, the second key-down within `double_ms` of the first key-up;
+- press: a short press with no second one within `double_ms`.
+Feed events in time order with `feed(pressed, t_ms)`, call `poll(now)` for time-outs, read
+results with `pop()`. `next_deadline()` says when a time-out can next fire (or None).
+"""
+
+
+class Gestures:
+    def __init__(self, double_ms=350, long_ms=1000):
+        self.double_ms = double_ms
+        self.long_ms = long_ms
+        self.down_at = None
+        self.long_fired = False
+        self.first_up = None  # release time of a short press waiting for a second one
+        self.second = False
+        self.out = []
+
+    def poll(self, now):
+        if self.down_at is not None:
+            if not self.long_fired and now - self.down_at >= self.long_ms:
+                self.long_fired = True
+                self.first_up = None
+                self.second = False
+                self.out.append("long")
+        elif self.first_up is not None and now - self.first_up >= self.double_ms:
+            self.first_up = None
+            self.out.append("press")
+
+    def feed(self, pressed, t):
+        self.poll(t)
+        if pressed:
+            if self.down_at is not None:
+                return  # two downs in a row: ignore the repeat
+            self.down_at = t
+            self.long_fired = False
+            self.second = self.first_up is not None
+        else:
+            if self.down_at is None:
+                return
+            held = t - self.down_at
+            self.down_at = None
+            if self.long_fired:
+                return
+            if held >= self.long_ms:
+                self.first_up = None
+                self.second = False
+                self.out.append("long")
+            elif self.second:
+                self.second = False
+                self.first_up = None
+                self.out.append("double")
+            else:
+                self.first_up = t
+
+    def next_deadline(self):
+        if self.down_at is not None:
+            return None if self.long_fired else self.down_at + self.long_ms
+        if self.first_up is not None:
+            return self.first_up + self.double_ms
+        return None
+
+    def pop(self):
+        if self.out:
+            return self.out.pop(0)
+        return None

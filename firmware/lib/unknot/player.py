@@ -1,0 +1,174 @@
+"""Player: turns routine steps into cues on absolute deadlines (docs/format.md "Playback").
+
+`expand(routine)` yields (t_ms, cue, arg, step_index) relative to the routine start; the
+host timeline (host/unknot/routine/timeline.py) follows the same rules and a test checks
+that both give the same trace. `Player` schedules those cues on an absolute monotonic
+millisecond clock: deadline = base + t_ms - latency, where base only moves on pause/resume,
+so no error accumulates over a long routine.
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython (tests, the simulated device)
+
+    def const(x):
+        return x
+
+
+from .routine import BEGIN, BREATHE, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
+
+LEAD_IN_MS = const(2000)
+SWITCH_MS = const(3000)
+TICK_MS = const(5000)
+TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
+
+
+def _ticks(start, duration_ms):
+    t = TICK_MS
+    while t < duration_ms:
+        yield start + t
+        t += TICK_MS
+
+
+def expand(routine, ticks=True):
+    """Yield (t_ms, cue, arg, step_index) for every cue of `routine` in time order.
+
+    `arg` is the repetition number (1-based) for `rep` and breath number for `inhale`, else 0.
+    """
+    t = 0
+    i = 0
+    for step in routine.steps:
+        kind, flags, a, b, c, d, e = step
+        if kind == BEGIN:
+            yield t, "begin", 0, i
+            t += LEAD_IN_MS
+        elif kind == BREATHE:
+            for n in range(a):
+                yield t, "inhale", n + 1, i
+                t += b * 100
+                if c:
+                    yield t, "hold_in", 0, i
+                    t += c * 100
+                yield t, "exhale", 0, i
+                t += d * 100
+                if e:
+                    yield t, "pause", 0, i
+                    t += e * 100
+        elif kind == HOLD:
+            dur = a * 100
+            for side in range(2 if flags & SIDES else 1):
+                if side:
+                    yield t, "switch", 0, i
+                    t += SWITCH_MS
+                yield t, "hold_start", 0, i
+                if ticks and flags & TICK and a >= TICK_MIN_DS:
+                    for tt in _ticks(t, dur):
+                        yield tt, "tick", 0, i
+                t += dur
+                yield t, "hold_end", 0, i
+        elif kind == REPEAT:
+            for side in range(2 if flags & SIDES else 1):
+                if side:
+                    yield t, "switch", 0, i
+                    t += SWITCH_MS
+                for n in range(a):
+                    yield t, "rep", n + 1, i
+                    t += b * 100
+                    yield t, "rep_end", 0, i
+                    t += c * 100
+        elif kind == REST:
+            dur = a * 100
+            yield t, "rest", 0, i
+            if ticks and flags & TICK and a >= TICK_MIN_DS:
+                for tt in _ticks(t, dur):
+                    yield tt, "tick", 0, i
+            t += dur
+        elif kind == SWITCH:
+            yield t, "switch", 0, i
+            t += SWITCH_MS
+        elif kind == END:
+            yield t, "done", 0, i
+        i += 1
+
+
+def trace(routine, ticks=True):
+    """The (t_ms, cue) list of a routine (for tests and the host comparison)."""
+    return [(t, cue) for t, cue, _arg, _i in expand(routine, ticks)]
+
+
+class Player:
+    """Plays one routine. Drive it with `next_deadline()` and `poll(now, emit)`."""
+
+    def __init__(self, routine, latency_ms=0, ticks=True):
+        self.routine = routine
+        self.latency = latency_ms
+        self._gen = expand(routine, ticks)
+        self._next = None
+        self.base = 0
+        self.started = 0
+        self.paused_at = None
+        self.paused_ms = 0
+        self.finished = False
+        self.step_index = 0
+        self.ended_at = None
+
+    def start(self, now):
+        self.base = now
+        self.started = now
+        self._advance()
+
+    def _advance(self):
+        try:
+            self._next = next(self._gen)
+        except StopIteration:
+            self._next = None
+
+    @property
+    def playing(self):
+        return self.paused_at is None and not self.finished
+
+    def next_deadline(self):
+        """Absolute ms at which the next cue must be sent, or None (paused/finished)."""
+        if self._next is None or self.paused_at is not None:
+            return None
+        return self.base + self._next[0] - self.latency
+
+    def poll(self, now, emit):
+        """Call emit(cue, arg, scheduled_ms) for each cue due at `now`; returns count played.
+
+        `scheduled_ms` is when the cue should be felt (the deadline without the latency).
+        """
+        count = 0
+        while self._next is not None and self.paused_at is None:
+            t, cue, arg, index = self._next
+            if self.base + t - self.latency > now:
+                break
+            self.step_index = index
+            emit(cue, arg, self.base + t)
+            count += 1
+            self._advance()
+            if cue == "done":
+                self.finished = True
+                self.ended_at = now
+                self._next = None
+        return count
+
+    def pause(self, now):
+        if self.paused_at is None and not self.finished:
+            self.paused_at = now
+
+    def resume(self, now):
+        if self.paused_at is not None:
+            self.base += now - self.paused_at
+            self.paused_ms += now - self.paused_at
+            self.paused_at = None
+
+    def steps_done(self):
+        """Work steps (BEGIN/END excluded) played to the end."""
+        if self.finished:
+            return self.routine.work_steps()
+        return self.step_index - 1 if self.step_index > 1 else 0
+
+    def active_ms(self, now):
+        end = now if self.paused_at is None else self.paused_at
+        return end - self.started - self.paused_ms

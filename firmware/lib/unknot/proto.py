@@ -1,0 +1,521 @@
+"""Sync protocol handler, version 1 (docs/protocol.md): bytes in, bytes out, no hardware.
+
+The BLE adapter (hw/ble.py on the board, unknot.sim.peripheral on the host) only moves bytes:
+- a read of the info characteristic returns `info()`;
+- a write to the control characteristic is queued, and the app loop passes it to `control()`;
+- the app loop then sends every frame `next_frame()` returns as a notification on the data
+  characteristic, until it returns None.
+Nothing here raises out of `control()`: every request gets exactly one answer (a response
+frame, or a record stream ending in an END frame).
+"""
+
+import struct
+
+from . import FIRMWARE_VERSION
+from .crc import crc32
+
+try:
+    from micropython import const
+except ImportError:
+
+    def const(x):
+        return x
+
+
+PROTOCOL_VERSION = const(1)
+
+# Data characteristic frame types (byte 0 of every notification).
+F_DATA = const(0x01)
+F_END = const(0x02)
+F_RESP = const(0x03)
+
+# Control opcodes (byte 0 of every control write).
+OP_READ = const(0x01)
+OP_SET_CLOCK = const(0x02)
+OP_UPLOAD_BEGIN = const(0x03)
+OP_UPLOAD_CHUNK = const(0x04)
+OP_UPLOAD_COMMIT = const(0x05)
+OP_UPLOAD_ABORT = const(0x06)
+OP_SET_SETTINGS = const(0x07)
+
+# Status codes (responses and END frames).
+ST_OK = const(0)
+ST_UNKNOWN_OPCODE = const(1)
+ST_BAD_LENGTH = const(2)
+ST_BAD_ARG = const(3)
+ST_BUSY = const(4)
+ST_NO_UPLOAD = const(5)
+ST_BAD_OFFSET = const(6)
+ST_BAD_CRC = const(7)
+ST_TOO_LARGE = const(8)
+ST_STORAGE = const(9)
+ST_INTERNAL = const(10)
+
+INFO_CLOCK_SET = const(0x01)
+INFO_UPLOAD_OPEN = const(0x02)
+BATTERY_UNKNOWN = const(0xFF)
+
+# Wire formats, each named once.
+INFO = "<BB8sBBBBIIIIHBBH"  # 36 bytes, see docs/protocol.md "Info"
+REQ_READ = "<BIH"  # opcode, from_seq, max_count (0 = up to head)
+REQ_SET_CLOCK = "<BI"  # opcode, unix seconds
+REQ_UPLOAD_BEGIN = "<BII"  # opcode, total length, crc32 of the whole archive
+REQ_UPLOAD_CHUNK = "<BI"  # opcode, offset; chunk bytes follow
+END = "<BBIHII"  # F_END, status, first_seq, count, next_seq, crc32 of the record stream
+RESP = "<BBB"  # F_RESP, opcode, status; payload follows
+RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected offset
+ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
+SETTING_HEAD = "<BB"  # key length, type; key and value follow
+SETTING_INT = "<i"
+WIRE_RECORD_SIZE = const(12)  # journal record bytes [4:16]: seq is implied, CRC is per stream
+RECORD_SIZE = const(20)
+
+SET_INT = const(1)
+SET_STR = const(2)
+SET_BOOL = const(3)
+
+MAX_UPLOAD = const(16384)  # bytes in one routine archive
+MAX_NAME = const(32)
+DEFAULT_MTU = const(23)
+MAX_MTU = const(247)
+
+
+def parse_archive(blob):
+    """Split a routine archive into [(name, data)]; ValueError if malformed."""
+    files = []
+    pos = 0
+    head = struct.calcsize(ARCHIVE_ENTRY)
+    n = len(blob)
+    while pos < n:
+        if pos + head > n:
+            raise ValueError("truncated entry")
+        name_len, size = struct.unpack_from(ARCHIVE_ENTRY, blob, pos)
+        pos += head
+        if name_len == 0 or name_len > MAX_NAME or pos + name_len + size > n:
+            raise ValueError("bad entry")
+        name = bytes(blob[pos : pos + name_len]).decode()
+        if "/" in name or "\\" in name or name[0] == ".":
+            raise ValueError("bad name")
+        pos += name_len
+        files.append((name, bytes(blob[pos : pos + size])))
+        pos += size
+    return files
+
+
+def parse_settings(payload):
+    """Decode settings TLVs into a dict; ValueError if malformed."""
+    out = {}
+    pos = 0
+    head = struct.calcsize(SETTING_HEAD)
+    n = len(payload)
+    while pos < n:
+        if pos + head > n:
+            raise ValueError("truncated setting")
+        klen, kind = struct.unpack_from(SETTING_HEAD, payload, pos)
+        pos += head
+        if klen == 0 or pos + klen > n:
+            raise ValueError("bad key")
+        key = bytes(payload[pos : pos + klen]).decode()
+        pos += klen
+        if kind == SET_INT:
+            if pos + 4 > n:
+                raise ValueError("truncated int")
+            out[key] = struct.unpack_from(SETTING_INT, payload, pos)[0]
+            pos += 4
+        elif kind == SET_BOOL:
+            if pos + 1 > n:
+                raise ValueError("truncated bool")
+            out[key] = payload[pos] != 0
+            pos += 1
+        elif kind == SET_STR:
+            if pos + 1 > n:
+                raise ValueError("truncated str")
+            slen = payload[pos]
+            pos += 1
+            if pos + slen > n:
+                raise ValueError("truncated str")
+            out[key] = bytes(payload[pos : pos + slen]).decode()
+            pos += slen
+        else:
+            raise ValueError("bad type")
+    return out
+
+
+class StorageStore:
+    """Stages an upload in RAM (at most MAX_UPLOAD bytes) and installs it through the app's
+    storage adapter only after the CRC and the archive were verified, so an interrupted or
+    corrupted upload leaves the old routine set untouched. If the adapter has
+    `replace(files)` (an atomic swap of the whole set, e.g. stage into /routines.new then
+    rename), it is used; otherwise each file is written with `write(name, data)`."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.buf = None
+
+    def stage_begin(self):
+        self.buf = bytearray()
+
+    def stage_append(self, data):
+        self.buf.extend(data)
+
+    def stage_read(self):
+        return bytes(self.buf)
+
+    def stage_drop(self):
+        self.buf = None
+
+    def replace(self, files):
+        storage = self.storage
+        if hasattr(storage, "replace"):
+            storage.replace(files)
+            return
+        for name, data in files:
+            storage.write(name, data)
+
+
+class Protocol:
+    """One sync-protocol session over one connection (call `reset()` when the link drops)."""
+
+    def __init__(self, app, store=None):
+        self.app = app
+        if store is None:
+            store = StorageStore(app.storage)
+        self.store = store
+        self.sender = None  # board: a function that notifies one frame, False when full
+        self._inbox = []
+        self.mtu = DEFAULT_MTU
+        self.last_response = b""
+        self._out = []  # response frames waiting to be sent
+        self._pending = None
+        self._reading = False
+        self._upload_len = -1  # -1: no upload open
+        self._upload_crc = 0
+        self._upload_got = 0
+        self._upload_run = 0
+
+    # -- link events ---------------------------------------------------------------------
+
+    def set_mtu(self, mtu):
+        self.mtu = max(DEFAULT_MTU, min(MAX_MTU, int(mtu)))
+
+    def reset(self):
+        """The link dropped: stop any transfer and forget a half-done upload."""
+        self._out = []
+        self._inbox = []
+        self._pending = None
+        self._reading = False
+        if self._upload_len >= 0:
+            self._upload_len = -1
+            try:
+                self.store.stage_drop()
+            except Exception:
+                pass
+
+    # -- the app loop hook (board) ----------------------------------------------------
+
+    def submit(self, data):
+        """Called from the BLE write callback: queue only."""
+        if len(self._inbox) < 8:
+            self._inbox.append(bytes(data))
+
+    def poll(self, now_ms):
+        """App loop: handle queued writes, send pending frames through `sender`. Returns a
+        deadline (ms) when frames are still waiting, else None."""
+        while self._inbox:
+            self.control(self._inbox.pop(0))
+        if self.sender is None:
+            return None
+        while True:
+            if self._pending is None:
+                self._pending = self.next_frame()
+                if self._pending is None:
+                    return None
+            if self.sender(self._pending) is False:
+                return now_ms + 10
+            self._pending = None
+
+    # -- info characteristic -------------------------------------------------------------
+
+    def info(self):
+        app = self.app
+        journal = app.journal
+        clock = app.clock
+        flags = 0
+        unix = clock.unix()
+        if unix is None:
+            unix = 0
+        else:
+            flags |= INFO_CLOCK_SET
+        if self._upload_len >= 0:
+            flags |= INFO_UPLOAD_OPEN
+        dev_id = bytes(app.device_id)[:8]
+        dev_id = dev_id + bytes(8 - len(dev_id))
+        major, minor, patch = _version_triple(FIRMWARE_VERSION)
+        battery = getattr(app, "battery", None)
+        if battery is None:
+            battery = BATTERY_UNKNOWN
+        routines = getattr(app, "routines", None)
+        count = len(routines) if routines is not None else 0
+        return struct.pack(
+            INFO,
+            PROTOCOL_VERSION,
+            flags,
+            dev_id,
+            major,
+            minor,
+            patch,
+            min(count, 255),
+            journal.head,
+            journal.tail,
+            unix,
+            clock.now_ms() // 1000,
+            app.boot & 0xFFFF,
+            min(int(battery), 255),
+            0,
+            min(journal.capacity, 0xFFFF),
+        )
+
+    # -- control characteristic ----------------------------------------------------------
+
+    def control(self, data):
+        """Handle one control write. Never raises."""
+        op = data[0] if len(data) else 0
+        try:
+            self._dispatch(op, data)
+        except Exception:
+            self._respond(op, ST_INTERNAL)
+
+    def _respond(self, op, status, payload=b""):
+        frame = struct.pack(RESP, F_RESP, op, status) + payload
+        self.last_response = frame
+        self._out.append(frame)
+
+    def _dispatch(self, op, data):
+        n = len(data)
+        if n == 0:
+            self._respond(0, ST_BAD_LENGTH)
+        elif op == OP_READ:
+            if n != struct.calcsize(REQ_READ):
+                self._respond(op, ST_BAD_LENGTH)
+            elif self._reading:
+                self._respond(op, ST_BUSY)
+            else:
+                self._start_read(*struct.unpack(REQ_READ, data)[1:])
+        elif op == OP_SET_CLOCK:
+            if n != struct.calcsize(REQ_SET_CLOCK):
+                self._respond(op, ST_BAD_LENGTH)
+            else:
+                t = struct.unpack(REQ_SET_CLOCK, data)[1]
+                if t < 1_000_000_000:  # before 2001: not a real date
+                    self._respond(op, ST_BAD_ARG)
+                else:
+                    self.app.clock.set_unix(t)
+                    self._respond(op, ST_OK)
+        elif op == OP_UPLOAD_BEGIN:
+            self._upload_begin(data)
+        elif op == OP_UPLOAD_CHUNK:
+            self._upload_chunk(data)
+        elif op == OP_UPLOAD_COMMIT:
+            self._upload_commit(data)
+        elif op == OP_UPLOAD_ABORT:
+            if n != 1:
+                self._respond(op, ST_BAD_LENGTH)
+            else:
+                self.reset_upload()
+                self._respond(op, ST_OK)
+        elif op == OP_SET_SETTINGS:
+            try:
+                values = parse_settings(data[1:])
+            except (ValueError, UnicodeError):
+                self._respond(op, ST_BAD_ARG)
+                return
+            try:
+                self.app.apply_settings(values)
+            except (ValueError, KeyError, TypeError):
+                self._respond(op, ST_BAD_ARG)
+                return
+            self._respond(op, ST_OK)
+        else:
+            self._respond(op, ST_UNKNOWN_OPCODE)
+
+    # -- record stream -------------------------------------------------------------------
+
+    def _start_read(self, from_seq, max_count):
+        journal = self.app.journal
+        head = journal.head
+        first = max(from_seq, journal.tail, 1)
+        end = head if first < head else first
+        if max_count and end - first > max_count:
+            end = first + max_count
+        self._reading = True
+        self._first = first
+        self._next = first
+        self._end = end
+        self._count = 0
+        self._crc = 0
+        self._carry = b""
+        self._bad = False
+
+    def _read_frame(self):
+        room = self.mtu - 4  # ATT header 3 bytes, frame type 1 byte
+        buf = bytearray(1)
+        buf[0] = F_DATA
+        journal = self.app.journal
+        while len(buf) - 1 < room:
+            if self._carry:
+                take = room - (len(buf) - 1)
+                buf.extend(self._carry[:take])
+                self._carry = self._carry[take:]
+                continue
+            if self._next >= self._end:
+                break
+            rec = journal.read(self._next)
+            if rec is None or len(rec) != RECORD_SIZE or _seq(rec) != self._next:
+                self._end = self._next  # stop at a bad slot; END says where to resume
+                self._bad = True
+                break
+            wire = bytes(rec[4:16])
+            self._crc = crc32(wire, self._crc)
+            self._count += 1
+            self._next += 1
+            self._carry = wire
+        if len(buf) > 1:
+            return bytes(buf)
+        # Stream done: END. A stream stopped by bad slots tells the host to skip them.
+        resume = self._next
+        if self._bad:
+            head = journal.head
+            while resume < head and not _good(journal, resume):
+                resume += 1
+        self._reading = False
+        return struct.pack(
+            END, F_END, ST_OK, self._first, self._count, resume, self._crc & 0xFFFFFFFF
+        )
+
+    def next_frame(self):
+        """The next notification to send on the data characteristic, or None."""
+        if self._out:
+            return self._out.pop(0)
+        if self._reading:
+            try:
+                return self._read_frame()
+            except Exception:
+                self._reading = False
+                frame = struct.pack(RESP, F_RESP, OP_READ, ST_INTERNAL)
+                self.last_response = frame
+                return frame
+        return None
+
+    # -- routine upload ------------------------------------------------------------------
+
+    def reset_upload(self):
+        if self._upload_len >= 0:
+            self._upload_len = -1
+            self.store.stage_drop()
+
+    def _upload_begin(self, data):
+        op = OP_UPLOAD_BEGIN
+        if len(data) != struct.calcsize(REQ_UPLOAD_BEGIN):
+            self._respond(op, ST_BAD_LENGTH)
+            return
+        _, total, crc = struct.unpack(REQ_UPLOAD_BEGIN, data)
+        if total == 0 or total > MAX_UPLOAD:
+            self._respond(op, ST_TOO_LARGE)
+            return
+        try:
+            self.store.stage_begin()
+        except (OSError, MemoryError):
+            self._respond(op, ST_STORAGE)
+            return
+        self._upload_len = total
+        self._upload_crc = crc
+        self._upload_got = 0
+        self._upload_run = 0
+        self._respond(op, ST_OK)
+
+    def _upload_chunk(self, data):
+        op = OP_UPLOAD_CHUNK
+        head = struct.calcsize(REQ_UPLOAD_CHUNK)
+        if self._upload_len < 0:
+            self._respond(op, ST_NO_UPLOAD)
+            return
+        if len(data) <= head:
+            self._respond(op, ST_BAD_LENGTH)
+            return
+        offset = struct.unpack_from(REQ_UPLOAD_CHUNK, data)[1]
+        chunk = data[head:]
+        if offset != self._upload_got:
+            self._respond(op, ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self._upload_got))
+            return
+        if offset + len(chunk) > self._upload_len:
+            self._respond(op, ST_TOO_LARGE)
+            return
+        try:
+            self.store.stage_append(chunk)
+        except (OSError, MemoryError):
+            self.reset_upload()
+            self._respond(op, ST_STORAGE)
+            return
+        self._upload_got += len(chunk)
+        self._upload_run = crc32(chunk, self._upload_run)
+        self._respond(op, ST_OK, struct.pack(RESP_OFFSET, self._upload_got))
+
+    def _upload_commit(self, data):
+        op = OP_UPLOAD_COMMIT
+        if len(data) != 1:
+            self._respond(op, ST_BAD_LENGTH)
+            return
+        if self._upload_len < 0:
+            self._respond(op, ST_NO_UPLOAD)
+            return
+        if self._upload_got != self._upload_len:
+            self._respond(op, ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self._upload_got))
+            return
+        try:
+            blob = self.store.stage_read()
+        except (OSError, MemoryError):
+            self.reset_upload()
+            self._respond(op, ST_STORAGE)
+            return
+        if (crc32(blob) & 0xFFFFFFFF) != self._upload_crc:
+            self.reset_upload()
+            self._respond(op, ST_BAD_CRC)
+            return
+        try:
+            files = parse_archive(blob)
+        except (ValueError, UnicodeError):
+            self.reset_upload()
+            self._respond(op, ST_BAD_ARG)
+            return
+        try:
+            self.store.replace(files)
+        except (OSError, MemoryError):
+            self.reset_upload()
+            self._respond(op, ST_STORAGE)
+            return
+        self.reset_upload()
+        self.app.reload_routines()
+        self._respond(op, ST_OK)
+
+
+def _seq(rec):
+    return rec[0] | (rec[1] << 8) | (rec[2] << 16) | (rec[3] << 24)
+
+
+def _good(journal, seq):
+    rec = journal.read(seq)
+    return rec is not None and len(rec) == RECORD_SIZE and _seq(rec) == seq
+
+
+def _version_triple(text):
+    parts = (text.split(".") + ["0", "0", "0"])[:3]
+    out = []
+    for p in parts:
+        digits = ""
+        for ch in p:
+            if "0" <= ch <= "9":
+                digits += ch
+            else:
+                break
+        out.append(min(int(digits or "0"), 255))
+    return out[0], out[1], out[2]

@@ -1,0 +1,121 @@
+"""`unknot device install | info | config`: set up a board and look at it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+from unknot.errors import UnknotError
+
+
+def transport_options(f: Callable[..., object]) -> Callable[..., object]:
+    f = click.option("--sim", is_flag=True, help="The simulated device (in UNKNOT_HOME).")(f)
+    f = click.option("--ble", "ble", is_flag=False, flag_value="", default=None,
+                     metavar="[ADDRESS]",
+                     help="Over Bluetooth; without ADDRESS, the one Unknot device in range.")(f)
+    f = click.option("--port", metavar="DEV", help="Over USB serial (e.g. /dev/ttyACM0, COM3).")(f)
+    f = click.option("--drive", type=click.Path(file_okay=False), metavar="PATH",
+                     help="The board's CIRCUITPY drive (found automatically if omitted).")(f)
+    return f
+
+
+def ble_arg(ble: str | None) -> str | bool | None:
+    return None if ble is None else (ble or True)
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, fed by progress(name, done, total) callbacks."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  console=console, transient=True, disable=not enabled) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = int(bar.add_task(name, total=max(total, 1)))
+            bar.update(tasks[name], completed=done if total else 1)  # type: ignore[arg-type]
+
+        yield update
+
+
+@click.group()
+def device() -> None:
+    """Set up the board (install), look at it (info), change its settings (config)."""
+
+
+@device.command()
+@click.option("--drive", type=click.Path(file_okay=False), metavar="PATH",
+              help="The board's CIRCUITPY drive (found automatically if omitted).")
+def install(drive: str | None) -> None:
+    """Copy the firmware and the libraries it needs onto the board's CIRCUITPY drive.
+
+    Works offline: the libraries come from this computer's installed Python packages. Your
+    settings.toml on the board is kept. Files already up to date are skipped.
+    """
+    from unknot import paths
+    from unknot.drive import resolve_drive
+    from unknot.transport.install import install as run
+
+    root = resolve_drive(drive)
+    with progress_bar() as progress:
+        result = run(root, paths.firmware_dir(), progress)
+    s = result.summary
+    click.echo(f"Board: {result.board}, CircuitPython {result.circuitpython} ({root})")
+    libs = ", ".join(sorted(result.plan.distributions.values())) or "none"
+    click.echo(f"Libraries: {libs}")
+    if result.settings_kept:
+        click.echo("settings.toml: kept yours")
+    click.echo(f"Installed: {s.line()}.")
+    click.echo("Next: `unknot flash` to put the routines on it.")
+
+
+@device.command()
+@transport_options
+def info(drive: str | None, port: str | None, ble: str | None, sim: bool) -> None:
+    """Firmware version, routines on the device, journal, clock, battery."""
+    from unknot.transport import open_transport
+
+    with open_transport(drive=drive, port=port, ble=ble_arg(ble), sim=sim) as t:
+        i = t.read_info()
+    rows = [
+        ("Device", i.transport),
+        ("Board", i.board or "unknown"),
+        ("CircuitPython", i.circuitpython or "unknown"),
+        ("Firmware", i.firmware_version or "not installed (run `unknot device install`)"),
+        *((k, v) for k, v in i.extra.items()),
+        ("Routines", f"{len(i.routines)}"
+         + "".join(f"\n  {n} ({size} bytes)" for n, size in i.routines)),
+        ("Journal", i.journal),
+        ("Clock", i.clock or "unknown"),
+        ("Battery", i.battery or "unknown"),
+    ]
+    for k, v in rows:
+        click.echo(f"{k + ':':<15}{v}")
+
+
+@device.command()
+@transport_options
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+def config(assignments: tuple[str, ...], drive: str | None, port: str | None, ble: str | None,
+           sim: bool) -> None:
+    """Change reminder settings on the device (keys of the firmware's settings.toml).
+
+    Example: unknot device config UNKNOT_REMIND_MIN=45
+    """
+    from unknot.transport import open_transport, settings
+
+    values = settings.parse_assignments(list(assignments))
+    if not values:
+        raise UnknotError("nothing to set")
+    with open_transport(drive=drive, port=port, ble=ble_arg(ble), sim=sim) as t:
+        t.write_settings(values)
+        where = t.description
+    for k, v in values.items():
+        click.echo(f"{k} = {v!r}")
+    click.echo(f"Saved on {where}; the board applies it when it restarts.")

@@ -1,0 +1,98 @@
+"""The routine model shared by parser, compiler, decoder and timeline.
+
+A routine is a list of `Op`s: exactly the steps of the binary format (docs/format.md),
+BEGIN and END included. Durations are integer deciseconds (ds), as in the format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from unknot.errors import RoutineError
+
+# Step kinds (low nibble of the op byte), docs/format.md "Steps".
+BEGIN = 0x1
+END = 0x2
+BREATHE = 0x3
+HOLD = 0x4
+REPEAT = 0x5
+REST = 0x6
+SWITCH = 0x7
+
+KIND_NAMES = {
+    BEGIN: "begin",
+    END: "end",
+    BREATHE: "breathe",
+    HOLD: "hold",
+    REPEAT: "repeat",
+    REST: "rest",
+    SWITCH: "switch",
+}
+
+# Op-byte flags (high nibble).
+FLAG_SIDES = 0x10
+FLAG_TICK = 0x20
+
+# Validator limits (docs/routines.md "Limits").
+MAX_STEPS = 200  # compiled steps, BEGIN and END included
+MAX_TOTAL_S = 60 * 60
+MAX_LONG_DS = 6000  # single HOLD / REST: 600 s
+MAX_SHORT_DS = 255  # BREATHE phases, REPEAT work / gap: 25.5 s
+MAX_COUNT = 255
+MAX_TEXT_BYTES = 255
+MAX_FILE_BYTES = 0xFFFF
+
+
+@dataclass(frozen=True)
+class Op:
+    """One binary step.
+
+    durations (ds): BREATHE (inhale, hold, exhale, pause); HOLD and REST (duration,);
+    REPEAT (work, gap); BEGIN, END, SWITCH ().  count: breaths or repetitions, else 0.
+    """
+
+    kind: int
+    durations: tuple[int, ...] = ()
+    count: int = 0
+    sides: bool = False
+    tick: bool = False
+    label: str = ""
+
+
+@dataclass
+class Routine:
+    """A parsed and validated routine source."""
+
+    slug: str
+    name: str
+    summary: str
+    safety: str
+    source_file: str
+    source_title: str
+    steps: list[Op]  # authored steps, without BEGIN / END
+    says: list[str] = field(default_factory=list)  # short instruction per authored step
+    path: str = ""
+
+    def ops(self) -> list[Op]:
+        """The compiled step list: BEGIN, the authored steps, END."""
+        return [Op(BEGIN), *self.steps, Op(END)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file, printed as `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ProblemsError(RoutineError):
+    """One or more problems in routine inputs; all are collected before raising."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

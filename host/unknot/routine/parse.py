@@ -1,0 +1,90 @@
+"""Read routine sources (TOML) with line numbers for every key.
+
+tomllib gives no line numbers, so a light scan of the text records the line of each table
+header (`[source]`, `[[steps]]`) and each `key =` line; problems point at those lines.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from unknot.routine.model import Problem, ProblemsError, Routine
+
+_KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
+_TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
+
+Key = tuple[str | int, ...]
+
+
+class LineMap:
+    """Line numbers of keys and tables: ("id",), ("source", "file"), ("steps", 0, "kind")."""
+
+    def __init__(self, text: str) -> None:
+        self.keys: dict[Key, int] = {}
+        self.tables: dict[Key, int] = {}
+        self.array_counts: dict[str, int] = {}
+        current: Key = ()
+        in_multiline = False
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            if in_multiline:
+                if (raw.count('"""') + raw.count("'''")) % 2:
+                    in_multiline = False
+                continue
+            table = _TABLE.match(raw)
+            if table:
+                name = table.group(2)
+                if table.group(1) == "[[":
+                    index = self.array_counts.get(name, 0)
+                    self.array_counts[name] = index + 1
+                    current = (name, index)
+                else:
+                    current = tuple(name.split("."))
+                self.tables.setdefault(current, lineno)
+                continue
+            key = _KEY.match(raw)
+            if key:
+                name = key.group(1).strip("\"'")
+                self.keys.setdefault((*current, name), lineno)
+                if (raw.count('"""') + raw.count("'''")) % 2:
+                    in_multiline = True
+
+    def line(self, key: Key) -> int:
+        """The line of a key, else of its table, else 1."""
+        if key in self.keys:
+            return self.keys[key]
+        for n in range(len(key), 0, -1):
+            if key[:n] in self.tables:
+                return self.tables[key[:n]]
+        return 1
+
+
+def parse_text(text: str, path: str = "<string>") -> Routine:
+    """Parse and validate one routine source; raise ProblemsError listing every problem."""
+    from unknot.routine.validate import validate
+
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_POS.search(message)
+        line = int(match.group(1)) if match else 1
+        message = _TOML_POS.sub("", message).strip()
+        raise ProblemsError([Problem(path, line, f"invalid TOML: {message}")]) from None
+    routine, problems = validate(data, LineMap(text), path)
+    if problems or routine is None:
+        raise ProblemsError(sorted(problems, key=lambda p: p.line))
+    return routine
+
+
+def load_file(path: str | Path) -> Routine:
+    """Read and validate a routine source file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProblemsError([Problem(str(p), 1, f"cannot read: {exc}")]) from None
+    return parse_text(text, str(p))

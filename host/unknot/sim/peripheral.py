@@ -1,0 +1,241 @@
+"""The simulated device's radio: a bumble peripheral serving the Unknot GATT service.
+
+UUIDs come from the firmware's `gatt` module and every request is handled by the firmware's
+own protocol handler (`proto.Protocol`) running against the simulated device's App, so the
+host talks to the same code the board runs. Like the board (and unlike bumble's GATT server),
+the peripheral enforces properties and security: control writes/reads need an encrypted link
+(else ATT Insufficient Authentication), read-only characteristics refuse writes. Pairing is
+SMP just-works with bonding; bonds persist in a JSON key store under the device's directory.
+
+BLE callbacks only queue work; one task (the "app loop") runs the handler and sends the
+notifications, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bumble import att, gatt, pairing
+from bumble.controller import Controller
+from bumble.core import AdvertisingData
+from bumble.device import Connection, Device
+from bumble.hci import Address
+from bumble.host import Host
+from bumble.keys import JsonKeyStore
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+from unknot import fwload
+from unknot.ble.link import DEVICE_ADDRESS
+
+logging.getLogger("bumble").setLevel(logging.WARNING)
+
+FAST_ADV_S = 0.1  # advertising interval while recently idle
+SLOW_ADV_S = 1.0  # after SLOW_AFTER_S without a connection, to save power
+SLOW_AFTER_S = 30.0
+
+_READ = gatt.Characteristic.Properties.READ
+_WRITE = gatt.Characteristic.Properties.WRITE
+_NOTIFY = gatt.Characteristic.Properties.NOTIFY
+_OPEN_RW = gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE
+
+
+def _refuse(code: att.ErrorCode) -> att.ATT_Error:
+    return att.ATT_Error(error_code=code)
+
+
+def _require_encryption(conn: Connection) -> None:
+    if not conn.is_encrypted:
+        raise _refuse(att.ErrorCode.INSUFFICIENT_AUTHENTICATION)
+
+
+def make_bumble_device(link: LocalLink, address: str, name: str) -> tuple[Device, Controller]:
+    """A bumble Device with its own controller on `link` (needs a running loop)."""
+    controller = Controller(name, link=link, public_address=address)
+    device = Device(
+        name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
+    )
+    return device, controller
+
+
+def just_works(bonding: bool = True) -> pairing.PairingConfig:
+    delegate = pairing.PairingDelegate(
+        io_capability=pairing.PairingDelegate.IoCapability.NO_OUTPUT_NO_INPUT
+    )
+    return pairing.PairingConfig(sc=True, mitm=False, bonding=bonding, delegate=delegate)
+
+
+class SimPeripheral:
+    """Serve `app` (a firmware App, e.g. the SimDevice's) over BLE on `link`."""
+
+    def __init__(
+        self,
+        app: Any,
+        link: LocalLink,
+        *,
+        name: str,
+        keys_path: Path | None,
+        address: str = DEVICE_ADDRESS,
+        store: Any = None,
+        extra_services: Iterable[gatt.Service] = (),
+    ) -> None:
+        self.app = app
+        self.link = link
+        self.name = name
+        self.gatt_ids = fwload.module("gatt")
+        proto = fwload.module("proto")
+        self.proto = proto.Protocol(app, store) if store is not None else proto.Protocol(app)
+        self.device, self.controller = make_bumble_device(link, address, name)
+        self.device.pairing_config_factory = lambda _conn: just_works()
+        if keys_path is not None:
+            keys_path.parent.mkdir(parents=True, exist_ok=True)
+            self.device.keystore = JsonKeyStore("device", str(keys_path))
+        g = self.gatt_ids
+        self.info_char = gatt.Characteristic(
+            g.INFO, _READ, _OPEN_RW, gatt.CharacteristicValue(read=self._read_info, write=self._ro)
+        )
+        self.control_char = gatt.Characteristic(
+            g.CONTROL,
+            _READ | _WRITE,
+            _OPEN_RW,
+            gatt.CharacteristicValue(read=self._read_control, write=self._write_control),
+        )
+        self.data_char = gatt.Characteristic(
+            g.DATA,
+            _NOTIFY,
+            _OPEN_RW,
+            gatt.CharacteristicValue(read=self._no_read, write=self._ro),
+        )
+        self.device.add_service(
+            gatt.Service(g.SERVICE, [self.info_char, self.control_char, self.data_char])
+        )
+        for service in extra_services:
+            self.device.add_service(service)
+        self._queue: asyncio.Queue[tuple[str, Connection | None, bytes]] = asyncio.Queue()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._slow_timer: asyncio.TimerHandle | None = None
+        self.connection: Connection | None = None
+        self.handled = 0  # control writes handled (for tests)
+        self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
+
+    # -- GATT callbacks: check, then queue; never act --------------------------------------
+
+    def _read_info(self, conn: Connection) -> bytes:
+        self.proto.set_mtu(conn.att_mtu)
+        return bytes(self.proto.info())
+
+    def _read_control(self, conn: Connection) -> bytes:
+        _require_encryption(conn)
+        return bytes(self.proto.last_response)
+
+    def _write_control(self, conn: Connection, value: bytes) -> None:
+        _require_encryption(conn)
+        self._queue.put_nowait(("control", conn, bytes(value)))
+
+    def _ro(self, conn: Connection, value: bytes) -> None:
+        raise _refuse(att.ErrorCode.WRITE_NOT_PERMITTED)
+
+    def _no_read(self, conn: Connection) -> bytes:
+        raise _refuse(att.ErrorCode.READ_NOT_PERMITTED)
+
+    def _on_connection(self, conn: Connection) -> None:
+        self.connection = conn
+        if self._slow_timer is not None:
+            self._slow_timer.cancel()
+            self._slow_timer = None
+        conn.on(conn.EVENT_DISCONNECTION, lambda *_: self._on_disconnection(conn))
+
+    def _on_disconnection(self, conn: Connection) -> None:
+        if self.connection is conn:
+            self.connection = None
+        self._queue.put_nowait(("reset", None, b""))
+        self._schedule_slow_down()
+
+    # -- the app loop ---------------------------------------------------------------------
+
+    async def _app_loop(self) -> None:
+        while True:
+            kind, conn, data = await self._queue.get()
+            if kind == "reset":
+                self.proto.reset()
+                continue
+            assert conn is not None
+            self.proto.set_mtu(conn.att_mtu)
+            self.proto.control(data)
+            self.handled += 1
+            while (frame := self.proto.next_frame()) is not None:
+                if self.connection is not conn:
+                    break
+                try:
+                    await self.device.notify_subscriber(conn, self.data_char, bytes(frame))
+                except Exception:  # the link went away mid-stream
+                    break
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def advertising_data(self) -> bytes:
+        uuid = gatt.UUID(self.gatt_ids.SERVICE)
+        return bytes(
+            AdvertisingData(
+                [
+                    (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
+                    (
+                        AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+                        uuid.to_bytes(),
+                    ),
+                ]
+            )
+        )
+
+    async def _advertise(self, interval_s: float) -> None:
+        ms = interval_s * 1000
+        await self.device.start_advertising(
+            advertising_data=self.advertising_data(),
+            auto_restart=True,
+            advertising_interval_min=ms,
+            advertising_interval_max=ms,
+        )
+
+    def _schedule_slow_down(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._slow_timer is not None:
+            self._slow_timer.cancel()
+
+        def slow() -> None:
+            self._slow_timer = None
+            if self.connection is None:
+                loop.create_task(self._set_interval(SLOW_ADV_S))
+
+        self._slow_timer = loop.call_later(SLOW_AFTER_S, slow)
+
+    async def _set_interval(self, interval_s: float) -> None:
+        with contextlib.suppress(Exception):
+            await self.device.stop_advertising()
+            await self._advertise(interval_s)
+
+    async def start(self) -> None:
+        await self.device.power_on()
+        self._loop_task = asyncio.get_running_loop().create_task(self._app_loop())
+        await self._advertise(FAST_ADV_S)
+        self._schedule_slow_down()
+
+    async def stop(self) -> None:
+        if self._slow_timer is not None:
+            self._slow_timer.cancel()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        with contextlib.suppress(Exception):
+            await self.device.stop_advertising()
+
+    def drop_link(self) -> None:
+        """Mimic a supervision timeout: both controllers lose the connection at once."""
+        for controller in list(self.link.controllers):
+            for conn in list(controller.le_connections.values()):
+                controller.on_le_disconnected(conn, 0x08)  # HCI Connection Timeout

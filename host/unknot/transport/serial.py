@@ -1,0 +1,242 @@
+"""Serial backend: the board's REPL over USB serial, through mpremote's SerialTransport.
+
+Connects lazily (first operation), interrupts the running program and enters the raw REPL
+without a soft reset; always leaves the raw REPL and closes the port in close(), and after a
+write soft-reboots the board so the firmware restarts with the new files. Each file is
+written to a temp name, renamed over the old one, and verified by sha256 computed on the
+device (hashlib; falls back to reading the file back). Unchanged files are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from unknot.errors import DeviceError
+from unknot.transport import (
+    FIRMWARE_INIT,
+    READ_ONLY_HELP,
+    ROUTINE_SUFFIX,
+    ROUTINES_DIR,
+    SETTINGS_FILE,
+    DeviceInfo,
+    Progress,
+    Transport,
+    UploadSummary,
+    firmware_version_of,
+    routine_names,
+    settings,
+)
+
+_CHUNK = 256  # bytes per exec: fits the raw REPL's buffers on a small board
+
+_HASH = """\
+def _unk_sha(p):
+    try:
+        import hashlib
+    except ImportError:
+        return 'nohash'
+    try:
+        f = open(p, 'rb')
+    except OSError:
+        return None
+    h = hashlib.sha256()
+    b = bytearray(256)
+    while True:
+        n = f.readinto(b)
+        if not n:
+            break
+        h.update(b[:n])
+    f.close()
+    import binascii
+    return binascii.hexlify(h.digest()).decode()
+"""
+
+_INFO = """\
+import os, sys, time
+def _unk_ls(d):
+    try:
+        return sorted((n, os.stat(d + '/' + n)[6]) for n in os.listdir(d))
+    except OSError:
+        return []
+try:
+    _c = tuple(time.localtime())[:6]
+except Exception:
+    _c = None
+print(repr((_unk_ls('/{routines}'), _c, sys.implementation.name,
+            '.'.join(str(v) for v in sys.implementation.version[:3]))))
+"""
+
+
+class SerialBackend(Transport):
+    def __init__(self, port: str, baudrate: int = 115200) -> None:
+        self.port = port
+        self.baudrate = baudrate
+        self.description = f"serial {port}"
+        self._t: Any = None
+        self._wrote = False
+
+    # -- connection -------------------------------------------------------------------------
+    def _conn(self) -> Any:
+        if self._t is None:
+            from mpremote.transport import TransportError
+            from mpremote.transport_serial import SerialTransport
+
+            try:
+                t = SerialTransport(self.port, baudrate=self.baudrate)
+            except TransportError as exc:
+                raise DeviceError(f"cannot open {self.port}: {exc}. Is the board plugged in, "
+                                  "and is no other program (a serial monitor) using it?") from None
+            try:
+                t.enter_raw_repl(soft_reset=False)
+            except TransportError as exc:
+                t.close()
+                raise DeviceError(f"no Python REPL answered on {self.port} ({exc})") from None
+            self._t = t
+        return self._t
+
+    def close(self) -> None:
+        t, self._t = self._t, None
+        if t is None:
+            return
+        try:
+            t.exit_raw_repl()
+            if self._wrote:
+                t.serial.write(b"\x04")  # soft reboot: the firmware restarts with new files
+        except OSError:
+            pass
+        finally:
+            t.close()
+
+    def _exec(self, code: str, what: str) -> bytes:
+        from mpremote.transport import TransportError, TransportExecError
+
+        try:
+            out: bytes = self._conn().exec(code)
+            return out
+        except TransportExecError as exc:
+            err = str(exc.error_output)
+            if "Read-only" in err or "EROFS" in err or "Errno 30" in err or err.rstrip().endswith(
+                "OSError: 30"
+            ):
+                raise DeviceError(f"cannot write {what}: {READ_ONLY_HELP}") from None
+            if "ENOSPC" in err or "Errno 28" in err or err.rstrip().endswith("OSError: 28"):
+                raise DeviceError(f"the board's filesystem is full while writing {what} (the old "
+                                  "file, if any, is unchanged)") from None
+            last = err.strip().splitlines()[-1] if err.strip() else "error"
+            raise DeviceError(f"the board failed on {what}: {last}") from None
+        except TransportError as exc:
+            raise DeviceError(f"lost the board on {self.port} during {what}: {exc}") from None
+
+    def _eval(self, code: str, what: str) -> Any:
+        out = self._exec(code, what).decode("utf-8", "replace").strip()
+        try:
+            return ast.literal_eval(out.splitlines()[-1])
+        except (ValueError, SyntaxError, IndexError):
+            raise DeviceError(f"unexpected answer from the board during {what}: {out!r}") from None
+
+    # -- files ------------------------------------------------------------------------------
+    def _sha(self, path: str) -> str | None:
+        digest = self._eval(_HASH + f"print(repr(_unk_sha({path!r})))", f"hashing {path}")
+        if digest == "nohash":  # a build without hashlib: read it back and hash here
+            data = self.read_file(path)
+            return None if data is None else hashlib.sha256(data).hexdigest()
+        return digest if isinstance(digest, str) else None
+
+    def read_file(self, path: str) -> bytes | None:
+        code = (f"try:\n f=open({path!r},'rb')\nexcept OSError:\n print('None')\nelse:\n"
+                " print(repr(f.read()))\n f.close()")
+        data = self._eval(code, f"reading {path}")
+        return data if isinstance(data, bytes) else None
+
+    def _mkdir(self, path: str) -> None:
+        self._exec(f"import os\ntry:\n os.stat({path!r})\nexcept OSError:\n os.mkdir({path!r})",
+                   f"creating {path}")
+
+    def write_file(self, path: str, data: bytes, progress: Progress | None = None,
+                   name: str | None = None) -> bool:
+        """Write one file atomically and verify it; False if it was already identical."""
+        want = hashlib.sha256(data).hexdigest()
+        label = name or path
+        if self._sha(path) == want:
+            if progress:
+                progress(label, len(data), len(data))
+            return False
+        tmp = path + ".tmp"
+        self._wrote = True
+        try:
+            self._exec(f"_f=open({tmp!r},'wb')\n_w=_f.write", f"writing {path}")
+            for i in range(0, len(data), _CHUNK):
+                self._exec(f"_w({data[i:i + _CHUNK]!r})", f"writing {path}")
+                if progress:
+                    progress(label, min(i + _CHUNK, len(data)), len(data))
+            self._exec("_f.close()", f"writing {path}")
+        except DeviceError:
+            self._exec(f"import os\ntry:\n _f.close()\nexcept Exception:\n pass\n"
+                       f"try:\n os.remove({tmp!r})\nexcept OSError:\n pass", "cleaning up")
+            raise
+        # rename inside the file's directory with bare names: MicroPython's VfsPosix mishandles
+        # absolute paths in rename; FAT refuses to rename over a file, so remove it then.
+        folder, _, base = path.rpartition("/")
+        self._exec(f"import os\nos.chdir({folder or '/'!r})\ntry:\n os.rename({base + '.tmp'!r},"
+                   f"{base!r})\nexcept OSError:\n os.remove({base!r})\n os.rename("
+                   f"{base + '.tmp'!r},{base!r})\nfinally:\n os.chdir('/')", f"renaming {path}")
+        if self._sha(path) != want:
+            raise DeviceError(f"{path} on the board differs from what was sent; run it again")
+        return True
+
+    # -- Transport --------------------------------------------------------------------------
+    def write_routines(
+        self, files: Mapping[str, bytes], progress: Progress | None = None, *, prune: bool = False
+    ) -> UploadSummary:
+        routine_names(files)
+        summary = UploadSummary()
+        self._mkdir("/" + ROUTINES_DIR)
+        for name, data in files.items():
+            rel = f"{ROUTINES_DIR}/{name}"
+            if self.write_file("/" + rel, data, progress, rel):
+                summary.copied.append(rel)
+                summary.bytes_written += len(data)
+            else:
+                summary.unchanged.append(rel)
+        if prune:
+            listing = self._eval(f"import os\nprint(repr(os.listdir('/{ROUTINES_DIR}')))",
+                                 "listing routines")
+            for n in sorted(listing):
+                if n.endswith(ROUTINE_SUFFIX) and n not in files:
+                    self._wrote = True
+                    self._exec(f"import os\nos.remove('/{ROUTINES_DIR}/{n}')", f"removing {n}")
+                    summary.removed.append(f"{ROUTINES_DIR}/{n}")
+        return summary
+
+    def read_info(self) -> DeviceInfo:
+        info = DeviceInfo(self.description)
+        init = self.read_file("/" + FIRMWARE_INIT)
+        if init:
+            info.firmware_version = firmware_version_of(init.decode("utf-8", "replace"))
+        boot = self.read_file("/boot_out.txt")
+        if boot:
+            from unknot.drive import parse_boot_out
+
+            try:
+                b = parse_boot_out(boot.decode("utf-8", "replace"))
+                info.circuitpython, info.board = b.version, b.board
+            except DeviceError:
+                pass
+        listing, clock, impl, version = self._eval(_INFO.format(routines=ROUTINES_DIR),
+                                                   "reading device info")
+        info.routines = [(n, s) for n, s in listing if n.endswith(ROUTINE_SUFFIX)]
+        if clock:
+            y, mo, d, h, mi, s = clock
+            info.clock = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
+        if info.circuitpython is None:
+            info.extra["python"] = f"{impl} {version}"
+        return info
+
+    def write_settings(self, values: Mapping[str, int | str]) -> None:
+        path = "/" + SETTINGS_FILE
+        old = self.read_file(path)
+        text = settings.apply(old.decode("utf-8") if old else "", values)
+        self.write_file(path, text.encode("utf-8"))

@@ -1,0 +1,117 @@
+"""settings.toml on the device: which keys exist, validating KEY=VALUE, editing in place.
+
+The documented keys are the firmware's own DEFAULTS table (firmware/lib/unknot/settings.py,
+described in docs/firmware.md and the example firmware/settings.toml); for an example file the
+keys are its lines, active (`KEY = 1`) or commented out (`# KEY = 1`). CircuitPython's settings.toml holds only strings and integers, so a key whose
+example value is an integer takes integers, and a string key takes any text.
+Editing keeps comments, order and every other key; a missing key is appended.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from unknot import paths
+from unknot.errors import DeviceError, UnknotError
+
+_LINE = re.compile(r"^(?P<indent>\s*)(?P<comment>#\s*)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*"
+                   r"(?P<value>.*?)\s*$")
+
+
+def _value(raw: str) -> int | str | None:
+    raw = raw.split(" #")[0].strip() if not raw.startswith('"') else raw
+    try:
+        v = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return v if isinstance(v, int | str) and not isinstance(v, bool) else None
+
+
+def documented(example: Path | None = None) -> dict[str, int | str]:
+    """key -> default value: the firmware's own table (lib/unknot/settings.py DEFAULTS), or,
+    if given or that is unavailable, the keys of an example settings.toml."""
+    if example is None:
+        try:
+            from unknot import fwload
+
+            table = fwload.module("settings").DEFAULTS
+            return {str(k): v for k, v in table.items() if isinstance(v, int | str)}
+        except (ImportError, AttributeError, OSError):
+            example = paths.firmware_dir() / "settings.toml"
+    try:
+        text = example.read_text(encoding="utf-8")
+    except OSError:
+        raise UnknotError(f"the firmware's example settings ({example}) is missing") from None
+    keys: dict[str, int | str] = {}
+    for line in text.splitlines():
+        m = _LINE.match(line)
+        if m:
+            v = _value(m["value"])
+            if v is not None:
+                keys.setdefault(m["key"], v)
+    return keys
+
+
+def parse_assignments(items: list[str], example: Path | None = None) -> dict[str, int | str]:
+    """Validate KEY=VALUE strings against the documented keys; UnknotError on the first bad one."""
+    keys = documented(example)
+    out: dict[str, int | str] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise UnknotError(f"{item!r}: expected KEY=VALUE")
+        if key not in keys:
+            known = ", ".join(sorted(keys))
+            raise UnknotError(f"unknown setting {key!r}; known settings: {known}")
+        raw = raw.strip()
+        if isinstance(keys[key], int):
+            try:
+                out[key] = int(raw, 0)
+            except ValueError:
+                raise UnknotError(f"{key} takes a whole number, not {raw!r}") from None
+            if out[key] < 0:  # type: ignore[operator]
+                raise UnknotError(f"{key} must not be negative")
+        else:
+            if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+                raw = raw[1:-1]
+            out[key] = raw
+    return out
+
+
+def _toml(value: int | str) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def apply(text: str, values: Mapping[str, int | str]) -> str:
+    """settings.toml text with these keys set: an active line is edited in place, else a
+    commented-out example line is replaced, else the key is appended."""
+    lines = text.splitlines()
+    for key, value in values.items():
+        active = commented = None
+        for i, line in enumerate(lines):
+            m = _LINE.match(line)
+            if m and m["key"] == key:
+                if m["comment"] is None and active is None:
+                    active = i
+                elif m["comment"] is not None and commented is None:
+                    commented = i
+        new = f"{key} = {_toml(value)}"
+        if active is not None:
+            lines[active] = _LINE.match(lines[active])["indent"] + new  # type: ignore[index]
+        elif commented is not None:
+            lines[commented] = new
+        else:
+            lines.append(new)
+    out = "\n".join(lines) + "\n"
+    try:
+        tomllib.loads(out)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeviceError(f"the device's settings.toml is not valid TOML ({exc}); fix it by "
+                          "hand or delete it") from None
+    return out

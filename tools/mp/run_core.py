@@ -1,0 +1,110 @@
+"""Runs the firmware core under MicroPython (or CPython) for the tests and benchmarks.
+
+MICROPYPATH=tools/mp/shims:firmware/lib:tools/mp micropython -X heapsize=32k \\
+    tools/mp/run_core.py MODE ARGS...
+
+Modes:
+  trace DIR            play every DIR/*.unk through the App on virtual time; prints
+                       "R name" then "t cue" lines, "E errors" at the end
+  journal N            append N records to a Journal in the shim nvm, re-open, check
+  fuzz DIR N SEED      N mutants of DIR/*.unk through the decoder and the loader
+  cues FILE LAT        play FILE on the real clock (latency LAT ms); prints "C err_ms" lines
+  heap DIR N           trace DIR + journal N (the heap benchmark); prints "OK"
+"""
+
+import gc
+import sys
+
+import simadapters as sa
+from unknot import app as app_mod
+from unknot import journal as journal_mod
+from unknot import routine as routine_mod
+
+
+def _files(d):
+    import os
+
+    return [d + "/" + n for n in sorted(os.listdir(d)) if n.endswith(".unk")]
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def trace(d, quiet=False):
+    files = {}
+    for p in _files(d):
+        files[p.rsplit("/", 1)[-1]] = _read(p)
+    app = sa.make_app(app_mod.App, files, settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+    for i in range(len(app.routines)):
+        gc.collect()
+        r = app.routines[i]
+        played = sa.play_all(app, i)
+        if not quiet:
+            print("R", r.file)
+            for t, cue in played:
+                print(t, cue)
+        app.motor.played = []
+    if not quiet:
+        print("E", app.errors)
+    return app
+
+
+def journal(n):
+    nvm = bytearray(b"\xff" * 8192)
+    j = journal_mod.Journal(nvm, 512)
+    for k in range(n):
+        seq = j.append(1700000000 + k, k & 0xFFFF, 3, 5, 60, 1, 7)
+        if seq != k + 1:
+            raise SystemExit("bad seq")
+    j2 = journal_mod.Journal(nvm, 512)
+    if j2.head != j.head or j2.tail != j.tail:
+        raise SystemExit("recover mismatch")
+    for seq in range(j2.tail, j2.head):
+        rec = journal_mod.unpack_record(j2.read(seq))
+        if rec[0] != seq or rec[1] != 1700000000 + seq - 1:
+            raise SystemExit("bad record")
+    print("J", j2.head, j2.tail, j2.dropped)
+
+
+def fuzz(d, n, seed):
+    import fuzz as fz
+
+    seeds = [_read(p) for p in _files(d)]
+    res = fz.run(routine_mod.decode, routine_mod.RoutineFormatError, seeds, n, seed)
+    print("F", res[0], res[1], res[2], res[3] and res[3][1])
+
+
+def cues(path, latency):
+    files = {"r.unk": _read(path)}
+    clock = sa.RealClock()
+    app = sa.make_app(app_mod.App, files, settings={"UNKNOT_MOTOR_LATENCY_MS": latency},
+                      clock=clock, sleeper=sa.RealSleeper(clock), motor=sa.NullMotor())
+    app.cue_log = []
+    app.post(("start", 0))
+    rec0 = app.last_record
+    while app.last_record == rec0:
+        app.sleeper.sleep_until(app.safe_step())
+    for due, sent, cue in app.cue_log:
+        print("C", sent - due, cue)
+
+
+def main(argv):
+    mode = argv[1]
+    if mode == "trace":
+        trace(argv[2])
+    elif mode == "journal":
+        journal(int(argv[2]))
+    elif mode == "fuzz":
+        fuzz(argv[2], int(argv[3]), int(argv[4]))
+    elif mode == "cues":
+        cues(argv[2], int(argv[3]))
+    elif mode == "heap":
+        trace(argv[2], quiet=True)
+        gc.collect()
+        journal(int(argv[3]))
+        print("OK")
+
+
+main(sys.argv)

@@ -1,0 +1,145 @@
+"""Minimal adapters for running the firmware App off the board, on CPython and MicroPython
+(tests, benchmarks). The typed host equivalent is host/unknot/sim/device.py."""
+
+
+class VirtualClock:
+    def __init__(self, start_ms=0):
+        self.t = start_ms
+        self._unix_base = None  # unix seconds at t == 0
+
+    def now_ms(self):
+        return self.t
+
+    def unix(self):
+        if self._unix_base is None:
+            return None
+        return self._unix_base + self.t // 1000
+
+    def set_unix(self, t):
+        self._unix_base = int(t) - self.t // 1000
+
+
+class RealClock(VirtualClock):
+    """Monotonic ms from time.ticks_ms (MicroPython) or time.monotonic_ns (CPython)."""
+
+    def __init__(self):
+        super().__init__()
+        import time
+
+        self._time = time
+        if hasattr(time, "ticks_ms"):
+            self._t0 = time.ticks_ms()
+        else:
+            self._t0 = time.monotonic_ns() // 1000000
+
+    def now_ms(self):
+        t = self._time
+        if hasattr(t, "ticks_ms"):
+            return t.ticks_diff(t.ticks_ms(), self._t0)
+        return t.monotonic_ns() // 1000000 - self._t0
+
+
+class RealSleeper:
+    def __init__(self, clock):
+        import time
+
+        self.clock = clock
+        self._time = time
+
+    def sleep_until(self, deadline):
+        dt = deadline - self.clock.now_ms()
+        if dt > 0:
+            if hasattr(self._time, "sleep_ms"):
+                self._time.sleep_ms(dt)
+            else:
+                self._time.sleep(dt / 1000)
+
+
+class VirtualSleeper:
+    """Jumps the virtual clock to the deadline (never backwards)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.sleeps = 0
+
+    def sleep_until(self, deadline):
+        self.sleeps += 1
+        if deadline > self.clock.t:
+            self.clock.t = deadline
+
+
+class RecMotor:
+    def __init__(self, clock):
+        self.clock = clock
+        self.played = []
+
+    def play(self, name, count=1):
+        self.played.append((self.clock.now_ms(), name))
+
+
+class NullMotor:
+    def play(self, name, count=1):
+        pass
+
+
+class QueueButton:
+    def __init__(self):
+        self.queue = []
+
+    def push(self, pressed, t):
+        self.queue.append((pressed, t))
+
+    def poll(self):
+        if self.queue:
+            return self.queue.pop(0)
+        return None
+
+
+class DictStorage:
+    def __init__(self, files=None):
+        self.files = files if files is not None else {}
+
+    def list(self):
+        return list(self.files)
+
+    def read(self, name):
+        return self.files[name]
+
+    def write(self, name, data):
+        self.files[name] = bytes(data)
+
+
+class NullWatchdog:
+    def __init__(self):
+        self.feeds = 0
+
+    def feed(self):
+        self.feeds += 1
+
+
+def make_app(App, files=None, nvm=None, settings=None, clock=None, sleeper=None, motor=None):
+    clock = clock or VirtualClock()
+    motor = motor or RecMotor(clock)
+    app = App(clock, motor, QueueButton(), DictStorage(files), nvm if nvm is not None
+              else bytearray(8192), sleeper or VirtualSleeper(clock), NullWatchdog(),
+              settings=settings, device_id=b"\x01\x02\x03\x04\x05\x06")
+    return app
+
+
+def play_all(app, index, limit_ms=4 * 3600 * 1000):
+    """Start routine `index` and step the app on virtual time until it has finished.
+    Returns the motor's list of (t_ms, cue) relative to the start."""
+    clock = app.clock
+    app.motor.played = []
+    t0 = clock.t
+    rec0 = app.last_record
+    app.post(("start", index))
+    while True:
+        d = app.step()
+        if app.player is None and app.last_record != rec0:
+            break
+        if clock.t - t0 > limit_ms:
+            raise RuntimeError("routine did not finish")
+        if d > clock.t:
+            clock.t = d
+    return [(t - t0, cue) for t, cue in app.motor.played]
