@@ -17,7 +17,7 @@ from unknot.routine.parse import load_file  # noqa: E402
 
 def run() -> dict[str, float | int]:
     files = sorted((REPO / "routines").glob("*.toml"))
-    steps = step_bytes = compiled = labelled = json_min = 0
+    steps = step_bytes = compiled = labelled = json_min = json_bare = 0
     for f in files:
         r = load_file(f)
         plain = compile_routine(r, labels=False)
@@ -28,6 +28,10 @@ def run() -> dict[str, float | int]:
         source = tomllib.loads(f.read_text(encoding="utf-8"))
         json_min += len(json.dumps(source, separators=(",", ":"), ensure_ascii=False)
                         .encode("utf-8"))
+        # the same without any text (ids, names, labels, safety): timings and kinds only
+        bare = [{k: v for k, v in st.items() if k not in ("label", "say")}
+                for st in source["steps"]]
+        json_bare += len(json.dumps(bare, separators=(",", ":")).encode("utf-8"))
     return {
         "routine_count": len(files),
         "routine_steps": steps,
@@ -37,6 +41,8 @@ def run() -> dict[str, float | int]:
         "library_bytes_compiled_with_labels": labelled,
         "library_bytes_json_min": json_min,
         "library_json_to_compiled_ratio": round(json_min / compiled, 1),
+        "library_bytes_json_min_steps_only": json_bare,
+        "library_json_steps_only_to_compiled_ratio": round(json_bare / compiled, 1),
     }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import click
 import pytest
 from click.testing import CliRunner
-
 from unknot.cli import COMMANDS, cli
 
 

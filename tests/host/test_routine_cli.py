@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from unknot.cli import cli
 from unknot.routine import decode
 
 REPO = Path(__file__).resolve().parents[2]
 LIB = REPO / "routines"
-BAD = 'id = "bad"\nname = "Bad"\nsafety = "s"\n\n[[steps]]\nkind = "hold"\nlabel = "x"\nseconds = 0\n'
+BAD = ('id = "bad"\nname = "Bad"\nsafety = "s"\n\n'
+       '[[steps]]\nkind = "hold"\nlabel = "x"\nseconds = 0\n')
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -101,6 +101,16 @@ def test_preview_fast(home: Path) -> None:
     assert code == 0, out
     assert "Safety:" in out and "Done." in out
     assert 60 / 300 * 0.9 <= elapsed < 5  # real time, scaled
+
+
+def test_preview_draws_the_firmware_envelope(home: Path) -> None:
+    from unknot import fwload
+    from unknot.cli.routines import sparkline
+
+    done = fwload.module("patterns").envelope("done")
+    assert done
+    _, out, _ = run("preview", "micro-break", "--speed", "1000")
+    assert "motor " + sparkline(done) in out
 
 
 def test_preview_ctrl_c_stops_cleanly(home: Path) -> None:

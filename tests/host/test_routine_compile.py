@@ -13,7 +13,6 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from unknot.routine import DecodeError, compile_routine, decode, parse_text, routine_id
 from unknot.routine import model as m
 from unknot.routine.compile import compile_ops

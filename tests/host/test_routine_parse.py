@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from unknot.routine import ProblemsError, parse_text
 from unknot.routine import model as m
 from unknot.routine.library import load_all
@@ -170,7 +169,7 @@ def test_too_many_steps() -> None:
 
 def test_routine_longer_than_an_hour() -> None:
     body = "".join(f'[[steps]]\nkind = "rest"\nlabel = "r{i}"\nseconds = 600\n' for i in range(7))
-    line, message = one(HEAD + body)
+    _line, message = one(HEAD + body)
     assert "at most 60 minutes" in message and "4202 s" in message
 
 

@@ -87,7 +87,7 @@ def test_library_content() -> None:
     for s in neck:
         if s.kind == m.HOLD:
             assert 200 <= s.durations[0] <= 300
-    shrugs = [s for s in neck if s.kind == m.REPEAT][0]
+    shrugs = next(s for s in neck if s.kind == m.REPEAT)
     assert shrugs.count == 10 and 20 <= shrugs.durations[0] <= 30
     assert sum(s.sides for s in neck) == 2
     massage = routines["self-massage"].steps

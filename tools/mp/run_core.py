@@ -52,7 +52,11 @@ def trace(d, quiet=False):
 
 
 def journal(n):
-    nvm = bytearray(b"\xff" * 8192)
+    import microcontroller
+
+    nvm = microcontroller.nvm
+    for i in range(0, len(nvm), 256):
+        nvm[i : i + 256] = b"\xff" * 256
     j = journal_mod.Journal(nvm, 512)
     for k in range(n):
         seq = j.append(1700000000 + k, k & 0xFFFF, 3, 5, 60, 1, 7)
@@ -101,7 +105,8 @@ def main(argv):
     elif mode == "cues":
         cues(argv[2], int(argv[3]))
     elif mode == "heap":
-        trace(argv[2], quiet=True)
+        app = trace(argv[2], quiet=True)
+        del app
         gc.collect()
         journal(int(argv[3]))
         print("OK")

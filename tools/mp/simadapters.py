@@ -120,8 +120,11 @@ class NullWatchdog:
 def make_app(App, files=None, nvm=None, settings=None, clock=None, sleeper=None, motor=None):
     clock = clock or VirtualClock()
     motor = motor or RecMotor(clock)
-    app = App(clock, motor, QueueButton(), DictStorage(files), nvm if nvm is not None
-              else bytearray(8192), sleeper or VirtualSleeper(clock), NullWatchdog(),
+    if nvm is None:
+        import microcontroller  # the shim's one 8 KiB bytearray (tools/mp/shims)
+
+        nvm = microcontroller.nvm
+    app = App(clock, motor, QueueButton(), DictStorage(files), nvm, sleeper or VirtualSleeper(clock), NullWatchdog(),
               settings=settings, device_id=b"\x01\x02\x03\x04\x05\x06")
     return app
 

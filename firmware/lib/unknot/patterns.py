@@ -8,63 +8,55 @@ because a touch cue cannot be compared side by side (duration difference thresho
 - `rom(name)`: tuple of DRV2605 sequence entries: 1..123 is a ROM effect id, 0x80 | n a pause
   of n * 10 ms (the DRV2605 waveform-sequencer encoding); at most 7 entries.
 
-Unknown names return an empty tuple (nothing is played).
+Unknown names return an empty tuple (nothing is played). Stored as bytes to keep RAM small:
+envelope = (level, duration / 10 ms) byte pairs, rom = one byte per sequence entry.
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython (tests, the simulated device)
+PAUSE = 0x80
 
-    def const(x):
-        return x
-
-
-PAUSE = const(0x80)
-
-# name: (envelope, rom, description)
 _TABLE = {
-    "begin": (((255, 60), (0, 90), (255, 60), (0, 90), (255, 300)),
-              (1, PAUSE | 9, 1, PAUSE | 9, 14), "two taps, then a buzz: routine starts"),
-    "inhale": (((50, 120), (100, 120), (150, 120), (200, 120), (255, 120)),
-               (82,), "swell: rising 0->100 %"),
-    "hold_in": (((180, 60), (0, 80), (180, 60)),
-                (10,), "double tap: hold the breath"),
-    "exhale": (((255, 120), (200, 120), (150, 120), (100, 120), (50, 120)),
-               (70,), "fade: falling 100->0 %"),
-    "pause": (((90, 200),),
-              (7,), "one soft bump: rest before the next breath"),
-    "hold_start": (((255, 300), (0, 100), (255, 60)),
-                   (14, PAUSE | 10, 1), "long-short (daah-dit): start holding"),
-    "tick": (((110, 25),),
-             (4,), "tiny tap: every 5 s in a long hold or rest"),
-    "hold_end": (((255, 60), (0, 100), (255, 300)),
-                 (1, PAUSE | 10, 14), "short-long (dit-daah): release"),
-    "switch": (((255, 80), (0, 80), (255, 80), (0, 80), (255, 80)),
-               (12,), "three equal taps: switch side"),
-    "rep": (((255, 120),),
-            (1,), "one firm tap: a repetition starts"),
-    "rep_end": (((120, 40), (0, 60), (120, 40)),
-                (10,), "two light taps: repetition done"),
-    "rest": (((100, 600),),
-             (47,), "long gentle buzz: rest"),
-    "done": (((255, 80), (0, 100), (255, 80), (0, 100), (255, 700)),
-             (1, PAUSE | 10, 1, PAUSE | 10, 118, PAUSE | 70), "dit-dit-daaah: routine done"),
-    "nudge": (((200, 150), (0, 150), (200, 150), (0, 150), (200, 150)),
-              (52, PAUSE | 15, 52), "pulsing x3: time for a break"),
-    "nudge_firm": (((255, 400), (0, 150), (255, 400), (0, 150), (255, 400)),
-                   (14, PAUSE | 15, 14, PAUSE | 15, 14), "three long strong buzzes: break overdue"),
-    "ack": (((255, 30),),
-            (4,), "one sharp click: button acknowledged"),
-    "select": (((220, 70), (0, 180)),
-               (1, PAUSE | 18), "one tap per routine number (played n times)"),
-    "paused": (((255, 40), (0, 120), (160, 400)),
-               (1, PAUSE | 12, 72), "tap then fade: paused"),
-    "resumed": (((100, 300), (0, 100), (255, 40)),
-                (84, PAUSE | 10, 1), "swell then tap: resumed"),
-    "aborted": (((255, 500), (0, 100), (120, 500)),
-                (14, PAUSE | 10, 71), "long buzz then fading buzz: stopped"),
-    "refused": (((255, 40), (0, 60), (255, 40), (0, 60), (255, 40), (0, 60), (255, 40)),
-                (12, 10), "rapid taps: not allowed (snooze limit reached)"),
+    # two taps, then a buzz: routine starts
+    'begin': (b'\xff\x06\x00\t\xff\x06\x00\t\xff\x1e', b'\x01\x89\x01\x89\x0e'),
+    # swell: rising 0->100 %
+    'inhale': (b'2\x0cd\x0c\x96\x0c\xc8\x0c\xff\x0c', b'R'),
+    # double tap: hold the breath
+    'hold_in': (b'\xb4\x06\x00\x08\xb4\x06', b'\n'),
+    # fade: falling 100->0 %
+    'exhale': (b'\xff\x0c\xc8\x0c\x96\x0cd\x0c2\x0c', b'F'),
+    # one soft bump: rest before the next breath
+    'pause': (b'Z\x14', b'\x07'),
+    # long-short (daah-dit): start holding
+    'hold_start': (b'\xff\x1e\x00\n\xff\x06', b'\x0e\x8a\x01'),
+    # tiny tap: every 5 s in a long hold or rest
+    'tick': (b'n\x03', b'\x04'),
+    # short-long (dit-daah): release
+    'hold_end': (b'\xff\x06\x00\n\xff\x1e', b'\x01\x8a\x0e'),
+    # three equal taps: switch side
+    'switch': (b'\xff\x08\x00\x08\xff\x08\x00\x08\xff\x08', b'\x0c'),
+    # one firm tap: a repetition starts
+    'rep': (b'\xff\x0c', b'\x01'),
+    # two light taps: repetition done
+    'rep_end': (b'x\x04\x00\x06x\x04', b'\n'),
+    # long gentle buzz: rest
+    'rest': (b'd<', b'/'),
+    # dit-dit-daaah: routine done
+    'done': (b'\xff\x08\x00\n\xff\x08\x00\n\xffF', b'\x01\x8a\x01\x8av\xc6'),
+    # pulsing x3: time for a break
+    'nudge': (b'\xc8\x0f\x00\x0f\xc8\x0f\x00\x0f\xc8\x0f', b'4\x8f4'),
+    # three long strong buzzes: break overdue
+    'nudge_firm': (b'\xff(\x00\x0f\xff(\x00\x0f\xff(', b'\x0e\x8f\x0e\x8f\x0e'),
+    # one sharp click: button acknowledged
+    'ack': (b'\xff\x03', b'\x04'),
+    # one tap per routine number (played n times)
+    'select': (b'\xdc\x07\x00\x12', b'\x01\x92'),
+    # tap then fade: paused
+    'paused': (b'\xff\x04\x00\x0c\xa0(', b'\x01\x8cH'),
+    # swell then tap: resumed
+    'resumed': (b'd\x1e\x00\n\xff\x04', b'T\x8a\x01'),
+    # long buzz then fading buzz: stopped
+    'aborted': (b'\xff2\x00\nx2', b'\x0e\x8aG'),
+    # rapid taps: not allowed (snooze limit reached)
+    'refused': (b'\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04', b'\x0c\n'),
 }
 
 CUES = tuple(_TABLE)
@@ -72,22 +64,21 @@ CUES = tuple(_TABLE)
 
 def envelope(name):
     entry = _TABLE.get(name)
-    return entry[0] if entry else ()
+    if entry is None:
+        return ()
+    env = entry[0]
+    return tuple((env[i], env[i + 1] * 10) for i in range(0, len(env), 2))
 
 
 def rom(name):
     entry = _TABLE.get(name)
-    return entry[1] if entry else ()
-
-
-def describe(name):
-    entry = _TABLE.get(name)
-    return entry[2] if entry else ""
+    return tuple(entry[1]) if entry else ()
 
 
 def duration_ms(name):
     """How long the envelope of `name` lasts."""
-    total = 0
-    for _level, ms in envelope(name):
-        total += ms
-    return total
+    entry = _TABLE.get(name)
+    if entry is None:
+        return 0
+    env = entry[0]
+    return sum(env[i] for i in range(1, len(env), 2)) * 10

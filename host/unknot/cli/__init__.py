@@ -14,6 +14,7 @@ from unknot.errors import UnknotError
 
 # command name -> "module:attribute"; modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "sync": ("unknot.cli.sync:sync", "Sync session history from the device over BLE."),
     "routines": ("unknot.cli.routines:routines", "Check, build, list and show routine files."),
     "preview": ("unknot.cli.routines:preview", "Play a routine in the terminal in real time."),
     "device": ("unknot.cli.device:device", "Set up the board (install), show info, change settings."),

@@ -192,13 +192,23 @@ _FALLBACK_ENVELOPES: dict[str, tuple[tuple[int, int], ...]] = {
 
 
 def _envelope_fn() -> Any:
+    def fallback(name: str) -> Any:
+        return _FALLBACK_ENVELOPES.get(name, ((128, 100),))
+
     try:
         from unknot import fwload
 
-        fn = fwload.module("patterns").envelope
-    except Exception:  # the firmware table may not exist yet: use the local one
-        return lambda name: _FALLBACK_ENVELOPES.get(name, ((128, 100),))
-    return fn
+        fw = fwload.module("patterns").envelope
+    except Exception:  # the firmware pattern table is missing or broken: use the local one
+        return fallback
+
+    def envelope(name: str) -> Any:
+        try:
+            return fw(name) or fallback(name)
+        except Exception:
+            return fallback(name)
+
+    return envelope
 
 
 def sparkline(envelope: Any, slot_ms: int = 40) -> str:

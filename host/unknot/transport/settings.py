@@ -88,6 +88,16 @@ def _toml(value: int | str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _trailing_comment(raw: str) -> str:
+    """The ` # comment` after a value, if any (a # inside a quoted string is not one)."""
+    start = 0
+    if raw[:1] in "\"'":
+        end = raw.find(raw[0], 1)
+        start = end + 1 if end > 0 else len(raw)
+    i = raw.find("#", start)
+    return "  " + raw[i:] if i >= 0 else ""
+
+
 def apply(text: str, values: Mapping[str, int | str]) -> str:
     """settings.toml text with these keys set: an active line is edited in place, else a
     commented-out example line is replaced, else the key is appended."""
@@ -103,7 +113,9 @@ def apply(text: str, values: Mapping[str, int | str]) -> str:
                     commented = i
         new = f"{key} = {_toml(value)}"
         if active is not None:
-            lines[active] = _LINE.match(lines[active])["indent"] + new  # type: ignore[index]
+            m = _LINE.match(lines[active])
+            assert m is not None
+            lines[active] = m["indent"] + new + _trailing_comment(m["value"])
         elif commented is not None:
             lines[commented] = new
         else:

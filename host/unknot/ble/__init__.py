@@ -1,0 +1,116 @@
+"""BLE access to an Unknot device: the ONE place where real radio vs simulated device is
+chosen (`open_device`); everything after it (Session, sync, upload) is the same code.
+
+Heavy imports (bleak, bumble) happen inside the functions, so importing this is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from unknot.errors import DeviceError
+
+if TYPE_CHECKING:
+    from unknot.ble.radio import SimRadio
+    from unknot.ble.session import DeviceInfo, Progress, Session
+
+
+@contextlib.asynccontextmanager
+async def open_device(
+    address: str | None = None,
+    *,
+    sim: bool = False,
+    name: str | None = None,
+    pair: bool = True,
+    timeout: float = 10.0,
+    radio: SimRadio | None = None,
+) -> AsyncIterator[Session]:
+    """Find the device (by service UUID, and `name`/`address` if given), connect, pair on
+    first use, and yield a Session; always disconnects. `sim=True` serves the simulated
+    device (state under <home>/sim/) on an in-process link; `radio` passes one explicitly."""
+    from bleak import BleakClient, BleakScanner
+    from bleak.exc import BleakError
+
+    from unknot import fwload
+    from unknot.ble.session import Session
+
+    uuids = fwload.module("gatt")
+    scan_kw: dict[str, Any] = {}
+    client_kw: dict[str, Any] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        if sim and radio is None:
+            radio = await stack.enter_async_context(_sim_radio())
+        if radio is not None:
+            scan_kw = radio.scanner_kwargs()
+            client_kw = radio.client_kwargs()
+        want = uuids.SERVICE.lower()
+
+        def match(dev: Any, adv: Any) -> bool:
+            if address is not None and dev.address.upper() != address.upper():
+                return False
+            if want not in [u.lower() for u in adv.service_uuids]:
+                return False
+            return name is None or adv.local_name == name
+
+        try:
+            device = await BleakScanner.find_device_by_filter(match, timeout=timeout, **scan_kw)
+        except BleakError as exc:
+            raise DeviceError(f"BLE scan failed: {exc}") from exc
+        if device is None:
+            what = name or address or "an Unknot device"
+            raise DeviceError(f"no device found: {what} is not advertising nearby")
+        session: Session | None = None
+
+        def lost(_client: Any) -> None:
+            if session is not None:
+                session.link_lost()
+
+        client = BleakClient(device, lost, pair=pair, timeout=timeout, **client_kw)
+        try:
+            await client.connect()
+        except BleakError as exc:
+            raise DeviceError(f"could not connect to {device.name or device.address}: {exc}") from exc
+        try:
+            session = Session(client, device.name or "", device.address)
+            await session.start()
+            yield session
+        finally:
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def _sim_radio() -> AsyncIterator[SimRadio]:
+    """The simulated device persisted under <home>/sim/, served in this process."""
+    from unknot import paths
+    from unknot.ble.radio import SimRadio
+    from unknot.sim.device import SimDevice  # type: ignore[import-not-found,unused-ignore]
+
+    sim_dir = paths.home() / "sim"
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    device = SimDevice(sim_dir)
+    radio = await SimRadio(device.app, keys_dir=sim_dir).start()
+    try:
+        yield radio
+    finally:
+        await radio.stop()
+        save = getattr(device, "save", None)
+        if save is not None:
+            save()
+
+
+async def read_info(session: Session) -> DeviceInfo:
+    return await session.read_info()
+
+
+async def upload_routines(
+    session: Session, files: Mapping[str, bytes], progress: Progress | None = None
+) -> None:
+    """Replace the device's routine set (all or nothing; CRC-checked on the device)."""
+    await session.upload_routines(files, progress)
+
+
+async def set_settings(session: Session, values: Mapping[str, int | bool | str]) -> None:
+    await session.set_settings(values)

@@ -1,0 +1,41 @@
+"""`unknot sync`: copy new session records from the device into the history database."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+
+@click.command()
+@click.option("--address", help="BLE address of the device (default: the first Unknot found).")
+@click.option("--name", help="Advertised name of the device, e.g. Unknot-1A2B.")
+@click.option("--sim", is_flag=True, help="Sync the simulated device (state under <home>/sim/).")
+def sync(address: str | None, name: str | None, sim: bool) -> None:
+    """Sync the device's session history over BLE (resumes where the last sync stopped)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from unknot.ble import open_device
+    from unknot.ble.sync import SyncSummary
+    from unknot.ble.sync import sync as run_sync
+    from unknot.store import HistoryStore
+
+    console = Console(stderr=True)
+
+    async def go() -> SyncSummary:
+        with HistoryStore.open() as store, Progress(console=console, transient=True) as bar:
+            task = bar.add_task("Syncing", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            async with open_device(address, sim=sim, name=name) as session:
+                return await run_sync(session, store, progress=progress)
+
+    summary = asyncio.run(go())
+    d = summary.device
+    click.echo(
+        f"{d.name or d.address} ({d.device_id}, firmware {d.firmware}): "
+        f"{summary.new} new, {summary.known} already known, {summary.lost} lost to device overflow"
+    )

@@ -1,0 +1,229 @@
+"""BLE sync end to end: bleak client -> bumble central -> LocalLink -> bumble peripheral ->
+the firmware's proto handler -> the firmware Journal; records land in the SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from unknot import fwload
+from unknot.ble import open_device
+from unknot.ble.bumble_backend import AttError
+from unknot.ble.radio import SimRadio
+from unknot.ble.sync import sync
+from unknot.errors import SyncError
+from unknot.store import HistoryStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 5_000
+        self.base: int | None = None
+
+    def now_ms(self) -> int:
+        return self.t
+
+    def unix(self) -> int | None:
+        return None if self.base is None else self.base + self.t // 1000
+
+    def set_unix(self, t: int) -> None:
+        self.base = t - self.t // 1000
+
+
+class Storage:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {"old.unk": b"old"}
+
+    def list(self) -> list[str]:
+        return list(self.files)
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+    def write(self, name: str, data: bytes) -> None:
+        self.files[name] = data
+
+
+class App:
+    """The firmware App's attributes the protocol handler uses, over a real Journal."""
+
+    def __init__(self, records: int, nvm_size: int = 4096) -> None:
+        journal_cls = fwload.module("journal").Journal
+        self.journal = journal_cls(bytearray(b"\xff" * nvm_size), 0, nvm_size)
+        for i in range(records):
+            self.journal.append(1_700_000_000 + 60 * i, i % 5, 3, 4, 60 + i % 7, 1, 2)
+        self.clock = Clock()
+        self.device_id = bytes(range(1, 9))
+        self.boot = 2
+        self.storage = Storage()
+        self.routines = [1]
+        self.reloads = 0
+        self.settings: dict[str, Any] = {}
+
+    def apply_settings(self, values: dict[str, Any]) -> dict[str, Any]:
+        self.settings.update(values)
+        return values
+
+    def reload_routines(self) -> bool:
+        self.reloads += 1
+        return True
+
+
+def run(coro_fn: Callable[[], Any]) -> Any:
+    return asyncio.run(coro_fn())
+
+
+def db_seqs(store: HistoryStore) -> list[int]:
+    return [s.seq for s in store.sessions()]
+
+
+def test_full_sync_then_repeat_adds_nothing(tmp_path: Path) -> None:
+    app = App(150)
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=tmp_path / "keys").start()
+        with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+            async with open_device(radio=radio) as s:
+                first = await sync(s, store)
+            assert (first.new, first.known, first.lost) == (150, 0, 0)
+            assert app.clock.unix() is not None  # the sync set the device clock
+            async with open_device(radio=radio) as s:  # second time: bonded, encrypts
+                again = await sync(s, store)
+            assert (again.new, again.known, again.lost) == (0, 0, 0)
+            assert db_seqs(store) == list(range(1, 151))
+        await radio.stop()
+
+    run(go)
+
+
+def test_link_drop_at_every_notification_then_resync(tmp_path: Path) -> None:
+    app = App(60)  # 60 records * 12 bytes at MTU 247: 3 data frames + END per batch
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=tmp_path / "keys").start()
+        per = radio.peripheral
+        real_notify = per.device.notify_subscriber
+        index = 0
+        while True:
+            sent = 0
+            dropped = False
+
+            async def notify(conn: Any, char: Any, value: bytes, _i: int = index) -> None:
+                nonlocal sent, dropped
+                if char is per.data_char and value[0] in (1, 2):
+                    if sent == _i:
+                        dropped = True
+                        per.drop_link()
+                        return
+                    sent += 1
+                await real_notify(conn, char, value)
+
+            per.device.notify_subscriber = notify  # type: ignore[method-assign]
+            db = tmp_path / f"h{index}.sqlite3"
+            with HistoryStore.open(db) as store:
+                raised = False
+                try:
+                    async with open_device(radio=radio) as s:
+                        await sync(s, store, batch=25)
+                except SyncError:
+                    raised = True
+                assert raised == dropped
+                # consistently partial: whole verified batches only, no gap
+                partial = db_seqs(store)
+                assert partial == list(range(1, len(partial) + 1))
+                per.device.notify_subscriber = real_notify  # type: ignore[method-assign]
+                async with open_device(radio=radio) as s:
+                    await sync(s, store, batch=25)
+                assert db_seqs(store) == list(range(1, 61))
+            if not dropped:
+                break
+            index += 1
+        assert index >= 6  # really cut the stream at several places
+        await radio.stop()
+
+    run(go)
+
+
+def test_unpaired_central_is_refused(tmp_path: Path) -> None:
+    app = App(5)
+    uuids = fwload.module("gatt")
+    proto = fwload.module("proto")
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=None).start()
+        async with open_device(radio=radio, pair=False) as s:
+            info = await s.read_info()  # info is readable without pairing
+            assert info.head == 6
+            req = struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0)
+            with pytest.raises(AttError) as w:
+                await s.client.write_gatt_char(uuids.CONTROL, req, response=True)
+            assert w.value.code == 0x05  # Insufficient Authentication
+            with pytest.raises(AttError) as r:
+                await s.client.read_gatt_char(uuids.CONTROL)
+            assert r.value.code == 0x05
+            with pytest.raises(AttError) as ro:
+                await s.client.write_gatt_char(uuids.INFO, b"\x00", response=True)
+            assert ro.value.code == 0x03  # Write Not Permitted
+        assert radio.peripheral.handled == 0
+        await radio.stop()
+
+    run(go)
+
+
+def test_random_control_writes_over_the_link(tmp_path: Path) -> None:
+    app = App(30)
+    uuids = fwload.module("gatt")
+    rng = random.Random(4)
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
+        async with open_device(radio=radio) as s:
+            for _ in range(300):
+                n = rng.randrange(0, 40)
+                data = bytes([rng.randrange(0, 9)]) + rng.randbytes(n)
+                await s.client.write_gatt_char(uuids.CONTROL, data, response=True)
+            await asyncio.sleep(0)
+            with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+                # still serving: a real sync works after the noise
+                s._frames = asyncio.Queue()
+                res = await sync(s, store)
+                assert res.new == 30
+        await radio.stop()
+
+    run(go)
+
+
+def test_routine_upload_with_link_drop(tmp_path: Path) -> None:
+    app = App(1)
+    files = {f"r{i}.unk": bytes([i]) * 700 for i in range(3)}
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
+        per = radio.peripheral
+        calls = 0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 3:
+                per.drop_link()
+
+        with pytest.raises(SyncError):
+            async with open_device(radio=radio) as s:
+                await s.upload_routines(files, progress)
+        assert app.storage.files == {"old.unk": b"old"} and app.reloads == 0
+        async with open_device(radio=radio) as s:
+            await s.upload_routines(files)
+            await s.set_settings({"UNKNOT_LONG_MS": 900, "X_ON": True})
+        assert {k: v for k, v in app.storage.files.items() if k != "old.unk"} == files
+        assert app.reloads == 1
+        assert app.settings == {"UNKNOT_LONG_MS": 900, "X_ON": True}
+        await radio.stop()
+
+    run(go)
