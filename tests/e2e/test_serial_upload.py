@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from unknot.cli import cli
 from unknot.errors import DeviceError
 from unknot.transport import open_transport

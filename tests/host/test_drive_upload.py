@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from unknot.cli import cli
 from unknot.drive import check_version, find_drives, parse_boot_out, resolve_drive
 from unknot.errors import DeviceError, UnknotError
@@ -58,7 +57,7 @@ def test_boot_out_parsing_and_version_range() -> None:
     check_version(info)
     check_version(parse_boot_out(BOOT.replace("9.2.1", "10.0.0-beta.2")))
     for bad in ("8.2.10", "11.0.0"):
-        with pytest.raises(DeviceError, match="supports 9.0 to 10.x"):
+        with pytest.raises(DeviceError, match=r"supports 9\.0 to 10\.x"):
             check_version(parse_boot_out(BOOT.replace("9.2.1", bad)))
     with pytest.raises(DeviceError, match="does not look like"):
         parse_boot_out("MicroPython v1.22 on 2024-01-01; some board\n")
@@ -67,7 +66,7 @@ def test_boot_out_parsing_and_version_range() -> None:
 def test_resolve_drive_explicit_and_errors(tmp_path: Path, drive: Path) -> None:
     assert resolve_drive(drive) == drive
     (tmp_path / "plain").mkdir()
-    with pytest.raises(DeviceError, match="has no boot_out.txt"):
+    with pytest.raises(DeviceError, match=r"has no boot_out\.txt"):
         resolve_drive(tmp_path / "plain")
     with pytest.raises(DeviceError, match="not a directory"):
         resolve_drive(tmp_path / "missing")
@@ -79,12 +78,12 @@ def test_find_drives_scans_mounts(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     a, b = make_drive(tmp_path / "m" / "CIRCUITPY"), make_drive(tmp_path / "m" / "CIRCUITPY1")
     (tmp_path / "m" / "USBSTICK").mkdir()
     monkeypatch.setattr(drive_mod, "_candidates",
-                        lambda: sorted((tmp_path / "m").glob("*")) + [a])
+                        lambda: [*sorted((tmp_path / "m").glob("*")), a])
     assert find_drives() == [a, b]
-    with pytest.raises(DeviceError, match="several CircuitPython drives.*--drive"):
+    with pytest.raises(DeviceError, match=r"several CircuitPython drives.*--drive"):
         resolve_drive(None)
     monkeypatch.setattr(drive_mod, "_candidates", lambda: [tmp_path / "m" / "USBSTICK"])
-    with pytest.raises(DeviceError, match="no CircuitPython drive found.*--drive"):
+    with pytest.raises(DeviceError, match=r"no CircuitPython drive found.*--drive"):
         resolve_drive(None)
     monkeypatch.setattr(drive_mod, "_candidates", lambda: [b])
     with open_transport() as t:
@@ -142,7 +141,8 @@ def test_info_and_config_on_drive(drive: Path, tmp_path: Path) -> None:
     (drive / "lib" / "unknot").mkdir(parents=True)
     (drive / "lib" / "unknot" / "__init__.py").write_text('"""x"""\nFIRMWARE_VERSION = "1.2.3"\n')
     DriveBackend(drive).write_routines({"neck.unk": b"UNKR" + bytes(20)})
-    (drive / "settings.toml").write_text('# mine\nUNKNOT_MICRO_MIN = 30  # keep\nCIRCUITPY_X = "y"\n')
+    (drive / "settings.toml").write_text(
+        '# mine\nUNKNOT_MICRO_MIN = 30  # keep\nCIRCUITPY_X = "y"\n')
     r = CliRunner().invoke(cli, ["device", "info", "--drive", str(drive)])
     assert r.exit_code == 0, r.output
     assert "1.2.3" in r.output and "neck.unk (24 bytes)" in r.output

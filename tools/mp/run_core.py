@@ -4,6 +4,7 @@ MICROPYPATH=tools/mp/shims:firmware/lib:tools/mp micropython -X heapsize=32k \\
     tools/mp/run_core.py MODE ARGS...
 
 Modes:
+  ptrace DIR           like trace, but the Player alone (decoder + player: fits in 32 KiB)
   trace DIR            play every DIR/*.unk through the App on virtual time; prints
                        "R name" then "t cue" lines, "E errors" at the end
   journal N            append N records to a Journal in the shim nvm, re-open, check
@@ -14,11 +15,6 @@ Modes:
 
 import gc
 import sys
-
-import simadapters as sa
-from unknot import app as app_mod
-from unknot import journal as journal_mod
-from unknot import routine as routine_mod
 
 
 def _files(d):
@@ -32,20 +28,43 @@ def _read(path):
         return f.read()
 
 
-def trace(d, quiet=False):
-    files = {}
+def ptrace(d):
+    from unknot import player, routine
+
     for p in _files(d):
-        files[p.rsplit("/", 1)[-1]] = _read(p)
-    app = sa.make_app(app_mod.App, files, settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+        gc.collect()
+        r = routine.decode(_read(p))
+        p_ = player.Player(r, 0)
+        p_.start(0)
+        print("R", p.rsplit("/", 1)[-1])
+        now = 0
+        while not p_.finished:
+            now = p_.next_deadline()
+            p_.poll(now, lambda cue, arg, t: print(t, cue))
+    print("E", 0)
+
+
+def trace(d, quiet=False):
+    import simadapters as sa
+    from unknot import app as app_mod
+
+    files = {}
+    storage = sa.DirStorage(d)
+    del files
+    clock = sa.VirtualClock()
+
+    def out(t, cue):
+        if not quiet:
+            print(t, cue)
+
+    motor = sa.RecMotor(clock, out)
+    app = sa.make_app(app_mod.App, storage, settings={"UNKNOT_MOTOR_LATENCY_MS": 0},
+                      clock=clock, motor=motor)
     for i in range(len(app.routines)):
         gc.collect()
-        r = app.routines[i]
-        played = sa.play_all(app, i)
         if not quiet:
-            print("R", r.file)
-            for t, cue in played:
-                print(t, cue)
-        app.motor.played = []
+            print("R", app.routines[i].file)
+        sa.play_all(app, i)
     if not quiet:
         print("E", app.errors)
     return app
@@ -53,6 +72,7 @@ def trace(d, quiet=False):
 
 def journal(n):
     import microcontroller
+    from unknot import journal as journal_mod
 
     nvm = microcontroller.nvm
     for i in range(0, len(nvm), 256):
@@ -74,6 +94,7 @@ def journal(n):
 
 def fuzz(d, n, seed):
     import fuzz as fz
+    from unknot import routine as routine_mod
 
     seeds = [_read(p) for p in _files(d)]
     res = fz.run(routine_mod.decode, routine_mod.RoutineFormatError, seeds, n, seed)
@@ -81,6 +102,9 @@ def fuzz(d, n, seed):
 
 
 def cues(path, latency):
+    import simadapters as sa
+    from unknot import app as app_mod
+
     files = {"r.unk": _read(path)}
     clock = sa.RealClock()
     app = sa.make_app(app_mod.App, files, settings={"UNKNOT_MOTOR_LATENCY_MS": latency},
@@ -96,7 +120,9 @@ def cues(path, latency):
 
 def main(argv):
     mode = argv[1]
-    if mode == "trace":
+    if mode == "ptrace":
+        ptrace(argv[2])
+    elif mode == "trace":
         trace(argv[2])
     elif mode == "journal":
         journal(int(argv[2]))

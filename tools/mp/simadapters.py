@@ -69,12 +69,19 @@ class VirtualSleeper:
 
 
 class RecMotor:
-    def __init__(self, clock):
+    """Records (t_ms, cue); with `out` set, prints "t cue" lines instead of keeping them."""
+
+    def __init__(self, clock, out=None):
         self.clock = clock
         self.played = []
+        self.out = out
+        self.t0 = 0
 
     def play(self, name, count=1):
-        self.played.append((self.clock.now_ms(), name))
+        if self.out is not None:
+            self.out(self.clock.now_ms() - self.t0, name)
+        else:
+            self.played.append((self.clock.now_ms(), name))
 
 
 class NullMotor:
@@ -109,6 +116,26 @@ class DictStorage:
         self.files[name] = bytes(data)
 
 
+class DirStorage:
+    """Routine files read from a directory when asked (not kept in RAM)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def list(self):
+        import os
+
+        return [n for n in os.listdir(self.path) if n.endswith(".unk")]
+
+    def read(self, name):
+        with open(self.path + "/" + name, "rb") as f:
+            return f.read()
+
+    def write(self, name, data):
+        with open(self.path + "/" + name, "wb") as f:
+            f.write(data)
+
+
 class NullWatchdog:
     def __init__(self):
         self.feeds = 0
@@ -124,7 +151,8 @@ def make_app(App, files=None, nvm=None, settings=None, clock=None, sleeper=None,
         import microcontroller  # the shim's one 8 KiB bytearray (tools/mp/shims)
 
         nvm = microcontroller.nvm
-    app = App(clock, motor, QueueButton(), DictStorage(files), nvm, sleeper or VirtualSleeper(clock), NullWatchdog(),
+    storage = files if hasattr(files, "read") else DictStorage(files)
+    app = App(clock, motor, QueueButton(), storage, nvm, sleeper or VirtualSleeper(clock), NullWatchdog(),
               settings=settings, device_id=b"\x01\x02\x03\x04\x05\x06")
     return app
 
@@ -135,6 +163,7 @@ def play_all(app, index, limit_ms=4 * 3600 * 1000):
     clock = app.clock
     app.motor.played = []
     t0 = clock.t
+    app.motor.t0 = t0
     rec0 = app.last_record
     app.post(("start", index))
     while True:

@@ -2,8 +2,9 @@
 
 The documented keys are the firmware's own DEFAULTS table (firmware/lib/unknot/settings.py,
 described in docs/firmware.md and the example firmware/settings.toml); for an example file the
-keys are its lines, active (`KEY = 1`) or commented out (`# KEY = 1`). CircuitPython's settings.toml holds only strings and integers, so a key whose
-example value is an integer takes integers, and a string key takes any text.
+keys are its lines, active (`KEY = 1`) or commented out (`# KEY = 1`).
+CircuitPython's settings.toml holds only strings and integers, so a key whose example value
+is an integer takes integers, and a string key takes any text.
 Editing keeps comments, order and every other key; a missing key is appended.
 """
 
