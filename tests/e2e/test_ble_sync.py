@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from unknot import fwload
 from unknot.ble import open_device
 from unknot.ble.bumble_backend import AttError

@@ -3,7 +3,6 @@ in CPython and in the real MicroPython VM."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess

@@ -508,7 +508,7 @@ def _good(journal, seq):
 
 
 def _version_triple(text):
-    parts = (text.split(".") + ["0", "0", "0"])[:3]
+    parts = (text.split(".") + ["0", "0", "0"])[:3]  # noqa: RUF005 (MicroPython syntax)
     out = []
     for p in parts:
         digits = ""

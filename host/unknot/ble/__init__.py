@@ -71,7 +71,9 @@ async def open_device(
         try:
             await client.connect()
         except BleakError as exc:
-            raise DeviceError(f"could not connect to {device.name or device.address}: {exc}") from exc
+            raise DeviceError(
+                f"could not connect to {device.name or device.address}: {exc}"
+            ) from exc
         try:
             session = Session(client, device.name or "", device.address)
             await session.start()

@@ -166,7 +166,7 @@ class BumbleClient(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         try:
             conn = await self._central.connect(Address(self.address), timeout=self._timeout)
-        except (core.BaseBumbleError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, core.BaseBumbleError) as exc:
             raise BleakError(f"could not connect to {self.address}: {exc}") from exc
         self._conn = conn
         conn.on(conn.EVENT_DISCONNECTION, self._on_disconnection)
@@ -182,13 +182,15 @@ class BumbleClient(BaseBleakClient):
             bsvc = BleakGATTService(svc, svc.handle, _uuid(svc.uuid))
             services.add_service(bsvc)
             for ch in svc.characteristics:
-                props = [name for flag, name in _PROPS if ch.properties & flag]
+                props: Any = [name for flag, name in _PROPS if ch.properties & flag]
                 bch = BleakGATTCharacteristic(
                     ch, ch.handle, _uuid(ch.uuid), props, lambda: self.mtu_size - 3, bsvc
                 )
                 services.add_characteristic(bch)
                 for desc in await self._guard(ch.discover_descriptors()):
-                    services.add_descriptor(BleakGATTDescriptor(desc, desc.handle, _uuid(desc.type), bch))
+                    services.add_descriptor(
+                        BleakGATTDescriptor(desc, desc.handle, _uuid(desc.type), bch)
+                    )
         self.services = services
 
     async def disconnect(self) -> None:
@@ -229,7 +231,9 @@ class BumbleClient(BaseBleakClient):
         self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
     ) -> bytearray:
         assert self._peer is not None or self._conn is None
-        value = await self._guard(self._peer.read_value(characteristic.obj) if self._peer else _none())
+        value = await self._guard(
+            self._peer.read_value(characteristic.obj) if self._peer else _none()
+        )
         return bytearray(value)
 
     async def read_gatt_descriptor(
@@ -247,7 +251,9 @@ class BumbleClient(BaseBleakClient):
             else _none()
         )
 
-    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: SizedBuffer) -> None:
+    async def write_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, data: SizedBuffer
+    ) -> None:
         await self._guard(
             self._peer.write_value(descriptor.obj, bytes(data), with_response=True)
             if self._peer

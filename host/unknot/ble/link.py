@@ -57,7 +57,7 @@ class PacedLink(LocalLink):  # type: ignore[misc]
     """
 
     def __init__(self, model: LinkModel | None = None) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.model = model or LinkModel()
         self.now = 0.0
         self.stats = LinkStats()
@@ -110,4 +110,4 @@ class PacedLink(LocalLink):  # type: ignore[misc]
 def create_link(paced: LinkModel | None = None) -> LocalLink:
     """The link between the simulated device and the host central (needs a running loop)."""
     asyncio.get_running_loop()
-    return PacedLink(paced) if paced is not None else LocalLink()
+    return PacedLink(paced) if paced is not None else LocalLink()  # type: ignore[no-untyped-call]

@@ -147,7 +147,7 @@ class Session:
                 if on_frame is not None:
                     on_frame(len(stream) // p.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
-                _, status, first, count, nxt, crc = struct.unpack(p.END, frame)
+                _, _status, first, count, nxt, crc = struct.unpack(p.END, frame)
                 break
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
                 raise DeviceError(f"device refused the read: status {frame[2]}")
@@ -169,7 +169,9 @@ class Session:
         )
         if len(blob) > p.MAX_UPLOAD:
             raise DeviceError(f"routine set too large for BLE upload ({len(blob)} bytes)")
-        await self.request(struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob)))
+        await self.request(
+            struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob))
+        )
         room = self.client.mtu_size - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK)
         offset = 0
         while offset < len(blob):

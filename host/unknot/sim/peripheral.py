@@ -22,14 +22,13 @@ from typing import Any
 
 from bumble import att, gatt, pairing
 from bumble.controller import Controller
-from bumble.core import AdvertisingData
+from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.keys import JsonKeyStore
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
-
 from unknot import fwload
 from unknot.ble.link import DEVICE_ADDRESS
 
@@ -96,16 +95,16 @@ class SimPeripheral:
             keys_path.parent.mkdir(parents=True, exist_ok=True)
             self.device.keystore = JsonKeyStore("device", str(keys_path))
         g = self.gatt_ids
-        self.info_char = gatt.Characteristic(
+        self.info_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             g.INFO, _READ, _OPEN_RW, gatt.CharacteristicValue(read=self._read_info, write=self._ro)
         )
-        self.control_char = gatt.Characteristic(
+        self.control_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             g.CONTROL,
             _READ | _WRITE,
             _OPEN_RW,
             gatt.CharacteristicValue(read=self._read_control, write=self._write_control),
         )
-        self.data_char = gatt.Characteristic(
+        self.data_char: gatt.Characteristic[bytes] = gatt.Characteristic(
             g.DATA,
             _NOTIFY,
             _OPEN_RW,
@@ -179,7 +178,7 @@ class SimPeripheral:
     # -- lifecycle ------------------------------------------------------------------------
 
     def advertising_data(self) -> bytes:
-        uuid = gatt.UUID(self.gatt_ids.SERVICE)
+        uuid = UUID(self.gatt_ids.SERVICE)
         return bytes(
             AdvertisingData(
                 [
@@ -209,7 +208,7 @@ class SimPeripheral:
         def slow() -> None:
             self._slow_timer = None
             if self.connection is None:
-                loop.create_task(self._set_interval(SLOW_ADV_S))
+                self._slow_task = loop.create_task(self._set_interval(SLOW_ADV_S))
 
         self._slow_timer = loop.call_later(SLOW_AFTER_S, slow)
 

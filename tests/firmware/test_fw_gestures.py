@@ -1,0 +1,49 @@
+"""Gesture decoder: press, double, long from timestamped key events."""
+
+from __future__ import annotations
+
+
+def _run(fw, events, until, double_ms=300, long_ms=800):
+    g = fw.gestures.Gestures(double_ms, long_ms)
+    out = []
+    for pressed, t in events:
+        g.feed(pressed, t)
+        while (x := g.pop()) is not None:
+            out.append((x, t))
+    # time-outs, visited exactly at the deadlines the decoder asks for
+    while (d := g.next_deadline()) is not None and d <= until:
+        g.poll(d)
+        while (x := g.pop()) is not None:
+            out.append((x, d))
+    return out
+
+
+def test_press(fw):
+    assert _run(fw, [(True, 0), (False, 100)], 10_000) == [("press", 400)]
+
+
+def test_double(fw):
+    assert _run(fw, [(True, 0), (False, 100), (True, 350), (False, 420)], 10_000) == [
+        ("double", 420)]
+
+
+def test_two_presses_outside_window(fw):
+    ev = [(True, 0), (False, 100), (True, 450), (False, 500)]
+    assert _run(fw, ev, 10_000) == [("press", 450), ("press", 800)]
+
+
+def test_long_fires_while_held(fw):
+    assert _run(fw, [(True, 0)], 10_000) == [("long", 800)]
+    assert [g for g, _ in _run(fw, [(True, 0), (False, 2000)], 10_000)] == ["long"]
+
+
+def test_long_detected_on_release_if_not_polled(fw):
+    g = fw.gestures.Gestures(300, 800)
+    g.feed(True, 0)
+    g.feed(False, 900)
+    assert g.pop() == "long" and g.pop() is None and g.next_deadline() is None
+
+
+def test_configurable_window(fw):
+    ev = [(True, 0), (False, 100), (True, 450), (False, 500)]
+    assert _run(fw, ev, 10_000, double_ms=500) == [("double", 500)]

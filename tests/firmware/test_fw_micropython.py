@@ -1,0 +1,55 @@
+"""The firmware core under the real MicroPython VM (unix port, capped heap): same cue trace
+as CPython for every library routine, journal of 1000 records, decoder fuzz batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _parse(out: str) -> dict[str, list[tuple[int, str]]]:
+    traces: dict[str, list[tuple[int, str]]] = {}
+    cur: list[tuple[int, str]] = []
+    for line in out.splitlines():
+        head, _, rest = line.partition(" ")
+        if head == "R":
+            cur = traces.setdefault(rest, [])
+        elif head == "E":
+            assert rest == "0", "errors in the MicroPython run"
+        else:
+            cur.append((int(head), rest))
+    return traces
+
+
+def _cpython(fw, library_dir: Path) -> dict[str, list[tuple[int, str]]]:
+    return {p.name: fw.player.trace(fw.routine.decode(p.read_bytes()))
+            for p in sorted(library_dir.glob("*.unk"))}
+
+
+def test_player_trace_32k_heap(fw, mpy, library_dir):
+    got = _parse(mpy(["ptrace", str(library_dir)], heap="32k"))
+    assert got == _cpython(fw, library_dir) and len(got) >= 1
+
+
+def test_app_trace_under_micropython(fw, mpy, library_dir):
+    # the whole App (gestures, reminders, journal, player) as on the board; 64-bit unix
+    # port objects are about twice their size on the nRF52840, hence the larger heap
+    got = _parse(mpy(["trace", str(library_dir)], heap="64k"))
+    assert got == _cpython(fw, library_dir)
+
+
+def test_hand_built_samples_under_micropython(fw, mpy, unkbuild, tmp_path):
+    for name, steps in unkbuild.SAMPLES.items():
+        (tmp_path / f"{name}.unk").write_bytes(unkbuild.build(steps, slug=name))
+    assert _parse(mpy(["ptrace", str(tmp_path)])) == _cpython(fw, tmp_path)
+
+
+def test_journal_1000_records_32k(mpy):
+    out = mpy(["journal", "1000"], heap="32k").split()
+    capacity = (8192 - 512) // 20 - 1
+    assert out == ["J", "1001", str(1001 - capacity), str(1000 - capacity)]
+
+
+def test_fuzz_batch_under_micropython(mpy, library_dir):
+    out = mpy(["fuzz", str(library_dir), "1500", "99"], heap="32k").split()
+    assert out[0] == "F" and out[3] == "0", out  # no exception escaped
+    assert int(out[1]) + int(out[2]) == 1500
