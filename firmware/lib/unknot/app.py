@@ -231,6 +231,8 @@ class App:
 
     def _finish(self, now, flag):
         player = self.player
+        if player is None:
+            return
         self.player = None
         routine = player.routine
         active_s = player.active_ms(now) // 1000
@@ -254,8 +256,10 @@ class App:
 
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
-        if self.cue_log is not None:
-            self.cue_log.append((scheduled - self.player.latency, self.clock.now_ms(), cue))
+        log = self.cue_log
+        player = self.player
+        if log is not None and player is not None:
+            log.append((scheduled - player.latency, self.clock.now_ms(), cue))
 
     def minute_of_day(self):
         unix = self.clock.unix()

@@ -51,7 +51,11 @@ class Reminders:
 
     def next_deadline(self):
         if self.pending is not None:
-            return min(self.next_nudge, self.giveup_at)
+            n = self.next_nudge
+            g = self.giveup_at
+            if n is None or g is None:
+                return n if g is None else g
+            return n if n < g else g
         d = self.micro_due
         if self.rest_due is not None and (d is None or self.rest_due < d):
             d = self.rest_due

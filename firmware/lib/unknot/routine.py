@@ -110,8 +110,8 @@ def decode(data):
         op = data[pos]
         kind = op & 0x0F
         sflags = op & 0xF0
-        size = STEP_SIZE.get(kind)
-        if size is None or pos + size > n or sflags & ~ALLOWED_FLAGS.get(kind, 0):
+        size = STEP_SIZE.get(kind, 0)
+        if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS.get(kind, 0):
             _fail(BAD_STEP)
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)

@@ -84,14 +84,23 @@ async def open_device(
 
 
 @contextlib.asynccontextmanager
-async def _sim_radio() -> AsyncIterator[SimRadio]:
-    """The simulated device persisted under <home>/sim/, served in this process."""
-    from unknot import paths
+async def _sim_radio() -> AsyncIterator[Any]:
+    """The simulated device persisted under <home>/sim/default/: the running `unknot sim`
+    (reached over HCI-on-TCP) when there is one, else served in this process."""
     from unknot.ble.radio import SimRadio
+    from unknot.sim import interproc
+
+    sim_dir = interproc.sim_dir()
+    running = interproc.running_link(sim_dir)
+    if running is not None:
+        remote = await interproc.RemoteRadio(running, keys_dir=sim_dir).start()
+        try:
+            yield remote
+        finally:
+            await remote.stop()
+        return
     from unknot.sim.device import SimDevice  # type: ignore[import-not-found,unused-ignore]
 
-    sim_dir = paths.home() / "sim"
-    sim_dir.mkdir(parents=True, exist_ok=True)
     device = SimDevice(sim_dir)
     radio = await SimRadio(device.app, keys_dir=sim_dir).start()
     try:

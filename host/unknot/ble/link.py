@@ -28,69 +28,111 @@ ATT_NOTIFY = 0x1B
 
 @dataclass
 class LinkModel:
-    """BLE link timing: one connection event per interval, at most `pdus_per_event` link-layer
-    PDUs per direction per event, `ll_payload` bytes per LL PDU (251 with data length
-    extension, 27 without), `phy_bps` on air, plus 10 bytes of LL overhead per PDU."""
+    """BLE link timing (documented in docs/protocol.md "Link model").
+
+    One connection event every `interval_s`; in each event a sender transmits at most
+    `pdus_per_event` link-layer data PDUs (each answered by the peer's empty PDU), each
+    carrying up to `ll_payload` bytes of the L2CAP stream (251 with data length extension, 27
+    without), on a PHY of `phy_bps`. A PDU on air costs `ll_overhead` bytes beyond its payload
+    (preamble 1, access address 4, header 2, MIC 4, CRC 3); every PDU exchange adds the peer's
+    empty PDU and two inter-frame spaces of `ifs_s`. A device reacts to a PDU in the next
+    connection event at the earliest (host processing is slower than one inter-frame space).
+    """
 
     interval_s: float = 0.015
     pdus_per_event: int = 4
     ll_payload: int = 251
     phy_bps: float = 1_000_000.0
+    ll_overhead: int = 14
+    ifs_s: float = 150e-6
+    att_mtu: int = 247  # what the host central requests (bumble_backend.BumbleClient)
+
+    def pdu_air_s(self, payload: int) -> float:
+        return (payload + self.ll_overhead) * 8 / self.phy_bps
+
+    def exchange_s(self, payload: int) -> float:
+        """One data PDU, the peer's empty PDU, and two inter-frame spaces."""
+        return self.pdu_air_s(payload) + self.pdu_air_s(0) + 2 * self.ifs_s
+
+    def per_event(self) -> int:
+        """PDUs per sender per event: the configured count, capped by what fits on air."""
+        fit = int(self.interval_s // self.exchange_s(self.ll_payload))
+        return max(1, min(self.pdus_per_event, fit))
+
+    def describe(self) -> dict[str, float | int]:
+        return {
+            "att_mtu": self.att_mtu,
+            "interval_ms": self.interval_s * 1000,
+            "pdus_per_event": self.per_event(),
+            "ll_payload": self.ll_payload,
+            "phy_bps": int(self.phy_bps),
+        }
 
 
 @dataclass
 class LinkStats:
-    pdus: int = 0
-    bytes: int = 0  # L2CAP payload bytes (ATT PDUs), both directions
+    pdus: int = 0  # link-layer data PDUs (after fragmentation to ll_payload)
+    bytes: int = 0  # L2CAP payload bytes (ATT/SMP PDUs with their headers), both directions
     notifications: int = 0
     notification_bytes: int = 0  # notification values only
-    by_sender: dict[str, int] = field(default_factory=dict)
+    by_sender: dict[str, int] = field(default_factory=dict)  # L2CAP payload bytes per sender
+    end_s: float = 0.0  # virtual time the last PDU was delivered
 
 
 class PacedLink(LocalLink):  # type: ignore[misc]
     """A LocalLink that counts what crosses it and charges modelled air time per PDU.
 
-    Delivery is immediate in real time (no sleeping); `now` is a virtual clock. A PDU sent
-    while the virtual clock reads t goes out in the first connection event at or after t
-    that still has room in the sender's direction; the receiver's reaction is stamped with the
-    delivery time, so a request/response pair costs at least one connection interval.
+    Delivery is immediate in real time (no sleeping); time is virtual. Each controller has a
+    clock: the delivery time of the last PDU it received (its reactions happen "then"). A PDU
+    is ready at its sender's clock, goes out in the first connection event after that (or
+    later in the sender's current event if that is still open and has room: queued PDUs
+    follow each other in one event, `pdus_per_event` at most), fragmented to `ll_payload`;
+    it is delivered when its last fragment's exchange ends. Both directions are modelled
+    independently (a slight overestimate when both send in the same event).
     """
 
     def __init__(self, model: LinkModel | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.model = model or LinkModel()
-        self.now = 0.0
-        self.stats = LinkStats()
-        self._slots: dict[str, tuple[int, int]] = {}  # sender -> (event index, pdus used)
+        self.reset_stats()
+
+    @property
+    def now(self) -> float:
+        return self.stats.end_s
 
     def reset_stats(self) -> None:
+        """Start a measurement: zero the counters and every clock."""
         self.stats = LinkStats()
-        self._slots.clear()
-        self.now = 0.0
+        self._clock: dict[int, float] = {}  # controller id -> virtual time it last heard
+        self._slot: dict[int, tuple[int, int, float]] = {}  # sender -> (event, used, end)
 
-    def _charge(self, sender: str, size: int) -> None:
+    def _charge(self, sender: Controller, size: int) -> float:
+        """Charge an L2CAP PDU of `size` bytes (header included); return its delivery time."""
         m = self.model
-        pdus = max(1, math.ceil(size / m.ll_payload))
-        event = math.ceil(self.now / m.interval_s - 1e-9)
-        last_event, used = self._slots.get(sender, (-1, 0))
-        if last_event > event:
-            event, used = last_event, used
-        elif last_event < event:
-            used = 0
-        done = event * m.interval_s
-        for _ in range(pdus):
-            if used >= m.pdus_per_event:
-                event += 1
-                used = 0
+        per_event = m.per_event()
+        sid = id(sender)
+        ready = self._clock.get(sid, 0.0)
+        event = math.floor(ready / m.interval_s) + 1  # a reaction: the next event at best
+        used, at = 0, 0.0
+        last = self._slot.get(sid)
+        if last is not None and last[0] >= event - 1 and (last[0] >= event or last[2] >= ready):
+            # the sender still has PDUs queued in (or after) that event: follow them
+            event, used, at = last
+        left = size
+        while True:
+            if used >= per_event:
+                event, used = event + 1, 0
+            if used == 0:
+                at = event * m.interval_s
+            frag = min(left, m.ll_payload)
+            at += m.exchange_s(frag)
             used += 1
-        air = (size + 10 * pdus) * 8 / m.phy_bps
-        done = max(done, event * m.interval_s) + air
-        self._slots[sender] = (event, used)
-        self.now = max(self.now, done)
-        st = self.stats
-        st.pdus += pdus
-        st.bytes += size
-        st.by_sender[sender] = st.by_sender.get(sender, 0) + size
+            self.stats.pdus += 1
+            left -= frag
+            if left <= 0:
+                break
+        self._slot[sid] = (event, used, at)
+        return at
 
     def send_acl_data(
         self,
@@ -99,11 +141,20 @@ class PacedLink(LocalLink):  # type: ignore[misc]
         transport: core.PhysicalTransport,
         data: bytes,
     ) -> Any:
+        st = self.stats
         if len(data) >= 5 and int.from_bytes(data[2:4], "little") == ATT_CID:
             if data[4] == ATT_NOTIFY:
-                self.stats.notifications += 1
-                self.stats.notification_bytes += len(data) - 7
-        self._charge(str(sender_controller.name), len(data) - 4)
+                st.notifications += 1
+                st.notification_bytes += len(data) - 7
+        size = len(data) - 4
+        done = self._charge(sender_controller, len(data))
+        st.bytes += size
+        name = str(sender_controller.name)
+        st.by_sender[name] = st.by_sender.get(name, 0) + size
+        st.end_s = max(st.end_s, done)
+        for c in self.controllers:
+            if c is not sender_controller:
+                self._clock[id(c)] = max(self._clock.get(id(c), 0.0), done)
         return super().send_acl_data(sender_controller, destination_address, transport, data)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
 
-BATCH = 200
+BATCH = 500  # records per verified batch: ~25 notifications at MTU 247 (see tools/bench_sync.py)
 
 
 @dataclass

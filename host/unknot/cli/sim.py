@@ -97,6 +97,7 @@ class MotorTap:
         self._patterns = patterns
         self.felt: list[Felt] = []
         self.listeners: list[Callable[[Felt], None]] = []
+        self.listener_errors: list[str] = []
 
     def play(self, name: str, count: int = 1) -> None:
         felt = Felt(self._clock.now_ms(), name, count, tuple(self._patterns.envelope(name)))
@@ -105,7 +106,10 @@ class MotorTap:
             del self.felt[:100]
         self._inner.play(name, count)
         for listener in self.listeners:
-            listener(felt)
+            try:
+                listener(felt)
+            except Exception as exc:  # a display bug must not look like a firmware error
+                self.listener_errors.append(repr(exc))
 
     def __getattr__(self, name: str) -> Any:  # poll() etc. of the real adapter
         return getattr(self._inner, name)
@@ -325,8 +329,8 @@ class Status:
 def _secs(ms: int | None) -> str:
     if ms is None:
         return "-"
-    s = max(0, ms) / 1000.0
-    return f"{int(s // 60)}:{s % 60:04.1f}"
+    tenths = round(max(0, ms) / 100)
+    return f"{tenths // 600}:{tenths % 600 / 10:04.1f}"
 
 
 def motor_bar(level: int, width: int = 24) -> str:
@@ -343,14 +347,13 @@ def shape(envelope: tuple[tuple[int, int], ...], per_ms: int = 40) -> str:
     return "".join(out)
 
 
-def felt_line(f: Felt, patterns: Any, t0_ms: int = 0, label: str = "") -> str:
-    """One printable line per motor command: time, cue, pattern shape, description."""
+def felt_line(f: Felt, t0_ms: int = 0, label: str = "") -> str:
+    """One printable line per motor command: device time, cue, the envelope's shape, step."""
     count = f" x{f.count}" if f.count > 1 else ""
-    text = f"{_secs(f.t_ms - t0_ms):>7}  {f.cue + count:<11} {shape(f.envelope)[:24]:<24} "
-    text += patterns.describe(f.cue)
+    text = f"{_secs(f.t_ms - t0_ms):>7}  {f.cue + count:<11} {shape(f.envelope)[:28]:<28}"
     if label:
-        text += f"  [{label}]"
-    return text
+        text += f"  {label}"
+    return text.rstrip()
 
 
 def render(st: Status, title: str, footer: str = "") -> Any:
@@ -480,7 +483,7 @@ async def serve(directory: Path, name: str, speed: float, headless: bool, port: 
                   f"speed x{speed:g}; state in {directory}", flush=True)
 
             def log(f: Felt) -> None:
-                print(felt_line(f, engine.patterns), flush=True)
+                print(felt_line(f), flush=True)
 
             engine.motor.listeners.append(log)
             with cbreak_keys(lambda k: _key(k, engine, done)):
@@ -491,12 +494,13 @@ async def serve(directory: Path, name: str, speed: float, headless: bool, port: 
 
         console = Console()
         title = (f"{name} (simulated) · x{speed:g} · 127.0.0.1:{server.port}")
-        footer = KEYS_HELP + "\nother terminals: unknot sync --sim / flash --sim / device info --sim"
+        footer = (KEYS_HELP + "\nother terminals: unknot sync --sim / flash --sim / "
+                  "device info --sim")
         with cbreak_keys(lambda k: _key(k, engine, done)), \
                 Live(render(engine.status(), title, footer), console=console,
                      refresh_per_second=15, transient=False) as live:
             engine.motor.listeners.append(
-                lambda f: live.console.print(felt_line(f, engine.patterns), highlight=False))
+                lambda f: live.console.print(felt_line(f), highlight=False, markup=False))
             while not done.is_set():
                 live.update(render(engine.status(), title, footer))
                 with contextlib.suppress(TimeoutError):

@@ -192,8 +192,8 @@ class RemoteRadio:
         self._transport: Any = None
 
     async def start(self) -> RemoteRadio:
-        from bumble.hci import Address
         from bumble.device import Device
+        from bumble.hci import Address
         from bumble.keys import JsonKeyStore
         from bumble.transport import open_transport
 

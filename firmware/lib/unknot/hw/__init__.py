@@ -1,0 +1,57 @@
+"""Hardware adapters (the only place that imports `board`). `make_app(getenv)` reads the
+settings (settings.toml through os.getenv), picks the board's table entry and builds the App
+with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery."""
+
+
+def _pin(name):
+    import board
+
+    return getattr(board, name)
+
+
+def make_motor(conf, settings):
+    strength = settings["UNKNOT_MOTOR_STRENGTH"]
+    if conf["motor"] == "drv2605":
+        import board
+        import busio
+
+        i2c = busio.I2C(_pin(conf["scl"]), _pin(conf["sda"])) if conf["scl"] else board.I2C()
+        from .motor import DrvMotor
+
+        return DrvMotor(i2c, settings["UNKNOT_DRV_LIBRARY"], strength)
+    from .motor import PwmMotor
+
+    return PwmMotor(_pin(conf["motor_pin"]), strength)
+
+
+def make_app(getenv):
+    import microcontroller
+
+    from .. import settings as settings_mod
+    from ..app import App
+    from .boards import board_config
+    from .button import KeypadButton
+    from .clock import Clock
+    from .system import Battery, DriveStorage, Sleeper, Watchdog
+
+    settings = settings_mod.load(getenv)
+    conf = board_config(settings)
+    clock = Clock()
+    button = KeypadButton(_pin(conf["button"]), clock, conf["button_pressed"],
+                          conf["button_pull"])
+    battery = None
+    if conf["battery"]:
+        enable = _pin(conf["battery_enable"]) if conf["battery_enable"] else None
+        battery = Battery(_pin(conf["battery"]), conf["battery_ratio_x100"], enable)
+    return App(
+        clock,
+        make_motor(conf, settings),
+        button,
+        DriveStorage(),
+        microcontroller.nvm,
+        Sleeper(clock, button),
+        Watchdog(settings["UNKNOT_WATCHDOG_S"]),
+        battery=battery,
+        settings=settings,
+        device_id=bytes(microcontroller.cpu.uid)[:6],
+    )

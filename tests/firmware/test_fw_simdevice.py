@@ -1,0 +1,61 @@
+"""SimDevice: the firmware App on the host with a virtual clock, a motor recorder, a button,
+a drive directory and a file-backed nvm that persists across instances."""
+
+from __future__ import annotations
+
+import asyncio
+
+from unknot.sim.device import SimDevice
+
+
+def test_press_plays_routine_and_persists(tmp_path, unkbuild):
+    dev = SimDevice(tmp_path / "dev")
+    dev.install_routine("breathe", unkbuild.build(unkbuild.SAMPLES["breathe"], slug="breathe"))
+    dev.advance(10)
+    assert [r.slug for r in dev.app.routines] == ["breathe"]
+    dev.button.press()
+    dev.advance(100_000)
+    assert dev.motor.cues()[0] == "begin" and dev.motor.cues()[-1] == "done"
+    assert len(dev.records()) == 1
+    dev2 = SimDevice(tmp_path / "dev")
+    assert dev2.app.boot == 2 and dev2.device_id == dev.device_id
+    assert dev2.records() == dev.records()
+
+
+def test_gestures_and_settings_toml(tmp_path, unkbuild):
+    d = tmp_path / "dev"
+    (d / "routines").mkdir(parents=True)
+    for n in ("a", "b"):
+        (d / "routines" / f"{n}.unk").write_bytes(unkbuild.build(unkbuild.SAMPLES["reps"], slug=n))
+    (d / "settings.toml").write_text('UNKNOT_MICRO_MIN = 1\nUNKNOT_REST_MIN = 0\n')
+    dev = SimDevice(d)
+    dev.button.double_press()
+    dev.advance(1000)
+    assert dev.app.selected == 1 and dev.motor.played[-1][1:] == ("select", 2)
+    dev.advance(60_000)
+    assert dev.motor.cues()[-1] == "nudge"
+    dev.button.long_press()
+    dev.advance(2000)
+    assert dev.app.reminders.pending is None
+
+
+def test_builtin_when_drive_empty(tmp_path):
+    dev = SimDevice(tmp_path / "dev")
+    assert [r.slug for r in dev.app.routines] == ["builtin"]
+
+
+def test_run_async_scaled(tmp_path):
+    dev = SimDevice(tmp_path / "dev")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(dev.run_async(speed=200.0, stop=stop))
+        await asyncio.sleep(0.05)
+        dev.button.press()
+        await asyncio.sleep(0.6)  # ~120 s of device time: the built-in routine is done
+        stop.set()
+        await task
+
+    asyncio.run(main())
+    assert dev.motor.cues()[0] == "begin" and "done" in dev.motor.cues()
+    assert dev.clock.now_ms() >= 100_000

