@@ -10,15 +10,10 @@ app = make_app(os.getenv)
 # BLE sync service (unknot/hw/ble.py): `attach(app)` returns the protocol hook the loop
 # polls (`poll(now_ms)`), or the module is absent on a build without BLE.
 try:
-    from unknot.hw import ble  # type: ignore[attr-defined,unused-ignore]
-except ImportError:
-    ble = None
-if ble is not None:
-    attach = getattr(ble, "attach", None)
-    if attach is not None:
-        try:
-            app.protocol = attach(app)
-        except Exception as exc:  # no BLE is better than no device
-            print("BLE unavailable:", exc)
+    from unknot.hw.ble import attach
+
+    app.protocol = attach(app)
+except Exception as exc:  # no BLE (module absent, radio error) is better than no device
+    print("BLE unavailable:", exc)
 
 app.run()

@@ -209,9 +209,9 @@ def test_battery_low_disables_ticks(make, unkbuild):
         def millivolts(self):
             return 3300
 
-    app.battery = Bat()
+    app.battery_source = Bat()
     app.safe_step()
-    assert app.low_battery
+    assert app.low_battery and app.battery == 0 and app.battery_mv == 3300
     press(app)
     advance(app, app.clock.t + 200_000)
     assert "tick" not in cues(app)

@@ -3,6 +3,8 @@ let an exception other than RoutineFormatError escape, and accepted mutants play
 
 from __future__ import annotations
 
+import itertools
+
 import fuzz
 
 
@@ -29,4 +31,4 @@ def test_loader_and_player_survive_mutants(fw, sa, unkbuild, library):
     for r in routines:
         trace = fw.player.trace(r)
         assert trace[0][1] == "begin" and trace[-1][1] == "done"
-        assert all(a[0] <= b[0] for a, b in zip(trace, trace[1:], strict=False))
+        assert all(a[0] <= b[0] for a, b in itertools.pairwise(trace))

@@ -152,7 +152,8 @@ def make_app(App, files=None, nvm=None, settings=None, clock=None, sleeper=None,
 
         nvm = microcontroller.nvm
     storage = files if hasattr(files, "read") else DictStorage(files)
-    app = App(clock, motor, QueueButton(), storage, nvm, sleeper or VirtualSleeper(clock), NullWatchdog(),
+    sleeper = sleeper or VirtualSleeper(clock)
+    app = App(clock, motor, QueueButton(), storage, nvm, sleeper, NullWatchdog(),
               settings=settings, device_id=b"\x01\x02\x03\x04\x05\x06")
     return app
 

@@ -39,7 +39,8 @@ def build(steps, slug="test", name="Test", labels=None, version=1, rid=None):
     flags = 0
     if labels is not None or slug is not None:
         flags = 1
-        strings = [slug or "", name or ""] + list(labels or [""] * len(steps))
+        strings = [slug or "", name or ""]
+        strings.extend(labels or [""] * len(steps))
         for s in strings:
             b = s.encode("utf-8")
             body += bytes([len(b)]) + b

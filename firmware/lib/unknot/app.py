@@ -10,7 +10,8 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - nvm: bytearray-like (len, slices); layout in docs/firmware.md
 - sleeper: sleep_until(deadline_ms) (board: light sleep / time.sleep; sim: virtual time)
 - watchdog: feed()
-- battery: optional, millivolts() -> int or None
+- battery: optional, millivolts() -> int or None (sampled every 10 min; `app.battery` is
+  then a percent estimate, linear 3.3 V = 0 % .. 4.2 V = 100 %, and `app.battery_mv`)
 
 `step()` handles queued events, runs the work that is due and returns the next deadline
 (absolute ms); `run()` loops safe_step() + sleep_until(). The sync protocol handler is hooked
@@ -57,7 +58,8 @@ class App:
         self.nvm = nvm
         self.sleeper = sleeper
         self.watchdog = watchdog
-        self.battery = battery
+        self.battery_source = battery
+        self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
         self.events = []
@@ -290,12 +292,13 @@ class App:
             d = self.protocol.poll(now)
             if d is not None and d < deadline:
                 deadline = d
-        if self.battery is not None and (self._battery_at is None or
-                                         now - self._battery_at >= BATTERY_EVERY_MS):
+        if self.battery_source is not None and (self._battery_at is None or
+                                                now - self._battery_at >= BATTERY_EVERY_MS):
             self._battery_at = now
-            self.battery_mv = self.battery.millivolts()
-            self.low_battery = (self.battery_mv is not None and
-                                self.battery_mv < self.settings["UNKNOT_LOW_BATTERY_MV"])
+            mv = self.battery_source.millivolts()
+            self.battery_mv = mv
+            self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
+            self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
         player = self.player
         if player is not None:
             player.poll(now, self._emit)

@@ -80,107 +80,12 @@ DEFAULT_MTU = const(23)
 MAX_MTU = const(247)
 
 
-def parse_archive(blob):
-    """Split a routine archive into [(name, data)]; ValueError if malformed."""
-    files = []
-    pos = 0
-    head = struct.calcsize(ARCHIVE_ENTRY)
-    n = len(blob)
-    while pos < n:
-        if pos + head > n:
-            raise ValueError("truncated entry")
-        name_len, size = struct.unpack_from(ARCHIVE_ENTRY, blob, pos)
-        pos += head
-        if name_len == 0 or name_len > MAX_NAME or pos + name_len + size > n:
-            raise ValueError("bad entry")
-        name = bytes(blob[pos : pos + name_len]).decode()
-        if "/" in name or "\\" in name or name[0] == ".":
-            raise ValueError("bad name")
-        pos += name_len
-        files.append((name, bytes(blob[pos : pos + size])))
-        pos += size
-    return files
-
-
-def parse_settings(payload):
-    """Decode settings TLVs into a dict; ValueError if malformed."""
-    out = {}
-    pos = 0
-    head = struct.calcsize(SETTING_HEAD)
-    n = len(payload)
-    while pos < n:
-        if pos + head > n:
-            raise ValueError("truncated setting")
-        klen, kind = struct.unpack_from(SETTING_HEAD, payload, pos)
-        pos += head
-        if klen == 0 or pos + klen > n:
-            raise ValueError("bad key")
-        key = bytes(payload[pos : pos + klen]).decode()
-        pos += klen
-        if kind == SET_INT:
-            if pos + 4 > n:
-                raise ValueError("truncated int")
-            out[key] = struct.unpack_from(SETTING_INT, payload, pos)[0]
-            pos += 4
-        elif kind == SET_BOOL:
-            if pos + 1 > n:
-                raise ValueError("truncated bool")
-            out[key] = payload[pos] != 0
-            pos += 1
-        elif kind == SET_STR:
-            if pos + 1 > n:
-                raise ValueError("truncated str")
-            slen = payload[pos]
-            pos += 1
-            if pos + slen > n:
-                raise ValueError("truncated str")
-            out[key] = bytes(payload[pos : pos + slen]).decode()
-            pos += slen
-        else:
-            raise ValueError("bad type")
-    return out
-
-
-class StorageStore:
-    """Stages an upload in RAM (at most MAX_UPLOAD bytes) and installs it through the app's
-    storage adapter only after the CRC and the archive were verified, so an interrupted or
-    corrupted upload leaves the old routine set untouched. If the adapter has
-    `replace(files)` (an atomic swap of the whole set, e.g. stage into /routines.new then
-    rename), it is used; otherwise each file is written with `write(name, data)`."""
-
-    def __init__(self, storage):
-        self.storage = storage
-        self.buf = None
-
-    def stage_begin(self):
-        self.buf = bytearray()
-
-    def stage_append(self, data):
-        self.buf.extend(data)
-
-    def stage_read(self):
-        return bytes(self.buf)
-
-    def stage_drop(self):
-        self.buf = None
-
-    def replace(self, files):
-        storage = self.storage
-        if hasattr(storage, "replace"):
-            storage.replace(files)
-            return
-        for name, data in files:
-            storage.write(name, data)
-
-
 class Protocol:
     """One sync-protocol session over one connection (call `reset()` when the link drops)."""
 
     def __init__(self, app, store=None):
         self.app = app
-        if store is None:
-            store = StorageStore(app.storage)
-        self.store = store
+        self.store = store  # upload staging; None: upload.StorageStore on the first upload
         self.sender = None  # board: a function that notifies one frame, False when full
         self._inbox = []
         self.mtu = DEFAULT_MTU
@@ -311,30 +216,23 @@ class Protocol:
                 else:
                     self.app.clock.set_unix(t)
                     self._respond(op, ST_OK)
-        elif op == OP_UPLOAD_BEGIN:
-            self._upload_begin(data)
-        elif op == OP_UPLOAD_CHUNK:
-            self._upload_chunk(data)
-        elif op == OP_UPLOAD_COMMIT:
-            self._upload_commit(data)
         elif op == OP_UPLOAD_ABORT:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
             else:
                 self.reset_upload()
                 self._respond(op, ST_OK)
-        elif op == OP_SET_SETTINGS:
-            try:
-                values = parse_settings(data[1:])
-            except (ValueError, UnicodeError):
-                self._respond(op, ST_BAD_ARG)
-                return
-            try:
-                self.app.apply_settings(values)
-            except (ValueError, KeyError, TypeError):
-                self._respond(op, ST_BAD_ARG)
-                return
-            self._respond(op, ST_OK)
+        elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS:
+            from . import upload  # rarely used: loaded on the first such request
+
+            if op == OP_UPLOAD_BEGIN:
+                upload.begin(self, data)
+            elif op == OP_UPLOAD_CHUNK:
+                upload.chunk(self, data)
+            elif op == OP_UPLOAD_COMMIT:
+                upload.commit(self, data)
+            else:
+                upload.set_settings(self, op, data)
         else:
             self._respond(op, ST_UNKNOWN_OPCODE)
 
@@ -412,90 +310,6 @@ class Protocol:
         if self._upload_len >= 0:
             self._upload_len = -1
             self.store.stage_drop()
-
-    def _upload_begin(self, data):
-        op = OP_UPLOAD_BEGIN
-        if len(data) != struct.calcsize(REQ_UPLOAD_BEGIN):
-            self._respond(op, ST_BAD_LENGTH)
-            return
-        _, total, crc = struct.unpack(REQ_UPLOAD_BEGIN, data)
-        if total == 0 or total > MAX_UPLOAD:
-            self._respond(op, ST_TOO_LARGE)
-            return
-        try:
-            self.store.stage_begin()
-        except (OSError, MemoryError):
-            self._respond(op, ST_STORAGE)
-            return
-        self._upload_len = total
-        self._upload_crc = crc
-        self._upload_got = 0
-        self._upload_run = 0
-        self._respond(op, ST_OK)
-
-    def _upload_chunk(self, data):
-        op = OP_UPLOAD_CHUNK
-        head = struct.calcsize(REQ_UPLOAD_CHUNK)
-        if self._upload_len < 0:
-            self._respond(op, ST_NO_UPLOAD)
-            return
-        if len(data) <= head:
-            self._respond(op, ST_BAD_LENGTH)
-            return
-        offset = struct.unpack_from(REQ_UPLOAD_CHUNK, data)[1]
-        chunk = data[head:]
-        if offset != self._upload_got:
-            self._respond(op, ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self._upload_got))
-            return
-        if offset + len(chunk) > self._upload_len:
-            self._respond(op, ST_TOO_LARGE)
-            return
-        try:
-            self.store.stage_append(chunk)
-        except (OSError, MemoryError):
-            self.reset_upload()
-            self._respond(op, ST_STORAGE)
-            return
-        self._upload_got += len(chunk)
-        self._upload_run = crc32(chunk, self._upload_run)
-        self._respond(op, ST_OK, struct.pack(RESP_OFFSET, self._upload_got))
-
-    def _upload_commit(self, data):
-        op = OP_UPLOAD_COMMIT
-        if len(data) != 1:
-            self._respond(op, ST_BAD_LENGTH)
-            return
-        if self._upload_len < 0:
-            self._respond(op, ST_NO_UPLOAD)
-            return
-        if self._upload_got != self._upload_len:
-            self._respond(op, ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self._upload_got))
-            return
-        try:
-            blob = self.store.stage_read()
-        except (OSError, MemoryError):
-            self.reset_upload()
-            self._respond(op, ST_STORAGE)
-            return
-        if (crc32(blob) & 0xFFFFFFFF) != self._upload_crc:
-            self.reset_upload()
-            self._respond(op, ST_BAD_CRC)
-            return
-        try:
-            files = parse_archive(blob)
-        except (ValueError, UnicodeError):
-            self.reset_upload()
-            self._respond(op, ST_BAD_ARG)
-            return
-        try:
-            self.store.replace(files)
-        except (OSError, MemoryError):
-            self.reset_upload()
-            self._respond(op, ST_STORAGE)
-            return
-        self.reset_upload()
-        self.app.reload_routines()
-        self._respond(op, ST_OK)
 
 
 def _seq(rec):

@@ -117,7 +117,8 @@ def decode(data):
             _fail(BAD_STEP)
         a = b = c = d = e = 0
         if kind == BREATHE:
-            a, b, c, d, e = data[pos + 1], data[pos + 2], data[pos + 3], data[pos + 4], data[pos + 5]
+            a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
+            d, e = data[pos + 4], data[pos + 5]
             if a == 0 or b == 0 or d == 0:
                 _fail(BAD_STEP)
         elif kind == HOLD or kind == REST:

@@ -111,14 +111,13 @@ class _EnterButton:
         self.presses = 0
         self._fd = -1
 
-    def __enter__(self) -> _EnterButton:
+    def start(self) -> None:
         try:
             self._fd = sys.stdin.fileno()
             asyncio.get_running_loop().add_reader(self._fd, self._readable)
         except (AttributeError, OSError, ValueError, NotImplementedError):
             self._fd = -1
             self.closed = True
-        return self
 
     def _readable(self) -> None:
         try:
@@ -133,7 +132,7 @@ class _EnterButton:
             self.presses += 1
             self.engine.gesture("press")
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         if self._fd >= 0 and not self.closed:
             asyncio.get_running_loop().remove_reader(self._fd)
 
@@ -209,12 +208,14 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
 
         engine.motor.listeners.append(on_felt)
         records_before = len(engine.records)
-        with screen, _EnterButton(engine, screen) as enter:
-            if not auto:
-                screen.footer = "press Enter = button"
+        with screen:
             await _until(engine, lambda: bool(nudge), "remind")
             say(f"   The wearer feels the nudge after {(nudge[0].t_ms - t0_ms) / 1000:.0f} s of "
                 "device time.")
+            enter = _EnterButton(engine, screen)
+            if not auto:
+                enter.start()  # from now on Enter is the device's button
+                screen.footer = "press Enter = button"
             if auto or enter.closed:
                 say("   [dim](--auto: the demo presses the button)[/dim]" if auto else
                     "   [dim](stdin closed: the demo presses the button)[/dim]")
@@ -227,6 +228,7 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
             slug, rid, total = str(r.slug), int(r.id), int(r.work_steps())
             await _until(engine, lambda: len(engine.records) > records_before,
                          "finish the routine")
+            enter.stop()
         seq = engine.records[-1]
         rec = fwload.module("journal").unpack_record(app.journal.read(seq))
         flags = rec[6] if rec else 0
@@ -239,8 +241,9 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
         with HistoryStore.open() as store:
             async with open_device(radio=radio, name=BLE_NAME) as session:
                 summary = await ble_sync(session, store)
-        say(f"\n[bold]4. Sync[/bold] over BLE into {paths.home()}: {summary.new} new, "
-            f"{summary.known} known, {summary.lost} lost ({time.monotonic() - t0:.2f} s).")
+        say(f"\n[bold]4. Sync[/bold] over BLE: {summary.new} new, {summary.known} known, "
+            f"{summary.lost} lost ({time.monotonic() - t0:.2f} s), into the history in "
+            f"{paths.home()}")
         result = DemoResult(device_id=summary.device.device_id, routine_slug=slug, routine_id=rid,
                             steps_total=total, cues=[f.cue for f in cues], seq=seq,
                             new=summary.new)

@@ -215,6 +215,9 @@ class RemoteRadio:
             self.central.keystore = JsonKeyStore("host", str(self.keys_dir / "host_bonds.json"))
         try:
             await asyncio.wait_for(self.central.power_on(), 10.0)
+        except TimeoutError:
+            await self.stop()
+            raise DeviceError(f"the running `unknot sim` at {spec} did not answer") from None
         except BaseException:
             await self.stop()
             raise

@@ -1,0 +1,107 @@
+"""`unknot sim` in a pty: keys are the button, and other processes reach the running
+simulated device over HCI-on-TCP (flash, device info, sync)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+from unknot.sim import interproc
+from unknot.store import HistoryStore
+
+
+def _env(home: Path) -> dict[str, str]:
+    return dict(os.environ, UNKNOT_HOME=str(home))
+
+
+def test_sim_keys_and_second_process(home: Path) -> None:
+    env = _env(home)
+    child = pexpect.spawn(sys.executable, ["-m", "unknot", "sim", "--speed", "50"], env=env,
+                          dimensions=(40, 110), encoding="utf-8", timeout=20)
+
+    def unknot(*args: str) -> subprocess.CompletedProcess[str]:
+        # keep reading the TUI while the other process runs (a full pty would block it)
+        p = subprocess.Popen([sys.executable, "-m", "unknot", *args], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        while p.poll() is None:
+            child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        out, err = p.communicate()
+        return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+    try:
+        child.expect(r"0 record\(s\)")
+        link = json.loads((home / "sim" / "default" / "link.json").read_text())
+        assert link["pid"] == child.pid and link["port"] > 0
+
+        flashed = unknot("flash", "--sim", "micro-break")
+        assert flashed.returncode == 0, flashed.stderr
+        assert "1 copied" in flashed.stdout
+        child.expect("selected: Micro-break")  # the firmware reloaded its routines
+
+        child.send("d")  # double press when idle: select the next routine (buzzes its number)
+        child.expect("select")
+        child.send("p")  # press: start the selected routine
+        child.expect("begin")
+        child.expect("inhale")
+        child.expect("Step .*breathe: Slow breaths")
+        child.expect(r"1 record\(s\)", timeout=30)  # the session is in the journal
+
+        info = unknot("device", "info", "--sim")
+        assert info.returncode == 0, info.stderr
+        device_id = (home / "sim" / "default" / "device_id").read_text().strip()
+        assert device_id in info.stdout
+        assert "Journal:" in info.stdout and "1 of" in info.stdout
+
+        synced = unknot("sync", "--sim")
+        assert synced.returncode == 0, synced.stderr
+        assert "1 new" in synced.stdout
+
+        child.send("l")  # long press when idle: acknowledged
+        child.expect("ack")
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    assert not (home / "sim" / "default" / "link.json").exists()
+    with HistoryStore.open() as store:
+        sessions = store.sessions()
+    assert [(s.routine_slug, s.completed, s.device_id.startswith(device_id)) for s in sessions] \
+        == [("micro-break", True, True)]
+
+    # state persists: the next run sees the same journal and routine
+    again = pexpect.spawn(sys.executable, ["-m", "unknot", "sim", "--headless"], env=env,
+                          encoding="utf-8", timeout=20)
+    try:
+        again.expect(r"serving Unknot-SIM \(device " + device_id)
+        info = unknot_info(env)
+        assert device_id in info and "1 of" in info  # same device, same journal
+        again.sendintr()
+        again.expect(pexpect.EOF)
+    finally:
+        again.close(force=True)
+
+
+def unknot_info(env: dict[str, str]) -> str:
+    r = subprocess.run([sys.executable, "-m", "unknot", "device", "info", "--sim"], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_stale_link_file_is_ignored(home: Path) -> None:
+    d = interproc.sim_dir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    (d / interproc.LINK_FILE).write_text(json.dumps({"port": 1, "pid": int(dead)}))
+    assert interproc.running_link(d) is None
+    assert not (d / interproc.LINK_FILE).exists()
+    interproc.write_link(d, 4242)
+    got = interproc.running_link(d)
+    assert got is not None and got.port == 4242 and got.pid == os.getpid()
+    interproc.remove_link(d)
+    assert not (d / interproc.LINK_FILE).exists()
