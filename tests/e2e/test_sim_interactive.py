@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -100,8 +101,14 @@ def test_stale_link_file_is_ignored(home: Path) -> None:
     (d / interproc.LINK_FILE).write_text(json.dumps({"port": 1, "pid": int(dead)}))
     assert interproc.running_link(d) is None
     assert not (d / interproc.LINK_FILE).exists()
-    interproc.write_link(d, 4242)
-    got = interproc.running_link(d)
-    assert got is not None and got.port == 4242 and got.pid == os.getpid()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        interproc.write_link(d, port)
+        got = interproc.running_link(d)
+        assert got is not None and got.port == port and got.pid == os.getpid()
+    # a live pid that does not listen there (e.g. a reused pid) is stale too
+    assert interproc.running_link(d) is None
+    assert not (d / interproc.LINK_FILE).exists()
+    interproc.write_link(d, port)
     interproc.remove_link(d)
     assert not (d / interproc.LINK_FILE).exists()

@@ -60,6 +60,11 @@ def trace(d, quiet=False):
     motor = sa.RecMotor(clock, out)
     app = sa.make_app(app_mod.App, storage, settings={"UNKNOT_MOTOR_LATENCY_MS": 0},
                       clock=clock, motor=motor)
+    if not quiet:
+        for name, reason in app.rejected:
+            print("X", name, reason)
+    elif app.rejected:
+        raise SystemExit("rejected: " + repr(app.rejected))
     for i in range(len(app.routines)):
         gc.collect()
         if not quiet:

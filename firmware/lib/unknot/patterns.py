@@ -19,8 +19,8 @@ _TABLE = {
     'begin': (b'\xff\x06\x00\t\xff\x06\x00\t\xff\x1e', b'\x01\x89\x01\x89\x0e'),
     # swell: rising 0->100 %
     'inhale': (b'2\x0cd\x0c\x96\x0c\xc8\x0c\xff\x0c', b'R'),
-    # double tap: hold the breath
-    'hold_in': (b'\xb4\x06\x00\x08\xb4\x06', b'\n'),
+    # tap then low hum: hold the breath
+    'hold_in': (b'\xc8\x05\x00\x06Z\x19', b'\x04\x86\x33'),
     # fade: falling 100->0 %
     'exhale': (b'\xff\x0c\xc8\x0c\x96\x0cd\x0c2\x0c', b'F'),
     # one soft bump: rest before the next breath
@@ -40,13 +40,13 @@ _TABLE = {
     # long gentle buzz: rest
     'rest': (b'd<', b'/'),
     # dit-dit-daaah: routine done
-    'done': (b'\xff\x08\x00\n\xff\x08\x00\n\xffF', b'\x01\x8a\x01\x8av\xc6'),
+    'done': (b'\xff\x08\x00\n\xff\x08\x00\n\xffF', b'\x01\x8a\x01\x8a\x0e\x0e'),
     # pulsing x3: time for a break
     'nudge': (b'\xc8\x0f\x00\x0f\xc8\x0f\x00\x0f\xc8\x0f', b'4\x8f4'),
     # three long strong buzzes: break overdue
     'nudge_firm': (b'\xff(\x00\x0f\xff(\x00\x0f\xff(', b'\x0e\x8f\x0e\x8f\x0e'),
-    # one sharp click: button acknowledged
-    'ack': (b'\xff\x03', b'\x04'),
+    # one strong click: button acknowledged
+    'ack': (b'\xff\x03', b'\x01'),
     # one tap per routine number (played n times)
     'select': (b'\xdc\x07\x00\x12', b'\x01\x92'),
     # tap then fade: paused

@@ -356,7 +356,8 @@ def felt_line(f: Felt, t0_ms: int = 0, label: str = "") -> str:
     return text.rstrip()
 
 
-def render(st: Status, title: str, footer: str = "") -> Any:
+def render(st: Status, title: str, footer: str = "",
+           extra: tuple[tuple[str, str], ...] = ()) -> Any:
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
@@ -379,6 +380,8 @@ def render(st: Status, title: str, footer: str = "") -> Any:
     grid.add_row("Journal", f"{st.journal} record(s), next seq {st.head}")
     grid.add_row("Uptime", f"{_secs(st.now_ms)} device time"
                            + ("" if st.clock_set else " (wall clock not set)"))
+    for key, value in extra:
+        grid.add_row(key, value)
     if footer:
         grid.add_row("", Text(footer, style="dim"))
     return Panel(grid, title=title, expand=False)
@@ -454,6 +457,11 @@ class SimServer:
         self.engine.start()
         return self
 
+    def ble_rows(self) -> tuple[tuple[str, str], ...]:
+        state = "connected" if self.peripheral.connection is not None else "advertising"
+        return (("BLE", f"{state} · {self.hci.connected} host(s) on TCP, "
+                        f"{self.hci.clients} so far · {self.peripheral.handled} requests"),)
+
     async def stop(self) -> None:
         from unknot.sim import interproc
 
@@ -502,7 +510,7 @@ async def serve(directory: Path, name: str, speed: float, headless: bool, port: 
             engine.motor.listeners.append(
                 lambda f: live.console.print(felt_line(f), highlight=False, markup=False))
             while not done.is_set():
-                live.update(render(engine.status(), title, footer))
+                live.update(render(engine.status(), title, footer, server.ble_rows()))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), 1 / 15)
     finally:

@@ -64,7 +64,7 @@ def _alive(pid: int) -> bool:
 
 def running_link(directory: Path) -> LinkInfo | None:
     """The link of a sim process serving `directory`, or None (no file, bad file, or its
-    process is gone: then the stale file is removed)."""
+    process is gone or not listening: then the stale file is removed)."""
     path = directory / LINK_FILE
     try:
         raw = json.loads(path.read_text())
@@ -72,11 +72,22 @@ def running_link(directory: Path) -> LinkInfo | None:
                         "127.0.0.1")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(info.pid):
+    if not _alive(info.pid) or not _listening(info):
         with contextlib.suppress(OSError):
             path.unlink()
         return None
     return info
+
+
+def _listening(info: LinkInfo) -> bool:
+    """The port accepts connections (guards against a pid reused by another program)."""
+    import socket
+
+    try:
+        with socket.create_connection((info.host, info.port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def write_link(directory: Path, port: int) -> Path:
