@@ -29,6 +29,7 @@ from bumble.host import Host
 from bumble.keys import JsonKeyStore
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
+
 from unknot import fwload
 from unknot.ble.link import DEVICE_ADDRESS
 
