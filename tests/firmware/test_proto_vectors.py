@@ -4,11 +4,8 @@ in CPython and in the real MicroPython VM."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 VEC = REPO / "tests" / "vectors" / "protocol" / "v1.json"
@@ -58,7 +55,6 @@ def test_vectors_cpython(tmp_path: Path) -> None:
     assert "OK" in _run(["python3", str(script)], env)
 
 
-@pytest.mark.skipif(shutil.which("micropython") is None, reason="micropython not installed")
 def test_vectors_micropython(tmp_path: Path) -> None:
     script = tmp_path / "v.py"
     script.write_text(f"VEC = {str(VEC)!r}\n" + SCRIPT)

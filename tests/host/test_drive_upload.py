@@ -169,27 +169,15 @@ def test_settings_from_example_file(tmp_path: Path) -> None:
         settings.parse_assignments(["UNKNOT_A"], ex)
 
 
-def test_one_transport_choice_and_ble_not_yet(drive: Path) -> None:
+def test_one_transport_choice(drive: Path) -> None:
     with pytest.raises(DeviceError, match="choose one"):
         open_transport(drive=drive, port="/dev/null")
-    try:
-        import unknot.ble as ble
-
-        if all(hasattr(ble, n) for n in ("open_device", "upload_routines")):
-            pytest.skip("BLE backend present: covered by the BLE tests")
-    except ImportError:
-        pass
-    r = CliRunner().invoke(cli, ["device", "info", "--sim"])
-    assert r.exit_code == 1 and "not available yet" in r.output
 
 
 def test_flash_cli_to_drive(drive: Path, home: Path) -> None:
     from unknot.cli.flash import compile_selection
 
-    try:
-        files = compile_selection(())
-    except UnknotError as exc:
-        pytest.skip(f"routine library not ready: {exc}")
+    files = compile_selection(())
     r = CliRunner().invoke(cli, ["flash", "--drive", str(drive)])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (drive / "routines").iterdir()) == sorted(files)

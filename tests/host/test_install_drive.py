@@ -92,8 +92,6 @@ def test_install_refuses_unknown_import_and_old_circuitpython(tmp_path: Path) ->
 
 
 def test_install_cli_real_firmware(tmp_path: Path) -> None:
-    if not (paths.firmware_dir() / "code.py").is_file():
-        pytest.skip("firmware/code.py not written yet")
     drive = _drive(tmp_path)
     r = CliRunner().invoke(cli, ["device", "install", "--drive", str(drive)])
     assert r.exit_code == 0, r.output

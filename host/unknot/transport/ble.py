@@ -1,6 +1,6 @@
 """BLE backend (and the simulated device): a thin adapter over unknot.ble, which owns the
 link, the device's GATT protocol and the routine upload (open_device, upload_routines,
-read_info, set_settings). This is the one place that says whether that is available."""
+read_info, set_settings)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from unknot.errors import DeviceError
 from unknot.transport import DeviceInfo, Progress, Transport, UploadSummary, routine_names
-
-_NEEDED = ("open_device", "upload_routines", "read_info", "set_settings")
-
-
-def _ble() -> Any:
-    ble: Any = None
-    try:
-        import unknot.ble
-
-        ble = unknot.ble
-    except ImportError:
-        pass
-    if ble is None or not all(hasattr(ble, n) for n in _NEEDED):
-        raise DeviceError("upload over BLE (--ble / --sim) is not available yet in this version; "
-                          "use the USB drive (--drive) or serial (--port)")
-    return ble
 
 
 class BleBackend(Transport):
@@ -37,7 +20,9 @@ class BleBackend(Transport):
         self.address = address
         self.sim = sim
         self.description = "simulated device" if sim else f"BLE {address or '(nearest Unknot)'}"
-        self._mod = _ble()
+        import unknot.ble
+
+        self._mod: Any = unknot.ble
 
     def _run(self, op: Callable[[Any], Awaitable[Any]]) -> Any:
         async def main() -> Any:
