@@ -106,7 +106,7 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
            sim: bool) -> None:
     """Change reminder settings on the device (keys of the firmware's settings.toml).
 
-    Example: unknot device config UNKNOT_REMIND_MIN=45
+    Example: unknot device config UNKNOT_MICRO_MIN=45
     """
     from unknot.transport import open_transport, settings
 

@@ -3,7 +3,7 @@
     with open_transport(drive=None, port=None, ble=None, sim=False) as t:
         t.write_routines({"neck-stretches.unk": data}, progress)
         t.read_info()
-        t.write_settings({"UNKNOT_REMIND_MIN": 45})
+        t.write_settings({"UNKNOT_MICRO_MIN": 45})
 
 The backend is chosen here and only the chosen one is imported (the serial backend pulls in
 mpremote/pyserial, the BLE one bleak/bumble). Connections are lazy and always closed: use the
