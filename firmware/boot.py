@@ -9,8 +9,10 @@ Two storage modes (docs/getting-started.md, "Two storage modes"):
   then writable by code (`unknot flash --port`, settings over serial, BLE uploads) and the
   drive is read-only to the computer. A plain reset returns to normal mode.
 
-This file imports nothing from the unknot package: it must never stop the board booting,
-so every step is guarded, and any failure leaves the normal mode.
+The button's pin and polarity come from the firmware's one pin table
+(lib/unknot/hw/boards.py, the only unknot module imported here), for the board chosen by
+UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.make_app
+does. This file must never stop the board booting: any failure leaves the normal mode.
 """
 
 import os
@@ -20,36 +22,39 @@ import board
 import digitalio
 import storage
 
-# The board's button, by name: UNKNOT_BUTTON_PIN in settings.toml, else the first of these
-# that the board defines (the same names the firmware's pin table uses for its default).
-_DEFAULT_BUTTON_NAMES = ("SWITCH", "BUTTON", "USER_SW", "BUTTON_USR", "D7")
+_KEYS = ("UNKNOT_BOARD", "UNKNOT_BUTTON_PIN", "UNKNOT_MOTOR_PIN", "UNKNOT_MOTOR")
 
 
-def _button_pin():
-    name = None
-    try:
-        name = os.getenv("UNKNOT_BUTTON_PIN")
-    except Exception:
-        name = None
-    names = ((name,) if name else ()) + _DEFAULT_BUTTON_NAMES
-    for n in names:
-        pin = getattr(board, n, None)
-        if pin is not None:
-            return pin
-    return None
+def _button():
+    """(pin, value when pressed, pull) of the board's button, or None."""
+    from unknot.hw.boards import board_config
+
+    settings = {}
+    for key in _KEYS:
+        value = os.getenv(key)
+        settings[key] = value if isinstance(value, str) else ""
+    conf = board_config(settings)
+    pin = getattr(board, str(conf["button"]), None)
+    if pin is None:
+        return None
+    return pin, bool(conf["button_pressed"]), bool(conf["button_pull"])
 
 
 def _button_held():
-    pin = _button_pin()
-    if pin is None:
+    found = _button()
+    if found is None:
         return False
+    pin, pressed, pull = found
     button = digitalio.DigitalInOut(pin)
     try:
-        button.switch_to_input(pull=digitalio.Pull.UP)
+        if pull:
+            button.switch_to_input(pull=digitalio.Pull.DOWN if pressed else digitalio.Pull.UP)
+        else:
+            button.switch_to_input()
         time.sleep(0.05)
-        # pressed = pulled low; require it to stay pressed for a moment
+        # require it to stay pressed for a moment
         for _ in range(5):
-            if button.value:
+            if button.value != pressed:
                 return False
             time.sleep(0.02)
         return True

@@ -4,7 +4,7 @@
 For each board: a temporary stubs dir gets `board/__init__.pyi` copied from
 circuitpython-stubs' `board_definitions/<board>/`, plus a generated module that touches every
 pin the firmware's board table (firmware/lib/unknot/hw/boards.py) names for that board; then
-mypy checks firmware/code.py and firmware/lib/unknot against the CircuitPython API.
+mypy checks firmware/code.py, boot.py and firmware/lib/unknot against the CircuitPython API.
 
 Blinka (installed here as a dependency of adafruit-circuitpython-ble) ships top-level
 `board`, `digitalio`, `keypad`, ... modules. They are not PEP 561 typed, so mypy prefers the
@@ -98,7 +98,7 @@ def check_board(key: str, workdir: Path) -> tuple[bool, str]:
     pins = workdir / key / "unknot_board_pins.py"
     pins.write_text(_pins_module(_board_table()[key]))
     core = sorted(str(f) for f in (FIRMWARE / "lib" / "unknot").rglob("*.py"))
-    targets = [str(FIRMWARE / "code.py"), *core, str(pins)]
+    targets = [str(FIRMWARE / "code.py"), str(FIRMWARE / "boot.py"), *core, str(pins)]
     proc = run_mypy(stubs, targets, workdir / key)
     out = (proc.stdout + proc.stderr).strip()
     return proc.returncode == 0, out

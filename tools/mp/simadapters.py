@@ -46,7 +46,7 @@ class RealSleeper:
         self.clock = clock
         self._time = time
 
-    def sleep_until(self, deadline):
+    def sleep_until(self, deadline, idle=False):
         dt = deadline - self.clock.now_ms()
         if dt > 0:
             if hasattr(self._time, "sleep_ms"):
@@ -62,7 +62,7 @@ class VirtualSleeper:
         self.clock = clock
         self.sleeps = 0
 
-    def sleep_until(self, deadline):
+    def sleep_until(self, deadline, idle=False):
         self.sleeps += 1
         if deadline > self.clock.t:
             self.clock.t = deadline

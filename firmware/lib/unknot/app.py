@@ -8,7 +8,8 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
 - storage: list() -> routine file names; read(name) -> bytes; write(name, data)
 - nvm: bytearray-like (len, slices); layout in docs/firmware.md
-- sleeper: sleep_until(deadline_ms) (board: light sleep / time.sleep; sim: virtual time)
+- sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
+  time.sleep; sim: virtual time); `idle` is `app.idle()`
 - watchdog: feed()
 - battery: optional, millivolts() -> int or None (sampled every 10 min; `app.battery` is
   then a percent estimate, linear 3.3 V = 0 % .. 4.2 V = 100 %, and `app.battery_mv`)
@@ -350,6 +351,22 @@ class App:
                 self.player = None
         return self.clock.now_ms() + ERROR_BACKOFF_MS
 
+    def idle(self):
+        """True when nothing needs a quick wake-up: no routine, no queued event, no gesture
+        in progress (key held or double-press window open), no BLE connection
+        (`protocol.connected`). The board's sleeper may then light-sleep."""
+        if self.player is not None or self.events:
+            return False
+        g = self.gestures
+        if g.down_at is not None or g.first_up is not None or g.out:
+            return False
+        return not getattr(self.protocol, "connected", False)
+
     def run(self):
         while True:
-            self.sleeper.sleep_until(self.safe_step())
+            deadline = self.safe_step()
+            try:
+                idle = self.idle()
+            except Exception:
+                idle = False
+            self.sleeper.sleep_until(deadline, idle)

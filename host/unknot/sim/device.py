@@ -178,7 +178,7 @@ class VirtualSleeper:
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
 
-    def sleep_until(self, deadline_ms: int) -> None:
+    def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
         self.clock.t = max(self.clock.t, deadline_ms)
 
 

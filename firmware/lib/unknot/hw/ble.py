@@ -70,6 +70,11 @@ class BleLink:
         self._seen = b""  # control value after our last look: a change is a new write
         protocol.sender = self._send
 
+    @property
+    def connected(self):
+        """A central is connected (the app then never light-sleeps)."""
+        return self.connection is not None or bool(self.radio.connected)
+
     def _advertise(self, interval, now_ms):
         if self._adv_interval == interval:
             return

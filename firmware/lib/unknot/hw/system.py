@@ -5,18 +5,38 @@ import time
 
 import microcontroller
 
-SLICE_MS = 50  # longest single time.sleep, so a key event is handled within 50 ms
+SLICE_MS = 100  # awake waits: time.sleep slices, so a key event is handled within 100 ms
+LIGHT_MIN_MS = 1000  # idle waits longer than this use light sleep
 
 
 class Sleeper:
-    """Sleeps until the deadline; time.sleep idles the CPU (WFI) and keeps background tasks
-    (keypad scanning, BLE) running. Returns early when the button has an event."""
+    """`sleep_until(deadline_ms, idle)`; wake-ups (docs/firmware.md, "Sleep and wake-ups"):
+
+    - idle (the app says so: no routine, no gesture or event pending, no BLE connection) and
+      more than LIGHT_MIN_MS to wait: one `alarm.light_sleep_until_alarms` with a TimeAlarm
+      at the deadline and a PinAlarm on the button (the keypad releases the pin meanwhile);
+      one wake per deadline (next reminder, at most UNKNOT_MAX_SLEEP_S) or per press;
+    - otherwise `time.sleep` (CPU idles; keypad scanning and BLE go on in the background) in
+      slices of at most SLICE_MS, returning early when the button has an event: at most
+      10 wake-ups a second during a routine, one when the deadline is nearer than a slice.
+
+    If light sleep fails once (no `alarm` module, pin not usable for a PinAlarm), it is not
+    tried again and idle waits use the slices."""
 
     def __init__(self, clock, button=None):
         self.clock = clock
         self.button = button
+        self.light = button is not None and hasattr(button, "release")
+        self.light_sleeps = 0
+        self.pin_wakes = 0
 
-    def sleep_until(self, deadline_ms):
+    def sleep_until(self, deadline_ms, idle=False):
+        if idle and self.light and deadline_ms - self.clock.now_ms() > LIGHT_MIN_MS:
+            try:
+                if self._light_sleep(deadline_ms):
+                    return
+            except Exception:
+                self.light = False  # never again; fall back to time.sleep slices
         while True:
             left = deadline_ms - self.clock.now_ms()
             if left <= 0:
@@ -24,6 +44,30 @@ class Sleeper:
             if self.button is not None and self.button.pending():
                 return
             time.sleep(min(left, SLICE_MS) / 1000)
+
+    def _light_sleep(self, deadline_ms):
+        """True after a light sleep; False when the button had an event (no sleep)."""
+        import alarm
+        import alarm.pin
+        import alarm.time
+
+        button = self.button
+        left = deadline_ms - self.clock.now_ms()
+        if not button.release():
+            return False
+        woke = None
+        try:
+            wake_at = alarm.time.TimeAlarm(monotonic_time=time.monotonic() + left / 1000)
+            pressed = alarm.pin.PinAlarm(button.pin, value=button.value_when_pressed,
+                                         pull=button.pull)
+            woke = alarm.light_sleep_until_alarms(wake_at, pressed)
+        finally:
+            by_pin = woke is not None and isinstance(woke, alarm.pin.PinAlarm)
+            button.restore(by_pin)
+        self.light_sleeps += 1
+        if by_pin:
+            self.pin_wakes += 1
+        return True
 
 
 class Watchdog:
