@@ -26,16 +26,10 @@ class RecordError(UnknotError):
     """A session record has the wrong length, a bad CRC or an empty-slot seq."""
 
 
-@dataclass(frozen=True)
-class SessionRecord:
-    seq: int
-    start: int
-    routine_id: int
-    steps_done: int
-    steps_total: int
-    active_s: int
+class FlagsMixin:
+    """Named views of the record flags, shared by device records and stored sessions."""
+
     flags: int
-    boot: int
 
     @property
     def completed(self) -> bool:
@@ -52,6 +46,19 @@ class SessionRecord:
     @property
     def from_nudge(self) -> bool:
         return bool(self.flags & FROM_NUDGE)
+
+
+@dataclass(frozen=True)
+class SessionRecord(FlagsMixin):
+    seq: int
+    start: int
+    routine_id: int
+    steps_done: int
+    steps_total: int
+    active_s: int
+    flags: int
+    boot: int
+
 
 
 def pack(rec: SessionRecord) -> bytes:

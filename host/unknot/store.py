@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 from unknot.errors import UnknotError
-from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, SessionRecord
+from unknot.journal import CLOCK_UNSET, FlagsMixin, SessionRecord
 
 DB_NAME = "history.sqlite3"
 
@@ -191,7 +191,7 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
-class StoredSession:
+class StoredSession(FlagsMixin):
     device_id: str
     seq: int
     start: datetime  # timezone-aware, UTC
@@ -206,17 +206,6 @@ class StoredSession:
     boot: int
     synced_at: datetime
 
-    @property
-    def completed(self) -> bool:
-        return bool(self.flags & COMPLETED)
-
-    @property
-    def aborted(self) -> bool:
-        return bool(self.flags & ABORTED)
-
-    @property
-    def from_nudge(self) -> bool:
-        return bool(self.flags & FROM_NUDGE)
 
     def to_json(self) -> dict[str, Any]:
         return {
