@@ -164,3 +164,17 @@ def test_routine_upload_with_link_drop(tmp_path: Path) -> None:
         await radio.stop()
 
     run(go)
+
+
+def test_no_radio_is_one_clear_error(home, monkeypatch):
+    """Without a Bluetooth stack (no BlueZ D-Bus socket here) `unknot sync` says so in one
+    line instead of a traceback."""
+    from click.testing import CliRunner
+
+    from unknot.cli import cli
+
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/unknot-test-bus")
+    result = CliRunner().invoke(cli, ["sync"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Bluetooth" in result.output or "BLE" in result.output

@@ -58,6 +58,11 @@ async def open_device(
             device = await BleakScanner.find_device_by_filter(match, timeout=timeout, **scan_kw)
         except BleakError as exc:
             raise DeviceError(f"BLE scan failed: {exc}") from exc
+        except OSError as exc:  # e.g. no BlueZ / D-Bus socket on Linux, radio switched off
+            raise DeviceError(
+                f"no Bluetooth adapter available ({exc.strerror or exc}); switch Bluetooth on, "
+                "or use --sim for the simulated device"
+            ) from exc
         if device is None:
             what = name or address or "an Unknot device"
             raise DeviceError(f"no device found: {what} is not advertising nearby")
@@ -70,7 +75,7 @@ async def open_device(
         client = BleakClient(device, lost, pair=pair, timeout=timeout, **client_kw)
         try:
             await client.connect()
-        except BleakError as exc:
+        except (TimeoutError, BleakError, OSError) as exc:
             raise DeviceError(
                 f"could not connect to {device.name or device.address}: {exc}"
             ) from exc
