@@ -170,7 +170,6 @@ def test_no_radio_is_one_clear_error(home, monkeypatch):
     """Without a Bluetooth stack (no BlueZ D-Bus socket here) `unknot sync` says so in one
     line instead of a traceback."""
     from click.testing import CliRunner
-
     from unknot.cli import cli
 
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/unknot-test-bus")
