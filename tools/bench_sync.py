@@ -25,12 +25,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from unknot import fwload
 from unknot.ble import open_device
 from unknot.ble.bench_servers import (
     FileTransferServer,
     NusJsonServer,
-    Record,
     ft_read,
     nus_json_fetch,
     parse_csv,
@@ -38,67 +36,10 @@ from unknot.ble.bench_servers import (
 from unknot.ble.link import LinkModel, PacedLink
 from unknot.ble.radio import SimRadio
 from unknot.ble.sync import sync
+from unknot.sim.journal_app import JournalApp
 from unknot.store import HistoryStore
 
 WIRE_RECORD = 12
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.t = 5_000
-        self.base: int | None = None
-
-    def now_ms(self) -> int:
-        return self.t
-
-    def unix(self) -> int | None:
-        return None if self.base is None else self.base + self.t // 1000
-
-    def set_unix(self, t: int) -> None:
-        self.base = t - self.t // 1000
-
-
-class _Storage:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-
-    def list(self) -> list[str]:
-        return list(self.files)
-
-    def read(self, name: str) -> bytes:
-        return self.files[name]
-
-    def write(self, name: str, data: bytes) -> None:
-        self.files[name] = data
-
-
-class BenchApp:
-    """What the protocol handler needs of the firmware App, over a real firmware Journal."""
-
-    def __init__(self, records: int) -> None:
-        jmod = fwload.module("journal")
-        size = (records + 8) * jmod.RECORD_SIZE
-        self.journal = jmod.Journal(bytearray(b"\xff" * size), 0, size)
-        for i in range(records):
-            self.journal.append(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
-        self.clock = _Clock()
-        self.device_id = bytes(range(1, 9))
-        self.boot = 2
-        self.storage = _Storage()
-        self.routines = [1]
-        self.settings: dict[str, Any] = {}
-
-    def apply_settings(self, values: dict[str, Any]) -> dict[str, Any]:
-        self.settings.update(values)
-        return values
-
-    def reload_routines(self) -> bool:
-        return True
-
-    def records(self) -> list[Record]:
-        unpack = fwload.module("journal").unpack_record
-        j = self.journal
-        return [tuple(unpack(j.read(s))) for s in range(j.tail, j.head)]
 
 
 def _take(link: PacedLink) -> tuple[int, float, int]:
@@ -109,7 +50,7 @@ def _take(link: PacedLink) -> tuple[int, float, int]:
 async def measure(records: int = 1000, model: LinkModel | None = None) -> dict[str, Any]:
     """Run the three transfers; returns numbers and the records each one delivered."""
     model = model or LinkModel()
-    app = BenchApp(records)
+    app = JournalApp(records)
     nus = NusJsonServer(app.records)
     ft = FileTransferServer(app.records)
     out: dict[str, Any] = {}
