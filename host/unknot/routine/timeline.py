@@ -5,7 +5,8 @@ duration and the validator all use it, and the firmware player's trace is checke
 
 Event detail: inhale / hold_in / exhale / pause: breath number (1-based); rep / rep_end:
 repetition number (1-based); hold_start / hold_end / tick: side (1, or 2 after the
-switch; a tick in a REST has 0); begin, switch, rest, done: 0.
+switch; a tick in a REST has 0); next_exercise: the number of the exercise that comes
+next; countdown: seconds left; begin, switch, rest, done: 0.
 """
 
 from __future__ import annotations
@@ -29,16 +30,24 @@ class Event(NamedTuple):
     detail: int
 
 
-def _ticks(t: int, dur: int, index: int, side: int) -> list[Event]:
+def _ticks(t: int, dur: int, index: int, side: int, until: int | None = None) -> list[Event]:
     if dur < TICK_MIN_MS:
         return []
-    return [Event(t + k, "tick", index, side) for k in range(TICK_EVERY_MS, dur, TICK_EVERY_MS)]
+    end = dur if until is None else until
+    return [Event(t + k, "tick", index, side) for k in range(TICK_EVERY_MS, end, TICK_EVERY_MS)]
 
 
-def expand_step(op: Op, index: int, t: int) -> tuple[list[Event], int]:
-    """The events of one step starting at t (ms) and the time the next step starts."""
+def expand_step(op: Op, index: int, t: int, countdown: int = 0,
+                exercise: int = 0) -> tuple[list[Event], int]:
+    """The events of one step starting at t (ms) and the time the next step starts.
+
+    countdown: the routine's countdown seconds; exercise: for a get-ready step, the number
+    of the exercise it leads to.
+    """
     ev: list[Event] = []
     d = [x * DS_MS for x in op.durations]
+    if op.kind == m.NEXT:
+        return [Event(t, "next_exercise", index, exercise)], t + d[0]
     if op.kind == m.BEGIN:
         return [Event(t, "begin", index, 0)], t + LEAD_IN_MS
     if op.kind == m.END:
@@ -70,9 +79,11 @@ def expand_step(op: Op, index: int, t: int) -> tuple[list[Event], int]:
             ev.append(Event(t, "switch", index, 0))
             t += SWITCH_MS
         if op.kind == m.HOLD:
+            count = countdown if d[0] >= TICK_MIN_MS else 0
             ev.append(Event(t, "hold_start", index, side))
             if op.tick:
-                ev += _ticks(t, d[0], index, side)
+                ev += _ticks(t, d[0], index, side, d[0] - count * 1000)
+            ev += [Event(t + d[0] - k * 1000, "countdown", index, k) for k in range(count, 0, -1)]
             t += d[0]
             ev.append(Event(t, "hold_end", index, side))
         elif op.kind == m.REPEAT:
@@ -85,12 +96,15 @@ def expand_step(op: Op, index: int, t: int) -> tuple[list[Event], int]:
     return ev, t
 
 
-def expand(ops: list[Op]) -> list[Event]:
+def expand(ops: list[Op], countdown: int = 0) -> list[Event]:
     """All cue events of a routine, in time order (events at one instant in step order)."""
+    from unknot.routine.count import position
+
     events: list[Event] = []
     t = 0
     for i, op in enumerate(ops):
-        step_events, t = expand_step(op, i, t)
+        number = position(ops, i).exercises if op.kind == m.NEXT else 0
+        step_events, t = expand_step(op, i, t, countdown, number)
         events += step_events
     return events
 
