@@ -135,8 +135,8 @@ class _Checker:
         return value
 
     def texts(self, table: dict[str, Any], key: str, where: Key, *,
-              required: bool) -> list[str]:
-        """A list of non-empty strings."""
+              required: bool, empty: bool = False) -> list[str]:
+        """A list of non-empty strings (`empty`: the list itself may be empty)."""
         if key not in table:
             if required:
                 self.err(where, _missing(where, key))
@@ -146,7 +146,7 @@ class _Checker:
                                                   for v in value):
             self.err((*where, key), f"{_name(where, key)} must be a list of non-empty strings")
             return []
-        if required and not value:
+        if required and not value and not empty:
             self.err((*where, key), f"{_name(where, key)} must not be empty")
         return [str(v) for v in value]
 
@@ -341,11 +341,9 @@ def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine |
         c.err(("numbers",), "'numbers' must be a table: [numbers] text = [...], chosen = [...]")
     else:
         c.unknown(numbers, NUMBERS_KEYS, ("numbers",), "[numbers]")
-        numbers_text = c.texts(numbers, "text", ("numbers",), required=False)
-        numbers_chosen = c.texts(numbers, "chosen", ("numbers",), required=True)
-        if any(s.use == "exercises" for s in sources) and not numbers_text:
-            c.err(("numbers",), "[numbers] text = [...] must list the numbers taken from"
-                  " the source text")
+        # both lists are required so that an empty one is a statement, not an omission
+        numbers_text = c.texts(numbers, "text", ("numbers",), required=True, empty=True)
+        numbers_chosen = c.texts(numbers, "chosen", ("numbers",), required=True, empty=True)
     if len(steps) + 2 > m.MAX_STEPS:
         c.err(("exercises",) if exercises else ("steps", m.MAX_STEPS - 2),
               f"too many steps: {len(steps)}"
