@@ -139,6 +139,7 @@ class _EnterButton:
 
 async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> DemoResult:
     from unknot import fwload, paths
+    from unknot.routine.count import Count
     from unknot.ble import open_device, set_settings, upload_routines
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync as ble_sync
@@ -200,7 +201,7 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
                     session_t0.append(f.t_ms)
                     r = app.player.routine
                     say(f"\n[bold]3. Routine[/bold] {r.name or r.slug!r} "
-                        f"({r.work_steps()} steps), felt as:")
+                        f"({Count(*r.tally())}), felt as:")
             elif f.cue.startswith("nudge"):
                 nudge.append(f)
             base = session_t0[0] if session_t0 and app.player is not None else t0_ms

@@ -43,13 +43,24 @@ def list_cmd() -> None:
     except ProblemsError as exc:
         _report_problems(exc)
         return
-    table = Table("id", "name", "steps", "duration", "source")
+    from unknot.routine.count import tally
+
+    table = Table("id", "name", "exercises", "steps", "duration", "source")
     table.columns[0].no_wrap = True
-    table.columns[3].min_width = 8
+    table.columns[4].min_width = 8
     for r in sorted(found, key=lambda r: r.slug):
-        source = f"{r.source_title} ({r.source_file[:3]})" if r.source_file else "-"
-        table.add_row(r.slug, r.name, str(len(r.ops())), _fmt_time(total_ms(r.ops())), source)
+        count = tally(r.ops())
+        table.add_row(r.slug, r.name, str(count.exercises), str(count.steps),
+                      _fmt_time(total_ms(r.ops())), _sources_short(r))
     Console().print(table)
+
+
+def _sources_short(r: Any) -> str:
+    """"Title (002)" per source, "advice:" before a text used as advice only."""
+    if not r.sources:
+        return "-"
+    return "; ".join(("advice: " if s.use == "advice" else "") + f"{s.title} ({s.file[:3]})"
+                     for s in r.sources)
 
 
 @routines.command("check")
@@ -86,70 +97,123 @@ def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     except ProblemsError as exc:
         _report_problems(exc)
         return
+    from unknot.routine.compile import format_version
+    from unknot.routine.count import tally
+
     blobs = [(r, compile_routine(r, labels=labels)) for r in found]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for r, blob in blobs:
         target = out / f"{r.slug}.unk"
         target.write_bytes(blob)
-        click.echo(f"{target}  {len(blob)} bytes, {len(r.ops())} steps")
+        click.echo(f"{target}  {len(blob)} bytes, format v{format_version(r)},"
+                   f" {tally(r.ops())}")
 
 
-def _resolve(id_or_path: str) -> tuple[Any, Any]:
-    """(ops, info) of a routine given by id or path; info is a Routine or a Decoded."""
+def _overview(id_or_path: str) -> tuple[Any, Any]:
+    """(overview, found) of a routine given by id or path; found is a Routine or a Decoded."""
+    from unknot.routine import overview
     from unknot.routine.library import find
-    from unknot.routine.model import Routine
 
     found = find(id_or_path)
-    return (found.ops() if isinstance(found, Routine) else found.ops), found
+    return overview.of(found), found
+
+
+def _exercise_table(ov: Any) -> Any:
+    from rich.table import Table
+
+    table = Table("#", "exercise", "position", "get ready", "starts", "time", "sides", "steps")
+    for e in ov.exercises:
+        where = e.position + (f" ({', '.join(e.props)})" if e.props else "")
+        table.add_row(str(e.number), e.name, where or "?",
+                      f"{e.get_ready_ms / 1000:g} s" if e.get_ready_ms else "-",
+                      _fmt_time(e.start_ms), _fmt_time(e.duration_ms),
+                      "each side" if e.sides else "one", str(e.steps))
+    return table
+
+
+def _legend_table(ov: Any) -> Any:
+    """The cues this routine plays, with the rhythm each one has on the motor."""
+    from rich.table import Table
+
+    from unknot import fwload
+
+    envelope = fwload.module("patterns").envelope
+    table = Table("cue", "feels like", title="Cue legend", title_justify="left")
+    for cue in ov.cues:
+        table.add_row(cue, sparkline(envelope(cue)))
+    return table
 
 
 @routines.command("show")
 @click.argument("routine")
 @click.option("--cues", is_flag=True, help="List every cue event, not only the steps.")
-def show_cmd(routine: str, cues: bool) -> None:
-    """Show a routine (ID, or PATH to a .toml or .unk file) as a timeline."""
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the whole timeline as JSON (exercise, step, side, cue, time in ms).")
+def show_cmd(routine: str, cues: bool, as_json: bool) -> None:
+    """Show a routine (ID, or PATH to a .toml or .unk file): exercises, steps, cue legend."""
+    import json
+
     from rich.console import Console
     from rich.table import Table
 
     from unknot.routine import ProblemsError, compile_routine, routine_id
+    from unknot.routine import model as m
+    from unknot.routine import overview as ovm
     from unknot.routine.model import KIND_NAMES, Routine
-    from unknot.routine.timeline import expand, step_starts, total_ms
+    from unknot.routine.timeline import step_starts
 
     try:
-        ops, info = _resolve(routine)
+        ov, info = _overview(routine)
     except ProblemsError as exc:
         _report_problems(exc)
         return
+    if as_json:
+        click.echo(json.dumps(ovm.to_json(ov), indent=2, ensure_ascii=False))
+        return
     console = Console()
+    ops = list(ov.ops)
     if isinstance(info, Routine):
         num = routine_id(info.slug)
         console.print(f"[bold]{info.name}[/bold]  id {info.slug} (0x{num:04x})")
         if info.summary:
             console.print(info.summary)
-        if info.source_file:
-            console.print(f"Source: {info.source_title} ({info.source_file})")
+        for src in info.sources:
+            what = "advice only (no exercises or timings)" if src.use == "advice" else \
+                "exercises and timings"
+            console.print(f"Source: {src.title} ({src.file}): {what}")
+        if info.exercises:
+            console.print("Numbers from the text: " + ("; ".join(info.numbers_text)
+                                                      or "none (the text gives no numbers)"))
+            console.print("Numbers the project chose: " + ("; ".join(info.numbers_chosen)
+                                                          or "none"))
         console.print(f"Safety: {info.safety}")
         size = len(compile_routine(info, labels=True))
         small = len(compile_routine(info, labels=False))
-        console.print(f"Compiled: {size} bytes with labels, {small} without")
-        says = ["", *info.says, ""]
+        console.print(f"Compiled: format v{ov.version}, {size} bytes with labels,"
+                      f" {small} without")
     else:
         console.print(f"[bold]{info.name or '(no labels)'}[/bold]  id {info.slug or '?'}"
-                      f" (0x{info.routine_id:04x}), {info.size} bytes")
-        says = [""] * len(ops)
-    console.print(f"{len(ops)} steps, {_fmt_time(total_ms(ops))}")
+                      f" (0x{info.routine_id:04x}), format v{ov.version}, {info.size} bytes")
+    console.print(f"{ov.count}, {_fmt_time(ov.total_ms)}"
+                  + (f", countdown of the last {ov.countdown} s of long holds"
+                     if ov.countdown else ""))
+    console.print(_exercise_table(ov))
     if cues:
-        table = Table("time", "cue", "step", "detail")
-        for ev in expand(ops):
-            table.add_row(_fmt_time(ev.t_ms), ev.cue, str(ev.step_index), str(ev.detail))
+        table = Table("time", "cue", "exercise", "step", "side", "detail")
+        for ev in ovm.timeline(ov):
+            table.add_row(_fmt_time(ev["t_ms"]), ev["cue"], str(ev["exercise"] or "-"),
+                          str(ev["step"] or "-"), str(ev["side"] or "-"), str(ev["detail"]))
     else:
         table = Table("start", "#", "kind", "what", "duration", "label")
+        positions = ovm.steps_positions(ops)
         for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
-            label = op.label + (f" - {says[i]}" if says[i] else "")
-            table.add_row(_fmt_time(start), str(i), KIND_NAMES[op.kind], _describe(op),
+            label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
+            number = str(positions[i].steps) if op.kind not in (m.BEGIN, m.END, m.NEXT) else ""
+            table.add_row(_fmt_time(start), number, KIND_NAMES[op.kind], _describe(op),
                           _fmt_time(dur), label)
     console.print(table)
+    console.print(_legend_table(ov))
 
 
 def _describe(op: Any) -> str:
@@ -169,46 +233,9 @@ def _describe(op: Any) -> str:
         return f"{op.count} x {d[0]:g} s, gap {d[1]:g} s{each}"
     if op.kind == m.SWITCH:
         return "switch side"
+    if op.kind == m.NEXT:
+        return f"get ready {d[0]:g} s"
     return ""
-
-
-# Fallback envelopes (level 0..255, duration ms) used when the firmware pattern table
-# (firmware/lib/unknot/patterns.py) is not available.
-_FALLBACK_ENVELOPES: dict[str, tuple[tuple[int, int], ...]] = {
-    "begin": ((255, 80), (0, 80), (255, 80)),
-    "inhale": ((60, 200), (120, 200), (180, 200), (0, 0)),
-    "hold_in": ((120, 60),),
-    "exhale": ((180, 200), (120, 200), (60, 200), (0, 0)),
-    "pause": ((40, 40),),
-    "hold_start": ((255, 150),),
-    "tick": ((90, 30),),
-    "hold_end": ((255, 60), (0, 60), (255, 60)),
-    "switch": ((255, 60), (0, 60), (255, 60), (0, 60), (255, 60)),
-    "rep": ((200, 80),),
-    "rep_end": ((100, 40),),
-    "rest": ((80, 300),),
-    "done": ((255, 300), (0, 100), (255, 100), (0, 100), (255, 100)),
-}
-
-
-def _envelope_fn() -> Any:
-    def fallback(name: str) -> Any:
-        return _FALLBACK_ENVELOPES.get(name, ((128, 100),))
-
-    try:
-        from unknot import fwload
-
-        fw = fwload.module("patterns").envelope
-    except Exception:  # the firmware pattern table is missing or broken: use the local one
-        return fallback
-
-    def envelope(name: str) -> Any:
-        try:
-            return fw(name) or fallback(name)
-        except Exception:
-            return fallback(name)
-
-    return envelope
 
 
 def sparkline(envelope: Any, slot_ms: int = 40) -> str:
@@ -226,47 +253,80 @@ def sparkline(envelope: Any, slot_ms: int = 40) -> str:
 @click.option("--speed", type=click.FloatRange(min=0.01, max=10000.0), default=1.0,
               show_default=True, help="Play faster (2 = twice as fast) or slower.")
 def preview(routine: str, speed: float) -> None:
-    """Play a routine (ID or PATH) in the terminal in real time; Ctrl-C stops."""
+    """Play a routine (ID or PATH) in the terminal in real time; Ctrl-C stops.
+
+    First lists the exercises (position, time, sides) and the cue legend; during play it
+    shows the exercise and step you are in and the exercise that comes next.
+    """
     from rich.console import Console, Group
     from rich.live import Live
     from rich.panel import Panel
     from rich.text import Text
 
+    from unknot import fwload
     from unknot.routine import ProblemsError
+    from unknot.routine import model as m
     from unknot.routine.model import Routine
-    from unknot.routine.timeline import expand, total_ms
+    from unknot.routine.overview import steps_positions
+    from unknot.routine.timeline import expand
 
     try:
-        ops, info = _resolve(routine)
+        ov, info = _overview(routine)
     except ProblemsError as exc:
         _report_problems(exc)
         return
     console = Console()
-    name = info.name if isinstance(info, Routine) else (info.name or "routine")
-    console.print(f"[bold]{name}[/bold]")
+    console.print(f"[bold]{ov.name or 'routine'}[/bold]  {ov.count}, {_fmt_time(ov.total_ms)}")
     if isinstance(info, Routine):
         console.print(f"[yellow]Safety:[/yellow] {info.safety}")
-        says = ["", *info.says, ""]
-    else:
-        says = [""] * len(ops)
-    events = expand(ops)
-    end_ms = total_ms(ops)
-    envelope = _envelope_fn()
+    console.print(_exercise_table(ov))
+    console.print(_legend_table(ov))
+    ops = list(ov.ops)
+    events = expand(ops, ov.countdown)
+    positions = steps_positions(ops)
+    envelope = fwload.module("patterns").envelope
+    count = ov.count
+
+    def coming(number: int) -> str:
+        if number > len(ov.exercises):
+            return "next: done"
+        e = ov.exercises[number - 1]
+        where = f", {e.position}" if e.position else ""
+        props = f", with {' and '.join(e.props)}" if e.props else ""
+        return f"next: {number}. {e.name}{where}{props}"
 
     def view(i: int, now_ms: int) -> Panel:
         ev = events[i]
-        next_ms = events[i + 1].t_ms if i + 1 < len(events) else end_ms
+        next_ms = events[i + 1].t_ms if i + 1 < len(events) else ov.total_ms
         op = ops[ev.step_index]
+        pos = positions[ev.step_index]
         left = max(0, next_ms - now_ms)
         detail = f" {ev.detail}" if ev.detail else ""
+        say = ov.says[ev.step_index]
+        if op.kind == m.NEXT:
+            e = ov.exercises[pos.exercises - 1]
+            title = f"get ready: exercise {pos.exercises}/{count.exercises}"
+            what = f"{e.name}" + (f": {e.say}" if e.say else "")
+            after = coming(pos.exercises + 1)
+        elif op.kind in (m.BEGIN, m.END):
+            title = f"{count}"
+            what = op.label or ov.name
+            after = coming(1) if op.kind == m.BEGIN else ""
+        else:
+            title = (f"exercise {pos.exercises}/{count.exercises} ·"
+                     f" step {pos.steps}/{count.steps}")
+            what = f"{ov.exercises[pos.exercises - 1].name}: {op.label}" + (
+                f" - {say}" if say else "")
+            after = coming(pos.exercises + 1)
         body = Group(
             Text(f"{ev.cue.upper()}{detail}", style="bold cyan"),
-            Text(f"{op.label}" + (f": {says[ev.step_index]}" if says[ev.step_index] else "")),
+            Text(what),
             Text(f"next cue in {left / 1000:4.1f} s   elapsed {_fmt_time(now_ms)}"
-                 f" / {_fmt_time(end_ms)}"),
+                 f" / {_fmt_time(ov.total_ms)}"),
+            Text(after, style="green"),
             Text("motor " + sparkline(envelope(ev.cue)), style="magenta"),
         )
-        return Panel(body, title=f"step {ev.step_index + 1}/{len(ops)}")
+        return Panel(body, title=title)
 
     start = time.monotonic()
 

@@ -242,6 +242,8 @@ class Engine:
         return self._labels[key]
 
     def status(self) -> Status:
+        from unknot.routine import model as m
+
         app = self.app
         now = self.clock.now_ms()
         last = self.motor.felt[-1] if self.motor.felt else None
@@ -260,11 +262,16 @@ class Engine:
             st.state = "paused" if player.paused_at is not None else "playing"
             st.routine = r.name or r.slug or f"#{r.id:04x}"
             idx = int(player.step_index)
-            st.step = (idx, len(r.steps))
+            # the one count (routine.tally): exercise and step number, BEGIN/END/get-ready
+            # are not steps; a get-ready step shows the exercise that comes next
+            ex_total, steps_total = r.tally()
+            ex_no, step_no = r.tally(idx + 1)
+            if idx < len(r.steps) and r.steps[idx][0] == m.NEXT:
+                ex_no += 1
+            st.step = (int(step_no), int(steps_total))
+            st.exercise = (int(ex_no), int(ex_total))
             labels = self.labels(r)
-            kinds = {1: "begin", 2: "end", 3: "breathe", 4: "hold", 5: "repeat", 6: "rest",
-                     7: "switch"}
-            kind = kinds.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
+            kind = m.KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
             label = labels[idx] if idx < len(labels) else ""
             st.step_label = f"{kind}: {label}" if label else kind
             starts = self.step_starts(r)
@@ -316,7 +323,8 @@ class Status:
     clock_set: bool
     state: str = "idle"
     routine: str = ""
-    step: tuple[int, int] | None = None
+    step: tuple[int, int] | None = None  # (step number, steps) as routine.tally counts
+    exercise: tuple[int, int] | None = None  # (exercise number, exercises)
     step_label: str = ""
     step_left_ms: int | None = None
     next_cue_ms: int | None = None
@@ -372,7 +380,8 @@ def render(st: Status, title: str, footer: str = "",
         grid.add_row("Routine", st.routine)
     if st.step is not None:
         idx, total = st.step
-        grid.add_row("Step", f"{idx}/{total - 1}  {st.step_label}")
+        ex = f"exercise {st.exercise[0]}/{st.exercise[1]} · " if st.exercise else ""
+        grid.add_row("Step", f"{ex}step {idx}/{total}  {st.step_label}")
         grid.add_row("Countdown", f"step ends in {_secs(st.step_left_ms)} · "
                                   f"next cue in {_secs(st.next_cue_ms)}")
     if st.reminder_ms is not None:
