@@ -295,29 +295,28 @@ def preview(routine: str, speed: float) -> None:
         props = f", with {' and '.join(e.props)}" if e.props else ""
         return f"next: {number}. {e.name}{where}{props}"
 
-    def view(i: int, now_ms: int) -> Panel:
+    def describe(i: int) -> tuple[str, str, str]:
+        """(title, what, what comes next) of event i."""
         ev = events[i]
-        next_ms = events[i + 1].t_ms if i + 1 < len(events) else ov.total_ms
         op = ops[ev.step_index]
         pos = positions[ev.step_index]
-        left = max(0, next_ms - now_ms)
-        detail = f" {ev.detail}" if ev.detail else ""
         say = ov.says[ev.step_index]
         if op.kind == m.NEXT:
             e = ov.exercises[pos.exercises - 1]
-            title = f"get ready: exercise {pos.exercises}/{count.exercises}"
-            what = f"{e.name}" + (f": {e.say}" if e.say else "")
-            after = coming(pos.exercises + 1)
-        elif op.kind in (m.BEGIN, m.END):
-            title = f"{count}"
-            what = op.label or ov.name
-            after = coming(1) if op.kind == m.BEGIN else ""
-        else:
-            title = (f"exercise {pos.exercises}/{count.exercises} ·"
-                     f" step {pos.steps}/{count.steps}")
-            what = f"{ov.exercises[pos.exercises - 1].name}: {op.label}" + (
-                f" - {say}" if say else "")
-            after = coming(pos.exercises + 1)
+            return (f"get ready: exercise {pos.exercises}/{count.exercises}",
+                    e.name + (f": {e.say}" if e.say else ""), coming(pos.exercises + 1))
+        if op.kind in (m.BEGIN, m.END):
+            return f"{count}", op.label or ov.name, coming(1) if op.kind == m.BEGIN else ""
+        return (f"exercise {pos.exercises}/{count.exercises} · step {pos.steps}/{count.steps}",
+                f"{ov.exercises[pos.exercises - 1].name}: {op.label}"
+                + (f" - {say}" if say else ""), coming(pos.exercises + 1))
+
+    def view(i: int, now_ms: int) -> Panel:
+        ev = events[i]
+        next_ms = events[i + 1].t_ms if i + 1 < len(events) else ov.total_ms
+        left = max(0, next_ms - now_ms)
+        detail = f" {ev.detail}" if ev.detail else ""
+        title, what, after = describe(i)
         body = Group(
             Text(f"{ev.cue.upper()}{detail}", style="bold cyan"),
             Text(what),
@@ -327,6 +326,14 @@ def preview(routine: str, speed: float) -> None:
             Text("motor " + sparkline(envelope(ev.cue)), style="magenta"),
         )
         return Panel(body, title=title)
+
+    def line(i: int) -> str:
+        """One line per cue when the output is not a terminal (a pipe, a log, a test)."""
+        ev = events[i]
+        title, what, after = describe(i)
+        detail = f" {ev.detail}" if ev.detail else ""
+        return (f"{_fmt_time(ev.t_ms):>6}  {ev.cue.upper()}{detail}  [{title}] {what}"
+                + (f"  ({after})" if after else "") + "  motor " + sparkline(envelope(ev.cue)))
 
     start = time.monotonic()
 
@@ -340,10 +347,16 @@ def preview(routine: str, speed: float) -> None:
             redraw(min(t_ms, int((time.monotonic() - start) * 1000 * speed)))
 
     try:
-        with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
+        if not console.is_terminal:
             for i, ev in enumerate(events):
-                wait_until(ev.t_ms, lambda ms, i=i: live.update(view(max(i - 1, 0), ms)))
-                live.update(view(i, ev.t_ms))
+                wait_until(ev.t_ms, lambda ms: None)
+                console.print(line(i), markup=False, highlight=False, soft_wrap=True)
+        else:
+            with Live(view(0, 0), console=console, refresh_per_second=10,
+                      transient=False) as live:
+                for i, ev in enumerate(events):
+                    wait_until(ev.t_ms, lambda ms, i=i: live.update(view(max(i - 1, 0), ms)))
+                    live.update(view(i, ev.t_ms))
     except KeyboardInterrupt:
         console.print("Stopped.")
         sys.exit(130)
