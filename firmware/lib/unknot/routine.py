@@ -125,8 +125,8 @@ def decode(data):
     magic, version, flags, routine_id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
     if magic != MAGIC:
         _fail(BAD_MAGIC)
-    allowed = HEADER_FLAGS.get(version)
-    if allowed is None:
+    allowed = HEADER_FLAGS.get(version, -1)
+    if allowed < 0:
         _fail(BAD_VERSION)
     if flags & ~allowed:
         _fail(BAD_FLAGS)
