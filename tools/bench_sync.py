@@ -37,7 +37,7 @@ from unknot.ble.link import LinkModel, PacedLink
 from unknot.ble.radio import SimRadio
 from unknot.ble.sync import sync
 from unknot.sim.journal_app import JournalApp
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 WIRE_RECORD = 12
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from unknot.sim.journal_app import JournalApp
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 
 class App(JournalApp):

@@ -12,7 +12,7 @@ from pathlib import Path
 from unknot import fwload
 from unknot.routine import compile_routine
 from unknot.routine.library import load_all
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 SPEED = "60"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pexpect
 from unknot.sim import interproc
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 
 def _env(home: Path) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from unknot.cli import COMMANDS, cli
 from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 DEV = "c0ffee0012345678"
 

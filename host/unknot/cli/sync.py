@@ -19,7 +19,7 @@ def sync(address: str | None, name: str | None, sim: bool) -> None:
     from unknot.ble import open_device
     from unknot.ble.sync import SyncSummary
     from unknot.ble.sync import sync as run_sync
-    from unknot.store import HistoryStore
+    from unknot.history import HistoryStore
 
     console = Console(stderr=True)
 
