@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pexpect
-from unknot.sim import interproc
 from unknot.history import HistoryStore
+from unknot.sim import interproc
 
 
 def _env(home: Path) -> dict[str, str]:

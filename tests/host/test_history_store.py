@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
 from unknot.history import HistoryError, HistoryStore
 from unknot.history.clock import TIME_FLOOR, reconstruct_starts
 from unknot.history.schema import MIGRATIONS
+from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
 
 DEV = "a1b2c3d4e5f60708"
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -82,7 +82,8 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("unknot.history.schema.MIGRATIONS", [*MIGRATIONS, ("m999_broken", m999_broken)])
+    broken = [*MIGRATIONS, ("m999_broken", m999_broken)]
+    monkeypatch.setattr("unknot.history.schema.MIGRATIONS", broken)
     p = tmp_path / "h.sqlite3"
     with pytest.raises(RuntimeError):
         HistoryStore.open(p)
