@@ -104,7 +104,7 @@ async def _sim_radio() -> AsyncIterator[Any]:
         finally:
             await remote.stop()
         return
-    from unknot.sim.device import SimDevice  # type: ignore[import-not-found,unused-ignore]
+    from unknot.sim.device import SimDevice
 
     device = SimDevice(sim_dir)
     radio = await SimRadio(device.app, keys_dir=sim_dir).start()
@@ -112,9 +112,6 @@ async def _sim_radio() -> AsyncIterator[Any]:
         yield radio
     finally:
         await radio.stop()
-        save = getattr(device, "save", None)
-        if save is not None:
-            save()
 
 
 async def read_info(session: Session) -> DeviceInfo:

@@ -142,8 +142,8 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
     from unknot.ble import open_device, set_settings, upload_routines
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync as ble_sync
-    from unknot.cli.flash import compile_selection
     from unknot.history import HistoryStore
+    from unknot.routine.selection import compile_selection
     from unknot.sim import interproc
 
     t_start = time.monotonic()
