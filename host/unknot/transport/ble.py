@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from unknot.ble import open_device
 from unknot.device.files import Progress, UploadSummary
 from unknot.device.layout import check_routine_names
-from unknot.transport import DeviceReport, Transport
+from unknot.transport.base import DeviceReport, Transport
 
 if TYPE_CHECKING:
     from unknot.ble.session import Session

@@ -17,7 +17,7 @@ from unknot.device.layout import (
     check_routine_names,
     firmware_version_of,
 )
-from unknot.transport import DeviceReport, Transport
+from unknot.transport.base import DeviceReport, Transport
 
 
 class DriveBackend(Transport):

@@ -25,7 +25,7 @@ from unknot.device.layout import (
     firmware_version_of,
 )
 from unknot.errors import DeviceError
-from unknot.transport import DeviceReport, Transport
+from unknot.transport.base import DeviceReport, Transport
 
 READ_ONLY_HELP = (
     "the board's filesystem is read-only to code while its USB drive is mounted on a "
