@@ -139,7 +139,7 @@ class _EnterButton:
 
 async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> DemoResult:
     from unknot import fwload, paths
-    from unknot.ble import open_device, set_settings, upload_routines
+    from unknot.ble import open_device
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync as ble_sync
     from unknot.history import HistoryStore
@@ -171,8 +171,8 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
         files = compile_selection(())
         t0 = time.monotonic()
         async with open_device(radio=radio, name=BLE_NAME) as session:
-            await upload_routines(session, files)
-            await set_settings(session, DEMO_SETTINGS)
+            await session.upload_routines(files)
+            await session.set_settings(DEMO_SETTINGS)
             info = await session.read_info()
         say(f"\n[bold]1. Flash[/bold] over BLE: {len(files)} routines, "
             f"{sum(map(len, files.values()))} bytes in {time.monotonic() - t0:.2f} s; the device "
