@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from unknot.routine import model as m
 from unknot.routine import transition
 from unknot.routine.count import tally

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from unknot.cli import cli
-from unknot.routine import ProblemsError, compile_routine, decode, parse_text
+from unknot.routine import ProblemsError, compile_routine, decode, parse_text, transition
 from unknot.routine import model as m
-from unknot.routine import transition
 from unknot.routine.count import Count, position, tally
 from unknot.routine.timeline import expand
 
@@ -86,7 +85,8 @@ def test_exercise_key_errors() -> None:
 
 
 def test_v2_only_keys_and_numbers() -> None:
-    v1 = 'id = "t"\nname = "T"\nsafety = "s"\ncountdown = 3\n[[steps]]\nkind = "switch"\nlabel = "s"\n'
+    v1 = ('id = "t"\nname = "T"\nsafety = "s"\ncountdown = 3\n'
+          '[[steps]]\nkind = "switch"\nlabel = "s"\n')
     assert problems(v1) == [(4, "'countdown' needs [[exercises]] (format v2)")]
     no_numbers = 'id = "t"\nname = "T"\nsafety = "s"\n' + exercise("A")
     assert "missing [numbers]" in problems(no_numbers)[0][1]

@@ -90,7 +90,6 @@ class Exercise:
     steps: tuple[Op, ...]
     says: tuple[str, ...]
     get_ready: int | None = None
-    line: int = 1
 
 
 @dataclass

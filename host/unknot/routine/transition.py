@@ -21,7 +21,6 @@ POSITION_S = 8  # sitting <-> standing
 LYING_S = 10  # into or out of lying
 PROP_S = 5  # fetch a prop the previous exercise did not use
 DESK = ("sitting", ())  # where the wearer is when the routine starts
-MAX_S = 255  # the format's limit (one byte of seconds)
 
 
 def rule(prev: Exercise | None, nxt: Exercise) -> tuple[int, str]:

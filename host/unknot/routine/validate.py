@@ -269,30 +269,18 @@ def _exercises(c: _Checker, raw: Any) -> list[Exercise]:
         say = c.text(table, "say", where, required=True)
         position = c.choice(table, "position", where, m.POSITIONS)
         props = tuple(c.texts(table, "props", where, required=False))
-        get_ready = None
-        if "get_ready" in table:
-            ds = c.ds(table, "get_ready", where, required=False, minimum=1,
-                      maximum=transition.MAX_S * 10)
-            if ds % 10:
-                c.err((*where, "get_ready"), "'get_ready' must be whole seconds")
-            get_ready = ds // 10 or None
+        # whole seconds, 1..255 (one byte of seconds in the format)
+        get_ready = c.count(table, "get_ready", where) if "get_ready" in table else None
         steps, says = _steps(c, table.get("steps"), (*where, "steps"))
-        out.append(Exercise(name=name, say=say, position=position, props=props,
-                            steps=tuple(steps), says=tuple(says), get_ready=get_ready,
-                            line=c.lines.line(where)))
+        ex = Exercise(name=name, say=say, position=position, props=props, steps=tuple(steps),
+                      says=tuple(says), get_ready=get_ready)
+        # the get-ready rule (unknot.routine.transition): an author may lengthen, not shorten
+        least, why = transition.rule(out[-1] if out else None, ex)
+        if get_ready is not None and get_ready < least:
+            c.err((*where, "get_ready"), f"get-ready before exercise {i + 1} '{name}' is"
+                  f" {get_ready} s, shorter than the rule's {least} s ({why})")
+        out.append(ex)
     return out
-
-
-def _check_transitions(c: _Checker, exercises: list[Exercise]) -> None:
-    """The get-ready rule (unknot.routine.transition): an author may lengthen, not shorten."""
-    prev: Exercise | None = None
-    for i, ex in enumerate(exercises):
-        least, why = transition.rule(prev, ex)
-        if ex.get_ready is not None and ex.get_ready < least:
-            c.err(("exercises", i, "get_ready"),
-                  f"get-ready before exercise {i + 1} '{ex.name}' is {ex.get_ready} s,"
-                  f" shorter than the rule's {least} s ({why})")
-        prev = ex
 
 
 def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine | None,
@@ -316,7 +304,6 @@ def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine |
         exercises = _exercises(c, data["exercises"])
         steps = [op for ex in exercises for op in ex.steps]
         says = [say for ex in exercises for say in ex.says]
-        _check_transitions(c, exercises)
     else:
         steps, says = _steps(c, data.get("steps"), ("steps",))
     countdown = 0
