@@ -156,3 +156,18 @@ def test_v1_plays_unchanged(fw):
     assert r.countdown == 0 and r.tally()[0] == 1
     cues = {cue for _t, cue in fw.player.trace(r)}
     assert "countdown" not in cues and "next_exercise" not in cues
+
+
+def test_one_count_from_the_record_to_the_host(fw, sa, library):
+    # the session record's steps done / total is the host's count of the same routine
+    # (routine.tally; history and stats show the record, list/show/preview the host count)
+    from unknot.routine import decode
+    from unknot.routine.count import tally
+
+    app = sa.make_app(fw.app.App, dict(library), nvm=bytearray(8192),
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+    for i, r in enumerate(app.routines):
+        sa.play_all(app, i)
+        rec = fw.journal.unpack_record(app.journal.read(app.last_record))
+        steps = tally(decode(library[r.file]).ops).steps
+        assert rec[3] == rec[4] == steps == r.work_steps(), r.file
