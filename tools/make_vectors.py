@@ -20,14 +20,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host"))
 
-from unknot.routine.compile import HEADER, HEADER_SIZE, compile_routine, file_crc  # noqa: E402
+from unknot.core import routine as fmt  # noqa: E402
+from unknot.routine.compile import compile_routine  # noqa: E402
 from unknot.routine.parse import load_file  # noqa: E402
 
 VECTORS = REPO / "tests" / "vectors"
 
 
+HEADER = fmt.HEADER
+HEADER_SIZE = fmt.HEADER_SIZE
+
+
 def _fix_crc(data: bytes) -> bytes:
-    return data[:12] + struct.pack("<I", file_crc(data)) + data[16:]
+    values = list(struct.unpack_from(HEADER, data))
+    values[-1] = fmt.file_crc(data)
+    return struct.pack(HEADER, *values) + data[HEADER_SIZE:]
 
 
 def _set_header(data: bytes, **fields: int) -> bytes:

@@ -160,13 +160,15 @@ def test_info_and_config_on_drive(drive: Path, tmp_path: Path) -> None:
     assert (drive / "settings.toml").read_text() == text
 
 
-def test_settings_from_example_file(tmp_path: Path) -> None:
-    ex = tmp_path / "settings.toml"
-    ex.write_text('UNKNOT_A = 3\n# UNKNOT_B = "x"\n')
-    assert settings.documented(ex) == {"UNKNOT_A": 3, "UNKNOT_B": "x"}
-    assert settings.parse_assignments(["UNKNOT_B='hi there'"], ex) == {"UNKNOT_B": "hi there"}
+def test_settings_keys_are_the_firmware_table() -> None:
+    from unknot import core
+
+    assert settings.documented() == core.settings.DEFAULTS
+    assert settings.parse_assignments(["UNKNOT_MICRO_ROUTINE='hi there'"]) == {
+        "UNKNOT_MICRO_ROUTINE": "hi there"}
+    assert settings.parse_assignments(["UNKNOT_MICRO_MIN=0x10"]) == {"UNKNOT_MICRO_MIN": 16}
     with pytest.raises(UnknotError, match="KEY=VALUE"):
-        settings.parse_assignments(["UNKNOT_A"], ex)
+        settings.parse_assignments(["UNKNOT_MICRO_MIN"])
 
 
 def test_one_transport_choice(drive: Path) -> None:

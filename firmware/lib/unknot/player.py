@@ -1,8 +1,8 @@
 """Player: turns routine steps into cues on absolute deadlines (docs/format.md "Playback").
 
-`expand(routine)` yields (t_ms, cue, arg, step_index) relative to the routine start; the
-host timeline (host/unknot/routine/timeline.py) follows the same rules and a test checks
-that both give the same trace. `Player` schedules those cues on an absolute monotonic
+`expand(routine)` yields (t_ms, cue, arg, step_index) relative to the routine start. It is
+the one definition of the playback rules and timings: the host timeline
+(host/unknot/routine/timeline.py) runs this same generator. `Player` schedules those cues on an absolute monotonic
 millisecond clock: deadline = base + t_ms - latency, where base only moves on pause/resume,
 so no error accumulates over a long routine.
 """
@@ -15,11 +15,11 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from .routine import BEGIN, BREATHE, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
+from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
 
-LEAD_IN_MS = const(2000)
-SWITCH_MS = const(3000)
-TICK_MS = const(5000)
+LEAD_IN_MS = const(2000)  # after the begin cue
+SWITCH_MS = const(3000)  # to change side, after a switch cue
+TICK_MS = const(5000)  # light ticks every 5 s
 TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
 
 
@@ -45,17 +45,17 @@ def expand(routine, ticks=True):
         elif kind == BREATHE:
             for n in range(a):
                 yield t, "inhale", n + 1, i
-                t += b * 100
+                t += b * DS_MS
                 if c:
                     yield t, "hold_in", 0, i
-                    t += c * 100
+                    t += c * DS_MS
                 yield t, "exhale", 0, i
-                t += d * 100
+                t += d * DS_MS
                 if e:
                     yield t, "pause", 0, i
-                    t += e * 100
+                    t += e * DS_MS
         elif kind == HOLD:
-            dur = a * 100
+            dur = a * DS_MS
             for side in range(2 if flags & SIDES else 1):
                 if side:
                     yield t, "switch", 0, i
@@ -73,11 +73,11 @@ def expand(routine, ticks=True):
                     t += SWITCH_MS
                 for n in range(a):
                     yield t, "rep", n + 1, i
-                    t += b * 100
+                    t += b * DS_MS
                     yield t, "rep_end", 0, i
-                    t += c * 100
+                    t += c * DS_MS
         elif kind == REST:
-            dur = a * 100
+            dur = a * DS_MS
             yield t, "rest", 0, i
             if ticks and flags & TICK and a >= TICK_MIN_DS:
                 for tt in _ticks(t, dur):

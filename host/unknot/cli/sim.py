@@ -262,9 +262,9 @@ class Engine:
             idx = int(player.step_index)
             st.step = (idx, len(r.steps))
             labels = self.labels(r)
-            kinds = {1: "begin", 2: "end", 3: "breathe", 4: "hold", 5: "repeat", 6: "rest",
-                     7: "switch"}
-            kind = kinds.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
+            from unknot.routine.model import KIND_NAMES
+
+            kind = KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
             label = labels[idx] if idx < len(labels) else ""
             st.step_label = f"{kind}: {label}" if label else kind
             starts = self.step_starts(r)
