@@ -2,9 +2,9 @@
 
 `expand(routine)` yields (t_ms, cue, arg, step_index) relative to the routine start. It is
 the one definition of the playback rules and timings: the host timeline
-(host/unknot/routine/timeline.py) runs this same generator. `Player` schedules those cues on an absolute monotonic
-millisecond clock: deadline = base + t_ms - latency, where base only moves on pause/resume,
-so no error accumulates over a long routine.
+(host/unknot/routine/timeline.py) runs this same generator. `Player` schedules those cues on
+an absolute monotonic millisecond clock: deadline = base + t_ms - latency, where base only
+moves on pause/resume, so no error accumulates over a long routine.
 """
 
 try:
@@ -17,17 +17,17 @@ except ImportError:  # CPython (tests, the simulated device)
 
 from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
 
-LEAD_IN_MS = const(2000)  # after the begin cue
-SWITCH_MS = const(3000)  # to change side, after a switch cue
-TICK_MS = const(5000)  # light ticks every 5 s
-TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
+_LEAD_IN_MS = const(2000)  # after the begin cue
+_SWITCH_MS = const(3000)  # to change side, after a switch cue
+_TICK_MS = const(5000)  # light ticks every 5 s
+_TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
 
 
 def _ticks(start, duration_ms):
-    t = TICK_MS
+    t = _TICK_MS
     while t < duration_ms:
         yield start + t
-        t += TICK_MS
+        t += _TICK_MS
 
 
 def expand(routine, ticks=True):
@@ -41,7 +41,7 @@ def expand(routine, ticks=True):
         kind, flags, a, b, c, d, e = step
         if kind == BEGIN:
             yield t, "begin", 0, i
-            t += LEAD_IN_MS
+            t += _LEAD_IN_MS
         elif kind == BREATHE:
             for n in range(a):
                 yield t, "inhale", n + 1, i
@@ -59,9 +59,9 @@ def expand(routine, ticks=True):
             for side in range(2 if flags & SIDES else 1):
                 if side:
                     yield t, "switch", 0, i
-                    t += SWITCH_MS
+                    t += _SWITCH_MS
                 yield t, "hold_start", 0, i
-                if ticks and flags & TICK and a >= TICK_MIN_DS:
+                if ticks and flags & TICK and a >= _TICK_MIN_DS:
                     for tt in _ticks(t, dur):
                         yield tt, "tick", 0, i
                 t += dur
@@ -70,7 +70,7 @@ def expand(routine, ticks=True):
             for side in range(2 if flags & SIDES else 1):
                 if side:
                     yield t, "switch", 0, i
-                    t += SWITCH_MS
+                    t += _SWITCH_MS
                 for n in range(a):
                     yield t, "rep", n + 1, i
                     t += b * DS_MS
@@ -79,13 +79,13 @@ def expand(routine, ticks=True):
         elif kind == REST:
             dur = a * DS_MS
             yield t, "rest", 0, i
-            if ticks and flags & TICK and a >= TICK_MIN_DS:
+            if ticks and flags & TICK and a >= _TICK_MIN_DS:
                 for tt in _ticks(t, dur):
                     yield tt, "tick", 0, i
             t += dur
         elif kind == SWITCH:
             yield t, "switch", 0, i
-            t += SWITCH_MS
+            t += _SWITCH_MS
         elif kind == END:
             yield t, "done", 0, i
         i += 1

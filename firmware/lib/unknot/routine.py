@@ -3,7 +3,7 @@
 Header layout, magic, version, kind codes, op-byte flags, step sizes and the file CRC are
 defined here only; the host compiler and decoder (host/unknot/routine/) import them through
 the typed facade unknot.core. `decode(data)` returns a `Routine` or raises
-`RoutineFormatError(reason)`; `reason` is one keyword from REASONS. The decoder never trusts
+`RoutineFormatError(reason)`; `reason` is one reason keyword below. The decoder never trusts
 the file: every offset is bounds-checked.
 """
 
@@ -45,7 +45,7 @@ STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 
 # kind -> op-byte flags it may carry
 ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
 
-# Reason keywords, the same as the host decoder's (tests/vectors/invalid/reasons.json).
+# Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
 TRUNCATED = "truncated"  # shorter than the header, or than total_len says
 BAD_MAGIC = "bad magic"
 BAD_VERSION = "bad version"
@@ -55,8 +55,6 @@ BAD_CRC = "bad crc"
 BAD_STEP = "bad step"  # unknown kind, disallowed flags, BEGIN/END misplaced, zero values,
 #                        a step past the end, bytes after the steps
 BAD_LABELS = "bad labels"
-REASONS = (TRUNCATED, BAD_MAGIC, BAD_VERSION, BAD_FLAGS, BAD_LENGTH, BAD_CRC, BAD_STEP,
-           BAD_LABELS)
 
 
 class RoutineFormatError(ValueError):

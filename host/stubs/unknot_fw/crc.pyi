@@ -1,3 +1,3 @@
-from collections.abc import Buffer
+from typing_extensions import Buffer
 
 def crc32(data: Buffer, crc: int = 0, /) -> int: ...

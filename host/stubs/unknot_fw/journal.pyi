@@ -1,7 +1,7 @@
-# The record-format part of firmware journal.py (the Journal and Store classes are the
-# device's own; the host reaches them only through a running App).
-from collections.abc import Buffer
+# The session record format and the Journal of firmware journal.py (Store is the device's own).
 from typing import Final
+
+from typing_extensions import Buffer
 
 RECORD_BODY: Final[str]
 RECORD_CRC: Final[str]
@@ -17,7 +17,7 @@ ABORTED: Final[int]
 CLOCK_UNSET: Final[int]
 FROM_NUDGE: Final[int]
 
-Fields = tuple[int, int, int, int, int, int, int, int]
+_Fields = tuple[int, int, int, int, int, int, int, int]
 
 def pack_record(
     seq: int,
@@ -29,4 +29,26 @@ def pack_record(
     flags: int,
     boot: int,
 ) -> bytes: ...
-def unpack_record(b: Buffer) -> Fields | None: ...
+def unpack_record(b: Buffer) -> _Fields | None: ...
+
+class Journal:
+    """The device's session journal (its layout is firmware-internal, docs/firmware.md)."""
+
+    head: int
+    tail: int
+    capacity: int
+    def __init__(self, nvm: bytearray, offset: int = 512, size: int | None = None) -> None: ...
+    def __len__(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    def append(
+        self,
+        start: int,
+        routine_id: int,
+        steps_done: int,
+        steps_total: int,
+        active_s: int,
+        flags: int,
+        boot: int,
+    ) -> int: ...
+    def read(self, seq: int) -> bytes | None: ...

@@ -1,19 +1,14 @@
 from collections.abc import Callable, Iterator
-from typing import Final, Protocol
+from typing import Protocol
 
-from unknot_fw.routine import Routine, Step
+from unknot_fw.routine import Routine, _Step
 
-LEAD_IN_MS: Final[int]
-SWITCH_MS: Final[int]
-TICK_MS: Final[int]
-TICK_MIN_DS: Final[int]
-
-class HasSteps(Protocol):
+class _HasSteps(Protocol):
     @property
-    def steps(self) -> list[Step]: ...
+    def steps(self) -> list[_Step]: ...
 
-def expand(routine: HasSteps, ticks: bool = True) -> Iterator[tuple[int, str, int, int]]: ...
-def trace(routine: HasSteps, ticks: bool = True) -> list[tuple[int, str]]: ...
+def expand(routine: _HasSteps, ticks: bool = True) -> Iterator[tuple[int, str, int, int]]: ...
+def trace(routine: _HasSteps, ticks: bool = True) -> list[tuple[int, str]]: ...
 
 class Player:
     routine: Routine

@@ -1,5 +1,6 @@
-from collections.abc import Buffer
 from typing import Final
+
+from typing_extensions import Buffer
 
 MAGIC: Final[bytes]
 VERSION: Final[int]
@@ -28,9 +29,8 @@ BAD_LENGTH: Final[str]
 BAD_CRC: Final[str]
 BAD_STEP: Final[str]
 BAD_LABELS: Final[str]
-REASONS: Final[tuple[str, ...]]
 
-Step = tuple[int, int, int, int, int, int, int]  # kind, flags, a, b, c, d, e
+_Step = tuple[int, int, int, int, int, int, int]  # kind, flags, a, b, c, d, e
 
 class RoutineFormatError(ValueError):
     reason: str
@@ -38,13 +38,13 @@ class RoutineFormatError(ValueError):
 
 class Routine:
     id: int
-    steps: list[Step]
+    steps: list[_Step]
     slug: str
     name: str
     size: int
     file: str
     def __init__(
-        self, routine_id: int, steps: list[Step], slug: str = "", name: str = "", size: int = 0
+        self, routine_id: int, steps: list[_Step], slug: str = "", name: str = "", size: int = 0
     ) -> None: ...
     def work_steps(self) -> int: ...
 

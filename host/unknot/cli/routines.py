@@ -196,9 +196,9 @@ def _envelope_fn() -> Any:
         return _FALLBACK_ENVELOPES.get(name, ((128, 100),))
 
     try:
-        from unknot import fwload
+        from unknot import core
 
-        fw = fwload.module("patterns").envelope
+        fw = core.patterns.envelope
     except Exception:  # the firmware pattern table is missing or broken: use the local one
         return fallback
 

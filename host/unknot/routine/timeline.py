@@ -82,7 +82,7 @@ def step_starts(ops: list[Op]) -> list[tuple[int, int]]:
 
 def total_ms(ops: list[Op]) -> int:
     """When the routine ends: the time of the `done` cue."""
-    t = 0
+    end = 0
     for t, _cue, _arg, _i in player.expand(_Steps(ops), False):
-        pass
-    return t
+        end = t
+    return end

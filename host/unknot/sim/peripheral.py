@@ -1,12 +1,13 @@
 """The simulated device's radio: a bumble peripheral serving the Unknot GATT service.
 
 The service is built from the firmware's GATT table (`gatt.CHARACTERISTICS`: uuid,
-properties, permissions), the same table the board's adafruit_ble service is built from, and every request is handled by the firmware's
-own protocol handler (`proto.Protocol`) running against the simulated device's App, so the
-host talks to the same code the board runs. Like the board (and unlike bumble's GATT server),
-the peripheral enforces properties and security: control writes/reads need an encrypted link
-(else ATT Insufficient Authentication), read-only characteristics refuse writes. Pairing is
-SMP just-works with bonding; bonds persist in a JSON key store under the device's directory.
+properties, permissions), the table the board's adafruit_ble service is built from, and
+every request is handled by the firmware's own protocol handler (`proto.Protocol`) running
+against the simulated device's App, so the host talks to the same code the board runs. Like
+the board (and unlike bumble's GATT server), the peripheral enforces properties and
+security: control writes/reads need an encrypted link (else ATT Insufficient
+Authentication), read-only characteristics refuse writes. Pairing is SMP just-works with
+bonding; bonds persist in a JSON key store under the device's directory.
 
 BLE callbacks only queue work; one task (the "app loop") runs the handler and sends the
 notifications, in order.
