@@ -9,6 +9,7 @@ restates a fact the core owns, or when the example settings.toml drifts from the
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,11 @@ def test_example_settings_toml_is_the_table() -> None:
     """firmware/settings.toml lists every key of the settings table with its default."""
     example = tomllib.loads((REPO / "firmware" / "settings.toml").read_text())
     assert example == core.settings.DEFAULTS
+
+
+def test_settings_doc_table_is_the_table() -> None:
+    """docs/firmware.md "Settings" has one row per key with the table's default."""
+    text = (REPO / "docs" / "firmware.md").read_text()
+    rows = dict(re.findall(r"^\| `(UNKNOT_[A-Z_]+)` \| ([^|]*?) \|", text, re.M))
+    documented = {k: int(v) if v.isdigit() else v.strip("`").strip('"') for k, v in rows.items()}
+    assert documented == core.settings.DEFAULTS
