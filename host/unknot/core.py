@@ -3,7 +3,8 @@
 The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) owns every
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
-GATT table (`gatt`), the settings table (`settings`) and the haptic patterns (`patterns`).
+GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
+haptic patterns (`patterns`).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -26,6 +27,7 @@ from unknot_fw import (  # noqa: E402
     journal,
     patterns,
     player,
+    proto,
     routine,
     settings,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "journal",
     "patterns",
     "player",
+    "proto",
     "routine",
     "settings",
 ]

@@ -119,7 +119,7 @@ def test_the_check_sees_a_restated_fact(tmp_path: Path) -> None:
 
 
 def test_host_loads_shared_modules_only_through_the_facade() -> None:
-    shared = ("crc", "gatt", "journal", "patterns", "player", "routine", "settings")
+    shared = ("crc", "gatt", "journal", "patterns", "player", "proto", "routine", "settings")
     found = [f"{p.relative_to(REPO)}: fwload.module({m!r})" for p in HOST_CODE
              for m in shared if f'fwload.module("{m}")' in p.read_text()]
     assert not found, "use unknot.core instead:\n" + "\n".join(found)

@@ -12,7 +12,7 @@ from typing import Any
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from unknot import core, fwload, journal
+from unknot import core, journal
 from unknot.errors import DeviceError, SyncError
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -54,7 +54,7 @@ class Session:
         self.client = client
         self.name = name
         self.address = address
-        self.proto = fwload.module("proto")
+        self.proto = core.proto
         self.uuids = core.gatt
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue()
 

@@ -32,7 +32,7 @@ from bumble.keys import JsonKeyStore
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from unknot import core, fwload
+from unknot import core
 from unknot.ble.link import DEVICE_ADDRESS
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
@@ -95,7 +95,7 @@ class SimPeripheral:
         self.link = link
         self.name = name
         self.gatt_ids = core.gatt
-        proto = fwload.module("proto")
+        proto = core.proto
         self.proto = proto.Protocol(app, store) if store is not None else proto.Protocol(app)
         self.device, self.controller = make_bumble_device(link, address, name)
         self.device.pairing_config_factory = lambda _conn: just_works()
