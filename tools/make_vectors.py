@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host"))
 
 from unknot.core import routine as fmt  # noqa: E402
-from unknot.routine.compile import compile_routine  # noqa: E402
+from unknot.routine.compile import compile_routine, file_name  # noqa: E402
 from unknot.routine.parse import load_file  # noqa: E402
 
 VECTORS = REPO / "tests" / "vectors"
@@ -91,7 +91,7 @@ def build() -> dict[str, bytes]:
     plain: dict[str, bytes] = {}
     for src in sorted((VECTORS / "routines").glob("*.toml")):
         routine = load_file(src)
-        out[f"routines/{src.stem}.unk"] = compile_routine(routine, labels=True)
+        out[f"routines/{file_name(src.stem)}"] = compile_routine(routine, labels=True)
         plain[src.stem] = compile_routine(routine, labels=False)
     reasons: dict[str, str] = {}
     for name, (data, reason) in invalid(plain["minimal"], plain["all-kinds"]).items():

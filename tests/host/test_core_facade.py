@@ -66,6 +66,7 @@ def _core_literals() -> dict[str | bytes, str]:
         core.journal.RECORD_BODY: "journal.RECORD_BODY",
         core.journal.WIRE_RECORD: "journal.WIRE_RECORD",
         core.gatt.NAME_PREFIX: "gatt.NAME_PREFIX",
+        core.library.SUFFIX: "library.SUFFIX",
     }
     for name in ("SERVICE", "INFO", "CONTROL", "DATA"):
         uuid = getattr(core.gatt, name)
@@ -110,16 +111,18 @@ def test_host_code_restates_no_core_fact() -> None:
 
 
 def test_the_check_sees_a_restated_fact(tmp_path: Path) -> None:
-    tree = ast.parse('H = "<4sBBHHHI"\nK = {3: "breathe", 4: "hold", 5: "repeat"}\n'
-                     "done = rec.flags & 1\n")
+    tree = ast.parse('H = "<4sBBHHHI"\nF = f"{slug}.unk"\n'
+                     'K = {3: "breathe", 4: "hold", 5: "repeat"}\ndone = rec.flags & 1\n')
     facts = _core_literals()
     nodes = list(ast.walk(tree))
-    assert any(isinstance(n, ast.Constant) and n.value in facts for n in nodes)
+    spelled = [n.value for n in nodes if isinstance(n, ast.Constant) and n.value in facts]
+    assert spelled == ["<4sBBHHHI", ".unk"]
     assert any(_kind_table(n) for n in nodes) and any(_flag_literal(n) for n in nodes)
 
 
 def test_host_loads_shared_modules_only_through_the_facade() -> None:
-    shared = ("crc", "gatt", "journal", "patterns", "player", "proto", "routine", "settings")
+    shared = ("crc", "gatt", "journal", "library", "patterns", "player", "proto", "routine",
+              "settings")
     found = [f"{p.relative_to(REPO)}: fwload.module({m!r})" for p in HOST_CODE
              for m in shared if f'fwload.module("{m}")' in p.read_text()]
     assert not found, "use unknot.core instead:\n" + "\n".join(found)

@@ -1,7 +1,6 @@
 from typing import Final
 
 PAUSE: Final[int]
-CUES: Final[tuple[str, ...]]
 
 def envelope(name: str) -> tuple[tuple[int, int], ...]: ...
 def rom(name: str) -> tuple[int, ...]: ...

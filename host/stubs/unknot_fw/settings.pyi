@@ -4,7 +4,6 @@ from typing import Final
 _Value = int | str
 
 DEFAULTS: Final[dict[str, _Value]]
-PREFIX: Final[str]
 
 def coerce(key: str, value: object) -> _Value | None: ...
 def load(

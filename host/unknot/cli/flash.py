@@ -14,6 +14,7 @@ def compile_selection(names: tuple[str, ...]) -> dict[str, bytes]:
     """<slug>.unk -> compiled bytes for the routines named (ids or .toml paths/folders);
     none named = the whole library plus the user's routines."""
     from unknot.routine import compile_routine
+    from unknot.routine.compile import file_name
     from unknot.routine.library import load_all
 
     paths_given = [n for n in names if n.endswith(".toml") or Path(n).exists()]
@@ -28,7 +29,7 @@ def compile_selection(names: tuple[str, ...]) -> dict[str, bytes]:
         routines += list(library.values()) if not names else [library[i] for i in ids]
     if not routines:
         raise RoutineError("no routines to flash")
-    return {f"{r.slug}.unk": compile_routine(r) for r in routines}
+    return {file_name(r.slug): compile_routine(r) for r in routines}
 
 
 @click.command()

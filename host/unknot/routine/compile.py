@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import struct
 
+from unknot.core import library
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
@@ -16,6 +17,11 @@ from unknot.routine.model import Op, Routine
 
 _U16 = "<H"  # HOLD / REST duration field
 _CRC = "<I"  # the header's crc32 field, at fmt.CRC_OFFSET
+
+
+def file_name(slug: str) -> str:
+    """The routine's file name on the device: <slug>.unk (the firmware loads that suffix)."""
+    return slug + library.SUFFIX
 
 
 def routine_id(slug: str) -> int:
