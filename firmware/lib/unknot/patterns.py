@@ -59,6 +59,7 @@ _TABLE = {
     'refused': (b'\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04', b'\x0c\n'),
 }
 
+
 def envelope(name):
     entry = _TABLE.get(name)
     if entry is None:
