@@ -26,9 +26,12 @@ def documented() -> dict[str, int | str]:
     return dict(core.settings.DEFAULTS)
 
 
-def parse_assignments(items: list[str]) -> dict[str, int | str]:
-    """Validate KEY=VALUE strings against the documented keys; UnknotError on the first bad one."""
-    keys = documented()
+def parse_assignments(
+    items: list[str], keys: Mapping[str, int | str] | None = None
+) -> dict[str, int | str]:
+    """Validate KEY=VALUE strings against the documented keys (default: documented());
+    UnknotError on the first bad one."""
+    keys = documented() if keys is None else keys
     out: dict[str, int | str] = {}
     for item in items:
         key, sep, raw = item.partition("=")
