@@ -18,8 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host"))
 
+from unknot.core import routine as fmt  # noqa: E402
 from unknot.routine import model as m  # noqa: E402
-from unknot.routine.compile import HEADER_SIZE, compile_ops, compile_routine  # noqa: E402
+from unknot.routine.compile import compile_ops, compile_routine  # noqa: E402
 from unknot.routine.count import tally  # noqa: E402
 from unknot.routine.parse import load_file  # noqa: E402
 
@@ -36,10 +37,10 @@ def run() -> dict[str, float | int]:
         steps += count.steps
         exercises += count.exercises
         transitions += sum(op.kind == m.NEXT for op in ops)
-        step_bytes += len(plain) - HEADER_SIZE
+        step_bytes += len(plain) - fmt.HEADER_SIZE
         v1 = compile_ops([m.Op(m.BEGIN), *r.steps, m.Op(m.END)], r.slug, r.name,
                          labels=False, version=1)
-        v1_bytes += len(v1) - HEADER_SIZE
+        v1_bytes += len(v1) - fmt.HEADER_SIZE
         compiled += len(plain)
         labelled += len(compile_routine(r, labels=True))
         source = tomllib.loads(f.read_text(encoding="utf-8"))

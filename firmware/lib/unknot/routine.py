@@ -1,7 +1,11 @@
-"""Decoder for the routine binary format, versions 1 and 2 (docs/format.md).
+"""The routine binary format, versions 1 and 2 (docs/format.md): its one definition, and
+the decoder.
 
-`decode(data)` returns a `Routine` or raises `RoutineFormatError(reason)`; `reason` is one
-keyword from REASONS. The decoder never trusts the file: every offset is bounds-checked.
+Header layout, magic, version, kind codes, op-byte flags, step sizes and the file CRC are
+defined here only; the host compiler and decoder (host/unknot/routine/) import them through
+the typed facade unknot.core. `decode(data)` returns a `Routine` or raises
+`RoutineFormatError(reason)`; `reason` is one reason keyword below. The decoder never trusts
+the file: every offset is bounds-checked.
 """
 
 from struct import unpack_from
@@ -21,10 +25,12 @@ VERSION = const(2)  # the newest version this decoder reads; it reads 1 and 2
 VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
 HEADER = "<4sBBHHHI"
 HEADER_SIZE = const(16)
-FLAG_LABELS = const(0x01)
+CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
+FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
 COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
 COUNTDOWN_MASK = const(0x0E)
 HEADER_FLAGS = {1: FLAG_LABELS, 2: FLAG_LABELS | COUNTDOWN_MASK}  # version -> allowed
+KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
 END = const(0x2)
@@ -35,9 +41,12 @@ REST = const(0x6)
 SWITCH = const(0x7)
 NEXT = const(0x8)  # v2: get ready for the next exercise; high nibble = seconds, 0: u8 follows
 
-SIDES = const(0x10)
-TICK = const(0x20)
-SHORT = const(0x40)  # v2: durations in whole seconds, packed (see SHORT_SIZE)
+DS_MS = const(100)  # step durations are in deciseconds
+_DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole seconds
+
+SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
+TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
+SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
 
 # kind -> size of the step in bytes (op byte included)
 STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 1}
@@ -46,7 +55,7 @@ SHORT_SIZE = {BREATHE: 4, HOLD: 2, REPEAT: 3, REST: 2}
 # kind -> op-byte flags it may carry (v1; v2 also allows SHORT where SHORT_SIZE has the kind)
 ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
 
-# Reason keywords, the same as the host decoder's (tests/vectors/invalid/reasons.json).
+# Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
 TRUNCATED = "truncated"  # shorter than the header, or than total_len says
 BAD_MAGIC = "bad magic"
 BAD_VERSION = "bad version"
@@ -56,8 +65,6 @@ BAD_CRC = "bad crc"
 BAD_STEP = "bad step"  # unknown kind, disallowed flags, BEGIN/END misplaced, zero values,
 #                        a step past the end, bytes after the steps
 BAD_LABELS = "bad labels"
-REASONS = (TRUNCATED, BAD_MAGIC, BAD_VERSION, BAD_FLAGS, BAD_LENGTH, BAD_CRC, BAD_STEP,
-           BAD_LABELS)
 
 
 class RoutineFormatError(ValueError):
@@ -114,6 +121,11 @@ class Routine:
         return self.tally()[1]
 
 
+def file_crc(data):
+    """CRC-32 of bytes [0:CRC_OFFSET] followed by [HEADER_SIZE:] (the crc field skipped)."""
+    return crc32(data[HEADER_SIZE:], crc32(data[0:CRC_OFFSET])) & 0xFFFFFFFF
+
+
 def _fail(reason):
     raise RoutineFormatError(reason)
 
@@ -134,7 +146,7 @@ def decode(data):
         _fail(TRUNCATED)
     if total_len < n or total_len < HEADER_SIZE + 2:
         _fail(BAD_LENGTH)
-    if crc32(data[HEADER_SIZE:], crc32(data[0:12])) & 0xFFFFFFFF != crc:
+    if file_crc(data) != crc:
         _fail(BAD_CRC)
     if step_count < 2:
         _fail(BAD_STEP)
@@ -147,8 +159,8 @@ def decode(data):
         if pos >= n:
             _fail(BAD_STEP)
         op = data[pos]
-        kind = op & 0x0F
-        sflags = op & 0xF0
+        kind = op & KIND_MASK
+        sflags = op - kind
         a = b = c = d = e = 0
         if kind == NEXT and v2:
             # get-ready: seconds in the high nibble, or 0 and a u8 of seconds after the op
@@ -160,7 +172,7 @@ def decode(data):
             # never first, last, next to another NEXT or right before END
             if a == 0 or prev == NEXT or i == 0 or i >= last - 1:
                 _fail(BAD_STEP)
-            steps.append((kind, 0, a * 10, 0, 0, 0, 0))
+            steps.append((kind, 0, a * _DS_PER_S, 0, 0, 0, 0))
             pos += size
             prev = kind
             continue
@@ -178,14 +190,15 @@ def decode(data):
             ok = a
             if kind == BREATHE:
                 x, y = data[pos + 2], data[pos + 3]
-                b, c, d, e = (x >> 4) * 10, (x & 15) * 10, (y >> 4) * 10, (y & 15) * 10
+                s = _DS_PER_S
+                b, c, d, e = (x >> 4) * s, (x & 15) * s, (y >> 4) * s, (y & 15) * s
                 ok = a and b and d
             elif kind == REPEAT:
                 x = data[pos + 2]
-                b, c = (x >> 4) * 10, (x & 15) * 10
+                b, c = (x >> 4) * _DS_PER_S, (x & 15) * _DS_PER_S
                 ok = a and b
             else:
-                a *= 10
+                a *= _DS_PER_S
             if not ok:
                 _fail(BAD_STEP)
         elif kind == BREATHE:

@@ -76,7 +76,7 @@ def check_cmd(paths: tuple[str, ...]) -> None:
 def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     """Compile routines to .unk files; nothing is written if any input is bad."""
     from unknot.routine import compile_routine
-    from unknot.routine.compile import format_version
+    from unknot.routine.compile import file_name, format_version
     from unknot.routine.count import tally
     from unknot.routine.library import load_all
 
@@ -88,7 +88,7 @@ def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for r, blob in blobs:
-        target = out / f"{r.slug}.unk"
+        target = out / file_name(r.slug)
         target.write_bytes(blob)
         click.echo(f"{target}  {len(blob)} bytes, format v{format_version(r)},"
                    f" {tally(r.ops())}")

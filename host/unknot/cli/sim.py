@@ -153,13 +153,13 @@ class Engine:
     """Runs a SimDevice's firmware App on its ScaledClock inside asyncio."""
 
     def __init__(self, device: Any, clock: ScaledClock) -> None:
-        from unknot import fwload
+        from unknot import core
 
         self.device = device
         self.app = device.app
         self.clock = clock
-        self.fw_player = fwload.module("player")
-        self.patterns = fwload.module("patterns")
+        self.fw_player = core.player
+        self.patterns = core.patterns
         self.motor = MotorTap(self.app.motor, clock, self.patterns)
         self.app.motor = self.motor
         self.button = KeyButton()

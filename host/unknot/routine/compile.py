@@ -2,7 +2,9 @@
 
 A source with [[steps]] compiles to version 1 (byte for byte as before); a source with
 [[exercises]] compiles to version 2 (get-ready steps, countdown, SHORT steps, exercise
-names in the label table).
+names in the label table). The format itself (header layout, magic, versions, flags, kind
+codes, the file CRC) is the firmware's definition, read through unknot.core; this module
+only writes it.
 """
 
 from __future__ import annotations
@@ -10,19 +12,22 @@ from __future__ import annotations
 import binascii
 import struct
 
+from unknot.core import library
+from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
 from unknot.routine.model import Op, Routine
 
-MAGIC = b"UNKR"
-VERSION = 2  # the newest version written
-VERSION_EXERCISES = 2
-HEADER = "<4sBBHHHI"
-HEADER_SIZE = struct.calcsize(HEADER)  # 16
-FLAG_LABELS = 0x01
-COUNTDOWN_SHIFT = 1  # v2 header flags bits 1-3
-COUNTDOWN_MASK = 0x0E
-_U16 = "<H"
+_U16 = "<H"  # HOLD / REST duration field
+_CRC = "<I"  # the header's crc32 field, at fmt.CRC_OFFSET
+_DS_PER_S = 1000 // fmt.DS_MS  # v2 NEXT and SHORT durations are whole seconds
+_BYTE_MAX = 0xFF  # a u8 field
+_NIBBLE_MAX = 0xF  # half of a SHORT byte
+
+
+def file_name(slug: str) -> str:
+    """The routine's file name on the device: <slug>.unk (the firmware loads that suffix)."""
+    return slug + library.SUFFIX
 
 
 def routine_id(slug: str) -> int:
@@ -30,19 +35,14 @@ def routine_id(slug: str) -> int:
     return binascii.crc32(slug.encode("utf-8")) & 0xFFFF
 
 
-def file_crc(data: bytes) -> int:
-    """CRC-32 of bytes [0:12] followed by bytes [16:] (the crc field itself is skipped)."""
-    return binascii.crc32(data[16:], binascii.crc32(data[0:12]))
-
-
 def _short(op: Op) -> list[int] | None:
     """The durations in whole seconds if the v2 SHORT form holds them, else None."""
-    if op.kind not in (m.BREATHE, m.HOLD, m.REPEAT, m.REST):
+    if op.kind not in fmt.SHORT_SIZE:
         return None
-    if any(d % 10 for d in op.durations):
+    if any(d % _DS_PER_S for d in op.durations):
         return None
-    secs = [d // 10 for d in op.durations]
-    limit = 255 if op.kind in (m.HOLD, m.REST) else 15
+    secs = [d // _DS_PER_S for d in op.durations]
+    limit = _BYTE_MAX if op.kind in (m.HOLD, m.REST) else _NIBBLE_MAX
     return secs if max(secs) <= limit else None
 
 
@@ -50,12 +50,15 @@ def encode_step(op: Op, version: int = 1) -> bytes:
     """The bytes of one step: op byte (kind | flags) and its fields."""
     flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
     if op.kind == m.NEXT:
-        seconds = op.durations[0] // 10
-        if version < VERSION_EXERCISES or op.durations[0] % 10 or not 1 <= seconds <= 255:
+        seconds = op.durations[0] // _DS_PER_S
+        if (version < fmt.VERSION_EXERCISES or op.durations[0] % _DS_PER_S
+                or not 1 <= seconds <= _BYTE_MAX):
             raise RoutineError(f"a get-ready step of {op.durations[0] / 10:g} s cannot be"
                                f" encoded in format v{version}")
-        return bytes([seconds << 4 | m.NEXT]) if seconds < 16 else bytes([m.NEXT, seconds])
-    short = _short(op) if version >= VERSION_EXERCISES else None
+        if seconds <= _NIBBLE_MAX:  # one byte: seconds in the op byte's high nibble
+            return bytes([seconds << 4 | m.NEXT])
+        return bytes([m.NEXT, seconds])
+    short = _short(op) if version >= fmt.VERSION_EXERCISES else None
     if short is not None:
         head = bytes([op.kind | flags | m.FLAG_SHORT])
         if op.kind == m.BREATHE:
@@ -93,18 +96,19 @@ def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True, ver
     body = b"".join(encode_step(op, version) for op in ops)
     if labels:
         body += encode_labels(slug, name, ops, (exercises or []) if version > 1 else [])
-    total = HEADER_SIZE + len(body)
-    flags = FLAG_LABELS if labels else 0
-    if version >= VERSION_EXERCISES:
-        flags |= countdown << COUNTDOWN_SHIFT & COUNTDOWN_MASK
-    data = struct.pack(HEADER, MAGIC, version, flags, routine_id(slug), len(ops),
+    total = fmt.HEADER_SIZE + len(body)
+    flags = fmt.FLAG_LABELS if labels else 0
+    if version >= fmt.VERSION_EXERCISES:
+        flags |= countdown << fmt.COUNTDOWN_SHIFT & fmt.COUNTDOWN_MASK
+    data = struct.pack(fmt.HEADER, fmt.MAGIC, version, flags, routine_id(slug), len(ops),
                        total & 0xFFFF, 0) + body
-    return data[:12] + struct.pack("<I", file_crc(data)) + data[16:]
+    crc = struct.pack(_CRC, fmt.file_crc(data))
+    return data[: fmt.CRC_OFFSET] + crc + data[fmt.HEADER_SIZE :]
 
 
 def format_version(routine: Routine) -> int:
     """1 for a source with plain [[steps]], 2 for one with [[exercises]]."""
-    return VERSION_EXERCISES if routine.exercises else 1
+    return fmt.VERSION_EXERCISES if routine.exercises else 1
 
 
 def compile_routine(routine: Routine, *, labels: bool = True, check: bool = True) -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from unknot import fwload
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine.model import Op
 
@@ -27,8 +27,8 @@ class Count(NamedTuple):
 
 def tally(ops: Sequence[Op], end: int = -1) -> Count:
     """(exercises, steps) among the first `end` ops (all if end < 0)."""
-    exercises, steps = fwload.module("routine").tally([op.kind for op in ops], end)
-    return Count(int(exercises), int(steps))
+    exercises, steps = fmt.tally([op.kind for op in ops], end)
+    return Count(exercises, steps)
 
 
 def position(ops: Sequence[Op], index: int) -> Count:

@@ -1,41 +1,33 @@
-"""Decode and check a routine binary, v1 or v2 (docs/format.md, "Decoder checks")."""
+"""Decode and check a routine binary, v1 or v2 (docs/format.md, "Decoder checks").
+
+The same checks as the firmware decoder, with a detailed message for each; the format
+(header, magic, versions, kind codes, step sizes, allowed flags, reason keywords) is the
+firmware's definition, read through unknot.core.
+"""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
 
+from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
-from unknot.routine.compile import (
-    COUNTDOWN_MASK,
-    COUNTDOWN_SHIFT,
-    FLAG_LABELS,
-    HEADER,
-    HEADER_SIZE,
-    MAGIC,
-    VERSION,
-    VERSION_EXERCISES,
-    file_crc,
-)
 from unknot.routine.count import tally
 from unknot.routine.model import Op
 
-# Reason keywords, shared with the firmware decoder through tests/vectors/invalid/reasons.json.
-TRUNCATED = "truncated"
-BAD_MAGIC = "bad magic"
-BAD_VERSION = "bad version"
-BAD_FLAGS = "bad flags"
-BAD_LENGTH = "bad length"
-BAD_CRC = "bad crc"
-BAD_STEP = "bad step"
-BAD_LABELS = "bad labels"
-
-_SIZES = {m.BEGIN: 1, m.END: 1, m.BREATHE: 6, m.HOLD: 3, m.REPEAT: 4, m.REST: 3, m.SWITCH: 1}
-_SHORT_SIZES = {m.BREATHE: 4, m.HOLD: 2, m.REPEAT: 3, m.REST: 2}
-_ALLOWED_FLAGS = {m.HOLD: m.FLAG_SIDES | m.FLAG_TICK, m.REPEAT: m.FLAG_SIDES,
-                  m.REST: m.FLAG_TICK}
-_HEADER_FLAGS = {1: FLAG_LABELS, VERSION_EXERCISES: FLAG_LABELS | COUNTDOWN_MASK}
+# Reason keywords (tests/vectors/invalid/reasons.json pins them).
+TRUNCATED = fmt.TRUNCATED
+BAD_MAGIC = fmt.BAD_MAGIC
+BAD_VERSION = fmt.BAD_VERSION
+BAD_FLAGS = fmt.BAD_FLAGS
+BAD_LENGTH = fmt.BAD_LENGTH
+BAD_CRC = fmt.BAD_CRC
+BAD_STEP = fmt.BAD_STEP
+BAD_LABELS = fmt.BAD_LABELS
+HEADER_SIZE = fmt.HEADER_SIZE
+_U16 = "<H"  # HOLD / REST duration field
+_DS_PER_S = 1000 // fmt.DS_MS  # v2 NEXT and SHORT durations are whole seconds
 
 
 class DecodeError(RoutineError):
@@ -67,36 +59,38 @@ def _next(data: bytes, pos: int, end: int, index: int) -> tuple[Op, int]:
         seconds, size = data[pos + 1], 2
     if seconds == 0:
         raise DecodeError(BAD_STEP, f"step {index}: zero count or duration")
-    return Op(m.NEXT, durations=(seconds * 10,)), pos + size
+    return Op(m.NEXT, durations=(seconds * _DS_PER_S,)), pos + size
 
 
 def _short(kind: int, f: bytes, sides: bool, tick: bool) -> tuple[Op, bool]:
     """A v2 SHORT step: whole seconds, nibble pairs for BREATHE and REPEAT."""
     if kind == m.BREATHE:
         i, h, e, p = f[1] >> 4, f[1] & 15, f[2] >> 4, f[2] & 15
-        return (Op(kind, count=f[0], durations=(i * 10, h * 10, e * 10, p * 10)),
+        return (Op(kind, count=f[0], durations=tuple(x * _DS_PER_S for x in (i, h, e, p))),
                 f[0] > 0 and i > 0 and e > 0)
     if kind == m.REPEAT:
         work, gap = f[1] >> 4, f[1] & 15
-        return Op(kind, count=f[0], durations=(work * 10, gap * 10), sides=sides), \
+        return Op(kind, count=f[0], durations=(work * _DS_PER_S, gap * _DS_PER_S),
+                  sides=sides), \
             f[0] > 0 and work > 0
-    return Op(kind, durations=(f[0] * 10,), sides=sides, tick=tick), f[0] > 0
+    return Op(kind, durations=(f[0] * _DS_PER_S,), sides=sides, tick=tick), f[0] > 0
 
 
 def _step(data: bytes, pos: int, end: int, index: int, version: int) -> tuple[Op, int]:
     op_byte = data[pos]
-    kind, flags = op_byte & 0x0F, op_byte & 0xF0
-    v2 = version >= VERSION_EXERCISES
+    kind = op_byte & fmt.KIND_MASK
+    flags = op_byte - kind
+    v2 = version >= fmt.VERSION_EXERCISES
     if kind == m.NEXT and v2:
         return _next(data, pos, end, index)
     short = v2 and bool(flags & m.FLAG_SHORT)
     if short:
         flags &= ~m.FLAG_SHORT
-    size = (_SHORT_SIZES if short else _SIZES).get(kind)
+    size = (fmt.SHORT_SIZE if short else fmt.STEP_SIZE).get(kind)
     if size is None:
         raise DecodeError(BAD_STEP, f"step {index}: unknown kind 0x{kind:x}"
                           + (" with SHORT" if short else ""))
-    if flags & ~_ALLOWED_FLAGS.get(kind, 0):
+    if flags & ~fmt.ALLOWED_FLAGS.get(kind, 0):
         raise DecodeError(BAD_STEP, f"step {index}: flags 0x{flags:02x} not allowed here")
     if pos + size > end:
         raise DecodeError(BAD_STEP, f"step {index} runs past the end of the steps")
@@ -108,7 +102,7 @@ def _step(data: bytes, pos: int, end: int, index: int, version: int) -> tuple[Op
         op = Op(kind, count=f[0], durations=(f[1], f[2], f[3], f[4]))
         ok = f[0] > 0 and f[1] > 0 and f[3] > 0
     elif kind in (m.HOLD, m.REST):
-        (dur,) = struct.unpack("<H", f)
+        (dur,) = struct.unpack(_U16, f)
         op = Op(kind, durations=(dur,), sides=sides, tick=tick)
         ok = dur > 0
     elif kind == m.REPEAT:
@@ -125,20 +119,22 @@ def decode(data: bytes) -> Decoded:
     """Check header, length, CRC and every step; raise DecodeError with a reason keyword."""
     if len(data) < HEADER_SIZE:
         raise DecodeError(TRUNCATED, f"{len(data)} bytes, the header alone is {HEADER_SIZE}")
-    magic, version, flags, rid, count, total, crc = struct.unpack_from(HEADER, data)
-    if magic != MAGIC:
-        raise DecodeError(BAD_MAGIC, f"{magic!r} is not {MAGIC!r}")
-    allowed = _HEADER_FLAGS.get(version)
+    magic, version, flags, rid, count, total, crc = struct.unpack_from(fmt.HEADER, data)
+    if magic != fmt.MAGIC:
+        raise DecodeError(BAD_MAGIC, f"{magic!r} is not {fmt.MAGIC!r}")
+    allowed = fmt.HEADER_FLAGS.get(version)
     if allowed is None:
-        raise DecodeError(BAD_VERSION, f"version {version}, this decoder reads 1..{VERSION}")
+        raise DecodeError(BAD_VERSION, f"version {version}, this decoder reads"
+                          f" {', '.join(map(str, sorted(fmt.HEADER_FLAGS)))}")
     if flags & ~allowed:
         raise DecodeError(BAD_FLAGS, f"reserved header flags set (0x{flags:02x})")
     if total > len(data):
         raise DecodeError(TRUNCATED, f"header says {total} bytes, only {len(data)} present")
     if total < len(data) or total < HEADER_SIZE + 2:
         raise DecodeError(BAD_LENGTH, f"header says {total} bytes, file has {len(data)}")
-    if file_crc(data) != crc:
-        raise DecodeError(BAD_CRC, f"stored 0x{crc:08x}, computed 0x{file_crc(data):08x}")
+    computed = fmt.file_crc(data)
+    if computed != crc:
+        raise DecodeError(BAD_CRC, f"stored 0x{crc:08x}, computed 0x{computed:08x}")
     if count < 2:
         raise DecodeError(BAD_STEP, f"{count} steps, at least BEGIN and END are needed")
     ops: list[Op] = []
@@ -155,9 +151,9 @@ def decode(data: bytes) -> Decoded:
         ops.append(op)
     slug = name = None
     names: tuple[str, ...] = ()
-    if flags & FLAG_LABELS:
+    if flags & fmt.FLAG_LABELS:
         texts: list[str] = []
-        n_exercises = tally(ops)[0] if version >= VERSION_EXERCISES else 0
+        n_exercises = tally(ops)[0] if version >= fmt.VERSION_EXERCISES else 0
         for _ in range(count + 2 + n_exercises):
             if pos >= total or pos + 1 + data[pos] > total:
                 raise DecodeError(BAD_LABELS, "label table runs past the end")
@@ -176,4 +172,5 @@ def decode(data: bytes) -> Decoded:
     elif pos != total:
         raise DecodeError(BAD_STEP, f"steps end at byte {pos}, the file at {total}")
     return Decoded(routine_id=rid, ops=ops, slug=slug, name=name, size=total, version=version,
-                   countdown=(flags & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT, exercises=names)
+                   countdown=(flags & fmt.COUNTDOWN_MASK) >> fmt.COUNTDOWN_SHIFT,
+                   exercises=names)

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 
-# Step kinds (low nibble of the op byte), docs/format.md "Steps".
-BEGIN = 0x1
-END = 0x2
-BREATHE = 0x3
-HOLD = 0x4
-REPEAT = 0x5
-REST = 0x6
-SWITCH = 0x7
-NEXT = 0x8  # v2: get ready for the next exercise (inserted by the compiler)
+# Step kinds and op-byte flags: the firmware's format definition (docs/format.md "Steps").
+BEGIN = fmt.BEGIN
+END = fmt.END
+BREATHE = fmt.BREATHE
+HOLD = fmt.HOLD
+REPEAT = fmt.REPEAT
+REST = fmt.REST
+SWITCH = fmt.SWITCH
+NEXT = fmt.NEXT  # v2: get ready for the next exercise (inserted by the compiler)
+FLAG_SIDES = fmt.SIDES
+FLAG_TICK = fmt.TICK
+FLAG_SHORT = fmt.SHORT  # v2: durations in whole seconds, packed
 
+# The one table of kind names (the device has no use for them): sources, `routines show`
+# and `unknot sim` all read it.
 KIND_NAMES = {
     BEGIN: "begin",
     END: "end",
@@ -31,16 +37,11 @@ KIND_NAMES = {
     NEXT: "get ready",
 }
 
-# Op-byte flags (high nibble).
-FLAG_SIDES = 0x10
-FLAG_TICK = 0x20
-FLAG_SHORT = 0x40  # v2: durations in whole seconds, packed
-
 # Body positions of an exercise (docs/routines.md "Exercises").
 POSITIONS = ("sitting", "standing", "lying")
 # Source use: a text the routine's exercises and timings come from, or advice only.
 SOURCE_USES = ("exercises", "advice")
-MAX_COUNTDOWN_S = 7  # three bits in the v2 header
+MAX_COUNTDOWN_S = fmt.COUNTDOWN_MASK >> fmt.COUNTDOWN_SHIFT  # what the v2 header holds
 
 # Validator limits (docs/routines.md "Limits").
 MAX_STEPS = 200  # compiled steps, BEGIN and END included
