@@ -177,3 +177,19 @@ def test_one_count_in_list_build_and_preview(home: Path, tmp_path: Path) -> None
     assert code == 0
     assert "2 exercises, 2 steps" in out
     assert "next: 2. Chin to chest, sitting" in out
+
+
+def test_show_a_compiled_v2_file(home: Path, tmp_path: Path) -> None:
+    for flag, names in (("--labels", ["Knead the shoulders", "Tennis-ball roll"]),
+                        ("--no-labels", ["exercise 1", "exercise 5"])):
+        out_dir = tmp_path / flag
+        code, _, _ = run("routines", "build", "routines/self-massage.toml", "-o", str(out_dir),
+                         flag)
+        assert code == 0
+        code, out, _ = run("routines", "show", str(out_dir / "self-massage.unk"), "--json")
+        data = json.loads(out)
+        assert data["format_version"] == 2 and data["exercises_count"] == 5
+        got = [e["name"] for e in data["exercises"]]
+        assert [got[0], got[-1]] == names
+        assert data["exercises"][-1]["get_ready_ms"] == 15000
+        assert data["exercises"][-1]["position"] is None  # not in the binary
