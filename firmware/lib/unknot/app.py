@@ -6,7 +6,11 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - clock: now_ms() monotonic ms; unix() -> int or None when unset; set_unix(t)
 - motor: play(name, count=1); optional poll(now) -> next deadline or None (PWM envelopes)
 - button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
-- storage: list() -> routine file names; read(name) -> bytes; write(name, data)
+- storage: list() -> routine file names; read(name) -> bytes; write(name, data); and the
+  upload staging area (docs/protocol.md "Upload"): stage_write(name, data, new) appends
+  `data` (a short-lived memoryview: copy or write it out now) to the staged file `name`
+  (new: start it afresh); stage_commit() installs the staged files, replacing same-named
+  ones; stage_drop() forgets them. Staged files are not listed or read until committed.
 - nvm: bytearray-like (len, slices); layout in docs/firmware.md
 - sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
   time.sleep; sim: virtual time); `idle` is `app.idle()`
