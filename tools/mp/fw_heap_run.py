@@ -273,4 +273,5 @@ def main(argv):
 
 
 
-main(sys.argv)
+if __name__ == "__main__":
+    main(sys.argv)

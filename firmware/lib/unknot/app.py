@@ -46,11 +46,11 @@ from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
-STORE_OFFSET = const(0)
-STORE_SIZE = const(512)
-JOURNAL_OFFSET = const(512)
-BATTERY_EVERY_MS = const(600000)
-ERROR_BACKOFF_MS = const(1000)
+_STORE_OFFSET = const(0)
+_STORE_SIZE = const(512)
+_JOURNAL_OFFSET = const(512)
+_BATTERY_EVERY_MS = const(600000)
+_ERROR_BACKOFF_MS = const(1000)
 
 
 class App:
@@ -83,13 +83,13 @@ class App:
         self.session_flags = 0
         self.last_record = None
         # boot counter and persisted settings (power-safe store)
-        self.store = Store(nvm, STORE_OFFSET, STORE_SIZE)
+        self.store = Store(nvm, _STORE_OFFSET, _STORE_SIZE)
         boot, self.overrides = self._load_store()
         self.boot = boot + 1
         self._save_store()
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
-        self.journal = Journal(nvm, JOURNAL_OFFSET, len(nvm) - JOURNAL_OFFSET)
+        self.journal = Journal(nvm, _JOURNAL_OFFSET, len(nvm) - _JOURNAL_OFFSET)
         now = clock.now_ms()
         self.booted_at = now
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
@@ -298,7 +298,7 @@ class App:
             if d is not None and d < deadline:
                 deadline = d
         if self.battery_source is not None and (self._battery_at is None or
-                                                now - self._battery_at >= BATTERY_EVERY_MS):
+                                                now - self._battery_at >= _BATTERY_EVERY_MS):
             self._battery_at = now
             mv = self.battery_source.millivolts()
             self.battery_mv = mv
@@ -353,7 +353,7 @@ class App:
                 self._finish(self.clock.now_ms(), ABORTED)
             except Exception:
                 self.player = None
-        return self.clock.now_ms() + ERROR_BACKOFF_MS
+        return self.clock.now_ms() + _ERROR_BACKOFF_MS
 
     def idle(self):
         """True when nothing needs a quick wake-up: no routine, no queued event, no gesture
