@@ -151,6 +151,9 @@ class App:
     def reload_routines(self):
         if self.player is not None:
             return False  # never swap routines under a playing one; retry when idle
+        # the old set goes first, so that two decoded sets never share the heap (an upload
+        # reloads them; load_all never raises and falls back to the built-in routine)
+        self.routines = []
         self.routines, self.rejected = load_all(self.storage)
         if self.selected >= len(self.routines):
             self.selected = 0
