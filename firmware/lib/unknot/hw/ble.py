@@ -23,9 +23,15 @@ from .. import gatt
 _FAST_ADV_S = 0.1  # advertising interval while recently idle
 _SLOW_ADV_S = 1.0
 _SLOW_AFTER_MS = const(30000)
-_MAX_VALUE = const(244)  # ATT MTU 247 - 3
 _BUSY_RETRY_MS = const(10)
 _QUEUED_WRITES = const(4)  # control writes the packet buffer holds between two polls
+
+
+_PERMISSION = {
+    gatt.NO_ACCESS: Attribute.NO_ACCESS,
+    gatt.OPEN: Attribute.OPEN,
+    gatt.ENCRYPT: Attribute.ENCRYPT_NO_MITM,
+}
 
 
 class _Control:
@@ -35,7 +41,7 @@ class _Control:
     def __init__(self, char):
         self.char = char
         self.packets = _bleio.PacketBuffer(
-            char, buffer_size=_QUEUED_WRITES, max_packet_size=_MAX_VALUE
+            char, buffer_size=_QUEUED_WRITES, max_packet_size=gatt.MAX_VALUE
         )
 
 
@@ -44,34 +50,25 @@ class _ControlCharacteristic(ComplexCharacteristic):
         return _Control(super().bind(service))
 
 
+def _characteristic(row):
+    name, uuid, properties, read_perm, write_perm, max_length = row
+    kind = _ControlCharacteristic if name == "control" else Characteristic
+    return kind(
+        uuid=VendorUUID(uuid),
+        properties=properties,
+        read_perm=_PERMISSION[read_perm],
+        write_perm=_PERMISSION[write_perm],
+        max_length=max_length,
+        fixed_length=False,
+    )
+
+
 class UnknotService(Service):
-    """The device's one service; the same class describes it for a central (adafruit_ble)."""
+    """The device's one service, built from the table in gatt.py; the same class describes it
+    for a central (adafruit_ble). CONTROL is bound to a packet buffer (`_Control`)."""
 
     uuid = VendorUUID(gatt.SERVICE)
-    info = Characteristic(
-        uuid=VendorUUID(gatt.INFO),
-        properties=Characteristic.READ,
-        read_perm=Attribute.OPEN,
-        write_perm=Attribute.NO_ACCESS,
-        max_length=64,
-        fixed_length=False,
-    )
-    control = _ControlCharacteristic(
-        uuid=VendorUUID(gatt.CONTROL),
-        properties=Characteristic.WRITE | Characteristic.READ,
-        read_perm=Attribute.ENCRYPT_NO_MITM,
-        write_perm=Attribute.ENCRYPT_NO_MITM,
-        max_length=_MAX_VALUE,
-        fixed_length=False,
-    )
-    data = Characteristic(
-        uuid=VendorUUID(gatt.DATA),
-        properties=Characteristic.NOTIFY,
-        read_perm=Attribute.OPEN,
-        write_perm=Attribute.NO_ACCESS,
-        max_length=_MAX_VALUE,
-        fixed_length=False,
-    )
+    info, control, data = (_characteristic(row) for row in gatt.CHARACTERISTICS)
 
 
 class BleLink:
@@ -87,7 +84,7 @@ class BleLink:
         self.connection = None
         self._adv_interval = 0.0
         self._idle_since = None
-        self._rx = bytearray(_MAX_VALUE)  # one control write at a time, taken from the queue
+        self._rx = bytearray(gatt.MAX_VALUE)  # one control write at a time, taken from the queue
         self._info_changes = -1
         self._last = None
         protocol.sender = self._send
