@@ -80,7 +80,9 @@ async def open_device(
                 f"could not connect to {device.name or device.address}: {exc}"
             ) from exc
         try:
-            session = Session(client, device.name or "", device.address)
+            session = Session(
+                client, device.name or "", device.address, simulated=radio is not None
+            )
             await session.start()
             yield session
         finally:

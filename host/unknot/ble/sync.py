@@ -25,6 +25,7 @@ class SyncSummary:
     new: int = 0
     known: int = 0
     lost: int = 0
+    corrupt: int = 0
 
 
 async def sync(
@@ -34,7 +35,10 @@ async def sync(
     progress: Callable[[int, int], None] | None = None,
     batch: int = BATCH,
     set_clock: bool = True,
+    clock_rate: float = 1.0,
 ) -> SyncSummary:
+    """clock_rate: the device clock's speed (1 for a board, `speed` for a simulated one),
+    used to place the records of a device whose clock was not set."""
     info = await session.read_info()
     host_now = time.time()
     if set_clock:
@@ -43,9 +47,12 @@ async def sync(
     seq = store.cursor(info.device_id)
     total = max(0, info.head - seq)
     done = 0
-    while seq < info.head:
-        got = await session.read_records(seq, batch)
-        records = [journal.unpack(r) for r in got.records]
+    first_pass = True
+    while seq < info.head or first_pass:
+        # One ingest even with nothing new, so the device is known after its first sync.
+        first_pass = False
+        got = await session.read_records(seq, batch) if seq < info.head else None
+        records = [journal.unpack(r) for r in got.records] if got else []
         result = store.ingest(
             info.device_id,
             info.name,
@@ -55,12 +62,16 @@ async def sync(
             device_uptime_s=info.uptime_s,
             device_boot=info.boot,
             host_now=host_now,
-            tail_seq=got.first,
+            tail_seq=got.first if got else seq,
+            resume_seq=got.next_seq if got else None,
+            simulated=session.simulated,
+            clock_rate=clock_rate,
         )
         summary.new += result.new
         summary.known += result.known
         summary.lost += result.lost
-        if got.next_seq <= seq:
+        summary.corrupt += result.corrupt
+        if got is None or got.next_seq <= seq:
             break  # nothing more the device can give
         seq = got.next_seq
         done = min(total, seq - (info.head - total))

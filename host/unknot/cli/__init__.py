@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from unknot import __version__
-from unknot.errors import UnknotError
+from unknot.errors import UnknotError, describe_failure
 
 # command name -> "module:attribute"; modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,6 +52,16 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except UnknotError as exc:
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("Stopped.", err=True)
+            raise click.exceptions.Exit(130) from None
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            message = describe_failure(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
 
 
 @click.group(cls=LazyGroup)
@@ -74,5 +84,5 @@ def main() -> None:
     try:
         cli.main(prog_name="unknot")
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo("Stopped.", err=True)
         sys.exit(130)

@@ -240,7 +240,7 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
         t0 = time.monotonic()
         with HistoryStore.open() as store:
             async with open_device(radio=radio, name=BLE_NAME) as session:
-                summary = await ble_sync(session, store)
+                summary = await ble_sync(session, store, clock_rate=speed)
         say(f"\n[bold]4. Sync[/bold] over BLE: {summary.new} new, {summary.known} known, "
             f"{summary.lost} lost ({time.monotonic() - t0:.2f} s), into the history in "
             f"{paths.home()}")
@@ -283,11 +283,13 @@ def demo(auto: bool, speed: float) -> None:
     sys.stdout.flush()
     with HistoryStore.open() as store:
         sessions = store.sessions(device_id=result.device_id)
-        week = store.stats(days=7)
-    console.print(sessions_table(sessions))
+        week = store.stats(days=7, device_id=result.device_id)
+        ids = store.known_ids()
+    console.print(sessions_table(sessions, ids))
     if sessions:
         click.echo(SESSIONS_LEGEND)
-    console.print("\n[bold]6. Stats[/bold] (unknot stats --days 7):", highlight=False)
+    console.print("\n[bold]6. Stats[/bold] (unknot stats --days 7 --device "
+                  f"{result.device_id}):", highlight=False)
     sys.stdout.flush()
     for part in stats_report(week):
         console.print(part)

@@ -24,6 +24,8 @@ from typing import Any
 
 import click
 
+from unknot.history.records import device_id_hex
+
 KEYS_HELP = "p/space = press · d = double press · l = long press · q = quit"
 PRESS_MS = 80  # a short press as a finger makes it
 LONG_HOLD_MS = 1200  # a long press (the firmware's threshold is UNKNOT_LONG_MS, 1000 default)
@@ -251,7 +253,7 @@ class Engine:
             last=last,
             journal=len(app.journal),
             head=int(app.journal.head),
-            device_id=bytes(app.device_id).hex(),
+            device_id=device_id_hex(bytes(app.device_id)),
             clock_set=app.clock.unix() is not None,
         )
         player = app.player
@@ -486,7 +488,7 @@ async def serve(directory: Path, name: str, speed: float, headless: bool, port: 
     engine = server.engine
     try:
         if headless:
-            ident = bytes(server.device.app.device_id).hex()
+            ident = device_id_hex(bytes(server.device.app.device_id))
             print(f"serving {name} (device {ident}) on 127.0.0.1:{server.port} "
                   f"speed x{speed:g}; state in {directory}", flush=True)
 

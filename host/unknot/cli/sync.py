@@ -16,7 +16,8 @@ def sync(address: str | None, name: str | None, sim: bool) -> None:
 
     from unknot.ble.sync import sync_history
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("Syncing", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -26,5 +27,6 @@ def sync(address: str | None, name: str | None, sim: bool) -> None:
     d = summary.device
     click.echo(
         f"{d.name or d.address} ({d.device_id}, firmware {d.firmware}): "
-        f"{summary.new} new, {summary.known} already known, {summary.lost} lost to device overflow"
+        f"{summary.new} new, {summary.known} already known, "
+        f"{summary.lost} lost to device overflow, {summary.corrupt} corrupt slots skipped"
     )
