@@ -25,7 +25,7 @@ class HistoryError(UnknotError):
     """The history database cannot be used (bad path, bad device id, damaged, ...)."""
 
 
-DOCTOR_HINT = "run `unknot doctor` to back it up and repair it"
+DOCTOR_HINT = "`unknot doctor --repair` backs it up and rebuilds it from what is readable"
 
 
 def describe_failure(exc: BaseException) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def library_dir() -> Path:
 
 
 def user_routines_dir() -> Path:
-    """The user's own routines, found next to the library ones."""
+    """The user's own routines, found next to the library ones. Created when it can be (so
+    the user finds it); a read-only home just has none."""
     path = home() / "routines"
-    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.mkdir(parents=True, exist_ok=True)
     return path

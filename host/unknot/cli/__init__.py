@@ -22,7 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("unknot.cli.history:history", "List synced sessions (table or --json)."),
     "stats": ("unknot.cli.history:stats", "Sessions per day/week, completion, streaks, minutes."),
     "export": ("unknot.cli.history:export", "Export the session history as CSV or JSON."),
-    "devices": ("unknot.cli.history:devices", "Known devices: last sync, sessions, cursor."),
+    "devices": ("unknot.cli.history:devices", "Known devices (sync cursor); `devices forget ID`."),
+    "doctor": ("unknot.cli.doctor:doctor", "Check the history database; --repair fixes it."),
     "demo": ("unknot.cli.demo:demo", "Show the whole product on a simulated device (no board)."),
     "sim": ("unknot.cli.sim:sim", "Run the simulated device interactively (keys = button)."),
 }

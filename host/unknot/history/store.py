@@ -8,9 +8,7 @@ See docs/history.md for the schema and the clock-reconstruction rule.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -28,34 +26,10 @@ from unknot.history.records import (
     normalize_device_id,
     resolve_device_id,
 )
-from unknot.errors import DOCTOR_HINT, describe_failure
-from unknot.history.schema import (
-    DB_NAME,
-    Transaction,
-    applied_migrations,
-    migrate,
-    pending_migrations,
-)
+from unknot.history.connect import connect_for_writing, connect_readonly, db_path
+from unknot.history.schema import Transaction, applied_migrations
 from unknot.history.stats import Stats, compute_stats
 from unknot.journal import SessionRecord
-
-
-def db_path(path: Path | None = None) -> Path:
-    """The history database file: `path`, or <unknot home>/history.sqlite3."""
-    if path is not None:
-        return Path(path)
-    from unknot import paths
-
-    return paths.home() / DB_NAME
-
-
-def quick_check(db: sqlite3.Connection) -> list[str]:
-    """PRAGMA quick_check's problems ([] = the database is sound)."""
-    try:
-        rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
-    except sqlite3.DatabaseError as exc:
-        return [str(exc)]
-    return [] if rows == ["ok"] else rows
 
 
 # A stored boot start within this of a new estimate is the same boot (host/device clock
@@ -83,68 +57,7 @@ class HistoryStore:
         opened read-only, and pending migrations are applied to a copy in memory.
         """
         path = db_path(path)
-        if readonly:
-            return cls._open_readonly(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-        except (OSError, sqlite3.Error) as exc:
-            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
-            problems = quick_check(db)
-            if problems:
-                raise HistoryError(
-                    f"the history database {path} is damaged ({problems[0]}); nothing was "
-                    f"written. {DOCTOR_HINT[0].upper()}{DOCTOR_HINT[1:]}."
-                )
-            store = cls(db, path)
-            migrate(db)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise HistoryError(f"cannot use history database {path}: "
-                               f"{describe_failure(exc)}") from exc
-        except BaseException:
-            db.close()
-            raise
-        return store
-
-    @classmethod
-    def _open_readonly(cls, path: Path) -> HistoryStore:
-        if not path.exists():
-            db = sqlite3.connect(":memory:", isolation_level=None)
-            migrate(db)
-            return cls(db, path)
-        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-        uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if writable else "&immutable=1")
-        try:
-            db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30.0)
-            try:
-                pending = pending_migrations(db)
-            except sqlite3.OperationalError:
-                # WAL needs its -shm file next to the database: a read-only folder.
-                db.close()
-                uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-                db = sqlite3.connect(uri, uri=True, isolation_level=None)
-                pending = pending_migrations(db)
-            if pending:
-                # Reading an older schema: migrate a copy in memory, never the file.
-                mem = sqlite3.connect(":memory:", isolation_level=None)
-                db.backup(mem)
-                db.close()
-                db = mem
-                migrate(db)
-                if not writable:
-                    sys.stderr.write(
-                        f"Note: {path} needs an update ({', '.join(pending)}) that cannot be "
-                        "written here; showing it as it is.\n"
-                    )
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"cannot read history database {path}: "
-                               f"{describe_failure(exc)}") from exc
-        return cls(db, path)
+        return cls(connect_readonly(path) if readonly else connect_for_writing(path), path)
 
     def close(self) -> None:
         self._db.close()
