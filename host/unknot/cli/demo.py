@@ -138,7 +138,7 @@ class _EnterButton:
 
 
 async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> DemoResult:
-    from unknot import fwload, paths
+    from unknot import core, paths
     from unknot.ble import open_device
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync as ble_sync
@@ -154,7 +154,7 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
     device = open_sim_device(directory, clock)
     app = device.app
     engine = Engine(device, clock)
-    fw_version = getattr(fwload.core(), "FIRMWARE_VERSION", "?")
+    fw_version = core.FIRMWARE_VERSION
     title = f"{BLE_NAME} · simulated board · firmware {fw_version} · clock x{speed:g}"
     screen = _Screen(console, engine, title, live)
     say = screen.print
@@ -230,9 +230,10 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
                          "finish the routine")
             enter.stop()
         seq = engine.records[-1]
-        rec = fwload.module("journal").unpack_record(app.journal.read(seq))
+        rec = core.journal.unpack_record(app.journal.read(seq))
         flags = rec[6] if rec else 0
-        outcome = "completed" if flags & 1 else "aborted" if flags & 2 else "?"
+        outcome = ("completed" if flags & core.journal.COMPLETED
+                   else "aborted" if flags & core.journal.ABORTED else "?")
         say(f"   Journal record #{seq}: {rec[3] if rec else '?'}/{total} steps, "
             f"{rec[5] if rec else '?'} s active, {outcome}.")
 
