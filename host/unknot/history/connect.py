@@ -28,11 +28,21 @@ def quick_check(db: sqlite3.Connection) -> list[str]:
     try:
         rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
     except sqlite3.DatabaseError as exc:
+        if not exc.sqlite_errorname.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise  # not damage (e.g. cannot open): reported as what it is
         return [str(exc)]
-    return [] if rows == ["ok"] else rows
+    if rows == ["ok"]:
+        return []
+    return [" ".join(r.replace("*** in database main ***", "").split()) for r in rows]
 
 
 def connect_for_writing(path: Path) -> sqlite3.Connection:
+    for p in (path, path.parent):
+        if p.exists() and not os.access(p, os.W_OK):
+            raise HistoryError(
+                f"cannot write the history database: {p} is read-only "
+                "(history, stats, export and devices can still read it)"
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0)

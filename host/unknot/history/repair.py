@@ -55,7 +55,8 @@ def check(path: Path) -> Checkup:
             rows = [str(r[0]) for r in db.execute("PRAGMA integrity_check").fetchall()]
         except sqlite3.DatabaseError as exc:
             rows = [str(exc)]
-        problems = [] if rows == ["ok"] else rows
+        problems = [] if rows == ["ok"] else [
+            " ".join(r.replace("*** in database main ***", "").split()) for r in rows]
         pending: list[str] = []
         if not problems:
             with contextlib.suppress(sqlite3.DatabaseError):
@@ -77,19 +78,26 @@ def _salvage(src: sqlite3.Connection, table: str) -> tuple[list[tuple[object, ..
     rows: list[tuple[object, ...]] = []
     skipped = 0
     after = -(2**63)
-    step = 1
-    sql = f"SELECT rowid, {', '.join(cols)} FROM {table} WHERE rowid > ? ORDER BY rowid"
+    select = f"SELECT rowid, {', '.join(cols)} FROM {table}"
     while after < top:
         try:
-            for row in src.execute(sql, (after,)):
+            for row in src.execute(f"{select} WHERE rowid > ? ORDER BY rowid", (after,)):
                 rows.append(tuple(row))
                 after = int(row[0])
             break
         except sqlite3.DatabaseError:
-            # a damaged page: jump over rowids, further each time, until reading works
-            after += step
-            skipped += step
-            step *= 2
+            # a damaged page: look rowids up one by one (each lookup walks the tree from
+            # its root) until one reads again, then scan on from there
+            while after < top:
+                after += 1
+                try:
+                    row = src.execute(f"{select} WHERE rowid = ?", (after,)).fetchone()
+                except sqlite3.DatabaseError:
+                    skipped += 1
+                    continue
+                if row is not None:
+                    rows.append(tuple(row))
+                    break
     return rows, skipped
 
 
@@ -100,9 +108,9 @@ def repair(path: Path) -> Repair:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     backup = path.with_name(f"{path.name}.damaged-{stamp}")
     shutil.copy2(path, backup)
-    for side in ("-wal", "-shm"):
-        if path.with_name(path.name + side).exists():
-            shutil.copy2(path.with_name(path.name + side), backup.with_name(backup.name + side))
+    wal = path.with_name(path.name + "-wal")  # may hold committed transactions
+    if wal.exists():
+        shutil.copy2(wal, backup.with_name(backup.name + "-wal"))
     fresh_path = path.with_name(f".{path.name}.{os.getpid()}.repair")
     fresh_path.unlink(missing_ok=True)
     kept: dict[str, int] = {}
