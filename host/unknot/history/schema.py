@@ -88,6 +88,7 @@ def m003_simulated_devices_and_boots(db: sqlite3.Connection) -> None:
             boot      INTEGER NOT NULL,   -- the boot counter's low byte, as in the records
             start_utc REAL NOT NULL,      -- host time at device uptime 0 of that boot
             rate      REAL NOT NULL,      -- device clock seconds per host second
+            guessed   INTEGER NOT NULL,   -- 1: placed before the next boot, not from INFO
             PRIMARY KEY (device_id, boot)
         )"""
     )

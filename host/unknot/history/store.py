@@ -15,10 +15,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from unknot.history.clock import reconstruct_starts
+from unknot.history.clock import BootStart, reconstruct_starts
+from unknot.history.connect import connect_for_writing, connect_readonly, db_path
 from unknot.history.names import RoutineNames, routine_names
 from unknot.history.records import (
-    HistoryError,
     IngestResult,
     KnownDevice,
     StoredSession,
@@ -26,11 +26,9 @@ from unknot.history.records import (
     normalize_device_id,
     resolve_device_id,
 )
-from unknot.history.connect import connect_for_writing, connect_readonly, db_path
 from unknot.history.schema import Transaction, applied_migrations
 from unknot.history.stats import Stats, compute_stats
-from unknot.journal import SessionRecord
-
+from unknot.journal import CLOCK_UNSET, SessionRecord
 
 # A stored boot start within this of a new estimate is the same boot (host/device clock
 # drift and the uptime's whole seconds); further off, the boot byte has wrapped.
@@ -112,14 +110,18 @@ class HistoryStore:
         """
         dev = normalize_device_id(device_id)
         boot_byte = device_boot & 0xFF
-        stored = dict(
-            self._db.execute("SELECT boot, start_utc FROM boots WHERE device_id = ?", (dev,))
-        )
+        stored: dict[int, BootStart] = {
+            int(b): (float(t), bool(g)) for b, t, g in self._db.execute(
+                "SELECT boot, start_utc, guessed FROM boots WHERE device_id = ?", (dev,))
+        }
+        before = dict(stored)
         estimate = host_now - device_uptime_s / clock_rate
         current = stored.get(boot_byte)
-        if current is None or abs(current - estimate) > BOOT_START_TOLERANCE_S:
-            stored[boot_byte] = estimate  # a boot not seen before (or the byte wrapped)
-        learned: dict[int, float] = {boot_byte: stored[boot_byte]}
+        if current is None or abs(current[0] - estimate) > BOOT_START_TOLERANCE_S:
+            stored[boot_byte] = (estimate, False)  # a boot not seen before (or byte wrapped)
+        elif current[1]:
+            stored[boot_byte] = (current[0], False)  # seen running now: no longer a guess
+        learned: dict[int, BootStart] = {boot_byte: stored[boot_byte]}
         placed = reconstruct_starts(
             records, device_uptime_s=device_uptime_s, device_boot=device_boot,
             host_now=host_now, rate=clock_rate, boot_starts=stored, learned=learned,
@@ -140,11 +142,24 @@ class HistoryStore:
                 (dev, name, firmware, host_now, host_now, int(simulated)),
             )
             db.executemany(
-                """INSERT INTO boots (device_id, boot, start_utc, rate) VALUES (?, ?, ?, ?)
+                """INSERT INTO boots (device_id, boot, start_utc, rate, guessed)
+                   VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (device_id, boot) DO UPDATE SET
-                     start_utc = excluded.start_utc, rate = excluded.rate""",
-                [(dev, b, t, clock_rate) for b, t in learned.items()],
+                     start_utc = excluded.start_utc, rate = excluded.rate,
+                     guessed = excluded.guessed""",
+                [(dev, b, t, clock_rate, int(g)) for b, (t, g) in learned.items()],
             )
+            for b, (t, _g) in learned.items():
+                old = before.get(b)
+                if old is not None and old[1] and old[0] != t:
+                    # a guessed boot start moved: records stored with it move along
+                    db.execute(
+                        """UPDATE sessions SET start_utc = start_utc + ?
+                           WHERE device_id = ? AND boot = ? AND start_approx = 1
+                             AND flags & ? != 0
+                             AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
+                        (int(round(t - old[0])), dev, b, CLOCK_UNSET, old[0], clock_rate),
+                    )
             row = db.execute("SELECT next_seq FROM cursors WHERE device_id = ?", (dev,)).fetchone()
             old_cursor = int(row[0]) if row else 1
             for rec, (start_utc, approx) in zip(records, placed, strict=True):
