@@ -97,7 +97,7 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_not_a_database_is_a_typed_error(tmp_path: Path) -> None:
     p = tmp_path / "h.sqlite3"
     p.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(HistoryError, match="is damaged.*unknot doctor --repair"):
+    with pytest.raises(HistoryError, match=r"is damaged.*unknot doctor --repair"):
         HistoryStore.open(p)
 
 

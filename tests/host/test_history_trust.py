@@ -135,11 +135,11 @@ def test_simulated_sessions_kept_out_unless_asked(mixed: Path) -> None:
     assert len(seqs("history", "--json", "--include-sim")) == 5
     assert len(seqs("export", "--format", "json", "--include-sim")) == 5
     assert seqs("history", "--json", "--device", "b02") == ["b0261", "b0262", "b0263"]
-    code, out, _ = run(mixed, "stats", "--json")
+    _, out, _ = run(mixed, "stats", "--json")
     assert json.loads(out)["sessions"] == 2
-    code, out, _ = run(mixed, "stats", "--json", "--include-sim")
+    _, out, _ = run(mixed, "stats", "--json", "--include-sim")
     assert json.loads(out)["sessions"] == 5
-    code, out, _ = run(mixed, "devices")
+    _code, out, _ = run(mixed, "devices")
     assert "b026085d (sim)" in out and "a1b2c3d4 " in out
 
 

@@ -12,9 +12,9 @@ import click
 @click.option("--repair", is_flag=True, help="Back up a damaged database, then rebuild it.")
 def doctor(repair: bool) -> None:
     """Check the history database (integrity, pending updates); --repair fixes a damaged one."""
+    from unknot.history.connect import db_path
     from unknot.history.repair import check
     from unknot.history.repair import repair as run_repair
-    from unknot.history.store import db_path
 
     path = db_path()
     found = check(path)

@@ -79,7 +79,6 @@ def write_png(st: Stats, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -98,9 +97,10 @@ def write_png(st: Stats, path: Path) -> None:
     left = st.last_day - timedelta(days=span - 1)
     ax1.set_xlim(datetime.combine(left, time()) - timedelta(hours=12),
                  datetime.combine(st.last_day, time()) + timedelta(hours=12))
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax1.xaxis.set_major_locator(locator)
-    ax1.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+    every = max(1, -(-span // 10))  # at most ten dated labels
+    ticks = [st.last_day - timedelta(days=k) for k in range(0, span, every)][::-1]
+    ax1.set_xticks([datetime.combine(d, time()) for d in ticks])
+    ax1.set_xticklabels([d.strftime("%a %d %b") for d in ticks])
     ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax1.set_ylim(0, max([d.sessions for d in st.days] + [1]) + 0.5)
     ax1.set_ylabel("sessions")

@@ -158,7 +158,7 @@ class HistoryStore:
                            WHERE device_id = ? AND boot = ? AND start_approx = 1
                              AND flags & ? != 0
                              AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
-                        (int(round(t - old[0])), dev, b, CLOCK_UNSET, old[0], clock_rate),
+                        (round(t - old[0]), dev, b, CLOCK_UNSET, old[0], clock_rate),
                     )
             row = db.execute("SELECT next_seq FROM cursors WHERE device_id = ?", (dev,)).fetchone()
             old_cursor = int(row[0]) if row else 1
