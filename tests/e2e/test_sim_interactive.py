@@ -70,7 +70,7 @@ def test_sim_keys_and_second_process(home: Path) -> None:
     assert child.exitstatus == 0
     assert not (home / "sim" / "default" / "link.json").exists()
     with HistoryStore.open() as store:
-        sessions = store.sessions()
+        sessions = store.sessions(include_sim=True)
     assert [(s.routine_slug, s.completed, s.device_id.startswith(device_id)) for s in sessions] \
         == [("micro-break", True, True)]
 

@@ -111,6 +111,7 @@ def write_png(st: Stats, path: Path) -> None:
     ax2.bar([w.week for w in st.weeks], [w.active_s / 60 for w in st.weeks], color="#4f81bd")
     ax2.set_title(f"Active minutes per ISO week ({st.active_minutes:.0f} total)")
     ax2.set_ylabel("minutes")
+    ax2.set_xlim(-0.5, max(len(st.weeks), 4) - 0.5)  # one week is one bar, not the width
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     try:
         atomic_write(path, lambda f: fig.savefig(f, format="png"))
