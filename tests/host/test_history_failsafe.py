@@ -271,3 +271,36 @@ def test_sigkill_mid_export_then_next_run_cleans(home: Path, tmp_path: Path) -> 
     assert len(left) == 1 and not out.exists()
     assert run(home, "export", "--format", "csv", "-o", str(out)).exit_code == 0
     assert list(tmp_path.glob(f".*{PARTIAL_SUFFIX}")) == [] and out.exists()
+
+
+def test_every_damaged_page_no_traceback_never_written(tmp_path: Path) -> None:
+    """Each page of a 400-session database damaged in turn: every read command and
+    `doctor` end in output or one Error line, and the sync's open refuses every one."""
+    base = tmp_path / "base"
+    base.mkdir()
+    fill(base / "history.sqlite3", 400)
+    c = sqlite3.connect(base / "history.sqlite3")
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.close()
+    pages = (base / "history.sqlite3").stat().st_size // 4096
+    refused = 0
+    for page in range(1, pages + 1):
+        home = tmp_path / f"p{page}"
+        home.mkdir()
+        db = home / "history.sqlite3"
+        db.write_bytes((base / "history.sqlite3").read_bytes())
+        corrupt_page(db, page)
+        for args in (["history", "--json"], ["stats", "--json"], ["export", "--format", "csv"],
+                     ["devices", "--json"]):
+            r = run(home, *args)
+            if r.exit_code != 0:
+                one_error_line(r)
+        r = run(home, "doctor")
+        assert r.exception is None or isinstance(r.exception, SystemExit)
+        before = db.read_bytes()
+        try:
+            HistoryStore.open(db).close()
+        except HistoryError:
+            refused += 1
+        assert db.read_bytes() == before
+    assert pages >= 20 and refused == pages
