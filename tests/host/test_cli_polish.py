@@ -237,3 +237,17 @@ def test_chart_axes(filled: Path, tmp_path: Path) -> None:
     ticks = [t for t in ax.get_yticks() if 0 <= t <= ax.get_ylim()[1]]
     assert all(float(t).is_integer() for t in ticks)
     real_close(captured[0])
+
+
+def test_export_onto_an_immutable_file(filled: Path, tmp_path: Path) -> None:
+    target = tmp_path / "locked.csv"
+    target.write_text("old\n")
+    if subprocess.run(["chattr", "+i", str(target)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        line = one_error_line(run(filled, "export", "--format", "csv", "-o", str(target)))
+        assert "cannot write" in line and "Operation not permitted" in line
+        assert target.read_text() == "old\n"
+        assert list(tmp_path.glob(".*unknot-partial")) == []
+    finally:
+        subprocess.run(["chattr", "-i", str(target)], check=False)

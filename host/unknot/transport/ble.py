@@ -56,8 +56,8 @@ class BleBackend(Transport):
         raw = self._run(lambda s: s.read_info())
         info = DeviceReport(f"{self.description} {raw.name} {raw.address}".strip())
         info.firmware_version = raw.firmware
-        unset = ("not set: this command started the simulated device afresh (run `unknot sim`"
-                 " to keep one running; its clock stays set after a sync)" if self.sim
+        unset = ("not set (a simulated device started by a command starts with its clock"
+                 " unset; `unknot sync` sets it, `unknot sim` keeps one running)" if self.sim
                  else "not set (it is set on the next `unknot sync`)")
         info.clock = (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(raw.unix))
                       if raw.unix is not None else unset)
