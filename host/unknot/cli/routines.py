@@ -183,10 +183,7 @@ def preview(routine: str, speed: float) -> None:
         )
         return Panel(body, title=f"step {ev.step_index + 1}/{len(ops)}")
 
-    try:
-        with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
-            play(events, speed, lambda i, ms: live.update(view(i, ms)))
-    except KeyboardInterrupt:
-        console.print("Stopped.")
-        sys.exit(130)
+    # Ctrl-C: the CLI entry prints "Stopped." and exits 130, as for every command.
+    with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
+        play(events, speed, lambda i, ms: live.update(view(i, ms)))
     console.print("\nDone.")
