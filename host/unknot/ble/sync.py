@@ -88,12 +88,20 @@ def sync_history(
     progress: Callable[[int, int], None] | None = None,
 ) -> SyncSummary:
     """`unknot sync`: find the device (or the simulated one), sync it into the history
-    database in the unknot home, disconnect."""
+    database in the unknot home, disconnect. A running `unknot sim` publishes its clock
+    speed, which is the clock rate for placing its records."""
     from unknot.ble import open_device
+
+    rate = 1.0
+    if sim:
+        from unknot.sim import interproc
+
+        link = interproc.running_link(interproc.sim_dir())
+        rate = link.speed if link is not None else 1.0
 
     async def go() -> SyncSummary:
         with HistoryStore.open() as store:
             async with open_device(address, sim=sim, name=name) as session:
-                return await sync(session, store, progress=progress)
+                return await sync(session, store, progress=progress, clock_rate=rate)
 
     return asyncio.run(go())
