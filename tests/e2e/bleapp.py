@@ -1,4 +1,4 @@
-"""Shared pieces for the BLE end-to-end tests (the App stand-in is unknot.sim.journal_app).
+"""Shared pieces for the BLE end-to-end tests (the App stand-in is tools/journal_app.py).
 
 Imported by tests/e2e/test_ble_sync.py, tests/e2e/test_ble_kill.py and the child process
 that test_ble_kill.py starts (run as a script with tests/e2e on sys.path)."""
@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from unknot.sim.journal_app import JournalApp
+from journal_app import JournalApp
 from unknot.store import HistoryStore
 
 

@@ -34,8 +34,8 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
     sys.path.insert(0, str(HERE))
     from bleapp import App, run
     from unknot.ble import open_device
-    from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync
+    from unknot.sim.radio import SimRadio
     from unknot.store import HistoryStore
 
     def say(line: str) -> None:
@@ -138,8 +138,8 @@ def finish_and_compare(tmp: Path) -> None:
     from bleapp import App, run
     from unknot import fwload
     from unknot.ble import open_device
-    from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync
+    from unknot.sim.radio import SimRadio
     from unknot.store import HistoryStore
 
     app = App(RECORDS)

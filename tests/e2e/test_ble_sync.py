@@ -13,10 +13,10 @@ import pytest
 from bleapp import App, db_seqs, run
 from unknot import fwload
 from unknot.ble import open_device
-from unknot.ble.bumble_backend import AttError
-from unknot.ble.radio import SimRadio
 from unknot.ble.sync import sync
 from unknot.errors import SyncError
+from unknot.sim.bumble_backend import AttError
+from unknot.sim.radio import SimRadio
 from unknot.store import HistoryStore
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from unknot.errors import DeviceError
 
 if TYPE_CHECKING:
-    from unknot.ble.radio import SimRadio
     from unknot.ble.session import DeviceInfo, Progress, Session
+    from unknot.sim.radio import SimRadio
 
 
 @contextlib.asynccontextmanager
@@ -92,8 +92,8 @@ async def open_device(
 async def _sim_radio() -> AsyncIterator[Any]:
     """The simulated device persisted under <home>/sim/default/: the running `unknot sim`
     (reached over HCI-on-TCP) when there is one, else served in this process."""
-    from unknot.ble.radio import SimRadio
     from unknot.sim import interproc
+    from unknot.sim.radio import SimRadio
 
     sim_dir = interproc.sim_dir()
     running = interproc.running_link(sim_dir)
@@ -104,7 +104,7 @@ async def _sim_radio() -> AsyncIterator[Any]:
         finally:
             await remote.stop()
         return
-    from unknot.sim.device import SimDevice  # type: ignore[import-not-found,unused-ignore]
+    from unknot.sim.device import SimDevice
 
     device = SimDevice(sim_dir)
     radio = await SimRadio(device.app, keys_dir=sim_dir).start()
@@ -112,9 +112,6 @@ async def _sim_radio() -> AsyncIterator[Any]:
         yield radio
     finally:
         await radio.stop()
-        save = getattr(device, "save", None)
-        if save is not None:
-            save()
 
 
 async def read_info(session: Session) -> DeviceInfo:

@@ -31,7 +31,7 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from unknot import fwload
-from unknot.ble.link import DEVICE_ADDRESS
+from unknot.sim.link import DEVICE_ADDRESS
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
 

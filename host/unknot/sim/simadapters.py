@@ -1,170 +1,340 @@
-"""Minimal adapters for running the firmware App off the board, on CPython and MicroPython
-(tests, benchmarks). The typed host equivalent is host/unknot/sim/device.py."""
+"""The simulated device's adapters: the one set every off-board run of the firmware App uses
+(the tests, the benchmarks, `unknot demo`, `unknot sim`, and the MicroPython runs).
+
+Each class satisfies its Protocol in `unknot.adapters` (the contract; mypy checks them
+against it). Written in the MicroPython subset, annotated but with no runtime typing, so the
+MicroPython unix port loads it as the top-level module `simadapters` from
+MICROPYPATH=host/unknot/sim (tools/mp/mpbuild.py), and CPython as `unknot.sim.simadapters`.
+
+- clocks: `VirtualClock` (moves only when told: `t`, stepped by `VirtualSleeper` or the
+  SimDevice) and `ScaledClock` (real monotonic time x `speed`; `speed=1` is the real clock);
+- `ScaledSleeper` / `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
+  timings, defined here once), `DictStorage` / `DirStorage`, `NullWatchdog`;
+- `new_nvm()`: the one place an nvm is created (bytearray, or a file on disk);
+- `make_app()` builds the App with them; `play_all()` plays a routine on virtual time.
+"""
+
+import os
+import time
+
+try:
+    from collections.abc import Callable
+    from typing import Any
+except ImportError:  # MicroPython: annotations are not evaluated
+    pass
+
+NVM_SIZE = 8192  # bytes, like microcontroller.nvm on the nRF52840 CircuitPython port
+# A finger on the button (the firmware's gesture thresholds are UNKNOT_DOUBLE_MS and
+# UNKNOT_LONG_MS in settings): a short press, the gap inside a double press, a long hold.
+PRESS_MS = 80
+DOUBLE_GAP_MS = 150
+LONG_MS = 1500
+DEVICE_ID = b"\x01\x02\x03\x04\x05\x06"  # the id of throwaway test devices
+
+_ticks_ms = getattr(time, "ticks_ms", None)  # MicroPython; CPython has monotonic_ns
+_ticks_diff = getattr(time, "ticks_diff", None)
 
 
-class VirtualClock:
-    def __init__(self, start_ms=0):
-        self.t = start_ms
-        self._unix_base = None  # unix seconds at t == 0
+def _real_ms() -> float:
+    if _ticks_ms is not None:
+        return float(_ticks_ms())
+    return time.monotonic_ns() / 1000000
 
-    def now_ms(self):
-        return self.t
 
-    def unix(self):
+def _real_since(t0: float) -> float:
+    """Real ms since `t0` (a `_real_ms()` value), wrap-safe on MicroPython."""
+    if _ticks_diff is not None and _ticks_ms is not None:
+        return float(_ticks_diff(_ticks_ms(), int(t0)))
+    return _real_ms() - t0
+
+
+# -- clocks -------------------------------------------------------------------------------
+
+
+class _WallClock:
+    """unix() on top of now_ms(): None until set_unix() (as after a sync), then it runs at
+    the pace of now_ms()."""
+
+    _unix_base: "int | None" = None
+
+    def now_ms(self) -> int:
+        raise NotImplementedError
+
+    def unix(self) -> "int | None":
         if self._unix_base is None:
             return None
-        return self._unix_base + self.t // 1000
+        return self._unix_base + self.now_ms() // 1000
 
-    def set_unix(self, t):
-        self._unix_base = int(t) - self.t // 1000
-
-
-class RealClock(VirtualClock):
-    """Monotonic ms from time.ticks_ms (MicroPython) or time.monotonic_ns (CPython)."""
-
-    def __init__(self):
-        super().__init__()
-        import time
-
-        self._time = time
-        if hasattr(time, "ticks_ms"):
-            self._t0 = time.ticks_ms()
-        else:
-            self._t0 = time.monotonic_ns() // 1000000
-
-    def now_ms(self):
-        t = self._time
-        if hasattr(t, "ticks_ms"):
-            return t.ticks_diff(t.ticks_ms(), self._t0)
-        return t.monotonic_ns() // 1000000 - self._t0
+    def set_unix(self, t: int) -> None:
+        self._unix_base = int(t) - self.now_ms() // 1000
 
 
-class RealSleeper:
-    def __init__(self, clock):
-        import time
+class VirtualClock(_WallClock):
+    """Monotonic ms that only move when told to: set `t`, or step with VirtualSleeper."""
 
-        self.clock = clock
-        self._time = time
+    def __init__(self, start_ms: int = 0) -> None:
+        self.t = start_ms
 
-    def sleep_until(self, deadline, idle=False):
-        dt = deadline - self.clock.now_ms()
-        if dt > 0:
-            if hasattr(self._time, "sleep_ms"):
-                self._time.sleep_ms(dt)
-            else:
-                self._time.sleep(dt / 1000)
+    def now_ms(self) -> int:
+        return self.t
+
+
+class ScaledClock(_WallClock):
+    """Monotonic ms running `speed` times faster than real time (1: the real clock)."""
+
+    def __init__(self, speed: float = 1.0, start_ms: int = 0) -> None:
+        self.speed = speed
+        self._base = start_ms
+        self._t0 = _real_ms()
+
+    def now_ms(self) -> int:
+        return self._base + int(_real_since(self._t0) * self.speed)
+
+    def real_s(self, sim_ms: float) -> float:
+        """Real seconds for `sim_ms` of device time."""
+        return max(0.0, sim_ms / 1000.0 / self.speed)
+
+
+# -- sleepers -----------------------------------------------------------------------------
 
 
 class VirtualSleeper:
-    """Jumps the virtual clock to the deadline (never backwards)."""
+    """sleep_until() on a VirtualClock: jumps it to the deadline (never backwards)."""
 
-    def __init__(self, clock):
+    def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
         self.sleeps = 0
 
-    def sleep_until(self, deadline, idle=False):
+    def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
         self.sleeps += 1
-        if deadline > self.clock.t:
-            self.clock.t = deadline
+        if deadline_ms > self.clock.t:
+            self.clock.t = deadline_ms
 
 
-class RecMotor:
-    """Records (t_ms, cue); with `out` set, prints "t cue" lines instead of keeping them."""
+class ScaledSleeper:
+    """sleep_until() on a ScaledClock: really sleeps, for the scaled time."""
 
-    def __init__(self, clock, out=None):
+    def __init__(self, clock: ScaledClock) -> None:
         self.clock = clock
-        self.played = []
-        self.out = out
-        self.t0 = 0
 
-    def play(self, name, count=1):
-        if self.out is not None:
-            self.out(self.clock.now_ms() - self.t0, name)
-        else:
-            self.played.append((self.clock.now_ms(), name))
+    def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
+        s = self.clock.real_s(deadline_ms - self.clock.now_ms())
+        if s > 0:
+            time.sleep(s)
 
 
-class NullMotor:
-    def play(self, name, count=1):
-        pass
+# -- motor, button, watchdog ----------------------------------------------------------------
+
+
+class RecordingMotor:
+    """Records every pattern the firmware plays as (t_ms, cue, count) in `played` (unless
+    `keep` is False: MicroPython runs print instead of keeping); every listener is called
+    with (t_ms, cue, count) too."""
+
+    def __init__(self, clock: "Any", keep: bool = True) -> None:
+        self.clock = clock
+        self.keep = keep
+        self.played: list[tuple[int, str, int]] = []
+        self.listeners: list[Callable[[int, str, int], None]] = []
+
+    def play(self, name: str, count: int = 1) -> None:
+        t = self.clock.now_ms()
+        if self.keep:
+            self.played.append((t, name, count))
+        for listener in self.listeners:
+            listener(t, name, count)
+
+    def cues(self) -> "list[str]":
+        return [p[1] for p in self.played]
 
 
 class QueueButton:
-    def __init__(self):
-        self.queue = []
+    """The button: queued (pressed, t_ms) events, as keypad gives them on the board; press(),
+    double_press() and long_press() push what a finger does. Listeners are called on every
+    push (e.g. to wake a real-time loop)."""
 
-    def push(self, pressed, t):
-        self.queue.append((pressed, t))
+    def __init__(self, clock: "Any") -> None:
+        self.clock = clock
+        self.queue: list[tuple[bool, int]] = []
+        self.listeners: list[Callable[[], None]] = []
 
-    def poll(self):
-        if self.queue:
-            return self.queue.pop(0)
-        return None
+    def push(self, pressed: bool, t_ms: int) -> None:
+        self.queue.append((pressed, t_ms))
+        for listener in self.listeners:
+            listener()
 
+    def poll(self) -> "tuple[bool, int] | None":
+        return self.queue.pop(0) if self.queue else None
 
-class DictStorage:
-    def __init__(self, files=None):
-        self.files = files if files is not None else {}
+    def press(self, hold_ms: int = PRESS_MS) -> None:
+        t = self.clock.now_ms()
+        self.push(True, t)
+        self.push(False, t + hold_ms)
 
-    def list(self):
-        return list(self.files)
+    def double_press(self) -> None:
+        t = self.clock.now_ms()
+        self.push(True, t)
+        self.push(False, t + PRESS_MS)
+        self.push(True, t + PRESS_MS + DOUBLE_GAP_MS)
+        self.push(False, t + 2 * PRESS_MS + DOUBLE_GAP_MS)
 
-    def read(self, name):
-        return self.files[name]
+    def long_press(self, hold_ms: int = LONG_MS) -> None:
+        self.press(hold_ms)
 
-    def write(self, name, data):
-        self.files[name] = bytes(data)
-
-
-class DirStorage:
-    """Routine files read from a directory when asked (not kept in RAM)."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def list(self):
-        import os
-
-        return [n for n in os.listdir(self.path) if n.endswith(".unk")]
-
-    def read(self, name):
-        with open(self.path + "/" + name, "rb") as f:
-            return f.read()
-
-    def write(self, name, data):
-        with open(self.path + "/" + name, "wb") as f:
-            f.write(data)
+    def gesture(self, kind: str) -> None:
+        """"press", "double" or "long"."""
+        if kind == "press":
+            self.press()
+        elif kind == "double":
+            self.double_press()
+        elif kind == "long":
+            self.long_press()
+        else:
+            raise ValueError(kind)
 
 
 class NullWatchdog:
-    def __init__(self):
+    def __init__(self) -> None:
         self.feeds = 0
 
-    def feed(self):
+    def feed(self) -> None:
         self.feeds += 1
 
 
-def make_app(App, files=None, nvm=None, settings=None, clock=None, sleeper=None, motor=None):
+# -- storage ------------------------------------------------------------------------------
+
+
+class DictStorage:
+    """The device's /routines folder, in memory."""
+
+    def __init__(self, files: "dict[str, bytes] | None" = None) -> None:
+        self.files: dict[str, bytes] = files if files is not None else {}
+
+    def list(self) -> "list[str]":
+        return list(self.files)
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+    def write(self, name: str, data: bytes) -> None:
+        self.files[name] = bytes(data)
+
+    def remove(self, name: str) -> None:
+        self.files.pop(name, None)
+
+
+class DirStorage:
+    """The device's /routines folder as a directory (created if missing); files are read
+    when asked, not kept in RAM; a write lands whole (temporary file, then rename)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            os.mkdir(path)
+        except OSError:
+            pass  # it exists
+
+    def list(self) -> "list[str]":
+        return sorted(n for n in os.listdir(self.path) if not n.endswith(".tmp"))
+
+    def read(self, name: str) -> bytes:
+        with open(self.path + "/" + name, "rb") as f:
+            return f.read()
+
+    def write(self, name: str, data: bytes) -> None:
+        tmp = self.path + "/" + name + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(bytes(data))
+        os.rename(tmp, self.path + "/" + name)
+
+    def remove(self, name: str) -> None:
+        try:
+            os.remove(self.path + "/" + name)
+        except OSError:
+            pass  # already gone
+
+
+# -- nvm ----------------------------------------------------------------------------------
+
+
+class FileNVM:
+    """nvm in a file, not in RAM (as on the board, the bytes are not on the VM's heap):
+    created erased (0xFF) when missing or of another size; each write goes through."""
+
+    def __init__(self, path: str, size: int = NVM_SIZE) -> None:
+        self.size = size
+        try:
+            ok = os.stat(path)[6] == size
+        except OSError:
+            ok = False
+        if not ok:
+            with open(path, "wb") as f:
+                chunk = b"\xff" * 256
+                for _ in range(size // 256):
+                    f.write(chunk)
+                f.write(b"\xff" * (size % 256))
+        self.f = open(path, "r+b")
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: "Any") -> "Any":
+        if isinstance(key, int):
+            self.f.seek(key)
+            return self.f.read(1)[0]
+        start = key.start or 0
+        stop = self.size if key.stop is None else key.stop
+        self.f.seek(start)
+        return self.f.read(max(0, stop - start))
+
+    def __setitem__(self, key: "Any", value: "Any") -> None:
+        if isinstance(key, int):
+            self.f.seek(key)
+            self.f.write(bytes([value]))
+        else:
+            self.f.seek(key.start or 0)
+            self.f.write(value)
+        self.f.flush()
+        fsync = getattr(os, "fsync", None)  # CPython: survive a killed process
+        if fsync is not None:
+            fsync(self.f.fileno())
+
+    def close(self) -> None:
+        self.f.close()
+
+
+def new_nvm(size: int = NVM_SIZE, path: "str | None" = None) -> "Any":
+    """The one place a simulated nvm is made: erased (0xFF) `size` bytes, in RAM, or in the
+    file `path` (kept across runs)."""
+    if path is not None:
+        return FileNVM(path, size)
+    return bytearray(b"\xff" * size)
+
+
+# -- the App ------------------------------------------------------------------------------
+
+
+def make_app(App: "Any", files: "Any" = None, nvm: "Any" = None,
+             settings: "dict[str, Any] | None" = None, clock: "Any" = None,
+             sleeper: "Any" = None, motor: "Any" = None, button: "Any" = None,
+             device_id: bytes = DEVICE_ID) -> "Any":
+    """The firmware `App` class built with these adapters: `files` is a storage adapter or a
+    dict of routine files; the defaults are a VirtualClock and its sleeper, a recording
+    motor, a button, an erased nvm."""
     clock = clock or VirtualClock()
-    motor = motor or RecMotor(clock)
-    if nvm is None:
-        import microcontroller  # the shim's one 8 KiB bytearray (tools/mp/shims)
-
-        nvm = microcontroller.nvm
     storage = files if hasattr(files, "read") else DictStorage(files)
-    sleeper = sleeper or VirtualSleeper(clock)
-    app = App(clock, motor, QueueButton(), storage, nvm, sleeper, NullWatchdog(),
-              settings=settings, device_id=b"\x01\x02\x03\x04\x05\x06")
-    return app
+    return App(clock, motor or RecordingMotor(clock), button or QueueButton(clock), storage,
+               nvm if nvm is not None else new_nvm(), sleeper or VirtualSleeper(clock),
+               NullWatchdog(), settings=settings, device_id=device_id)
 
 
-def play_all(app, index, limit_ms=4 * 3600 * 1000):
-    """Start routine `index` and step the app on virtual time until it has finished.
-    Returns the motor's list of (t_ms, cue) relative to the start."""
+def play_all(app: "Any", index: int, limit_ms: int = 4 * 3600 * 1000) -> "list[tuple[int, str]]":
+    """Start routine `index` and step the app on its VirtualClock until it has finished.
+    Returns the motor's (t_ms, cue) played meanwhile, t relative to the start."""
     clock = app.clock
-    app.motor.played = []
+    played = app.motor.played
+    n0 = len(played)
     t0 = clock.t
-    app.motor.t0 = t0
     rec0 = app.last_record
     app.post(("start", index))
     while True:
@@ -175,4 +345,4 @@ def play_all(app, index, limit_ms=4 * 3600 * 1000):
             raise RuntimeError("routine did not finish")
         if d > clock.t:
             clock.t = d
-    return [(t - t0, cue) for t, cue in app.motor.played]
+    return [(p[0] - t0, p[1]) for p in played[n0:]]
