@@ -4,7 +4,7 @@ handler uses of the App (clock, journal, storage, settings), over the firmware's
 
 The real App's nvm holds 383 records; benchmarks and link tests need more, and need them
 written instantly, so they use this instead of a SimDevice. Used by tools/bench_sync.py and
-the BLE end-to-end tests (tests/e2e/conftest.py puts tools/ on the path)."""
+the BLE end-to-end tests."""
 
 from __future__ import annotations
 

@@ -6,11 +6,15 @@ that test_ble_kill.py starts (run as a script with tests/e2e on sys.path)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from journal_app import JournalApp
 from unknot.store import HistoryStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from journal_app import JournalApp  # tools/ is not a package
 
 
 class App(JournalApp):
