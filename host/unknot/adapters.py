@@ -13,7 +13,7 @@ mypy checks the simulated set against these (tests/host/test_adapter_contract.py
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -83,11 +83,11 @@ class Nvm(Protocol):
         """Size in bytes."""
         ...
 
-    def __getitem__(self, key: slice) -> bytes:
+    def __getitem__(self, key: slice) -> bytes | bytearray:
         """Bytes of the slice `key` (the App reads slices only)."""
         ...
 
-    def __setitem__(self, key: slice, value: bytes) -> None:
+    def __setitem__(self, key: slice, value: bytes | bytearray | memoryview) -> None:
         """Write `value` at the slice `key` (same length); persistent once it returns."""
         ...
 
@@ -112,3 +112,14 @@ class Battery(Protocol):
     def millivolts(self) -> int | None:
         """Battery voltage in mV, or None if it cannot be read now (sampled every 10 min)."""
         ...
+
+
+def build_app(app_class: Any, clock: Clock, motor: Motor, button: Button, storage: Storage,
+              nvm: Nvm, sleeper: Sleeper | None, watchdog: Watchdog,
+              battery: Battery | None = None, settings: dict[str, Any] | None = None,
+              device_id: bytes = b"") -> Any:
+    """`app_class(...)` (the firmware App, loaded through unknot.fwload) with adapters that
+    mypy has checked against this contract. `sleeper` may be None when the caller steps the
+    App itself (the App's run() is not used)."""
+    return app_class(clock, motor, button, storage, nvm, sleeper, watchdog, battery=battery,
+                     settings=settings, device_id=device_id)

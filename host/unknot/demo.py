@@ -138,12 +138,11 @@ class _Demo:
             await self.radio.stop()
         await self.engine.stop()
 
-    async def flash(self) -> None:
-        """1. Flash the routine library and the demo settings over the simulated BLE link."""
+    async def flash(self, files: dict[str, bytes]) -> None:
+        """1. Flash `files` (the compiled library) and the demo settings over the simulated
+        BLE link."""
         from unknot.ble import open_device, set_settings, upload_routines
-        from unknot.cli.flash import compile_selection
 
-        files = compile_selection(())
         t0 = time.monotonic()
         async with open_device(radio=self.radio, name=BLE_NAME) as session:
             await upload_routines(session, files)
@@ -234,14 +233,16 @@ class _Demo:
         result.new = summary.new
 
 
-async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> DemoResult:
-    """Flash, remind, play, record and sync on the demo device, printing to `console` (a
-    rich Console; `live`: with the live panel). Raises DeviceError if the device stalls."""
+async def run_demo(console: Any, files: dict[str, bytes], *, speed: float, auto: bool,
+                   live: bool) -> DemoResult:
+    """Flash `files` (routine file name -> compiled bytes), remind, play, record and sync on
+    the demo device, printing to `console` (a rich Console; `live`: with the live panel).
+    Raises DeviceError if the device stalls."""
     t_start = time.monotonic()
     demo = _Demo(console, speed, live)
     try:
         await demo.start()
-        await demo.flash()
+        await demo.flash(files)
         result = await demo.remind_and_play(auto)
         await demo.sync(result)
     finally:

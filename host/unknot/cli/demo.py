@@ -26,12 +26,14 @@ def demo(ctx: click.Context, auto: bool, speed: float) -> None:
 
     from rich.console import Console
 
+    from unknot.cli.flash import compile_selection
     from unknot.cli.history import history, stats
     from unknot.demo import run_demo
 
     console = Console()
     live = console.is_terminal and sys.stdout.isatty()
-    result = asyncio.run(run_demo(console, speed=speed, auto=auto, live=live))
+    files = compile_selection(())  # the whole library
+    result = asyncio.run(run_demo(console, files, speed=speed, auto=auto, live=live))
     console.print("\n[bold]5. Your history[/bold] (unknot history --device "
                   f"{result.device_id}):", highlight=False)
     sys.stdout.flush()

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from unknot import fwload
-from unknot.adapters import Clock
+from unknot.adapters import Clock, build_app
 from unknot.sim.simadapters import (
     DirStorage,
     NullWatchdog,
@@ -84,10 +84,9 @@ class SimDevice:
         merged = read_settings(self.dir / "settings.toml")
         merged.update(settings or {})
         sleeper = VirtualSleeper(self.clock) if isinstance(self.clock, VirtualClock) else None
-        app_cls = fwload.module("app").App
-        self.app: Any = app_cls(self.clock, self.motor, self.button, self.storage, self.nvm,
-                                sleeper, self.watchdog, settings=merged,
-                                device_id=self.device_id)
+        self.app: Any = build_app(fwload.module("app").App, self.clock, self.motor,
+                                  self.button, self.storage, self.nvm, sleeper, self.watchdog,
+                                  settings=merged, device_id=self.device_id)
         self._wake: asyncio.Event | None = None
 
     @classmethod

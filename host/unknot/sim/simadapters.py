@@ -303,7 +303,7 @@ class FileNVM:
         self.f.close()
 
 
-def new_nvm(size: int = NVM_SIZE, path: "str | None" = None) -> "Any":
+def new_nvm(size: int = NVM_SIZE, path: "str | None" = None) -> "FileNVM | bytearray":
     """The one place a simulated nvm is made: erased (0xFF) `size` bytes, in RAM, or in the
     file `path` (kept across runs)."""
     if path is not None:
