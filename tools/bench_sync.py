@@ -35,9 +35,9 @@ from bench_servers import (
 from journal_app import JournalApp
 from unknot.ble import open_device
 from unknot.ble.sync import sync
+from unknot.history import HistoryStore
 from unknot.sim.link import LinkModel, PacedLink
 from unknot.sim.radio import SimRadio
-from unknot.store import HistoryStore
 
 WIRE_RECORD = 12
 

@@ -138,15 +138,16 @@ class _Demo:
             await self.radio.stop()
         await self.engine.stop()
 
-    async def flash(self, files: dict[str, bytes]) -> None:
-        """1. Flash `files` (the compiled library) and the demo settings over the simulated
-        BLE link."""
-        from unknot.ble import open_device, set_settings, upload_routines
+    async def flash(self) -> None:
+        """1. Flash the routine library and the demo settings over the simulated BLE link."""
+        from unknot.ble import open_device
+        from unknot.routine.selection import compile_selection
 
+        files = compile_selection(())
         t0 = time.monotonic()
         async with open_device(radio=self.radio, name=BLE_NAME) as session:
-            await upload_routines(session, files)
-            await set_settings(session, DEMO_SETTINGS)
+            await session.upload_routines(files)
+            await session.set_settings(DEMO_SETTINGS)
             info = await session.read_info()
         self.say(f"\n[bold]1. Flash[/bold] over BLE: {len(files)} routines, "
                  f"{sum(map(len, files.values()))} bytes in {time.monotonic() - t0:.2f} s; the "
@@ -220,7 +221,7 @@ class _Demo:
         """4. Sync into the history (the code of `unknot sync`)."""
         from unknot.ble import open_device
         from unknot.ble.sync import sync as ble_sync
-        from unknot.store import HistoryStore
+        from unknot.history import HistoryStore
 
         t0 = time.monotonic()
         with HistoryStore.open() as store:
@@ -233,16 +234,14 @@ class _Demo:
         result.new = summary.new
 
 
-async def run_demo(console: Any, files: dict[str, bytes], *, speed: float, auto: bool,
-                   live: bool) -> DemoResult:
-    """Flash `files` (routine file name -> compiled bytes), remind, play, record and sync on
-    the demo device, printing to `console` (a rich Console; `live`: with the live panel).
-    Raises DeviceError if the device stalls."""
+async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> DemoResult:
+    """Flash, remind, play, record and sync on the demo device, printing to `console` (a
+    rich Console; `live`: with the live panel). Raises DeviceError if the device stalls."""
     t_start = time.monotonic()
     demo = _Demo(console, speed, live)
     try:
         await demo.start()
-        await demo.flash(files)
+        await demo.flash()
         result = await demo.remind_and_play(auto)
         await demo.sync(result)
     finally:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 from journal_app import JournalApp  # tools/ is not a package

@@ -35,8 +35,8 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
     from bleapp import App, run
     from unknot.ble import open_device
     from unknot.ble.sync import sync
+    from unknot.history import HistoryStore
     from unknot.sim.radio import SimRadio
-    from unknot.store import HistoryStore
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")
@@ -139,8 +139,8 @@ def finish_and_compare(tmp: Path) -> None:
     from unknot import fwload
     from unknot.ble import open_device
     from unknot.ble.sync import sync
+    from unknot.history import HistoryStore
     from unknot.sim.radio import SimRadio
-    from unknot.store import HistoryStore
 
     app = App(RECORDS)
     before = check_consistent(tmp / "h.sqlite3")

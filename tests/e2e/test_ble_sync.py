@@ -15,9 +15,9 @@ from unknot import fwload
 from unknot.ble import open_device
 from unknot.ble.sync import sync
 from unknot.errors import SyncError
+from unknot.history import HistoryStore
 from unknot.sim.bumble_backend import AttError
 from unknot.sim.radio import SimRadio
-from unknot.store import HistoryStore
 
 
 def test_full_sync_then_repeat_adds_nothing(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from simadapters import VirtualClock, new_nvm
 class A:
     def __init__(s):
         s.journal = Journal(new_nvm(600), 0, 600)
-        s.clock = VirtualClock(42000); s.clock.set_unix(1700000000); s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
+        s.clock = VirtualClock(42000); s.clock.set_unix(1700000000)
+        s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
         s.routines = [1, 2]
     def apply_settings(s, v): return v
     def reload_routines(s): pass

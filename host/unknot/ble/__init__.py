@@ -7,13 +7,13 @@ Heavy imports (bleak, bumble) happen inside the functions, so importing this is 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from unknot.errors import DeviceError
 
 if TYPE_CHECKING:
-    from unknot.ble.session import DeviceInfo, Progress, Session
+    from unknot.ble.session import Session
     from unknot.sim.radio import SimRadio
 
 
@@ -113,17 +113,3 @@ async def _sim_radio() -> AsyncIterator[Any]:
     finally:
         await radio.stop()
 
-
-async def read_info(session: Session) -> DeviceInfo:
-    return await session.read_info()
-
-
-async def upload_routines(
-    session: Session, files: Mapping[str, bytes], progress: Progress | None = None
-) -> None:
-    """Replace the device's routine set (all or nothing; CRC-checked on the device)."""
-    await session.upload_routines(files, progress)
-
-
-async def set_settings(session: Session, values: Mapping[str, int | bool | str]) -> None:
-    await session.set_settings(values)

@@ -20,6 +20,8 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 @dataclass(frozen=True)
 class DeviceInfo:
+    """The device's INFO characteristic, decoded (docs/protocol.md), plus how it was found."""
+
     protocol: int
     device_id: str  # hex
     firmware: str

@@ -1,5 +1,5 @@
 """`unknot demo`: the whole product on a simulated device, no board needed. The runner is
-`unknot.demo.run_demo`; this command prints its result as history and stats."""
+`unknot.demo.run_demo`; this command prints its result, then the history and stats."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import click
 @click.option("--auto", is_flag=True, help="Press the button automatically (non-interactive).")
 @click.option("--speed", type=click.FloatRange(min=1, max=10000), default=10.0,
               show_default=True, help="Device clock speed (x real time).")
-@click.pass_context
-def demo(ctx: click.Context, auto: bool, speed: float) -> None:
+def demo(auto: bool, speed: float) -> None:
     """Show the whole product on a simulated board running the real firmware.
 
     Flashes the routine library over simulated BLE, lets a break reminder fire, plays the
@@ -26,21 +25,26 @@ def demo(ctx: click.Context, auto: bool, speed: float) -> None:
 
     from rich.console import Console
 
-    from unknot.cli.flash import compile_selection
-    from unknot.cli.history import history, stats
     from unknot.demo import run_demo
+    from unknot.history import HistoryStore
+    from unknot.history.report import SESSIONS_LEGEND, sessions_table, stats_report
 
     console = Console()
     live = console.is_terminal and sys.stdout.isatty()
-    files = compile_selection(())  # the whole library
-    result = asyncio.run(run_demo(console, files, speed=speed, auto=auto, live=live))
+    result = asyncio.run(run_demo(console, speed=speed, auto=auto, live=live))
     console.print("\n[bold]5. Your history[/bold] (unknot history --device "
                   f"{result.device_id}):", highlight=False)
     sys.stdout.flush()
-    ctx.invoke(history, since=None, device_id=result.device_id, as_json=False)
+    with HistoryStore.open() as store:
+        sessions = store.sessions(device_id=result.device_id)
+        week = store.stats(days=7)
+    console.print(sessions_table(sessions))
+    if sessions:
+        click.echo(SESSIONS_LEGEND)
     console.print("\n[bold]6. Stats[/bold] (unknot stats --days 7):", highlight=False)
     sys.stdout.flush()
-    ctx.invoke(stats, days=7, device_id=None, png=None, as_json=False)
+    for part in stats_report(week):
+        console.print(part)
     console.print(f"\nDemo done in {result.wall_s:.1f} s. Next: `unknot sim` for an interactive "
                   "simulated device, or `unknot device install` with a board.", highlight=False)
     with contextlib.suppress(Exception):
