@@ -14,9 +14,8 @@ So separate CLI invocations see the same device (boot counter, journal, routines
 The adapters are the shared set in `unknot.sim.simadapters` (contract: `unknot.adapters`),
 passed to the App when it is built. Time is a `VirtualClock` by default: advance it
 deterministically with `advance(ms)` / `run_until(t_ms)`, which step the App exactly at each
-deadline it returns. `run_async(speed)` runs the same loop in an asyncio task in real time
-scaled by `speed` (a button press wakes it at once). A `ScaledClock` can be passed instead
-(`unknot sim`, `unknot demo`: `unknot.sim.engine.Engine` runs the loop).
+deadline it returns. For real time, build it on a `ScaledClock` and run it with
+`unknot.sim.engine.Engine` (as `unknot sim` and `unknot demo` do).
 
     dev = SimDevice.open("demo")
     dev.button.press(); dev.advance(120_000)
@@ -25,22 +24,21 @@ scaled by `speed` (a button press wakes it at once). A `ScaledClock` can be pass
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import secrets
-import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from unknot import fwload
-from unknot.adapters import Clock, build_app
+from unknot.adapters import build_app
 from unknot.sim.simadapters import (
     DirStorage,
     NullWatchdog,
     QueueButton,
     RecordingMotor,
+    ScaledClock,
     VirtualClock,
     VirtualSleeper,
     new_nvm,
@@ -70,11 +68,12 @@ def _device_id(path: Path) -> bytes:
 class SimDevice:
     """The firmware App with simulated adapters, persisted in `directory`."""
 
-    def __init__(self, directory: str | os.PathLike[str], clock: Clock | None = None,
+    def __init__(self, directory: str | os.PathLike[str],
+                 clock: VirtualClock | ScaledClock | None = None,
                  settings: dict[str, Any] | None = None) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.clock: Any = clock if clock is not None else VirtualClock()
+        self.clock = clock if clock is not None else VirtualClock()
         self.motor = RecordingMotor(self.clock)
         self.button = QueueButton(self.clock)
         self.storage = DirStorage(str(self.dir / "routines"))
@@ -87,7 +86,6 @@ class SimDevice:
         self.app: Any = build_app(fwload.module("app").App, self.clock, self.motor,
                                   self.button, self.storage, self.nvm, sleeper, self.watchdog,
                                   settings=merged, device_id=self.device_id)
-        self._wake: asyncio.Event | None = None
 
     @classmethod
     def open(cls, name: str = "default", **kwargs: Any) -> SimDevice:
@@ -116,32 +114,6 @@ class SimDevice:
 
     def advance(self, ms: int) -> int:
         return self.run_until(self.clock.now_ms() + ms)
-
-    # -- real time, scaled -------------------------------------------------------------
-    async def run_async(self, speed: float = 1.0, stop: asyncio.Event | None = None) -> None:
-        """Run the loop in real time x `speed` until `stop` is set (or the task is
-        cancelled). With the VirtualClock, virtual time follows real time x speed."""
-        self._wake = asyncio.Event()
-        self.button.listeners.append(self._wake.set)
-        virtual = isinstance(self.clock, VirtualClock)
-        real0 = time.monotonic()
-        sim0 = self.clock.now_ms()
-        try:
-            while stop is None or not stop.is_set():
-                if virtual:
-                    target = sim0 + int((time.monotonic() - real0) * 1000 * speed)
-                    self.clock.t = max(self.clock.t, target)
-                deadline = int(self.app.safe_step())
-                wait_s = max(0.0, (deadline - self.clock.now_ms()) / 1000 / speed)
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), min(wait_s, 1.0))
-        finally:
-            self.button.listeners.remove(self._wake.set)
-
-    def start(self, speed: float = 1.0) -> asyncio.Task[None]:
-        """run_async() as a task of the running event loop."""
-        return asyncio.get_running_loop().create_task(self.run_async(speed))
 
     # -- conveniences -------------------------------------------------------------------
     def install_routine(self, name: str, data: bytes) -> None:
