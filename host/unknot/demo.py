@@ -26,7 +26,7 @@ from unknot.sim import interproc
 from unknot.sim.device import SimDevice
 from unknot.sim.engine import Engine, Felt
 from unknot.sim.panel import felt_line, render
-from unknot.sim.simadapters import ScaledClock
+from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.terminal import EnterPresses
 
 DEMO_NAME = "demo"  # <home>/sim/demo

@@ -46,7 +46,7 @@ def test_builtin_when_drive_empty(tmp_path):
 
 def test_engine_runs_it_in_scaled_real_time(tmp_path):
     from unknot.sim.engine import Engine
-    from unknot.sim.simadapters import ScaledClock
+    from unknot.sim.scaledclock import ScaledClock
 
     dev = SimDevice(tmp_path / "dev", clock=ScaledClock(200.0))
 

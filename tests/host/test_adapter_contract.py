@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from unknot import adapters
 from unknot.sim import simadapters as sa
+from unknot.sim.scaledclock import ScaledClock, ScaledSleeper
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = REPO / "host" / "unknot"
@@ -21,7 +22,7 @@ def _sim_set(tmp_path: Path) -> list[tuple[object, type]]:
     clock = sa.VirtualClock()
     return [
         (clock, adapters.Clock),
-        (sa.ScaledClock(3.0), adapters.Clock),
+        (ScaledClock(3.0), adapters.Clock),
         (sa.RecordingMotor(clock), adapters.Motor),
         (sa.QueueButton(clock), adapters.Button),
         (sa.DictStorage(), adapters.Storage),
@@ -29,7 +30,7 @@ def _sim_set(tmp_path: Path) -> list[tuple[object, type]]:
         (sa.new_nvm(), adapters.Nvm),
         (sa.new_nvm(path=str(tmp_path / "nvm.bin")), adapters.Nvm),
         (sa.VirtualSleeper(clock), adapters.Sleeper),
-        (sa.ScaledSleeper(sa.ScaledClock()), adapters.Sleeper),
+        (ScaledSleeper(ScaledClock()), adapters.Sleeper),
         (sa.NullWatchdog(), adapters.Watchdog),
     ]
 

@@ -111,13 +111,14 @@ def fuzz(d, n, seed):
 def cues(path, latency):
     import microcontroller
     import simadapters as sa
+    from scaledclock import ScaledClock, ScaledSleeper
     from unknot import app as app_mod
 
     files = {"r.unk": _read(path)}
-    clock = sa.ScaledClock(1)
+    clock = ScaledClock(1)
     app = sa.make_app(app_mod.App, files, nvm=microcontroller.nvm,
                       settings={"UNKNOT_MOTOR_LATENCY_MS": latency}, clock=clock,
-                      sleeper=sa.ScaledSleeper(clock), motor=sa.RecordingMotor(clock, keep=False))
+                      sleeper=ScaledSleeper(clock), motor=sa.RecordingMotor(clock, keep=False))
     app.cue_log = []
     app.post(("start", 0))
     rec0 = app.last_record

@@ -33,12 +33,12 @@ from typing import Any
 
 from unknot import fwload
 from unknot.adapters import build_app
+from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.simadapters import (
     DirStorage,
     NullWatchdog,
     QueueButton,
     RecordingMotor,
-    ScaledClock,
     VirtualClock,
     VirtualSleeper,
     new_nvm,

@@ -17,7 +17,7 @@ from typing import Any
 
 from unknot import fwload
 from unknot.sim.device import SimDevice
-from unknot.sim.simadapters import ScaledClock
+from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.status import Status, StepTables, status_of
 
 MAX_WAIT_S = 0.05  # the loop wakes at least this often (BLE requests, keys, the display)
@@ -115,7 +115,8 @@ class Engine:
 
     def gesture(self, kind: str) -> None:
         """Press the button like a finger would: "press", "double" or "long"."""
-        self.device.button.gesture(kind)
+        button = self.device.button
+        {"press": button.press, "double": button.double_press, "long": button.long_press}[kind]()
 
     def status(self) -> Status:
         now = self.clock.now_ms()

@@ -6,16 +6,16 @@ against it). Written in the MicroPython subset, annotated but with no runtime ty
 MicroPython unix port loads it as the top-level module `simadapters` from
 MICROPYPATH=host/unknot/sim (tools/mp/mpbuild.py), and CPython as `unknot.sim.simadapters`.
 
-- clocks: `VirtualClock` (moves only when told: `t`, stepped by `VirtualSleeper` or the
-  SimDevice) and `ScaledClock` (real monotonic time x `speed`; `speed=1` is the real clock);
-- `ScaledSleeper` / `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
+- `VirtualClock` (moves only when told: `t`, stepped by `VirtualSleeper` or the SimDevice);
+  its real-time sibling `ScaledClock` and `ScaledSleeper` are in `scaledclock.py` (kept
+  apart so the MicroPython heap runs, which use virtual time, do not load them);
+- `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
   timings, defined here once), `DictStorage` / `DirStorage`, `NullWatchdog`;
 - `new_nvm()`: the one place an nvm is created (bytearray, or a file on disk);
 - `make_app()` builds the App with them; `play_all()` plays a routine on virtual time.
 """
 
 import os
-import time
 
 try:
     from collections.abc import Callable
@@ -31,27 +31,10 @@ DOUBLE_GAP_MS = 150
 LONG_MS = 1500
 DEVICE_ID = b"\x01\x02\x03\x04\x05\x06"  # the id of throwaway test devices
 
-_ticks_ms = getattr(time, "ticks_ms", None)  # MicroPython; CPython has monotonic_ns
-_ticks_diff = getattr(time, "ticks_diff", None)
-
-
-def _real_ms() -> float:
-    if _ticks_ms is not None:
-        return float(_ticks_ms())
-    return time.monotonic_ns() / 1000000
-
-
-def _real_since(t0: float) -> float:
-    """Real ms since `t0` (a `_real_ms()` value), wrap-safe on MicroPython."""
-    if _ticks_diff is not None and _ticks_ms is not None:
-        return float(_ticks_diff(_ticks_ms(), int(t0)))
-    return _real_ms() - t0
-
-
 # -- clocks -------------------------------------------------------------------------------
 
 
-class _WallClock:
+class WallClock:
     """unix() on top of now_ms(): None until set_unix() (as after a sync), then it runs at
     the pace of now_ms()."""
 
@@ -69,7 +52,7 @@ class _WallClock:
         self._unix_base = int(t) - self.now_ms() // 1000
 
 
-class VirtualClock(_WallClock):
+class VirtualClock(WallClock):
     """Monotonic ms that only move when told to: set `t`, or step with VirtualSleeper."""
 
     def __init__(self, start_ms: int = 0) -> None:
@@ -77,22 +60,6 @@ class VirtualClock(_WallClock):
 
     def now_ms(self) -> int:
         return self.t
-
-
-class ScaledClock(_WallClock):
-    """Monotonic ms running `speed` times faster than real time (1: the real clock)."""
-
-    def __init__(self, speed: float = 1.0, start_ms: int = 0) -> None:
-        self.speed = speed
-        self._base = start_ms
-        self._t0 = _real_ms()
-
-    def now_ms(self) -> int:
-        return self._base + int(_real_since(self._t0) * self.speed)
-
-    def real_s(self, sim_ms: float) -> float:
-        """Real seconds for `sim_ms` of device time."""
-        return max(0.0, sim_ms / 1000.0 / self.speed)
 
 
 # -- sleepers -----------------------------------------------------------------------------
@@ -109,18 +76,6 @@ class VirtualSleeper:
         self.sleeps += 1
         if deadline_ms > self.clock.t:
             self.clock.t = deadline_ms
-
-
-class ScaledSleeper:
-    """sleep_until() on a ScaledClock: really sleeps, for the scaled time."""
-
-    def __init__(self, clock: ScaledClock) -> None:
-        self.clock = clock
-
-    def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
-        s = self.clock.real_s(deadline_ms - self.clock.now_ms())
-        if s > 0:
-            time.sleep(s)
 
 
 # -- motor, button, watchdog ----------------------------------------------------------------
@@ -181,17 +136,6 @@ class QueueButton:
     def long_press(self, hold_ms: int = LONG_MS) -> None:
         self.press(hold_ms)
 
-    def gesture(self, kind: str) -> None:
-        """"press", "double" or "long"."""
-        if kind == "press":
-            self.press()
-        elif kind == "double":
-            self.double_press()
-        elif kind == "long":
-            self.long_press()
-        else:
-            raise ValueError(kind)
-
 
 class NullWatchdog:
     def __init__(self) -> None:
@@ -219,9 +163,6 @@ class DictStorage:
     def write(self, name: str, data: bytes) -> None:
         self.files[name] = bytes(data)
 
-    def remove(self, name: str) -> None:
-        self.files.pop(name, None)
-
 
 class DirStorage:
     """The device's /routines folder as a directory (created if missing); files are read
@@ -246,12 +187,6 @@ class DirStorage:
         with open(tmp, "wb") as f:
             f.write(bytes(data))
         os.rename(tmp, self.path + "/" + name)
-
-    def remove(self, name: str) -> None:
-        try:
-            os.remove(self.path + "/" + name)
-        except OSError:
-            pass  # already gone
 
 
 # -- nvm ----------------------------------------------------------------------------------
