@@ -5,7 +5,7 @@ it, this is MicroPython subset (loaded as `scaledclock` from MICROPYPATH=host/un
 import time
 
 try:
-    from unknot.sim import simadapters  # CPython
+    import unknot.sim.simadapters as simadapters  # CPython
 except ImportError:  # MicroPython: there `unknot` is the firmware package
     simadapters = __import__("simadapters")  # the same file, as a top-level module
 
