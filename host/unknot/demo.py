@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from unknot import fwload, paths
+from unknot import core, paths
 from unknot.errors import DeviceError
 from unknot.sim import interproc
 from unknot.sim.device import SimDevice
@@ -116,7 +116,7 @@ class _Demo:
         self.app: Any = self.device.app
         self.engine = Engine(self.device)
         self.clock = self.engine.clock
-        title = (f"{BLE_NAME} · simulated board · firmware {fwload.core().FIRMWARE_VERSION} "
+        title = (f"{BLE_NAME} · simulated board · firmware {core.FIRMWARE_VERSION} "
                  f"· clock x{speed:g}")
         self.screen = _Screen(console, self.engine, title, live)
         self.say = self.screen.print
@@ -207,7 +207,7 @@ class _Demo:
                          "finish the routine")
             enter.stop()
         seq = engine.records[-1]
-        journal = fwload.module("journal")
+        journal = core.journal
         rec = journal.unpack_record(app.journal.read(seq))
         flags = rec[6] if rec else 0
         outcome = ("completed" if flags & journal.COMPLETED else

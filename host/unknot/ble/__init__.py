@@ -33,10 +33,10 @@ async def open_device(
     from bleak import BleakClient, BleakScanner
     from bleak.exc import BleakError
 
-    from unknot import fwload
+    from unknot import core
     from unknot.ble.session import Session
 
-    uuids = fwload.module("gatt")
+    uuids = core.gatt
     scan_kw: dict[str, Any] = {}
     client_kw: dict[str, Any] = {}
     async with contextlib.AsyncExitStack() as stack:

@@ -72,6 +72,7 @@ def check_cmd(paths: tuple[str, ...]) -> None:
 def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     """Compile routines to .unk files; nothing is written if any input is bad."""
     from unknot.routine import compile_routine
+    from unknot.routine.compile import file_name
     from unknot.routine.library import load_all
 
     try:
@@ -82,7 +83,7 @@ def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for r, blob in blobs:
-        target = out / f"{r.slug}.unk"
+        target = out / file_name(r.slug)
         target.write_bytes(blob)
         click.echo(f"{target}  {len(blob)} bytes, {len(r.ops())} steps")
 

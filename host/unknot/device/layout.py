@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from unknot.core import library
 from unknot.errors import DeviceError
 
 ROUTINES_DIR = "routines"  # on the device: /routines/<id>.unk
-ROUTINE_SUFFIX = ".unk"
+ROUTINE_SUFFIX = library.SUFFIX
 SETTINGS_FILE = "settings.toml"
 FIRMWARE_INIT = "lib/unknot/__init__.py"  # holds FIRMWARE_VERSION = "x.y.z"
 

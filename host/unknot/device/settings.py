@@ -1,9 +1,10 @@
 """settings.toml on the device: which keys exist, validating KEY=VALUE, editing in place.
 
 The documented keys are the firmware's own DEFAULTS table (firmware/lib/unknot/settings.py,
-described in docs/firmware.md and the example firmware/settings.toml).
-CircuitPython's settings.toml holds only strings and integers, so a key whose example value
-is an integer takes integers, and a string key takes any text.
+read through unknot.core; described in docs/firmware.md, and the example
+firmware/settings.toml is checked against it by tests/host/test_core_facade.py).
+CircuitPython's settings.toml holds only strings and integers, so a key whose default is an
+integer takes integers, and a string key takes any text.
 Editing keeps comments, order and every other key; a missing key is appended.
 """
 
@@ -13,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 
+from unknot import core
 from unknot.errors import DeviceError, UnknotError
 
 _LINE = re.compile(r"^(?P<indent>\s*)(?P<comment>#\s*)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*"
@@ -21,10 +23,7 @@ _LINE = re.compile(r"^(?P<indent>\s*)(?P<comment>#\s*)?(?P<key>[A-Za-z_][A-Za-z0
 
 def documented() -> dict[str, int | str]:
     """key -> default value: the firmware's own table (lib/unknot/settings.py DEFAULTS)."""
-    from unknot import fwload
-
-    table = fwload.module("settings").DEFAULTS
-    return {str(k): v for k, v in table.items() if isinstance(v, int | str)}
+    return dict(core.settings.DEFAULTS)
 
 
 def parse_assignments(

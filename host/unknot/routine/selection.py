@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from unknot.errors import RoutineError
-from unknot.routine.compile import compile_routine
+from unknot.routine.compile import compile_routine, file_name
 from unknot.routine.library import load_all
 
 
@@ -24,4 +24,4 @@ def compile_selection(names: tuple[str, ...]) -> dict[str, bytes]:
         routines += list(library.values()) if not names else [library[i] for i in ids]
     if not routines:
         raise RoutineError("no routines to flash")
-    return {f"{r.slug}.unk": compile_routine(r) for r in routines}
+    return {file_name(r.slug): compile_routine(r) for r in routines}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from unknot import fwload
+from unknot import core
 from unknot.routine import model as m
 from unknot.routine.decode import Decoded
 from unknot.routine.library import find
@@ -50,8 +50,7 @@ def describe_step(op: Op) -> str:
 
 def cue_envelope(cue: str) -> Envelope:
     """The motor envelope the firmware plays for this cue (firmware patterns table)."""
-    env: Envelope = fwload.module("patterns").envelope(cue)
-    return env
+    return core.patterns.envelope(cue)
 
 
 def sparkline(envelope: Envelope, slot_ms: int = 40) -> str:

@@ -31,7 +31,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from unknot import fwload
+from unknot import core, fwload
 from unknot.adapters import build_app
 from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.simadapters import (
@@ -118,7 +118,8 @@ class SimDevice:
     # -- conveniences -------------------------------------------------------------------
     def install_routine(self, name: str, data: bytes) -> None:
         """Put a routine file on the drive and have the firmware reload its list."""
-        self.storage.write(name if name.endswith(".unk") else name + ".unk", data)
+        suffix = core.library.SUFFIX
+        self.storage.write(name if name.endswith(suffix) else name + suffix, data)
         self.app.post(("reload",))
 
     def records(self) -> list[bytes]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from unknot import fwload
+from unknot import core
 from unknot.sim.device import SimDevice
 from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.status import Status, StepTables, status_of
@@ -60,7 +60,7 @@ class Engine:
         self.device = device
         self.app: Any = device.app
         self.clock: ScaledClock = device.clock
-        self._patterns = fwload.module("patterns")
+        self._patterns = core.patterns
         self.felt: list[Felt] = []
         self.listeners: list[Callable[[Felt], None]] = []
         self.listener_errors: list[str] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from unknot import fwload
+from unknot import core
 from unknot.routine.model import KIND_NAMES
 
 
@@ -45,7 +45,7 @@ class StepTables:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._player = fwload.module("player")
+        self._player = core.player
         self._starts: dict[int, list[int]] = {}
         self._labels: dict[int, list[str]] = {}
 
