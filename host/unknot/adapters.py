@@ -73,6 +73,21 @@ class Storage(Protocol):
         """Create or replace the file `name`; a reader never sees half of it."""
         ...
 
+    def stage_write(self, name: str, data: bytes | memoryview, new: bool) -> None:
+        """Append `data` to the staged (uploading) file `name`, starting it afresh if `new`.
+        `data` may be a short-lived memoryview: copy or write it out now. Staged files are
+        not listed or read until committed (docs/protocol.md "Upload")."""
+        ...
+
+    def stage_commit(self) -> None:
+        """Install every staged file, replacing same-named ones; the staging area is empty
+        afterwards."""
+        ...
+
+    def stage_drop(self) -> None:
+        """Forget every staged file (an aborted or failed upload)."""
+        ...
+
 
 @runtime_checkable
 class Nvm(Protocol):

@@ -15,7 +15,7 @@ from pathlib import Path
 MP = Path(__file__).resolve().parent
 REPO = MP.parent.parent
 CORE = REPO / "firmware" / "lib" / "unknot"
-SIM = REPO / "host" / "unknot" / "sim"  # simadapters.py, scaledclock.py: MicroPython subset
+SIM = REPO / "host" / "unknot" / "sim"  # sim adapters in the MicroPython subset
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:
@@ -34,7 +34,7 @@ def build(out: Path) -> Path:
         _compile(src, out / "unknot" / (src.stem + ".mpy"), "unknot/" + src.name)
     for name in ("fuzz", "unkbuild", "run_core"):
         _compile(MP / f"{name}.py", out / f"{name}.mpy", f"{name}.py")
-    for name in ("simadapters", "scaledclock"):
+    for name in ("simadapters", "scaledclock", "simnvm"):
         _compile(SIM / f"{name}.py", out / f"{name}.mpy", f"{name}.py")
     for shim in (MP / "shims").glob("*.py"):
         _compile(shim, out / (shim.stem + ".mpy"), shim.name)

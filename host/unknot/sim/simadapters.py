@@ -11,7 +11,7 @@ MICROPYPATH=host/unknot/sim (tools/mp/mpbuild.py), and CPython as `unknot.sim.si
   apart so the MicroPython heap runs, which use virtual time, do not load them);
 - `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
   timings, defined here once), `DictStorage` / `DirStorage`, `NullWatchdog`;
-- `new_nvm()`: the one place an nvm is created (bytearray, or a file on disk);
+- `new_nvm()` (from `simnvm.py`): the one place an nvm is created;
 - `make_app()` builds the App with them; `play_all()` plays a routine on virtual time.
 """
 
@@ -22,8 +22,14 @@ try:
     from typing import Any
 except ImportError:  # MicroPython: annotations are not evaluated
     pass
+try:
+    import unknot.sim.simnvm as simnvm  # CPython
+except ImportError:  # MicroPython: there `unknot` is the firmware package
+    simnvm = __import__("simnvm")  # the same file, as a top-level module
 
-NVM_SIZE = 8192  # bytes, like microcontroller.nvm on the nRF52840 CircuitPython port
+NVM_SIZE = simnvm.NVM_SIZE
+new_nvm = simnvm.new_nvm  # the one place a simulated nvm is made (simnvm.py)
+
 # A finger on the button (the firmware's gesture thresholds are UNKNOT_DOUBLE_MS and
 # UNKNOT_LONG_MS in settings): a short press, the gap inside a double press, a long hold.
 PRESS_MS = 80
@@ -153,6 +159,7 @@ class DictStorage:
 
     def __init__(self, files: "dict[str, bytes] | None" = None) -> None:
         self.files: dict[str, bytes] = files if files is not None else {}
+        self.staged: dict[str, bytes] = {}
 
     def list(self) -> "list[str]":
         return list(self.files)
@@ -163,10 +170,21 @@ class DictStorage:
     def write(self, name: str, data: bytes) -> None:
         self.files[name] = bytes(data)
 
+    def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
+        self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
+
+    def stage_commit(self) -> None:
+        self.files.update(self.staged)
+        self.staged = {}
+
+    def stage_drop(self) -> None:
+        self.staged = {}
+
 
 class DirStorage:
     """The device's /routines folder as a directory (created if missing); files are read
     when asked, not kept in RAM; a write lands whole (temporary file, then rename)."""
+
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -188,62 +206,29 @@ class DirStorage:
             f.write(bytes(data))
         os.rename(tmp, self.path + "/" + name)
 
+    # an upload is staged in the sibling folder <path>.new/ (as on the board), then moved in
+    def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
+        if new:
+            try:
+                os.mkdir(self.path + ".new")
+            except OSError:
+                pass  # it exists
+        with open(self.path + ".new/" + name, "wb" if new else "ab") as f:
+            f.write(data)
 
-# -- nvm ----------------------------------------------------------------------------------
+    def stage_commit(self) -> None:
+        for name in os.listdir(self.path + ".new"):
+            os.rename(self.path + ".new/" + name, self.path + "/" + name)
+        os.rmdir(self.path + ".new")
 
-
-class FileNVM:
-    """nvm in a file, not in RAM (as on the board, the bytes are not on the VM's heap):
-    created erased (0xFF) when missing or of another size; each write goes through."""
-
-    def __init__(self, path: str, size: int = NVM_SIZE) -> None:
-        self.size = size
+    def stage_drop(self) -> None:
         try:
-            ok = os.stat(path)[6] == size
+            names = os.listdir(self.path + ".new")
         except OSError:
-            ok = False
-        if not ok:
-            with open(path, "wb") as f:
-                chunk = b"\xff" * 256
-                for _ in range(size // 256):
-                    f.write(chunk)
-                f.write(b"\xff" * (size % 256))
-        self.f = open(path, "r+b")
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, key: "Any") -> "Any":
-        if isinstance(key, int):
-            self.f.seek(key)
-            return self.f.read(1)[0]
-        start = key.start or 0
-        stop = self.size if key.stop is None else key.stop
-        self.f.seek(start)
-        return self.f.read(max(0, stop - start))
-
-    def __setitem__(self, key: "Any", value: "Any") -> None:
-        if isinstance(key, int):
-            self.f.seek(key)
-            self.f.write(bytes([value]))
-        else:
-            self.f.seek(key.start or 0)
-            self.f.write(value)
-        self.f.flush()
-        fsync = getattr(os, "fsync", None)  # CPython: survive a killed process
-        if fsync is not None:
-            fsync(self.f.fileno())
-
-    def close(self) -> None:
-        self.f.close()
-
-
-def new_nvm(size: int = NVM_SIZE, path: "str | None" = None) -> "FileNVM | bytearray":
-    """The one place a simulated nvm is made: erased (0xFF) `size` bytes, in RAM, or in the
-    file `path` (kept across runs)."""
-    if path is not None:
-        return FileNVM(path, size)
-    return bytearray(b"\xff" * size)
+            return  # nothing staged
+        for name in names:
+            os.remove(self.path + ".new/" + name)
+        os.rmdir(self.path + ".new")
 
 
 # -- the App ------------------------------------------------------------------------------
