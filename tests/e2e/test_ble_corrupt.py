@@ -8,7 +8,7 @@ from pathlib import Path
 from bleapp import App, db_seqs, run
 from unknot import core
 from unknot.ble import open_device
-from unknot.ble.radio import SimRadio
+from unknot.sim.radio import SimRadio
 from unknot.ble.sync import sync
 from unknot.history import HistoryStore
 
