@@ -8,9 +8,9 @@ from pathlib import Path
 from bleapp import App, db_seqs, run
 from unknot import core
 from unknot.ble import open_device
-from unknot.sim.radio import SimRadio
 from unknot.ble.sync import sync
 from unknot.history import HistoryStore
+from unknot.sim.radio import SimRadio
 
 
 def test_corrupt_slots_are_not_overflow(tmp_path: Path) -> None:
