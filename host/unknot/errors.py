@@ -19,3 +19,11 @@ class DeviceError(UnknotError):
 
 class SyncError(UnknotError):
     """A BLE sync failed; the history database is left as it was."""
+
+
+class DeviceNotFound(DeviceError):
+    """No Unknot device is advertising nearby (out of range, off, or asleep)."""
+
+
+class SyncBusy(SyncError):
+    """Another sync (the watcher, or a manual `unknot sync`) holds the sync lock."""
