@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
-
-from unknot import paths  # noqa: E402
-from unknot.ble.sync import SyncSummary, sync_device  # noqa: E402
-from unknot.ble.watch import Watcher, WatchPolicy  # noqa: E402
-from unknot.errors import DeviceNotFound  # noqa: E402
+from unknot import paths
+from unknot.ble.sync import SyncSummary, sync_device
+from unknot.ble.watch import Watcher, WatchPolicy
+from unknot.errors import DeviceNotFound
 
 EPOCH = 1_800_000_000.0
 PRESENT_H = 1.5

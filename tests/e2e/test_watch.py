@@ -24,7 +24,7 @@ from unknot.lock import held
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-import bench_watch  # noqa: E402
+import bench_watch
 
 
 class VirtualTime:
@@ -181,7 +181,7 @@ def test_ctrl_c_exits_130_and_releases_the_lock(tmp_path: Path) -> None:
     line = proc.stdout.readline()  # the first sync's log line
     assert ": synced, 0 new, 0 lost" in line, line
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "Stopped." and "Traceback" not in err
 

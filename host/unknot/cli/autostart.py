@@ -21,12 +21,13 @@ def _tell(out_todo: list[str], ran: list[list[str]]) -> None:
     if out_todo:
         click.echo("The service manager was not driven (systemctl --user / launchctl not "
                    "available here, or --write-only). To apply, run:")
-        for cmd in out_todo:
-            click.echo(f"  {cmd}")
+        for line in out_todo:
+            click.echo(f"  {line}")
 
 
 @autostart.command()
-@click.option("--print", "show", is_flag=True, help="Show the file and where it goes; write nothing.")
+@click.option("--print", "show", is_flag=True,
+              help="Show the file and where it goes; write nothing.")
 @click.option("--write-only", is_flag=True, help=MANAGE_HELP)
 def enable(show: bool, write_only: bool) -> None:
     """Install and start the background sync service."""
