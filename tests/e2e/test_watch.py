@@ -200,3 +200,36 @@ def test_bench_watch_figures() -> None:
     # the first away hour: 5+10+...+160 s ramp, then one scan per 5 min (+ 10 s scan)
     assert 12 <= m["away_attempts"] <= 20
     assert m["return_s"] <= WatchPolicy().max_retry_s + WatchPolicy().scan_s
+
+
+def test_manual_sync_reports_a_sync_running_in_another_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+    from unknot.ble import sync as sync_mod
+    from unknot.cli import cli
+
+    lock = tmp_path / "sync.lock"
+    child = subprocess.Popen(
+        [sys.executable, "-c",
+         "import asyncio, sys\n"
+         "from pathlib import Path\n"
+         "from unknot.lock import held\n"
+         "async def main():\n"
+         "    async with held(Path(sys.argv[1])):\n"
+         "        print('held', flush=True)\n"
+         "        await asyncio.sleep(60)\n"
+         "asyncio.run(main())\n", str(lock)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        monkeypatch.setattr(sync_mod, "LOCK_WAIT_S", 0.5)
+        res = CliRunner().invoke(cli, ["--home", str(tmp_path), "sync", "--sim"])
+    finally:
+        child.kill()
+        child.wait()
+        paths.set_home(None)
+    assert res.exit_code == 1
+    assert f"Another sync is running (pid {child.pid}); waiting" in res.output
+    assert res.output.rstrip().endswith(f"Error: sync already running (pid {child.pid})")

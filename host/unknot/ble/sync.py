@@ -84,19 +84,20 @@ async def sync_device(
     radio: SimRadio | None = None,
     progress: Callable[[int, int], None] | None = None,
     scan_s: float = 10.0,
-    lock_wait_s: float = LOCK_WAIT_S,
+    lock_wait_s: float | None = None,
     on_wait: Callable[[int | None], None] | None = None,
 ) -> SyncSummary:
     """Find the device (or the simulated one), sync it into the history database in the
     unknot home, disconnect. Holds the sync lock (<home>/sync.lock) throughout, so a manual
     sync and the watcher (unknot.ble.watch) never run at once; if it is held, waits up to
-    `lock_wait_s` and then raises SyncBusy. The one sync entry point: `unknot sync` and
-    `unknot sync --watch` both call it."""
+    `lock_wait_s` (default LOCK_WAIT_S) and then raises SyncBusy. The one sync entry point:
+    `unknot sync` and `unknot sync --watch` both call it."""
     from unknot import paths
     from unknot.ble import open_device
     from unknot.lock import held
 
-    async with held(paths.sync_lock(), wait_s=lock_wait_s, on_wait=on_wait):
+    wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
+    async with held(paths.sync_lock(), wait_s=wait_s, on_wait=on_wait):
         with HistoryStore.open() as store:
             async with open_device(
                 address, sim=sim, name=name, radio=radio, timeout=scan_s
