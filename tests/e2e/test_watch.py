@@ -91,7 +91,7 @@ def test_link_drop_mid_watch_loses_and_duplicates_nothing(home: Path) -> None:
         await clock.sleep(8 * 3600)
         await watcher.run(until=lambda: watcher.wakeups == 3)
         await radio.stop()
-        assert "sync failed: the BLE link was lost; retrying in 5 s" in lines[0]
+        assert "sync failed: the BLE link was lost; retrying with backoff from 5 s" in lines[0]
         assert [s.new for _, s in watcher.syncs] == [700, 5]  # 500 kept before the drop
         assert clock.slept == [5.0, 8 * 3600]  # run() returns before its sleep
         with HistoryStore.open() as store:
@@ -233,3 +233,19 @@ def test_manual_sync_reports_a_sync_running_in_another_process(
     assert res.exit_code == 1
     assert f"Another sync is running (pid {child.pid}); waiting" in res.output
     assert res.output.rstrip().endswith(f"Error: sync already running (pid {child.pid})")
+
+
+def test_repeated_failure_is_logged_once() -> None:
+    """No adapter (or the same error) again and again: one line, the backoff grows."""
+    from unknot.errors import DeviceError
+
+    clock = VirtualTime()
+    lines: list[str] = []
+
+    async def attempt(scan_s: float) -> SyncSummary:
+        raise DeviceError("no Bluetooth adapter available")
+
+    watcher = Watcher(attempt, lines.append, clock=clock)
+    asyncio.run(watcher.run(until=lambda: watcher.wakeups == 8))
+    assert clock.slept == [5, 10, 20, 40, 80, 160, 300]
+    assert len(lines) == 1 and "sync failed: no Bluetooth adapter available" in lines[0]

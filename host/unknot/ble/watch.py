@@ -9,7 +9,8 @@ disconnect, all under the sync lock. Between attempts the loop sleeps:
 - while the device is away (no advertisement found): `first_retry_s` (5 s), doubling after
   each miss up to `max_retry_s` (5 min), so an absent device costs about 12 short scans an
   hour; a successful sync resets it;
-- after a failed sync (link dropped, device busy): the same backoff. Nothing is lost or
+- after a failed sync (link dropped, no Bluetooth adapter): the same backoff, one log
+  line per new failure message. Nothing is lost or
   duplicated by a failure: the store commits whole verified batches with the cursor and
   upserts on (device, seq), and the next attempt resumes from the cursor;
 - when another process holds the sync lock: `first_retry_s`.
@@ -77,6 +78,7 @@ class Watcher:
         self.clock: WatchClock = clock or RealClock()
         self.away: bool | None = None  # None until the first attempt says
         self.retry_s = self.policy.first_retry_s
+        self.failure: str | None = None  # the last failure logged (repeats are not)
         self.wakeups = 0  # attempts made (each one scan, and a connection if found)
         self.syncs: list[tuple[float, SyncSummary]] = []  # (finished at, summary)
 
@@ -104,11 +106,14 @@ class Watcher:
             return self.policy.first_retry_s
         except UnknotError as exc:
             delay = self._backoff()
-            self._line(f"sync failed: {exc}; retrying in {delay:g} s")
+            if str(exc) != self.failure:
+                self._line(f"sync failed: {exc}; retrying with backoff from {delay:g} s")
+                self.failure = str(exc)
             return delay
         if self.away is True:
             self._line("device back in range")
         self.away = False
+        self.failure = None
         self.retry_s = self.policy.first_retry_s
         self.syncs.append((self.clock.now(), summary))
         d = summary.device
