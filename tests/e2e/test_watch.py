@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from bleapp import App, db_seqs, run
 from unknot import paths
-from unknot.ble.radio import SimRadio
+from unknot.sim.radio import SimRadio
 from unknot.ble.sync import SyncSummary, sync_device
 from unknot.ble.watch import Watcher, WatchPolicy
 from unknot.errors import SyncBusy

@@ -18,7 +18,7 @@ from unknot.ble.session import DeviceInfo, Session
 from unknot.history import HistoryStore
 
 if TYPE_CHECKING:
-    from unknot.ble.radio import SimRadio
+    from unknot.sim.radio import SimRadio
 
 BATCH = 500  # records per verified batch: ~25 notifications at MTU 247 (see tools/bench_sync.py)
 
