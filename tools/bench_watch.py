@@ -71,9 +71,9 @@ class DeviceTime:
 
 async def measure(present_h: float = PRESENT_H, away_h: float = AWAY_H,
                   back_h: float = BACK_H, seed: int = 7) -> dict[str, Any]:
-    from unknot.sim.radio import SimRadio
     from unknot.sim.device import SimDevice
     from unknot.sim.peripheral import FAST_ADV_S
+    from unknot.sim.radio import SimRadio
 
     policy = WatchPolicy()
     rng = random.Random(seed)

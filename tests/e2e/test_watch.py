@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from bleapp import App, db_seqs, run
 from unknot import paths
-from unknot.sim.radio import SimRadio
 from unknot.ble.sync import SyncSummary, sync_device
 from unknot.ble.watch import Watcher, WatchPolicy
 from unknot.errors import SyncBusy
 from unknot.history import HistoryStore
 from unknot.lock import held
+from unknot.sim.radio import SimRadio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
