@@ -21,6 +21,14 @@ class SyncError(UnknotError):
     """A BLE sync failed; the history database is left as it was."""
 
 
+class DeviceNotFound(DeviceError):
+    """No Unknot device is advertising nearby (out of range, off, or asleep)."""
+
+
+class SyncBusy(SyncError):
+    """Another sync (the watcher, or a manual `unknot sync`) holds the sync lock."""
+
+
 class HistoryError(UnknotError):
     """The history database cannot be used (bad path, bad device id, damaged, ...)."""
 

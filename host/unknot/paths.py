@@ -18,6 +18,21 @@ def set_home(path: str | os.PathLike[str] | None) -> None:
     _home_override = Path(path).expanduser() if path else None
 
 
+def explicit_home() -> Path | None:
+    """The data directory if --home or $UNKNOT_HOME chose one (absolute), else None: what a
+    background service must be told, since it inherits neither."""
+    if _home_override is not None:
+        return _home_override.absolute()
+    if os.environ.get("UNKNOT_HOME"):
+        return Path(os.environ["UNKNOT_HOME"]).expanduser().absolute()
+    return None
+
+
+def sync_lock() -> Path:
+    """The lock file held while a sync runs (unknot.lock), so two never run at once."""
+    return home() / "sync.lock"
+
+
 def home() -> Path:
     """The data directory: --home, else $UNKNOT_HOME, else the platform's user data dir."""
     if _home_override is not None:

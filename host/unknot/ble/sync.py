@@ -11,10 +11,14 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
 from unknot.history import HistoryStore
+
+if TYPE_CHECKING:
+    from unknot.sim.radio import SimRadio
 
 BATCH = 500  # records per verified batch: ~25 notifications at MTU 247 (see tools/bench_sync.py)
 
@@ -80,28 +84,53 @@ async def sync(
     return summary
 
 
+LOCK_WAIT_S = 30.0  # how long a manual `unknot sync` waits for a sync already running
+
+
+async def sync_device(
+    address: str | None = None,
+    *,
+    sim: bool = False,
+    name: str | None = None,
+    radio: SimRadio | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    scan_s: float = 10.0,
+    lock_wait_s: float | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
+) -> SyncSummary:
+    """Find the device (or the simulated one), sync it into the history database in the
+    unknot home, disconnect. Holds the sync lock (<home>/sync.lock) throughout, so a manual
+    sync and the watcher (unknot.ble.watch) never run at once; if it is held, waits up to
+    `lock_wait_s` (default LOCK_WAIT_S) and then raises SyncBusy. The one sync entry point:
+    `unknot sync` and `unknot sync --watch` both call it."""
+    from unknot import paths
+    from unknot.ble import open_device
+    from unknot.lock import held
+
+    rate = 1.0  # a running `unknot sim` publishes its clock speed: the records' clock rate
+    if sim and radio is None:
+        from unknot.sim import interproc
+
+        link = interproc.running_link(interproc.sim_dir())
+        rate = link.speed if link is not None else 1.0
+    wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
+    async with held(paths.sync_lock(), wait_s=wait_s, on_wait=on_wait):
+        with HistoryStore.open() as store:
+            async with open_device(
+                address, sim=sim, name=name, radio=radio, timeout=scan_s
+            ) as session:
+                return await sync(session, store, progress=progress, clock_rate=rate)
+
+
 def sync_history(
     address: str | None = None,
     *,
     sim: bool = False,
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
 ) -> SyncSummary:
-    """`unknot sync`: find the device (or the simulated one), sync it into the history
-    database in the unknot home, disconnect. A running `unknot sim` publishes its clock
-    speed, which is the clock rate for placing its records."""
-    from unknot.ble import open_device
-
-    rate = 1.0
-    if sim:
-        from unknot.sim import interproc
-
-        link = interproc.running_link(interproc.sim_dir())
-        rate = link.speed if link is not None else 1.0
-
-    async def go() -> SyncSummary:
-        with HistoryStore.open() as store:
-            async with open_device(address, sim=sim, name=name) as session:
-                return await sync(session, store, progress=progress, clock_rate=rate)
-
-    return asyncio.run(go())
+    """`unknot sync`: sync_device() once, from synchronous code."""
+    return asyncio.run(
+        sync_device(address, sim=sim, name=name, progress=progress, on_wait=on_wait)
+    )
