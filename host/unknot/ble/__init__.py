@@ -10,11 +10,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from unknot.errors import DeviceError
+from unknot.errors import DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
-    from unknot.ble.radio import SimRadio
     from unknot.ble.session import Session
+    from unknot.sim.radio import SimRadio
 
 
 @contextlib.asynccontextmanager
@@ -65,7 +65,7 @@ async def open_device(
             ) from exc
         if device is None:
             what = name or address or "an Unknot device"
-            raise DeviceError(f"no device found: {what} is not advertising nearby")
+            raise DeviceNotFound(f"no device found: {what} is not advertising nearby")
         session: Session | None = None
 
         def lost(_client: Any) -> None:
@@ -80,7 +80,9 @@ async def open_device(
                 f"could not connect to {device.name or device.address}: {exc}"
             ) from exc
         try:
-            session = Session(client, device.name or "", device.address)
+            session = Session(
+                client, device.name or "", device.address, simulated=radio is not None
+            )
             await session.start()
             yield session
         finally:
@@ -92,8 +94,8 @@ async def open_device(
 async def _sim_radio() -> AsyncIterator[Any]:
     """The simulated device persisted under <home>/sim/default/: the running `unknot sim`
     (reached over HCI-on-TCP) when there is one, else served in this process."""
-    from unknot.ble.radio import SimRadio
     from unknot.sim import interproc
+    from unknot.sim.radio import SimRadio
 
     sim_dir = interproc.sim_dir()
     running = interproc.running_link(sim_dir)
