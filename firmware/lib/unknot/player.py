@@ -43,8 +43,8 @@ def expand(routine, ticks=True):
     i = 0
     exercise = 0  # exercises started so far (routine.tally's count)
     fresh = True
-    for step in routine.steps:
-        # steps are as short as their kind needs (routine.Routine): pad the unused fields
+    for step in routine.iter_steps():
+        # decoded from the file bytes as played, as short as the kind needs: pad the fields
         kind, flags, a, b, c, d, e = step + _ZEROS[len(step):]
         if kind == NEXT:
             fresh = True

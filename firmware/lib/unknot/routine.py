@@ -97,24 +97,34 @@ def tally(kinds, end=-1):
 
 
 class Routine:
-    """A decoded routine: `steps` is a list of tuples (kind, flags, *fields), as long as the
-    kind needs: BREATHE (kind, flags, count, inhale, hold, exhale, pause); REPEAT (kind,
-    flags, count, work, gap); HOLD/REST/NEXT (kind, flags, duration); BEGIN/END/SWITCH (kind,
-    flags). Durations in ds; SHORT steps are decoded to the same deciseconds. `countdown`:
-    seconds counted down at the end of long holds.
+    """A validated routine, kept as its file bytes (`data`); the steps are decoded on demand.
+
+    `iter_steps()` yields tuples (kind, flags, *fields), as long as the kind needs: BREATHE
+    (kind, flags, count, inhale, hold, exhale, pause); REPEAT (kind, flags, count, work, gap);
+    HOLD/REST/NEXT (kind, flags, duration); BEGIN/END/SWITCH (kind, flags). Durations in ds;
+    SHORT steps are decoded to the same deciseconds. `steps` is that list (host, tests).
+    `countdown`: seconds counted down at the end of long holds.
     """
 
-    def __init__(self, routine_id, steps, slug="", name="", size=0, countdown=0):
+    def __init__(self, routine_id, data, step_count, slug="", name="", countdown=0):
         self.id = routine_id
-        self.steps = steps
+        self.data = data
+        self.step_count = step_count
         self.slug = slug
         self.name = name
-        self.size = size
+        self.size = len(data)
         self.countdown = countdown
         self.file = ""
 
+    def iter_steps(self):
+        return _walk(self.data, self.data[4] >= VERSION_EXERCISES, self.step_count, None)
+
+    @property
+    def steps(self):
+        return list(self.iter_steps())
+
     def tally(self, end=-1):
-        return tally([s[0] for s in self.steps], end)
+        return tally((s[0] for s in self.iter_steps()), end)
 
     def work_steps(self):
         """Steps the journal counts (see `tally`)."""
@@ -130,28 +140,10 @@ def _fail(reason):
     raise RoutineFormatError(reason)
 
 
-def decode(data):
+def _walk(data, v2, step_count, end):
+    """Yield the step tuples of `data` (see Routine), checking each; `end` (a list or None)
+    gets the offset after the last step."""
     n = len(data)
-    if n < HEADER_SIZE:
-        _fail(TRUNCATED)
-    magic, version, flags, routine_id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
-    if magic != MAGIC:
-        _fail(BAD_MAGIC)
-    allowed = HEADER_FLAGS.get(version, -1)
-    if allowed < 0:
-        _fail(BAD_VERSION)
-    if flags & ~allowed:
-        _fail(BAD_FLAGS)
-    if total_len > n:
-        _fail(TRUNCATED)
-    if total_len < n or total_len < HEADER_SIZE + 2:
-        _fail(BAD_LENGTH)
-    if file_crc(data) != crc:
-        _fail(BAD_CRC)
-    if step_count < 2:
-        _fail(BAD_STEP)
-    v2 = version >= VERSION_EXERCISES
-    steps = []  # type: list[tuple[int, ...]]
     pos = HEADER_SIZE
     last = step_count - 1
     prev = 0
@@ -172,9 +164,9 @@ def decode(data):
             # never first, last, next to another NEXT or right before END
             if a == 0 or prev == NEXT or i == 0 or i >= last - 1:
                 _fail(BAD_STEP)
-            steps.append((kind, 0, a * _DS_PER_S))
             pos += size
             prev = kind
+            yield (kind, 0, a * _DS_PER_S)
             continue
         short = v2 and sflags & SHORT
         if short:
@@ -214,21 +206,50 @@ def decode(data):
             a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
             if a == 0 or b == 0:
                 _fail(BAD_STEP)
-        # as short a tuple as the kind needs (RAM): (kind, flags) + its fields
-        if kind == BREATHE:
-            steps.append((kind, sflags, a, b, c, d, e))
-        elif kind == REPEAT:
-            steps.append((kind, sflags, a, b, c))
-        elif a:
-            steps.append((kind, sflags, a))
-        else:
-            steps.append((kind, sflags))
         pos += size
+        if end is not None and i == last:
+            end[0] = pos
+        # as short a tuple as the kind needs: (kind, flags) + its fields
+        if kind == BREATHE:
+            yield (kind, sflags, a, b, c, d, e)
+        elif kind == REPEAT:
+            yield (kind, sflags, a, b, c)
+        elif a:
+            yield (kind, sflags, a)
+        else:
+            yield (kind, sflags)
+
+
+def decode(data):
+    """Validate `data` (a whole routine file) and return its Routine, which keeps `data`."""
+    n = len(data)
+    if n < HEADER_SIZE:
+        _fail(TRUNCATED)
+    magic, version, flags, routine_id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
+    if magic != MAGIC:
+        _fail(BAD_MAGIC)
+    allowed = HEADER_FLAGS.get(version, -1)
+    if allowed < 0:
+        _fail(BAD_VERSION)
+    if flags & ~allowed:
+        _fail(BAD_FLAGS)
+    if total_len > n:
+        _fail(TRUNCATED)
+    if total_len < n or total_len < HEADER_SIZE + 2:
+        _fail(BAD_LENGTH)
+    if file_crc(data) != crc:
+        _fail(BAD_CRC)
+    if step_count < 2:
+        _fail(BAD_STEP)
+    v2 = version >= VERSION_EXERCISES
+    end = [0]
+    exercises = tally((s[0] for s in _walk(data, v2, step_count, end)))[0]
+    pos = end[0]
     slug = ""
     name = ""
     if flags & FLAG_LABELS:
         # v2: one exercise name per exercise between the routine name and the step labels
-        count = step_count + 2 + (tally([s[0] for s in steps])[0] if v2 else 0)
+        count = step_count + 2 + (exercises if v2 else 0)
         for k in range(count):
             if pos >= n:
                 _fail(BAD_LABELS)
@@ -250,4 +271,4 @@ def decode(data):
     elif pos != n:
         _fail(BAD_STEP)
     countdown = (flags & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
-    return Routine(routine_id, steps, slug, name, n, countdown)
+    return Routine(routine_id, data, step_count, slug, name, countdown)

@@ -4,8 +4,7 @@ from typing import Protocol
 from unknot_fw.routine import Routine, _Step
 
 class _HasSteps(Protocol):
-    @property
-    def steps(self) -> list[_Step]: ...
+    def iter_steps(self) -> Iterator[_Step]: ...
     @property
     def countdown(self) -> int: ...
 

@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from typing_extensions import Buffer
@@ -48,7 +48,8 @@ def tally(kinds: Iterable[int], end: int = -1) -> tuple[int, int]: ...
 
 class Routine:
     id: int
-    steps: list[_Step]
+    data: Buffer
+    step_count: int
     slug: str
     name: str
     size: int
@@ -57,12 +58,15 @@ class Routine:
     def __init__(
         self,
         routine_id: int,
-        steps: list[_Step],
+        data: Buffer,
+        step_count: int,
         slug: str = "",
         name: str = "",
-        size: int = 0,
         countdown: int = 0,
     ) -> None: ...
+    def iter_steps(self) -> Iterator[_Step]: ...
+    @property
+    def steps(self) -> list[_Step]: ...
     def tally(self, end: int = -1) -> tuple[int, int]: ...
     def work_steps(self) -> int: ...
 

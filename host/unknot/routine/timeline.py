@@ -13,6 +13,7 @@ next; countdown: seconds left; begin, switch, rest, done: 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from unknot.core import player
@@ -38,6 +39,9 @@ class _Steps:
     def __init__(self, ops: list[Op], countdown: int = 0) -> None:
         self.steps = [_step(op) for op in ops]
         self.countdown = countdown
+
+    def iter_steps(self) -> Iterator[tuple[int, ...]]:
+        return iter(self.steps)
 
 
 def _step(op: Op) -> tuple[int, ...]:
