@@ -96,8 +96,16 @@ def tally(kinds, end=-1):
     return exercises, steps
 
 
+_H_VERSION = const(1)  # field indices in unpack_from(HEADER, ...)
+_H_FLAGS = const(2)
+_H_ID = const(3)
+_H_STEPS = const(4)
+
+
 class Routine:
-    """A validated routine, kept as its file bytes (`data`); the steps are decoded on demand.
+    """A validated routine, kept as its file bytes (`data`) only: the header facts (`id`,
+    `step_count`, `countdown`, `size`) and the labels (`slug`, `name`) are read from them when
+    asked, and the steps are decoded on demand.
 
     `iter_steps()` yields tuples (kind, flags, *fields), as long as the kind needs: BREATHE
     (kind, flags, count, inhale, hold, exhale, pause); REPEAT (kind, flags, count, work, gap);
@@ -106,18 +114,50 @@ class Routine:
     `countdown`: seconds counted down at the end of long holds.
     """
 
-    def __init__(self, routine_id, data, step_count, slug="", name="", countdown=0):
-        self.id = routine_id
+    def __init__(self, data, labels=0):
         self.data = data
-        self.step_count = step_count
-        self.slug = slug
-        self.name = name
-        self.size = len(data)
-        self.countdown = countdown
         self.file = ""
+        self._labels = labels  # offset of the label table in data (0: none)
+
+    def _header(self, field):
+        return unpack_from(HEADER, self.data, 0)[field]
+
+    @property
+    def id(self):
+        return self._header(_H_ID)
+
+    @property
+    def step_count(self):
+        return self._header(_H_STEPS)
+
+    @property
+    def size(self):
+        return len(self.data)
+
+    @property
+    def countdown(self):
+        return (self._header(_H_FLAGS) & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
+
+    def _label(self, k):
+        pos = self._labels
+        if not pos:
+            return ""
+        data = self.data
+        if k:
+            pos += 1 + data[pos]
+        return bytes(data[pos + 1 : pos + 1 + data[pos]]).decode("utf-8")
+
+    @property
+    def slug(self):
+        return self._label(0)
+
+    @property
+    def name(self):
+        return self._label(1)
 
     def iter_steps(self):
-        return _walk(self.data, self.data[4] >= VERSION_EXERCISES, self.step_count, None)
+        v2 = self._header(_H_VERSION) >= VERSION_EXERCISES
+        return _walk(self.data, v2, self.step_count, None)
 
     @property
     def steps(self):
@@ -245,9 +285,9 @@ def decode(data):
     end = [0]
     exercises = tally((s[0] for s in _walk(data, v2, step_count, end)))[0]
     pos = end[0]
-    slug = ""
-    name = ""
+    labels = 0
     if flags & FLAG_LABELS:
+        labels = pos
         # v2: one exercise name per exercise between the routine name and the step labels
         count = step_count + 2 + (exercises if v2 else 0)
         for k in range(count):
@@ -256,19 +296,14 @@ def decode(data):
             end = pos + 1 + data[pos]
             if end > n:
                 _fail(BAD_LABELS)
-            if k < 2:
+            if k < 2:  # the slug and the name (Routine reads them again when asked)
                 try:
-                    text = bytes(data[pos + 1 : end]).decode("utf-8")
+                    bytes(data[pos + 1 : end]).decode("utf-8")
                 except Exception:
                     _fail(BAD_LABELS)
-                if k == 0:
-                    slug = text
-                else:
-                    name = text
             pos = end
         if pos != n:
             _fail(BAD_LABELS)
     elif pos != n:
         _fail(BAD_STEP)
-    countdown = (flags & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
-    return Routine(routine_id, data, step_count, slug, name, countdown)
+    return Routine(data, labels)

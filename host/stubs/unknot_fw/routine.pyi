@@ -47,23 +47,21 @@ class RoutineFormatError(ValueError):
 def tally(kinds: Iterable[int], end: int = -1) -> tuple[int, int]: ...
 
 class Routine:
-    id: int
     data: Buffer
-    step_count: int
-    slug: str
-    name: str
-    size: int
-    countdown: int
     file: str
-    def __init__(
-        self,
-        routine_id: int,
-        data: Buffer,
-        step_count: int,
-        slug: str = "",
-        name: str = "",
-        countdown: int = 0,
-    ) -> None: ...
+    def __init__(self, data: Buffer, labels: int = 0) -> None: ...
+    @property
+    def id(self) -> int: ...
+    @property
+    def step_count(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def countdown(self) -> int: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def name(self) -> str: ...
     def iter_steps(self) -> Iterator[_Step]: ...
     @property
     def steps(self) -> list[_Step]: ...
