@@ -104,7 +104,7 @@ _H_STEPS = const(4)
 
 class Routine:
     """A validated routine, kept as its file bytes (`data`) only: the header facts (`id`,
-    `step_count`, `countdown`, `size`) and the labels (`slug`, `name`) are read from them when
+    `countdown`; the size is len(data)) and the labels (`slug`, `name`) are read from them when
     asked, and the steps are decoded on demand.
 
     `iter_steps()` yields tuples (kind, flags, *fields), as long as the kind needs: BREATHE
@@ -125,14 +125,6 @@ class Routine:
     @property
     def id(self):
         return self._header(_H_ID)
-
-    @property
-    def step_count(self):
-        return self._header(_H_STEPS)
-
-    @property
-    def size(self):
-        return len(self.data)
 
     @property
     def countdown(self):
@@ -157,7 +149,7 @@ class Routine:
 
     def iter_steps(self):
         v2 = self._header(_H_VERSION) >= VERSION_EXERCISES
-        return _walk(self.data, v2, self.step_count, None)
+        return _walk(self.data, v2, self._header(_H_STEPS), None)
 
     @property
     def steps(self):
