@@ -1,10 +1,12 @@
 """Firmware benchmarks (run by tools/bench.py): `run() -> dict`.
 
-- fw_min_heap_kb: smallest `micropython -X heapsize` (KiB, bisected) with which the whole
-  firmware (as .mpy, see tools/mp/mpbuild.py) runs: routines decoded and played, 1000
-  journal records, the App playing the library, the sync protocol serving INFO and the full
-  history, and the library uploaded over it and reloaded (tools/mp/fw_heap.py).
-  fw_heap_kb_<group>: what each group (harness, core, journal, app, protocol, upload) adds.
+- fw_min_heap_kb: the heap (KiB) the whole firmware (as .mpy, see tools/mp/mpbuild.py) adds
+  to the harness floor: the smallest `micropython -X heapsize` (bisected) with which routines
+  are decoded and played, 1000 journal records written and read, the App plays the library,
+  the sync protocol serves INFO and the full history, and the library is uploaded over it
+  and reloaded, less the smallest heap of the runner alone (tools/mp/fw_heap.py).
+  fw_heap_kb_<group>: what each group (core, journal, app, protocol, upload) adds;
+  fw_heap_kb_harness the floor (VM + runner), fw_heap_kb_with_harness the whole heap.
   The unix port is 64-bit: objects there are about twice their size on the nRF52840, so
   this over-states the board's need.
 - fw_wakeups_per_idle_hour: App.step() calls in one simulated hour with no break due.

@@ -16,7 +16,13 @@ alive stays alive, as on the board), and prints "OK" at the end:
             staging area), committed, the routines reloaded, the first one played again
 
 Run by CPython it bisects `micropython -X heapsize=N` (KiB) over the cumulative group lists:
-"core", "core journal", ... ; a group's figure is the growth it adds. The unix port is
+"core", "core journal", ... ; a group's figure is the growth it adds.
+
+`fw_min_heap_kb` (`total`) is the heap the firmware adds to the harness floor: the smallest
+heap for all groups (`with_harness`) less the smallest heap for the runner with no group
+(`harness`: the VM, about 3 KiB, and the runner's own code and adapter stand-ins, which import
+no firmware module). The floor is independent of the firmware: padding the runner with 8 KiB
+of constants raises `harness` and `with_harness` by 8 and leaves every group as it was. The unix port is
 64-bit, so objects are about twice their size on the nRF52840. The firmware is compiled with
 mpy-cross first (tools/mp/mpbuild.py) as the other benchmarks do; --py imports the .py
 sources instead (the compiler then needs heap too). The adapters here are the smallest that
@@ -32,12 +38,12 @@ import tempfile
 from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
-GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-# regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks. The v2 library
-# (issue 12: 33 get-ready steps, exercise names, longer label tables) measures 79 where the
-# v1 library measured 75; the firmware code itself is heap-neutral on the v1 library (steps
-# are stored as short tuples as their kind needs).
-CEILING_KIB = 80
+GOAL_KIB = 40  # issue 9: the whole firmware (all groups) adds at most this (not reached yet)
+# Regression guard (tests/firmware/test_fw_heap.py): the firmware must run in the harness
+# floor + CEILING_KIB. Lower it as the firmware shrinks; never raise it to fit a feature
+# without saving the same elsewhere. Measured 61 (v2 library; 66 before the routines were
+# kept as their file bytes and decoded as played).
+CEILING_KIB = 63
 MP = Path(__file__).resolve().parent
 
 
@@ -89,9 +95,10 @@ class Runner:
 
 
 def measure(lib: Path, use_py: bool = False) -> dict[str, int]:
-    """{"harness": KiB, "core": KiB, ..., "total": KiB}: the smallest heap for the harness
-    alone, then the growth each group adds on top of the previous ones; `total` is the
-    smallest heap for all groups (fw_min_heap_kb)."""
+    """{"harness": KiB, "core": KiB, ..., "with_harness": KiB, "total": KiB}: the smallest
+    heap for the harness alone, then the growth each group adds on top of the previous ones;
+    `with_harness` is the smallest heap for all groups, `total` what the firmware adds to the
+    harness (fw_min_heap_kb: the sum of the groups)."""
     r = Runner(lib, use_py)
     out = {"harness": r.smallest([])}
     prev = out["harness"]
@@ -99,7 +106,8 @@ def measure(lib: Path, use_py: bool = False) -> dict[str, int]:
         kib = r.smallest(GROUPS[: i + 1])
         out[group] = kib - prev
         prev = kib
-    out["total"] = prev
+    out["with_harness"] = prev
+    out["total"] = prev - out["harness"]
     return out
 
 
