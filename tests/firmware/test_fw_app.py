@@ -4,6 +4,7 @@ reminders (nudge, repeat, give up, snooze limit, active hours), settings, errors
 from __future__ import annotations
 
 import pytest
+from unknot.sim.nvm import PageNVM
 
 MIN = 60_000
 
@@ -18,7 +19,7 @@ def make(fw, sa, unkbuild):
             }
         base = {"UNKNOT_MOTOR_LATENCY_MS": 0}
         base.update(settings or {})
-        return sa.make_app(fw.app.App, files, nvm=nvm if nvm is not None else bytearray(8192),
+        return sa.make_app(fw.app.App, files, nvm=nvm if nvm is not None else PageNVM(),
                            settings=base)
 
     return make
@@ -165,7 +166,7 @@ def test_idle_wakeups_are_few(make):
 
 
 def test_boot_counter_and_settings_persist(make):
-    nvm = bytearray(b"\xff" * 8192)
+    nvm = PageNVM()
     a = make(nvm=nvm)
     assert a.boot == 1
     assert a.apply_settings({"UNKNOT_SNOOZE_MIN": "7", "BOGUS": 1}) == {"UNKNOT_SNOOZE_MIN": 7}

@@ -8,6 +8,7 @@ import struct
 import zlib
 
 from unknot import fwload
+from unknot.sim.nvm import PageNVM
 
 
 class _Clock:
@@ -23,7 +24,7 @@ class _Clock:
 
 class _App:
     def __init__(self) -> None:
-        self.journal = fwload.module("journal").Journal(bytearray(2048), 0, 2048)
+        self.journal = fwload.module("journal").Journal(PageNVM())
         for i in range(40):
             self.journal.append(1000 + i, 1, 2, 3, 4, 1, 1)
         self.clock = _Clock()

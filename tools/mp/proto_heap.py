@@ -44,8 +44,9 @@ def _mp_main():
         pass
 
     app = App()
-    size = (RECORDS + 2) * 20
-    app.journal = Journal(bytearray(b"\xff" * size), 0, size)
+    import microcontroller  # the page-erase nvm model (tools/mp/shims)
+
+    app.journal = Journal(microcontroller.nvm)
     for i in range(RECORDS):
         app.journal.append(1700000000 + 60 * i, i % 5, 3, 4, 60 + i % 7, 1, 2)
     app.clock = Clock()

@@ -115,6 +115,9 @@ class DictStorage:
     def write(self, name, data):
         self.files[name] = bytes(data)
 
+    def remove(self, name):
+        del self.files[name]
+
 
 class DirStorage:
     """Routine files read from a directory when asked (not kept in RAM)."""
@@ -148,7 +151,7 @@ def make_app(App, files=None, nvm=None, settings=None, clock=None, sleeper=None,
     clock = clock or VirtualClock()
     motor = motor or RecMotor(clock)
     if nvm is None:
-        import microcontroller  # the shim's one 8 KiB bytearray (tools/mp/shims)
+        import microcontroller  # the shim's page-erase nvm model (tools/mp/shims)
 
         nvm = microcontroller.nvm
     storage = files if hasattr(files, "read") else DictStorage(files)

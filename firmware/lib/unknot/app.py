@@ -7,7 +7,7 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - motor: play(name, count=1); optional poll(now) -> next deadline or None (PWM envelopes)
 - button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
 - storage: list() -> routine file names; read(name) -> bytes; write(name, data)
-- nvm: bytearray-like (len, slices); layout in docs/firmware.md
+- nvm: `microcontroller.nvm`-like (len, slices); layout in docs/journal.md
 - sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
   time.sleep; sim: virtual time); `idle` is `app.idle()`
 - watchdog: feed()
@@ -25,8 +25,6 @@ its number), long = ack only. Nudge pending: press = start the break routine, do
 pause/resume, long = stop (recorded as aborted), double = ignored.
 """
 
-from struct import pack, unpack_from
-
 try:
     from micropython import const
 except ImportError:  # CPython (tests, the simulated device)
@@ -37,14 +35,12 @@ except ImportError:  # CPython (tests, the simulated device)
 
 from . import settings as settings_mod
 from .gestures import Gestures
-from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
+from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
 from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
-STORE_OFFSET = const(0)
-STORE_SIZE = const(512)
-JOURNAL_OFFSET = const(512)
+SETTINGS_WRITE_MS = const(3600000)  # at most one settings-only flash write per hour
 BATTERY_EVERY_MS = const(600000)
 ERROR_BACKOFF_MS = const(1000)
 
@@ -78,15 +74,18 @@ class App:
         self.session_start = 0
         self.session_flags = 0
         self.last_record = None
-        # boot counter and persisted settings (power-safe store)
-        self.store = Store(nvm, STORE_OFFSET, STORE_SIZE)
-        boot, self.overrides = self._load_store()
-        self.boot = boot + 1
-        self._save_store()
+        # journal, boot counter and persisted settings: one power-safe image (journal.py).
+        # The new boot number is written with this boot's first flash write (a record or
+        # settings), so a boot costs no erase; a boot that writes nothing leaves no trace.
+        self.journal = Journal(nvm, storage)
+        self.overrides = self._load_overrides()
+        self.boot = self.journal.boot + 1
+        self.journal.boot = self.boot
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
-        self.journal = Journal(nvm, JOURNAL_OFFSET, len(nvm) - JOURNAL_OFFSET)
         now = clock.now_ms()
+        self._settings_due = None  # when pending settings may be written (rate limit)
+        self._settings_written = None  # when settings were last written alone
         self.booted_at = now
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
         self.reminders = Reminders(self.settings, now)
@@ -96,19 +95,30 @@ class App:
         self.reload_routines()
 
     # -- persisted state -------------------------------------------------------------
-    def _load_store(self):
+    def _load_overrides(self):
         try:
-            blob = self.store.load()
+            return settings_mod.decode(self.journal.settings)
         except Exception:
-            blob = None
-        if blob is None or len(blob) < 4:
-            return 0, {}
-        (boot,) = unpack_from("<I", blob, 0)
-        return boot, settings_mod.decode(blob[4:])
+            return {}
 
-    def _save_store(self):
-        blob = settings_mod.encode(self.overrides)
-        self.store.save(pack("<I", self.boot & 0xFFFFFFFF) + blob)
+    def _save_settings(self, now):
+        """Persist the overrides, at most once per SETTINGS_WRITE_MS (docs/firmware.md
+        "Settings writes"): otherwise they stay pending until then, or until the next
+        record or flush() writes them with it."""
+        self.journal.set_settings(settings_mod.encode(self.overrides))
+        if not self.journal.pending:
+            return
+        last = self._settings_written
+        if last is None or now - last >= SETTINGS_WRITE_MS:
+            self.flush(now)
+        else:
+            self._settings_due = last + SETTINGS_WRITE_MS
+
+    def flush(self, now=None):
+        """Write pending settings now (before a shutdown, on low battery)."""
+        if self.journal.flush():
+            self._settings_written = self.clock.now_ms() if now is None else now
+        self._settings_due = None
 
     def _merged(self):
         merged = dict(self.base_settings)
@@ -131,7 +141,7 @@ class App:
         for key in accepted:
             self.overrides[key] = accepted[key]
         try:
-            self._save_store()
+            self._save_settings(self.clock.now_ms())
         except ValueError:
             self.overrides = old
             raise
@@ -299,6 +309,8 @@ class App:
             mv = self.battery_source.millivolts()
             self.battery_mv = mv
             self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
+            if self.low_battery and self.journal.pending:
+                self.flush(now)
             self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
         player = self.player
         if player is not None:
@@ -316,6 +328,14 @@ class App:
             d = self.reminders.next_deadline()
         if d is not None and d < deadline:
             deadline = d
+        d = self._settings_due
+        if d is not None:
+            if not self.journal.pending:
+                self._settings_due = None
+            elif d <= now:
+                self.flush(now)
+            elif d < deadline:
+                deadline = d
         d = g.next_deadline()
         if d is not None and d < deadline:
             deadline = d

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from unknot import fwload
+from unknot.sim import nvm
 
-NVM_SIZE = 8192
 PRESS_MS = 80
 DOUBLE_GAP_MS = 150
 LONG_MS = 1500
@@ -133,37 +133,6 @@ class DirStorage:
         (self.dir / name).unlink(missing_ok=True)
 
 
-class FileNVM:
-    """A bytearray-like nvm persisted in a file; each write goes through to the file."""
-
-    def __init__(self, path: Path, size: int = NVM_SIZE) -> None:
-        self.path = path
-        if path.exists() and path.stat().st_size == size:
-            self.data = bytearray(path.read_bytes())
-        else:
-            self.data = bytearray(b"\xff" * size)
-            path.write_bytes(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __getitem__(self, key: slice | int) -> Any:
-        return self.data[key]
-
-    def __setitem__(self, key: slice | int, value: Any) -> None:
-        self.data[key] = value
-        if isinstance(key, slice):
-            start = key.start or 0
-            chunk = bytes(self.data[key])
-        else:
-            start, chunk = key, bytes([self.data[key]])
-        with self.path.open("r+b") as f:
-            f.seek(start)
-            f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-
-
 class NullWatchdog:
     def __init__(self) -> None:
         self.feeds = 0
@@ -213,7 +182,7 @@ class SimDevice:
         self.motor = MotorRecorder(self.clock)
         self.button = SimButton(self.clock)
         self.storage = DirStorage(self.dir)
-        self.nvm = FileNVM(self.dir / "nvm.bin")
+        self.nvm = nvm.open_file(str(self.dir / "nvm.bin"))
         self.watchdog = NullWatchdog()
         self.device_id = _device_id(self.dir / "device_id")
         merged = read_settings(self.dir / "settings.toml")

@@ -2,7 +2,7 @@
 handler uses of the App (clock, journal, storage, settings), over the firmware's real Journal
 (loaded through unknot.fwload) in an nvm as large as the record count needs.
 
-The real App's nvm holds 383 records; benchmarks and link tests need more, and need them
+The real App's nvm (8 KiB) holds 197 records; benchmarks and link tests need more, and need them
 written instantly, so they use this instead of a SimDevice. Used by tools/bench_sync.py and
 the BLE end-to-end tests."""
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from unknot import fwload
+from unknot.sim import nvm
 
 
 class Clock:
@@ -47,8 +48,9 @@ class Storage:
 
 
 class JournalApp:
-    """Holds `records` deterministic, varied records (seq 1..records); nvm_size defaults to
-    the smallest size that keeps them all (one spare slot, see docs/journal.md)."""
+    """Holds `records` deterministic, varied records (seq 1..records) in the page-erase nvm
+    model; nvm_size defaults to the smallest one whose image slot keeps them all (see
+    docs/journal.md)."""
 
     def __init__(
         self,
@@ -58,10 +60,11 @@ class JournalApp:
     ) -> None:
         jmod = fwload.module("journal")
         if nvm_size is None:
-            nvm_size = max(4096, (records + 2) * jmod.RECORD_SIZE)
-        self.journal = jmod.Journal(bytearray(b"\xff" * nvm_size), 0, nvm_size)
-        for i in range(records):
-            self.journal.append(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
+            nvm_size = nvm.size_for(jmod.RECORDS_AT + 4 + records * jmod.RECORD_SIZE)
+        self.journal = jmod.Journal(nvm.PageNVM(nvm_size))
+        self.journal.extend(  # one flash write
+            [(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
+             for i in range(records)])
         self.clock = Clock()
         self.device_id = bytes(range(1, 9))
         self.boot = 2

@@ -1,0 +1,1 @@
+../../../host/unknot/sim/nvm.py
