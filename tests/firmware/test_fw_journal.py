@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from unknot.sim.nvm import PageNVM, PowerCut
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "journal"
@@ -41,7 +40,7 @@ def _rec(i: int) -> tuple[int, ...]:
     return (5000 + i, 77, i % 5, 5, i, 1, 1)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fw_record(seq: int, i: int) -> bytes:
     from unknot import fwload
 

@@ -171,7 +171,8 @@ class Journal:
             raw = self.storage.read(STASH)
         except Exception:
             return None
-        if len(raw) != len(self.nvm) + 4 or _crc(raw[:-4]) != unpack_from("<I", raw, len(raw) - 4)[0]:
+        n = len(self.nvm)
+        if len(raw) != n + 4 or _crc(raw[0:n]) != unpack_from("<I", raw, n)[0]:
             return None
         return raw[:-4]
 
