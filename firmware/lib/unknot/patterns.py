@@ -59,8 +59,6 @@ _TABLE = {
     'refused': (b'\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04', b'\x0c\n'),
 }
 
-CUES = tuple(_TABLE)
-
 
 def envelope(name):
     entry = _TABLE.get(name)

@@ -13,6 +13,7 @@ import struct
 
 from . import FIRMWARE_VERSION
 from .crc import crc32
+from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
 try:
     from micropython import const
@@ -67,8 +68,6 @@ RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected
 ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
 SETTING_HEAD = "<BB"  # key length, type; key and value follow
 SETTING_INT = "<i"
-WIRE_RECORD_SIZE = const(12)  # journal record bytes [4:16]: seq is implied, CRC is per stream
-RECORD_SIZE = const(20)
 
 SET_INT = const(1)
 SET_STR = const(2)
@@ -272,7 +271,7 @@ class Protocol:
                 self._end = self._next  # stop at a bad slot; END says where to resume
                 self._bad = True
                 break
-            wire = bytes(rec[4:16])
+            wire = bytes(rec[WIRE_START : WIRE_START + WIRE_RECORD_SIZE])
             self._crc = crc32(wire, self._crc)
             self._count += 1
             self._next += 1

@@ -32,8 +32,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Protocol
 
-from unknot import fwload
-from unknot.sim import nvm
+from unknot import core, fwload
+from unknot.sim.nvm import open_file as open_nvm
 
 PRESS_MS = 80
 DOUBLE_GAP_MS = 150
@@ -182,7 +182,7 @@ class SimDevice:
         self.motor = MotorRecorder(self.clock)
         self.button = SimButton(self.clock)
         self.storage = DirStorage(self.dir)
-        self.nvm = nvm.open_file(str(self.dir / "nvm.bin"))
+        self.nvm = open_nvm(str(self.dir / "nvm.bin"))
         self.watchdog = NullWatchdog()
         self.device_id = _device_id(self.dir / "device_id")
         merged = read_settings(self.dir / "settings.toml")
@@ -251,7 +251,8 @@ class SimDevice:
     # -- conveniences -------------------------------------------------------------------
     def install_routine(self, name: str, data: bytes) -> None:
         """Put a routine file on the drive and have the firmware reload its list."""
-        self.storage.write(name if name.endswith(".unk") else name + ".unk", data)
+        suffix = core.library.SUFFIX
+        self.storage.write(name if name.endswith(suffix) else name + suffix, data)
         self.app.post(("reload",))
 
     def records(self) -> list[bytes]:

@@ -1,17 +1,17 @@
 """A stand-in for the firmware App that serves a prefilled journal: what the sync protocol
 handler uses of the App (clock, journal, storage, settings), over the firmware's real Journal
-(loaded through unknot.fwload) in an nvm as large as the record count needs.
+(through the typed facade unknot.core) in an nvm as large as the record count needs.
 
-The real App's nvm (8 KiB) holds 197 records; benchmarks and link tests need more, and need them
-written instantly, so they use this instead of a SimDevice. Used by tools/bench_sync.py and
-the BLE end-to-end tests."""
+The real App's nvm (8 KiB) holds 197 records; benchmarks and link tests need more, and
+need them written instantly, so they use this instead of a SimDevice. Used by
+tools/bench_sync.py and the BLE end-to-end tests."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from unknot import fwload
-from unknot.sim import nvm
+from unknot import core
+from unknot.sim.nvm import PageNVM, size_for
 
 
 class Clock:
@@ -58,10 +58,10 @@ class JournalApp:
         nvm_size: int | None = None,
         files: dict[str, bytes] | None = None,
     ) -> None:
-        jmod = fwload.module("journal")
+        jmod = core.journal
         if nvm_size is None:
-            nvm_size = nvm.size_for(jmod.RECORDS_AT + 4 + records * jmod.RECORD_SIZE)
-        self.journal = jmod.Journal(nvm.PageNVM(nvm_size))
+            nvm_size = size_for(jmod.RECORDS_AT + 4 + records * jmod.RECORD_SIZE)
+        self.journal = jmod.Journal(PageNVM(nvm_size))
         self.journal.extend(  # one flash write
             [(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
              for i in range(records)])
@@ -83,6 +83,6 @@ class JournalApp:
 
     def records(self) -> list[tuple[int, ...]]:
         """Every stored record, unpacked: (seq, start, routine_id, ... boot)."""
-        unpack = fwload.module("journal").unpack_record
+        unpack = core.journal.unpack_record
         j = self.journal
-        return [tuple(unpack(j.read(s))) for s in range(j.tail, j.head)]
+        return [tuple(unpack(j.read(s) or b"") or ()) for s in range(j.tail, j.head)]
