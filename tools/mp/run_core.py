@@ -81,7 +81,9 @@ def journal(n):
     import microcontroller
     from unknot import journal as journal_mod
 
-    nvm = microcontroller.nvm  # the page-erase model (fresh file per run)
+    nvm = microcontroller.nvm  # the page-erase model
+    for i in range(0, len(nvm), 256):  # erased (a trace before may have written records)
+        nvm[i : i + 256] = b"\xff" * 256
     j = journal_mod.Journal(nvm)
     for k in range(n):
         seq = j.append(1700000000 + k, k & 0xFFFF, 3, 5, 60, 1, 7)
