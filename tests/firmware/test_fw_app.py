@@ -265,3 +265,20 @@ def test_pending_settings_ride_with_a_record_and_flush(fw, make):
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 5})
     a.flush()  # before a shutdown
     assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 5
+
+
+def test_pending_settings_written_when_the_battery_is_low(make):
+    nvm = PageNVM()
+    a = make(nvm=nvm)
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 4})
+    assert a.journal.pending and sum(nvm.erases) == 1
+
+    class Bat:
+        def millivolts(self):
+            return 3300
+
+    a.battery_source = Bat()
+    a.safe_step()
+    assert a.low_battery and not a.journal.pending and sum(nvm.erases) == 2
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 4
