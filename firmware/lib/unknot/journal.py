@@ -110,7 +110,9 @@ class Journal:
         if self.capacity < 1:
             raise ValueError("nvm too small")
         self.storage = storage
-        self._buf = None
+        # the one image buffer (at most 4 KiB), made first so it is not a late large
+        # allocation in a fragmented heap
+        self._buf = bytearray(RECORDS_AT + self.capacity * RECORD_SIZE + 4)
         self.pending = False
         self.migrated = 0  # records taken over from a v1 nvm at this boot
         self.generation = 0
@@ -224,8 +226,6 @@ class Journal:
         count = keep + len(new) // RECORD_SIZE
         end = RECORDS_AT + count * RECORD_SIZE
         buf = self._buf
-        if buf is None:  # one image buffer, kept: no page-sized allocation per write
-            buf = self._buf = bytearray(RECORDS_AT + self.capacity * RECORD_SIZE + 4)
         pack_into(HEADER, buf, 0, MAGIC, self.generation + 1, self.epoch & 0xFFFFFFFF,
                   self.boot & 0xFFFFFFFF, self.head, count, len(self.settings), 0)
         settings_end = HEADER_SIZE + len(self.settings)
