@@ -6,7 +6,12 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - clock: now_ms() monotonic ms; unix() -> int or None when unset; set_unix(t)
 - motor: play(name, count=1); optional poll(now) -> next deadline or None (PWM envelopes)
 - button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
-- storage: list() -> routine file names; read(name) -> bytes; write(name, data)
+- storage: list() -> routine file names; read(name) -> bytes; write(name, data); and the
+  upload staging area (docs/protocol.md "Upload"): stage_write(name, data, new) appends
+  `data` (a short-lived memoryview: copy or write it out now) to the staged file `name`
+  (new: start it afresh); stage_commit() installs the staged files, replacing same-named
+  ones; stage_drop() forgets them. Staged files are not listed or read until committed.
+  Optional remove(name): the journal keeps a v1 nvm copy there while migrating.
 - nvm: `microcontroller.nvm`-like (len, slices); layout in docs/journal.md
 - sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
   time.sleep; sim: virtual time); `idle` is `app.idle()`
@@ -41,8 +46,8 @@ from .player import Player
 from .reminders import MICRO, REST, Reminders
 
 SETTINGS_WRITE_MS = const(3600000)  # at most one settings-only flash write per hour
-BATTERY_EVERY_MS = const(600000)
-ERROR_BACKOFF_MS = const(1000)
+_BATTERY_EVERY_MS = const(600000)
+_ERROR_BACKOFF_MS = const(1000)
 
 
 class App:
@@ -157,6 +162,9 @@ class App:
     def reload_routines(self):
         if self.player is not None:
             return False  # never swap routines under a playing one; retry when idle
+        # the old set goes first, so that two decoded sets never share the heap (an upload
+        # reloads them; load_all never raises and falls back to the built-in routine)
+        self.routines = []
         self.routines, self.rejected = load_all(self.storage)
         if self.selected >= len(self.routines):
             self.selected = 0
@@ -304,7 +312,7 @@ class App:
             if d is not None and d < deadline:
                 deadline = d
         if self.battery_source is not None and (self._battery_at is None or
-                                                now - self._battery_at >= BATTERY_EVERY_MS):
+                                                now - self._battery_at >= _BATTERY_EVERY_MS):
             self._battery_at = now
             mv = self.battery_source.millivolts()
             self.battery_mv = mv
@@ -369,7 +377,7 @@ class App:
                 self._finish(self.clock.now_ms(), ABORTED)
             except Exception:
                 self.player = None
-        return self.clock.now_ms() + ERROR_BACKOFF_MS
+        return self.clock.now_ms() + _ERROR_BACKOFF_MS
 
     def idle(self):
         """True when nothing needs a quick wake-up: no routine, no queued event, no gesture

@@ -151,7 +151,7 @@ class Journal:
 
     def _at(self, slot, i):
         pos = slot * self.slot_size + RECORDS_AT + i * RECORD_SIZE
-        return bytes(self.nvm[pos : pos + RECORD_SIZE])
+        return self.nvm[pos : pos + RECORD_SIZE]  # the image CRC vouches for it
 
     def recover(self):
         """Load the newest valid image; migrate a v1 nvm (or finish a cut migration)."""
@@ -303,7 +303,8 @@ class Journal:
             raise
 
     def read(self, seq):
-        """The 20-byte record `seq`, or None if it is not stored (never written, dropped)."""
+        """The 20-byte record `seq` (bytes-like, one copy from flash), or None if it is not
+        stored (never written, dropped)."""
         i = seq - self.tail
         if i < 0 or seq >= self.head:
             return None
