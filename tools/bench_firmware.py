@@ -12,7 +12,7 @@
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
   clock (time.sleep_ms), over a short routine (~11 s) played twice.
 - fw_nvm_erases_per_session / _per_boot: flash page erases (page-erase nvm model,
-  unknot.sim.nvm) of one recorded session / one boot of the App.
+  unknot.sim.simnvm) of one recorded session / one boot of the App.
 - fw_nvm_endurance_years: the rated 10,000 erase cycles of the most-erased nvm page, at
   12 sessions and 3 boots a day (a simulated day of the App on the 8 KiB nvm).
 """
@@ -29,9 +29,9 @@ sys.path.insert(0, str(TOOLS / "mp"))
 
 import fw_heap  # noqa: E402
 import mpbuild  # noqa: E402
-import simadapters as sa  # noqa: E402
 import unkbuild  # noqa: E402
-from unknot.sim.nvm import RATED_ERASES, PageNVM  # noqa: E402
+from unknot.sim import simadapters as sa  # noqa: E402
+from unknot.sim.simnvm import RATED_ERASES, new_nvm  # noqa: E402
 
 SHORT = [(1, 0), (3, 0, 2, 10, 5, 10, 5), (5, 0, 4, 3, 2), (4, 0, 5), (2, 0)]
 
@@ -52,7 +52,7 @@ def _fw_app() -> type:
 
 
 def wakeups_idle_hour() -> int:
-    app = sa.make_app(_fw_app(), {}, nvm=PageNVM(),
+    app = sa.make_app(_fw_app(), {}, nvm=sa.new_nvm(),
                       settings={"UNKNOT_MICRO_MIN": 90, "UNKNOT_REST_MIN": 120})
     clock = app.clock
     while True:
@@ -64,7 +64,7 @@ def wakeups_idle_hour() -> int:
 
 
 def wakeups_per_routine_minute(lib: dict[str, bytes]) -> float:
-    app = sa.make_app(_fw_app(), dict(lib), nvm=PageNVM(),
+    app = sa.make_app(_fw_app(), dict(lib), nvm=sa.new_nvm(),
                       settings={"UNKNOT_MICRO_MIN": 0, "UNKNOT_REST_MIN": 0})
     total_ms = 0
     wake = 0
@@ -80,7 +80,7 @@ def wakeups_per_routine_minute(lib: dict[str, bytes]) -> float:
 def nvm_wear(lib: dict[str, bytes], sessions: int = 12, boots: int = 3) -> dict[str, float]:
     """One simulated day: `boots` boots of the App on one nvm, `sessions` routines played
     (spread over the boots); erases counted per page."""
-    nvm = PageNVM()
+    nvm = new_nvm()
     settings = {"UNKNOT_MICRO_MIN": 0, "UNKNOT_REST_MIN": 0}
     boot_erases = session_erases = 0
     for b in range(boots):

@@ -4,7 +4,7 @@ reminders (nudge, repeat, give up, snooze limit, active hours), settings, errors
 from __future__ import annotations
 
 import pytest
-from unknot.sim.nvm import PageNVM
+from unknot.sim.simnvm import new_nvm
 
 MIN = 60_000
 
@@ -19,7 +19,7 @@ def make(fw, sa, unkbuild):
             }
         base = {"UNKNOT_MOTOR_LATENCY_MS": 0}
         base.update(settings or {})
-        return sa.make_app(fw.app.App, files, nvm=nvm if nvm is not None else PageNVM(),
+        return sa.make_app(fw.app.App, files, nvm=nvm if nvm is not None else sa.new_nvm(),
                            settings=base)
 
     return make
@@ -50,7 +50,7 @@ def press(app, kind="press"):
 
 
 def cues(app):
-    return [c for _, c in app.motor.played]
+    return app.motor.cues()
 
 
 def test_press_plays_and_records_completed(fw, make):
@@ -99,12 +99,12 @@ def test_nudge_repeats_then_gives_up(make):
     advance(app, 30 * MIN - 1)
     assert "nudge" not in cues(app)
     advance(app, 30 * MIN + 10 * MIN + 5000)
-    nudges = [t for t, c in app.motor.played if c == "nudge"]
+    nudges = [t for t, c, _n in app.motor.played if c == "nudge"]
     assert nudges[0] == 30 * MIN and nudges[1] - nudges[0] == 60_000
     assert len(nudges) == 10  # every 60 s, given up after 10 min
     assert app.reminders.pending is None
     advance(app, 71 * MIN)
-    assert [t for t, c in app.motor.played if c == "nudge"][10] == 70 * MIN
+    assert [t for t, c, _n in app.motor.played if c == "nudge"][10] == 70 * MIN
 
 
 def test_press_on_nudge_starts_break_and_resets(fw, make):
@@ -165,8 +165,8 @@ def test_idle_wakeups_are_few(make):
     assert app.wakeups <= 62  # max sleep 60 s
 
 
-def test_boot_counter_and_settings_persist(make):
-    nvm = PageNVM()
+def test_boot_counter_and_settings_persist(make, sa):
+    nvm = sa.new_nvm()
     a = make(nvm=nvm)
     assert a.boot == 1
     assert a.apply_settings({"UNKNOT_SNOOZE_MIN": "7", "BOGUS": 1}) == {"UNKNOT_SNOOZE_MIN": 7}
@@ -219,7 +219,7 @@ def test_battery_low_disables_ticks(make, unkbuild):
 
 
 def test_boot_costs_no_erase_and_counts_only_boots_that_wrote(make):
-    nvm = PageNVM()
+    nvm = new_nvm()
     a = make(nvm=nvm)
     assert a.boot == 1 and nvm.erases == [0, 0]  # nothing written yet
     assert make(nvm=nvm).boot == 1  # a boot that wrote nothing leaves no trace
@@ -232,7 +232,7 @@ def test_boot_costs_no_erase_and_counts_only_boots_that_wrote(make):
 
 
 def test_settings_writes_are_rate_limited(fw, make):
-    nvm = PageNVM()
+    nvm = new_nvm()
     a = make(nvm=nvm)
     hour = fw.app.SETTINGS_WRITE_MS
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})  # the first one is written at once
@@ -253,7 +253,7 @@ def test_settings_writes_are_rate_limited(fw, make):
 
 
 def test_pending_settings_ride_with_a_record_and_flush(fw, make):
-    nvm = PageNVM()
+    nvm = new_nvm()
     a = make(nvm=nvm)
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 6})
@@ -268,7 +268,7 @@ def test_pending_settings_ride_with_a_record_and_flush(fw, make):
 
 
 def test_pending_settings_written_when_the_battery_is_low(make):
-    nvm = PageNVM()
+    nvm = new_nvm()
     a = make(nvm=nvm)
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 4})

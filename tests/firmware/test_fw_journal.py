@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from unknot.sim.nvm import PageNVM, PowerCut
+from unknot.sim.simnvm import PageNVM, PowerCut, new_nvm
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "journal"
 FIELDS = ("seq", "start", "routine_id", "steps_done", "steps_total", "active_s", "flags", "boot")
@@ -48,7 +48,7 @@ def fw_record(seq: int, i: int) -> bytes:
 
 
 def test_append_read_reboot(fw):
-    nvm = PageNVM()
+    nvm = new_nvm()
     j = fw.journal.Journal(nvm)
     seqs = [j.append(*_rec(i)) for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5] and (j.head, j.tail, j.dropped) == (6, 1, 0)
@@ -62,7 +62,7 @@ def test_append_read_reboot(fw):
 
 
 def test_image_layout_matches_doc(fw):
-    nvm = PageNVM()
+    nvm = new_nvm()
     j = fw.journal.Journal(nvm)
     j.boot = 3
     j.set_settings(b"SNOOZE_MIN=7\n")
@@ -83,7 +83,7 @@ def test_empty_zeroed_and_erased(fw):
 
 
 def test_overflow_reports_dropped(fw):
-    nvm = PageNVM(1024, 512)  # two 512-byte slots: 18 records
+    nvm = new_nvm(1024, page=512)  # two 512-byte slots: 18 records
     j = fw.journal.Journal(nvm)
     for i in range(25):
         j.append(*_rec(i))
@@ -95,7 +95,7 @@ def test_overflow_reports_dropped(fw):
 
 
 def test_corrupt_newest_image_falls_back(fw):
-    nvm = PageNVM(1024, 512)
+    nvm = new_nvm(1024, page=512)
     j = fw.journal.Journal(nvm)
     for i in range(3):
         j.append(*_rec(i))
@@ -212,7 +212,8 @@ def _journal_scenario(fw: Any) -> Callable[[PageNVM, Committed], None]:
 
 
 def test_power_cut_at_every_step(fw):
-    counts = _cut_everywhere(lambda: PageNVM(1024, 512), _journal_scenario(fw), _check_journal(fw))
+    counts = _cut_everywhere(lambda: new_nvm(1024, page=512), _journal_scenario(fw),
+                             _check_journal(fw))
     # 3 boots x 1 settings/boot save + 40 appends + 5 settings saves, 129 steps each
     assert counts == {"cuts": 48 * 129 + 1, "lost": 0, "reused": 0}
 
@@ -220,7 +221,7 @@ def test_power_cut_at_every_step(fw):
 def test_power_cut_real_geometry_full_journal(fw):
     """8 KiB nvm, 4 KiB pages: a full journal (197 records), a settings save, then two
     appends that each drop the oldest record."""
-    base = PageNVM()
+    base = new_nvm()
     j = fw.journal.Journal(base)
     j.boot = 4
     j.extend([_rec(i) for i in range(j.capacity)])
@@ -299,6 +300,6 @@ def test_migration_without_storage_copy_is_still_complete(fw):
 
 
 def test_settings_too_large(fw):
-    j = fw.journal.Journal(PageNVM())
+    j = fw.journal.Journal(new_nvm())
     with pytest.raises(ValueError):
         j.set_settings(b"x" * 121)

@@ -47,10 +47,10 @@ def test_hand_built_samples_under_micropython(fw, mpy, unkbuild, tmp_path):
 
 
 def test_journal_1000_records_32k(fw, mpy):
-    from unknot.sim.nvm import PageNVM
+    from unknot.sim.simnvm import new_nvm
 
     out = mpy(["journal", "1000"], heap="32k").split()
-    capacity = fw.journal.Journal(PageNVM()).capacity
+    capacity = fw.journal.Journal(new_nvm()).capacity
     assert out == ["J", "1001", str(1001 - capacity), str(1000 - capacity)]
 
 

@@ -33,8 +33,9 @@ from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
 GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-CEILING_KIB = 84  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
-# (76 -> 84: the power-safe journal writes whole 4 KiB images from one kept buffer, issue 10)
+CEILING_KIB = 85  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+# (76 -> 84: the power-safe journal writes whole 4 KiB images from one kept buffer, issue 10;
+# 84 -> 85: merged with main's one sim adapter set, a first run on an erased nvm needs 85)
 MP = Path(__file__).resolve().parent
 
 
@@ -46,7 +47,9 @@ class Runner:
         self.lib = Path(lib)
         self.tmp = Path(tempfile.mkdtemp(prefix="fwheap-"))
         if use_py:
-            path = os.pathsep.join([str(MP / "shims"), str(MP.parent.parent / "firmware" / "lib")])
+            repo = MP.parent.parent  # the shim's nvm is host/unknot/sim/simnvm.py
+            path = os.pathsep.join([str(MP / "shims"), str(repo / "firmware" / "lib"),
+                                    str(repo / "host" / "unknot" / "sim")])
         else:
             sys.path.insert(0, str(MP))
             import mpbuild

@@ -1,7 +1,11 @@
-"""`microcontroller.nvm` as CircuitPython's nRF port implements it (docs/firmware.md
-"Non-volatile memory"): the one flash model of every test, benchmark and simulated device.
+"""The simulated device's non-volatile memory: `microcontroller.nvm` as CircuitPython's nRF
+port implements it (docs/firmware.md "Non-volatile memory"), the one flash model of every
+test, benchmark and simulated device. `new_nvm()` is the one place an nvm is made off the
+board (tests, benchmarks, `unknot sim`/`demo`, and the MicroPython shim of
+`microcontroller.nvm`).
 
-MicroPython subset (no typing at run time), so the MicroPython VM runs load it too.
+MicroPython subset (no typing at run time; types in simnvm.pyi), loaded as `simnvm` from
+MICROPYPATH=host/unknot/sim by the MicroPython runs, as `unknot.sim.simnvm` by CPython.
 
 Every slice (or item) assignment, for each 4 KiB page it touches: the page is copied to RAM,
 the new bytes are put in the copy, the page is erased (all 0xFF) and programmed again word by
@@ -22,6 +26,12 @@ except ImportError:  # CPython
         return x
 
 
+try:
+    from os import fsync as _fsync
+except ImportError:  # MicroPython: no fsync (a flush reaches the file)
+    _fsync = None
+
+
 PAGE_SIZE = const(4096)  # nRF52840 flash page (erase unit)
 WORD = const(4)  # program unit
 NVM_SIZE = const(8192)  # CIRCUITPY_INTERNAL_NVM_SIZE on every supported board
@@ -33,18 +43,16 @@ class PowerCut(Exception):
 
 
 class PageNVM:
-    """nvm of `size` bytes (a multiple of `page`), erased (0xFF) unless `data` is given.
-    `sink(offset, bytes)`, if set, is told each page image once it is fully programmed (the
-    simulated device persists pages in a file this way)."""
+    """nvm of `size` bytes (a multiple of `page`) in RAM, erased (0xFF) unless `data` is
+    given."""
 
-    def __init__(self, size=NVM_SIZE, page=PAGE_SIZE, data=None, sink=None):
+    def __init__(self, size=NVM_SIZE, page=PAGE_SIZE, data=None):
         if size % page or page % WORD:
             raise ValueError("nvm size must be a multiple of the page size")
         self.page = page
         self.data = bytearray(data) if data is not None else bytearray(b"\xff" * size)
         if len(self.data) != size:
             raise ValueError("nvm data has the wrong size")
-        self.sink = sink
         self.erases = [0] * (size // page)
         self.steps = 0
         self.cut_in = None
@@ -103,8 +111,6 @@ class PageNVM:
             self.cut_in = cut - words
         self.steps += words
         self._put(base, buf)
-        if self.sink is not None:
-            self.sink(base, bytes(buf))
 
 
 def size_for(slot_bytes, page=PAGE_SIZE):
@@ -122,7 +128,6 @@ class FilePageNVM(PageNVM):
             raise ValueError("nvm size must be a multiple of the page size")
         self.page = page
         self.size = size
-        self.sink = None
         self.erases = [0] * (size // page)
         self.steps = 0
         self.cut_in = None
@@ -154,6 +159,11 @@ class FilePageNVM(PageNVM):
         self.f.seek(pos)
         self.f.write(chunk)
         self.f.flush()
+        if _fsync is not None:  # CPython: the bytes survive a killed process or host
+            _fsync(self.f.fileno())
+
+    def close(self):
+        self.f.close()
 
     def __setitem__(self, key, value):
         if self.cut_in is not None:  # the page-by-page model, step by step
@@ -171,22 +181,9 @@ class FilePageNVM(PageNVM):
             self.steps += 1 + self.page // WORD
 
 
-def open_file(path, size=NVM_SIZE, page=PAGE_SIZE):
-    """A PageNVM persisted in the file `path` (created erased; a file of another size is
-    replaced). Each page is written through to the file once it is programmed."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        data = b""
-    if len(data) != size:
-        data = b"\xff" * size
-        with open(path, "wb") as f:
-            f.write(data)
-
-    def sink(offset, chunk):
-        with open(path, "r+b") as f:
-            f.seek(offset)
-            f.write(chunk)
-
-    return PageNVM(size, page, data, sink)
+def new_nvm(size=NVM_SIZE, path=None, page=PAGE_SIZE):
+    """The one place a simulated nvm is made: erased (0xFF) `size` bytes of the page model
+    (pages of `page` bytes), in RAM, or in the file `path` (kept across runs; `FilePageNVM`)."""
+    if path is not None:
+        return FilePageNVM(path, size, page)
+    return PageNVM(size, page)

@@ -1,5 +1,4 @@
-# Types of unknot.sim.nvm (a MicroPython-subset module: no annotations at run time).
-from collections.abc import Callable
+# Types of unknot.sim.simnvm (a MicroPython-subset module: no annotations at run time).
 from typing import Any, BinaryIO, overload
 
 PAGE_SIZE: int
@@ -12,7 +11,6 @@ class PowerCut(Exception): ...
 class PageNVM:
     page: int
     data: bytearray
-    sink: Callable[[int, bytes], None] | None
     erases: list[int]
     steps: int
     cut_in: int | None
@@ -21,7 +19,6 @@ class PageNVM:
         size: int = ...,
         page: int = ...,
         data: bytes | bytearray | None = ...,
-        sink: Callable[[int, bytes], None] | None = ...,
     ) -> None: ...
     def __len__(self) -> int: ...
     @overload
@@ -36,5 +33,6 @@ class FilePageNVM(PageNVM):
     size: int
     f: BinaryIO
     def __init__(self, path: str, size: int = ..., page: int = ...) -> None: ...
+    def close(self) -> None: ...
 
-def open_file(path: str, size: int = ..., page: int = ...) -> PageNVM: ...
+def new_nvm(size: int = ..., path: str | None = ..., page: int = ...) -> PageNVM: ...

@@ -1,1 +1,0 @@
-../../../host/unknot/sim/nvm.py
