@@ -304,11 +304,15 @@ class Journal:
 
     def read(self, seq):
         """The 20-byte record `seq` (bytes-like, one copy from flash), or None if it is not
-        stored (never written, dropped)."""
+        stored (never written, dropped) or damaged since the image was loaded (record CRC,
+        checked in place: the host counts it as corrupt, docs/protocol.md)."""
         i = seq - self.tail
         if i < 0 or seq >= self.head:
             return None
-        return self._at(self._slot, i)
+        b = self._at(self._slot, i)
+        if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != unpack_from(RECORD_CRC, b, CRC_SPAN)[0]:
+            return None
+        return b
 
 
 def _v1_state(old):
