@@ -39,6 +39,7 @@ from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
 from .library import find, load_all
+from .patterns import duration_ms
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
@@ -47,6 +48,9 @@ STORE_SIZE = const(512)
 JOURNAL_OFFSET = const(512)
 BATTERY_EVERY_MS = const(600000)
 ERROR_BACKOFF_MS = const(1000)
+SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
+SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
+NUMBER_GAP_MS = const(300)  # silence between `next_exercise` and the exercise number taps
 
 
 class App:
@@ -63,6 +67,10 @@ class App:
         self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
+        self.checks = None  # the self-test's hardware checks (unknot.hw.checks on the board)
+        self.selftest = None  # the running or last SelfTest (unknot.selftest)
+        self._down_at = None  # time of the last key-down (the boot self-test gesture)
+        self._number = None  # (deadline ms, n): exercise number taps still to play
         self.events = []
         self.errors = 0
         self.errors_in_row = 0
@@ -162,7 +170,8 @@ class App:
     # -- events ----------------------------------------------------------------------
     def post(self, event):
         """Queue an event (a tuple) for the loop: ("gesture", name), ("start", index),
-        ("stop",), ("set_clock", unix), ("reload",), ("remind",). Safe from callbacks."""
+        ("stop",), ("set_clock", unix), ("reload",), ("remind",), ("selftest",). Safe from
+        callbacks."""
         self.events.append(event)
 
     def _event(self, ev, now):
@@ -182,6 +191,23 @@ class App:
         elif kind == "remind":
             if self.player is None and self.reminders.pending is None:
                 self.reminders.remind_now(now)
+        elif kind == "selftest":
+            self.start_selftest(now)
+
+    # -- self-test -------------------------------------------------------------------
+    def selftest_running(self):
+        return self.selftest is not None and not self.selftest.done
+
+    def start_selftest(self, now, out=print):
+        """Start the self-test (unknot.selftest) unless a routine or a self-test runs.
+        Returns True when it started."""
+        if self.player is not None or self.selftest_running():
+            return False
+        from .selftest import SelfTest
+
+        self._number = None
+        self.selftest = SelfTest(self, now, out)
+        return True
 
     def _gesture(self, g, now):
         rem = self.reminders
@@ -212,7 +238,12 @@ class App:
             self.selected = (self.selected + 1) % len(self.routines)
             self.motor.play("select", self.selected + 1)
         elif g == "long":
-            self.motor.play("ack")
+            down = self._down_at
+            if down is not None and (SELFTEST_AFTER_MS <= down - self.booted_at
+                                     <= SELFTEST_WINDOW_MS):
+                self.start_selftest(now)
+            else:
+                self.motor.play("ack")
 
     # -- sessions --------------------------------------------------------------------
     def _start(self, index, now, nudge_kind):
@@ -259,6 +290,8 @@ class App:
 
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
+        if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
+            self._number = (scheduled + duration_ms(cue) + NUMBER_GAP_MS, arg)
         log = self.cue_log
         player = self.player
         if log is not None and player is not None:
@@ -277,14 +310,20 @@ class App:
         self.watchdog.feed()
         now = self.clock.now_ms()
         g = self.gestures
+        test = self.selftest if self.selftest_running() else None
         ev = self.button.poll()
         while ev is not None:
+            if ev[0]:
+                self._down_at = ev[1]
+                if test is not None:
+                    test.on_press(ev[1])
             g.feed(ev[0], ev[1])
             ev = self.button.poll()
         g.poll(now)
         name = g.pop()
         while name is not None:
-            self._gesture(name, now)
+            if test is None:  # the self-test takes the button for itself
+                self._gesture(name, now)
             name = g.pop()
         while self.events:
             self._event(self.events.pop(0), now)
@@ -305,8 +344,19 @@ class App:
             player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
+        number = self._number
+        if number is not None and (self.player is None or self.player.paused_at is None):
+            due = number[0] - self.settings["UNKNOT_MOTOR_LATENCY_MS"]
+            if now >= due:
+                self._number = None
+                self.motor.play("select", number[1])
+            elif due < deadline:
+                deadline = due
+        test = self.selftest
         if self.player is not None:
             d = self.player.next_deadline()
+        elif test is not None and not test.done:
+            d = test.poll(now)
         else:
             action = self.reminders.poll(now, self.minute_of_day())
             if action == "nudge" or action == "nudge_firm":
@@ -355,7 +405,12 @@ class App:
         """True when nothing needs a quick wake-up: no routine, no queued event, no gesture
         in progress (key held or double-press window open), no BLE connection
         (`protocol.connected`). The board's sleeper may then light-sleep."""
-        if self.player is not None or self.events:
+        if self.events:
+            return False
+        test = self.selftest
+        if test is not None and not test.done:  # asleep only while it waits for a wake-up
+            return test.idle() and not getattr(self.protocol, "connected", False)
+        if self.player is not None:
             return False
         g = self.gestures
         if g.down_at is not None or g.first_up is not None or g.out:

@@ -37,6 +37,7 @@ OP_UPLOAD_CHUNK = const(0x04)
 OP_UPLOAD_COMMIT = const(0x05)
 OP_UPLOAD_ABORT = const(0x06)
 OP_SET_SETTINGS = const(0x07)
+OP_SELFTEST = const(0x08)  # sub-op 0 start, 1 read the report (docs/protocol.md)
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
@@ -67,12 +68,21 @@ RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected
 ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
 SETTING_HEAD = "<BB"  # key length, type; key and value follow
 SETTING_INT = "<i"
+REQ_SELFTEST = "<BB"  # opcode, SELFTEST_START
+REQ_SELFTEST_REPORT = "<BBH"  # opcode, SELFTEST_REPORT, offset into the report text
+RESP_SELFTEST = "<BH"  # payload: state, report length; report bytes [offset:] follow
 WIRE_RECORD_SIZE = const(12)  # journal record bytes [4:16]: seq is implied, CRC is per stream
 RECORD_SIZE = const(20)
 
 SET_INT = const(1)
 SET_STR = const(2)
 SET_BOOL = const(3)
+
+SELFTEST_START = const(0)
+SELFTEST_REPORT = const(1)
+SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
+SELFTEST_RUNNING = const(1)
+SELFTEST_DONE = const(2)  # the report is complete
 
 MAX_UPLOAD = const(16384)  # bytes in one routine archive
 MAX_NAME = const(32)
@@ -222,6 +232,8 @@ class Protocol:
             else:
                 self.reset_upload()
                 self._respond(op, ST_OK)
+        elif op == OP_SELFTEST:
+            self._selftest(data)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS:
             from . import upload  # rarely used: loaded on the first such request
 
@@ -235,6 +247,29 @@ class Protocol:
                 upload.set_settings(self, op, data)
         else:
             self._respond(op, ST_UNKNOWN_OPCODE)
+
+    # -- self-test -----------------------------------------------------------------------
+
+    def _selftest(self, data):
+        app = self.app
+        n = len(data)
+        if n == struct.calcsize(REQ_SELFTEST) and data[1] == SELFTEST_START:
+            started = app.start_selftest(app.clock.now_ms())
+            self._respond(OP_SELFTEST, ST_OK if started else ST_BUSY)
+        elif n == struct.calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
+            offset = struct.unpack(REQ_SELFTEST_REPORT, data)[2]
+            test = app.selftest
+            if test is None:
+                state, text = SELFTEST_NONE, b""
+            elif test.done:
+                state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
+            else:
+                state, text = SELFTEST_RUNNING, b""
+            room = self.mtu - 3 - struct.calcsize(RESP) - struct.calcsize(RESP_SELFTEST)
+            self._respond(OP_SELFTEST, ST_OK, struct.pack(RESP_SELFTEST, state, len(text))
+                          + text[offset:offset + room])
+        else:
+            self._respond(OP_SELFTEST, ST_BAD_LENGTH if n not in (2, 4) else ST_BAD_ARG)
 
     # -- record stream -------------------------------------------------------------------
 

@@ -1,0 +1,272 @@
+"""`unknot device selftest`: run the firmware's board bring-up self-test and read its report
+(docs/firmware.md "Self-test", docs/getting-started.md "First board").
+
+Three ways, one self-test (firmware/lib/unknot/selftest.py):
+- `run_serial(port)`: through the board's REPL (mpremote), `unknot.hw.checks.run_selftest`;
+  the console lines stream to `out` as the board prints them;
+- `run_ble(address)`: the SELFTEST control op (docs/protocol.md), then the report is read;
+- `run_sim(directory)`: the simulated device runs it on its virtual clock; a simulated bench
+  hand presses the button when asked, the simulated radio (bumble) advertises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from unknot import fwload
+from unknot.errors import DeviceError, UnknotError
+
+Out = Callable[[str], None]
+
+PRESS_AFTER_MS = 3000  # the simulated hand presses this long after being asked
+LIGHT_MIN_MS = 1000  # as the board's Sleeper: idle waits longer than this light-sleep
+SERIAL_TIMEOUT_S = 60  # longest silence on the console (the self-test waits 15 s at most)
+BLE_TIMEOUT_S = 240.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # PASS | FAIL | SKIP
+    detail: str
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    complete: bool = False  # the "end" line was seen
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "FAIL"]
+
+    def lines(self) -> list[str]:
+        width = max((len(c.name) for c in self.checks), default=0)
+        return [f"{c.name:<{width}}  {c.status}  {c.detail}" for c in self.checks]
+
+
+class SelftestFailed(UnknotError):
+    """The self-test ran and at least one check failed (the report says which)."""
+
+
+def parse(lines: list[str]) -> Report:
+    """The report from console lines (`SELFTEST <check> <status> <detail>`; others ignored)."""
+    prefix = str(fwload.module("selftest").PREFIX)
+    report = Report()
+    for line in lines:
+        line = line.strip()
+        if not line.startswith(prefix):
+            continue
+        name, _, rest = line[len(prefix):].partition(" ")
+        if name == "end":
+            report.complete = True
+            continue
+        status, _, detail = rest.partition(" ")
+        report.checks.append(Check(name, status, detail))
+    return report
+
+
+def verdict(report: Report) -> None:
+    """Raise when the report is incomplete or a check failed."""
+    if not report.complete:
+        raise DeviceError("the self-test did not finish (no end line in its report)")
+    if report.failed:
+        names = ", ".join(c.name for c in report.failed)
+        raise SelftestFailed(f"self-test failed: {names}")
+
+
+# -- the simulated device ---------------------------------------------------------------
+
+
+class SimSleep:
+    """The board Sleeper's light-sleep contract on virtual time: an idle wait longer than
+    LIGHT_MIN_MS is a light sleep; a button press during it is a wake by the pin."""
+
+    def __init__(self) -> None:
+        self.light_sleeps = 0
+        self.pin_wakes = 0
+
+
+class SimChecks:
+    """The self-test's hardware checks (firmware selftest.py `app.checks`) for the simulated
+    device: its motor recorder, its bumble peripheral, its modelled light sleep."""
+
+    def __init__(self, radio: Any, sleep: SimSleep) -> None:
+        self.radio = radio
+        self.sleep = sleep
+
+    def motor(self) -> tuple[bool, str]:
+        return True, "simulated motor (records every cue)"
+
+    def ble(self) -> tuple[str, str]:
+        if self.radio is None:
+            return "SKIP", "no simulated radio"
+        device = self.radio.peripheral.device
+        if device.is_advertising:
+            return "PASS", f"advertising as {self.radio.name} (simulated radio, bumble)"
+        return "FAIL", "the simulated peripheral is not advertising"
+
+    def sleep_counts(self) -> tuple[int, int]:
+        return self.sleep.light_sleeps, self.sleep.pin_wakes
+
+
+def drive_sim(dev: Any, sleep: SimSleep, limit_ms: int = 600_000) -> None:
+    """Step a SimDevice (virtual clock) until its self-test is done, pressing the button
+    PRESS_AFTER_MS after each request for a press."""
+    app, clock = dev.app, dev.clock
+    press_at: int | None = None
+    end = clock.now_ms() + limit_ms
+    while app.selftest_running():
+        if clock.now_ms() > end:
+            raise DeviceError("the simulated self-test did not finish")
+        deadline = int(app.safe_step())
+        test = app.selftest
+        if test is None or test.done:
+            break
+        if test.waiting_for_press and press_at is None:
+            press_at = clock.now_ms() + PRESS_AFTER_MS
+        target = deadline if press_at is None else min(deadline, press_at)
+        if app.idle() and target - clock.now_ms() > LIGHT_MIN_MS:
+            sleep.light_sleeps += 1
+            if press_at is not None and press_at <= deadline:
+                sleep.pin_wakes += 1
+        clock.t = max(clock.now_ms(), target)
+        if press_at is not None and clock.now_ms() >= press_at:
+            press_at = None
+            dev.button.press()
+
+
+def run_sim(directory: Path, out: Out, with_radio: bool = True) -> Report:
+    """The self-test on the simulated device in `directory` (virtual time: seconds)."""
+    from unknot.sim.device import SimDevice
+
+    lines: list[str] = []
+
+    def collect(line: str) -> None:
+        lines.append(line)
+        out(line)
+
+    async def main() -> None:
+        dev = SimDevice(directory)
+        radio = None
+        if with_radio:
+            from unknot.ble.radio import SimRadio
+
+            radio = await SimRadio(dev.app, keys_dir=None).start()
+        try:
+            sleep = SimSleep()
+            dev.app.checks = SimChecks(radio, sleep)
+            dev.advance(10)
+            if not dev.app.start_selftest(dev.clock.now_ms(), collect):
+                raise DeviceError("the simulated device is busy (a routine is playing)")
+            drive_sim(dev, sleep)
+        finally:
+            if radio is not None:
+                await radio.stop()
+
+    asyncio.run(main())
+    return parse(lines)
+
+
+# -- serial (the board's REPL) --------------------------------------------------------------
+
+_SERIAL_CODE = "import os\nfrom unknot.hw.checks import run_selftest\nrun_selftest(os.getenv)\n"
+
+
+def run_serial(port: str, out: Out, baudrate: int = 115200) -> Report:
+    """Interrupt the firmware, run the self-test through the raw REPL, stream the console,
+    then soft-reboot so the firmware starts again."""
+    from mpremote.transport import TransportError
+    from mpremote.transport_serial import SerialTransport
+
+    try:
+        t = SerialTransport(port, baudrate=baudrate)
+    except TransportError as exc:
+        raise DeviceError(f"cannot open {port}: {exc}. Is the board plugged in, and is no "
+                          "other program (a serial monitor) using it?") from None
+    lines: list[str] = []
+    buf = bytearray()
+
+    def consume(b: bytes) -> None:
+        for ch in b:
+            if ch == 0x0A:
+                line = buf.decode("utf-8", "replace").rstrip("\r")
+                buf.clear()
+                lines.append(line)
+                out(line)
+            elif ch != 0x04:
+                buf.append(ch)
+
+    try:
+        t.enter_raw_repl(soft_reset=False)
+        t.exec_raw_no_follow(_SERIAL_CODE)
+        _data, err = t.follow(SERIAL_TIMEOUT_S, consume)
+        if err.strip():
+            last = err.decode("utf-8", "replace").strip().splitlines()[-1]
+            raise DeviceError(f"the self-test failed to run on the board: {last} (is the "
+                              "firmware installed? `unknot device install`)")
+    except TransportError as exc:
+        raise DeviceError(f"lost the board on {port} during the self-test: {exc}") from None
+    finally:
+        try:
+            t.exit_raw_repl()
+            t.serial.write(b"\x04")  # soft reboot: the firmware starts again
+        except OSError:
+            pass
+        t.close()
+    return parse(lines)
+
+
+# -- BLE (the SELFTEST control op) ------------------------------------------------------------
+
+
+async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
+                        timeout_s: float = BLE_TIMEOUT_S,
+                        wait: Callable[[float], Any] | None = None) -> Report:
+    """Start the self-test over an open unknot.ble Session and read the report."""
+    p = fwload.module("proto")
+    sleep = wait or asyncio.sleep
+    status, _ = await session.request(struct.pack(p.REQ_SELFTEST, p.OP_SELFTEST,
+                                                  p.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))
+    if status == p.ST_BUSY:
+        raise DeviceError("the device is busy (a routine or a self-test is running); "
+                          "try again when it is idle")
+    out("selftest: started on the device; it plays every cue, then asks for a button press "
+        "and a wake from light sleep")
+    head = struct.calcsize(p.RESP_SELFTEST)
+    waited = 0.0
+    text = b""
+    while True:
+        _st, payload = await session.request(
+            struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, len(text)))
+        state, total = struct.unpack_from(p.RESP_SELFTEST, payload)
+        if state == p.SELFTEST_DONE:
+            text += bytes(payload[head:])
+            if len(text) >= total:
+                break
+            continue
+        if state == p.SELFTEST_NONE:
+            raise DeviceError("the device has no self-test running (did it restart?)")
+        if waited >= timeout_s:
+            raise DeviceError(f"the self-test did not finish within {timeout_s:.0f} s")
+        await sleep(poll_s)
+        waited += poll_s
+    lines = text.decode("utf-8", "replace").split("\n")
+    for line in lines:
+        out(line)
+    return parse(lines)
+
+
+def run_ble(address: str | None, out: Out) -> Report:
+    from unknot.ble import open_device
+
+    async def main() -> Report:
+        async with open_device(address=address) as session:
+            return await selftest_over(session, out)
+
+    return asyncio.run(main())
