@@ -106,8 +106,10 @@ class SimChecks:
     def ble(self) -> tuple[str, str]:
         if self.radio is None:
             return "SKIP", "no simulated radio"
-        device = self.radio.peripheral.device
-        if device.is_advertising:
+        peripheral = self.radio.peripheral
+        if peripheral.connection is not None:
+            return "PASS", "a central is connected (simulated radio, bumble)"
+        if peripheral.device.is_advertising:
             return "PASS", f"advertising as {self.radio.name} (simulated radio, bumble)"
         return "FAIL", "the simulated peripheral is not advertising"
 

@@ -46,54 +46,62 @@ _DRV_SMOOTH_HUM_50 = const(119)  # Smooth Hum 1 (No kick or brake pulse) - 50%
 _DRV_RAMP_UP = const(82)  # Transition Ramp Up Long Smooth 1 - 0 to 100%
 _DRV_RAMP_DOWN = const(70)  # Transition Ramp Down Long Smooth 1 - 100 to 0%
 
-# name: (pulses: shape, level, length/10 ms, gap after/10 ms ..., what it means)
-_TABLE = {
+# (name, pulses: shape, level, length/10 ms, gap after/10 ms ..., what it means), in the
+# order the self-test plays them (a tuple: MicroPython dicts have no order)
+_TABLE = (
     # -- routine cues (the player) --
-    "begin": (b"\x00\xff\x05\x0f\x00\xff\x05\x0f\x00\xff\x26\x00", "routine starts"),
-    "inhale": (b"\x01\xff\x34\x00", "breathe in"),
-    "hold_in": (b"\x00\xc8\x05\x0f\x00\x5a\x40\x00", "hold the breath"),
-    "exhale": (b"\x02\xff\x4b\x00", "breathe out"),
-    "pause": (b"\x00\x5a\x1a\x14\x00\x5a\x1a\x00", "rest before the next breath"),
-    "hold_start": (b"\x00\xff\x26\x0f\x00\xff\x05\x00", "start holding the stretch"),
-    "tick": (b"\x00\x6e\x04\x00", "5 s passed in a long hold or rest"),
-    "countdown": (b"\x00\xc8\x1a\x00", "a second left (last seconds of a hold)"),
-    "hold_end": (b"\x00\xff\x05\x0f\x00\xff\x26\x00", "release the stretch"),
-    "switch": (b"\x00\xff\x0f\x0f\x00\xff\x0f\x0f\x00\xff\x0f\x00", "switch side"),
-    "rep": (b"\x00\xff\x0f\x00", "a repetition starts"),
-    "rep_end": (b"\x00\x78\x05\x0f\x00\x78\x05\x00", "repetition done"),
-    "rest": (b"\x00\x64\x40\x00", "rest"),
-    "next_exercise": (b"\x00\xff\x26\x0f\x00\xff\x05\x0f\x00\xff\x26\x00",
-                      "get ready: the next exercise"),
-    "done": (b"\x00\xff\x05\x0f\x00\xff\x05\x0f\x00\xff\x4b\x00", "routine done"),
+    ("begin", b"\x00\xff\x05\x0f\x00\xff\x05\x0f\x00\xff\x26\x00", "routine starts"),
+    ("inhale", b"\x01\xff\x34\x00", "breathe in"),
+    ("hold_in", b"\x00\xc8\x05\x0f\x00\x5a\x40\x00", "hold the breath"),
+    ("exhale", b"\x02\xff\x4b\x00", "breathe out"),
+    ("pause", b"\x00\x5a\x1a\x14\x00\x5a\x1a\x00", "rest before the next breath"),
+    ("hold_start", b"\x00\xff\x26\x0f\x00\xff\x05\x00", "start holding the stretch"),
+    ("tick", b"\x00\x6e\x04\x00", "5 s passed in a long hold or rest"),
+    ("countdown", b"\x00\xc8\x1a\x00", "a second left (last seconds of a hold)"),
+    ("hold_end", b"\x00\xff\x05\x0f\x00\xff\x26\x00", "release the stretch"),
+    ("switch", b"\x00\xff\x0f\x0f\x00\xff\x0f\x0f\x00\xff\x0f\x00", "switch side"),
+    ("rep", b"\x00\xff\x0f\x00", "a repetition starts"),
+    ("rep_end", b"\x00\x78\x05\x0f\x00\x78\x05\x00", "repetition done"),
+    ("rest", b"\x00\x64\x40\x00", "rest"),
+    ("next_exercise", b"\x00\xff\x26\x0f\x00\xff\x05\x0f\x00\xff\x26\x00",
+     "get ready: the next exercise"),
+    ("done", b"\x00\xff\x05\x0f\x00\xff\x05\x0f\x00\xff\x4b\x00", "routine done"),
     # -- device cues (the app) --
-    "nudge": (b"\x00\xc8\x1a\x19\x00\xc8\x1a\x19\x00\xc8\x1a\x00", "time for a break"),
-    "nudge_firm": (b"\x00\xff\x34\x0f\x00\xff\x34\x0f\x00\xff\x34\x00", "break overdue"),
-    "ack": (b"\x00\xff\x1a\x0c\x00\xff\x05\x00", "button acknowledged"),
-    "select": (b"\x00\xdc\x26\x19", "one per number: routine or exercise number"),
-    "paused": (b"\x00\xff\x05\x0f\x02\xc8\x4b\x00", "paused"),
-    "resumed": (b"\x01\xff\x34\x0f\x00\xff\x05\x00", "resumed"),
-    "aborted": (b"\x00\xff\x34\x0f\x02\xff\x34\x00", "stopped"),
-    "refused": (b"\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x00",
-                "not allowed (snooze limit reached)"),
-}
+    ("nudge", b"\x00\xc8\x1a\x19\x00\xc8\x1a\x19\x00\xc8\x1a\x00", "time for a break"),
+    ("nudge_firm", b"\x00\xff\x34\x0f\x00\xff\x34\x0f\x00\xff\x34\x00", "break overdue"),
+    ("ack", b"\x00\xff\x1a\x0c\x00\xff\x05\x00", "button acknowledged"),
+    ("select", b"\x00\xdc\x26\x19", "one per number: routine or exercise number"),
+    ("paused", b"\x00\xff\x05\x0f\x02\xc8\x4b\x00", "paused"),
+    ("resumed", b"\x01\xff\x34\x0f\x00\xff\x05\x00", "resumed"),
+    ("aborted", b"\x00\xff\x34\x0f\x02\xff\x34\x00", "stopped"),
+    ("refused", b"\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x00",
+     "not allowed (snooze limit reached)"),
+)
 
-CUES = tuple(_TABLE)
+CUES = tuple(e[0] for e in _TABLE)
+
+
+def _entry(name):
+    for e in _TABLE:
+        if e[0] == name:
+            return e
+    return None
 
 
 def pulses(name):
     """((shape, level, length_ms, gap_after_ms), ...) of `name`; () if unknown."""
-    entry = _TABLE.get(name)
+    entry = _entry(name)
     if entry is None:
         return ()
-    raw = entry[0]
+    raw = entry[1]
     return tuple((raw[i], raw[i + 1], raw[i + 2] * 10, raw[i + 3] * 10)
                  for i in range(0, len(raw), 4))
 
 
 def meaning(name):
     """What the cue tells the wearer (the legend), or ""."""
-    entry = _TABLE.get(name)
-    return entry[1] if entry else ""
+    entry = _entry(name)
+    return entry[2] if entry else ""
 
 
 def envelope(name):

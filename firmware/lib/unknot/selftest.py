@@ -103,7 +103,8 @@ class SelfTest:
             self._ask(now, _BUTTON, "press the button now")
         if self.state == _BUTTON:
             if self._pressed_at is not None:
-                self._record("button", PASS, "pressed after %d ms" % (self._pressed_at - self._asked))
+                waited = self._pressed_at - self._asked
+                self._record("button", PASS, "pressed after %d ms" % waited)
                 counts = self._sleep_counts()
                 if counts is None:
                     self._record("sleep", SKIP, self._no_sleep_reason())

@@ -135,7 +135,7 @@ def selftest(port: str | None, ble: str | None, sim: bool) -> None:
     """
     from unknot import selftest as st
 
-    if sum(x is not None and x is not False for x in (port, ble, sim or None)) != 1:
+    if [port is not None, ble is not None, sim].count(True) != 1:
         raise UnknotError("choose one of --port, --ble, --sim")
     if sim:
         from unknot.sim import interproc
