@@ -1,0 +1,48 @@
+"""The vocabulary in the App: at an exercise boundary the device taps the next exercise's
+number after the `next_exercise` cue (setting UNKNOT_EXERCISE_NUMBER)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from unknot import fwload
+from unknot.sim.device import SimDevice
+
+
+@pytest.fixture
+def boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The player emits a boundary into exercise 3 at 2 s (as routine format v2 does)."""
+
+    def expand(routine: Any, ticks: bool = True) -> Any:
+        yield 0, "begin", 0, 0
+        yield 2000, "next_exercise", 3, 1
+        yield 9000, "done", 0, 2
+
+    monkeypatch.setattr(fwload.module("player"), "expand", expand)
+
+
+def _play(tmp_path: Path, settings: dict[str, int]) -> list[tuple[int, str, int]]:
+    dev = SimDevice(tmp_path / "dev", settings={"UNKNOT_MOTOR_LATENCY_MS": 50, **settings})
+    dev.button.press()
+    dev.advance(1000)
+    t0 = dev.motor.played[0][0]
+    dev.advance(20_000)
+    return [(t - t0, name, count) for t, name, count in dev.motor.played]
+
+
+def test_exercise_number_is_tapped_after_the_boundary(tmp_path: Path, boundary: None) -> None:
+    pat = fwload.module("patterns")
+    played = _play(tmp_path, {})
+    at = 2000 + pat.duration_ms("next_exercise") + fwload.module("app").NUMBER_GAP_MS
+    # sent UNKNOT_MOTOR_LATENCY_MS early, like every cue (the routine starts at 0)
+    assert (2000 - 50, "next_exercise", 1) in played
+    assert (at - 50, "select", 3) in played, played
+    assert [n for _t, n, _c in played] == ["begin", "next_exercise", "select", "done"]
+
+
+def test_exercise_number_off(tmp_path: Path, boundary: None) -> None:
+    played = _play(tmp_path, {"UNKNOT_EXERCISE_NUMBER": 0})
+    assert [n for _t, n, _c in played] == ["begin", "next_exercise", "done"]
