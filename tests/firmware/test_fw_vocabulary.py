@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from unknot import fwload
 from unknot.sim.device import SimDevice
 

@@ -113,3 +113,18 @@ def test_bench_reports_the_haptic_figures() -> None:
     got = json.loads(out.stdout)
     assert got["haptic_identical_pairs"] == 0
     assert got["haptic_min_distance_ms"] == haptics.summary()["haptic_min_distance_ms"]
+
+
+def test_preview_prints_the_legend(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from unknot.cli import cli
+
+    res = CliRunner().invoke(cli, ["--home", str(tmp_path), "preview", "micro-break",
+                                   "--speed", "1000"])
+    assert res.exit_code == 0, res.output
+    assert "What each buzz means" in res.output
+    legend = dict((r[0], r) for r in haptics.legend())
+    for cue in ("begin", "done"):
+        drawn, meaning = legend[cue][1], legend[cue][3]
+        assert any(drawn in line and cue in line and meaning in line
+                   for line in res.output.splitlines()), cue

@@ -221,6 +221,19 @@ def sparkline(envelope: Any, slot_ms: int = 40) -> str:
     return "".join(out) or " "
 
 
+def _print_legend(console: Any, cues: list[str]) -> None:
+    """What each buzz of these cues means (the legend of the firmware's one pattern table)."""
+    from rich.markup import escape
+
+    from unknot import haptics
+
+    if "next_exercise" in cues:
+        cues = [*cues, "select"]  # the exercise number is tapped after the boundary cue
+    console.print("[bold]What each buzz means[/bold]")
+    for cue, drawn, lengths, meaning in haptics.legend(list(dict.fromkeys(cues))):
+        console.print(f"  {drawn:<16} {escape(cue):<14} {escape(meaning)}  [dim]{lengths}[/dim]")
+
+
 @click.command()
 @click.argument("routine")
 @click.option("--speed", type=click.FloatRange(min=0.01, max=10000.0), default=1.0,
@@ -252,6 +265,7 @@ def preview(routine: str, speed: float) -> None:
     events = expand(ops)
     end_ms = total_ms(ops)
     envelope = _envelope_fn()
+    _print_legend(console, [ev.cue for ev in events])
 
     def view(i: int, now_ms: int) -> Panel:
         ev = events[i]
