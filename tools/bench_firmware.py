@@ -28,16 +28,12 @@ SHORT = [(1, 0), (3, 0, 2, 10, 5, 10, 5), (5, 0, 4, 3, 2), (4, 0, 5), (2, 0)]
 
 
 def library() -> dict[str, bytes]:
-    try:
-        from unknot.routine import compile_routine, load_file
+    from unknot.routine import compile_routine, load_file
+    from unknot.routine.compile import file_name
 
-        out = {p.stem + ".unk": compile_routine(load_file(p))
-               for p in sorted((REPO / "routines").glob("*.toml"))}
-        if out:
-            return out
-    except ImportError:
-        pass
-    return {f"{n}.unk": unkbuild.build(s, slug=n) for n, s in unkbuild.SAMPLES.items()}
+    out = {file_name(p.stem): compile_routine(load_file(p))
+           for p in sorted((REPO / "routines").glob("*.toml"))}
+    return out or {file_name(n): unkbuild.build(s, slug=n) for n, s in unkbuild.SAMPLES.items()}
 
 
 def _fw_app() -> type:

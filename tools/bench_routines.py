@@ -11,7 +11,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host"))
 
-from unknot.routine.compile import HEADER_SIZE, compile_routine  # noqa: E402
+from unknot.core import routine as fmt  # noqa: E402
+from unknot.routine.compile import compile_routine  # noqa: E402
 from unknot.routine.parse import load_file  # noqa: E402
 
 
@@ -22,7 +23,7 @@ def run() -> dict[str, float | int]:
         r = load_file(f)
         plain = compile_routine(r, labels=False)
         steps += len(r.ops())
-        step_bytes += len(plain) - HEADER_SIZE
+        step_bytes += len(plain) - fmt.HEADER_SIZE
         compiled += len(plain)
         labelled += len(compile_routine(r, labels=True))
         source = tomllib.loads(f.read_text(encoding="utf-8"))

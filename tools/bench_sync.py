@@ -36,8 +36,8 @@ from unknot.ble.bench_servers import (
 from unknot.ble.link import LinkModel, PacedLink
 from unknot.ble.radio import SimRadio
 from unknot.ble.sync import sync
+from unknot.history import HistoryStore
 from unknot.sim.journal_app import JournalApp
-from unknot.store import HistoryStore
 
 WIRE_RECORD = 12
 

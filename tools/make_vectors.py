@@ -20,14 +20,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host"))
 
-from unknot.routine.compile import HEADER, HEADER_SIZE, compile_routine, file_crc  # noqa: E402
+from unknot.core import routine as fmt  # noqa: E402
+from unknot.routine.compile import compile_routine, file_name  # noqa: E402
 from unknot.routine.parse import load_file  # noqa: E402
 
 VECTORS = REPO / "tests" / "vectors"
 
 
+HEADER = fmt.HEADER
+HEADER_SIZE = fmt.HEADER_SIZE
+
+
 def _fix_crc(data: bytes) -> bytes:
-    return data[:12] + struct.pack("<I", file_crc(data)) + data[16:]
+    values = list(struct.unpack_from(HEADER, data))
+    values[-1] = fmt.file_crc(data)
+    return struct.pack(HEADER, *values) + data[HEADER_SIZE:]
 
 
 def _set_header(data: bytes, **fields: int) -> bytes:
@@ -84,7 +91,7 @@ def build() -> dict[str, bytes]:
     plain: dict[str, bytes] = {}
     for src in sorted((VECTORS / "routines").glob("*.toml")):
         routine = load_file(src)
-        out[f"routines/{src.stem}.unk"] = compile_routine(routine, labels=True)
+        out[f"routines/{file_name(src.stem)}"] = compile_routine(routine, labels=True)
         plain[src.stem] = compile_routine(routine, labels=False)
     reasons: dict[str, str] = {}
     for name, (data, reason) in invalid(plain["minimal"], plain["all-kinds"]).items():

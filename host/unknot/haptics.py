@@ -12,16 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from types import ModuleType
+
+from unknot.core import patterns as pat
 
 NUMBER_CUE = "select"  # played n times for a routine or exercise number
 NUMBER_MAX = 6  # number renderings checked against every other cue (n = 2..NUMBER_MAX)
-
-
-def table() -> ModuleType:
-    from unknot import fwload
-
-    return fwload.module("patterns")
 
 
 @dataclass(frozen=True)
@@ -49,16 +44,13 @@ class Cue:
         return tuple(p.on_ms for p in self.pulses)
 
 
-def cue(name: str, pat: ModuleType | None = None) -> Cue:
-    pat = pat or table()
-    pulses = tuple(Pulse(int(s), int(lvl), int(on), int(off)) for s, lvl, on, off in
-                   pat.pulses(name))
-    return Cue(name, str(pat.meaning(name)), pulses)
+def cue(name: str) -> Cue:
+    pulses = tuple(Pulse(s, lvl, on, off) for s, lvl, on, off in pat.pulses(name))
+    return Cue(name, pat.meaning(name), pulses)
 
 
 def vocabulary() -> list[Cue]:
-    pat = table()
-    return [cue(name, pat) for name in pat.CUES]
+    return [cue(name) for name in pat.CUES]
 
 
 def repeated(c: Cue, n: int) -> Cue:
@@ -91,13 +83,11 @@ def pulse_difference_ms(a: Cue, b: Cue) -> int | None:
 
 def drv_rendering(name: str) -> tuple[tuple[int, int, int, int], ...]:
     """What a DRV2605 plays: (effect id, pulse ms, gap ms, stopped by the adapter)."""
-    return tuple((int(e), int(ms), int(gap), int(stop))
-                 for e, ms, gap, stop in table().drv_sequence(name))
+    return pat.drv_sequence(name)
 
 
 def identical_pairs() -> list[tuple[str, str, str]]:
     """(a, b, driver) for every pair of cues that one motor driver plays identically."""
-    pat = table()
     out = []
     for a, b in combinations(pat.CUES, 2):
         if tuple(pat.envelope(a)) == tuple(pat.envelope(b)):
@@ -109,7 +99,6 @@ def identical_pairs() -> list[tuple[str, str, str]]:
 
 def problems() -> list[str]:
     """Every breach of the vocabulary rule (docs/firmware.md, "Haptic vocabulary")."""
-    pat = table()
     out = [f"{a} and {b} are identical on {drv}" for a, b, drv in identical_pairs()]
     all_cues = renderings()
     for c in all_cues:
@@ -141,19 +130,17 @@ def closest_pair() -> tuple[str, str, int]:
 
 def summary() -> dict[str, int]:
     """The benchmark's haptic figures, computed from the table."""
-    pat = table()
     _a, _b, dist = closest_pair()
     return {
         "haptic_min_distance_ms": dist,
         "haptic_identical_pairs": len(identical_pairs()),
-        "haptic_margin_ms": int(pat.MARGIN_MS),
+        "haptic_margin_ms": pat.MARGIN_MS,
         "haptic_cues": len(pat.CUES),
     }
 
 
 def notation(c: Cue) -> str:
     """A rhythm drawn in text: • tap, ━ buzz (one per ~130 ms), ╱ swell, ╲ fade."""
-    pat = table()
     parts = []
     for p in c.pulses:
         n = max(1, round(p.on_ms / 130))

@@ -1,4 +1,8 @@
-"""Session records (docs/journal.md): the 20-byte record the device journals and syncs."""
+"""Session records (docs/journal.md): the 20-byte record the device journals and syncs.
+
+The layout, sizes and flag bits are the firmware journal's (read through unknot.core); this
+module gives them host types and strict errors.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,19 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from unknot.core import journal as fmt
 from unknot.errors import UnknotError
 
-RECORD = "<IIHBBHBBI"
-RECORD_SIZE = struct.calcsize(RECORD)  # 20
-_BODY = RECORD[:-1]  # the same fields without the trailing crc32
-_CRC = "<" + RECORD[-1]
-_CRC_SPAN = struct.calcsize(_BODY)  # 16
+RECORD = fmt.RECORD
+RECORD_SIZE = fmt.RECORD_SIZE
+WIRE_RECORD_SIZE = fmt.WIRE_RECORD_SIZE
 
-COMPLETED = 1
-ABORTED = 2
-CLOCK_UNSET = 4
-FROM_NUDGE = 8
+COMPLETED = fmt.COMPLETED
+ABORTED = fmt.ABORTED
+CLOCK_UNSET = fmt.CLOCK_UNSET
+FROM_NUDGE = fmt.FROM_NUDGE
 
-EMPTY_SEQS = (0, 0xFFFFFFFF)
+EMPTY_SEQS = (0, fmt.EMPTY_SEQ)
 
 
 class RecordError(UnknotError):
@@ -65,7 +68,7 @@ def pack(rec: SessionRecord) -> bytes:
     """Encode one record, CRC included. Raises RecordError if a field is out of range."""
     try:
         body = struct.pack(
-            _BODY,
+            fmt.RECORD_BODY,
             rec.seq,
             rec.start,
             rec.routine_id,
@@ -77,7 +80,7 @@ def pack(rec: SessionRecord) -> bytes:
         )
     except struct.error as exc:
         raise RecordError(f"session record {rec.seq}: field out of range ({exc})") from exc
-    return body + struct.pack(_CRC, zlib.crc32(body))
+    return body + struct.pack(fmt.RECORD_CRC, zlib.crc32(body))
 
 
 def unpack(b: bytes) -> SessionRecord:
@@ -85,8 +88,16 @@ def unpack(b: bytes) -> SessionRecord:
     if len(b) != RECORD_SIZE:
         raise RecordError(f"session record: wrong length {len(b)}, expected {RECORD_SIZE}")
     seq, start, rid, done, total, active, flags, boot, crc = struct.unpack(RECORD, b)
-    if zlib.crc32(b[:_CRC_SPAN]) != crc:
+    if zlib.crc32(b[: fmt.CRC_SPAN]) != crc:
         raise RecordError(f"session record {seq}: CRC mismatch")
     if seq in EMPTY_SEQS:
         raise RecordError(f"session record has reserved seq {seq:#x} (empty slot)")
     return SessionRecord(seq, start, rid, done, total, active, flags, boot)
+
+
+def from_wire(seq: int, wire: bytes) -> bytes:
+    """The full record, seq and CRC added, of one synced record (fmt.WIRE_RECORD)."""
+    if len(wire) != WIRE_RECORD_SIZE:
+        raise RecordError(f"synced record {seq}: {len(wire)} bytes, expected {WIRE_RECORD_SIZE}")
+    body = struct.pack(fmt.RECORD_BODY, seq, *struct.unpack(fmt.WIRE_RECORD, wire))
+    return body + struct.pack(fmt.RECORD_CRC, zlib.crc32(body))

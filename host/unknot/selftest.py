@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from unknot import fwload
+from unknot.core import proto, selftest
 from unknot.errors import DeviceError, UnknotError
 
 Out = Callable[[str], None]
@@ -56,7 +56,7 @@ class SelftestFailed(UnknotError):
 
 def parse(lines: list[str]) -> Report:
     """The report from console lines (`SELFTEST <check> <status> <detail>`; others ignored)."""
-    prefix = str(fwload.module("selftest").PREFIX)
+    prefix = selftest.PREFIX
     report = Report()
     for line in lines:
         line = line.strip()
@@ -231,7 +231,7 @@ async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
                         timeout_s: float = BLE_TIMEOUT_S,
                         wait: Callable[[float], Any] | None = None) -> Report:
     """Start the self-test over an open unknot.ble Session and read the report."""
-    p = fwload.module("proto")
+    p = proto
     sleep = wait or asyncio.sleep
     status, _ = await session.request(struct.pack(p.REQ_SELFTEST, p.OP_SELFTEST,
                                                   p.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))

@@ -9,8 +9,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from unknot.history import HistoryStore
 from unknot.sim.journal_app import JournalApp
-from unknot.store import HistoryStore
 
 
 class App(JournalApp):

@@ -36,7 +36,7 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
     from unknot.ble import open_device
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync
-    from unknot.store import HistoryStore
+    from unknot.history import HistoryStore
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")
@@ -140,7 +140,7 @@ def finish_and_compare(tmp: Path) -> None:
     from unknot.ble import open_device
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync
-    from unknot.store import HistoryStore
+    from unknot.history import HistoryStore
 
     app = App(RECORDS)
     before = check_consistent(tmp / "h.sqlite3")

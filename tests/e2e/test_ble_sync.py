@@ -17,7 +17,7 @@ from unknot.ble.bumble_backend import AttError
 from unknot.ble.radio import SimRadio
 from unknot.ble.sync import sync
 from unknot.errors import SyncError
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 
 def test_full_sync_then_repeat_adds_nothing(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from unknot import fwload
+from unknot.history import HistoryStore
 from unknot.routine import compile_routine
 from unknot.routine.library import load_all
-from unknot.store import HistoryStore
 
 SPEED = "60"
 

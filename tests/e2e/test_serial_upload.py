@@ -120,7 +120,7 @@ def test_no_board_on_port(tmp_path: Path) -> None:
 
 
 def test_flash_cli_serial(board: Board, tmp_path: Path, home: Path) -> None:
-    from unknot.cli.flash import compile_selection
+    from unknot.routine.selection import compile_selection
 
     files = compile_selection(("micro-break",))
     root = tmp_path / "dev"

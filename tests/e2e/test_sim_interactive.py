@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pexpect
+from unknot.history import HistoryStore
 from unknot.sim import interproc
-from unknot.store import HistoryStore
 
 
 def _env(home: Path) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from unknot import fwload
+from unknot import core
 from unknot import selftest as st
 from unknot.sim.device import SimDevice
 
@@ -37,7 +37,7 @@ def test_simulated_device_self_test_passes(tmp_path: Path) -> None:
     assert "advertising as Unknot-SIM" in report.checks[3].detail
     # every cue of the vocabulary was named on the console, in table order
     cues = [ln.split(":")[0].removeprefix("cue ") for ln in lines if ln.startswith("cue ")]
-    assert cues == list(fwload.module("patterns").CUES)
+    assert cues == list(core.patterns.CUES)
     st.verdict(report)  # no exception
 
 
@@ -46,12 +46,12 @@ def test_self_test_plays_every_cue_on_the_motor(tmp_path: Path) -> None:
     dev.advance(10)
     assert dev.app.start_selftest(dev.clock.now_ms(), lambda _l: None)
     st.drive_sim(dev, sleep)
-    names = fwload.module("patterns").CUES
+    names = core.patterns.CUES
     played = [c for c in dev.motor.cues()]
     assert played == list(names)
     # each cue is played after the previous one has ended (no cue cut short)
     times = [t for t, _n, _c in dev.motor.played]
-    durations = [fwload.module("patterns").duration_ms(n) for n in names]
+    durations = [core.patterns.duration_ms(n) for n in names]
     assert all(b - a >= d for a, b, d in zip(times, times[1:], durations, strict=False))
 
 
@@ -119,7 +119,7 @@ def test_no_self_test_during_a_routine(tmp_path: Path) -> None:
 
 
 def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
-    p = fwload.module("proto")
+    p = core.proto
     proto.control(payload)
     frame = proto.next_frame()
     assert frame[0] == p.F_RESP and frame[1] == p.OP_SELFTEST
@@ -127,7 +127,7 @@ def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
 
 
 def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
-    p = fwload.module("proto")
+    p = core.proto
     dev, sleep = _sim(tmp_path)
     proto = p.Protocol(dev.app)  # MTU 23: the report takes many reads
     report_req = struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, 0)
@@ -204,4 +204,4 @@ def test_self_test_logic_under_micropython(mpy: Any) -> None:
             assert status["button"] == status["sleep"] == "PASS"
         else:
             assert status["button"] == "FAIL"
-        assert got[-1] == f"E 0 {len(fwload.module('patterns').CUES)}"
+        assert got[-1] == f"E 0 {len(core.patterns.CUES)}"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from unknot import fwload
+from unknot import core, fwload
 from unknot.sim.device import SimDevice
 
 
@@ -20,7 +20,7 @@ def boundary(monkeypatch: pytest.MonkeyPatch) -> None:
         yield 2000, "next_exercise", 3, 1
         yield 9000, "done", 0, 2
 
-    monkeypatch.setattr(fwload.module("player"), "expand", expand)
+    monkeypatch.setattr(core.player, "expand", expand)
 
 
 def _play(tmp_path: Path, settings: dict[str, int]) -> list[tuple[int, str, int]]:
@@ -33,7 +33,7 @@ def _play(tmp_path: Path, settings: dict[str, int]) -> list[tuple[int, str, int]
 
 
 def test_exercise_number_is_tapped_after_the_boundary(tmp_path: Path, boundary: None) -> None:
-    pat = fwload.module("patterns")
+    pat = core.patterns
     played = _play(tmp_path, {})
     at = 2000 + pat.duration_ms("next_exercise") + fwload.module("app").NUMBER_GAP_MS
     # sent UNKNOT_MOTOR_LATENCY_MS early, like every cue (the routine starts at 0)

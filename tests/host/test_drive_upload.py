@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from unknot.cli import cli
-from unknot.drive import check_version, find_drives, parse_boot_out, resolve_drive
+from unknot.device import settings
+from unknot.device.circuitpy import check_version, find_drives, parse_boot_out, resolve_drive
 from unknot.errors import DeviceError, UnknotError
-from unknot.transport import open_transport, settings
+from unknot.transport import open_transport
 from unknot.transport.drive import DriveBackend
 
 BOOT = ("Adafruit CircuitPython 9.2.1 on 2024-11-20; Adafruit Feather nRF52840 Express with "
@@ -73,7 +74,7 @@ def test_resolve_drive_explicit_and_errors(tmp_path: Path, drive: Path) -> None:
 
 
 def test_find_drives_scans_mounts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from unknot import drive as drive_mod
+    from unknot.device import circuitpy as drive_mod
 
     a, b = make_drive(tmp_path / "m" / "CIRCUITPY"), make_drive(tmp_path / "m" / "CIRCUITPY1")
     (tmp_path / "m" / "USBSTICK").mkdir()
@@ -160,13 +161,15 @@ def test_info_and_config_on_drive(drive: Path, tmp_path: Path) -> None:
     assert (drive / "settings.toml").read_text() == text
 
 
-def test_settings_from_example_file(tmp_path: Path) -> None:
-    ex = tmp_path / "settings.toml"
-    ex.write_text('UNKNOT_A = 3\n# UNKNOT_B = "x"\n')
-    assert settings.documented(ex) == {"UNKNOT_A": 3, "UNKNOT_B": "x"}
-    assert settings.parse_assignments(["UNKNOT_B='hi there'"], ex) == {"UNKNOT_B": "hi there"}
+def test_settings_keys_are_the_firmware_table() -> None:
+    from unknot import fwload
+
+    assert settings.documented() == fwload.module("settings").DEFAULTS
+    keys = {"UNKNOT_A": 3, "UNKNOT_B": "x"}
+    assert settings.parse_assignments(["UNKNOT_B='hi there'"], keys) == {"UNKNOT_B": "hi there"}
+    assert settings.parse_assignments(["UNKNOT_A=0x10"], keys) == {"UNKNOT_A": 16}
     with pytest.raises(UnknotError, match="KEY=VALUE"):
-        settings.parse_assignments(["UNKNOT_A"], ex)
+        settings.parse_assignments(["UNKNOT_A"], keys)
 
 
 def test_one_transport_choice(drive: Path) -> None:
@@ -175,7 +178,7 @@ def test_one_transport_choice(drive: Path) -> None:
 
 
 def test_flash_cli_to_drive(drive: Path, home: Path) -> None:
-    from unknot.cli.flash import compile_selection
+    from unknot.routine.selection import compile_selection
 
     files = compile_selection(())
     r = CliRunner().invoke(cli, ["flash", "--drive", str(drive)])

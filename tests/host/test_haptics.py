@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from unknot import fwload, haptics
+from unknot import core, haptics
 
 REPO = Path(__file__).resolve().parents[2]
 FW = REPO / "firmware" / "lib" / "unknot"
@@ -17,7 +17,7 @@ FW = REPO / "firmware" / "lib" / "unknot"
 @pytest.fixture
 def edit() -> Iterator[Callable[[str, bytes], None]]:
     """Replace one cue's rhythm in the firmware table; restored afterwards."""
-    mod = fwload.module("patterns")
+    mod = core.patterns
     saved = mod._TABLE
 
     def set_rhythm(name: str, rhythm: bytes) -> None:
@@ -51,8 +51,8 @@ def test_short_gap_is_caught(edit: Callable[[str, bytes], None]) -> None:
 def _player_cues() -> set[str]:
     from unknot.routine import compile_routine, load_file
 
-    p = fwload.module("player")
-    r = fwload.module("routine")
+    p = core.player
+    r = core.routine
     library = [compile_routine(load_file(f)) for f in sorted((REPO / "routines").glob("*.toml"))]
     assert library
     return {cue for data in library for _t, cue in p.trace(r.decode(data))}
@@ -65,7 +65,7 @@ def _app_cues() -> set[str]:
 
 
 def test_every_cue_the_firmware_plays_is_in_the_table() -> None:
-    names = set(fwload.module("patterns").CUES)
+    names = set(core.patterns.CUES)
     played = _player_cues() | _app_cues()
     assert {"begin", "rep", "done", "nudge", "select", "ack"} <= played
     assert played <= names, played - names
@@ -74,7 +74,7 @@ def test_every_cue_the_firmware_plays_is_in_the_table() -> None:
 
 
 def test_both_drivers_play_the_same_rhythm() -> None:
-    pat = fwload.module("patterns")
+    pat = core.patterns
     for name in pat.CUES:
         pulses = pat.pulses(name)
         env = pat.envelope(name)
@@ -96,7 +96,7 @@ def test_both_drivers_play_the_same_rhythm() -> None:
 
 def test_legend_covers_every_cue() -> None:
     rows = haptics.legend()
-    assert [r[0] for r in rows] == list(fwload.module("patterns").CUES)
+    assert [r[0] for r in rows] == list(core.patterns.CUES)
     assert all(r[1] and r[2].endswith(" ms") and r[3] for r in rows)
     begin = dict((r[0], r) for r in rows)["begin"]
     assert begin[1] == "• • ━━━" and begin[2] == "50 50 380 ms"

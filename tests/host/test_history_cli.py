@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from unknot.cli import COMMANDS, cli
+from unknot.history import HistoryStore
 from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
-from unknot.store import HistoryStore
 
 DEV = "c0ffee0012345678"
 

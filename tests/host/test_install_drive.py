@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from unknot import paths
 from unknot.cli import cli
+from unknot.device.install import CIRCUITPYTHON_BUILTINS, install
 from unknot.errors import DeviceError, UnknotError
-from unknot.transport.install import CIRCUITPYTHON_BUILTINS, install
 
 BOOT = ("Adafruit CircuitPython 9.2.1 on 2024-11-20; Adafruit Feather nRF52840 Express with "
         "nRF52840\n")

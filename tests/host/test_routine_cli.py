@@ -105,7 +105,7 @@ def test_preview_fast(home: Path) -> None:
 
 def test_preview_draws_the_firmware_envelope(home: Path) -> None:
     from unknot import fwload
-    from unknot.cli.routines import sparkline
+    from unknot.routine.view import sparkline
 
     done = fwload.module("patterns").envelope("done")
     assert done

@@ -1,13 +1,42 @@
-"""The Unknot GATT service: every UUID and the advertised name, defined once.
+"""The Unknot GATT service as data: every UUID, property and permission, defined once.
 
-The device's service (hw/ble.py) and the host (unknot.ble, through unknot.fwload) both read
-these strings; no other file spells them. See docs/protocol.md.
+The board's adafruit_ble service (hw/ble.py) and the simulated device's bumble service
+(host unknot.sim.peripheral) are both built from CHARACTERISTICS; the host client
+(unknot.ble) reads the UUIDs through unknot.core. No other file spells them.
+See docs/protocol.md.
 """
+
+try:
+    from micropython import const
+except ImportError:  # CPython (tests, the simulated device)
+
+    def const(x):
+        return x
+
 
 # 128-bit base "xxxxxxxx-7a6b-4e2e-9c1d-756e6b6e6f74" (the tail spells "unknot").
 SERVICE = "a1e70001-7a6b-4e2e-9c1d-756e6b6e6f74"
-INFO = "a1e70002-7a6b-4e2e-9c1d-756e6b6e6f74"  # read
-CONTROL = "a1e70003-7a6b-4e2e-9c1d-756e6b6e6f74"  # write with response (+ read: last response)
-DATA = "a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74"  # notify
+INFO = "a1e70002-7a6b-4e2e-9c1d-756e6b6e6f74"
+CONTROL = "a1e70003-7a6b-4e2e-9c1d-756e6b6e6f74"
+DATA = "a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74"
 
 NAME_PREFIX = "Unknot"  # advertised complete local name is NAME_PREFIX + "-" + 4 hex digits
+
+# Characteristic properties: the Bluetooth Core bit values (adafruit_ble and bumble use them).
+READ = const(0x02)
+WRITE = const(0x08)  # write with response
+NOTIFY = const(0x10)
+
+# Attribute permissions (each side maps these to its own constants).
+NO_ACCESS = const(0)
+OPEN = const(1)
+ENCRYPT = const(2)  # encrypted link (just-works pairing is enough), see docs/security.md
+
+MAX_VALUE = const(244)  # ATT MTU 247 - 3
+
+# name, uuid, properties, read permission, write permission, max value length
+CHARACTERISTICS = (
+    ("info", INFO, READ, OPEN, NO_ACCESS, 64),
+    ("control", CONTROL, READ | WRITE, ENCRYPT, ENCRYPT, MAX_VALUE),  # read: last response
+    ("data", DATA, NOTIFY, OPEN, NO_ACCESS, MAX_VALUE),
+)

@@ -22,27 +22,37 @@ except ImportError:  # CPython (tests, the simulated device)
 
 from .crc import crc32
 
-RECORD = "<IIHBBHBBI"
+# The session record (docs/journal.md), defined here only: the firmware proto, the host
+# (unknot.journal, unknot.ble.session, through unknot.core) and the tests import these.
+RECORD_BODY = "<IIHBBHBB"  # seq, start, routine_id, steps_done, steps_total, active_s, flags, boot
+RECORD_CRC = "<I"  # crc32 of the body, at CRC_SPAN
+RECORD = RECORD_BODY + RECORD_CRC[1:]
 RECORD_SIZE = const(20)
+CRC_SPAN = const(16)  # the crc32 covers bytes [0:16]
+# A synced record is bytes [4:16]: the body without seq (implied by the stream's first seq);
+# the CRC is per stream (docs/protocol.md).
+WIRE_RECORD = "<" + RECORD_BODY[2:]
+WIRE_START = const(4)
+WIRE_RECORD_SIZE = const(12)
+EMPTY_SEQ = const(0xFFFFFFFF)  # an erased slot; seq 0 is never used either
 
+# Record flags.
 COMPLETED = const(0x01)
 ABORTED = const(0x02)
 CLOCK_UNSET = const(0x04)
 FROM_NUDGE = const(0x08)
-
-_EMPTY_SEQ = const(0xFFFFFFFF)
 
 
 def pack_record(seq, start, routine_id, steps_done, steps_total, active_s, flags, boot):
     """The 20-byte record (values are clamped to their field sizes)."""
     buf = bytearray(RECORD_SIZE)
     pack_into(
-        "<IIHBBHBB", buf, 0,
+        RECORD_BODY, buf, 0,
         seq & 0xFFFFFFFF, start & 0xFFFFFFFF, routine_id & 0xFFFF,
         min(steps_done, 255), min(steps_total, 255), min(active_s, 0xFFFF),
         flags & 0xFF, boot & 0xFF,
     )
-    pack_into("<I", buf, 16, crc32(memoryview(buf)[0:16]) & 0xFFFFFFFF)
+    pack_into(RECORD_CRC, buf, CRC_SPAN, crc32(memoryview(buf)[0:CRC_SPAN]) & 0xFFFFFFFF)
     return bytes(buf)
 
 
@@ -52,9 +62,9 @@ def unpack_record(b):
     if len(b) != RECORD_SIZE:
         return None
     fields = unpack_from(RECORD, b, 0)
-    if crc32(bytes(b[0:16])) & 0xFFFFFFFF != fields[8]:
+    if crc32(bytes(b[0:CRC_SPAN])) & 0xFFFFFFFF != fields[8]:
         return None
-    if fields[0] == 0 or fields[0] == _EMPTY_SEQ:
+    if fields[0] == 0 or fields[0] == EMPTY_SEQ:
         return None
     return fields[0:8]
 

@@ -1,10 +1,10 @@
 """Player: turns routine steps into cues on absolute deadlines (docs/format.md "Playback").
 
-`expand(routine)` yields (t_ms, cue, arg, step_index) relative to the routine start; the
-host timeline (host/unknot/routine/timeline.py) follows the same rules and a test checks
-that both give the same trace. `Player` schedules those cues on an absolute monotonic
-millisecond clock: deadline = base + t_ms - latency, where base only moves on pause/resume,
-so no error accumulates over a long routine.
+`expand(routine)` yields (t_ms, cue, arg, step_index) relative to the routine start. It is
+the one definition of the playback rules and timings: the host timeline
+(host/unknot/routine/timeline.py) runs this same generator. `Player` schedules those cues on
+an absolute monotonic millisecond clock: deadline = base + t_ms - latency, where base only
+moves on pause/resume, so no error accumulates over a long routine.
 """
 
 try:
@@ -15,19 +15,19 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from .routine import BEGIN, BREATHE, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
+from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
 
-LEAD_IN_MS = const(2000)
-SWITCH_MS = const(3000)
-TICK_MS = const(5000)
-TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
+_LEAD_IN_MS = const(2000)  # after the begin cue
+_SWITCH_MS = const(3000)  # to change side, after a switch cue
+_TICK_MS = const(5000)  # light ticks every 5 s
+_TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
 
 
 def _ticks(start, duration_ms):
-    t = TICK_MS
+    t = _TICK_MS
     while t < duration_ms:
         yield start + t
-        t += TICK_MS
+        t += _TICK_MS
 
 
 def expand(routine, ticks=True):
@@ -41,27 +41,27 @@ def expand(routine, ticks=True):
         kind, flags, a, b, c, d, e = step
         if kind == BEGIN:
             yield t, "begin", 0, i
-            t += LEAD_IN_MS
+            t += _LEAD_IN_MS
         elif kind == BREATHE:
             for n in range(a):
                 yield t, "inhale", n + 1, i
-                t += b * 100
+                t += b * DS_MS
                 if c:
                     yield t, "hold_in", 0, i
-                    t += c * 100
+                    t += c * DS_MS
                 yield t, "exhale", 0, i
-                t += d * 100
+                t += d * DS_MS
                 if e:
                     yield t, "pause", 0, i
-                    t += e * 100
+                    t += e * DS_MS
         elif kind == HOLD:
-            dur = a * 100
+            dur = a * DS_MS
             for side in range(2 if flags & SIDES else 1):
                 if side:
                     yield t, "switch", 0, i
-                    t += SWITCH_MS
+                    t += _SWITCH_MS
                 yield t, "hold_start", 0, i
-                if ticks and flags & TICK and a >= TICK_MIN_DS:
+                if ticks and flags & TICK and a >= _TICK_MIN_DS:
                     for tt in _ticks(t, dur):
                         yield tt, "tick", 0, i
                 t += dur
@@ -70,22 +70,22 @@ def expand(routine, ticks=True):
             for side in range(2 if flags & SIDES else 1):
                 if side:
                     yield t, "switch", 0, i
-                    t += SWITCH_MS
+                    t += _SWITCH_MS
                 for n in range(a):
                     yield t, "rep", n + 1, i
-                    t += b * 100
+                    t += b * DS_MS
                     yield t, "rep_end", 0, i
-                    t += c * 100
+                    t += c * DS_MS
         elif kind == REST:
-            dur = a * 100
+            dur = a * DS_MS
             yield t, "rest", 0, i
-            if ticks and flags & TICK and a >= TICK_MIN_DS:
+            if ticks and flags & TICK and a >= _TICK_MIN_DS:
                 for tt in _ticks(t, dur):
                     yield tt, "tick", 0, i
             t += dur
         elif kind == SWITCH:
             yield t, "switch", 0, i
-            t += SWITCH_MS
+            t += _SWITCH_MS
         elif kind == END:
             yield t, "done", 0, i
         i += 1

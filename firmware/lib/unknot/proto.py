@@ -13,6 +13,7 @@ import struct
 
 from . import FIRMWARE_VERSION
 from .crc import crc32
+from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
 try:
     from micropython import const
@@ -71,8 +72,6 @@ SETTING_INT = "<i"
 REQ_SELFTEST = "<BB"  # opcode, SELFTEST_START
 REQ_SELFTEST_REPORT = "<BBH"  # opcode, SELFTEST_REPORT, offset into the report text
 RESP_SELFTEST = "<BH"  # payload: state, report length; report bytes [offset:] follow
-WIRE_RECORD_SIZE = const(12)  # journal record bytes [4:16]: seq is implied, CRC is per stream
-RECORD_SIZE = const(20)
 
 SET_INT = const(1)
 SET_STR = const(2)
@@ -307,7 +306,7 @@ class Protocol:
                 self._end = self._next  # stop at a bad slot; END says where to resume
                 self._bad = True
                 break
-            wire = bytes(rec[4:16])
+            wire = bytes(rec[WIRE_START : WIRE_START + WIRE_RECORD_SIZE])
             self._crc = crc32(wire, self._crc)
             self._count += 1
             self._next += 1

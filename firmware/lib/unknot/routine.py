@@ -1,7 +1,10 @@
-"""Decoder for the routine binary format v1 (docs/format.md).
+"""The routine binary format v1 (docs/format.md): its one definition, and the decoder.
 
-`decode(data)` returns a `Routine` or raises `RoutineFormatError(reason)`; `reason` is one
-keyword from REASONS. The decoder never trusts the file: every offset is bounds-checked.
+Header layout, magic, version, kind codes, op-byte flags, step sizes and the file CRC are
+defined here only; the host compiler and decoder (host/unknot/routine/) import them through
+the typed facade unknot.core. `decode(data)` returns a `Routine` or raises
+`RoutineFormatError(reason)`; `reason` is one reason keyword below. The decoder never trusts
+the file: every offset is bounds-checked.
 """
 
 from struct import unpack_from
@@ -20,7 +23,9 @@ MAGIC = b"UNKR"
 VERSION = const(1)
 HEADER = "<4sBBHHHI"
 HEADER_SIZE = const(16)
-FLAG_LABELS = const(0x01)
+CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
+FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
+KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
 END = const(0x2)
@@ -30,15 +35,17 @@ REPEAT = const(0x5)
 REST = const(0x6)
 SWITCH = const(0x7)
 
-SIDES = const(0x10)
-TICK = const(0x20)
+DS_MS = const(100)  # step durations are in deciseconds
+
+SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
+TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
 
 # kind -> size of the step in bytes (op byte included)
 STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 1}
 # kind -> op-byte flags it may carry
 ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
 
-# Reason keywords, the same as the host decoder's (tests/vectors/invalid/reasons.json).
+# Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
 TRUNCATED = "truncated"  # shorter than the header, or than total_len says
 BAD_MAGIC = "bad magic"
 BAD_VERSION = "bad version"
@@ -48,8 +55,6 @@ BAD_CRC = "bad crc"
 BAD_STEP = "bad step"  # unknown kind, disallowed flags, BEGIN/END misplaced, zero values,
 #                        a step past the end, bytes after the steps
 BAD_LABELS = "bad labels"
-REASONS = (TRUNCATED, BAD_MAGIC, BAD_VERSION, BAD_FLAGS, BAD_LENGTH, BAD_CRC, BAD_STEP,
-           BAD_LABELS)
 
 
 class RoutineFormatError(ValueError):
@@ -78,6 +83,11 @@ class Routine:
         return len(self.steps) - 2
 
 
+def file_crc(data):
+    """CRC-32 of bytes [0:CRC_OFFSET] followed by [HEADER_SIZE:] (the crc field skipped)."""
+    return crc32(data[HEADER_SIZE:], crc32(data[0:CRC_OFFSET])) & 0xFFFFFFFF
+
+
 def _fail(reason):
     raise RoutineFormatError(reason)
 
@@ -97,7 +107,7 @@ def decode(data):
         _fail(TRUNCATED)
     if total_len < n or total_len < HEADER_SIZE + 2:
         _fail(BAD_LENGTH)
-    if crc32(data[HEADER_SIZE:], crc32(data[0:12])) & 0xFFFFFFFF != crc:
+    if file_crc(data) != crc:
         _fail(BAD_CRC)
     if step_count < 2:
         _fail(BAD_STEP)
@@ -108,8 +118,8 @@ def decode(data):
         if pos >= n:
             _fail(BAD_STEP)
         op = data[pos]
-        kind = op & 0x0F
-        sflags = op & 0xF0
+        kind = op & KIND_MASK
+        sflags = op - kind
         size = STEP_SIZE.get(kind, 0)
         if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS.get(kind, 0):
             _fail(BAD_STEP)

@@ -2,7 +2,10 @@
 overrides (written over BLE, stored in the nvm `Store`). Keys are documented in
 docs/firmware.md and firmware/settings.toml."""
 
-# key: default. Integers unless the default is a string.
+# The one settings table: key -> default; the default's type (int or str) is the setting's
+# type. The host reads it through unknot.core (`unknot device config`), firmware/settings.toml
+# and docs/firmware.md are checked against it. Ranges, when added, go in a table keyed the
+# same way next to this one.
 DEFAULTS = {
     "UNKNOT_BOARD": "feather_nrf52840",
     "UNKNOT_MOTOR": "",  # drv2605 | pwm; "" = the board's default
@@ -68,14 +71,14 @@ def load(getenv=None, overrides=None):
     return out
 
 
-PREFIX = "UNKNOT_"
+_PREFIX = "UNKNOT_"
 
 
 def encode(overrides):
     """Persisted form: b"KEY=value\\n" lines (ASCII), keys without the UNKNOT_ prefix."""
     parts = []
     for key in sorted(overrides):
-        short = key[len(PREFIX):] if key.startswith(PREFIX) else key
+        short = key[len(_PREFIX):] if key.startswith(_PREFIX) else key
         parts.append("%s=%s\n" % (short, overrides[key]))
     return "".join(parts).encode()
 
@@ -89,7 +92,7 @@ def decode(blob):
     for line in text.split("\n"):
         if "=" in line:
             key, _, value = line.partition("=")
-            key = PREFIX + key
+            key = _PREFIX + key
             val = coerce(key, value)
             if val is not None:
                 out[key] = val

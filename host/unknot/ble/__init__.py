@@ -7,14 +7,14 @@ Heavy imports (bleak, bumble) happen inside the functions, so importing this is 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from unknot.errors import DeviceError
 
 if TYPE_CHECKING:
     from unknot.ble.radio import SimRadio
-    from unknot.ble.session import DeviceInfo, Progress, Session
+    from unknot.ble.session import Session
 
 
 @contextlib.asynccontextmanager
@@ -33,10 +33,10 @@ async def open_device(
     from bleak import BleakClient, BleakScanner
     from bleak.exc import BleakError
 
-    from unknot import fwload
+    from unknot import core
     from unknot.ble.session import Session
 
-    uuids = fwload.module("gatt")
+    uuids = core.gatt
     scan_kw: dict[str, Any] = {}
     client_kw: dict[str, Any] = {}
     async with contextlib.AsyncExitStack() as stack:
@@ -104,7 +104,7 @@ async def _sim_radio() -> AsyncIterator[Any]:
         finally:
             await remote.stop()
         return
-    from unknot.sim.device import SimDevice  # type: ignore[import-not-found,unused-ignore]
+    from unknot.sim.device import SimDevice
 
     device = SimDevice(sim_dir)
     radio = await SimRadio(device.app, keys_dir=sim_dir).start()
@@ -112,21 +112,4 @@ async def _sim_radio() -> AsyncIterator[Any]:
         yield radio
     finally:
         await radio.stop()
-        save = getattr(device, "save", None)
-        if save is not None:
-            save()
 
-
-async def read_info(session: Session) -> DeviceInfo:
-    return await session.read_info()
-
-
-async def upload_routines(
-    session: Session, files: Mapping[str, bytes], progress: Progress | None = None
-) -> None:
-    """Replace the device's routine set (all or nothing; CRC-checked on the device)."""
-    await session.upload_routines(files, progress)
-
-
-async def set_settings(session: Session, values: Mapping[str, int | bool | str]) -> None:
-    await session.set_settings(values)

@@ -12,7 +12,7 @@ from typing import Any
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from unknot import fwload
+from unknot import core, journal
 from unknot.errors import DeviceError, SyncError
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -20,6 +20,8 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 @dataclass(frozen=True)
 class DeviceInfo:
+    """The device's INFO characteristic, decoded (docs/protocol.md), plus how it was found."""
+
     protocol: int
     device_id: str  # hex
     firmware: str
@@ -54,8 +56,8 @@ class Session:
         self.client = client
         self.name = name
         self.address = address
-        self.proto = fwload.module("proto")
-        self.uuids = fwload.module("gatt")
+        self.proto = core.proto
+        self.uuids = core.gatt
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def start(self) -> None:
@@ -145,18 +147,17 @@ class Session:
             if kind == p.F_DATA:
                 stream += frame[1:]
                 if on_frame is not None:
-                    on_frame(len(stream) // p.WIRE_RECORD_SIZE)
+                    on_frame(len(stream) // journal.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
                 _, _status, first, count, nxt, crc = struct.unpack(p.END, frame)
                 break
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
                 raise DeviceError(f"device refused the read: status {frame[2]}")
-        if len(stream) != count * p.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
+        if len(stream) != count * journal.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
             raise SyncError("record stream failed its check (count or CRC); nothing was saved")
-        records = []
-        for i in range(count):
-            body = struct.pack("<I", first + i) + stream[i * 12 : (i + 1) * 12]
-            records.append(body + struct.pack("<I", zlib.crc32(body)))
+        size = journal.WIRE_RECORD_SIZE
+        records = [journal.from_wire(first + i, bytes(stream[i * size : (i + 1) * size]))
+                   for i in range(count)]
         return Batch(first=first, records=records, next_seq=nxt)
 
     async def upload_routines(

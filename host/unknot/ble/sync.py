@@ -7,13 +7,14 @@ consistently partial; the next sync continues where it stopped, without duplicat
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
+from unknot.history import HistoryStore
 
 BATCH = 500  # records per verified batch: ~25 notifications at MTU 247 (see tools/bench_sync.py)
 
@@ -28,7 +29,7 @@ class SyncSummary:
 
 async def sync(
     session: Session,
-    store: Any,
+    store: HistoryStore,
     *,
     progress: Callable[[int, int], None] | None = None,
     batch: int = BATCH,
@@ -66,3 +67,22 @@ async def sync(
         if progress is not None:
             progress(done, total)
     return summary
+
+
+def sync_history(
+    address: str | None = None,
+    *,
+    sim: bool = False,
+    name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncSummary:
+    """`unknot sync`: find the device (or the simulated one), sync it into the history
+    database in the unknot home, disconnect."""
+    from unknot.ble import open_device
+
+    async def go() -> SyncSummary:
+        with HistoryStore.open() as store:
+            async with open_device(address, sim=sim, name=name) as session:
+                return await sync(session, store, progress=progress)
+
+    return asyncio.run(go())

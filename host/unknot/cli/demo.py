@@ -138,13 +138,13 @@ class _EnterButton:
 
 
 async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> DemoResult:
-    from unknot import fwload, paths
-    from unknot.ble import open_device, set_settings, upload_routines
+    from unknot import core, paths
+    from unknot.ble import open_device
     from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync as ble_sync
-    from unknot.cli.flash import compile_selection
+    from unknot.history import HistoryStore
+    from unknot.routine.selection import compile_selection
     from unknot.sim import interproc
-    from unknot.store import HistoryStore
 
     t_start = time.monotonic()
     directory = interproc.sim_dir(DEMO_NAME)
@@ -154,7 +154,7 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
     device = open_sim_device(directory, clock)
     app = device.app
     engine = Engine(device, clock)
-    fw_version = getattr(fwload.core(), "FIRMWARE_VERSION", "?")
+    fw_version = core.FIRMWARE_VERSION
     title = f"{BLE_NAME} · simulated board · firmware {fw_version} · clock x{speed:g}"
     screen = _Screen(console, engine, title, live)
     say = screen.print
@@ -171,8 +171,8 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
         files = compile_selection(())
         t0 = time.monotonic()
         async with open_device(radio=radio, name=BLE_NAME) as session:
-            await upload_routines(session, files)
-            await set_settings(session, DEMO_SETTINGS)
+            await session.upload_routines(files)
+            await session.set_settings(DEMO_SETTINGS)
             info = await session.read_info()
         say(f"\n[bold]1. Flash[/bold] over BLE: {len(files)} routines, "
             f"{sum(map(len, files.values()))} bytes in {time.monotonic() - t0:.2f} s; the device "
@@ -230,9 +230,10 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
                          "finish the routine")
             enter.stop()
         seq = engine.records[-1]
-        rec = fwload.module("journal").unpack_record(app.journal.read(seq))
+        rec = core.journal.unpack_record(app.journal.read(seq))
         flags = rec[6] if rec else 0
-        outcome = "completed" if flags & 1 else "aborted" if flags & 2 else "?"
+        outcome = ("completed" if flags & core.journal.COMPLETED
+                   else "aborted" if flags & core.journal.ABORTED else "?")
         say(f"   Journal record #{seq}: {rec[3] if rec else '?'}/{total} steps, "
             f"{rec[5] if rec else '?'} s active, {outcome}.")
 
@@ -262,8 +263,7 @@ async def run_demo(console: Any, *, speed: float, auto: bool, live: bool) -> Dem
 @click.option("--auto", is_flag=True, help="Press the button automatically (non-interactive).")
 @click.option("--speed", type=click.FloatRange(min=1, max=10000), default=10.0,
               show_default=True, help="Device clock speed (x real time).")
-@click.pass_context
-def demo(ctx: click.Context, auto: bool, speed: float) -> None:
+def demo(auto: bool, speed: float) -> None:
     """Show the whole product on a simulated board running the real firmware.
 
     Flashes the routine library over simulated BLE, lets a break reminder fire, plays the
@@ -273,7 +273,8 @@ def demo(ctx: click.Context, auto: bool, speed: float) -> None:
     """
     from rich.console import Console
 
-    from unknot.cli.history import history, stats
+    from unknot.history import HistoryStore
+    from unknot.history.report import SESSIONS_LEGEND, sessions_table, stats_report
 
     console = Console()
     live = console.is_terminal and sys.stdout.isatty()
@@ -281,10 +282,16 @@ def demo(ctx: click.Context, auto: bool, speed: float) -> None:
     console.print("\n[bold]5. Your history[/bold] (unknot history --device "
                   f"{result.device_id}):", highlight=False)
     sys.stdout.flush()
-    ctx.invoke(history, since=None, device_id=result.device_id, as_json=False)
+    with HistoryStore.open() as store:
+        sessions = store.sessions(device_id=result.device_id)
+        week = store.stats(days=7)
+    console.print(sessions_table(sessions))
+    if sessions:
+        click.echo(SESSIONS_LEGEND)
     console.print("\n[bold]6. Stats[/bold] (unknot stats --days 7):", highlight=False)
     sys.stdout.flush()
-    ctx.invoke(stats, days=7, device_id=None, png=None, as_json=False)
+    for part in stats_report(week):
+        console.print(part)
     console.print(f"\nDemo done in {result.wall_s:.1f} s. Next: `unknot sim` for an interactive "
                   "simulated device, or `unknot device install` with a board.", highlight=False)
     with contextlib.suppress(Exception):

@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 import click
 
+from unknot.cli.options import ble_arg, progress_bar, transport_options
 from unknot.errors import UnknotError
-
-
-def transport_options(f: Callable[..., object]) -> Callable[..., object]:
-    f = click.option("--sim", is_flag=True, help="The simulated device (in UNKNOT_HOME).")(f)
-    f = click.option("--ble", "ble", is_flag=False, flag_value="", default=None,
-                     metavar="[ADDRESS]",
-                     help="Over Bluetooth; without ADDRESS, the one Unknot device in range.")(f)
-    f = click.option("--port", metavar="DEV", help="Over USB serial (e.g. /dev/ttyACM0, COM3).")(f)
-    f = click.option("--drive", type=click.Path(file_okay=False), metavar="PATH",
-                     help="The board's CIRCUITPY drive (found automatically if omitted).")(f)
-    return f
-
-
-def ble_arg(ble: str | None) -> str | bool | None:
-    return None if ble is None else (ble or True)
-
-
-@contextmanager
-def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr, fed by progress(name, done, total) callbacks."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  console=console, transient=True, disable=not enabled) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = int(bar.add_task(name, total=max(total, 1)))
-            bar.update(tasks[name], completed=done if total else 1)  # type: ignore[arg-type]
-
-        yield update
 
 
 @click.group()
@@ -59,8 +23,8 @@ def install(drive: str | None) -> None:
     settings.toml on the board is kept. Files already up to date are skipped.
     """
     from unknot import paths
-    from unknot.drive import resolve_drive
-    from unknot.transport.install import install as run
+    from unknot.device.circuitpy import resolve_drive
+    from unknot.device.install import install as run
 
     root = resolve_drive(drive)
     with progress_bar() as progress:
@@ -108,7 +72,8 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
 
     Example: unknot device config UNKNOT_MICRO_MIN=45
     """
-    from unknot.transport import open_transport, settings
+    from unknot.device import settings
+    from unknot.transport import open_transport
 
     values = settings.parse_assignments(list(assignments))
     if not values:

@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from unknot.cli.device import ble_arg, progress_bar, transport_options
-from unknot.errors import RoutineError
-
-
-def compile_selection(names: tuple[str, ...]) -> dict[str, bytes]:
-    """<slug>.unk -> compiled bytes for the routines named (ids or .toml paths/folders);
-    none named = the whole library plus the user's routines."""
-    from unknot.routine import compile_routine
-    from unknot.routine.library import load_all
-
-    paths_given = [n for n in names if n.endswith(".toml") or Path(n).exists()]
-    ids = [n for n in names if n not in paths_given]
-    routines = load_all(paths_given) if paths_given else []
-    if ids or not names:
-        library = {r.slug: r for r in load_all()}
-        missing = [i for i in ids if i not in library]
-        if missing:
-            raise RoutineError(f"no routine with id {', '.join(repr(m) for m in missing)} "
-                               "(see `unknot routines list`)")
-        routines += list(library.values()) if not names else [library[i] for i in ids]
-    if not routines:
-        raise RoutineError("no routines to flash")
-    return {f"{r.slug}.unk": compile_routine(r) for r in routines}
+from unknot.cli.options import ble_arg, progress_bar, transport_options
 
 
 @click.command()
@@ -44,6 +20,7 @@ def flash(routines: tuple[str, ...], drive: str | None, port: str | None, ble: s
     routines folder. Without --port/--ble/--sim the board's USB drive is used (found
     automatically). Routines already on the device and unchanged are skipped.
     """
+    from unknot.routine.selection import compile_selection
     from unknot.transport import open_transport
 
     files = compile_selection(routines)

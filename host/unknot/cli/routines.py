@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-
-def _fmt_time(ms: int) -> str:
-    s, tenths = divmod(ms // 100, 10)
-    minutes, s = divmod(s, 60)
-    return f"{minutes}:{s:02d}" + (f".{tenths}" if tenths else "")
+from unknot.routine import ProblemsError
 
 
-def _report_problems(exc: Any) -> None:
+def _report_problems(exc: ProblemsError) -> NoReturn:
     for p in exc.problems:
         click.echo(str(p), err=True)
     n = len(exc.problems)
@@ -35,20 +30,20 @@ def list_cmd() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from unknot.routine import ProblemsError, total_ms
+    from unknot.routine import total_ms
     from unknot.routine.library import load_all
+    from unknot.routine.view import fmt_time
 
     try:
         found = load_all()
     except ProblemsError as exc:
         _report_problems(exc)
-        return
     table = Table("id", "name", "steps", "duration", "source")
     table.columns[0].no_wrap = True
     table.columns[3].min_width = 8
     for r in sorted(found, key=lambda r: r.slug):
         source = f"{r.source_title} ({r.source_file[:3]})" if r.source_file else "-"
-        table.add_row(r.slug, r.name, str(len(r.ops())), _fmt_time(total_ms(r.ops())), source)
+        table.add_row(r.slug, r.name, str(len(r.ops())), fmt_time(total_ms(r.ops())), source)
     Console().print(table)
 
 
@@ -59,14 +54,12 @@ def check_cmd(paths: tuple[str, ...]) -> None:
 
     Every problem is printed as PATH:LINE: MESSAGE; the exit code is 1 if there is any.
     """
-    from unknot.routine import ProblemsError
     from unknot.routine.library import load_all
 
     try:
         found = load_all(list(paths))
     except ProblemsError as exc:
         _report_problems(exc)
-        return
     click.echo(f"{len(found)} routine{'s' if len(found) != 1 else ''} OK.")
 
 
@@ -78,30 +71,21 @@ def check_cmd(paths: tuple[str, ...]) -> None:
               help="Include the label table (for boards with a screen).")
 def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     """Compile routines to .unk files; nothing is written if any input is bad."""
-    from unknot.routine import ProblemsError, compile_routine
+    from unknot.routine import compile_routine
+    from unknot.routine.compile import file_name
     from unknot.routine.library import load_all
 
     try:
         found = load_all(list(paths))
     except ProblemsError as exc:
         _report_problems(exc)
-        return
     blobs = [(r, compile_routine(r, labels=labels)) for r in found]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for r, blob in blobs:
-        target = out / f"{r.slug}.unk"
+        target = out / file_name(r.slug)
         target.write_bytes(blob)
         click.echo(f"{target}  {len(blob)} bytes, {len(r.ops())} steps")
-
-
-def _resolve(id_or_path: str) -> tuple[Any, Any]:
-    """(ops, info) of a routine given by id or path; info is a Routine or a Decoded."""
-    from unknot.routine.library import find
-    from unknot.routine.model import Routine
-
-    found = find(id_or_path)
-    return (found.ops() if isinstance(found, Routine) else found.ops), found
 
 
 @routines.command("show")
@@ -112,15 +96,15 @@ def show_cmd(routine: str, cues: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from unknot.routine import ProblemsError, compile_routine, routine_id
+    from unknot.routine import compile_routine, routine_id
     from unknot.routine.model import KIND_NAMES, Routine
     from unknot.routine.timeline import expand, step_starts, total_ms
+    from unknot.routine.view import describe_step, fmt_time, resolve
 
     try:
-        ops, info = _resolve(routine)
+        ops, info = resolve(routine)
     except ProblemsError as exc:
         _report_problems(exc)
-        return
     console = Console()
     if isinstance(info, Routine):
         num = routine_id(info.slug)
@@ -138,87 +122,18 @@ def show_cmd(routine: str, cues: bool) -> None:
         console.print(f"[bold]{info.name or '(no labels)'}[/bold]  id {info.slug or '?'}"
                       f" (0x{info.routine_id:04x}), {info.size} bytes")
         says = [""] * len(ops)
-    console.print(f"{len(ops)} steps, {_fmt_time(total_ms(ops))}")
+    console.print(f"{len(ops)} steps, {fmt_time(total_ms(ops))}")
     if cues:
         table = Table("time", "cue", "step", "detail")
         for ev in expand(ops):
-            table.add_row(_fmt_time(ev.t_ms), ev.cue, str(ev.step_index), str(ev.detail))
+            table.add_row(fmt_time(ev.t_ms), ev.cue, str(ev.step_index), str(ev.detail))
     else:
         table = Table("start", "#", "kind", "what", "duration", "label")
         for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
             label = op.label + (f" - {says[i]}" if says[i] else "")
-            table.add_row(_fmt_time(start), str(i), KIND_NAMES[op.kind], _describe(op),
-                          _fmt_time(dur), label)
+            table.add_row(fmt_time(start), str(i), KIND_NAMES[op.kind], describe_step(op),
+                          fmt_time(dur), label)
     console.print(table)
-
-
-def _describe(op: Any) -> str:
-    from unknot.routine import model as m
-
-    d = [x / 10 for x in op.durations]
-    each = " each side" if op.sides else ""
-    tick = " (ticks)" if op.tick else ""
-    if op.kind == m.BREATHE:
-        return (f"{op.count} x in {d[0]:g}" + (f" hold {d[1]:g}" if d[1] else "")
-                + f" out {d[2]:g}" + (f" pause {d[3]:g}" if d[3] else "") + " s")
-    if op.kind == m.HOLD:
-        return f"hold {d[0]:g} s{each}{tick}"
-    if op.kind == m.REST:
-        return f"rest {d[0]:g} s{tick}"
-    if op.kind == m.REPEAT:
-        return f"{op.count} x {d[0]:g} s, gap {d[1]:g} s{each}"
-    if op.kind == m.SWITCH:
-        return "switch side"
-    return ""
-
-
-# Fallback envelopes (level 0..255, duration ms) used when the firmware pattern table
-# (firmware/lib/unknot/patterns.py) is not available.
-_FALLBACK_ENVELOPES: dict[str, tuple[tuple[int, int], ...]] = {
-    "begin": ((255, 80), (0, 80), (255, 80)),
-    "inhale": ((60, 200), (120, 200), (180, 200), (0, 0)),
-    "hold_in": ((120, 60),),
-    "exhale": ((180, 200), (120, 200), (60, 200), (0, 0)),
-    "pause": ((40, 40),),
-    "hold_start": ((255, 150),),
-    "tick": ((90, 30),),
-    "hold_end": ((255, 60), (0, 60), (255, 60)),
-    "switch": ((255, 60), (0, 60), (255, 60), (0, 60), (255, 60)),
-    "rep": ((200, 80),),
-    "rep_end": ((100, 40),),
-    "rest": ((80, 300),),
-    "done": ((255, 300), (0, 100), (255, 100), (0, 100), (255, 100)),
-}
-
-
-def _envelope_fn() -> Any:
-    def fallback(name: str) -> Any:
-        return _FALLBACK_ENVELOPES.get(name, ((128, 100),))
-
-    try:
-        from unknot import fwload
-
-        fw = fwload.module("patterns").envelope
-    except Exception:  # the firmware pattern table is missing or broken: use the local one
-        return fallback
-
-    def envelope(name: str) -> Any:
-        try:
-            return fw(name) or fallback(name)
-        except Exception:
-            return fallback(name)
-
-    return envelope
-
-
-def sparkline(envelope: Any, slot_ms: int = 40) -> str:
-    """Draw an envelope [(level 0..255, ms), ...] as a bar string, one char per slot_ms."""
-    blocks = " ▁▂▃▄▅▆▇█"
-    out = []
-    for level, ms in envelope:
-        ch = blocks[min(8, max(0, round(int(level) * 8 / 255)))]
-        out.append(ch * max(1 if ms else 0, round(int(ms) / slot_ms)))
-    return "".join(out) or " "
 
 
 def _print_legend(console: Any, cues: list[str]) -> None:
@@ -245,15 +160,14 @@ def preview(routine: str, speed: float) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
-    from unknot.routine import ProblemsError
     from unknot.routine.model import Routine
     from unknot.routine.timeline import expand, total_ms
+    from unknot.routine.view import cue_envelope, fmt_time, play, resolve, sparkline
 
     try:
-        ops, info = _resolve(routine)
+        ops, info = resolve(routine)
     except ProblemsError as exc:
         _report_problems(exc)
-        return
     console = Console()
     name = info.name if isinstance(info, Routine) else (info.name or "routine")
     console.print(f"[bold]{name}[/bold]")
@@ -264,7 +178,6 @@ def preview(routine: str, speed: float) -> None:
         says = [""] * len(ops)
     events = expand(ops)
     end_ms = total_ms(ops)
-    envelope = _envelope_fn()
     _print_legend(console, [ev.cue for ev in events])
 
     def view(i: int, now_ms: int) -> Panel:
@@ -276,28 +189,15 @@ def preview(routine: str, speed: float) -> None:
         body = Group(
             Text(f"{ev.cue.upper()}{detail}", style="bold cyan"),
             Text(f"{op.label}" + (f": {says[ev.step_index]}" if says[ev.step_index] else "")),
-            Text(f"next cue in {left / 1000:4.1f} s   elapsed {_fmt_time(now_ms)}"
-                 f" / {_fmt_time(end_ms)}"),
-            Text("motor " + sparkline(envelope(ev.cue)), style="magenta"),
+            Text(f"next cue in {left / 1000:4.1f} s   elapsed {fmt_time(now_ms)}"
+                 f" / {fmt_time(end_ms)}"),
+            Text("motor " + sparkline(cue_envelope(ev.cue)), style="magenta"),
         )
         return Panel(body, title=f"step {ev.step_index + 1}/{len(ops)}")
 
-    start = time.monotonic()
-
-    def wait_until(t_ms: int, redraw: Any) -> None:
-        deadline = start + t_ms / 1000 / speed
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            time.sleep(min(deadline - now, 0.1))
-            redraw(min(t_ms, int((time.monotonic() - start) * 1000 * speed)))
-
     try:
         with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
-            for i, ev in enumerate(events):
-                wait_until(ev.t_ms, lambda ms, i=i: live.update(view(max(i - 1, 0), ms)))
-                live.update(view(i, ev.t_ms))
+            play(events, speed, lambda i, ms: live.update(view(i, ms)))
     except KeyboardInterrupt:
         console.print("Stopped.")
         sys.exit(130)

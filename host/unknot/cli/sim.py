@@ -153,13 +153,13 @@ class Engine:
     """Runs a SimDevice's firmware App on its ScaledClock inside asyncio."""
 
     def __init__(self, device: Any, clock: ScaledClock) -> None:
-        from unknot import fwload
+        from unknot import core
 
         self.device = device
         self.app = device.app
         self.clock = clock
-        self.fw_player = fwload.module("player")
-        self.patterns = fwload.module("patterns")
+        self.fw_player = core.player
+        self.patterns = core.patterns
         self.motor = MotorTap(self.app.motor, clock, self.patterns)
         self.app.motor = self.motor
         self.button = KeyButton()
@@ -262,9 +262,9 @@ class Engine:
             idx = int(player.step_index)
             st.step = (idx, len(r.steps))
             labels = self.labels(r)
-            kinds = {1: "begin", 2: "end", 3: "breathe", 4: "hold", 5: "repeat", 6: "rest",
-                     7: "switch"}
-            kind = kinds.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
+            from unknot.routine.model import KIND_NAMES
+
+            kind = KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
             label = labels[idx] if idx < len(labels) else ""
             st.step_label = f"{kind}: {label}" if label else kind
             starts = self.step_starts(r)

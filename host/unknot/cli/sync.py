@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 
@@ -16,24 +14,15 @@ def sync(address: str | None, name: str | None, sim: bool) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from unknot.ble import open_device
-    from unknot.ble.sync import SyncSummary
-    from unknot.ble.sync import sync as run_sync
-    from unknot.store import HistoryStore
+    from unknot.ble.sync import sync_history
 
-    console = Console(stderr=True)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Syncing", total=None)
 
-    async def go() -> SyncSummary:
-        with HistoryStore.open() as store, Progress(console=console, transient=True) as bar:
-            task = bar.add_task("Syncing", total=None)
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            async with open_device(address, sim=sim, name=name) as session:
-                return await run_sync(session, store, progress=progress)
-
-    summary = asyncio.run(go())
+        summary = sync_history(address, sim=sim, name=name, progress=progress)
     d = summary.device
     click.echo(
         f"{d.name or d.address} ({d.device_id}, firmware {d.firmware}): "

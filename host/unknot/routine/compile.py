@@ -1,30 +1,32 @@
-"""Compile a routine to the v1 binary format (docs/format.md). Output is deterministic."""
+"""Compile a routine to the v1 binary format (docs/format.md). Output is deterministic.
+
+The format itself (header layout, magic, version, flags, kind codes, the file CRC) is the
+firmware's definition, read through unknot.core; this module only writes it.
+"""
 
 from __future__ import annotations
 
 import binascii
 import struct
 
+from unknot.core import library
+from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
 from unknot.routine.model import Op, Routine
 
-MAGIC = b"UNKR"
-VERSION = 1
-HEADER = "<4sBBHHHI"
-HEADER_SIZE = struct.calcsize(HEADER)  # 16
-FLAG_LABELS = 0x01
-_U16 = "<H"
+_U16 = "<H"  # HOLD / REST duration field
+_CRC = "<I"  # the header's crc32 field, at fmt.CRC_OFFSET
+
+
+def file_name(slug: str) -> str:
+    """The routine's file name on the device: <slug>.unk (the firmware loads that suffix)."""
+    return slug + library.SUFFIX
 
 
 def routine_id(slug: str) -> int:
     """The numeric routine id: crc32 of the UTF-8 slug, low 16 bits."""
     return binascii.crc32(slug.encode("utf-8")) & 0xFFFF
-
-
-def file_crc(data: bytes) -> int:
-    """CRC-32 of bytes [0:12] followed by bytes [16:] (the crc field itself is skipped)."""
-    return binascii.crc32(data[16:], binascii.crc32(data[0:12]))
 
 
 def encode_step(op: Op) -> bytes:
@@ -54,11 +56,12 @@ def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True) -> 
     body = b"".join(encode_step(op) for op in ops)
     if labels:
         body += encode_labels(slug, name, ops)
-    total = HEADER_SIZE + len(body)
-    flags = FLAG_LABELS if labels else 0
-    data = struct.pack(HEADER, MAGIC, VERSION, flags, routine_id(slug), len(ops),
+    total = fmt.HEADER_SIZE + len(body)
+    flags = fmt.FLAG_LABELS if labels else 0
+    data = struct.pack(fmt.HEADER, fmt.MAGIC, fmt.VERSION, flags, routine_id(slug), len(ops),
                        total & 0xFFFF, 0) + body
-    return data[:12] + struct.pack("<I", file_crc(data)) + data[16:]
+    crc = struct.pack(_CRC, fmt.file_crc(data))
+    return data[: fmt.CRC_OFFSET] + crc + data[fmt.HEADER_SIZE :]
 
 
 def compile_routine(routine: Routine, *, labels: bool = True, check: bool = True) -> bytes:

@@ -1,28 +1,31 @@
-"""Decode and check a v1 routine binary (docs/format.md, "Decoder checks")."""
+"""Decode and check a v1 routine binary (docs/format.md, "Decoder checks").
+
+The same checks as the firmware decoder, with a detailed message for each; the format
+(header, magic, version, kind codes, step sizes, allowed flags, reason keywords) is the
+firmware's definition, read through unknot.core.
+"""
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
 
+from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
-from unknot.routine.compile import FLAG_LABELS, HEADER, HEADER_SIZE, MAGIC, VERSION, file_crc
 from unknot.routine.model import Op
 
-# Reason keywords, shared with the firmware decoder through tests/vectors/invalid/reasons.json.
-TRUNCATED = "truncated"
-BAD_MAGIC = "bad magic"
-BAD_VERSION = "bad version"
-BAD_FLAGS = "bad flags"
-BAD_LENGTH = "bad length"
-BAD_CRC = "bad crc"
-BAD_STEP = "bad step"
-BAD_LABELS = "bad labels"
-
-_SIZES = {m.BEGIN: 1, m.END: 1, m.BREATHE: 6, m.HOLD: 3, m.REPEAT: 4, m.REST: 3, m.SWITCH: 1}
-_ALLOWED_FLAGS = {m.HOLD: m.FLAG_SIDES | m.FLAG_TICK, m.REPEAT: m.FLAG_SIDES,
-                  m.REST: m.FLAG_TICK}
+# Reason keywords (tests/vectors/invalid/reasons.json pins them).
+TRUNCATED = fmt.TRUNCATED
+BAD_MAGIC = fmt.BAD_MAGIC
+BAD_VERSION = fmt.BAD_VERSION
+BAD_FLAGS = fmt.BAD_FLAGS
+BAD_LENGTH = fmt.BAD_LENGTH
+BAD_CRC = fmt.BAD_CRC
+BAD_STEP = fmt.BAD_STEP
+BAD_LABELS = fmt.BAD_LABELS
+HEADER_SIZE = fmt.HEADER_SIZE
+_U16 = "<H"  # HOLD / REST duration field
 
 
 class DecodeError(RoutineError):
@@ -44,11 +47,12 @@ class Decoded:
 
 def _step(data: bytes, pos: int, end: int, index: int) -> tuple[Op, int]:
     op_byte = data[pos]
-    kind, flags = op_byte & 0x0F, op_byte & 0xF0
-    size = _SIZES.get(kind)
+    kind = op_byte & fmt.KIND_MASK
+    flags = op_byte - kind
+    size = fmt.STEP_SIZE.get(kind)
     if size is None:
         raise DecodeError(BAD_STEP, f"step {index}: unknown kind 0x{kind:x}")
-    if flags & ~_ALLOWED_FLAGS.get(kind, 0):
+    if flags & ~fmt.ALLOWED_FLAGS.get(kind, 0):
         raise DecodeError(BAD_STEP, f"step {index}: flags 0x{flags:02x} not allowed here")
     if pos + size > end:
         raise DecodeError(BAD_STEP, f"step {index} runs past the end of the steps")
@@ -58,7 +62,7 @@ def _step(data: bytes, pos: int, end: int, index: int) -> tuple[Op, int]:
         op = Op(kind, count=f[0], durations=(f[1], f[2], f[3], f[4]))
         ok = f[0] > 0 and f[1] > 0 and f[3] > 0
     elif kind in (m.HOLD, m.REST):
-        (dur,) = struct.unpack("<H", f)
+        (dur,) = struct.unpack(_U16, f)
         op = Op(kind, durations=(dur,), sides=sides, tick=tick)
         ok = dur > 0
     elif kind == m.REPEAT:
@@ -75,19 +79,20 @@ def decode(data: bytes) -> Decoded:
     """Check header, length, CRC and every step; raise DecodeError with a reason keyword."""
     if len(data) < HEADER_SIZE:
         raise DecodeError(TRUNCATED, f"{len(data)} bytes, the header alone is {HEADER_SIZE}")
-    magic, version, flags, rid, count, total, crc = struct.unpack_from(HEADER, data)
-    if magic != MAGIC:
-        raise DecodeError(BAD_MAGIC, f"{magic!r} is not {MAGIC!r}")
-    if version != VERSION:
-        raise DecodeError(BAD_VERSION, f"version {version}, this decoder reads {VERSION}")
-    if flags & ~FLAG_LABELS:
+    magic, version, flags, rid, count, total, crc = struct.unpack_from(fmt.HEADER, data)
+    if magic != fmt.MAGIC:
+        raise DecodeError(BAD_MAGIC, f"{magic!r} is not {fmt.MAGIC!r}")
+    if version != fmt.VERSION:
+        raise DecodeError(BAD_VERSION, f"version {version}, this decoder reads {fmt.VERSION}")
+    if flags & ~fmt.FLAG_LABELS:
         raise DecodeError(BAD_FLAGS, f"reserved header flags set (0x{flags:02x})")
     if total > len(data):
         raise DecodeError(TRUNCATED, f"header says {total} bytes, only {len(data)} present")
     if total < len(data) or total < HEADER_SIZE + 2:
         raise DecodeError(BAD_LENGTH, f"header says {total} bytes, file has {len(data)}")
-    if file_crc(data) != crc:
-        raise DecodeError(BAD_CRC, f"stored 0x{crc:08x}, computed 0x{file_crc(data):08x}")
+    computed = fmt.file_crc(data)
+    if computed != crc:
+        raise DecodeError(BAD_CRC, f"stored 0x{crc:08x}, computed 0x{computed:08x}")
     if count < 2:
         raise DecodeError(BAD_STEP, f"{count} steps, at least BEGIN and END are needed")
     ops: list[Op] = []
@@ -101,7 +106,7 @@ def decode(data: bytes) -> Decoded:
             raise DecodeError(BAD_STEP, f"step {i}: BEGIN must be first and END last, once")
         ops.append(op)
     slug = name = None
-    if flags & FLAG_LABELS:
+    if flags & fmt.FLAG_LABELS:
         texts: list[str] = []
         for _ in range(count + 2):
             if pos >= total or pos + 1 + data[pos] > total:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from unknot import paths
+from unknot import core, paths
 from unknot.errors import RoutineError
 from unknot.routine.decode import Decoded, decode
 from unknot.routine.model import Problem, ProblemsError, Routine
@@ -48,7 +48,7 @@ def load_all(targets: list[str] | None = None) -> list[Routine]:
 def find(id_or_path: str) -> Routine | Decoded:
     """A routine by id (library or user folder) or by path (.toml source or .unk binary)."""
     p = Path(id_or_path)
-    if p.suffix == ".unk":
+    if p.suffix == core.library.SUFFIX:
         try:
             data = p.read_bytes()
         except OSError as exc:

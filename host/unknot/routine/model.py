@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 
-# Step kinds (low nibble of the op byte), docs/format.md "Steps".
-BEGIN = 0x1
-END = 0x2
-BREATHE = 0x3
-HOLD = 0x4
-REPEAT = 0x5
-REST = 0x6
-SWITCH = 0x7
+# Step kinds and op-byte flags: the firmware's format definition (docs/format.md "Steps").
+BEGIN = fmt.BEGIN
+END = fmt.END
+BREATHE = fmt.BREATHE
+HOLD = fmt.HOLD
+REPEAT = fmt.REPEAT
+REST = fmt.REST
+SWITCH = fmt.SWITCH
+FLAG_SIDES = fmt.SIDES
+FLAG_TICK = fmt.TICK
 
+# The one table of kind names (the device has no use for them): sources, `routines show`
+# and `unknot sim` all read it.
 KIND_NAMES = {
     BEGIN: "begin",
     END: "end",
@@ -28,10 +33,6 @@ KIND_NAMES = {
     REST: "rest",
     SWITCH: "switch",
 }
-
-# Op-byte flags (high nibble).
-FLAG_SIDES = 0x10
-FLAG_TICK = 0x20
 
 # Validator limits (docs/routines.md "Limits").
 MAX_STEPS = 200  # compiled steps, BEGIN and END included

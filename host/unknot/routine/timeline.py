@@ -1,7 +1,9 @@
-"""Expand compiled steps into cue events, exactly as docs/format.md "Playback" says.
+"""Cue events of compiled steps: the firmware player's own expansion, run on the host.
 
-This is the one place that holds the expansion rules; preview, `routines show`, the total
-duration and the validator all use it, and the firmware player's trace is checked against it.
+The playback rules and timings (lead-in, switch, ticks) are defined once, in the firmware
+(firmware/lib/unknot/player.py `expand`, docs/format.md "Playback"); this module feeds it the
+steps and adds, for display, which breath, repetition or side each event belongs to. Preview,
+`routines show`, the total duration and the validator all use it.
 
 Event detail: inhale / hold_in / exhale / pause: breath number (1-based); rep / rep_end:
 repetition number (1-based); hold_start / hold_end / tick: side (1, or 2 after the
@@ -12,14 +14,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from unknot.core import player
 from unknot.routine import model as m
 from unknot.routine.model import Op
 
-LEAD_IN_MS = 2000  # after BEGIN
-SWITCH_MS = 3000  # to change side, after a `switch` cue
-TICK_EVERY_MS = 5000
-TICK_MIN_MS = 10000  # ticks only in a HOLD / REST of at least this long
-DS_MS = 100
+_COUNTED = {"inhale", "hold_in", "exhale", "pause", "rep", "rep_end"}  # detail: number
+_SIDED = {"hold_start", "hold_end"}  # detail: side (a tick too, unless in a REST)
 
 
 class Event(NamedTuple):
@@ -29,86 +29,60 @@ class Event(NamedTuple):
     detail: int
 
 
-def _ticks(t: int, dur: int, index: int, side: int) -> list[Event]:
-    if dur < TICK_MIN_MS:
-        return []
-    return [Event(t + k, "tick", index, side) for k in range(TICK_EVERY_MS, dur, TICK_EVERY_MS)]
+class _Steps:
+    """The firmware's view of a routine: step tuples (kind, flags, a, b, c, d, e)."""
+
+    def __init__(self, ops: list[Op]) -> None:
+        self.steps = [_step(op) for op in ops]
 
 
-def expand_step(op: Op, index: int, t: int) -> tuple[list[Event], int]:
-    """The events of one step starting at t (ms) and the time the next step starts."""
-    ev: list[Event] = []
-    d = [x * DS_MS for x in op.durations]
-    if op.kind == m.BEGIN:
-        return [Event(t, "begin", index, 0)], t + LEAD_IN_MS
-    if op.kind == m.END:
-        return [Event(t, "done", index, 0)], t
-    if op.kind == m.SWITCH:
-        return [Event(t, "switch", index, 0)], t + SWITCH_MS
+def _step(op: Op) -> tuple[int, int, int, int, int, int, int]:
+    flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
     if op.kind == m.BREATHE:
-        inhale, hold, exhale, pause = d
-        for n in range(1, op.count + 1):
-            ev.append(Event(t, "inhale", index, n))
-            t += inhale
-            if hold:
-                ev.append(Event(t, "hold_in", index, n))
-                t += hold
-            ev.append(Event(t, "exhale", index, n))
-            t += exhale
-            if pause:
-                ev.append(Event(t, "pause", index, n))
-                t += pause
-        return ev, t
-    if op.kind == m.REST:
-        ev.append(Event(t, "rest", index, 0))
-        if op.tick:
-            ev += _ticks(t, d[0], index, 0)
-        return ev, t + d[0]
-    sides = (1, 2) if op.sides else (1,)
-    for side in sides:
-        if side == 2:
-            ev.append(Event(t, "switch", index, 0))
-            t += SWITCH_MS
-        if op.kind == m.HOLD:
-            ev.append(Event(t, "hold_start", index, side))
-            if op.tick:
-                ev += _ticks(t, d[0], index, side)
-            t += d[0]
-            ev.append(Event(t, "hold_end", index, side))
-        elif op.kind == m.REPEAT:
-            work, gap = d
-            for n in range(1, op.count + 1):
-                ev.append(Event(t, "rep", index, n))
-                t += work
-                ev.append(Event(t, "rep_end", index, n))
-                t += gap
-    return ev, t
+        inhale, hold, exhale, pause = op.durations
+        return (op.kind, flags, op.count, inhale, hold, exhale, pause)
+    if op.kind == m.REPEAT:
+        work, gap = op.durations
+        return (op.kind, flags, op.count, work, gap, 0, 0)
+    if op.kind in (m.HOLD, m.REST):
+        return (op.kind, flags, op.durations[0], 0, 0, 0, 0)
+    return (op.kind, flags, 0, 0, 0, 0, 0)
 
 
 def expand(ops: list[Op]) -> list[Event]:
     """All cue events of a routine, in time order (events at one instant in step order)."""
     events: list[Event] = []
-    t = 0
-    for i, op in enumerate(ops):
-        step_events, t = expand_step(op, i, t)
-        events += step_events
+    index, number, side = -1, 0, 1
+    for t, cue, arg, i in player.expand(_Steps(ops)):
+        if i != index:
+            index, number, side = i, 0, 1
+        if cue in ("inhale", "rep"):
+            number = arg
+        elif cue == "switch" and ops[i].kind != m.SWITCH:
+            side = 2
+        if cue in _COUNTED:
+            detail = number
+        elif cue in _SIDED or (cue == "tick" and ops[i].kind == m.HOLD):
+            detail = side
+        else:
+            detail = 0
+        events.append(Event(t, cue, i, detail))
     return events
 
 
 def step_starts(ops: list[Op]) -> list[tuple[int, int]]:
-    """(start ms, duration ms) of every step."""
-    out = []
-    t = 0
-    for i, op in enumerate(ops):
-        _, end = expand_step(op, i, t)
-        out.append((t, end - t))
-        t = end
-    return out
+    """(start ms, duration ms) of every step: each step's first cue is at its start."""
+    starts: dict[int, int] = {}
+    for t, _cue, _arg, i in player.expand(_Steps(ops), False):
+        starts.setdefault(i, t)
+    times = [starts[i] for i in range(len(ops))]
+    ends = [*times[1:], times[-1]] if times else []
+    return [(t, end - t) for t, end in zip(times, ends, strict=True)]
 
 
 def total_ms(ops: list[Op]) -> int:
     """When the routine ends: the time of the `done` cue."""
-    t = 0
-    for i, op in enumerate(ops):
-        _, t = expand_step(op, i, t)
-    return t
+    end = 0
+    for t, _cue, _arg, _i in player.expand(_Steps(ops), False):
+        end = t
+    return end

@@ -22,8 +22,8 @@ STEP_KEYS: dict[str, set[str]] = {
     "rest": {"seconds", "tick"},
     "switch": set(),
 }
-KINDS = {"breathe": m.BREATHE, "hold": m.HOLD, "repeat": m.REPEAT, "rest": m.REST,
-         "switch": m.SWITCH}
+# Authored kinds: every kind but BEGIN / END, named as in the one table (model.KIND_NAMES).
+KINDS = {name: kind for kind, name in m.KIND_NAMES.items() if kind not in (m.BEGIN, m.END)}
 
 
 def _name(where: Key, key: str) -> str:

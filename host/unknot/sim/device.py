@@ -32,7 +32,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Protocol
 
-from unknot import fwload
+from unknot import core, fwload
 
 NVM_SIZE = 8192
 PRESS_MS = 80
@@ -282,7 +282,8 @@ class SimDevice:
     # -- conveniences -------------------------------------------------------------------
     def install_routine(self, name: str, data: bytes) -> None:
         """Put a routine file on the drive and have the firmware reload its list."""
-        self.storage.write(name if name.endswith(".unk") else name + ".unk", data)
+        suffix = core.library.SUFFIX
+        self.storage.write(name if name.endswith(suffix) else name + suffix, data)
         self.app.post(("reload",))
 
     def records(self) -> list[bytes]:

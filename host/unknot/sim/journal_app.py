@@ -1,6 +1,6 @@
 """A stand-in for the firmware App that serves a prefilled journal: what the sync protocol
 handler uses of the App (clock, journal, storage, settings), over the firmware's real Journal
-(loaded through unknot.fwload) in an nvm as large as the record count needs.
+(through the typed facade unknot.core) in an nvm as large as the record count needs.
 
 The real App's nvm holds 383 records; benchmarks and link tests need more, and need them
 written instantly, so they use this instead of a SimDevice. Used by tools/bench_sync.py and
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unknot import fwload
+from unknot import core
 
 
 class Clock:
@@ -56,7 +56,7 @@ class JournalApp:
         nvm_size: int | None = None,
         files: dict[str, bytes] | None = None,
     ) -> None:
-        jmod = fwload.module("journal")
+        jmod = core.journal
         if nvm_size is None:
             nvm_size = max(4096, (records + 2) * jmod.RECORD_SIZE)
         self.journal = jmod.Journal(bytearray(b"\xff" * nvm_size), 0, nvm_size)
@@ -80,6 +80,6 @@ class JournalApp:
 
     def records(self) -> list[tuple[int, ...]]:
         """Every stored record, unpacked: (seq, start, routine_id, ... boot)."""
-        unpack = fwload.module("journal").unpack_record
+        unpack = core.journal.unpack_record
         j = self.journal
-        return [tuple(unpack(j.read(s))) for s in range(j.tail, j.head)]
+        return [tuple(unpack(j.read(s) or b"") or ()) for s in range(j.tail, j.head)]

@@ -1,11 +1,13 @@
 """The simulated device's radio: a bumble peripheral serving the Unknot GATT service.
 
-UUIDs come from the firmware's `gatt` module and every request is handled by the firmware's
-own protocol handler (`proto.Protocol`) running against the simulated device's App, so the
-host talks to the same code the board runs. Like the board (and unlike bumble's GATT server),
-the peripheral enforces properties and security: control writes/reads need an encrypted link
-(else ATT Insufficient Authentication), read-only characteristics refuse writes. Pairing is
-SMP just-works with bonding; bonds persist in a JSON key store under the device's directory.
+The service is built from the firmware's GATT table (`gatt.CHARACTERISTICS`: uuid,
+properties, permissions), the table the board's adafruit_ble service is built from, and
+every request is handled by the firmware's own protocol handler (`proto.Protocol`) running
+against the simulated device's App, so the host talks to the same code the board runs. Like
+the board (and unlike bumble's GATT server), the peripheral enforces properties and
+security: control writes/reads need an encrypted link (else ATT Insufficient
+Authentication), read-only characteristics refuse writes. Pairing is SMP just-works with
+bonding; bonds persist in a JSON key store under the device's directory.
 
 BLE callbacks only queue work; one task (the "app loop") runs the handler and sends the
 notifications, in order.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from bumble.keys import JsonKeyStore
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from unknot import fwload
+from unknot import core
 from unknot.ble.link import DEVICE_ADDRESS
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
@@ -39,9 +41,6 @@ FAST_ADV_S = 0.1  # advertising interval while recently idle
 SLOW_ADV_S = 1.0  # after SLOW_AFTER_S without a connection, to save power
 SLOW_AFTER_S = 30.0
 
-_READ = gatt.Characteristic.Properties.READ
-_WRITE = gatt.Characteristic.Properties.WRITE
-_NOTIFY = gatt.Characteristic.Properties.NOTIFY
 _OPEN_RW = gatt.Characteristic.READABLE | gatt.Characteristic.WRITEABLE
 
 
@@ -52,6 +51,14 @@ def _refuse(code: att.ErrorCode) -> att.ATT_Error:
 def _require_encryption(conn: Connection) -> None:
     if not conn.is_encrypted:
         raise _refuse(att.ErrorCode.INSUFFICIENT_AUTHENTICATION)
+
+
+def _guard(permission: int, conn: Connection, refuse: att.ErrorCode) -> None:
+    """Enforce a permission from the firmware's GATT table, as the board's stack does."""
+    if permission == core.gatt.NO_ACCESS:
+        raise _refuse(refuse)
+    if permission == core.gatt.ENCRYPT:
+        _require_encryption(conn)
 
 
 def make_bumble_device(link: LocalLink, address: str, name: str) -> tuple[Device, Controller]:
@@ -87,8 +94,8 @@ class SimPeripheral:
         self.app = app
         self.link = link
         self.name = name
-        self.gatt_ids = fwload.module("gatt")
-        proto = fwload.module("proto")
+        self.gatt_ids = core.gatt
+        proto = core.proto
         self.proto = proto.Protocol(app, store) if store is not None else proto.Protocol(app)
         self.device, self.controller = make_bumble_device(link, address, name)
         self.device.pairing_config_factory = lambda _conn: just_works()
@@ -96,21 +103,19 @@ class SimPeripheral:
             keys_path.parent.mkdir(parents=True, exist_ok=True)
             self.device.keystore = JsonKeyStore("device", str(keys_path))
         g = self.gatt_ids
-        self.info_char: gatt.Characteristic[bytes] = gatt.Characteristic(
-            g.INFO, _READ, _OPEN_RW, gatt.CharacteristicValue(read=self._read_info, write=self._ro)
-        )
-        self.control_char: gatt.Characteristic[bytes] = gatt.Characteristic(
-            g.CONTROL,
-            _READ | _WRITE,
-            _OPEN_RW,
-            gatt.CharacteristicValue(read=self._read_control, write=self._write_control),
-        )
-        self.data_char: gatt.Characteristic[bytes] = gatt.Characteristic(
-            g.DATA,
-            _NOTIFY,
-            _OPEN_RW,
-            gatt.CharacteristicValue(read=self._no_read, write=self._ro),
-        )
+        readers = {"info": self._read_info, "control": self._read_control}
+        writers = {"control": self._write_control}
+        chars: dict[str, gatt.Characteristic[bytes]] = {}
+        for name, uuid, props, read_perm, write_perm, _size in g.CHARACTERISTICS:
+            value = gatt.CharacteristicValue(
+                read=self._reader(read_perm, readers.get(name, self._no_read)),
+                write=self._writer(write_perm, writers.get(name, self._ro)),
+            )
+            props_flag = gatt.Characteristic.Properties(props)
+            chars[name] = gatt.Characteristic(uuid, props_flag, _OPEN_RW, value)
+        self.info_char = chars["info"]
+        self.control_char = chars["control"]
+        self.data_char = chars["data"]
         self.device.add_service(
             gatt.Service(g.SERVICE, [self.info_char, self.control_char, self.data_char])
         )
@@ -125,16 +130,34 @@ class SimPeripheral:
 
     # -- GATT callbacks: check, then queue; never act --------------------------------------
 
+    @staticmethod
+    def _reader(
+        permission: int, read: Callable[[Connection], bytes]
+    ) -> Callable[[Connection], bytes]:
+        def guarded(conn: Connection) -> bytes:
+            _guard(permission, conn, att.ErrorCode.READ_NOT_PERMITTED)
+            return read(conn)
+
+        return guarded
+
+    @staticmethod
+    def _writer(
+        permission: int, write: Callable[[Connection, bytes], None]
+    ) -> Callable[[Connection, bytes], None]:
+        def guarded(conn: Connection, value: bytes) -> None:
+            _guard(permission, conn, att.ErrorCode.WRITE_NOT_PERMITTED)
+            write(conn, value)
+
+        return guarded
+
     def _read_info(self, conn: Connection) -> bytes:
         self.proto.set_mtu(conn.att_mtu)
         return bytes(self.proto.info())
 
     def _read_control(self, conn: Connection) -> bytes:
-        _require_encryption(conn)
         return bytes(self.proto.last_response)
 
     def _write_control(self, conn: Connection, value: bytes) -> None:
-        _require_encryption(conn)
         self._queue.put_nowait(("control", conn, bytes(value)))
 
     def _ro(self, conn: Connection, value: bytes) -> None:

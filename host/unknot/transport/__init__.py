@@ -12,99 +12,10 @@ transport as a context manager.
 
 from __future__ import annotations
 
-import hashlib
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from unknot.errors import DeviceError
-
-ROUTINES_DIR = "routines"  # on the device: /routines/<id>.unk
-ROUTINE_SUFFIX = ".unk"
-SETTINGS_FILE = "settings.toml"
-FIRMWARE_INIT = "lib/unknot/__init__.py"  # holds FIRMWARE_VERSION = "x.y.z"
-
-# progress(name, bytes_done, bytes_total) for the file being written
-Progress = Callable[[str, int, int], None]
-
-READ_ONLY_HELP = (
-    "the board's filesystem is read-only to code while its USB drive is mounted on a "
-    "computer. Either copy over the drive (unknot flash --drive PATH), or make it writable "
-    "over serial: hold the button while pressing reset (boot.py then remounts it for code; "
-    "the drive becomes read-only to the computer until the next plain reset). "
-    "See docs/getting-started.md, 'Two storage modes'."
-)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@dataclass
-class UploadSummary:
-    copied: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    bytes_written: int = 0
-
-    def line(self) -> str:
-        s = (f"{len(self.copied)} copied, {len(self.unchanged)} unchanged, "
-             f"{self.bytes_written} bytes written")
-        if self.removed:
-            s += f", {len(self.removed)} removed"
-        return s
-
-
-@dataclass
-class DeviceInfo:
-    transport: str  # "USB drive /media/me/CIRCUITPY", "serial /dev/ttyACM0", "BLE ..."
-    firmware_version: str | None = None
-    circuitpython: str | None = None
-    board: str | None = None
-    routines: list[tuple[str, int]] = field(default_factory=list)  # (file name, size)
-    journal: str = "n/a over USB"
-    clock: str | None = None
-    battery: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-class Transport(ABC):
-    """A connection to one device. Backends open lazily and close in close()."""
-
-    description = ""
-
-    @abstractmethod
-    def write_routines(
-        self, files: Mapping[str, bytes], progress: Progress | None = None, *, prune: bool = False
-    ) -> UploadSummary:
-        """Write name -> compiled routine bytes to /routines/<name>; skip unchanged; with
-        prune, remove other .unk files there. Each file is written atomically and verified."""
-
-    @abstractmethod
-    def read_info(self) -> DeviceInfo: ...
-
-    @abstractmethod
-    def write_settings(self, values: Mapping[str, int | str]) -> None:
-        """Set these (already validated) settings.toml keys on the device."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        pass
-
-    def __enter__(self) -> Transport:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-def routine_names(files: Mapping[str, bytes]) -> None:
-    for name in files:
-        if "/" in name or "\\" in name or not name.endswith(ROUTINE_SUFFIX):
-            raise DeviceError(f"bad routine file name {name!r} (expected <id>{ROUTINE_SUFFIX})")
+from unknot.transport.base import Transport
 
 
 def open_transport(
@@ -126,15 +37,8 @@ def open_transport(
         from unknot.transport.ble import BleBackend
 
         return BleBackend(address=ble if isinstance(ble, str) else None, sim=sim)
-    from unknot.drive import resolve_drive
+    from unknot.device.circuitpy import resolve_drive
     from unknot.transport.drive import DriveBackend
 
     return DriveBackend(resolve_drive(drive))
 
-
-def firmware_version_of(init_py: str) -> str | None:
-    """FIRMWARE_VERSION from the text of the firmware's lib/unknot/__init__.py."""
-    import re
-
-    m = re.search(r"""^FIRMWARE_VERSION\s*=\s*["']([^"']+)["']""", init_py, re.M)
-    return m[1] if m else None

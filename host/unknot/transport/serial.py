@@ -14,21 +14,27 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from unknot.errors import DeviceError
-from unknot.transport import (
+from unknot.device import settings
+from unknot.device.files import Progress, UploadSummary
+from unknot.device.layout import (
     FIRMWARE_INIT,
-    READ_ONLY_HELP,
     ROUTINE_SUFFIX,
     ROUTINES_DIR,
     SETTINGS_FILE,
-    DeviceInfo,
-    Progress,
-    Transport,
-    UploadSummary,
+    check_routine_names,
     firmware_version_of,
-    routine_names,
-    settings,
 )
+from unknot.errors import DeviceError
+from unknot.transport.base import DeviceReport, Transport
+
+READ_ONLY_HELP = (
+    "the board's filesystem is read-only to code while its USB drive is mounted on a "
+    "computer. Either copy over the drive (unknot flash --drive PATH), or make it writable "
+    "over serial: hold the button while pressing reset (boot.py then remounts it for code; "
+    "the drive becomes read-only to the computer until the next plain reset). "
+    "See docs/getting-started.md, 'Two storage modes'."
+)
+
 
 _CHUNK = 256  # bytes per exec: fits the raw REPL's buffers on a small board
 
@@ -191,7 +197,7 @@ class SerialBackend(Transport):
     def write_routines(
         self, files: Mapping[str, bytes], progress: Progress | None = None, *, prune: bool = False
     ) -> UploadSummary:
-        routine_names(files)
+        check_routine_names(files)
         summary = UploadSummary()
         self._mkdir("/" + ROUTINES_DIR)
         for name, data in files.items():
@@ -211,14 +217,14 @@ class SerialBackend(Transport):
                     summary.removed.append(f"{ROUTINES_DIR}/{n}")
         return summary
 
-    def read_info(self) -> DeviceInfo:
-        info = DeviceInfo(self.description)
+    def read_info(self) -> DeviceReport:
+        info = DeviceReport(self.description)
         init = self.read_file("/" + FIRMWARE_INIT)
         if init:
             info.firmware_version = firmware_version_of(init.decode("utf-8", "replace"))
         boot = self.read_file("/boot_out.txt")
         if boot:
-            from unknot.drive import parse_boot_out
+            from unknot.device.circuitpy import parse_boot_out
 
             try:
                 b = parse_boot_out(boot.decode("utf-8", "replace"))

@@ -20,38 +20,34 @@ from .. import gatt
 _FAST_ADV_S = 0.1  # advertising interval while recently idle
 _SLOW_ADV_S = 1.0
 _SLOW_AFTER_MS = const(30000)
-_MAX_VALUE = const(244)  # ATT MTU 247 - 3
 _BUSY_RETRY_MS = const(10)
 
 
+_PERMISSION = {
+    gatt.NO_ACCESS: Attribute.NO_ACCESS,
+    gatt.OPEN: Attribute.OPEN,
+    gatt.ENCRYPT: Attribute.ENCRYPT_NO_MITM,
+}
+
+
+def _characteristic(row):
+    _name, uuid, properties, read_perm, write_perm, max_length = row
+    return Characteristic(
+        uuid=VendorUUID(uuid),
+        properties=properties,
+        read_perm=_PERMISSION[read_perm],
+        write_perm=_PERMISSION[write_perm],
+        max_length=max_length,
+        fixed_length=False,
+    )
+
+
 class UnknotService(Service):
-    """The device's one service; the same class describes it for a central (adafruit_ble)."""
+    """The device's one service, built from the table in gatt.py; the same class describes it
+    for a central (adafruit_ble)."""
 
     uuid = VendorUUID(gatt.SERVICE)
-    info = Characteristic(
-        uuid=VendorUUID(gatt.INFO),
-        properties=Characteristic.READ,
-        read_perm=Attribute.OPEN,
-        write_perm=Attribute.NO_ACCESS,
-        max_length=64,
-        fixed_length=False,
-    )
-    control = Characteristic(
-        uuid=VendorUUID(gatt.CONTROL),
-        properties=Characteristic.WRITE | Characteristic.READ,
-        read_perm=Attribute.ENCRYPT_NO_MITM,
-        write_perm=Attribute.ENCRYPT_NO_MITM,
-        max_length=_MAX_VALUE,
-        fixed_length=False,
-    )
-    data = Characteristic(
-        uuid=VendorUUID(gatt.DATA),
-        properties=Characteristic.NOTIFY,
-        read_perm=Attribute.OPEN,
-        write_perm=Attribute.NO_ACCESS,
-        max_length=_MAX_VALUE,
-        fixed_length=False,
-    )
+    info, control, data = (_characteristic(row) for row in gatt.CHARACTERISTICS)
 
 
 class BleLink:

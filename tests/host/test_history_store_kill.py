@@ -18,7 +18,7 @@ CHILD = r"""
 import sys
 from pathlib import Path
 from unknot.journal import SessionRecord
-from unknot.store import HistoryStore
+from unknot.history import HistoryStore
 
 dev = "00112233aabbccdd"
 with HistoryStore.open(Path(sys.argv[1])) as store:

@@ -5,8 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from unknot.history import HistoryError, HistoryStore
+from unknot.history.clock import TIME_FLOOR, reconstruct_starts
+from unknot.history.schema import MIGRATIONS
 from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
-from unknot.store import MIGRATIONS, TIME_FLOOR, HistoryError, HistoryStore, reconstruct_starts
 
 DEV = "a1b2c3d4e5f60708"
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -80,7 +82,8 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("unknot.store.MIGRATIONS", [*MIGRATIONS, ("m999_broken", m999_broken)])
+    broken = [*MIGRATIONS, ("m999_broken", m999_broken)]
+    monkeypatch.setattr("unknot.history.schema.MIGRATIONS", broken)
     p = tmp_path / "h.sqlite3"
     with pytest.raises(RuntimeError):
         HistoryStore.open(p)
@@ -275,7 +278,7 @@ def test_devices_listing(store: HistoryStore) -> None:
 
 
 def test_routine_slug_and_name_from_library(home: Path) -> None:
-    from unknot.store import routine_id_for
+    from unknot.routine import routine_id as routine_id_for
 
     rid = routine_id_for("neck-stretches")
     with HistoryStore.open() as s:

@@ -1,10 +1,10 @@
 """settings.toml on the device: which keys exist, validating KEY=VALUE, editing in place.
 
 The documented keys are the firmware's own DEFAULTS table (firmware/lib/unknot/settings.py,
-described in docs/firmware.md and the example firmware/settings.toml); for an example file the
-keys are its lines, active (`KEY = 1`) or commented out (`# KEY = 1`).
-CircuitPython's settings.toml holds only strings and integers, so a key whose example value
-is an integer takes integers, and a string key takes any text.
+read through unknot.core; described in docs/firmware.md, and the example
+firmware/settings.toml is checked against it by tests/host/test_core_facade.py).
+CircuitPython's settings.toml holds only strings and integers, so a key whose default is an
+integer takes integers, and a string key takes any text.
 Editing keeps comments, order and every other key; a missing key is appended.
 """
 
@@ -13,52 +13,25 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 
-from unknot import paths
+from unknot import core
 from unknot.errors import DeviceError, UnknotError
 
 _LINE = re.compile(r"^(?P<indent>\s*)(?P<comment>#\s*)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*"
                    r"(?P<value>.*?)\s*$")
 
 
-def _value(raw: str) -> int | str | None:
-    raw = raw.split(" #")[0].strip() if not raw.startswith('"') else raw
-    try:
-        v = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return None
-    return v if isinstance(v, int | str) and not isinstance(v, bool) else None
+def documented() -> dict[str, int | str]:
+    """key -> default value: the firmware's own table (lib/unknot/settings.py DEFAULTS)."""
+    return dict(core.settings.DEFAULTS)
 
 
-def documented(example: Path | None = None) -> dict[str, int | str]:
-    """key -> default value: the firmware's own table (lib/unknot/settings.py DEFAULTS), or,
-    if given or that is unavailable, the keys of an example settings.toml."""
-    if example is None:
-        try:
-            from unknot import fwload
-
-            table = fwload.module("settings").DEFAULTS
-            return {str(k): v for k, v in table.items() if isinstance(v, int | str)}
-        except (ImportError, AttributeError, OSError):
-            example = paths.firmware_dir() / "settings.toml"
-    try:
-        text = example.read_text(encoding="utf-8")
-    except OSError:
-        raise UnknotError(f"the firmware's example settings ({example}) is missing") from None
-    keys: dict[str, int | str] = {}
-    for line in text.splitlines():
-        m = _LINE.match(line)
-        if m:
-            v = _value(m["value"])
-            if v is not None:
-                keys.setdefault(m["key"], v)
-    return keys
-
-
-def parse_assignments(items: list[str], example: Path | None = None) -> dict[str, int | str]:
-    """Validate KEY=VALUE strings against the documented keys; UnknotError on the first bad one."""
-    keys = documented(example)
+def parse_assignments(
+    items: list[str], keys: Mapping[str, int | str] | None = None
+) -> dict[str, int | str]:
+    """Validate KEY=VALUE strings against the documented keys (default: documented());
+    UnknotError on the first bad one."""
+    keys = documented() if keys is None else keys
     out: dict[str, int | str] = {}
     for item in items:
         key, sep, raw = item.partition("=")

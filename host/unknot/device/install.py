@@ -1,4 +1,5 @@
-"""`unknot device install`: the firmware tree plus every library it needs, onto the drive.
+"""Installing the firmware (`unknot device install`): the firmware tree plus every library it
+needs, onto the drive.
 
 The libraries are found by scanning imports (ast) from the firmware's .py files, transitively
 through the libraries themselves, and are copied as .py from the installed PyPI distributions
@@ -23,8 +24,10 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from unknot.device.circuitpy import check_version, read_boot_info
+from unknot.device.files import Progress, UploadSummary, sync_files
+from unknot.device.layout import SETTINGS_FILE
 from unknot.errors import UnknotError
-from unknot.transport import SETTINGS_FILE, Progress, UploadSummary
 
 # Modules built into CircuitPython 9/10 firmware (a superset over boards is fine: a board
 # missing one fails at import regardless of what we copy).
@@ -223,9 +226,6 @@ class InstallResult:
 def install(drive: Path, firmware: Path, progress: Progress | None = None) -> InstallResult:
     """Check the board's CircuitPython version, then copy firmware + libraries onto the drive.
     The user's settings.toml is kept: it is only written when the drive has none."""
-    from unknot.drive import check_version, read_boot_info
-    from unknot.transport.drive import sync_files
-
     boot = read_boot_info(drive)
     check_version(boot)
     what = plan(firmware)

@@ -1,0 +1,19 @@
+# The haptic vocabulary (docs/firmware.md "Haptic vocabulary"): one rhythm table, its rule.
+from typing import Final
+
+FLAT: Final[int]
+RISE: Final[int]
+FALL: Final[int]
+MARGIN_MS: Final[int]
+GAP_MIN_MS: Final[int]
+PULSE_MIN_MS: Final[int]
+PULSE_MAX_MS: Final[int]
+TAP_MS: Final[int]
+CUES: Final[tuple[str, ...]]
+
+def pulses(name: str) -> tuple[tuple[int, int, int, int], ...]: ...
+def meaning(name: str) -> str: ...
+def envelope(name: str) -> tuple[tuple[int, int], ...]: ...
+def drv_effect(shape: int, level: int, length_ms: int) -> int: ...
+def drv_sequence(name: str) -> tuple[tuple[int, int, int, int], ...]: ...
+def duration_ms(name: str) -> int: ...

@@ -1,0 +1,72 @@
+# The sync protocol (docs/protocol.md): opcodes, statuses, frame formats and the handler.
+from collections.abc import Callable
+from typing import Final
+
+PROTOCOL_VERSION: Final[int]
+F_DATA: Final[int]
+F_END: Final[int]
+F_RESP: Final[int]
+OP_READ: Final[int]
+OP_SET_CLOCK: Final[int]
+OP_UPLOAD_BEGIN: Final[int]
+OP_UPLOAD_CHUNK: Final[int]
+OP_UPLOAD_COMMIT: Final[int]
+OP_UPLOAD_ABORT: Final[int]
+OP_SET_SETTINGS: Final[int]
+OP_SELFTEST: Final[int]
+ST_OK: Final[int]
+ST_UNKNOWN_OPCODE: Final[int]
+ST_BAD_LENGTH: Final[int]
+ST_BAD_ARG: Final[int]
+ST_BUSY: Final[int]
+ST_NO_UPLOAD: Final[int]
+ST_BAD_OFFSET: Final[int]
+ST_BAD_CRC: Final[int]
+ST_TOO_LARGE: Final[int]
+ST_STORAGE: Final[int]
+ST_INTERNAL: Final[int]
+INFO_CLOCK_SET: Final[int]
+INFO_UPLOAD_OPEN: Final[int]
+BATTERY_UNKNOWN: Final[int]
+INFO: Final[str]
+REQ_READ: Final[str]
+REQ_SET_CLOCK: Final[str]
+REQ_UPLOAD_BEGIN: Final[str]
+REQ_UPLOAD_CHUNK: Final[str]
+END: Final[str]
+RESP: Final[str]
+RESP_OFFSET: Final[str]
+ARCHIVE_ENTRY: Final[str]
+SETTING_HEAD: Final[str]
+SETTING_INT: Final[str]
+REQ_SELFTEST: Final[str]
+REQ_SELFTEST_REPORT: Final[str]
+RESP_SELFTEST: Final[str]
+SET_INT: Final[int]
+SET_STR: Final[int]
+SET_BOOL: Final[int]
+SELFTEST_START: Final[int]
+SELFTEST_REPORT: Final[int]
+SELFTEST_NONE: Final[int]
+SELFTEST_RUNNING: Final[int]
+SELFTEST_DONE: Final[int]
+MAX_UPLOAD: Final[int]
+MAX_NAME: Final[int]
+DEFAULT_MTU: Final[int]
+MAX_MTU: Final[int]
+
+class Protocol:
+    """One sync-protocol session; `app` is a firmware App (typed by its own module)."""
+
+    sender: Callable[[bytes], object] | None
+    mtu: int
+    last_response: bytes
+    def __init__(self, app: object, store: object | None = None) -> None: ...
+    def set_mtu(self, mtu: int) -> None: ...
+    def reset(self) -> None: ...
+    def submit(self, data: bytes) -> None: ...
+    def poll(self, now_ms: int) -> int | None: ...
+    def info(self) -> bytes: ...
+    def control(self, data: bytes) -> None: ...
+    def next_frame(self) -> bytes | None: ...
+    def reset_upload(self) -> None: ...

@@ -1,0 +1,31 @@
+# The board bring-up self-test (docs/firmware.md "Self-test"): report format and the runner.
+from collections.abc import Callable
+from typing import Final
+
+PASS: Final[str]
+FAIL: Final[str]
+SKIP: Final[str]
+PREFIX: Final[str]
+CHECKS: Final[tuple[str, ...]]
+CUE_GAP_MS: Final[int]
+WAIT_MS: Final[int]
+BATTERY_MIN_MV: Final[int]
+BATTERY_MAX_MV: Final[int]
+
+class SelfTest:
+    """Driven by the App loop; `app` is a firmware App (typed by its own module)."""
+
+    app: object
+    out: Callable[[str], object]
+    results: list[tuple[str, str, str]]
+    state: int
+    def __init__(self, app: object, now: int, out: Callable[[str], object] = ...) -> None: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def waiting_for_press(self) -> bool: ...
+    def idle(self) -> bool: ...
+    def on_press(self, t: int) -> None: ...
+    def poll(self, now: int) -> int | None: ...
+    def counts(self) -> dict[str, int]: ...
+    def report(self) -> list[str]: ...

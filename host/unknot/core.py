@@ -1,0 +1,49 @@
+"""The host's one typed facade over the firmware core: formats, tables and rules it shares.
+
+The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) owns every
+format the device reads or writes and every playback rule: the routine binary format
+(`routine`), the playback rules and timings (`player`), the session record (`journal`), the
+GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
+haptic vocabulary (`patterns`) and the self-test's report format (`selftest`).
+Host code imports them from here only, e.g. `from unknot.core import routine`, and never
+restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
+
+Typing: the stubs in host/stubs/unknot_fw/*.pyi (on mypy's path) describe these modules, so
+mypy --strict checks every use with no `Any`; tests/host/test_core_facade.py runs mypy's
+stubtest against the loaded modules to prove the stubs match the runtime. See
+docs/architecture.md "Where facts live".
+"""
+
+from __future__ import annotations
+
+from unknot import fwload
+
+fwload.core()  # registers the firmware package as `unknot_fw`
+
+from unknot_fw import (  # noqa: E402
+    FIRMWARE_VERSION,
+    crc,
+    gatt,
+    journal,
+    library,
+    patterns,
+    player,
+    proto,
+    routine,
+    selftest,
+    settings,
+)
+
+__all__ = [
+    "FIRMWARE_VERSION",
+    "crc",
+    "gatt",
+    "journal",
+    "library",
+    "patterns",
+    "player",
+    "proto",
+    "routine",
+    "selftest",
+    "settings",
+]

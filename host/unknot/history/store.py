@@ -1,0 +1,290 @@
+"""The host's session history: a SQLite database (stdlib sqlite3) with named migrations.
+
+Every sync is one ``ingest`` call and one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``):
+a killed process leaves the database as it was before or after the sync, never half-way.
+Sessions are unique on (device_id, seq); a repeated or overlapping sync adds nothing.
+See docs/history.md for the schema and the clock-reconstruction rule.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from unknot.history.clock import reconstruct_starts
+from unknot.history.names import RoutineNames, routine_names
+from unknot.history.records import (
+    HistoryError,
+    IngestResult,
+    KnownDevice,
+    StoredSession,
+    from_unix,
+    normalize_device_id,
+)
+from unknot.history.schema import DB_NAME, Transaction, applied_migrations, migrate
+from unknot.history.stats import Stats, compute_stats
+from unknot.journal import SessionRecord
+
+
+class HistoryStore:
+    """The history database. Use `HistoryStore.open()` as a context manager."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._routines: RoutineNames | None = None
+
+    # -- opening
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> HistoryStore:
+        if path is None:
+            from unknot import paths
+
+            path = paths.home() / DB_NAME
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, path)
+            migrate(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise HistoryError(f"cannot use history database {path}: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def applied_migrations(self) -> list[str]:
+        return applied_migrations(self._db)
+
+    # -- sync
+
+    def cursor(self, device_id: str) -> int:
+        """The next seq the host wants from this device (1 for a device never synced)."""
+        row = self._db.execute(
+            "SELECT next_seq FROM cursors WHERE device_id = ?", (normalize_device_id(device_id),)
+        ).fetchone()
+        return int(row[0]) if row else 1
+
+    def ingest(
+        self,
+        device_id: str,
+        name: str,
+        firmware: str,
+        records: Sequence[SessionRecord],
+        *,
+        device_unix_at_sync: int | None,
+        device_uptime_s: int,
+        device_boot: int,
+        host_now: float,
+        tail_seq: int,
+    ) -> IngestResult:
+        """Store one sync's records in one transaction; see the module docstring.
+
+        tail_seq is the oldest seq the device still holds (its head + 1 if it holds none):
+        seqs below it that the host never received were overwritten on the device and are
+        counted as `lost`, and the cursor moves past them.
+        """
+        dev = normalize_device_id(device_id)
+        placed = reconstruct_starts(
+            records, device_uptime_s=device_uptime_s, device_boot=device_boot, host_now=host_now
+        )
+        if self._routines is None:
+            self._routines = routine_names()
+        routines = self._routines
+        offset = None if device_unix_at_sync is None else host_now - device_unix_at_sync
+        new = known = 0
+        with Transaction(self._db) as db:
+            db.execute(
+                """INSERT INTO devices (device_id, name, firmware, first_seen, last_sync)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (device_id) DO UPDATE SET
+                     name = excluded.name, firmware = excluded.firmware,
+                     last_sync = excluded.last_sync""",
+                (dev, name, firmware, host_now, host_now),
+            )
+            row = db.execute("SELECT next_seq FROM cursors WHERE device_id = ?", (dev,)).fetchone()
+            old_cursor = int(row[0]) if row else 1
+            for rec, (start_utc, approx) in zip(records, placed, strict=True):
+                slug_name = routines.get(rec.routine_id)
+                cur = db.execute(
+                    """INSERT INTO sessions (device_id, seq, start_utc, start_approx, raw_start,
+                         routine_id, routine_slug, routine_name, steps_done, steps_total,
+                         active_s, flags, boot, synced_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (device_id, seq) DO NOTHING""",
+                    (
+                        dev,
+                        rec.seq,
+                        start_utc,
+                        int(approx),
+                        rec.start,
+                        rec.routine_id,
+                        slug_name[0] if slug_name else None,
+                        slug_name[1] if slug_name else None,
+                        rec.steps_done,
+                        rec.steps_total,
+                        rec.active_s,
+                        rec.flags,
+                        rec.boot,
+                        host_now,
+                    ),
+                )
+                if cur.rowcount == 1:
+                    new += 1
+                else:
+                    known += 1
+            lost = 0
+            nxt = old_cursor
+            if tail_seq > old_cursor:
+                have = db.execute(
+                    "SELECT COUNT(*) FROM sessions WHERE device_id = ? AND seq >= ? AND seq < ?",
+                    (dev, old_cursor, tail_seq),
+                ).fetchone()[0]
+                lost = (tail_seq - old_cursor) - int(have)
+                nxt = tail_seq
+            nxt = self._contiguous_end(db, dev, nxt)
+            db.execute(
+                """INSERT INTO cursors (device_id, next_seq) VALUES (?, ?)
+                   ON CONFLICT (device_id) DO UPDATE
+                   SET next_seq = MAX(next_seq, excluded.next_seq)""",
+                (dev, nxt),
+            )
+            db.execute(
+                """INSERT INTO sync_log (device_id, at, new, known, lost, clock_offset_s)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                (dev, host_now, new, known, lost, offset),
+            )
+        return IngestResult(new=new, known=known, lost=lost)
+
+    @staticmethod
+    def _contiguous_end(db: sqlite3.Connection, dev: str, start: int) -> int:
+        nxt = start
+        rows = db.execute(
+            "SELECT seq FROM sessions WHERE device_id = ? AND seq >= ? ORDER BY seq", (dev, start)
+        )
+        for (seq,) in rows:
+            if seq != nxt:
+                break
+            nxt += 1
+        return nxt
+
+    # -- queries
+
+    def sessions(
+        self,
+        since: datetime | None = None,
+        device_id: str | None = None,
+        until: datetime | None = None,
+    ) -> list[StoredSession]:
+        """Sessions ordered by start time (then device, seq)."""
+        where: list[str] = []
+        args: list[Any] = []
+        if since is not None:
+            where.append("start_utc >= ?")
+            args.append(int(_aware(since).timestamp()))
+        if until is not None:
+            where.append("start_utc < ?")
+            args.append(int(_aware(until).timestamp()))
+        if device_id is not None:
+            where.append("device_id = ?")
+            args.append(normalize_device_id(device_id))
+        sql = (
+            "SELECT device_id, seq, start_utc, start_approx, routine_id, routine_slug,"
+            " routine_name, steps_done, steps_total, active_s, flags, boot, synced_at"
+            " FROM sessions"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY start_utc, device_id, seq"
+        return [
+            StoredSession(
+                device_id=r[0],
+                seq=r[1],
+                start=from_unix(r[2]),
+                start_approx=bool(r[3]),
+                routine_id=r[4],
+                routine_slug=r[5],
+                routine_name=r[6],
+                steps_done=r[7],
+                steps_total=r[8],
+                active_s=r[9],
+                flags=r[10],
+                boot=r[11],
+                synced_at=from_unix(r[12]),
+            )
+            for r in self._db.execute(sql, args)
+        ]
+
+    def devices(self) -> list[KnownDevice]:
+        rows = self._db.execute(
+            """SELECT d.device_id, d.name, d.firmware, d.first_seen, d.last_sync,
+                      (SELECT COUNT(*) FROM sessions s WHERE s.device_id = d.device_id),
+                      COALESCE(c.next_seq, 1)
+               FROM devices d LEFT JOIN cursors c ON c.device_id = d.device_id
+               ORDER BY d.first_seen, d.device_id"""
+        )
+        return [
+            KnownDevice(
+                device_id=r[0],
+                name=r[1],
+                firmware=r[2],
+                first_seen=from_unix(r[3]),
+                last_sync=None if r[4] is None else from_unix(r[4]),
+                sessions=r[5],
+                next_seq=r[6],
+            )
+            for r in rows
+        ]
+
+    def sync_log(self, device_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT device_id, at, new, known, lost, clock_offset_s FROM sync_log"
+        args: tuple[str, ...] = ()
+        if device_id is not None:
+            sql += " WHERE device_id = ?"
+            args = (normalize_device_id(device_id),)
+        cols = ("device_id", "at", "new", "known", "lost", "clock_offset_s")
+        return [
+            dict(zip(cols, r, strict=True)) for r in self._db.execute(sql + " ORDER BY id", args)
+        ]
+
+    def stats(
+        self,
+        days: int | None = None,
+        device_id: str | None = None,
+        *,
+        today: date | None = None,
+        tz: tzinfo | None = None,
+    ) -> Stats:
+        """Aggregates over local days (tz, default the system's). days=None: all history."""
+        return compute_stats(self.sessions(device_id=device_id), days, today=today, tz=tz)
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.astimezone()
