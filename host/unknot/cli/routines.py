@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -136,19 +136,6 @@ def show_cmd(routine: str, cues: bool) -> None:
     console.print(table)
 
 
-def _print_legend(console: Any, cues: list[str]) -> None:
-    """What each buzz of these cues means (the legend of the firmware's one pattern table)."""
-    from rich.markup import escape
-
-    from unknot import haptics
-
-    if "next_exercise" in cues:
-        cues = [*cues, "select"]  # the exercise number is tapped after the boundary cue
-    console.print("[bold]What each buzz means[/bold]")
-    for cue, drawn, lengths, meaning in haptics.legend(list(dict.fromkeys(cues))):
-        console.print(f"  {drawn:<16} {escape(cue):<14} {escape(meaning)}  [dim]{lengths}[/dim]")
-
-
 @click.command()
 @click.argument("routine")
 @click.option("--speed", type=click.FloatRange(min=0.01, max=10000.0), default=1.0,
@@ -160,6 +147,7 @@ def preview(routine: str, speed: float) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
+    from unknot.haptics import print_legend as legend
     from unknot.routine.model import Routine
     from unknot.routine.timeline import expand, total_ms
     from unknot.routine.view import cue_envelope, fmt_time, play, resolve, sparkline
@@ -178,7 +166,7 @@ def preview(routine: str, speed: float) -> None:
         says = [""] * len(ops)
     events = expand(ops)
     end_ms = total_ms(ops)
-    _print_legend(console, [ev.cue for ev in events])
+    legend(console, [ev.cue for ev in events])
 
     def view(i: int, now_ms: int) -> Panel:
         ev = events[i]
