@@ -113,5 +113,5 @@ def test_selftest_over_serial_without_firmware(board: Callable[[Path], str],
                                                tmp_path: Path) -> None:
     root = tmp_path / "empty"
     root.mkdir()
-    with pytest.raises(DeviceError, match="failed to run on the board.*ImportError"):
+    with pytest.raises(DeviceError, match=r"failed to run on the board.*ImportError"):
         st.run_serial(board(root), lambda _l: None)
