@@ -232,7 +232,9 @@ class Protocol:
                 self.reset_upload()
                 self._respond(op, ST_OK)
         elif op == OP_SELFTEST:
-            self._selftest(data)
+            from .selftest import control  # rarely used: loaded on the first such request
+
+            control(self, data)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS:
             from . import upload  # rarely used: loaded on the first such request
 
@@ -246,29 +248,6 @@ class Protocol:
                 upload.set_settings(self, op, data)
         else:
             self._respond(op, ST_UNKNOWN_OPCODE)
-
-    # -- self-test -----------------------------------------------------------------------
-
-    def _selftest(self, data):
-        app = self.app
-        n = len(data)
-        if n == struct.calcsize(REQ_SELFTEST) and data[1] == SELFTEST_START:
-            started = app.start_selftest(app.clock.now_ms())
-            self._respond(OP_SELFTEST, ST_OK if started else ST_BUSY)
-        elif n == struct.calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
-            offset = struct.unpack(REQ_SELFTEST_REPORT, data)[2]
-            test = app.selftest
-            if test is None:
-                state, text = SELFTEST_NONE, b""
-            elif test.done:
-                state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
-            else:
-                state, text = SELFTEST_RUNNING, b""
-            room = self.mtu - 3 - struct.calcsize(RESP) - struct.calcsize(RESP_SELFTEST)
-            self._respond(OP_SELFTEST, ST_OK, struct.pack(RESP_SELFTEST, state, len(text))
-                          + text[offset:offset + room])
-        else:
-            self._respond(OP_SELFTEST, ST_BAD_LENGTH if n not in (2, 4) else ST_BAD_ARG)
 
     # -- record stream -------------------------------------------------------------------
 

@@ -226,3 +226,33 @@ class SelfTest:
         c = self.counts()
         lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[PASS], c[FAIL], c[SKIP]))
         return lines
+
+
+def control(proto, data):
+    """The SELFTEST control op (docs/protocol.md) for `proto` (a proto.Protocol): start, or
+    read the report from an offset. Answers exactly once through `proto._respond`."""
+    from struct import calcsize, pack, unpack
+
+    from . import proto as p
+
+    app = proto.app
+    n = len(data)
+    if n == calcsize(p.REQ_SELFTEST) and data[1] == p.SELFTEST_START:
+        started = app.start_selftest(app.clock.now_ms())
+        proto._respond(p.OP_SELFTEST, p.ST_OK if started else p.ST_BUSY)
+    elif n == calcsize(p.REQ_SELFTEST_REPORT) and data[1] == p.SELFTEST_REPORT:
+        offset = unpack(p.REQ_SELFTEST_REPORT, data)[2]
+        test = app.selftest
+        if test is None:
+            state, text = p.SELFTEST_NONE, b""
+        elif test.done:
+            state, text = p.SELFTEST_DONE, "\n".join(test.report()).encode()
+        else:
+            state, text = p.SELFTEST_RUNNING, b""
+        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(p.RESP_SELFTEST)
+        proto._respond(p.OP_SELFTEST, p.ST_OK, pack(p.RESP_SELFTEST, state, len(text))
+                       + text[offset:offset + room])
+    elif n in (calcsize(p.REQ_SELFTEST), calcsize(p.REQ_SELFTEST_REPORT)):
+        proto._respond(p.OP_SELFTEST, p.ST_BAD_ARG)
+    else:
+        proto._respond(p.OP_SELFTEST, p.ST_BAD_LENGTH)
