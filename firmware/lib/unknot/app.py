@@ -22,7 +22,8 @@ return a deadline (ms) for its own pending work, or None.
 Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
 its number), long = ack only. Nudge pending: press = start the break routine, double = snooze
 (refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
-pause/resume, long = stop (recorded as aborted), double = ignored.
+pause/resume, long = stop (recorded as aborted), double = ignored. A long press that starts
+0.3-10 s after boot starts the self-test (unknot.selftest); while it runs the button is its.
 """
 
 from struct import pack, unpack_from
