@@ -11,6 +11,18 @@ def _pin(name):
 
 
 def make_motor(conf, settings):
+    """The board's motor adapter; a driver that cannot be set up gives a NoMotor (no cues,
+    the self-test's motor check FAILs with the reason) instead of a board that never boots."""
+    try:
+        return _make_motor(conf, settings)
+    except Exception as exc:
+        from .motor import NoMotor
+
+        print("motor unavailable:", exc)
+        return NoMotor("%s motor not set up: %r" % (conf["motor"], exc))
+
+
+def _make_motor(conf, settings):
     strength = settings["UNKNOT_MOTOR_STRENGTH"]
     if conf["motor"] == "drv2605":
         import board

@@ -115,3 +115,20 @@ class PwmMotor(_Steps):
 
     def probe(self):
         return True, "PWM on %s at %d Hz" % (self.pin, self.frequency)
+
+
+class NoMotor:
+    """Stands in when the motor driver could not be set up (DRV2605 not answering on I2C, PWM
+    pin in use): the board still boots, and the self-test reports why."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def play(self, name, count=1):
+        pass
+
+    def poll(self, now):
+        return None
+
+    def probe(self):
+        return False, self.reason
