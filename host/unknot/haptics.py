@@ -175,3 +175,21 @@ def print_legend(console: Any, cues: list[str]) -> None:
     console.print("[bold]What each buzz means[/bold]")
     for cue, drawn, lengths, meaning in legend(list(dict.fromkeys(cues))):
         console.print(f"  {drawn:<16} {escape(cue):<14} {escape(meaning)}  [dim]{lengths}[/dim]")
+
+
+def markdown_table() -> str:
+    """The vocabulary as the Markdown table in docs/firmware.md (a test keeps them equal)."""
+    shapes = {pat.FLAT: "", pat.RISE: " swell", pat.FALL: " fade"}
+    rows = ["| cue | feels like | pulses (ms; gaps) | PWM envelope (level/ms) | DRV2605 effects "
+            "| means |", "|---|---|---|---|---|---|"]
+    for c in vocabulary():
+        segs = []
+        for p in c.pulses:
+            segs.append(f"{p.on_ms}{shapes[p.shape]}")
+            if p.gap_ms:
+                segs.append(f"({p.gap_ms})")
+        env = " ".join(f"{lvl}/{ms}" for lvl, ms in pat.envelope(c.name))
+        drv = " ".join(str(e) for e, *_rest in pat.drv_sequence(c.name))
+        rows.append(f"| `{c.name}` | `{notation(c)}` | {' '.join(segs)} | {env} | {drv} "
+                    f"| {c.meaning} |")
+    return "\n".join(rows)

@@ -128,3 +128,13 @@ def test_preview_prints_the_legend(tmp_path: Path) -> None:
         drawn, meaning = legend[cue][1], legend[cue][3]
         assert any(drawn in line and cue in line and meaning in line
                    for line in res.output.splitlines()), cue
+
+
+def test_docs_table_is_the_table() -> None:
+    """docs/firmware.md "Haptic vocabulary" shows the table as it is (regenerate it with
+    `python -c 'from unknot import haptics; print(haptics.markdown_table())'`)."""
+    docs = (REPO / "docs" / "firmware.md").read_text()
+    assert haptics.markdown_table() in docs
+    s = haptics.summary()
+    assert f"`haptic_min_distance_ms` = {s['haptic_min_distance_ms']}" in docs
+    assert f"`haptic_identical_pairs` = {s['haptic_identical_pairs']}" in docs
