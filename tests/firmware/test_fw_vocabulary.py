@@ -35,7 +35,10 @@ def _play(tmp_path: Path, settings: dict[str, int]) -> list[tuple[int, str, int]
 def test_exercise_number_is_tapped_after_the_boundary(tmp_path: Path, boundary: None) -> None:
     pat = core.patterns
     played = _play(tmp_path, {})
-    at = 2000 + pat.duration_ms("next_exercise") + fwload.module("app").NUMBER_GAP_MS
+    after = fwload.module("app").NUMBER_AFTER_MS
+    # the taps start after the boundary cue has ended, with a gap felt as a gap
+    assert after - pat.duration_ms("next_exercise") >= pat.GAP_MIN_MS
+    at = 2000 + after
     # sent UNKNOT_MOTOR_LATENCY_MS early, like every cue (the routine starts at 0)
     assert (2000 - 50, "next_exercise", 1) in played
     assert (at - 50, "select", 3) in played, played

@@ -40,7 +40,6 @@ from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
 from .library import find, load_all
-from .patterns import duration_ms
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
@@ -51,7 +50,9 @@ BATTERY_EVERY_MS = const(600000)
 ERROR_BACKOFF_MS = const(1000)
 SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
 SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
-NUMBER_GAP_MS = const(300)  # silence between `next_exercise` and the exercise number taps
+NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `next_exercise`
+# (its 1110 ms + 290 ms of silence; a test keeps it after the cue's end. Not read from the
+# pattern table here: that would load the table into the app's heap for one number)
 
 
 class App:
@@ -292,7 +293,7 @@ class App:
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
         if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
-            self._number = (scheduled + duration_ms(cue) + NUMBER_GAP_MS, arg)
+            self._number = (scheduled + NUMBER_AFTER_MS, arg)
         log = self.cue_log
         player = self.player
         if log is not None and player is not None:
