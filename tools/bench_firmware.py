@@ -1,9 +1,12 @@
 """Firmware benchmarks (run by tools/bench.py): `run() -> dict`.
 
-- fw_min_heap_kb: smallest `micropython -X heapsize` (KiB, bisected) with which the firmware
-  App (as .mpy, see tools/mp/mpbuild.py) plays every library routine and then writes and
-  re-reads 1000 journal records. The unix port is 64-bit: objects there are about twice
-  their size on the nRF52840, so this over-states the board's need.
+- fw_min_heap_kb: smallest `micropython -X heapsize` (KiB, bisected) with which the whole
+  firmware (as .mpy, see tools/mp/mpbuild.py) runs: routines decoded and played, 1000
+  journal records, the App playing the library, the sync protocol serving INFO and the full
+  history, and the library uploaded over it and reloaded (tools/mp/fw_heap.py).
+  fw_heap_kb_<group>: what each group (harness, core, journal, app, protocol, upload) adds.
+  The unix port is 64-bit: objects there are about twice their size on the nRF52840, so
+  this over-states the board's need.
 - fw_wakeups_per_idle_hour: App.step() calls in one simulated hour with no break due.
 - fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
@@ -20,6 +23,7 @@ TOOLS = Path(__file__).resolve().parent
 REPO = TOOLS.parent
 sys.path.insert(0, str(TOOLS / "mp"))
 
+import fw_heap  # noqa: E402
 import mpbuild  # noqa: E402
 import simadapters as sa  # noqa: E402
 import unkbuild  # noqa: E402
@@ -40,24 +44,6 @@ def _fw_app() -> type:
     from unknot import fwload
 
     return fwload.module("app").App  # type: ignore[no-any-return]
-
-
-def min_heap_kb(build: Path, lib_dir: Path, lo: int = 8, hi: int = 512) -> int:
-    def ok(kb: int) -> bool:
-        try:
-            return "OK" in mpbuild.run(build, ["heap", str(lib_dir), "1000"], heap=f"{kb}k")
-        except RuntimeError:
-            return False
-
-    if not ok(hi):
-        raise RuntimeError("does not run even with the largest heap")
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi
 
 
 def wakeups_idle_hour() -> int:
@@ -107,8 +93,10 @@ def run() -> dict[str, float | int]:
             (lib_dir / name).write_bytes(data)
         errors = sorted(cue_errors(build, tmp))
         p99 = errors[min(len(errors) - 1, int(len(errors) * 0.99))]
+        heap = fw_heap.measure(lib_dir)
         return {
-            "fw_min_heap_kb": min_heap_kb(build, lib_dir),
+            "fw_min_heap_kb": heap["total"],
+            **{f"fw_heap_kb_{group}": kib for group, kib in heap.items() if group != "total"},
             "fw_wakeups_per_idle_hour": wakeups_idle_hour(),
             "fw_wakeups_per_routine_minute": wakeups_per_routine_minute(lib),
             "fw_cue_error_ms_max": max(errors),

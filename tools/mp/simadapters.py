@@ -105,6 +105,7 @@ class QueueButton:
 class DictStorage:
     def __init__(self, files=None):
         self.files = files if files is not None else {}
+        self.staged = {}  # upload staging (app.py: the storage contract)
 
     def list(self):
         return list(self.files)
@@ -114,6 +115,18 @@ class DictStorage:
 
     def write(self, name, data):
         self.files[name] = bytes(data)
+
+    def stage_write(self, name, data, new):
+        if new:
+            self.staged[name] = b""
+        self.staged[name] += bytes(data)
+
+    def stage_commit(self):
+        self.files.update(self.staged)
+        self.staged = {}
+
+    def stage_drop(self):
+        self.staged = {}
 
 
 class DirStorage:
@@ -134,6 +147,27 @@ class DirStorage:
     def write(self, name, data):
         with open(self.path + "/" + name, "wb") as f:
             f.write(data)
+
+    def stage_write(self, name, data, new):
+        with open(self.path + "/.staged-" + name, "wb" if new else "ab") as f:
+            f.write(data)
+
+    def _staged(self):
+        import os
+
+        return [n for n in os.listdir(self.path) if n.startswith(".staged-")]
+
+    def stage_commit(self):
+        import os
+
+        for n in self._staged():
+            os.rename(self.path + "/" + n, self.path + "/" + n[8:])
+
+    def stage_drop(self):
+        import os
+
+        for n in self._staged():
+            os.remove(self.path + "/" + n)
 
 
 class NullWatchdog:

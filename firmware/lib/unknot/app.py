@@ -6,7 +6,11 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - clock: now_ms() monotonic ms; unix() -> int or None when unset; set_unix(t)
 - motor: play(name, count=1); optional poll(now) -> next deadline or None (PWM envelopes)
 - button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
-- storage: list() -> routine file names; read(name) -> bytes; write(name, data)
+- storage: list() -> routine file names; read(name) -> bytes; write(name, data); and the
+  upload staging area (docs/protocol.md "Upload"): stage_write(name, data, new) appends
+  `data` (a short-lived memoryview: copy or write it out now) to the staged file `name`
+  (new: start it afresh); stage_commit() installs the staged files, replacing same-named
+  ones; stage_drop() forgets them. Staged files are not listed or read until committed.
 - nvm: bytearray-like (len, slices); layout in docs/firmware.md
 - sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
   time.sleep; sim: virtual time); `idle` is `app.idle()`
@@ -43,14 +47,14 @@ from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
-STORE_OFFSET = const(0)
-STORE_SIZE = const(512)
-JOURNAL_OFFSET = const(512)
-BATTERY_EVERY_MS = const(600000)
-ERROR_BACKOFF_MS = const(1000)
-SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
-SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
-NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `next_exercise`
+_STORE_OFFSET = const(0)
+_STORE_SIZE = const(512)
+_JOURNAL_OFFSET = const(512)
+_BATTERY_EVERY_MS = const(600000)
+_ERROR_BACKOFF_MS = const(1000)
+_SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
+_SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
+_NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `next_exercise`
 # (its 1110 ms + 290 ms of silence; a test keeps it after the cue's end. Not read from the
 # pattern table here: that would load the table into the app's heap for one number)
 
@@ -89,13 +93,13 @@ class App:
         self.session_flags = 0
         self.last_record = None
         # boot counter and persisted settings (power-safe store)
-        self.store = Store(nvm, STORE_OFFSET, STORE_SIZE)
+        self.store = Store(nvm, _STORE_OFFSET, _STORE_SIZE)
         boot, self.overrides = self._load_store()
         self.boot = boot + 1
         self._save_store()
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
-        self.journal = Journal(nvm, JOURNAL_OFFSET, len(nvm) - JOURNAL_OFFSET)
+        self.journal = Journal(nvm, _JOURNAL_OFFSET, len(nvm) - _JOURNAL_OFFSET)
         now = clock.now_ms()
         self.booted_at = now
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
@@ -157,6 +161,9 @@ class App:
     def reload_routines(self):
         if self.player is not None:
             return False  # never swap routines under a playing one; retry when idle
+        # the old set goes first, so that two decoded sets never share the heap (an upload
+        # reloads them; load_all never raises and falls back to the built-in routine)
+        self.routines = []
         self.routines, self.rejected = load_all(self.storage)
         if self.selected >= len(self.routines):
             self.selected = 0
@@ -241,8 +248,8 @@ class App:
             self.motor.play("select", self.selected + 1)
         elif g == "long":
             down = self._down_at
-            if down is not None and (SELFTEST_AFTER_MS <= down - self.booted_at
-                                     <= SELFTEST_WINDOW_MS):
+            if down is not None and (_SELFTEST_AFTER_MS <= down - self.booted_at
+                                     <= _SELFTEST_WINDOW_MS):
                 self.start_selftest(now)
             else:
                 self.motor.play("ack")
@@ -293,7 +300,7 @@ class App:
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
         if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
-            self._number = (scheduled + NUMBER_AFTER_MS, arg)
+            self._number = (scheduled + _NUMBER_AFTER_MS, arg)
         log = self.cue_log
         player = self.player
         if log is not None and player is not None:
@@ -335,7 +342,7 @@ class App:
             if d is not None and d < deadline:
                 deadline = d
         if self.battery_source is not None and (self._battery_at is None or
-                                                now - self._battery_at >= BATTERY_EVERY_MS):
+                                                now - self._battery_at >= _BATTERY_EVERY_MS):
             self._battery_at = now
             mv = self.battery_source.millivolts()
             self.battery_mv = mv
@@ -401,7 +408,7 @@ class App:
                 self._finish(self.clock.now_ms(), ABORTED)
             except Exception:
                 self.player = None
-        return self.clock.now_ms() + ERROR_BACKOFF_MS
+        return self.clock.now_ms() + _ERROR_BACKOFF_MS
 
     def idle(self):
         """True when nothing needs a quick wake-up: no routine, no queued event, no gesture

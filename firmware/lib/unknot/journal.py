@@ -128,13 +128,16 @@ class Journal:
         return seq
 
     def read(self, seq):
-        """The 20-byte record `seq`, or None if it is not stored (never written, dropped, or
-        lost)."""
+        """The 20-byte record `seq` (bytes-like, one copy of the slot), or None if it is not
+        stored (never written, dropped, or lost)."""
         if seq < 1 or seq >= self.head or seq < self.head - self.capacity:
             return None
-        b = self._slot_bytes(seq)
-        rec = unpack_record(b)
-        if rec is None or rec[0] != seq:
+        pos = self.offset + (seq % self.slots) * RECORD_SIZE
+        b = self.nvm[pos : pos + RECORD_SIZE]
+        # checked in place (unpack_record would copy it again): CRC, then seq in its slot
+        if len(b) != RECORD_SIZE or (b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24) != seq:
+            return None
+        if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != unpack_from(RECORD_CRC, b, CRC_SPAN)[0]:
             return None
         return b
 

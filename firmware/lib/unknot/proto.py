@@ -42,16 +42,16 @@ OP_SELFTEST = const(0x08)  # sub-op 0 start, 1 read the report (docs/protocol.md
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
-ST_UNKNOWN_OPCODE = const(1)
+_ST_UNKNOWN_OPCODE = const(1)
 ST_BAD_LENGTH = const(2)
 ST_BAD_ARG = const(3)
-ST_BUSY = const(4)
+ST_BUSY = const(4)  # public: the SELFTEST op (selftest.py) and the host answer it
 ST_NO_UPLOAD = const(5)
 ST_BAD_OFFSET = const(6)
 ST_BAD_CRC = const(7)
 ST_TOO_LARGE = const(8)
 ST_STORAGE = const(9)
-ST_INTERNAL = const(10)
+_ST_INTERNAL = const(10)
 
 INFO_CLOCK_SET = const(0x01)
 INFO_UPLOAD_OPEN = const(0x02)
@@ -85,58 +85,61 @@ SELFTEST_DONE = const(2)  # the report is complete
 
 MAX_UPLOAD = const(16384)  # bytes in one routine archive
 MAX_NAME = const(32)
-DEFAULT_MTU = const(23)
-MAX_MTU = const(247)
+_DEFAULT_MTU = const(23)
+_MAX_MTU = const(247)
+_INFO_SIZE = const(36)  # struct.calcsize(INFO)
 
 
 class Protocol:
-    """One sync-protocol session over one connection (call `reset()` when the link drops)."""
+    """One sync-protocol session over one connection (call `reset()` when the link drops).
 
-    def __init__(self, app, store=None):
+    `upload` makes the handler of the upload and settings requests: `upload(storage)` ->
+    an upload.Upload; proto never imports upload (the board passes a loader that imports
+    it on the first such request, see hw/ble.py). Without it those requests answer
+    UNKNOWN_OPCODE."""
+
+    def __init__(self, app, upload=None):
         self.app = app
-        self.store = store  # upload staging; None: upload.StorageStore on the first upload
         self.sender = None  # board: a function that notifies one frame, False when full
-        self._inbox = []
-        self.mtu = DEFAULT_MTU
+        self.mtu = _DEFAULT_MTU
         self.last_response = b""
+        self._make_upload = upload
+        self._upload = None  # the upload.Upload, made on the first upload request
         self._out = []  # response frames waiting to be sent
         self._pending = None
         self._reading = False
-        self._upload_len = -1  # -1: no upload open
-        self._upload_crc = 0
-        self._upload_got = 0
-        self._upload_run = 0
+        self._first = self._next = self._end = self._count = self._crc = 0
+        self._bad = False
+        # preallocated: one DATA frame (at most the largest MTU's payload), one wire record
+        # being cut across frames, and the INFO value
+        self._frame = bytearray(_MAX_MTU - 3)
+        self._frame[0] = F_DATA
+        self._wire = bytearray(WIRE_RECORD_SIZE)
+        self._carry = WIRE_RECORD_SIZE  # bytes of _wire already sent (12: none left)
+        self._info = bytearray(_INFO_SIZE)
+        self._info_key = None
+        self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
 
     # -- link events ---------------------------------------------------------------------
 
     def set_mtu(self, mtu):
-        self.mtu = max(DEFAULT_MTU, min(MAX_MTU, int(mtu)))
+        self.mtu = max(_DEFAULT_MTU, min(_MAX_MTU, int(mtu)))
 
     def reset(self):
         """The link dropped: stop any transfer and forget a half-done upload."""
         self._out = []
-        self._inbox = []
         self._pending = None
         self._reading = False
-        if self._upload_len >= 0:
-            self._upload_len = -1
-            try:
-                self.store.stage_drop()
-            except Exception:
-                pass
+        try:
+            self.reset_upload()
+        except Exception:
+            pass
 
     # -- the app loop hook (board) ----------------------------------------------------
 
-    def submit(self, data):
-        """Called from the BLE write callback: queue only."""
-        if len(self._inbox) < 8:
-            self._inbox.append(bytes(data))
-
     def poll(self, now_ms):
-        """App loop: handle queued writes, send pending frames through `sender`. Returns a
-        deadline (ms) when frames are still waiting, else None."""
-        while self._inbox:
-            self.control(self._inbox.pop(0))
+        """Send pending frames through `sender`. Returns a deadline (ms) when frames are
+        still waiting, else None. (Control writes come in through `control()`.)"""
         if self.sender is None:
             return None
         while True:
@@ -151,43 +154,43 @@ class Protocol:
     # -- info characteristic -------------------------------------------------------------
 
     def info(self):
+        """The INFO value (36 bytes, a buffer reused between calls): packed again only when
+        one of its fields changed (`info_changes` counts that)."""
         app = self.app
         journal = app.journal
         clock = app.clock
-        flags = 0
         unix = clock.unix()
+        up = clock.now_ms() // 1000
+        routines = getattr(app, "routines", None)
+        count = len(routines) if routines is not None else 0
+        battery = getattr(app, "battery", None)
+        upload = self._upload is not None and self._upload.open
+        key = self._info_key
+        if (key is not None and key[0] == up and key[1] == unix and key[2] == journal.head
+                and key[3] == journal.tail and key[4] == count and key[5] == battery
+                and key[6] == upload and key[7] == app.boot):
+            return self._info
+        self._info_key = (up, unix, journal.head, journal.tail, count, battery, upload,
+                          app.boot)
+        flags = 0
         if unix is None:
             unix = 0
         else:
             flags |= INFO_CLOCK_SET
-        if self._upload_len >= 0:
+        if upload:
             flags |= INFO_UPLOAD_OPEN
-        dev_id = bytes(app.device_id)[:8]
-        dev_id = dev_id + bytes(8 - len(dev_id))
-        major, minor, patch = _version_triple(FIRMWARE_VERSION)
-        battery = getattr(app, "battery", None)
         if battery is None:
             battery = BATTERY_UNKNOWN
-        routines = getattr(app, "routines", None)
-        count = len(routines) if routines is not None else 0
-        return struct.pack(
-            INFO,
-            PROTOCOL_VERSION,
-            flags,
-            dev_id,
-            major,
-            minor,
-            patch,
-            min(count, 255),
-            journal.head,
-            journal.tail,
-            unix,
-            clock.now_ms() // 1000,
-            app.boot & 0xFFFF,
-            min(int(battery), 255),
-            0,
-            min(journal.capacity, 0xFFFF),
+        major, minor, patch = _version()
+        dev_id = app.device_id[:8]
+        struct.pack_into(
+            INFO, self._info, 0,
+            PROTOCOL_VERSION, flags, dev_id, major, minor, patch, min(count, 255),
+            journal.head, journal.tail, unix, up, app.boot & 0xFFFF, min(int(battery), 255),
+            0, min(journal.capacity, 0xFFFF),
         )
+        self.info_changes += 1
+        return self._info
 
     # -- control characteristic ----------------------------------------------------------
 
@@ -197,10 +200,12 @@ class Protocol:
         try:
             self._dispatch(op, data)
         except Exception:
-            self._respond(op, ST_INTERNAL)
+            self._respond(op, _ST_INTERNAL)
 
-    def _respond(self, op, status, payload=b""):
-        frame = struct.pack(RESP, F_RESP, op, status) + payload
+    def _respond(self, op, status, payload=None):
+        frame = struct.pack(RESP, F_RESP, op, status)
+        if payload:
+            frame += payload
         self.last_response = frame
         self._out.append(frame)
 
@@ -214,7 +219,8 @@ class Protocol:
             elif self._reading:
                 self._respond(op, ST_BUSY)
             else:
-                self._start_read(*struct.unpack(REQ_READ, data)[1:])
+                _, first, count = struct.unpack(REQ_READ, data)
+                self._start_read(first, count)
         elif op == OP_SET_CLOCK:
             if n != struct.calcsize(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
@@ -235,19 +241,23 @@ class Protocol:
             from .selftest import control  # rarely used: loaded on the first such request
 
             control(self, data)
-        elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS:
-            from . import upload  # rarely used: loaded on the first such request
-
+        elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
+            up = self._upload
+            if up is None:
+                up = self._upload = self._make_upload(self.app.storage)
             if op == OP_UPLOAD_BEGIN:
-                upload.begin(self, data)
+                status, payload = up.begin(data)
             elif op == OP_UPLOAD_CHUNK:
-                upload.chunk(self, data)
+                status, payload = up.chunk(data)
             elif op == OP_UPLOAD_COMMIT:
-                upload.commit(self, data)
+                status, payload = up.commit(data)
+                if status == ST_OK:
+                    self.app.reload_routines()
             else:
-                upload.set_settings(self, op, data)
+                status, payload = up.settings(self.app, data), None
+            self._respond(op, status, payload)
         else:
-            self._respond(op, ST_UNKNOWN_OPCODE)
+            self._respond(op, _ST_UNKNOWN_OPCODE)
 
     # -- record stream -------------------------------------------------------------------
 
@@ -264,19 +274,25 @@ class Protocol:
         self._end = end
         self._count = 0
         self._crc = 0
-        self._carry = b""
+        self._carry = WIRE_RECORD_SIZE
         self._bad = False
 
     def _read_frame(self):
-        room = self.mtu - 4  # ATT header 3 bytes, frame type 1 byte
-        buf = bytearray(1)
-        buf[0] = F_DATA
+        """The next DATA frame (a memoryview of the frame buffer, valid until the next call),
+        or the END frame."""
+        room = self.mtu - 3  # ATT header 3 bytes; the frame type takes the first byte
+        frame = self._frame
+        view = memoryview(frame)
+        wire = self._wire
         journal = self.app.journal
-        while len(buf) - 1 < room:
-            if self._carry:
-                take = room - (len(buf) - 1)
-                buf.extend(self._carry[:take])
-                self._carry = self._carry[take:]
+        n = 1
+        while n < room:
+            carry = self._carry
+            if carry < WIRE_RECORD_SIZE:
+                take = min(room - n, WIRE_RECORD_SIZE - carry)
+                frame[n : n + take] = memoryview(wire)[carry : carry + take]
+                n += take
+                self._carry = carry + take
                 continue
             if self._next >= self._end:
                 break
@@ -285,13 +301,13 @@ class Protocol:
                 self._end = self._next  # stop at a bad slot; END says where to resume
                 self._bad = True
                 break
-            wire = bytes(rec[WIRE_START : WIRE_START + WIRE_RECORD_SIZE])
+            wire[:] = memoryview(rec)[WIRE_START : WIRE_START + WIRE_RECORD_SIZE]
             self._crc = crc32(wire, self._crc)
             self._count += 1
             self._next += 1
-            self._carry = wire
-        if len(buf) > 1:
-            return bytes(buf)
+            self._carry = 0
+        if n > 1:
+            return view[:n]
         # Stream done: END. A stream stopped by bad slots tells the host to skip them.
         resume = self._next
         if self._bad:
@@ -304,7 +320,8 @@ class Protocol:
         )
 
     def next_frame(self):
-        """The next notification to send on the data characteristic, or None."""
+        """The next notification to send on the data characteristic (bytes, or a memoryview
+        valid until the next call), or None."""
         if self._out:
             return self._out.pop(0)
         if self._reading:
@@ -312,7 +329,7 @@ class Protocol:
                 return self._read_frame()
             except Exception:
                 self._reading = False
-                frame = struct.pack(RESP, F_RESP, OP_READ, ST_INTERNAL)
+                frame = struct.pack(RESP, F_RESP, OP_READ, _ST_INTERNAL)
                 self.last_response = frame
                 return frame
         return None
@@ -320,9 +337,8 @@ class Protocol:
     # -- routine upload ------------------------------------------------------------------
 
     def reset_upload(self):
-        if self._upload_len >= 0:
-            self._upload_len = -1
-            self.store.stage_drop()
+        if self._upload is not None:
+            self._upload.drop()
 
 
 def _seq(rec):
@@ -334,15 +350,21 @@ def _good(journal, seq):
     return rec is not None and len(rec) == RECORD_SIZE and _seq(rec) == seq
 
 
-def _version_triple(text):
-    parts = (text.split(".") + ["0", "0", "0"])[:3]  # noqa: RUF005 (MicroPython syntax)
-    out = []
-    for p in parts:
-        digits = ""
-        for ch in p:
-            if "0" <= ch <= "9":
-                digits += ch
-            else:
-                break
-        out.append(min(int(digits or "0"), 255))
-    return out[0], out[1], out[2]
+_triple = None
+
+
+def _version():
+    """FIRMWARE_VERSION as (major, minor, patch), parsed once."""
+    global _triple
+    if _triple is None:
+        out = []
+        for p in (FIRMWARE_VERSION.split(".") + ["0", "0", "0"])[:3]:  # noqa: RUF005
+            digits = ""
+            for ch in p:
+                if "0" <= ch <= "9":
+                    digits += ch
+                else:
+                    break
+            out.append(min(int(digits or "0"), 255))
+        _triple = (out[0], out[1], out[2])
+    return _triple

@@ -38,10 +38,10 @@ FAIL = "FAIL"
 SKIP = "SKIP"
 PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
 CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
-CUE_GAP_MS = const(700)  # silence between two cues
-WAIT_MS = const(15000)  # for the wearer to press the button
-BATTERY_MIN_MV = const(3000)
-BATTERY_MAX_MV = const(4500)
+_CUE_GAP_MS = const(700)  # silence between two cues
+_WAIT_MS = const(15000)  # for the wearer to press the button
+_BATTERY_MIN_MV = const(3000)
+_BATTERY_MAX_MV = const(4500)
 
 _CUES = const(0)
 _BUTTON = const(1)
@@ -97,7 +97,7 @@ class SelfTest:
                 self._cue += 1
                 self.out("cue %s: %s" % (name, patterns.meaning(name)))
                 self.app.motor.play(name)
-                self._deadline = now + patterns.duration_ms(name) + CUE_GAP_MS
+                self._deadline = now + patterns.duration_ms(name) + _CUE_GAP_MS
                 return self._deadline
             self._record("cues", PASS, "%d cues played; each should feel different" % len(names))
             self._ask(now, _BUTTON, "press the button now")
@@ -113,7 +113,7 @@ class SelfTest:
                 self._sleep0 = counts
                 self._ask(now, _SLEEP, "press the button to wake the board from light sleep")
             elif now >= self._deadline:
-                self._record("button", FAIL, "no press within %d s" % (WAIT_MS // 1000))
+                self._record("button", FAIL, "no press within %d s" % (_WAIT_MS // 1000))
                 self._record("sleep", SKIP, "needs the button")
                 self._finish()
                 return None
@@ -126,7 +126,7 @@ class SelfTest:
                 return None
             if now >= self._deadline:
                 self._record("sleep", FAIL, "no wake by the button within %d s"
-                             % (WAIT_MS // 1000))
+                             % (_WAIT_MS // 1000))
                 self._finish()
                 return None
             return self._deadline
@@ -165,10 +165,10 @@ class SelfTest:
         mv = source.millivolts()
         if mv is None:
             return FAIL, "no reading"
-        if BATTERY_MIN_MV <= mv <= BATTERY_MAX_MV:
+        if _BATTERY_MIN_MV <= mv <= _BATTERY_MAX_MV:
             return PASS, "%d mV" % mv
         return FAIL, "%d mV is outside %d..%d mV (divider or pin wrong?)" % (
-            mv, BATTERY_MIN_MV, BATTERY_MAX_MV)
+            mv, _BATTERY_MIN_MV, _BATTERY_MAX_MV)
 
     def _ble(self):
         checks = self.app.checks
@@ -200,8 +200,8 @@ class SelfTest:
         self.state = state
         self._pressed_at = None
         self._asked = now
-        self._deadline = now + WAIT_MS
-        self.out("selftest: %s (%d s)" % (what, WAIT_MS // 1000))
+        self._deadline = now + _WAIT_MS
+        self.out("selftest: %s (%d s)" % (what, _WAIT_MS // 1000))
 
     def _record(self, name, status, detail):
         self._by_name[name] = (name, status, detail)

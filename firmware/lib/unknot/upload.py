@@ -1,9 +1,18 @@
 """The rarely used control requests of the sync protocol (docs/protocol.md): routine upload
-(UPLOAD_BEGIN / CHUNK / COMMIT, staged in RAM) and SET_SETTINGS.
+(UPLOAD_BEGIN / CHUNK / COMMIT / ABORT) and SET_SETTINGS, handled by an `Upload`.
 
-Split from proto.py to keep the always-resident protocol handler small: proto imports this
-module on the first such request only. Every function answers through `p._respond` (p is
-the proto.Protocol) and may raise only what Protocol.control turns into ST_INTERNAL.
+Split from proto.py to keep the always-resident protocol handler small: the board loads it on
+the first upload request (hw/ble.py passes `Upload` to proto.Protocol lazily). It imports the
+wire definitions from proto; proto never imports it (no cycle), and nothing here touches the
+Protocol: each request returns `(status, payload)` and the Protocol answers.
+
+An upload streams to flash: each chunk is parsed as it arrives (archive entries: name length,
+data length, name, data -- docs/protocol.md "Upload") and the file data is handed, a slice of
+the chunk at a time, to the storage adapter's staging area (`stage_write(name, data, new)`),
+never collected in RAM. The only buffer is a fixed one for an entry header and its name. At
+COMMIT, once the length, the CRC of the whole archive and its framing are verified, the
+adapter installs the staged files (`stage_commit()`); any failure, ABORT or a dropped link
+discards them (`stage_drop()`), so the old routine set stays untouched until then.
 """
 
 import struct
@@ -13,9 +22,6 @@ from .proto import (
     ARCHIVE_ENTRY,
     MAX_NAME,
     MAX_UPLOAD,
-    OP_UPLOAD_BEGIN,
-    OP_UPLOAD_CHUNK,
-    OP_UPLOAD_COMMIT,
     REQ_UPLOAD_BEGIN,
     REQ_UPLOAD_CHUNK,
     RESP_OFFSET,
@@ -34,27 +40,183 @@ from .proto import (
     ST_TOO_LARGE,
 )
 
+try:
+    from micropython import const
+except ImportError:
 
-def parse_archive(blob):
-    """Split a routine archive into [(name, data)]; ValueError if malformed."""
-    files = []
-    pos = 0
-    head = struct.calcsize(ARCHIVE_ENTRY)
-    n = len(blob)
-    while pos < n:
-        if pos + head > n:
-            raise ValueError("truncated entry")
-        name_len, size = struct.unpack_from(ARCHIVE_ENTRY, blob, pos)
-        pos += head
-        if name_len == 0 or name_len > MAX_NAME or pos + name_len + size > n:
-            raise ValueError("bad entry")
-        name = bytes(blob[pos : pos + name_len]).decode()
-        if "/" in name or "\\" in name or name[0] == ".":
-            raise ValueError("bad name")
-        pos += name_len
-        files.append((name, bytes(blob[pos : pos + size])))
-        pos += size
-    return files
+    def const(x):
+        return x
+
+
+_HEAD = const(5)  # struct.calcsize(ARCHIVE_ENTRY)
+_BEGIN_LEN = const(9)  # struct.calcsize(REQ_UPLOAD_BEGIN)
+_CHUNK_HEAD = const(5)  # struct.calcsize(REQ_UPLOAD_CHUNK)
+# stream states: reading an entry header (name length, data length), its name, its data;
+# or the archive is malformed (the rest is only counted; COMMIT answers BAD_ARG)
+_S_HEAD = const(0)
+_S_NAME = const(1)
+_S_DATA = const(2)
+_S_BAD = const(3)
+
+
+class Upload:
+    """One upload session's state; `storage` is the app's storage adapter."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self._head = bytearray(_HEAD + MAX_NAME)  # the one fixed buffer: header, then name
+        self.total = -1  # -1: no upload open
+        self.crc = 0
+        self.got = 0
+        self._run = 0
+        self._state = _S_HEAD
+        self._fill = 0  # bytes of _head filled
+        self._need = _HEAD  # bytes _head must hold before the state moves on
+        self._name = None
+        self._left = 0  # data bytes of the current entry still to come
+        self._new = False
+
+    @property
+    def open(self):
+        return self.total >= 0
+
+    def drop(self):
+        """Forget the upload and its staged files (ABORT, a dropped link, a failure)."""
+        if self.total >= 0:
+            self.total = -1
+            self.storage.stage_drop()
+
+    def begin(self, data):
+        if len(data) != _BEGIN_LEN:
+            return ST_BAD_LENGTH, None
+        _, total, crc = struct.unpack(REQ_UPLOAD_BEGIN, data)
+        if total == 0 or total > MAX_UPLOAD:
+            return ST_TOO_LARGE, None
+        try:
+            self.total = -1
+            self.storage.stage_drop()
+        except (OSError, MemoryError):
+            return ST_STORAGE, None
+        self.total = total
+        self.crc = crc
+        self.got = 0
+        self._run = 0
+        self._state = _S_HEAD
+        self._fill = 0
+        self._need = _HEAD
+        self._name = None
+        self._left = 0
+        return ST_OK, None
+
+    def chunk(self, data):
+        if self.total < 0:
+            return ST_NO_UPLOAD, None
+        n = len(data)
+        if n <= _CHUNK_HEAD:
+            return ST_BAD_LENGTH, None
+        offset = struct.unpack_from(REQ_UPLOAD_CHUNK, data)[1]
+        if offset != self.got:
+            return ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self.got)
+        if offset + n - _CHUNK_HEAD > self.total:
+            return ST_TOO_LARGE, None
+        part = memoryview(data)[_CHUNK_HEAD:]
+        try:
+            self._feed(part)
+        except (OSError, MemoryError):
+            self.drop()
+            return ST_STORAGE, None
+        self.got += len(part)
+        self._run = crc32(part, self._run)
+        return ST_OK, struct.pack(RESP_OFFSET, self.got)
+
+    def commit(self, data):
+        if len(data) != 1:
+            return ST_BAD_LENGTH, None
+        if self.total < 0:
+            return ST_NO_UPLOAD, None
+        if self.got != self.total:
+            return ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self.got)
+        status = ST_OK
+        if (self._run & 0xFFFFFFFF) != self.crc:
+            status = ST_BAD_CRC
+        elif self._state != _S_HEAD or self._fill:  # malformed, or ends inside an entry
+            status = ST_BAD_ARG
+        else:
+            try:
+                self.storage.stage_commit()
+                self.total = -1
+            except (OSError, MemoryError):
+                status = ST_STORAGE
+        self.drop()
+        return status, None
+
+    def settings(self, app, data):
+        """SET_SETTINGS: the status to answer."""
+        try:
+            values = parse_settings(memoryview(data)[1:])
+        except (ValueError, UnicodeError):
+            return ST_BAD_ARG
+        try:
+            app.apply_settings(values)
+        except (ValueError, KeyError, TypeError):
+            return ST_BAD_ARG
+        return ST_OK
+
+    # -- the archive stream --------------------------------------------------------------
+
+    def _feed(self, part):
+        """Parse `part` (a memoryview of archive bytes) and stage the file data in it."""
+        pos = 0
+        n = len(part)
+        head = self._head
+        while pos < n:
+            state = self._state
+            if state == _S_BAD:
+                return
+            if state == _S_DATA:
+                take = min(self._left, n - pos)
+                self.storage.stage_write(self._name, part[pos : pos + take], self._new)
+                self._new = False
+                self._left -= take
+                pos += take
+                if self._left == 0:
+                    self._state = _S_HEAD
+                    self._need = _HEAD
+                continue
+            take = min(self._need - self._fill, n - pos)
+            head[self._fill : self._fill + take] = part[pos : pos + take]
+            self._fill += take
+            pos += take
+            if self._fill < self._need:
+                return
+            if state == _S_HEAD:
+                name_len, size = struct.unpack_from(ARCHIVE_ENTRY, head, 0)
+                # the entry must fit in the declared archive length
+                if name_len == 0 or name_len > MAX_NAME or (
+                    self.got + pos + name_len + size > self.total
+                ):
+                    self._state = _S_BAD
+                    return
+                self._left = size
+                self._state = _S_NAME
+                self._need = _HEAD + name_len
+            else:
+                self._state = _S_BAD
+                try:
+                    name = str(head[_HEAD : self._need], "utf-8")
+                except UnicodeError:
+                    return
+                if "/" in name or "\\" in name or name[0] == ".":
+                    return
+                self._name = name
+                self._fill = 0
+                self._new = True
+                if self._left == 0:  # an empty file is still a file
+                    self.storage.stage_write(name, b"", True)
+                    self._state = _S_HEAD
+                    self._need = _HEAD
+                else:
+                    self._state = _S_DATA
 
 
 def parse_settings(payload):
@@ -70,7 +232,7 @@ def parse_settings(payload):
         pos += head
         if klen == 0 or pos + klen > n:
             raise ValueError("bad key")
-        key = bytes(payload[pos : pos + klen]).decode()
+        key = str(payload[pos : pos + klen], "utf-8")
         pos += klen
         if kind == SET_INT:
             if pos + 4 > n:
@@ -89,143 +251,8 @@ def parse_settings(payload):
             pos += 1
             if pos + slen > n:
                 raise ValueError("truncated str")
-            out[key] = bytes(payload[pos : pos + slen]).decode()
+            out[key] = str(payload[pos : pos + slen], "utf-8")
             pos += slen
         else:
             raise ValueError("bad type")
     return out
-
-
-class StorageStore:
-    """Stages an upload in RAM (at most MAX_UPLOAD bytes) and installs it through the app's
-    storage adapter only after the CRC and the archive were verified, so an interrupted or
-    corrupted upload leaves the old routine set untouched. If the adapter has
-    `replace(files)` (an atomic swap of the whole set, e.g. stage into /routines.new then
-    rename), it is used; otherwise each file is written with `write(name, data)`."""
-
-    def __init__(self, storage):
-        self.storage = storage
-        self.buf = bytearray()
-
-    def stage_begin(self):
-        self.buf = bytearray()
-
-    def stage_append(self, data):
-        self.buf.extend(data)
-
-    def stage_read(self):
-        return bytes(self.buf)
-
-    def stage_drop(self):
-        self.buf = bytearray()
-
-    def replace(self, files):
-        storage = self.storage
-        if hasattr(storage, "replace"):
-            storage.replace(files)
-            return
-        for name, data in files:
-            storage.write(name, data)
-
-
-def set_settings(p, op, data):
-    try:
-        values = parse_settings(data[1:])
-    except (ValueError, UnicodeError):
-        p._respond(op, ST_BAD_ARG)
-        return
-    try:
-        p.app.apply_settings(values)
-    except (ValueError, KeyError, TypeError):
-        p._respond(op, ST_BAD_ARG)
-        return
-    p._respond(op, ST_OK)
-
-
-def begin(p, data):
-    op = OP_UPLOAD_BEGIN
-    if len(data) != struct.calcsize(REQ_UPLOAD_BEGIN):
-        p._respond(op, ST_BAD_LENGTH)
-        return
-    _, total, crc = struct.unpack(REQ_UPLOAD_BEGIN, data)
-    if total == 0 or total > MAX_UPLOAD:
-        p._respond(op, ST_TOO_LARGE)
-        return
-    try:
-        if p.store is None:
-            p.store = StorageStore(p.app.storage)
-        p.store.stage_begin()
-    except (OSError, MemoryError):
-        p._respond(op, ST_STORAGE)
-        return
-    p._upload_len = total
-    p._upload_crc = crc
-    p._upload_got = 0
-    p._upload_run = 0
-    p._respond(op, ST_OK)
-
-
-def chunk(p, data):
-    op = OP_UPLOAD_CHUNK
-    head = struct.calcsize(REQ_UPLOAD_CHUNK)
-    if p._upload_len < 0:
-        p._respond(op, ST_NO_UPLOAD)
-        return
-    if len(data) <= head:
-        p._respond(op, ST_BAD_LENGTH)
-        return
-    offset = struct.unpack_from(REQ_UPLOAD_CHUNK, data)[1]
-    part = data[head:]
-    if offset != p._upload_got:
-        p._respond(op, ST_BAD_OFFSET, struct.pack(RESP_OFFSET, p._upload_got))
-        return
-    if offset + len(part) > p._upload_len:
-        p._respond(op, ST_TOO_LARGE)
-        return
-    try:
-        p.store.stage_append(part)
-    except (OSError, MemoryError):
-        p.reset_upload()
-        p._respond(op, ST_STORAGE)
-        return
-    p._upload_got += len(part)
-    p._upload_run = crc32(part, p._upload_run)
-    p._respond(op, ST_OK, struct.pack(RESP_OFFSET, p._upload_got))
-
-
-def commit(p, data):
-    op = OP_UPLOAD_COMMIT
-    if len(data) != 1:
-        p._respond(op, ST_BAD_LENGTH)
-        return
-    if p._upload_len < 0:
-        p._respond(op, ST_NO_UPLOAD)
-        return
-    if p._upload_got != p._upload_len:
-        p._respond(op, ST_BAD_OFFSET, struct.pack(RESP_OFFSET, p._upload_got))
-        return
-    try:
-        blob = p.store.stage_read()
-    except (OSError, MemoryError):
-        p.reset_upload()
-        p._respond(op, ST_STORAGE)
-        return
-    if (crc32(blob) & 0xFFFFFFFF) != p._upload_crc:
-        p.reset_upload()
-        p._respond(op, ST_BAD_CRC)
-        return
-    try:
-        files = parse_archive(blob)
-    except (ValueError, UnicodeError):
-        p.reset_upload()
-        p._respond(op, ST_BAD_ARG)
-        return
-    try:
-        p.store.replace(files)
-    except (OSError, MemoryError):
-        p.reset_upload()
-        p._respond(op, ST_STORAGE)
-        return
-    p.reset_upload()
-    p.app.reload_routines()
-    p._respond(op, ST_OK)

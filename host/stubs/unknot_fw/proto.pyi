@@ -2,6 +2,8 @@
 from collections.abc import Callable
 from typing import Final
 
+from .upload import Upload
+
 PROTOCOL_VERSION: Final[int]
 F_DATA: Final[int]
 F_END: Final[int]
@@ -15,7 +17,6 @@ OP_UPLOAD_ABORT: Final[int]
 OP_SET_SETTINGS: Final[int]
 OP_SELFTEST: Final[int]
 ST_OK: Final[int]
-ST_UNKNOWN_OPCODE: Final[int]
 ST_BAD_LENGTH: Final[int]
 ST_BAD_ARG: Final[int]
 ST_BUSY: Final[int]
@@ -24,7 +25,6 @@ ST_BAD_OFFSET: Final[int]
 ST_BAD_CRC: Final[int]
 ST_TOO_LARGE: Final[int]
 ST_STORAGE: Final[int]
-ST_INTERNAL: Final[int]
 INFO_CLOCK_SET: Final[int]
 INFO_UPLOAD_OPEN: Final[int]
 BATTERY_UNKNOWN: Final[int]
@@ -52,21 +52,21 @@ SELFTEST_RUNNING: Final[int]
 SELFTEST_DONE: Final[int]
 MAX_UPLOAD: Final[int]
 MAX_NAME: Final[int]
-DEFAULT_MTU: Final[int]
-MAX_MTU: Final[int]
 
 class Protocol:
     """One sync-protocol session; `app` is a firmware App (typed by its own module)."""
 
-    sender: Callable[[bytes], object] | None
+    sender: Callable[[bytes | memoryview], object] | None
     mtu: int
     last_response: bytes
-    def __init__(self, app: object, store: object | None = None) -> None: ...
+    info_changes: int
+    def __init__(
+        self, app: object, upload: Callable[[object], Upload] | None = None
+    ) -> None: ...
     def set_mtu(self, mtu: int) -> None: ...
     def reset(self) -> None: ...
-    def submit(self, data: bytes) -> None: ...
     def poll(self, now_ms: int) -> int | None: ...
-    def info(self) -> bytes: ...
-    def control(self, data: bytes) -> None: ...
-    def next_frame(self) -> bytes | None: ...
+    def info(self) -> bytearray: ...
+    def control(self, data: bytes | bytearray | memoryview) -> None: ...
+    def next_frame(self) -> bytes | memoryview | None: ...
     def reset_upload(self) -> None: ...

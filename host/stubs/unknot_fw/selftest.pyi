@@ -7,10 +7,6 @@ FAIL: Final[str]
 SKIP: Final[str]
 PREFIX: Final[str]
 CHECKS: Final[tuple[str, ...]]
-CUE_GAP_MS: Final[int]
-WAIT_MS: Final[int]
-BATTERY_MIN_MV: Final[int]
-BATTERY_MAX_MV: Final[int]
 
 class SelfTest:
     """Driven by the App loop; `app` is a firmware App (typed by its own module)."""

@@ -116,6 +116,7 @@ class DirStorage:
 
     def __init__(self, drive: Path) -> None:
         self.dir = drive / "routines"
+        self.stage_dir = drive / "routines.new"
         self.dir.mkdir(parents=True, exist_ok=True)
 
     def list(self) -> list[str]:
@@ -131,6 +132,23 @@ class DirStorage:
 
     def remove(self, name: str) -> None:
         (self.dir / name).unlink(missing_ok=True)
+
+    # upload staging (firmware app.py: the storage contract): <drive>/routines.new/
+    def stage_write(self, name: str, data: bytes | memoryview, new: bool) -> None:
+        self.stage_dir.mkdir(exist_ok=True)
+        with (self.stage_dir / name).open("wb" if new else "ab") as f:
+            f.write(data)
+
+    def stage_commit(self) -> None:
+        for path in sorted(self.stage_dir.iterdir()):
+            path.replace(self.dir / path.name)
+        self.stage_dir.rmdir()
+
+    def stage_drop(self) -> None:
+        if self.stage_dir.is_dir():
+            for path in self.stage_dir.iterdir():
+                path.unlink()
+            self.stage_dir.rmdir()
 
 
 class FileNVM:

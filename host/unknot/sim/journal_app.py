@@ -35,6 +35,7 @@ class Storage:
 
     def __init__(self, files: dict[str, bytes] | None = None) -> None:
         self.files: dict[str, bytes] = dict(files or {})
+        self.staged: dict[str, bytes] = {}  # upload staging (firmware app.py: storage contract)
 
     def list(self) -> list[str]:
         return list(self.files)
@@ -44,6 +45,16 @@ class Storage:
 
     def write(self, name: str, data: bytes) -> None:
         self.files[name] = data
+
+    def stage_write(self, name: str, data: bytes | memoryview, new: bool) -> None:
+        self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
+
+    def stage_commit(self) -> None:
+        self.files.update(self.staged)
+        self.staged = {}
+
+    def stage_drop(self) -> None:
+        self.staged = {}
 
 
 class JournalApp:

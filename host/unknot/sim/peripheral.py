@@ -88,7 +88,6 @@ class SimPeripheral:
         name: str,
         keys_path: Path | None,
         address: str = DEVICE_ADDRESS,
-        store: Any = None,
         extra_services: Iterable[gatt.Service] = (),
     ) -> None:
         self.app = app
@@ -96,7 +95,7 @@ class SimPeripheral:
         self.name = name
         self.gatt_ids = core.gatt
         proto = core.proto
-        self.proto = proto.Protocol(app, store) if store is not None else proto.Protocol(app)
+        self.proto = proto.Protocol(app, core.upload.Upload)
         self.device, self.controller = make_bumble_device(link, address, name)
         self.device.pairing_config_factory = lambda _conn: just_works()
         if keys_path is not None:

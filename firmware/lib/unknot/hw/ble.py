@@ -1,16 +1,19 @@
 """The board's BLE adapter: the Unknot GATT service (declared once) and a thin link that
 feeds the core's protocol handler (docs/protocol.md).
 
-adafruit_ble has no write callbacks, so nothing here acts from a callback: the app loop calls
-`BleLink.poll(now_ms)` (set `app.protocol = BleLink(protocol, name)`), which notices a new
-control write by its value, queues it into the protocol (`submit`), and sends pending frames
-as notifications sized to the connection's MTU.
+Nothing here acts from a callback: the CONTROL characteristic is bound to a
+`_bleio.PacketBuffer` (the pattern of adafruit_ble_file_transfer), which queues every write in
+the background, so two writes between polls are two requests. The app loop calls
+`BleLink.poll(now_ms)` (set `app.protocol = BleLink(protocol, name)`), which takes the queued
+writes into a fixed buffer, passes each to the protocol, and sends pending frames as
+notifications sized to the connection's MTU (the packet buffer's outgoing packet length).
 """
 
+import _bleio
 from adafruit_ble import BLERadio
 from adafruit_ble.advertising.standard import ProvideServicesAdvertisement
 from adafruit_ble.attributes import Attribute
-from adafruit_ble.characteristics import Characteristic
+from adafruit_ble.characteristics import Characteristic, ComplexCharacteristic
 from adafruit_ble.services import Service
 from adafruit_ble.uuid import VendorUUID
 from micropython import const
@@ -21,6 +24,7 @@ _FAST_ADV_S = 0.1  # advertising interval while recently idle
 _SLOW_ADV_S = 1.0
 _SLOW_AFTER_MS = const(30000)
 _BUSY_RETRY_MS = const(10)
+_QUEUED_WRITES = const(4)  # control writes the packet buffer holds between two polls
 
 
 _PERMISSION = {
@@ -30,9 +34,26 @@ _PERMISSION = {
 }
 
 
+class _Control:
+    """The bound CONTROL characteristic: `packets` queues the writes, `char` holds the value
+    a read returns (the last response frame)."""
+
+    def __init__(self, char):
+        self.char = char
+        self.packets = _bleio.PacketBuffer(
+            char, buffer_size=_QUEUED_WRITES, max_packet_size=gatt.MAX_VALUE
+        )
+
+
+class _ControlCharacteristic(ComplexCharacteristic):
+    def bind(self, service):
+        return _Control(super().bind(service))
+
+
 def _characteristic(row):
-    _name, uuid, properties, read_perm, write_perm, max_length = row
-    return Characteristic(
+    name, uuid, properties, read_perm, write_perm, max_length = row
+    kind = _ControlCharacteristic if name == "control" else Characteristic
+    return kind(
         uuid=VendorUUID(uuid),
         properties=properties,
         read_perm=_PERMISSION[read_perm],
@@ -44,7 +65,7 @@ def _characteristic(row):
 
 class UnknotService(Service):
     """The device's one service, built from the table in gatt.py; the same class describes it
-    for a central (adafruit_ble)."""
+    for a central (adafruit_ble). CONTROL is bound to a packet buffer (`_Control`)."""
 
     uuid = VendorUUID(gatt.SERVICE)
     info, control, data = (_characteristic(row) for row in gatt.CHARACTERISTICS)
@@ -63,7 +84,9 @@ class BleLink:
         self.connection = None
         self._adv_interval = 0.0
         self._idle_since = None
-        self._seen = b""  # control value after our last look: a change is a new write
+        self._rx = bytearray(gatt.MAX_VALUE)  # one control write at a time, taken from the queue
+        self._info_changes = -1
+        self._last = None
         protocol.sender = self._send
 
     @property
@@ -85,46 +108,53 @@ class BleLink:
         conn = self.connection
         if conn is None or not conn.connected:
             return None  # dropped: the protocol is reset on the next poll
-        mtu_room = conn._bleio_connection.max_packet_length
-        if len(frame) > mtu_room:
-            frame = frame[:mtu_room]  # never happens: frames are built for set_mtu()
         try:
             self.service.data = frame  # a local characteristic: notifies subscribers
         except Exception:
             return False  # no buffer free: try again on a later poll
         return True
 
+    def _refresh(self):
+        """Refresh the characteristics' values when they changed."""
+        proto = self.protocol
+        info = proto.info()
+        if proto.info_changes != self._info_changes:
+            self._info_changes = proto.info_changes
+            self.service.info = info
+        last = proto.last_response
+        if last is not self._last:
+            self._last = last
+            self.service.control.char.value = last  # reads return the last response frame
+
     def poll(self, now_ms):
         """The app loop's BLE hook: returns a deadline (ms) or None."""
         proto = self.protocol
+        control = self.service.control
         conns = self.radio.connections
         conn = conns[0] if conns else None
         if conn is not self.connection:
             if self.connection is not None:
                 proto.reset()  # link dropped: stop streams, discard a half upload
             self.connection = conn
-            last = bytes(proto.last_response)
-            self.service.control = last  # reads return the last response frame
-            self._seen = last
             self._idle_since = None
             self._adv_interval = 0.0
-            if conn is not None:
-                proto.set_mtu(conn._bleio_connection.max_packet_length + 3)
         if conn is None:
             idle = self._idle_since
             slow = idle is not None and now_ms - idle >= _SLOW_AFTER_MS
             self._advertise(_SLOW_ADV_S if slow else _FAST_ADV_S, now_ms)
-            self.service.info = proto.info()
+            self._refresh()
             return None if slow else now_ms + _SLOW_AFTER_MS
-        self.service.info = proto.info()
-        value = bytes(self.service.control)
-        if value and value != self._seen:
-            proto.submit(value)
+        packets = control.packets
+        out_len = packets.outgoing_packet_length
+        if out_len:
+            proto.set_mtu(out_len + 3)
+        rx = self._rx
+        n = packets.readinto(rx)
+        while n:
+            proto.control(memoryview(rx)[:n])
+            n = packets.readinto(rx)
         deadline = proto.poll(now_ms)
-        last = bytes(proto.last_response)
-        if value != last:
-            self.service.control = last
-        self._seen = last
+        self._refresh()
         if deadline is None:
             return None
         return min(deadline, now_ms + _BUSY_RETRY_MS)
@@ -135,4 +165,11 @@ def attach(app):
     from ..proto import Protocol
 
     name = gatt.NAME_PREFIX + "-" + "".join("%02X" % b for b in app.device_id[-2:])
-    return BleLink(Protocol(app), name)
+    return BleLink(Protocol(app, _upload), name)
+
+
+def _upload(storage):
+    """The protocol's upload handler, imported on the first upload request only."""
+    from ..upload import Upload
+
+    return Upload(storage)

@@ -93,6 +93,50 @@ class DriveStorage:
 
     def __init__(self, path="/routines"):
         self.path = path
+        self.stage_path = path + ".new"  # staged upload: /routines.new/<name>
+        self._staged = None  # (name, open file) being written
+
+    def stage_write(self, name, data, new):
+        f = self._staged
+        if f is None or f[0] != name or new:
+            self._close()
+            if new:
+                try:
+                    os.mkdir(self.stage_path)
+                except OSError:
+                    pass
+            f = self._staged = (name, open(self.stage_path + "/" + name, "wb" if new else "ab"))
+        f[1].write(data)
+
+    def _close(self):
+        if self._staged is not None:
+            f = self._staged[1]
+            self._staged = None
+            f.close()
+
+    def stage_commit(self):
+        self._close()
+        try:
+            os.mkdir(self.path)
+        except OSError:
+            pass
+        for name in os.listdir(self.stage_path):
+            try:
+                os.remove(self.path + "/" + name)
+            except OSError:
+                pass
+            os.rename(self.stage_path + "/" + name, self.path + "/" + name)
+        os.rmdir(self.stage_path)
+
+    def stage_drop(self):
+        self._close()
+        try:
+            names = os.listdir(self.stage_path)
+        except OSError:
+            return
+        for name in names:
+            os.remove(self.stage_path + "/" + name)
+        os.rmdir(self.stage_path)
 
     def list(self):
         try:

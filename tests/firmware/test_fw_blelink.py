@@ -1,0 +1,142 @@
+"""The board's BLE link (firmware hw/ble.py) over stand-ins for adafruit_ble and _bleio:
+control writes are taken from the CONTROL characteristic's packet buffer, so two writes
+between two polls are two requests (the old link compared values and lost one)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from unknot import fwload
+
+
+class PacketBuffer:
+    def __init__(self, char: Any, *, buffer_size: int, max_packet_size: int) -> None:
+        self.char = char
+        self.queue: deque[bytes] = deque(maxlen=buffer_size)
+        self.max = max_packet_size
+        self.outgoing_packet_length: int | None = 244
+
+    def readinto(self, buf: bytearray) -> int:
+        if not self.queue:
+            return 0
+        data = self.queue.popleft()
+        buf[: len(data)] = data
+        return len(data)
+
+
+class Characteristic:
+    READ, WRITE, NOTIFY = 0x02, 0x08, 0x10
+
+    def __init__(self, **kw: Any) -> None:
+        self.kw = kw
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        return obj.__dict__.get(self.name) if obj is not None else self
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+        obj.history.setdefault(self.name, []).append(bytes(value))
+
+
+class ComplexCharacteristic(Characteristic):
+    def bind(self, service: Any) -> Any:
+        return types.SimpleNamespace(value=b"")
+
+
+class Service:
+    def __init__(self) -> None:
+        self.history: dict[str, list[bytes]] = {}
+        for klass in type(self).__mro__:
+            for name, attr in vars(klass).items():
+                if isinstance(attr, ComplexCharacteristic):
+                    self.__dict__[name] = attr.bind(self)
+
+
+class Radio:
+    def __init__(self) -> None:
+        self.name = ""
+        self.connections: list[Any] = []
+        self.connected = False
+
+    def start_advertising(self, adv: Any, interval: float) -> None:
+        pass
+
+    def stop_advertising(self) -> None:
+        pass
+
+
+@pytest.fixture
+def ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    fakes = {
+        "_bleio": types.SimpleNamespace(PacketBuffer=PacketBuffer),
+        "micropython": types.SimpleNamespace(const=lambda x: x),
+        "adafruit_ble": types.SimpleNamespace(BLERadio=Radio),
+        "adafruit_ble.advertising": types.SimpleNamespace(),
+        "adafruit_ble.advertising.standard": types.SimpleNamespace(
+            ProvideServicesAdvertisement=lambda service: types.SimpleNamespace()),
+        "adafruit_ble.attributes": types.SimpleNamespace(
+            Attribute=types.SimpleNamespace(NO_ACCESS=0, OPEN=1, ENCRYPT_NO_MITM=2)),
+        "adafruit_ble.characteristics": types.SimpleNamespace(
+            Characteristic=Characteristic, ComplexCharacteristic=ComplexCharacteristic),
+        "adafruit_ble.services": types.SimpleNamespace(Service=Service),
+        "adafruit_ble.uuid": types.SimpleNamespace(VendorUUID=str),
+    }
+    for name, mod in fakes.items():
+        monkeypatch.setitem(sys.modules, name, mod)
+    fwload.core()
+    sys.modules.pop("unknot_fw.hw.ble", None)
+    yield importlib.import_module("unknot_fw.hw.ble")
+    sys.modules.pop("unknot_fw.hw.ble", None)  # built over the stand-ins: not for others
+
+
+class Clock:
+    def now_ms(self) -> int:
+        return 5000
+
+    def unix(self) -> None:
+        return None
+
+
+class App:
+    def __init__(self) -> None:
+        self.journal = fwload.module("journal").Journal(bytearray(b"\xff" * 200), 0, 200)
+        self.clock = Clock()
+        self.device_id = b"\x01\x02"
+        self.boot = 1
+        self.storage = None
+
+
+def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
+    proto = fwload.module("proto")
+    link = ble.BleLink(proto.Protocol(App()), "Unknot-0102", radio=Radio())
+    conn = types.SimpleNamespace(connected=True)
+    link.radio.connections = [conn]
+    link.poll(0)
+    packets = link.service.control.packets
+    packets.queue.append(bytes([proto.OP_UPLOAD_ABORT]))
+    packets.queue.append(b"\x09")  # unknown opcode
+    link.poll(10)
+    sent = link.service.history["data"]
+    assert [f[:3] for f in sent] == [b"\x03\x06\x00", b"\x03\x09\x01"]
+    assert link.service.control.char.value == sent[-1]  # a read returns the last response
+
+
+def test_info_is_refreshed_only_when_it_changes(ble: Any) -> None:
+    proto = fwload.module("proto")
+    app = App()
+    link = ble.BleLink(proto.Protocol(app), "Unknot-0102", radio=Radio())
+    for t in range(5):
+        link.poll(t)
+    assert len(link.service.history["info"]) == 1
+    app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)
+    link.poll(6)
+    assert len(link.service.history["info"]) == 2

@@ -1,0 +1,114 @@
+"""Heap needed by the whole firmware under the MicroPython unix port (the `fw_min_heap_kb`
+benchmark, tools/bench_firmware.py), by module group.
+
+    python tools/mp/fw_heap.py [--py] [--json]   (bisects the heap size per group)
+
+The runner is tools/mp/fw_heap_run.py: `micropython -X heapsize=N -m fw_heap_run LIB GROUP...`
+runs the named groups in this order, each on top of the previous ones (what a group leaves
+alive stays alive, as on the board), and prints "OK" at the end:
+
+  core      decode every LIB/*.unk and play it through a Player (routine, patterns, player)
+  journal   1000 records appended to a Journal in the nvm, re-opened, every record read
+  app       the App (settings, gestures, reminders, library, store) plays every routine
+  protocol  a proto.Protocol on the App: INFO, SET_CLOCK, a full history read (DATA...END,
+            count and stream CRC checked)
+  upload    LIB uploaded as one archive in MTU-sized chunks (streamed to the storage's
+            staging area), committed, the routines reloaded, the first one played again
+
+Run by CPython it bisects `micropython -X heapsize=N` (KiB) over the cumulative group lists:
+"core", "core journal", ... ; a group's figure is the growth it adds. The unix port is
+64-bit, so objects are about twice their size on the nRF52840. The firmware is compiled with
+mpy-cross first (tools/mp/mpbuild.py) as the other benchmarks do; --py imports the .py
+sources instead (the compiler then needs heap too). The adapters here are the smallest that
+drive the App; "harness" is the heap this runner needs with no firmware group at all.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+GROUPS = ("core", "journal", "app", "protocol", "upload")
+GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
+CEILING_KIB = 76  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+MP = Path(__file__).resolve().parent
+
+
+class Runner:
+    """Runs tools/mp/fw_heap_run.py under `micropython -X heapsize` over a copy of `lib`
+    (a directory of .unk files; the upload group rewrites it)."""
+
+    def __init__(self, lib: Path, use_py: bool = False) -> None:
+        self.lib = Path(lib)
+        self.tmp = Path(tempfile.mkdtemp(prefix="fwheap-"))
+        if use_py:
+            path = os.pathsep.join([str(MP / "shims"), str(MP.parent.parent / "firmware" / "lib")])
+        else:
+            sys.path.insert(0, str(MP))
+            import mpbuild
+
+            path = str(mpbuild.build(self.tmp / "mpy"))
+        # the runner as .mpy too: compiling it would take heap the firmware does not need
+        subprocess.run(["mpy-cross", "-o", str(self.tmp / "fw_heap_run.mpy"),
+                        str(MP / "fw_heap_run.py")], check=True, capture_output=True)
+        self.path = str(self.tmp) + os.pathsep + path
+        self.work = self.tmp / "lib"
+        self.work.mkdir()
+
+    def run(self, kib: int, groups: list[str] | tuple[str, ...]) -> tuple[bool, str]:
+        for f in self.work.iterdir():
+            f.unlink()
+        for f in self.lib.glob("*.unk"):
+            (self.work / f.name).write_bytes(f.read_bytes())
+        env = dict(os.environ, MICROPYPATH=self.path, UNKNOT_MP_NVM=str(self.tmp / "nvm.bin"))
+        cmd = ["micropython", "-X", f"heapsize={kib}k", "-m", "fw_heap_run", str(self.work),
+               *groups]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        ok = proc.returncode == 0 and proc.stdout.strip().endswith("OK")
+        return ok, proc.stdout + proc.stderr
+
+    def smallest(self, groups: list[str] | tuple[str, ...], lo: int = 4, hi: int = 256) -> int:
+        if not self.run(hi, groups)[0]:
+            raise RuntimeError(f"micropython fails even at {hi} KiB with {groups}")
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.run(mid, groups)[0]:
+                hi = mid
+            else:
+                lo = mid + 1
+        return hi
+
+
+def measure(lib: Path, use_py: bool = False) -> dict[str, int]:
+    """{"harness": KiB, "core": KiB, ..., "total": KiB}: the smallest heap for the harness
+    alone, then the growth each group adds on top of the previous ones; `total` is the
+    smallest heap for all groups (fw_min_heap_kb)."""
+    r = Runner(lib, use_py)
+    out = {"harness": r.smallest([])}
+    prev = out["harness"]
+    for i, group in enumerate(GROUPS):
+        kib = r.smallest(GROUPS[: i + 1])
+        out[group] = kib - prev
+        prev = kib
+    out["total"] = prev
+    return out
+
+
+def _host_main(argv: list[str]) -> None:
+    import json
+
+    sys.path.insert(0, str(MP.parent))
+    import bench_firmware
+
+    lib = Path(tempfile.mkdtemp(prefix="fwlib-"))
+    for name, data in bench_firmware.library().items():
+        (lib / name).write_bytes(data)
+    result = measure(lib, use_py="--py" in argv)
+    print(json.dumps(result) if "--json" in argv else result)
+
+
+if __name__ == "__main__":
+    _host_main(sys.argv[1:])

@@ -1,0 +1,277 @@
+"""The MicroPython side of tools/mp/fw_heap.py (kept apart so that the host code is not on
+the measured heap): `micropython -X heapsize=N -m fw_heap_run LIB GROUP...` runs the groups
+in order, each on top of the previous ones, and prints "OK". See fw_heap.py for the groups.
+"""
+
+import sys
+
+RECORDS = 1000
+MTU = 247
+
+
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0
+        self.base = None
+
+    def now_ms(self):
+        return self.t
+
+    def unix(self):
+        return None if self.base is None else self.base + self.t // 1000
+
+    def set_unix(self, t):
+        self.base = t - self.t // 1000
+
+
+class _Motor:
+    def __init__(self):
+        self.cues = 0
+
+    def play(self, name, count=1):
+        self.cues += 1
+
+
+class _Button:
+    def poll(self):
+        return None
+
+
+class _Sleeper:
+    def sleep_until(self, deadline_ms, idle=False):
+        pass
+
+
+class _Watchdog:
+    def feed(self):
+        pass
+
+
+class _Storage:
+    """Routine files in a directory; staged upload files as `.staged-<name>` beside them."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def list(self):
+        import os
+
+        return [n for n in os.listdir(self.path) if n.endswith(".unk")]
+
+    def read(self, name):
+        with open(self.path + "/" + name, "rb") as f:
+            return f.read()
+
+    def write(self, name, data):  # the protocol before streaming uploads used this
+        with open(self.path + "/" + name, "wb") as f:
+            f.write(data)
+
+    def stage_write(self, name, data, new):
+        with open(self.path + "/.staged-" + name, "wb" if new else "ab") as f:
+            f.write(data)
+
+    def _staged(self):
+        import os
+
+        return [n for n in os.listdir(self.path) if n.startswith(".staged-")]
+
+    def stage_commit(self):
+        import os
+
+        for n in self._staged():
+            os.rename(self.path + "/" + n, self.path + "/" + n[8:])
+
+    def stage_drop(self):
+        import os
+
+        for n in self._staged():
+            os.remove(self.path + "/" + n)
+
+
+def _play(app, index):
+    clock = app.clock
+    rec0 = app.last_record
+    app.post(("start", index))
+    while True:
+        d = app.step()
+        if app.player is None and app.last_record != rec0:
+            return
+        if d > clock.t:
+            clock.t = d
+
+
+def _core(lib):
+    import gc
+    import os
+
+    from unknot import player, routine
+
+    for name in sorted(os.listdir(lib)):
+        if not name.endswith(".unk"):
+            continue
+        with open(lib + "/" + name, "rb") as f:
+            r = routine.decode(f.read())
+        p = player.Player(r, 0)
+        p.start(0)
+        while not p.finished:
+            p.poll(p.next_deadline(), lambda cue, arg, t: None)
+        del p, r
+        gc.collect()
+
+
+def _journal(state):
+    import microcontroller
+    from unknot.journal import Journal
+
+    nvm = microcontroller.nvm
+    for i in range(0, len(nvm), 256):
+        nvm[i : i + 256] = b"\xff" * 256
+    j = Journal(nvm, 512)
+    for k in range(RECORDS):
+        j.append(1700000000 + k, k & 0xFFFF, 3, 5, 60, 1, 7)
+    j = Journal(nvm, 512)
+    for seq in range(j.tail, j.head):
+        if j.read(seq) is None:
+            raise SystemExit("bad record " + str(seq))
+
+
+def _app(state, lib):
+    import microcontroller
+    from unknot.app import App
+
+    app = App(_Clock(), _Motor(), _Button(), _Storage(lib), microcontroller.nvm, _Sleeper(),
+              _Watchdog(), settings={"UNKNOT_MOTOR_LATENCY_MS": 0}, device_id=b"\x01\x02\x03")
+    if app.rejected:
+        raise SystemExit("rejected: " + repr(app.rejected))
+    for i in range(len(app.routines)):
+        _play(app, i)
+    state["app"] = app
+
+
+def _frames(p):
+    out = []
+    while True:
+        f = p.next_frame()
+        if f is None:
+            return out
+        out.append(bytes(f))
+
+
+def _protocol(state):
+    import struct
+
+    from unknot import proto
+    from unknot.crc import crc32
+
+    app = state["app"]
+    try:
+        from unknot.upload import Upload  # streaming uploads: proto does not import upload
+
+        p = proto.Protocol(app, Upload)
+    except (ImportError, TypeError):  # the protocol before streaming uploads
+        p = proto.Protocol(app)
+    p.set_mtu(MTU)
+    state["proto"] = p
+    if len(p.info()) != 36:
+        raise SystemExit("bad info")
+    p.control(struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000000))
+    if _frames(p)[0][2] != proto.ST_OK:
+        raise SystemExit("set clock refused")
+    j = app.journal
+    p.control(struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
+    data = 0
+    crc = 0
+    end = None
+    while True:
+        f = p.next_frame()
+        if f is None:
+            break
+        if f[0] == proto.F_DATA:
+            data += len(f) - 1
+            crc = crc32(memoryview(f)[1:], crc)
+        else:
+            end = struct.unpack(proto.END, f)
+    want = j.head - j.tail
+    if end is None or end[3] != want or data != want * 12 or end[5] != crc & 0xFFFFFFFF:
+        raise SystemExit("bad stream " + str(end))
+
+
+def pairs(a, b):
+    for i in range(len(a)):
+        yield a[i], b[i]
+
+
+def _upload(state, lib):
+    import os
+    import struct
+
+    from unknot import proto
+    from unknot.crc import crc32
+
+    p = state["proto"]
+    names = sorted(n for n in os.listdir(lib) if n.endswith(".unk"))
+    sizes = []
+    for n in names:
+        sizes.append(os.stat(lib + "/" + n)[6])
+    total = sum(struct.calcsize(proto.ARCHIVE_ENTRY) + len(n) + s for n, s in pairs(names, sizes))
+
+    def pieces():  # the archive, produced a file slice at a time (the host side)
+        for n, s in pairs(names, sizes):
+            yield struct.pack(proto.ARCHIVE_ENTRY, len(n), s) + n.encode()
+            with open(lib + "/" + n, "rb") as f:
+                yield f.read()
+
+    crc = 0
+    for piece in pieces():
+        crc = crc32(piece, crc)
+    p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
+    room = MTU - 3 - 5
+    offset = 0
+    buf = b""
+    for piece in pieces():
+        buf += piece
+        while len(buf) >= room:
+            p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset)
+                      + buf[:room])
+            offset += room
+            buf = buf[room:]
+            if _frames(p)[0][2] != proto.ST_OK:
+                raise SystemExit("chunk refused")
+    if buf:
+        p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset) + buf)
+        _frames(p)
+    p.control(bytes([proto.OP_UPLOAD_COMMIT]))
+    status = _frames(p)[0][2]
+    if status != proto.ST_OK:
+        raise SystemExit("commit refused " + str(status))
+    app = state["app"]
+    if len(app.routines) != len(names):
+        raise SystemExit("reload")
+    _play(app, 0)
+
+
+def main(argv):
+    import gc
+
+    lib = argv[1]
+    state = {}
+    for group in argv[2:]:
+        if group == "core":
+            _core(lib)
+        elif group == "journal":
+            _journal(state)
+        elif group == "app":
+            _app(state, lib)
+        elif group == "protocol":
+            _protocol(state)
+        elif group == "upload":
+            _upload(state, lib)
+        gc.collect()
+    print("OK")
+
+
+
+if __name__ == "__main__":
+    main(sys.argv)
