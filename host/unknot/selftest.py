@@ -6,7 +6,8 @@ Three ways, one self-test (firmware/lib/unknot/selftest.py):
   the console lines stream to `out` as the board prints them;
 - `run_ble(address)`: the SELFTEST control op (docs/protocol.md), then the report is read;
 - `run_sim(directory)`: the simulated device runs it on its virtual clock; a simulated bench
-  hand presses the button when asked, the simulated radio (bumble) advertises.
+  hand presses the button when asked (`unknot.sim.simadapters.drive_selftest`), the
+  simulated radio (bumble) advertises.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from typing import Any
 
 from unknot.core import proto, selftest
 from unknot.errors import DeviceError, UnknotError
+from unknot.sim import simadapters
+from unknot.sim.simadapters import SimChecks, drive_selftest
 
 Out = Callable[[str], None]
 
-PRESS_AFTER_MS = 3000  # the simulated hand presses this long after being asked
-LIGHT_MIN_MS = 1000  # as the board's Sleeper: idle waits longer than this light-sleep
 SERIAL_TIMEOUT_S = 60  # longest silence on the console (the self-test waits 15 s at most)
 BLE_TIMEOUT_S = 240.0
 
@@ -83,64 +84,20 @@ def verdict(report: Report) -> None:
 # -- the simulated device ---------------------------------------------------------------
 
 
-class SimSleep:
-    """The board Sleeper's light-sleep contract on virtual time: an idle wait longer than
-    LIGHT_MIN_MS is a light sleep; a button press during it is a wake by the pin."""
+class SimRadioChecks(SimChecks):
+    """SimChecks with the simulated radio's advertising as the BLE check."""
 
-    def __init__(self) -> None:
-        self.light_sleeps = 0
-        self.pin_wakes = 0
-
-
-class SimChecks:
-    """The self-test's hardware checks (firmware selftest.py `app.checks`) for the simulated
-    device: its motor recorder, its bumble peripheral, its modelled light sleep."""
-
-    def __init__(self, radio: Any, sleep: SimSleep) -> None:
+    def __init__(self, radio: Any) -> None:
+        super().__init__()
         self.radio = radio
-        self.sleep = sleep
-
-    def motor(self) -> tuple[bool, str]:
-        return True, "simulated motor (records every cue)"
 
     def ble(self) -> tuple[str, str]:
-        if self.radio is None:
-            return "SKIP", "no simulated radio"
         peripheral = self.radio.peripheral
         if peripheral.connection is not None:
             return "PASS", "a central is connected (simulated radio, bumble)"
         if peripheral.device.is_advertising:
             return "PASS", f"advertising as {self.radio.name} (simulated radio, bumble)"
         return "FAIL", "the simulated peripheral is not advertising"
-
-    def sleep_counts(self) -> tuple[int, int]:
-        return self.sleep.light_sleeps, self.sleep.pin_wakes
-
-
-def drive_sim(dev: Any, sleep: SimSleep, limit_ms: int = 600_000) -> None:
-    """Step a SimDevice (virtual clock) until its self-test is done, pressing the button
-    PRESS_AFTER_MS after each request for a press."""
-    app, clock = dev.app, dev.clock
-    press_at: int | None = None
-    end = clock.now_ms() + limit_ms
-    while app.selftest_running():
-        if clock.now_ms() > end:
-            raise DeviceError("the simulated self-test did not finish")
-        deadline = int(app.safe_step())
-        test = app.selftest
-        if test is None or test.done:
-            break
-        if test.waiting_for_press and press_at is None:
-            press_at = clock.now_ms() + PRESS_AFTER_MS
-        target = deadline if press_at is None else min(deadline, press_at)
-        if app.idle() and target - clock.now_ms() > LIGHT_MIN_MS:
-            sleep.light_sleeps += 1
-            if press_at is not None and press_at <= deadline:
-                sleep.pin_wakes += 1
-        clock.t = max(clock.now_ms(), target)
-        if press_at is not None and clock.now_ms() >= press_at:
-            press_at = None
-            dev.button.press()
 
 
 def run_sim(directory: Path, out: Out, with_radio: bool = True) -> Report:
@@ -157,16 +114,16 @@ def run_sim(directory: Path, out: Out, with_radio: bool = True) -> Report:
         dev = SimDevice(directory)
         radio = None
         if with_radio:
-            from unknot.ble.radio import SimRadio
+            from unknot.sim.radio import SimRadio
 
             radio = await SimRadio(dev.app, keys_dir=None).start()
         try:
-            sleep = SimSleep()
-            dev.app.checks = SimChecks(radio, sleep)
+            checks = SimChecks() if radio is None else SimRadioChecks(radio)
+            dev.app.checks = checks
             dev.advance(10)
             if not dev.app.start_selftest(dev.clock.now_ms(), collect):
                 raise DeviceError("the simulated device is busy (a routine is playing)")
-            drive_sim(dev, sleep)
+            drive_selftest(dev.app, checks, simadapters.PRESS_AFTER_MS)
         finally:
             if radio is not None:
                 await radio.stop()

@@ -1,7 +1,8 @@
 """`unknot device selftest --port` through the real raw REPL (mpremote) of a fake board: the
 MicroPython unix port behind a pty (tools/fake_board.py), with the real firmware core in its
 lib/. Only hw/checks.py is a stand-in (no board hardware there): it runs the core self-test
-on virtual time with a simulated hand, as tools/mp/run_core.py does."""
+on virtual time with the simulated checks and hand (unknot.sim.simadapters), as
+tools/mp/run_core.py does."""
 
 from __future__ import annotations
 
@@ -19,48 +20,16 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(shutil.which("micropython") is None, reason="no micropython")
 
 _CHECKS = '''
-class _Checks:
-    def __init__(self):
-        self.light_sleeps = 0
-        self.pin_wakes = 0
-
-    def motor(self):
-        return True, "stand-in"
-
-    def ble(self):
-        return "SKIP", "no radio on the fake board"
-
-    def sleep_counts(self):
-        return self.light_sleeps, self.pin_wakes
-
-
 def run_selftest(getenv):
     import simadapters as sa
     from unknot import app as app_mod
 
     app = sa.make_app(app_mod.App, {})
-    checks = _Checks()
+    checks = sa.SimChecks()
     app.checks = checks
-    clock = app.clock
     app.safe_step()
-    app.start_selftest(clock.t)
-    press_at = None
-    while app.selftest_running():
-        d = app.safe_step()
-        if app.selftest.done:
-            break
-        if app.selftest.waiting_for_press and press_at is None:
-            press_at = clock.t + 3000
-        target = d if press_at is None else min(d, press_at)
-        if app.idle() and target - clock.t > 1000:
-            checks.light_sleeps += 1
-            if press_at is not None and press_at <= d:
-                checks.pin_wakes += 1
-        clock.t = max(clock.t, target)
-        if press_at is not None and clock.t >= press_at:
-            press_at = None
-            app.button.push(True, clock.t)
-            app.button.push(False, clock.t + 80)
+    app.start_selftest(app.clock.t)
+    sa.drive_selftest(app, checks)
 '''
 
 
@@ -89,7 +58,8 @@ def _install(root: Path) -> None:
     (lib / "unknot" / "hw").mkdir()
     (lib / "unknot" / "hw" / "__init__.py").write_text("")
     (lib / "unknot" / "hw" / "checks.py").write_text(_CHECKS)
-    shutil.copy(REPO / "tools" / "mp" / "simadapters.py", lib)
+    for name in ("simadapters.py", "simnvm.py"):
+        shutil.copy(REPO / "host" / "unknot" / "sim" / name, lib)
     shutil.copy(REPO / "tools" / "mp" / "shims" / "microcontroller.py", lib)
     (root / "tmp").mkdir()  # the nvm shim's file
 

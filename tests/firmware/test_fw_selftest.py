@@ -14,17 +14,18 @@ from typing import Any
 from click.testing import CliRunner
 from unknot import core
 from unknot import selftest as st
+from unknot.sim import simadapters as sa
 from unknot.sim.device import SimDevice
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKS = ["motor", "nvm", "battery", "ble", "cues", "button", "sleep"]
 
 
-def _sim(tmp_path: Path, **kw: Any) -> tuple[SimDevice, st.SimSleep]:
+def _sim(tmp_path: Path, **kw: Any) -> tuple[SimDevice, sa.SimChecks]:
     dev = SimDevice(tmp_path / "dev", **kw)
-    sleep = st.SimSleep()
-    dev.app.checks = st.SimChecks(None, sleep)
-    return dev, sleep
+    checks = sa.SimChecks()
+    dev.app.checks = checks
+    return dev, checks
 
 
 def test_simulated_device_self_test_passes(tmp_path: Path) -> None:
@@ -42,10 +43,10 @@ def test_simulated_device_self_test_passes(tmp_path: Path) -> None:
 
 
 def test_self_test_plays_every_cue_on_the_motor(tmp_path: Path) -> None:
-    dev, sleep = _sim(tmp_path)
+    dev, checks = _sim(tmp_path)
     dev.advance(10)
     assert dev.app.start_selftest(dev.clock.now_ms(), lambda _l: None)
-    st.drive_sim(dev, sleep)
+    sa.drive_selftest(dev.app, checks)
     names = core.patterns.CUES
     played = [c for c in dev.motor.cues()]
     assert played == list(names)
@@ -77,11 +78,11 @@ def test_cli_exits_non_zero_on_fail(tmp_path: Path, monkeypatch: Any) -> None:
     from unknot.cli import cli
 
     home = ["--home", str(tmp_path / "home")]
-    monkeypatch.setattr(st, "PRESS_AFTER_MS", 60_000)  # the hand never comes: button FAIL
+    monkeypatch.setattr(sa, "PRESS_AFTER_MS", 60_000)  # the hand never comes: button FAIL
     res = CliRunner().invoke(cli, [*home, "device", "selftest", "--sim"])
     assert res.exit_code == 1 and "button   FAIL" in res.output, res.output
     assert "Error: self-test failed: button" in res.output
-    monkeypatch.setattr(st, "PRESS_AFTER_MS", 3000)
+    monkeypatch.setattr(sa, "PRESS_AFTER_MS", 3000)
     res = CliRunner().invoke(cli, [*home, "device", "selftest", "--sim"])
     assert res.exit_code == 0 and "sleep    PASS" in res.output, res.output
     res = CliRunner().invoke(cli, [*home, "device", "selftest"])
@@ -128,7 +129,7 @@ def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
 
 def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
     p = core.proto
-    dev, sleep = _sim(tmp_path)
+    dev, checks = _sim(tmp_path)
     proto = p.Protocol(dev.app)  # MTU 23: the report takes many reads
     report_req = struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, 0)
     status, payload = _request(proto, dev.app, report_req)
@@ -140,7 +141,7 @@ def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
     assert struct.unpack(p.RESP_SELFTEST, payload) == (p.SELFTEST_RUNNING, 0)
     assert _request(proto, dev.app, bytes([p.OP_SELFTEST, 7]))[0] == p.ST_BAD_ARG
     assert _request(proto, dev.app, bytes([p.OP_SELFTEST]))[0] == p.ST_BAD_LENGTH
-    st.drive_sim(dev, sleep)
+    sa.drive_selftest(dev.app, checks)
     text = b""
     while True:
         req = struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, len(text))
@@ -157,17 +158,17 @@ def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
 def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
     """The host's BLE path: SELFTEST over a bumble link (ATT writes, notifications)."""
     from unknot.ble import open_device
-    from unknot.ble.radio import SimRadio
+    from unknot.sim.radio import SimRadio
 
-    dev, sleep = _sim(tmp_path)
+    dev, _checks = _sim(tmp_path)
     lines: list[str] = []
 
     async def main() -> st.Report:
         radio = await SimRadio(dev.app, keys_dir=None).start()
-        dev.app.checks = st.SimChecks(radio, sleep)
+        dev.app.checks = radio_checks = st.SimRadioChecks(radio)
 
         async def bench(_s: float) -> None:  # the device's loop runs while the host waits
-            st.drive_sim(dev, sleep)
+            sa.drive_selftest(dev.app, radio_checks)
 
         try:
             async with open_device(radio=radio, timeout=5.0) as session:
@@ -185,7 +186,7 @@ def _mp_run(args: list[str], mpy: Any | None) -> list[str]:
     if mpy is not None:
         return str(mpy(args, heap="96k")).splitlines()
     env = {"PYTHONPATH": ":".join(str(REPO / d) for d in ("tools/mp/shims", "firmware/lib",
-                                                          "tools/mp")),
+                                                          "tools/mp", "host/unknot/sim")),
            "UNKNOT_MP_NVM": str(Path(__file__).parent / ".nvm-cpython.bin")}
     out = subprocess.run([sys.executable, str(REPO / "tools/mp/run_core.py"), *args],
                          capture_output=True, text=True, env=env, check=True).stdout

@@ -130,54 +130,19 @@ def cues(path, latency):
         print("C", sent - due, cue)
 
 
-class _Checks:
-    """The self-test's hardware checks off the board: light sleep is modelled as the board's
-    Sleeper does it (an idle wait > 1 s), a press during it is a wake by the pin."""
-
-    def __init__(self):
-        self.light_sleeps = 0
-        self.pin_wakes = 0
-
-    def motor(self):
-        return True, "recorded"
-
-    def ble(self):
-        return "SKIP", "no radio here"
-
-    def sleep_counts(self):
-        return self.light_sleeps, self.pin_wakes
-
-
 def selftest(press):
-    """The self-test on virtual time; with press=1 a hand presses 3 s after each request.
-    Prints the console lines (cue names, prompts, the report)."""
+    """The self-test on virtual time with simadapters' checks and bench hand (pressing 3 s
+    after each request when press is 1, never when 0). Prints its console lines, then
+    "E errors cues_played"."""
     import simadapters as sa
     from unknot import app as app_mod
 
     app = sa.make_app(app_mod.App, {}, settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
-    checks = _Checks()
+    checks = sa.SimChecks()
     app.checks = checks
-    clock = app.clock
     app.safe_step()
-    app.start_selftest(clock.t, print)
-    press_at = None
-    while app.selftest_running():
-        d = app.safe_step()
-        test = app.selftest
-        if test.done:
-            break
-        if press and test.waiting_for_press and press_at is None:
-            press_at = clock.t + 3000
-        target = d if press_at is None else min(d, press_at)
-        if app.idle() and target - clock.t > 1000:
-            checks.light_sleeps += 1
-            if press_at is not None and press_at <= d:
-                checks.pin_wakes += 1
-        clock.t = max(clock.t, target)
-        if press_at is not None and clock.t >= press_at:
-            press_at = None
-            app.button.push(True, clock.t)
-            app.button.push(False, clock.t + 80)
+    app.start_selftest(app.clock.t, print)
+    sa.drive_selftest(app, checks, sa.PRESS_AFTER_MS if press else -1)
     print("E", app.errors, len(app.motor.played))
 
 

@@ -30,9 +30,9 @@ class _Steps:
         self._repeat = count - 1
         self._i = -1
         self._seg_end = _now()
-        self.poll(self._seg_end)
+        self._advance(self._seg_end)
 
-    def poll(self, now):
+    def _advance(self, now):
         while self._steps and now >= self._seg_end:
             self._i += 1
             if self._i >= len(self._steps):
@@ -90,6 +90,9 @@ class DrvMotor(_Steps):
     def play(self, name, count=1):
         self._start(self._steps_of(name), count)
 
+    def poll(self, now):
+        return self._advance(now)
+
     def probe(self):
         """(ok, detail) for the self-test: the DRV2605 answered on I2C when built."""
         return True, "DRV2605 on I2C 0x5A, ROM library %d" % self.library
@@ -112,6 +115,9 @@ class PwmMotor(_Steps):
 
     def play(self, name, count=1):
         self._start(patterns.envelope(name), count)
+
+    def poll(self, now):
+        return self._advance(now)
 
     def probe(self):
         return True, "PWM on %s at %d Hz" % (self.pin, self.frequency)
