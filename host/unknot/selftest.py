@@ -188,28 +188,28 @@ async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
                         timeout_s: float = BLE_TIMEOUT_S,
                         wait: Callable[[float], Any] | None = None) -> Report:
     """Start the self-test over an open unknot.ble Session and read the report."""
-    p = proto
+    p, t = proto, selftest
     sleep = wait or asyncio.sleep
-    status, _ = await session.request(struct.pack(p.REQ_SELFTEST, p.OP_SELFTEST,
-                                                  p.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))
+    status, _ = await session.request(struct.pack(t.REQ_SELFTEST, p.OP_SELFTEST,
+                                                  t.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))
     if status == p.ST_BUSY:
         raise DeviceError("the device is busy (a routine or a self-test is running); "
                           "try again when it is idle")
     out("selftest: started on the device; it plays every cue, then asks for a button press "
         "and a wake from light sleep")
-    head = struct.calcsize(p.RESP_SELFTEST)
+    head = struct.calcsize(t.RESP_SELFTEST)
     waited = 0.0
     text = b""
     while True:
         _st, payload = await session.request(
-            struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, len(text)))
-        state, total = struct.unpack_from(p.RESP_SELFTEST, payload)
-        if state == p.SELFTEST_DONE:
+            struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text)))
+        state, total = struct.unpack_from(t.RESP_SELFTEST, payload)
+        if state == t.SELFTEST_DONE:
             text += bytes(payload[head:])
             if len(text) >= total:
                 break
             continue
-        if state == p.SELFTEST_NONE:
+        if state == t.SELFTEST_NONE:
             raise DeviceError("the device has no self-test running (did it restart?)")
         if waited >= timeout_s:
             raise DeviceError(f"the self-test did not finish within {timeout_s:.0f} s")

@@ -128,27 +128,27 @@ def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
 
 
 def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
-    p = core.proto
+    p, t = core.proto, core.selftest
     dev, checks = _sim(tmp_path)
     proto = p.Protocol(dev.app)  # MTU 23: the report takes many reads
-    report_req = struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, 0)
+    report_req = struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, 0)
     status, payload = _request(proto, dev.app, report_req)
-    assert status == p.ST_OK and struct.unpack(p.RESP_SELFTEST, payload) == (p.SELFTEST_NONE, 0)
-    start = struct.pack(p.REQ_SELFTEST, p.OP_SELFTEST, p.SELFTEST_START)
+    assert status == p.ST_OK and struct.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_NONE, 0)
+    start = struct.pack(t.REQ_SELFTEST, p.OP_SELFTEST, t.SELFTEST_START)
     assert _request(proto, dev.app, start)[0] == p.ST_OK
     assert _request(proto, dev.app, start)[0] == p.ST_BUSY
     status, payload = _request(proto, dev.app, report_req)
-    assert struct.unpack(p.RESP_SELFTEST, payload) == (p.SELFTEST_RUNNING, 0)
+    assert struct.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_RUNNING, 0)
     assert _request(proto, dev.app, bytes([p.OP_SELFTEST, 7]))[0] == p.ST_BAD_ARG
     assert _request(proto, dev.app, bytes([p.OP_SELFTEST]))[0] == p.ST_BAD_LENGTH
     sa.drive_selftest(dev.app, checks)
     text = b""
     while True:
-        req = struct.pack(p.REQ_SELFTEST_REPORT, p.OP_SELFTEST, p.SELFTEST_REPORT, len(text))
+        req = struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text))
         _s, payload = _request(proto, dev.app, req)
-        state, total = struct.unpack_from(p.RESP_SELFTEST, payload)
-        chunk = payload[struct.calcsize(p.RESP_SELFTEST):]
-        assert state == p.SELFTEST_DONE and len(chunk) <= 23 - 9
+        state, total = struct.unpack_from(t.RESP_SELFTEST, payload)
+        chunk = payload[struct.calcsize(t.RESP_SELFTEST):]
+        assert state == t.SELFTEST_DONE and len(chunk) <= 23 - 9
         text += chunk
         if len(text) >= total:
             break

@@ -48,6 +48,12 @@ _NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `ne
 
 
 class App:
+    # defaults as class attributes: no room in each App's own dict until they are set
+    checks = None  # the self-test's hardware checks (unknot.hw.checks on the board)
+    selftest = None  # the running or last SelfTest (unknot.selftest)
+    _down_at = None  # time of the last key-down (the boot self-test gesture)
+    _number = None  # (deadline ms, n): exercise number taps still to play
+
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b""):
         self.clock = clock
@@ -61,10 +67,6 @@ class App:
         self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
-        self.checks = None  # the self-test's hardware checks (unknot.hw.checks on the board)
-        self.selftest = None  # the running or last SelfTest (unknot.selftest)
-        self._down_at = None  # time of the last key-down (the boot self-test gesture)
-        self._number = None  # (deadline ms, n): exercise number taps still to play
         self.events = []
         self.errors = 0
         self.errors_in_row = 0
@@ -193,7 +195,8 @@ class App:
 
     # -- self-test -------------------------------------------------------------------
     def selftest_running(self):
-        return self.selftest is not None and not self.selftest.done
+        test = self.selftest
+        return test is not None and not test.done
 
     def start_selftest(self, now, out=print):
         """Start the self-test (unknot.selftest) unless a routine or a self-test runs.
@@ -202,7 +205,6 @@ class App:
             return False
         from .selftest import SelfTest
 
-        self._number = None
         self.selftest = SelfTest(self, now, out)
         return True
 
@@ -288,7 +290,7 @@ class App:
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
         if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
-            self._number = (scheduled + _NUMBER_AFTER_MS, arg)
+            self._number = (scheduled - self.player.latency + _NUMBER_AFTER_MS, arg)
         log = self.cue_log
         player = self.player
         if log is not None and player is not None:
@@ -341,14 +343,13 @@ class App:
             player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
-        number = self._number
+        number = self._number  # the exercise number taps (deadline, n), unless paused
         if number is not None and (self.player is None or self.player.paused_at is None):
-            due = number[0] - self.settings["UNKNOT_MOTOR_LATENCY_MS"]
-            if now >= due:
+            if now >= number[0]:
                 self._number = None
                 self.motor.play("select", number[1])
-            elif due < deadline:
-                deadline = due
+            elif number[0] < deadline:
+                deadline = number[0]
         test = self.selftest
         if self.player is not None:
             d = self.player.next_deadline()

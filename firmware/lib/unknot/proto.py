@@ -38,7 +38,7 @@ OP_UPLOAD_CHUNK = const(0x04)
 OP_UPLOAD_COMMIT = const(0x05)
 OP_UPLOAD_ABORT = const(0x06)
 OP_SET_SETTINGS = const(0x07)
-OP_SELFTEST = const(0x08)  # sub-op 0 start, 1 read the report (docs/protocol.md)
+OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
@@ -69,19 +69,10 @@ RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected
 ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
 SETTING_HEAD = "<BB"  # key length, type; key and value follow
 SETTING_INT = "<i"
-REQ_SELFTEST = "<BB"  # opcode, SELFTEST_START
-REQ_SELFTEST_REPORT = "<BBH"  # opcode, SELFTEST_REPORT, offset into the report text
-RESP_SELFTEST = "<BH"  # payload: state, report length; report bytes [offset:] follow
 
 SET_INT = const(1)
 SET_STR = const(2)
 SET_BOOL = const(3)
-
-SELFTEST_START = const(0)
-SELFTEST_REPORT = const(1)
-SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
-SELFTEST_RUNNING = const(1)
-SELFTEST_DONE = const(2)  # the report is complete
 
 MAX_UPLOAD = const(16384)  # bytes in one routine archive
 MAX_NAME = const(32)

@@ -33,6 +33,17 @@ except ImportError:  # CPython (tests, the simulated device)
 
 from . import patterns
 
+# The SELFTEST control op (proto.OP_SELFTEST, docs/protocol.md); here, not in proto.py, so
+# the protocol's heap does not carry them until the op is used.
+REQ_SELFTEST = "<BB"  # opcode, SELFTEST_START
+REQ_SELFTEST_REPORT = "<BBH"  # opcode, SELFTEST_REPORT, offset into the report text
+RESP_SELFTEST = "<BH"  # payload: state, report length; report bytes [offset:] follow
+SELFTEST_START = const(0)
+SELFTEST_REPORT = const(1)
+SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
+SELFTEST_RUNNING = const(1)
+SELFTEST_DONE = const(2)  # the report is complete
+
 PASS = "PASS"
 FAIL = "FAIL"
 SKIP = "SKIP"
@@ -237,22 +248,22 @@ def control(proto, data):
 
     app = proto.app
     n = len(data)
-    if n == calcsize(p.REQ_SELFTEST) and data[1] == p.SELFTEST_START:
+    if n == calcsize(REQ_SELFTEST) and data[1] == SELFTEST_START:
         started = app.start_selftest(app.clock.now_ms())
         proto._respond(p.OP_SELFTEST, p.ST_OK if started else p.ST_BUSY)
-    elif n == calcsize(p.REQ_SELFTEST_REPORT) and data[1] == p.SELFTEST_REPORT:
-        offset = unpack(p.REQ_SELFTEST_REPORT, data)[2]
+    elif n == calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
+        offset = unpack(REQ_SELFTEST_REPORT, data)[2]
         test = app.selftest
         if test is None:
-            state, text = p.SELFTEST_NONE, b""
+            state, text = SELFTEST_NONE, b""
         elif test.done:
-            state, text = p.SELFTEST_DONE, "\n".join(test.report()).encode()
+            state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
-            state, text = p.SELFTEST_RUNNING, b""
-        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(p.RESP_SELFTEST)
-        proto._respond(p.OP_SELFTEST, p.ST_OK, pack(p.RESP_SELFTEST, state, len(text))
+            state, text = SELFTEST_RUNNING, b""
+        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(RESP_SELFTEST)
+        proto._respond(p.OP_SELFTEST, p.ST_OK, pack(RESP_SELFTEST, state, len(text))
                        + text[offset:offset + room])
-    elif n in (calcsize(p.REQ_SELFTEST), calcsize(p.REQ_SELFTEST_REPORT)):
+    elif n in (calcsize(REQ_SELFTEST), calcsize(REQ_SELFTEST_REPORT)):
         proto._respond(p.OP_SELFTEST, p.ST_BAD_ARG)
     else:
         proto._respond(p.OP_SELFTEST, p.ST_BAD_LENGTH)

@@ -2,6 +2,14 @@
 from collections.abc import Callable
 from typing import Final
 
+REQ_SELFTEST: Final[str]
+REQ_SELFTEST_REPORT: Final[str]
+RESP_SELFTEST: Final[str]
+SELFTEST_START: Final[int]
+SELFTEST_REPORT: Final[int]
+SELFTEST_NONE: Final[int]
+SELFTEST_RUNNING: Final[int]
+SELFTEST_DONE: Final[int]
 PASS: Final[str]
 FAIL: Final[str]
 SKIP: Final[str]
