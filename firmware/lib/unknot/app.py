@@ -49,7 +49,7 @@ _NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `ne
 
 class App:
     # defaults as class attributes: no room in each App's own dict until they are set
-    checks = None  # the self-test's hardware checks (unknot.hw.checks on the board)
+    checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
     _number = None  # (deadline ms, n): exercise number taps still to play
@@ -290,7 +290,8 @@ class App:
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
         if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
-            self._number = (scheduled - self.player.latency + _NUMBER_AFTER_MS, arg)
+            self._number = (scheduled - self.settings["UNKNOT_MOTOR_LATENCY_MS"] + _NUMBER_AFTER_MS,
+                            arg)
         log = self.cue_log
         player = self.player
         if log is not None and player is not None:
