@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unknot import core
+from unknot.history.records import device_id_hex
 from unknot.routine.model import KIND_NAMES
 
 
@@ -75,7 +76,7 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
         cue=cue,
         journal=len(app.journal),
         head=int(app.journal.head),
-        device_id=bytes(app.device_id).hex(),
+        device_id=device_id_hex(bytes(app.device_id)),
         clock_set=app.clock.unix() is not None,
     )
     player = app.player
