@@ -172,7 +172,7 @@ class SelfTest:
     def _battery(self):
         source = self.app.battery_source
         if source is None:
-            return SKIP, "no battery monitor on this board"
+            return SKIP, "no battery monitor on this device"
         mv = source.millivolts()
         if mv is None:
             return FAIL, "no reading"
