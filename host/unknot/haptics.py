@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
 
 from unknot.core import patterns as pat
 
@@ -164,17 +163,6 @@ def legend(names: list[str] | None = None) -> list[tuple[str, str, str, str]]:
         cues = [c for c in cues if c.name in wanted]
     return [(c.name, notation(c), " ".join(str(p.on_ms) for p in c.pulses) + " ms", c.meaning)
             for c in cues]
-
-
-def print_legend(console: Any, cues: list[str]) -> None:
-    """Print on a rich console what each buzz of these cues means (`unknot preview`)."""
-    from rich.markup import escape
-
-    if "next_exercise" in cues:
-        cues = [*cues, NUMBER_CUE]  # the exercise number is tapped after the boundary cue
-    console.print("[bold]What each buzz means[/bold]")
-    for cue, drawn, lengths, meaning in legend(list(dict.fromkeys(cues))):
-        console.print(f"  {drawn:<16} {escape(cue):<14} {escape(meaning)}  [dim]{lengths}[/dim]")
 
 
 def markdown_table() -> str:

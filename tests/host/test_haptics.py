@@ -115,19 +115,22 @@ def test_bench_reports_the_haptic_figures() -> None:
     assert got["haptic_min_distance_ms"] == haptics.summary()["haptic_min_distance_ms"]
 
 
-def test_preview_prints_the_legend(tmp_path: Path) -> None:
+def test_preview_and_show_print_what_each_buzz_means(tmp_path: Path) -> None:
     from click.testing import CliRunner
     from unknot.cli import cli
 
-    res = CliRunner().invoke(cli, ["--home", str(tmp_path), "preview", "micro-break",
-                                   "--speed", "1000"])
-    assert res.exit_code == 0, res.output
-    assert "What each buzz means" in res.output
-    legend = dict((r[0], r) for r in haptics.legend())
-    for cue in ("begin", "done"):
-        drawn, meaning = legend[cue][1], legend[cue][3]
-        assert any(drawn in line and cue in line and meaning in line
-                   for line in res.output.splitlines()), cue
+    for args in (["preview", "micro-break", "--speed", "1000"], ["routines", "show",
+                                                                 "self-massage"]):
+        res = CliRunner().invoke(cli, ["--home", str(tmp_path), *args], env={"COLUMNS": "200"})
+        assert res.exit_code == 0, res.output
+        assert "Cue legend" in res.output
+        rows = {r[0]: r for r in haptics.legend()}
+        for cue in ("begin", "done"):
+            lengths, meaning = rows[cue][2], rows[cue][3]
+            assert any(cue in line and lengths in line and meaning in line
+                       for line in res.output.splitlines()), (cue, res.output)
+    # a routine of several exercises: the boundary cue and the number taps are explained
+    assert "get ready: the next exercise" in res.output and "exercise number" in res.output
 
 
 def test_docs_table_is_the_table() -> None:
