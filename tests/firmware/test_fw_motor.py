@@ -114,7 +114,7 @@ def test_select_played_n_times(motor_mod: tuple[Any, Clock]) -> None:
     _run(m, clock, "select", 3)
     assert [e for _t, what, e in drv.log if what == "play"] == [118] * 3
     starts = [t for t, what, _e in drv.log if what == "play"]
-    assert starts[1] - starts[0] == core.patterns.duration_ms("select") == 630
+    assert starts[1] - starts[0] == core.patterns.duration_ms("select") == 530
 
 
 def test_no_motor_reports_why() -> None:

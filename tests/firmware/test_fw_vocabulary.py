@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from unknot import core
+from unknot import core, fwload
 from unknot.sim.device import SimDevice
 
 
@@ -48,3 +48,24 @@ def test_exercise_number_is_tapped_after_the_boundary(tmp_path: Path, boundary: 
 def test_exercise_number_off(tmp_path: Path, boundary: None) -> None:
     played = _play(tmp_path, {"UNKNOT_EXERCISE_NUMBER": 0})
     assert [n for _t, n, _c in played] == ["begin", "next_exercise", "done"]
+
+
+def test_number_taps_fit_before_the_next_cue_in_the_library(library: dict[str, bytes]) -> None:
+    """Each exercise number is tapped whole: the routine's next cue never cuts the taps."""
+    from unknot.sim import simadapters as sa
+
+    app = sa.make_app(fwload.module("app").App, dict(library), nvm=sa.new_nvm(),
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+    unit = core.patterns.duration_ms("select")
+    gap = core.patterns.pulses("select")[-1][3]
+    seen = 0
+    for i in range(len(app.routines)):
+        played = app.motor.played
+        n0 = len(played)
+        sa.play_all(app, i)
+        run = played[n0:]
+        for k, (t, cue, count) in enumerate(run):
+            if cue == "select" and k + 1 < len(run):
+                seen = max(seen, count)
+                assert t + count * unit - gap <= run[k + 1][0], (app.routines[i].file, count)
+    assert seen >= 5  # the library has routines of 5 exercises and more

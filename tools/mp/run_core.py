@@ -74,7 +74,8 @@ def trace(d, quiet=False):
 
     motor.listeners.append(out)
     app = sa.make_app(app_mod.App, storage, nvm=microcontroller.nvm,
-                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0}, clock=clock, motor=motor)
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0, "UNKNOT_EXERCISE_NUMBER": 0},
+                      clock=clock, motor=motor)
     if not quiet:
         for name, reason in app.rejected:
             print("X", name, reason)

@@ -70,7 +70,7 @@ _TABLE = (
     ("nudge", b"\x00\xc8\x1a\x19\x00\xc8\x1a\x19\x00\xc8\x1a\x00", "time for a break"),
     ("nudge_firm", b"\x00\xff\x34\x0f\x00\xff\x34\x0f\x00\xff\x34\x00", "break overdue"),
     ("ack", b"\x00\xff\x1a\x0c\x00\xff\x05\x00", "button acknowledged"),
-    ("select", b"\x00\xdc\x26\x19", "one per number: routine or exercise number"),
+    ("select", b"\x00\xdc\x26\x0f", "one per number: routine or exercise number"),
     ("paused", b"\x00\xff\x05\x0f\x02\xc8\x4b\x00", "paused"),
     ("resumed", b"\x01\xff\x34\x0f\x00\xff\x05\x00", "resumed"),
     ("aborted", b"\x00\xff\x34\x0f\x02\xff\x34\x00", "stopped"),
