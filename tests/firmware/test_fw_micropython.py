@@ -46,6 +46,22 @@ def test_hand_built_samples_under_micropython(fw, mpy, unkbuild, tmp_path):
     assert _parse(mpy(["ptrace", str(tmp_path)])) == _cpython(fw, tmp_path)
 
 
+def test_vectors_v1_and_v2_under_micropython(fw, mpy):
+    # the shared vectors (v1 and v2, tests/vectors) decode and play the same under the VM
+    vectors = Path(__file__).resolve().parents[1] / "vectors"
+    valid = vectors / "routines"
+    assert _parse(mpy(["ptrace", str(valid)])) == _cpython(fw, valid)
+    versions = {p.read_bytes()[4] for p in valid.glob("*.unk")}
+    assert versions == {1, 2}
+    import json
+
+    want = json.loads((vectors / "invalid" / "reasons.json").read_text())
+    got = {name: reason for name, reason in
+           (line.split(" ", 1) for line in mpy(["reasons", str(vectors / "invalid")])
+            .splitlines())}
+    assert got == want
+
+
 def test_journal_1000_records_32k(mpy):
     out = mpy(["journal", "1000"], heap="32k").split()
     capacity = (8192 - 512) // 20 - 1

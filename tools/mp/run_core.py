@@ -44,6 +44,18 @@ def ptrace(d):
     print("E", 0)
 
 
+def reasons(d):
+    """The decoder's verdict on every .unk of d: "name ok" or "name <reason keyword>"."""
+    from unknot import routine
+
+    for p in _files(d):
+        try:
+            routine.decode(_read(p))
+            print(p.rsplit("/", 1)[-1], "ok")
+        except routine.RoutineFormatError as exc:
+            print(p.rsplit("/", 1)[-1], exc.reason)
+
+
 def trace(d, quiet=False):
     import microcontroller
     import simadapters as sa
@@ -134,6 +146,8 @@ def main(argv):
         ptrace(argv[2])
     elif mode == "trace":
         trace(argv[2])
+    elif mode == "reasons":
+        reasons(argv[2])
     elif mode == "journal":
         journal(int(argv[2]))
     elif mode == "fuzz":

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unknot import core
-from unknot.routine.model import KIND_NAMES
+from unknot.routine import model as m
 
 
 @dataclass
@@ -22,7 +22,8 @@ class Status:
     clock_set: bool
     state: str = "idle"
     routine: str = ""
-    step: tuple[int, int] | None = None
+    step: tuple[int, int] | None = None  # (step number, steps) as routine.tally counts
+    exercise: tuple[int, int] | None = None  # (exercise number, exercises)
     step_label: str = ""
     step_left_ms: int | None = None
     next_cue_ms: int | None = None
@@ -84,9 +85,16 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
         st.state = "paused" if player.paused_at is not None else "playing"
         st.routine = r.name or r.slug or f"#{r.id:04x}"
         idx = int(player.step_index)
-        st.step = (idx, len(r.steps))
+        # the one count (routine.tally): exercise and step number, BEGIN/END/get-ready
+        # are not steps; a get-ready step shows the exercise that comes next
+        ex_total, steps_total = r.tally()
+        ex_no, step_no = r.tally(idx + 1)
+        if idx < len(r.steps) and r.steps[idx][0] == m.NEXT:
+            ex_no += 1
+        st.step = (int(step_no), int(steps_total))
+        st.exercise = (int(ex_no), int(ex_total))
         labels = tables.labels(r)
-        kind = KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
+        kind = m.KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
         label = labels[idx] if idx < len(labels) else ""
         st.step_label = f"{kind}: {label}" if label else kind
         starts = tables.starts(r)
