@@ -3,9 +3,9 @@
 The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) owns every
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
-GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
-haptic patterns (`patterns`); `upload` is the protocol's upload handler (the simulated
-device passes it to proto.Protocol).
+GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
+STATUS notification (`status`) and the haptic patterns (`patterns`); `upload` is the
+protocol's upload handler (the simulated device passes it to proto.Protocol).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -32,6 +32,7 @@ from unknot_fw import (  # noqa: E402
     proto,
     routine,
     settings,
+    status,
     upload,
 )
 
@@ -46,5 +47,6 @@ __all__ = [
     "proto",
     "routine",
     "settings",
+    "status",
     "upload",
 ]

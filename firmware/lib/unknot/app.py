@@ -28,6 +28,7 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from . import settings as settings_mod
+from . import status as st
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
 from .library import find, load_all
@@ -70,6 +71,11 @@ class App:
         self.session_start = 0
         self.session_flags = 0
         self.last_record = None
+        self.following = False  # a connected host asked for STATUS frames (proto OP_FOLLOW)
+        self.announced = []  # STATUS tuples for the protocol to send (see announce())
+        self._side = 0  # side of the playing step (0, or 1 after its switch cue)
+        self._ann_step = 0  # the step index last announced
+        self._ann_new = False  # announce() queued something since the protocol last polled
         # boot counter and persisted settings (power-safe store)
         self.store = Store(nvm, _STORE_OFFSET, _STORE_SIZE)
         boot, self.overrides = self._load_store()
@@ -133,6 +139,8 @@ class App:
         self.reminders.configure(self.settings)
         if self.reminders.pending is None:
             self.reminders.reset(self.clock.now_ms(), REST)
+            if self.player is None:
+                self.announce(st.EV_IDLE)
         return accepted
 
     # -- routines --------------------------------------------------------------------
@@ -185,9 +193,11 @@ class App:
                 if self.player.paused_at is None:
                     self.player.pause(now)
                     self.motor.play("paused")
+                    self.announce(st.EV_PAUSED)
                 else:
                     self.player.resume(now)
                     self.motor.play("resumed")
+                    self.announce(st.EV_RESUMED)
             elif g == "long":
                 self._finish(now, ABORTED)
             return
@@ -196,10 +206,14 @@ class App:
                 kind = rem.take()
                 self._start(self.break_routine(kind), now, kind)
             elif g == "double":
-                self.motor.play("ack" if rem.snooze(now) else "refused")
+                snoozed = rem.snooze(now)
+                self.motor.play("ack" if snoozed else "refused")
+                if snoozed:
+                    self.announce(st.EV_IDLE)
             elif g == "long":
                 rem.reset(now, rem.pending)
                 self.motor.play("ack")
+                self.announce(st.EV_IDLE)
             return
         if g == "press":
             self._start(self.selected, now, None)
@@ -226,6 +240,9 @@ class App:
         if nudge_kind is not None:
             self.session_flags |= FROM_NUDGE
         self.player.start(now)
+        self._side = 0
+        self._ann_step = 0
+        self.announce(st.EV_START)
 
     def _finish(self, now, flag):
         player = self.player
@@ -251,13 +268,55 @@ class App:
             elif kind is not None:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
+            self.announce(st.EV_DONE if flag == COMPLETED else st.EV_STOPPED, routine.id)
 
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
         log = self.cue_log
         player = self.player
-        if log is not None and player is not None:
+        if player is None:
+            return
+        if log is not None:
             log.append((scheduled - player.latency, self.clock.now_ms(), cue))
+        if player.step_index != self._ann_step:
+            self._ann_step = player.step_index
+            self._side = 0
+            self.announce(st.EV_STEP)
+        elif cue == "switch":
+            self._side += 1
+            self.announce(st.EV_SIDE)
+
+    # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
+    def announce(self, event, routine_id=0):
+        """Queue a STATUS tuple (event, routine id, step, flags, next break s, routine base ms,
+        paused position ms) when a host follows; the protocol packs it when it sends it, with
+        the routine clock then (now - base; the paused position while paused)."""
+        if not self.following:
+            return
+        player = self.player
+        nxt = st.NO_BREAK
+        base = frozen = -1
+        flags = st.FL_SIDE2 if self._side else 0
+        if player is not None:
+            routine_id = player.routine.id
+            step = min(player.step_index, st.NO_STEP - 1)
+            base = player.base
+            if player.paused_at is not None:
+                frozen = max(0, player.paused_at - base)
+                flags |= st.FL_PAUSED
+        else:
+            step = st.NO_STEP
+            rem = self.reminders
+            if rem.pending is not None:
+                flags |= st.FL_NUDGE
+            d = rem.next_deadline() if rem.pending is None else None
+            if d is not None:
+                nxt = min(st.MAX_BREAK_S, max(0, d - self.clock.now_ms()) // 1000)
+        q = self.announced
+        if len(q) >= st.ANNOUNCE_MAX:
+            q.pop(0)
+        self._ann_new = True
+        q.append((event, routine_id, step, flags, nxt, base, frozen))
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -284,6 +343,7 @@ class App:
         while self.events:
             self._event(self.events.pop(0), now)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        self._ann_new = False
         if self.protocol is not None:
             d = self.protocol.poll(now)
             if d is not None and d < deadline:
@@ -308,6 +368,9 @@ class App:
                 self.motor.play(action)
                 if self.low_battery and self.reminders.pending is not None:
                     self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
+                self.announce(st.EV_NUDGE)
+            elif action == "giveup":
+                self.announce(st.EV_IDLE)
             d = self.reminders.next_deadline()
         if d is not None and d < deadline:
             deadline = d
@@ -319,8 +382,8 @@ class App:
             d = poll(now)
             if d is not None and d < deadline:
                 deadline = d
-        if self.events:
-            deadline = now
+        if self.events or self._ann_new:
+            deadline = now  # new STATUS frames go out on the next pass (protocol.poll)
         return deadline
 
     def safe_step(self):

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("unknot.cli.history:export", "Export the session history as CSV or JSON."),
     "devices": ("unknot.cli.history:devices", "Known devices: last sync, sessions, cursor."),
     "demo": ("unknot.cli.demo:demo", "Show the whole product on a simulated device (no board)."),
+    "follow": ("unknot.cli.follow:follow", "Live view of what the device is doing (exercise, "
+               "countdown, next break)."),
     "sim": ("unknot.cli.sim:sim", "Run the simulated device interactively (keys = button)."),
 }
 

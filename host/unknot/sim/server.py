@@ -51,7 +51,7 @@ class SimServer:
         await self.peripheral.start()
         self.hci = interproc.HciServer(self.link, HOST_ADDRESS)
         self.port = await self.hci.start(port=port)
-        interproc.write_link(self.directory, self.port)
+        interproc.write_link(self.directory, self.port, self.speed)
         self.engine.start()
         return self
 

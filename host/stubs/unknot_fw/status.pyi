@@ -1,0 +1,23 @@
+# STATUS notifications (docs/protocol.md "Status"): frame format and event codes.
+from typing import Final
+
+F_STATUS: Final[int]
+STATUS: Final[str]
+STATUS_SIZE: Final[int]
+NO_STEP: Final[int]
+NO_BREAK: Final[int]
+MAX_BREAK_S: Final[int]
+ANNOUNCE_MAX: Final[int]
+FL_SIDE2: Final[int]
+FL_PAUSED: Final[int]
+FL_NUDGE: Final[int]
+EV_HELLO: Final[int]
+EV_START: Final[int]
+EV_STEP: Final[int]
+EV_SIDE: Final[int]
+EV_PAUSED: Final[int]
+EV_RESUMED: Final[int]
+EV_DONE: Final[int]
+EV_STOPPED: Final[int]
+EV_NUDGE: Final[int]
+EV_IDLE: Final[int]
