@@ -63,19 +63,24 @@ def _steps_text(ov: Overview, e: ExerciseView) -> list[str]:
 def _step_words(op: m.Op) -> str:
     """A step in words for the printed page (the terminal's terse form is view.describe_step)."""
     d = [x / 10 for x in op.durations]
-    each = " on each side" if op.sides else ""
+    each = ", on each side" if op.sides else ""
     if op.kind == m.BREATHE:
         parts = [f"in {d[0]:g} s"] + ([f"hold {d[1]:g} s"] if d[1] else []) + [
             f"out {d[2]:g} s"] + ([f"pause {d[3]:g} s"] if d[3] else [])
         return f"{op.count} slow breath{'s' if op.count != 1 else ''}: {', '.join(parts)}"
     if op.kind == m.HOLD:
-        return f"hold {d[0]:g} s{each}"
+        return f"hold {_secs(d[0])}{each}"
     if op.kind == m.REST:
-        return f"rest {d[0]:g} s"
+        return f"rest {_secs(d[0])}"
     if op.kind == m.REPEAT:
         gap = f", {d[1]:g} s between" if d[1] else ""
         return f"{op.count} times {d[0]:g} s{gap}{each}"
     return describe_step(op)
+
+
+def _secs(s: float) -> str:
+    """20 s, 90 s, 3 min (whole minutes from 2 min)."""
+    return f"{s / 60:g} min" if s >= 120 and s % 60 == 0 else f"{s:g} s"
 
 
 def _cue_meaning(cue: str) -> str:
@@ -155,6 +160,7 @@ def _draw(ov: Overview, found: Routine | Decoded, scale: float) -> tuple[Any, fl
     for para in (safety, STOP_ON_PAIN):
         if para:
             page.lines(0, page.wrap(para, w, BODY_PT), BODY_PT)
+            page.down(0.06)
     return fig, page.y
 
 
@@ -164,12 +170,12 @@ def _exercises(page: _Page, ov: Overview) -> None:
     num_w, time_x = 0.35, page.width - 1.55
     for e in ov.exercises:
         page.text(0, f"{e.number}.", BODY_PT + 1, weight="bold")
-        page.text(time_x, fmt_time(e.duration_ms) + (" each side" if e.sides else ""),
-                  BODY_PT + 1, weight="bold")
+        page.text(time_x, fmt_time(e.duration_ms), BODY_PT + 1, weight="bold")
         page.lines(num_w, page.wrap(e.name, time_x - num_w - 0.15, BODY_PT + 1),
                    BODY_PT + 1, weight="bold")
         where = (e.position or "position not given") + (
-            f" · with {', '.join(e.props)}" if e.props else "")
+            f" · with {', '.join(e.props)}" if e.props else "") + (
+            " · left and right side (the time is both)" if e.sides else "")
         ready = f" · {fmt_time(e.get_ready_ms)} to get ready first" if e.get_ready_ms else ""
         text_w = page.width - num_w
         page.lines(num_w, page.wrap(where.capitalize() + ready, text_w, SMALL_PT), SMALL_PT,
