@@ -227,7 +227,7 @@ class _Demo:
         t0 = time.monotonic()
         with HistoryStore.open() as store:
             async with open_device(radio=self.radio, name=BLE_NAME) as session:
-                summary = await ble_sync(session, store)
+                summary = await ble_sync(session, store, clock_rate=self.speed)
         self.say(f"\n[bold]4. Sync[/bold] over BLE: {summary.new} new, {summary.known} known, "
                  f"{summary.lost} lost ({time.monotonic() - t0:.2f} s), into the history in "
                  f"{paths.home()}")

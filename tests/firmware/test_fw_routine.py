@@ -17,8 +17,10 @@ def test_decode_hand_built(fw, unkbuild):
     assert r.slug == "mixed" and r.name == "Mixed"
     assert r.id == unkbuild.routine_id("mixed")
     assert [s[0] for s in r.steps] == [1, 3, 4, 6, 7, 5, 6, 2]
-    assert r.steps[2] == (4, 0x30, 300, 0, 0, 0, 0)
+    # each step as short as its kind needs (RAM): HOLD (kind, flags, ds), BREATHE all fields
+    assert r.steps[2] == (4, 0x30, 300)
     assert r.steps[1] == (3, 0, 3, 40, 40, 40, 40)
+    assert r.steps[0] == (1, 0) and r.steps[-1] == (2, 0)
     assert r.work_steps() == 6
 
 

@@ -33,7 +33,11 @@ from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
 GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-CEILING_KIB = 76  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+# regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks. The v2 library
+# (issue 12: 33 get-ready steps, exercise names, longer label tables) measures 79 where the
+# v1 library measured 75; the firmware code itself is heap-neutral on the v1 library (steps
+# are stored as short tuples as their kind needs).
+CEILING_KIB = 80
 MP = Path(__file__).resolve().parent
 
 

@@ -22,6 +22,7 @@ _SWITCH_MS = const(3000)  # to change side, after a switch cue
 _TICK_MS = const(5000)  # light ticks every 5 s
 _TICK_MIN_DS = const(100)  # ticks (and the countdown) only in a HOLD/REST of 10 s or more
 _S_MS = const(1000)  # countdown cues are one second apart
+_ZEROS = (0, 0, 0, 0, 0, 0, 0)  # a step tuple's fields, all 0
 
 
 def _ticks(start, duration_ms):
@@ -43,7 +44,8 @@ def expand(routine, ticks=True):
     exercise = 0  # exercises started so far (routine.tally's count)
     fresh = True
     for step in routine.steps:
-        kind, flags, a, b, c, d, e = step
+        # steps are as short as their kind needs (routine.Routine): pad the unused fields
+        kind, flags, a, b, c, d, e = step + _ZEROS[len(step):]
         if kind == NEXT:
             fresh = True
             yield t, "next_exercise", exercise + 1, i

@@ -97,11 +97,11 @@ def tally(kinds, end=-1):
 
 
 class Routine:
-    """A decoded routine: `steps` is a list of tuples (kind, flags, a, b, c, d, e).
-
-    BREATHE: a count, b inhale, c hold, d exhale, e pause (ds); HOLD/REST/NEXT: a duration
-    (ds); REPEAT: a count, b work, c gap (ds); unused fields are 0. SHORT steps are decoded
-    to the same deciseconds. `countdown`: seconds counted down at the end of long holds.
+    """A decoded routine: `steps` is a list of tuples (kind, flags, *fields), as long as the
+    kind needs: BREATHE (kind, flags, count, inhale, hold, exhale, pause); REPEAT (kind,
+    flags, count, work, gap); HOLD/REST/NEXT (kind, flags, duration); BEGIN/END/SWITCH (kind,
+    flags). Durations in ds; SHORT steps are decoded to the same deciseconds. `countdown`:
+    seconds counted down at the end of long holds.
     """
 
     def __init__(self, routine_id, steps, slug="", name="", size=0, countdown=0):
@@ -151,7 +151,7 @@ def decode(data):
     if step_count < 2:
         _fail(BAD_STEP)
     v2 = version >= VERSION_EXERCISES
-    steps = []
+    steps = []  # type: list[tuple[int, ...]]
     pos = HEADER_SIZE
     last = step_count - 1
     prev = 0
@@ -172,7 +172,7 @@ def decode(data):
             # never first, last, next to another NEXT or right before END
             if a == 0 or prev == NEXT or i == 0 or i >= last - 1:
                 _fail(BAD_STEP)
-            steps.append((kind, 0, a * _DS_PER_S, 0, 0, 0, 0))
+            steps.append((kind, 0, a * _DS_PER_S))
             pos += size
             prev = kind
             continue
@@ -214,7 +214,15 @@ def decode(data):
             a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
             if a == 0 or b == 0:
                 _fail(BAD_STEP)
-        steps.append((kind, sflags, a, b, c, d, e))
+        # as short a tuple as the kind needs (RAM): (kind, flags) + its fields
+        if kind == BREATHE:
+            steps.append((kind, sflags, a, b, c, d, e))
+        elif kind == REPEAT:
+            steps.append((kind, sflags, a, b, c))
+        elif a:
+            steps.append((kind, sflags, a))
+        else:
+            steps.append((kind, sflags))
         pos += size
     slug = ""
     name = ""

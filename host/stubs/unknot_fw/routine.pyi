@@ -38,7 +38,7 @@ BAD_CRC: Final[str]
 BAD_STEP: Final[str]
 BAD_LABELS: Final[str]
 
-_Step = tuple[int, int, int, int, int, int, int]  # kind, flags, a, b, c, d, e
+_Step = tuple[int, ...]  # (kind, flags, *fields): as many fields as the kind needs
 
 class RoutineFormatError(ValueError):
     reason: str

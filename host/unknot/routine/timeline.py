@@ -40,7 +40,7 @@ class _Steps:
         self.countdown = countdown
 
 
-def _step(op: Op) -> tuple[int, int, int, int, int, int, int]:
+def _step(op: Op) -> tuple[int, ...]:
     flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
     if op.kind == m.BREATHE:
         inhale, hold, exhale, pause = op.durations

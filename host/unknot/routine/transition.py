@@ -13,6 +13,7 @@ validator (which flags an author's get-ready shorter than the rule). docs/routin
 
 from __future__ import annotations
 
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine.model import Exercise, Op
 
@@ -21,6 +22,7 @@ POSITION_S = 8  # sitting <-> standing
 LYING_S = 10  # into or out of lying
 PROP_S = 5  # fetch a prop the previous exercise did not use
 DESK = ("sitting", ())  # where the wearer is when the routine starts
+_DS_PER_S = 1000 // fmt.DS_MS
 
 
 def rule(prev: Exercise | None, nxt: Exercise) -> tuple[int, str]:
@@ -55,7 +57,8 @@ def with_transitions(exercises: list[Exercise]) -> list[Op]:
     for ex in exercises:
         seconds = get_ready_s(prev, ex)
         if seconds:
-            ops.append(Op(m.NEXT, durations=(seconds * 10,), label=f"Get ready: {ex.name}"))
+            # no label: the exercise names are in the label table already (device RAM)
+            ops.append(Op(m.NEXT, durations=(seconds * _DS_PER_S,)))
         ops += ex.steps
         prev = ex
     return ops

@@ -27,7 +27,8 @@ STEP_KEYS: dict[str, set[str]] = {
     "switch": set(),
 }
 # Authored kinds: every kind but BEGIN / END, named as in the one table (model.KIND_NAMES).
-KINDS = {name: kind for kind, name in m.KIND_NAMES.items() if kind not in (m.BEGIN, m.END)}
+KINDS = {name: kind for kind, name in m.KIND_NAMES.items()
+         if kind not in (m.BEGIN, m.END, m.NEXT)}  # NEXT: inserted by the compiler
 
 
 def _place(where: Key) -> str:

@@ -155,7 +155,12 @@ def steps_table(ov: Overview, cues: bool) -> Any:
     positions = overview.steps_positions(ops)
     table = Table("start", "#", "kind", "what", "duration", "label")
     for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
+        name = ov.exercises[positions[i].exercises - 1].name if positions[i].exercises else ""
         label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
+        if op.kind == m.NEXT:
+            label = f"then: {name}"
+        elif op.kind in (m.BEGIN, m.END):
+            label = op.label
         number = "" if op.kind in (m.BEGIN, m.END, m.NEXT) else str(positions[i].steps)
         table.add_row(fmt_time(start), number, m.KIND_NAMES[op.kind], describe_step(op),
                       fmt_time(dur), label)
@@ -188,8 +193,9 @@ def at_cue(ov: Overview, ev: Event) -> tuple[str, str, str]:
     if op.kind in (m.BEGIN, m.END):
         return str(count), op.label or ov.name, coming(ov, 1) if op.kind == m.BEGIN else ""
     say = ov.says[ev.step_index]
+    name = ov.exercises[pos.exercises - 1].name
     return (f"exercise {pos.exercises}/{count.exercises} · step {pos.steps}/{count.steps}",
-            f"{ov.exercises[pos.exercises - 1].name}: {op.label}" + (f" - {say}" if say else ""),
+            name + (f": {op.label}" if op.label else "") + (f" - {say}" if say else ""),
             coming(ov, pos.exercises + 1))
 
 

@@ -48,7 +48,7 @@ class LinkInfo:
     port: int
     pid: int
     host: str = "127.0.0.1"
-    speed: float = 1.0  # the device clock's rate (x real time), for `unknot follow`
+    speed: float = 1.0  # the device clock's speed (x real time): the sync's clock rate
 
 
 def _alive(pid: int) -> bool:
@@ -96,7 +96,7 @@ def write_link(directory: Path, port: int, speed: float = 1.0) -> Path:
     path = directory / LINK_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"port": port, "pid": os.getpid(), "host": "127.0.0.1",
-                                "speed": speed}))
+                               "speed": speed}))
     os.replace(tmp, path)
     return path
 

@@ -10,6 +10,7 @@ import contextlib
 from pathlib import Path
 
 from unknot.errors import DeviceError
+from unknot.history.records import device_id_hex
 from unknot.sim import interproc
 from unknot.sim.device import SimDevice
 from unknot.sim.engine import Engine, Felt
@@ -87,7 +88,7 @@ async def serve(directory: Path, name: str, speed: float, headless: bool, port: 
     engine = server.engine
     try:
         if headless:
-            ident = bytes(server.device.app.device_id).hex()
+            ident = device_id_hex(bytes(server.device.app.device_id))
             print(f"serving {name} (device {ident}) on 127.0.0.1:{server.port} "
                   f"speed x{speed:g}; state in {directory}", flush=True)
 
