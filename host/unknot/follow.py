@@ -191,10 +191,8 @@ class Follower:
         ops = list(ov.ops)
         step = min(step, len(ops) - 1)
         op = ops[step]
-        number = position(ops, step).exercises
+        number = position(ops, step).exercises  # a get-ready step: the exercise to come
         ready = op.kind == m.NEXT
-        if ready:
-            number += 1
         ex = ov.exercises[number - 1] if 1 <= number <= len(ov.exercises) else None
         after = ov.exercises[number] if ex is not None and number < len(ov.exercises) else None
         v = View(state=state, routine=ov.name or ov.slug, exercise=ex,

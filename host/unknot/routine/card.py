@@ -248,8 +248,8 @@ def make(found: Routine | Decoded, ov: Overview, path: Path) -> Path:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise CardError("routine cards need matplotlib: pip install 'unknot[png]' (from a "
-                        "checkout: pip install -e '.[png]')") from None
+        raise CardError("routine cards need matplotlib, a dependency of unknot: reinstall "
+                        "unknot (from a checkout: pip install -e .)") from None
     write(draw(ov, found), path)
     return path
 
