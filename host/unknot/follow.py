@@ -33,11 +33,7 @@ if TYPE_CHECKING:
     from unknot.routine.overview import ExerciseView, Overview
 
 _S = core.status
-EVENT_NAMES: dict[int, str] = {
-    _S.EV_HELLO: "hello", _S.EV_START: "start", _S.EV_STEP: "step", _S.EV_SIDE: "side",
-    _S.EV_PAUSED: "paused", _S.EV_RESUMED: "resumed", _S.EV_DONE: "done",
-    _S.EV_STOPPED: "stopped", _S.EV_NUDGE: "nudge", _S.EV_IDLE: "idle",
-}
+EVENT_NAMES: dict[int, str] = dict(enumerate(_S.EVENTS))  # code -> name
 BACKOFF_S = (1.0, 30.0)  # reconnect: first wait, longest wait (doubling in between)
 
 Connect = Callable[[], AbstractAsyncContextManager["Session"]]
@@ -313,7 +309,7 @@ def notifier() -> Callable[[str, str], None]:
         raise DeviceError("desktop notifications need the optional desktop-notifier library: "
                           "pip install 'unknot[notify]' (from a checkout: pip install "
                           "-e '.[notify]')") from None
-    dn = DesktopNotifier(app_name="Unknot")
+    dn = DesktopNotifier(app_name=core.gatt.NAME_PREFIX)
     pending: set[asyncio.Future[Any]] = set()
 
     def send(title: str, message: str) -> None:

@@ -24,9 +24,9 @@ class _App:
         self.following = False
         self.announced: list[tuple[int, ...]] = []
 
-    def announce(self, event: int) -> None:  # the App's: one idle STATUS when following
+    def announce(self, event: str) -> None:  # the App's: one idle STATUS when following
         if self.following:
-            self.announced.append((event, 0, 0xFF, 0, 60, -1, -1))
+            self.announced.append((0, 0, 0xFF, 0, 60, -1, -1))
 
     def apply_settings(self, v: dict[str, object]) -> dict[str, object]:
         raise ValueError("no")

@@ -67,12 +67,51 @@ def test_status_frames_match_the_vector(tmp_path: Path) -> None:
     assert {"paused", "resumed", "side", "done", "nudge"} <= set(events)
 
 
+MP_SCRIPT = r"""
+import simadapters
+from unknot import proto
+from unknot.app import App
+app = simadapters.make_app(App)
+p = proto.Protocol(app)
+app.protocol = p
+app.step()
+p.control(bytes([proto.OP_FOLLOW, 1]))
+out = []
+app.post(("start", 0))
+for i in range(40):
+    f = p.next_frame()
+    while f is not None:
+        out.append(bytes(f))
+        f = p.next_frame()
+    app.clock.t += 100
+    app.step()
+print("EVENTS", " ".join(str(o[1]) for o in out if o[0] == 4))
+"""
+
+
+def test_status_frames_under_micropython(tmp_path: Path) -> None:
+    """The App's announce and proto's packing (both import status.py on first use) in the
+    real MicroPython VM: HELLO, START, then STEP frames."""
+    import subprocess
+
+    repo = VEC.parents[3]
+    script = tmp_path / "s.py"
+    script.write_text(MP_SCRIPT)
+    path = os.pathsep.join([str(repo / "firmware" / "lib"), str(repo / "host" / "unknot" / "sim"),
+                            ".frozen"])
+    out = subprocess.run(["micropython", "-X", "heapsize=256k", str(script)], capture_output=True,
+                         text=True, env=dict(os.environ, MICROPYPATH=path), timeout=60)
+    s = core.status
+    want = [s.EVENTS.index(e) for e in ("hello", "start", "step")]
+    assert f"EVENTS {' '.join(map(str, want))}" in out.stdout, out.stdout + out.stderr
+
+
 def test_status_frame_layout_is_twelve_bytes() -> None:
     s = core.status
     import struct
 
-    frame = struct.pack(s.STATUS, s.F_STATUS, s.EV_STEP, 3, s.FL_SIDE2 | s.FL_PAUSED, 0xBEEF,
-                        123456, s.NO_BREAK)
+    frame = struct.pack(s.STATUS, s.F_STATUS, s.EVENTS.index("step"), 3,
+                        s.FL_SIDE2 | s.FL_PAUSED, 0xBEEF, 123456, s.NO_BREAK)
     assert len(frame) == s.STATUS_SIZE == 12
     assert frame.hex() == "04020303efbe40e20100ffff"
     st = decode(frame)

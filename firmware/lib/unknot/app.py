@@ -28,7 +28,6 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from . import settings as settings_mod
-from . import status as st
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
 from .library import find, load_all
@@ -140,7 +139,7 @@ class App:
         if self.reminders.pending is None:
             self.reminders.reset(self.clock.now_ms(), REST)
             if self.player is None:
-                self.announce(st.EV_IDLE)
+                self.announce("idle")
         return accepted
 
     # -- routines --------------------------------------------------------------------
@@ -193,11 +192,11 @@ class App:
                 if self.player.paused_at is None:
                     self.player.pause(now)
                     self.motor.play("paused")
-                    self.announce(st.EV_PAUSED)
+                    self.announce("paused")
                 else:
                     self.player.resume(now)
                     self.motor.play("resumed")
-                    self.announce(st.EV_RESUMED)
+                    self.announce("resumed")
             elif g == "long":
                 self._finish(now, ABORTED)
             return
@@ -209,11 +208,11 @@ class App:
                 snoozed = rem.snooze(now)
                 self.motor.play("ack" if snoozed else "refused")
                 if snoozed:
-                    self.announce(st.EV_IDLE)
+                    self.announce("idle")
             elif g == "long":
                 rem.reset(now, rem.pending)
                 self.motor.play("ack")
-                self.announce(st.EV_IDLE)
+                self.announce("idle")
             return
         if g == "press":
             self._start(self.selected, now, None)
@@ -242,7 +241,7 @@ class App:
         self.player.start(now)
         self._side = 0
         self._ann_step = 0
-        self.announce(st.EV_START)
+        self.announce("start")
 
     def _finish(self, now, flag):
         player = self.player
@@ -268,7 +267,7 @@ class App:
             elif kind is not None:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
-            self.announce(st.EV_DONE if flag == COMPLETED else st.EV_STOPPED, routine.id)
+            self.announce("done" if flag == COMPLETED else "stopped", routine.id)
 
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
@@ -281,18 +280,21 @@ class App:
         if player.step_index != self._ann_step:
             self._ann_step = player.step_index
             self._side = 0
-            self.announce(st.EV_STEP)
+            self.announce("step")
         elif cue == "switch":
             self._side += 1
-            self.announce(st.EV_SIDE)
+            self.announce("side")
 
     # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
     def announce(self, event, routine_id=0):
-        """Queue a STATUS tuple (event, routine id, step, flags, next break s, routine base ms,
-        paused position ms) when a host follows; the protocol packs it when it sends it, with
-        the routine clock then (now - base; the paused position while paused)."""
+        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS):
+        (event code, routine id, step, flags, next break s, routine base ms, paused position
+        ms); the protocol packs it when it sends it, with the routine clock then (now - base;
+        the paused position while paused)."""
         if not self.following:
             return
+        from . import status as st  # loaded once a host follows
+
         player = self.player
         nxt = st.NO_BREAK
         base = frozen = -1
@@ -316,7 +318,7 @@ class App:
         if len(q) >= st.ANNOUNCE_MAX:
             q.pop(0)
         self._ann_new = True
-        q.append((event, routine_id, step, flags, nxt, base, frozen))
+        q.append((st.EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -368,9 +370,9 @@ class App:
                 self.motor.play(action)
                 if self.low_battery and self.reminders.pending is not None:
                     self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
-                self.announce(st.EV_NUDGE)
+                self.announce("nudge")
             elif action == "giveup":
-                self.announce(st.EV_IDLE)
+                self.announce("idle")
             d = self.reminders.next_deadline()
         if d is not None and d < deadline:
             deadline = d

@@ -12,7 +12,6 @@ frame, or a record stream ending in an END frame).
 import struct
 
 from . import FIRMWARE_VERSION
-from . import status as st
 from .crc import crc32
 from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
@@ -111,7 +110,7 @@ class Protocol:
         self._carry = WIRE_RECORD_SIZE  # bytes of _wire already sent (12: none left)
         self._info = bytearray(_INFO_SIZE)
         self._info_key = None
-        self._status = bytearray(st.STATUS_SIZE)  # one STATUS frame, packed when sent
+        self._status = None  # one STATUS frame buffer, made when a host first follows
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
 
     # -- link events ---------------------------------------------------------------------
@@ -242,7 +241,7 @@ class Protocol:
                 app.announced = []
                 app.following = data[1] == 1
                 self._respond(op, ST_OK)
-                app.announce(st.EV_HELLO)  # the state now (nothing when off)
+                app.announce("hello")  # the state now (nothing when off)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
             up = self._upload
             if up is None:
@@ -342,7 +341,11 @@ class Protocol:
     def _status_frame(self, item):
         """One STATUS frame (docs/protocol.md "Status") in the buffer allocated once, from
         a tuple queued by the App's `announce()`, with the routine clock now."""
+        from . import status as st  # loaded once a host follows
+
         event, routine_id, step, flags, next_s, base, frozen = item
+        if self._status is None:
+            self._status = bytearray(st.STATUS_SIZE)
         if frozen >= 0:
             pos = frozen
         elif base >= 0:

@@ -4,6 +4,8 @@
 The app loop (app.py `announce`) queues a small tuple per change (at most ANNOUNCE_MAX,
 only while a host follows); the protocol handler (proto.py) packs each into one 12-byte
 frame in a buffer allocated once, when it sends it. Nothing is packed from a callback.
+Both import this module on first use (a host asked FOLLOW), so a device nobody follows
+never loads it.
 """
 
 try:
@@ -30,14 +32,17 @@ FL_NUDGE = const(0x04)  # a break is due and the device nudges (no routine plays
 
 ANNOUNCE_MAX = const(4)  # queued STATUS tuples; older ones are dropped first
 
-# Events (byte 1).
-EV_HELLO = const(0)  # answer to FOLLOW on: the state now
-EV_START = const(1)  # a routine started (step 0)
-EV_STEP = const(2)  # a new step started
-EV_SIDE = const(3)  # the same step, second side (after the switch cue)
-EV_PAUSED = const(4)
-EV_RESUMED = const(5)
-EV_DONE = const(6)  # the routine completed
-EV_STOPPED = const(7)  # the routine was stopped (aborted)
-EV_NUDGE = const(8)  # a break is due: the device nudges
-EV_IDLE = const(9)  # idle again (break taken, snoozed, skipped or given up)
+# Events (byte 1): the code is the index of the name. The App announces by name (a
+# string constant costs no RAM), so this module is imported only once a host follows.
+EVENTS = (
+    "hello",  # 0: answer to FOLLOW on: the state now
+    "start",  # 1: a routine started (step 0)
+    "step",  # 2: a new step started
+    "side",  # 3: the same step, second side (after the switch cue)
+    "paused",  # 4
+    "resumed",  # 5
+    "done",  # 6: the routine completed
+    "stopped",  # 7: the routine was stopped (aborted)
+    "nudge",  # 8: a break is due: the device nudges (each nudge)
+    "idle",  # 9: idle again (break snoozed, skipped or given up; settings changed)
+)
