@@ -62,10 +62,17 @@ def test_vectors_v1_and_v2_under_micropython(fw, mpy):
     assert got == want
 
 
-def test_journal_1000_records_32k(mpy):
+def test_journal_1000_records_32k(fw, mpy):
+    from unknot.sim.simnvm import new_nvm
+
     out = mpy(["journal", "1000"], heap="32k").split()
-    capacity = (8192 - 512) // 20 - 1
+    capacity = fw.journal.Journal(new_nvm()).capacity
     assert out == ["J", "1001", str(1001 - capacity), str(1000 - capacity)]
+
+
+def test_journal_power_cut_under_micropython(mpy):
+    # 11 cut points in one append of 200 records (the full journal): nothing committed lost
+    assert mpy(["journalcut", "200"], heap="96k").split()[-2:] == ["C", "11"]
 
 
 def test_fuzz_batch_under_micropython(mpy, library_dir):

@@ -33,11 +33,9 @@ from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
 GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-# regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks. The v2 library
-# (issue 12: 33 get-ready steps, exercise names, longer label tables) measures 79 where the
-# v1 library measured 75; the firmware code itself is heap-neutral on the v1 library (steps
-# are stored as short tuples as their kind needs).
-CEILING_KIB = 80
+CEILING_KIB = 90  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+# (76 -> 85: the power-safe journal's 4 KiB image buffer, issue 10; +4: the v2 library content,
+# issue 12 -- being cut in issue 9's heap work)
 MP = Path(__file__).resolve().parent
 
 
