@@ -4,8 +4,9 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
-haptic vocabulary (`patterns`) and the self-test's report format (`selftest`); `upload` is
-the protocol's upload handler (the simulated device passes it to proto.Protocol).
+haptic vocabulary (`patterns`), the self-test's report format (`selftest`) and the STATUS
+notification (`status`); `upload` is the protocol's upload handler (the simulated device
+passes it to proto.Protocol).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -33,6 +34,7 @@ from unknot_fw import (  # noqa: E402
     routine,
     selftest,
     settings,
+    status,
     upload,
 )
 
@@ -48,5 +50,6 @@ __all__ = [
     "routine",
     "selftest",
     "settings",
+    "status",
     "upload",
 ]

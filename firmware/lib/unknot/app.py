@@ -79,6 +79,11 @@ class App:
         self.session_start = 0
         self.session_flags = 0
         self.last_record = None
+        self.following = False  # a connected host asked for STATUS frames (proto OP_FOLLOW)
+        self.announced = []  # STATUS tuples for the protocol to send (see announce())
+        self._side = 0  # side of the playing step (0, or 1 after its switch cue)
+        self._ann_step = 0  # the step index last announced
+        self._ann_new = False  # announce() queued something since the protocol last polled
         # journal, boot counter and persisted settings: one power-safe image (journal.py).
         # The new boot number is written with this boot's first flash write (a record or
         # settings), so a boot costs no erase; a boot that writes nothing leaves no trace.
@@ -156,6 +161,8 @@ class App:
         self.reminders.configure(self.settings)
         if self.reminders.pending is None:
             self.reminders.reset(self.clock.now_ms(), REST)
+            if self.player is None:
+                self.announce("idle")
         return accepted
 
     # -- routines --------------------------------------------------------------------
@@ -226,9 +233,11 @@ class App:
                 if self.player.paused_at is None:
                     self.player.pause(now)
                     self.motor.play("paused")
+                    self.announce("paused")
                 else:
                     self.player.resume(now)
                     self.motor.play("resumed")
+                    self.announce("resumed")
             elif g == "long":
                 self._finish(now, ABORTED)
             return
@@ -237,10 +246,14 @@ class App:
                 kind = rem.take()
                 self._start(self.break_routine(kind), now, kind)
             elif g == "double":
-                self.motor.play("ack" if rem.snooze(now) else "refused")
+                snoozed = rem.snooze(now)
+                self.motor.play("ack" if snoozed else "refused")
+                if snoozed:
+                    self.announce("idle")
             elif g == "long":
                 rem.reset(now, rem.pending)
                 self.motor.play("ack")
+                self.announce("idle")
             return
         if g == "press":
             self._start(self.selected, now, None)
@@ -272,6 +285,9 @@ class App:
         if nudge_kind is not None:
             self.session_flags |= FROM_NUDGE
         self.player.start(now)
+        self._side = 0
+        self._ann_step = 0
+        self.announce("start")
 
     def _finish(self, now, flag):
         player = self.player
@@ -297,6 +313,7 @@ class App:
             elif kind is not None:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
+            self.announce("done" if flag == COMPLETED else "stopped", routine.id)
 
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
@@ -305,8 +322,52 @@ class App:
                             arg)
         log = self.cue_log
         player = self.player
-        if log is not None and player is not None:
+        if player is None:
+            return
+        if log is not None:
             log.append((scheduled - player.latency, self.clock.now_ms(), cue))
+        if player.step_index != self._ann_step:
+            self._ann_step = player.step_index
+            self._side = 0
+            self.announce("step")
+        elif cue == "switch":
+            self._side += 1
+            self.announce("side")
+
+    # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
+    def announce(self, event, routine_id=0):
+        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS):
+        (event code, routine id, step, flags, next break s, routine base ms, paused position
+        ms); the protocol packs it when it sends it, with the routine clock then (now - base;
+        the paused position while paused)."""
+        if not self.following:
+            return
+        from . import status as st  # loaded once a host follows
+
+        player = self.player
+        nxt = st.NO_BREAK
+        base = frozen = -1
+        flags = st.FL_SIDE2 if self._side else 0
+        if player is not None:
+            routine_id = player.routine.id
+            step = min(player.step_index, st.NO_STEP - 1)
+            base = player.base
+            if player.paused_at is not None:
+                frozen = max(0, player.paused_at - base)
+                flags |= st.FL_PAUSED
+        else:
+            step = st.NO_STEP
+            rem = self.reminders
+            if rem.pending is not None:
+                flags |= st.FL_NUDGE
+            d = rem.next_deadline() if rem.pending is None else None
+            if d is not None:
+                nxt = min(st.MAX_BREAK_S, max(0, d - self.clock.now_ms()) // 1000)
+        q = self.announced
+        if len(q) >= st.ANNOUNCE_MAX:
+            q.pop(0)
+        self._ann_new = True
+        q.append((st.EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -339,6 +400,7 @@ class App:
         while self.events:
             self._event(self.events.pop(0), now)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        self._ann_new = False
         if self.protocol is not None:
             d = self.protocol.poll(now)
             if d is not None and d < deadline:
@@ -375,6 +437,9 @@ class App:
                 self.motor.play(action)
                 if self.low_battery and self.reminders.pending is not None:
                     self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
+                self.announce("nudge")
+            elif action == "giveup":
+                self.announce("idle")
             d = self.reminders.next_deadline()
         if d is not None and d < deadline:
             deadline = d
@@ -394,8 +459,8 @@ class App:
             d = poll(now)
             if d is not None and d < deadline:
                 deadline = d
-        if self.events:
-            deadline = now
+        if self.events or self._ann_new:
+            deadline = now  # new STATUS frames go out on the next pass (protocol.poll)
         return deadline
 
     def safe_step(self):
