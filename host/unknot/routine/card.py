@@ -84,7 +84,8 @@ def _secs(s: float) -> str:
 
 
 def _cue_meaning(cue: str) -> str:
-    return cue.replace("_", " ")
+    """The legend line: what the buzz means, from the one haptic vocabulary table."""
+    return core.patterns.meaning(cue) or cue.replace("_", " ")
 
 
 class _Page:
