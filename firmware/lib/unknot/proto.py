@@ -51,6 +51,10 @@ ST_BAD_CRC = const(7)
 ST_TOO_LARGE = const(8)
 ST_STORAGE = const(9)
 _ST_INTERNAL = const(10)
+# 11..19: protocol v2 authentication (docs/protocol.md)
+ST_BAD_SETTING = const(20)  # SET_SETTINGS: a key the settings table refuses; payload: the key
+ST_BAD_FILE = const(21)  # UPLOAD_COMMIT: a file that is not a valid routine; payload: its name
+ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 
 INFO_CLOCK_SET = const(0x01)
 INFO_UPLOAD_OPEN = const(0x02)
@@ -240,7 +244,7 @@ class Protocol:
                 if status == ST_OK:
                     self.app.reload_routines()
             else:
-                status, payload = up.settings(self.app, data), None
+                status, payload = up.settings(self.app, data)
             self._respond(op, status, payload)
         else:
             self._respond(op, _ST_UNKNOWN_OPCODE)

@@ -18,6 +18,7 @@ discards them (`stage_drop()`), so the old routine set stays untouched until the
 import struct
 
 from .crc import crc32
+from .settings import Refused
 from .proto import (
     ARCHIVE_ENTRY,
     MAX_NAME,
@@ -34,6 +35,7 @@ from .proto import (
     ST_BAD_CRC,
     ST_BAD_LENGTH,
     ST_BAD_OFFSET,
+    ST_BAD_SETTING,
     ST_NO_UPLOAD,
     ST_OK,
     ST_STORAGE,
@@ -151,16 +153,18 @@ class Upload:
         return status, None
 
     def settings(self, app, data):
-        """SET_SETTINGS: the status to answer."""
+        """SET_SETTINGS: (status, payload) to answer; BAD_SETTING names the refused key."""
         try:
             values = parse_settings(memoryview(data)[1:])
         except (ValueError, UnicodeError):
-            return ST_BAD_ARG
+            return ST_BAD_ARG, None
         try:
             app.apply_settings(values)
+        except Refused as exc:
+            return ST_BAD_SETTING, str(exc.key).encode()[:MAX_NAME]
         except (ValueError, KeyError, TypeError):
-            return ST_BAD_ARG
-        return ST_OK
+            return ST_BAD_ARG, None
+        return ST_OK, None
 
     # -- the archive stream --------------------------------------------------------------
 
