@@ -164,7 +164,7 @@ def test_info_and_config_on_drive(drive: Path, tmp_path: Path) -> None:
 def test_settings_keys_are_the_firmware_table() -> None:
     from unknot import fwload
 
-    assert settings.documented() == fwload.module("settings").DEFAULTS
+    assert settings.documented() == fwload.module("settings").defaults()
     keys = {"UNKNOT_A": 3, "UNKNOT_B": "x"}
     assert settings.parse_assignments(["UNKNOT_B='hi there'"], keys) == {"UNKNOT_B": "hi there"}
     assert settings.parse_assignments(["UNKNOT_A=0x10"], keys) == {"UNKNOT_A": 16}

@@ -122,14 +122,14 @@ class App:
 
     def apply_settings(self, values):
         """Validate, persist and apply settings (e.g. written over BLE): all or nothing.
-        Returns the dict of keys -> values applied. Raises settings.Refused(key) for the
-        first key the settings table refuses (unknown, wrong type, out of range, a routine
+        Returns the dict of keys -> values applied. Raises KeyError(key) for the first
+        key the settings table refuses (unknown, wrong type, out of range, a routine
         that is not installed) and ValueError when they do not fit in the store."""
         accepted = {}
         for key in values:
             val = settings_mod.check(key, values[key], self._has_routine)
             if val is None:
-                raise settings_mod.Refused(key)
+                raise KeyError(key)
             accepted[key] = val
         if not accepted:
             return accepted

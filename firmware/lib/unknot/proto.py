@@ -79,6 +79,7 @@ SET_BOOL = const(3)
 
 MAX_UPLOAD = const(16384)  # bytes in one routine archive
 MAX_NAME = const(32)
+MAX_FILES = const(16)  # files in one routine set (uploaded, or installed over USB)
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
 _INFO_SIZE = const(36)  # struct.calcsize(INFO)

@@ -18,7 +18,6 @@ discards them (`stage_drop()`), so the old routine set stays untouched until the
 import struct
 
 from .crc import crc32
-from .settings import Refused
 from .proto import (
     ARCHIVE_ENTRY,
     MAX_NAME,
@@ -160,9 +159,9 @@ class Upload:
             return ST_BAD_ARG, None
         try:
             app.apply_settings(values)
-        except Refused as exc:
-            return ST_BAD_SETTING, str(exc.key).encode()[:MAX_NAME]
-        except (ValueError, KeyError, TypeError):
+        except KeyError as exc:  # the settings table refuses this key
+            return ST_BAD_SETTING, str(exc.args[0]).encode()[:MAX_NAME]
+        except (ValueError, TypeError):
             return ST_BAD_ARG, None
         return ST_OK, None
 

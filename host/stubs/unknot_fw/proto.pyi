@@ -23,6 +23,9 @@ ST_BAD_OFFSET: Final[int]
 ST_BAD_CRC: Final[int]
 ST_TOO_LARGE: Final[int]
 ST_STORAGE: Final[int]
+ST_BAD_SETTING: Final[int]
+ST_BAD_FILE: Final[int]
+ST_TOO_MANY: Final[int]
 INFO_CLOCK_SET: Final[int]
 INFO_UPLOAD_OPEN: Final[int]
 BATTERY_UNKNOWN: Final[int]
@@ -42,6 +45,7 @@ SET_STR: Final[int]
 SET_BOOL: Final[int]
 MAX_UPLOAD: Final[int]
 MAX_NAME: Final[int]
+MAX_FILES: Final[int]
 
 class Protocol:
     """One sync-protocol session; `app` is a firmware App (typed by its own module)."""
