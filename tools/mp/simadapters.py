@@ -121,8 +121,11 @@ class DictStorage:
             self.staged[name] = b""
         self.staged[name] += bytes(data)
 
-    def stage_commit(self):
-        self.files.update(self.staged)
+    def read_staged(self, name):
+        return self.staged[name]
+
+    def stage_commit(self):  # the staged files are the new set
+        self.files = self.staged
         self.staged = {}
 
     def stage_drop(self):
@@ -151,6 +154,10 @@ class DirStorage:
     def stage_write(self, name, data, new):
         with open(self.path + "/.staged-" + name, "wb" if new else "ab") as f:
             f.write(data)
+
+    def read_staged(self, name):
+        with open(self.path + "/.staged-" + name, "rb") as f:
+            return f.read()
 
     def _staged(self):
         import os

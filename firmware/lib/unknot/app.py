@@ -9,8 +9,10 @@ device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.
 - storage: list() -> routine file names; read(name) -> bytes; write(name, data); and the
   upload staging area (docs/protocol.md "Upload"): stage_write(name, data, new) appends
   `data` (a short-lived memoryview: copy or write it out now) to the staged file `name`
-  (new: start it afresh); stage_commit() installs the staged files, replacing same-named
-  ones; stage_drop() forgets them. Staged files are not listed or read until committed.
+  (new: start it afresh); read_staged(name) reads one back (checked at COMMIT);
+  stage_commit() installs the staged files as the new set, replacing the whole previous set
+  (atomically: unknot.sets); stage_drop() forgets them. Staged files are not listed or read
+  until committed. The board's and the simulated device's adapter is sets.SetStore.
 - nvm: bytearray-like (len, slices); layout in docs/firmware.md
 - sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
   time.sleep; sim: virtual time); `idle` is `app.idle()`
