@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 
-class PowerCut(BaseException):  # noqa: N818 - not an error the code may catch
+class PowerCut(BaseException):
     """The power went: no code under test may catch it (it is not an Exception)."""
 
 

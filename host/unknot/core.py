@@ -5,7 +5,8 @@ format the device reads or writes and every playback rule: the routine binary fo
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
 haptic patterns (`patterns`); `upload` is the protocol's upload handler (the simulated
-device passes it to proto.Protocol).
+device passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
+simulated device and the drive and serial installs all use it).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -31,6 +32,7 @@ from unknot_fw import (  # noqa: E402
     player,
     proto,
     routine,
+    sets,
     settings,
     upload,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "player",
     "proto",
     "routine",
+    "sets",
     "settings",
     "upload",
 ]

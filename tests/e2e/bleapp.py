@@ -1,4 +1,4 @@
-"""Shared pieces for the BLE end-to-end tests (the App stand-in is unknot.sim.journal_app).
+"""Shared pieces for the BLE end-to-end tests (the App stand-in is tools/journal_app.py).
 
 Imported by tests/e2e/test_ble_sync.py, tests/e2e/test_ble_kill.py and the child process
 that test_ble_kill.py starts (run as a script with tests/e2e on sys.path)."""
@@ -6,11 +6,15 @@ that test_ble_kill.py starts (run as a script with tests/e2e on sys.path)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from unknot.history import HistoryStore
-from unknot.sim.journal_app import JournalApp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from journal_app import JournalApp  # tools/ is not a package
 
 
 class App(JournalApp):

@@ -93,7 +93,7 @@ def _run(app: Any, until: int, max_steps: int) -> int:
     while clock.t < until:
         d = app.safe_step()
         steps += 1
-        assert steps <= max_steps, "busy loop: %d steps before t=%d" % (steps, clock.t)
+        assert steps <= max_steps, f"busy loop: {steps} steps before t={clock.t}"
         clock.t = min(max(clock.t, d), until)
     return steps
 

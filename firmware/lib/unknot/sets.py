@@ -211,6 +211,12 @@ class SetStore:
         if stage is not None:
             self._rmtree(self.path + "/" + stage)
 
+    def write(self, name, data):
+        """Install the current set with `name` added or replaced (a new set, atomically)."""
+        files = [(n, self.read(n)) for n in self.list() if n != name]
+        files.append((name, data))
+        self.install(files)
+
     def install(self, files):
         """Install `files` (a list of (name, bytes)) as the new set."""
         for name, data in files:

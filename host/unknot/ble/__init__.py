@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from unknot.errors import DeviceError
 
 if TYPE_CHECKING:
-    from unknot.ble.radio import SimRadio
     from unknot.ble.session import Session
+    from unknot.sim.radio import SimRadio
 
 
 @contextlib.asynccontextmanager
@@ -92,8 +92,8 @@ async def open_device(
 async def _sim_radio() -> AsyncIterator[Any]:
     """The simulated device persisted under <home>/sim/default/: the running `unknot sim`
     (reached over HCI-on-TCP) when there is one, else served in this process."""
-    from unknot.ble.radio import SimRadio
     from unknot.sim import interproc
+    from unknot.sim.radio import SimRadio
 
     sim_dir = interproc.sim_dir()
     running = interproc.running_link(sim_dir)

@@ -208,8 +208,8 @@ class RemoteRadio:
         from bumble.keys import JsonKeyStore
         from bumble.transport import open_transport
 
-        from unknot.ble.link import HOST_ADDRESS
         from unknot.errors import DeviceError
+        from unknot.sim.link import HOST_ADDRESS
         from unknot.sim.peripheral import just_works
 
         spec = f"tcp-client:{self.link.host}:{self.link.port}"
@@ -241,11 +241,11 @@ class RemoteRadio:
                 await t.close()
 
     def scanner_kwargs(self) -> dict[str, Any]:
-        from unknot.ble.bumble_backend import BumbleScanner
+        from unknot.sim.bumble_backend import BumbleScanner
 
         return {"backend": BumbleScanner, "central": self.central}
 
     def client_kwargs(self) -> dict[str, Any]:
-        from unknot.ble.bumble_backend import BumbleClient
+        from unknot.sim.bumble_backend import BumbleClient
 
         return {"backend": BumbleClient, "central": self.central}
