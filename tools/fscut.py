@@ -13,6 +13,7 @@ set, the new set, or a mix (and whether a routine is missing).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -45,7 +46,7 @@ class _Cutter:
             if isinstance(mode, str):
                 writing = any(c in mode for c in "wax+")
             else:
-                writing = isinstance(flags, int) and bool(flags & 3)
+                writing = isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR))
             if not writing:
                 return
         elif event not in _MUTATING:

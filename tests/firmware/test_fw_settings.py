@@ -71,7 +71,7 @@ def test_app_refuses_the_whole_write_naming_the_key(fw: Any, make: Any) -> None:
                 {"UNKNOT_SNOOZE_MIN": 7, "UNKNOT_REST_ROUTINE": "not-installed"}):
         with pytest.raises(KeyError) as err:
             app.apply_settings(bad)
-        assert err.value.args[0] == [k for k in bad if k != "UNKNOT_SNOOZE_MIN"][0]
+        assert err.value.args[0] == next(k for k in bad if k != "UNKNOT_SNOOZE_MIN")
         assert app.settings == before and app.overrides == {}
     assert app.apply_settings({"UNKNOT_REST_ROUTINE": "rest"}) == {"UNKNOT_REST_ROUTINE": "rest"}
 

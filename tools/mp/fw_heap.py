@@ -26,6 +26,7 @@ drive the App; "harness" is the heap this runner needs with no firmware group at
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,9 @@ from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
 GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-CEILING_KIB = 76  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+CEILING_KIB = 84  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+# (76 -> 84 with issue 11/10 hardening: the settings ranges, atomic routine sets (sets.py)
+# and every uploaded file decoded at COMMIT; 64-bit figures, about half on the board)
 MP = Path(__file__).resolve().parent
 
 
@@ -61,8 +64,11 @@ class Runner:
         self.work.mkdir()
 
     def run(self, kib: int, groups: list[str] | tuple[str, ...]) -> tuple[bool, str]:
-        for f in self.work.iterdir():
-            f.unlink()
+        for f in self.work.iterdir():  # files, and the set folders an upload made
+            if f.is_dir():
+                shutil.rmtree(f)
+            else:
+                f.unlink()
         for f in self.lib.glob("*.unk"):
             (self.work / f.name).write_bytes(f.read_bytes())
         env = dict(os.environ, MICROPYPATH=self.path, UNKNOT_MP_NVM=str(self.tmp / "nvm.bin"))
