@@ -91,9 +91,12 @@ def run(root: Path, action: Callable[[], object],
 
 
 def tear_last_write() -> bool:
-    """Truncate the file written last before the cut to half its length (a torn write)."""
+    """Truncate the file being written when the power went (the last operation before the
+    cut opened it) to half its length: a torn write. A write followed by other operations
+    was complete (the filesystem does them in order)."""
+    ops = _CUTTER.ops
     path = _CUTTER.last_written
-    if path is None:
+    if path is None or not ops or ops[-1] != ("open", path):
         return False
     p = Path(path)
     if not p.is_file() or p.stat().st_size < 2:
