@@ -64,6 +64,12 @@ _INFO = """\
 import os, sys, time
 def _unk_ls(d):
     try:
+        from unknot.sets import OsFS, SetStore
+        _s = SetStore(OsFS(), d)
+        return sorted((n, len(_s.read(n))) for n in _s.list())
+    except ImportError:
+        pass
+    try:
         return sorted((n, os.stat(d + '/' + n)[6]) for n in os.listdir(d))
     except OSError:
         return []
