@@ -1,5 +1,4 @@
-"""The settings table (firmware settings.py DEFAULTS + RANGES): every key has a rule, every
-default passes it, the App refuses what it refuses (all or nothing, naming the key), and no
+"""The settings table (firmware settings.py TABLE): every default passes its own rule, the App refuses what it refuses (all or nothing, naming the key), and no
 accepted value can make the loop busy-wait or starve the watchdog (every bound swept through
 the App loop on virtual time)."""
 
@@ -27,9 +26,9 @@ def make(fw: Any, sa: Any, unkbuild: Any) -> Any:
 
 def test_every_key_has_a_rule_and_every_default_passes_it(fw: Any) -> None:
     s = fw.settings
-    assert set(s.RANGES) == set(s.DEFAULTS)
-    for key, default in s.DEFAULTS.items():
+    for key, default in s.defaults().items():
         assert s.check(key, default) == default, key
+        assert isinstance(default, int) == (len(s.TABLE[key]) == 3), key
 
 
 def test_table_refuses_unknown_wrong_type_out_of_range(fw: Any) -> None:
@@ -52,14 +51,14 @@ def test_table_refuses_unknown_wrong_type_out_of_range(fw: Any) -> None:
 
 
 def test_sleep_is_well_below_the_watchdog(fw: Any) -> None:
-    r = fw.settings.RANGES
-    assert r["UNKNOT_MAX_SLEEP_S"][1] * 2 <= r["UNKNOT_WATCHDOG_S"][0]
+    t = fw.settings.TABLE
+    assert t["UNKNOT_MAX_SLEEP_S"][2] * 2 <= t["UNKNOT_WATCHDOG_S"][1]
 
 
 def test_settings_toml_out_of_range_falls_back_to_the_default(fw: Any) -> None:
     env = {"UNKNOT_MAX_SLEEP_S": 100_000, "UNKNOT_MICRO_MIN": 45}
     out = fw.settings.load(env.get)
-    assert out["UNKNOT_MAX_SLEEP_S"] == fw.settings.DEFAULTS["UNKNOT_MAX_SLEEP_S"]
+    assert out["UNKNOT_MAX_SLEEP_S"] == fw.settings.defaults()["UNKNOT_MAX_SLEEP_S"]
     assert out["UNKNOT_MICRO_MIN"] == 45
 
 
@@ -113,7 +112,7 @@ def _bounds(fw: Any) -> list[tuple[bool, dict[str, object]]]:
     """(written over BLE?, settings): each bound of every int key written as a host would,
     then all lowest / all highest at once from settings.toml (too many for one write)."""
     s = fw.settings
-    ints = {k: r for k, r in s.RANGES.items() if isinstance(s.DEFAULTS[k], int)}
+    ints = {k: e[1:] for k, e in s.TABLE.items() if len(e) == 3}
     out: list[tuple[bool, dict[str, object]]] = []
     for key, (lo, hi) in sorted(ints.items()):
         out += [(True, {key: lo}), (True, {key: hi})]

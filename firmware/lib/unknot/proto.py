@@ -80,6 +80,11 @@ SET_BOOL = const(3)
 MAX_UPLOAD = const(16384)  # bytes in one routine archive
 MAX_NAME = const(32)
 MAX_FILES = const(16)  # files in one routine set (uploaded, or installed over USB)
+# Connection policy (docs/protocol.md "Connection policy"): a central must authenticate
+# within _AUTH_MS of connecting, and an authenticated one is dropped after _IDLE_MS without a
+# control write; the BLE adapters ask `drop_at()` and disconnect (the board then sleeps).
+_AUTH_MS = const(10000)
+_IDLE_MS = const(60000)
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
 _INFO_SIZE = const(36)  # struct.calcsize(INFO)
@@ -114,6 +119,9 @@ class Protocol:
         self._info = bytearray(_INFO_SIZE)
         self._info_key = None
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
+        self.authenticated = False  # this connection's central proved a host key
+        self._since = None  # connection policy: connected at / last activity (ms), or None
+        self._touched = False  # a control write came since the last drop_at()
 
     # -- link events ---------------------------------------------------------------------
 
@@ -125,10 +133,31 @@ class Protocol:
         self._out = []
         self._pending = None
         self._reading = False
+        self.authenticated = False
+        self._since = None
         try:
             self.reset_upload()
         except Exception:
             pass
+
+    def connect(self, now_ms):
+        """A central connected (now_ms on the adapter's clock): the policy clock starts."""
+        self.reset()
+        self._since = now_ms
+        self._touched = False
+
+    def drop_at(self, now_ms):
+        """The connection policy: None with no central, else when (ms) the adapter must
+        disconnect it -- _AUTH_MS after connecting while it has not authenticated, _IDLE_MS
+        after its last control write once it has. At or before now_ms: drop it now."""
+        since = self._since
+        if since is None:
+            return None
+        if self._touched:
+            self._touched = False
+            if self.authenticated:
+                self._since = since = now_ms
+        return since + (_IDLE_MS if self.authenticated else _AUTH_MS)
 
     # -- the app loop hook (board) ----------------------------------------------------
 
@@ -192,6 +221,9 @@ class Protocol:
     def control(self, data):
         """Handle one control write. Never raises."""
         op = data[0] if len(data) else 0
+        self._touched = True
+        if OP_READ <= op <= OP_SET_SETTINGS:
+            self.authenticated = True  # v1: until AUTH lands (consent), a known op counts
         try:
             self._dispatch(op, data)
         except Exception:

@@ -82,7 +82,7 @@ def check(key, value, routines=None):
         if rule == ROUTINE and value and routines is not None and not routines(value):
             return None
         return value
-    return value if value in rule else None
+    return value if isinstance(rule, tuple) and value in rule else None
 
 
 def load(getenv=None, overrides=None):
