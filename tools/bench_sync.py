@@ -72,7 +72,7 @@ async def measure(records: int = 1000, model: LinkModel | None = None) -> dict[s
                     out["sync_records"] = [
                         (r.seq, int(r.start.timestamp()), r.routine_id, r.steps_done,
                          r.steps_total, r.active_s, r.flags, r.boot)
-                        for r in sorted(store.sessions(), key=lambda r: r.seq)
+                        for r in sorted(store.sessions(include_sim=True), key=lambda r: r.seq)
                     ]
                     link.reset_stats()
                     out["nus_records"] = await nus_json_fetch(s.client)

@@ -29,4 +29,4 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 
 
 def db_seqs(store: HistoryStore) -> list[int]:
-    return [s.seq for s in store.sessions()]
+    return [s.seq for s in store.sessions(include_sim=True)]

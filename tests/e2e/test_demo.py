@@ -12,6 +12,7 @@ from pathlib import Path
 from unknot import fwload
 from unknot.history import HistoryStore
 from unknot.routine import compile_routine
+from unknot.routine.count import tally
 from unknot.routine.library import load_all
 
 SPEED = "60"
@@ -47,11 +48,16 @@ def test_demo_auto_then_interactive_land_in_history(home: Path) -> None:
     flat = " ".join(out.split())
     assert "1 new, 0 known, 0 lost" in flat
     with HistoryStore.open() as store:
-        sessions = store.sessions()
+        sessions = store.sessions(include_sim=True)
     assert len(sessions) == 1
     s = sessions[0]
     assert s.routine_slug == "micro-break"
     assert (s.steps_done, s.steps_total) == (work_steps, work_steps)
+    # one count: the demo header and the history table count as the host does
+    count = tally(next(r for r in load_all() if r.slug == "micro-break").ops())
+    assert count == (2, 2) and count.steps == work_steps
+    assert f"({count}), felt as:" in flat
+    assert f"{work_steps}/{work_steps}" in flat
     assert s.completed and s.from_nudge and not s.aborted
     assert 55 <= s.active_s <= 90  # the 60 s routine on the device clock (x60: jitter grows)
     assert f"--device {s.device_id}" in flat and "1 sessions" in flat  # D's history table
@@ -79,7 +85,7 @@ def test_demo_auto_then_interactive_land_in_history(home: Path) -> None:
     assert p.returncode == 0, rest + err
     assert "--auto" not in "".join(seen) + rest
     with HistoryStore.open() as store:
-        sessions = store.sessions()
+        sessions = store.sessions(include_sim=True)
     assert [x.seq for x in sessions] == [1, 2]
     assert sessions[1].completed and sessions[1].from_nudge
     assert auto_s < 30

@@ -10,6 +10,7 @@ import zlib
 import pytest
 import unkbuild  # tools/mp (tests/firmware/conftest.py puts it on the path)
 from unknot import fwload
+from unknot.sim.simnvm import new_nvm
 
 proto = fwload.module("proto")
 upload = fwload.module("upload")
@@ -54,7 +55,7 @@ class App:
     def __init__(self) -> None:
         self.storage = Storage()
         self.reloads = 0
-        self.journal = fwload.module("journal").Journal(bytearray(b"\xff" * 200), 0, 200)
+        self.journal = fwload.module("journal").Journal(new_nvm())
         self.clock = Clock()
         self.device_id = b"\x01\x02"
         self.boot = 1

@@ -18,7 +18,7 @@ from unknot.journal import Journal
 from simadapters import VirtualClock, new_nvm
 class A:
     def __init__(s):
-        s.journal = Journal(new_nvm(600), 0, 600)
+        s.journal = Journal(new_nvm(1456, page=728))  # two 728-byte slots: capacity 29
         s.clock = VirtualClock(42000); s.clock.set_unix(1700000000)
         s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
         s.routines = [1, 2]

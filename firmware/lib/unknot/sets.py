@@ -26,6 +26,7 @@ import os
 from .crc import crc32
 
 _PREFIX = "set."
+_SUFFIX = ".unk"  # routine files (library.SUFFIX; not imported: the loader imports this)
 MANIFEST = "SET"
 
 
@@ -50,6 +51,9 @@ class OsFS:
 
     def open(self, path, mode):
         return open(self.root + path, mode)
+
+    def rename(self, old, new):
+        os.rename(self.root + old, self.root + new)
 
     def size(self, path):
         return os.stat(self.root + path)[6]
@@ -127,7 +131,7 @@ class SetStore:
             else:
                 try:
                     names = [n for n in self.fs.listdir(self.path)
-                             if _gen(n) < 0 and n.endswith(".unk")]
+                             if _gen(n) < 0 and n.endswith(_SUFFIX)]
                 except OSError:
                     names = []
                 self._cur = (None, sorted(names))
@@ -141,8 +145,34 @@ class SetStore:
         return self.path + "/" + (folder + "/" if folder else "") + name
 
     def read(self, name):
-        with self.fs.open(self._where(name), "rb") as f:
+        path = self._where(name) if name.endswith(_SUFFIX) else self.path + "/" + name
+        with self.fs.open(path, "rb") as f:
             return f.read()
+
+    # A file that is not a routine (the journal's migration copy) lives beside the sets,
+    # outside them: written, read and removed on its own.
+    def _side_write(self, name, data):
+        fs = self.fs
+        path = self.path + "/" + name
+        try:
+            fs.mkdir(self.path)
+        except OSError:
+            pass
+        with fs.open(path + ".tmp", "wb") as f:
+            f.write(data)
+        try:
+            fs.remove(path)
+        except OSError:
+            pass
+        fs.rename(path + ".tmp", path)
+
+    def remove(self, name):
+        """Remove `name`: a side file, or a routine (a new set without it)."""
+        if not name.endswith(_SUFFIX):
+            self.fs.remove(self.path + "/" + name)
+            return
+        files = [(n, self.read(n)) for n in self.list() if n != name]
+        self.install(files)
 
     # -- installing a set ----------------------------------------------------------------
 
@@ -212,7 +242,11 @@ class SetStore:
             self._rmtree(self.path + "/" + stage)
 
     def write(self, name, data):
-        """Install the current set with `name` added or replaced (a new set, atomically)."""
+        """Install the current set with routine `name` added or replaced (a new set,
+        atomically); a file that is not a routine is written beside the sets."""
+        if not name.endswith(_SUFFIX):
+            self._side_write(name, data)
+            return
         files = [(n, self.read(n)) for n in self.list() if n != name]
         files.append((name, data))
         self.install(files)
@@ -239,8 +273,8 @@ class SetStore:
             try:
                 if _gen(name) >= 0:
                     self._rmtree(path)
-                elif folder is not None:  # no set yet: the loose files are the set
-                    self.fs.remove(path)
+                elif name.endswith(".tmp") or (folder is not None and name.endswith(_SUFFIX)):
+                    self.fs.remove(path)  # a torn side file; routines of before sets
             except OSError:
                 pass
 

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from unknot.errors import DeviceError
+from unknot.errors import DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
     from unknot.ble.session import Session
@@ -65,7 +65,7 @@ async def open_device(
             ) from exc
         if device is None:
             what = name or address or "an Unknot device"
-            raise DeviceError(f"no device found: {what} is not advertising nearby")
+            raise DeviceNotFound(f"no device found: {what} is not advertising nearby")
         session: Session | None = None
 
         def lost(_client: Any) -> None:
@@ -80,7 +80,9 @@ async def open_device(
                 f"could not connect to {device.name or device.address}: {exc}"
             ) from exc
         try:
-            session = Session(client, device.name or "", device.address)
+            session = Session(
+                client, device.name or "", device.address, simulated=radio is not None
+            )
             await session.start()
             yield session
         finally:

@@ -37,11 +37,13 @@ def demo(auto: bool, speed: float) -> None:
     sys.stdout.flush()
     with HistoryStore.open() as store:
         sessions = store.sessions(device_id=result.device_id)
-        week = store.stats(days=7)
-    console.print(sessions_table(sessions))
+        week = store.stats(days=7, device_id=result.device_id)
+        ids = store.known_ids()
+    console.print(sessions_table(sessions, ids))
     if sessions:
         click.echo(SESSIONS_LEGEND)
-    console.print("\n[bold]6. Stats[/bold] (unknot stats --days 7):", highlight=False)
+    console.print("\n[bold]6. Stats[/bold] (unknot stats --days 7 --device "
+                  f"{result.device_id}):", highlight=False)
     sys.stdout.flush()
     for part in stats_report(week):
         console.print(part)

@@ -3,6 +3,7 @@ transaction. See docs/history.md for the tables."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
@@ -74,6 +75,35 @@ def m002_session_time_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX sessions_start ON sessions (start_utc)")
 
 
+@migration
+def m003_simulated_devices_and_boots(db: sqlite3.Connection) -> None:
+    # simulated: the device is the simulated one (`unknot sim`, `demo`); its sessions are
+    # left out of history, stats and export unless --include-sim.
+    db.execute("ALTER TABLE devices ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0")
+    # One start time per device boot, computed once and reused by every later sync, so all
+    # clock-unset records of one boot are placed with the same offset (docs/history.md).
+    db.execute(
+        """CREATE TABLE boots (
+            device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+            boot      INTEGER NOT NULL,   -- the boot counter's low byte, as in the records
+            start_utc REAL NOT NULL,      -- host time at device uptime 0 of that boot
+            rate      REAL NOT NULL,      -- device clock seconds per host second
+            guessed   INTEGER NOT NULL,   -- 1: placed before the next boot, not from INFO
+            PRIMARY KEY (device_id, boot)
+        )"""
+    )
+    db.execute("ALTER TABLE sync_log ADD COLUMN corrupt INTEGER NOT NULL DEFAULT 0")
+
+
+def pending_migrations(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations this database still needs (all of them for an empty one)."""
+    has_table = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    ).fetchone()
+    done = set(applied_migrations(db)) if has_table else set()
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
 def migrate(db: sqlite3.Connection) -> None:
     """Apply every migration not yet recorded in the `migrations` table."""
     db.execute(
@@ -113,5 +143,8 @@ class Transaction:
     ) -> None:
         if exc_type is None:
             self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
+        elif self._db.in_transaction:
+            # After SQLITE_FULL or an I/O error SQLite may have rolled back already; the
+            # original error is the one worth reporting.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")

@@ -10,6 +10,7 @@ import contextlib
 from pathlib import Path
 
 from unknot.errors import DeviceError
+from unknot.history.records import device_id_hex
 from unknot.sim import interproc
 from unknot.sim.device import SimDevice
 from unknot.sim.engine import Engine, Felt
@@ -51,7 +52,7 @@ class SimServer:
         await self.peripheral.start()
         self.hci = interproc.HciServer(self.link, HOST_ADDRESS)
         self.port = await self.hci.start(port=port)
-        interproc.write_link(self.directory, self.port)
+        interproc.write_link(self.directory, self.port, self.speed)
         self.engine.start()
         return self
 
@@ -87,7 +88,7 @@ async def serve(directory: Path, name: str, speed: float, headless: bool, port: 
     engine = server.engine
     try:
         if headless:
-            ident = bytes(server.device.app.device_id).hex()
+            ident = device_id_hex(bytes(server.device.app.device_id))
             print(f"serving {name} (device {ident}) on 127.0.0.1:{server.port} "
                   f"speed x{speed:g}; state in {directory}", flush=True)
 

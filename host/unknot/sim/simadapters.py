@@ -170,6 +170,9 @@ class DictStorage:
     def write(self, name: str, data: bytes) -> None:
         self.files[name] = bytes(data)
 
+    def remove(self, name: str) -> None:
+        del self.files[name]
+
     def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
         self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
 
