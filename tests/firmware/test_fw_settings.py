@@ -1,4 +1,5 @@
-"""The settings table (firmware settings.py TABLE): every default passes its own rule, the App refuses what it refuses (all or nothing, naming the key), and no
+"""The settings table (firmware settings.py TABLE): every default passes its own rule, the
+App refuses what it refuses (all or nothing, naming the key), and no
 accepted value can make the loop busy-wait or starve the watchdog (every bound swept through
 the App loop on virtual time)."""
 

@@ -49,7 +49,7 @@ class _Watchdog:
         pass
 
 
-def _Storage(path):  # noqa: N802 - the board's storage adapter (hw/system.py drive_storage)
+def _Storage(path):
     """The board's routine storage over the directory `path`: the firmware's sets.SetStore
     (its loose .unk files are the set until the upload group installs a new one)."""
     from unknot.sets import OsFS, SetStore
