@@ -3,9 +3,10 @@
 The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) owns every
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
-GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
-haptic patterns (`patterns`); `upload` is the protocol's upload handler (the simulated
-device passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
+GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
+haptic vocabulary (`patterns`), the self-test's report format (`selftest`) and the STATUS
+notification (`status`); `upload` is the protocol's upload handler (the simulated device
+passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
 simulated device and the drive and serial installs all use it).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
@@ -32,8 +33,10 @@ from unknot_fw import (  # noqa: E402
     player,
     proto,
     routine,
+    selftest,
     sets,
     settings,
+    status,
     upload,
 )
 
@@ -47,7 +50,9 @@ __all__ = [
     "player",
     "proto",
     "routine",
+    "selftest",
     "sets",
     "settings",
+    "status",
     "upload",
 ]

@@ -114,6 +114,7 @@ class App:
         self.device_id = b"\x01\x02"
         self.boot = 1
         self.storage = None
+        self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
 
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:

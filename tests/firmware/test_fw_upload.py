@@ -59,6 +59,7 @@ class App:
         self.clock = Clock()
         self.device_id = b"\x01\x02"
         self.boot = 1
+        self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
     def reload_routines(self) -> None:
         self.reloads += 1

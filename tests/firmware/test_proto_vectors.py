@@ -21,7 +21,7 @@ class A:
         s.journal = Journal(new_nvm(1456, page=728))  # two 728-byte slots: capacity 29
         s.clock = VirtualClock(42000); s.clock.set_unix(1700000000)
         s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
-        s.routines = [1, 2]
+        s.routines = [1, 2]; s.announced = []
     def apply_settings(s, v): return v
     def reload_routines(s): pass
 vec = json.load(open(VEC))

@@ -38,13 +38,15 @@ OP_UPLOAD_CHUNK = const(0x04)
 OP_UPLOAD_COMMIT = const(0x05)
 OP_UPLOAD_ABORT = const(0x06)
 OP_SET_SETTINGS = const(0x07)
+OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
+OP_FOLLOW = const(0x0A)  # `<BB` op, on (1) / off (0): STATUS frames on this connection
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
 _ST_UNKNOWN_OPCODE = const(1)
 ST_BAD_LENGTH = const(2)
 ST_BAD_ARG = const(3)
-_ST_BUSY = const(4)
+ST_BUSY = const(4)  # public: the SELFTEST op (selftest.py) and the host answer it
 ST_NO_UPLOAD = const(5)
 ST_BAD_OFFSET = const(6)
 ST_BAD_CRC = const(7)
@@ -72,6 +74,7 @@ RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected
 ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
 SETTING_HEAD = "<BB"  # key length, type; key and value follow
 SETTING_INT = "<i"
+REQ_FOLLOW = "<BB"  # opcode, 1 = send STATUS frames (status.py) on this connection, 0 = stop
 
 SET_INT = const(1)
 SET_STR = const(2)
@@ -118,6 +121,7 @@ class Protocol:
         self._carry = WIRE_RECORD_SIZE  # bytes of _wire already sent (12: none left)
         self._info = bytearray(_INFO_SIZE)
         self._info_key = None
+        self._status = None  # one STATUS frame buffer, made when a host first follows
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
         self.authenticated = False  # this connection's central proved a host key
         self._since = None  # connection policy: connected at / last activity (ms), or None
@@ -135,6 +139,9 @@ class Protocol:
         self._reading = False
         self.authenticated = False
         self._since = None
+        app = self.app
+        app.following = False  # the next connection asks again
+        app.announced = []
         try:
             self.reset_upload()
         except Exception:
@@ -244,7 +251,7 @@ class Protocol:
             if n != struct.calcsize(REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
-                self._respond(op, _ST_BUSY)
+                self._respond(op, ST_BUSY)
             else:
                 _, first, count = struct.unpack(REQ_READ, data)
                 self._start_read(first, count)
@@ -264,6 +271,19 @@ class Protocol:
             else:
                 self.reset_upload()
                 self._respond(op, ST_OK)
+        elif op == OP_SELFTEST:
+            from .selftest import control  # rarely used: loaded on the first such request
+
+            control(self, data)
+        elif op == OP_FOLLOW:
+            if n != 2 or data[1] > 1:
+                self._respond(op, ST_BAD_LENGTH if n != 2 else ST_BAD_ARG)
+            else:
+                app = self.app
+                app.announced = []
+                app.following = data[1] == 1
+                self._respond(op, ST_OK)
+                app.announce("hello")  # the state now (nothing when off)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
             up = self._upload
             if up is None:
@@ -347,6 +367,9 @@ class Protocol:
         valid until the next call), or None."""
         if self._out:
             return self._out.pop(0)
+        announced = self.app.announced
+        if announced:
+            return self._status_frame(announced.pop(0))
         if self._reading:
             try:
                 return self._read_frame()
@@ -356,6 +379,24 @@ class Protocol:
                 self.last_response = frame
                 return frame
         return None
+
+    def _status_frame(self, item):
+        """One STATUS frame (docs/protocol.md "Status") in the buffer allocated once, from
+        a tuple queued by the App's `announce()`, with the routine clock now."""
+        from . import status as st  # loaded once a host follows
+
+        event, routine_id, step, flags, next_s, base, frozen = item
+        if self._status is None:
+            self._status = bytearray(st.STATUS_SIZE)
+        if frozen >= 0:
+            pos = frozen
+        elif base >= 0:
+            pos = max(0, self.app.clock.now_ms() - base)
+        else:
+            pos = 0
+        struct.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
+                         routine_id, pos, next_s)
+        return self._status
 
     # -- routine upload ------------------------------------------------------------------
 

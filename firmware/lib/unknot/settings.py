@@ -38,6 +38,7 @@ TABLE = {
     "UNKNOT_SNOOZE_MIN": (5, 1, 120),
     "UNKNOT_MAX_SNOOZES": (2, 0, 10),
     "UNKNOT_TICKS": (1, 0, 1),  # light ticks during long holds (0 = off)
+    "UNKNOT_EXERCISE_NUMBER": (1, 0, 1),  # at an exercise boundary, tap the next one's number
     "UNKNOT_WATCHDOG_S": (120, 120, 600),
     "UNKNOT_MAX_SLEEP_S": (60, 5, 60),  # longest main-loop sleep: at most half the watchdog
     "UNKNOT_LOW_BATTERY_MV": (3500, 3000, 3800),

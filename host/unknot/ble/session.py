@@ -74,7 +74,7 @@ class Session:
     def link_lost(self) -> None:
         self._frames.put_nowait(None)
 
-    async def _frame(self, timeout: float = 10.0) -> bytes:
+    async def _frame(self, timeout: float | None = 10.0) -> bytes:
         try:
             frame = await asyncio.wait_for(self._frames.get(), timeout)
         except TimeoutError:
@@ -136,6 +136,19 @@ class Session:
             name=self.name,
             address=self.address,
         )
+
+    async def follow(self, on: bool = True) -> None:
+        """Ask for STATUS frames on this connection (docs/protocol.md "Status"); the device
+        answers OK, then sends its state at once (HELLO) and one frame per change."""
+        await self.request(struct.pack(self.proto.REQ_FOLLOW, self.proto.OP_FOLLOW, int(on)))
+
+    async def status_frame(self, timeout: float | None = None) -> bytes:
+        """The next STATUS frame (other frames are skipped); LinkLost when the link drops."""
+        kind = core.status.F_STATUS
+        while True:
+            frame = await self._frame(timeout)
+            if frame and frame[0] == kind:
+                return frame
 
     async def set_clock(self, unix: int) -> None:
         await self.request(struct.pack(self.proto.REQ_SET_CLOCK, self.proto.OP_SET_CLOCK, unix))
