@@ -84,6 +84,8 @@ def _ble_upload(root: Path, files: dict[str, bytes]) -> None:
 
     class App:
         storage = sa.DirStorage(str(root / "routines"))
+        following = False  # the protocol's STATUS follow state (unused here)
+        announced: list[object] = []  # noqa: RUF012
 
         def reload_routines(self) -> None:
             pass
