@@ -34,11 +34,12 @@ from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
 GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-CEILING_KIB = 98  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+CEILING_KIB = 102  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
 # (76 -> 85: the power-safe journal's 4 KiB image buffer, issue 10; +4: the v2 library content,
-# issue 12; +8 (90 -> 98): issue 11/10 hardening -- the settings table with ranges, atomic
-# routine sets (sets.py, loaded at boot as the board's storage) and every uploaded file
-# decoded at COMMIT; 64-bit figures, about half on the board -- being cut in issue 9's heap work)
+# issue 12; +3: self-test hooks and STATUS queue, issue 12/13; +8 (93 -> 101 measured): issue
+# 11/10 hardening -- the settings table with ranges, atomic routine sets (sets.py, the board's
+# storage, loaded at boot) and every uploaded file decoded at COMMIT; 64-bit figures, about
+# half on the board -- being cut in issue 9's heap work)
 MP = Path(__file__).resolve().parent
 
 

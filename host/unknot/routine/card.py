@@ -84,7 +84,8 @@ def _secs(s: float) -> str:
 
 
 def _cue_meaning(cue: str) -> str:
-    return cue.replace("_", " ")
+    """The legend line: what the buzz means, from the one haptic vocabulary table."""
+    return core.patterns.meaning(cue) or cue.replace("_", " ")
 
 
 class _Page:
@@ -189,13 +190,14 @@ def _exercises(page: _Page, ov: Overview) -> None:
 
 
 def _legend(page: _Page, ov: Overview) -> None:
-    """Each cue the routine plays: its name and its rhythm on the motor (from the firmware
-    pattern table: level over time), two columns."""
+    """Each cue the routine plays: what it means and its rhythm on the motor (from the firmware
+    pattern table: level over time), in two columns of meaning then rhythm."""
     page.lines(0, ["What each buzz means"], HEAD_PT, weight="bold")
     page.down(0.06)
     cues = list(ov.cues)
+    row_h = 0.26 * page.scale
     col_w = page.width / 2
-    row_h = 0.3 * page.scale
+    text_w = 2.4  # inches for the meaning; the rhythm bar takes the rest of the column
     rows = (len(cues) + 1) // 2
     top = page.y
     longest = max((sum(ms for _l, ms in core.patterns.envelope(c)) for c in cues), default=1)
@@ -203,15 +205,15 @@ def _legend(page: _Page, ov: Overview) -> None:
         col, row = divmod(k, rows)
         x = col * col_w
         page.y = top - row * row_h
-        page.text(x, _cue_meaning(cue), BODY_PT)
+        page.text(x, _cue_meaning(cue), SMALL_PT)
         env = core.patterns.envelope(cue)
-        left = (MARGIN_IN + x + 1.45) / A4_IN[0]
-        width = (col_w - 1.6) / A4_IN[0]
+        left = (MARGIN_IN + x + text_w) / A4_IN[0]
+        width = (col_w - text_w - 0.15) / A4_IN[0]
         if not env:
             page.fig.text(left, page.y / A4_IN[1], "(no buzz in this firmware)", va="top",
                           fontsize=SMALL_PT * page.scale, color="0.4", style="italic")
             continue
-        bar_h = 0.18 * page.scale
+        bar_h = 0.16 * page.scale
         ax = page.fig.add_axes((left, (page.y - bar_h) / A4_IN[1], width, bar_h / A4_IN[1]))
         t = 0
         for level, ms in env:
