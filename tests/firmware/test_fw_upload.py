@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import pytest
+import unkbuild  # tools/mp (tests/firmware/conftest.py puts it on the path)
 from unknot import fwload
 from unknot.sim.simnvm import new_nvm
 
@@ -31,8 +32,11 @@ class Storage:
         self.writes += 1
         self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
 
-    def stage_commit(self) -> None:
-        self.files.update(self.staged)
+    def read_staged(self, name: str) -> bytes:
+        return self.staged[name]
+
+    def stage_commit(self) -> None:  # the staged files replace the whole set
+        self.files = self.staged
         self.staged = {}
 
     def stage_drop(self) -> None:
@@ -84,7 +88,9 @@ def send(p: object, blob: bytes, size: int, crc: int | None = None) -> list[int]
     return out
 
 
-FILES = {"a.unk": bytes(range(200)), "empty.unk": b"", "b.unk": b"xyz" * 40}
+FILES = {"a.unk": unkbuild.build(unkbuild.SAMPLES["breathe"], slug="a"),
+         "b.unk": unkbuild.build(unkbuild.SAMPLES["holds"], slug="b"),
+         "c.unk": unkbuild.build(unkbuild.SAMPLES["reps"], slug="c")}
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 37, 240])
@@ -93,7 +99,7 @@ def test_any_chunking_installs_the_same_files(size: int) -> None:
     p = proto.Protocol(app, upload.Upload)
     statuses = send(p, archive(FILES), size)
     assert statuses == [proto.ST_OK] * len(statuses)
-    assert app.storage.files == {"old.unk": b"old", **FILES}
+    assert app.storage.files == FILES  # the new set replaced the old one
     assert app.reloads == 1 and app.storage.staged == {}
 
 
@@ -153,8 +159,29 @@ def test_file_data_is_streamed_not_collected() -> None:
     app = App()
     p = proto.Protocol(app, upload.Upload)
     blob = archive({"big.unk": bytes(1000)})
-    assert send(p, blob, 100)[-1] == proto.ST_OK
+    assert send(p, blob, 100)[-1] == proto.ST_BAD_FILE  # streamed, then refused: junk
     assert app.storage.writes >= 10
+
+
+@pytest.mark.parametrize(
+    ("files", "status", "named"),
+    [
+        ({**FILES, "junk.unk": b"UNK1" + bytes(40)}, "ST_BAD_FILE", b"junk.unk"),
+        ({**FILES, "d.unk": FILES["a.unk"][:-1]}, "ST_BAD_FILE", b"d.unk"),  # truncated
+        ({"a.unk": FILES["a.unk"], "notes.txt": b"hi"}, "ST_BAD_FILE", b"notes.txt"),
+        ({f"r{i}.unk": FILES["a.unk"] for i in range(17)}, "ST_TOO_MANY", b""),
+    ],
+)
+def test_junk_and_too_many_files_install_nothing(files: dict[str, bytes], status: str,
+                                                 named: bytes) -> None:
+    """Every file is decoded at COMMIT: one bad file refuses the whole set (the answer names
+    it); more than MAX_FILES files are refused."""
+    app = App()
+    p = proto.Protocol(app, upload.Upload)
+    assert send(p, archive(files), 200)[-1] == getattr(proto, status)
+    assert p.last_response[3:] == named
+    assert app.storage.files == {"old.unk": b"old"} and app.storage.staged == {}
+    assert app.reloads == 0
 
 
 def test_two_control_writes_between_polls_are_both_answered() -> None:

@@ -49,7 +49,9 @@ BOARD = {
     "checks.py": {"BoardChecks": adapters.Checks},
     "button.py": {"KeypadButton": adapters.Button},
     "system.py": {"Sleeper": adapters.Sleeper, "Watchdog": adapters.Watchdog,
-                  "DriveStorage": adapters.Storage, "Battery": adapters.Battery},
+                  "Battery": adapters.Battery},
+    # the board's storage (hw/system.py drive_storage) is the core's routine-set store
+    "../sets.py": {"SetStore": adapters.Storage},
 }
 
 

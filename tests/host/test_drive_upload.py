@@ -91,62 +91,88 @@ def test_find_drives_scans_mounts(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert isinstance(t, DriveBackend) and t.root == b
 
 
+def _lib() -> dict[str, bytes]:
+    from unknot.routine.selection import compile_selection
+
+    return dict(compile_selection(()))
+
+
+def _on_drive(drive: Path) -> dict[str, bytes]:
+    """The set the board would load from this drive (the firmware's own loader)."""
+    from unknot import core
+
+    store = core.sets.SetStore(core.sets.OsFS(str(drive)), "/routines")
+    return {n: store.read(n) for n in store.list()}
+
+
 def test_write_skip_prune_and_verify(drive: Path) -> None:
+    lib = _lib()
+    a, b, c = sorted(lib)[:3]
     t = DriveBackend(drive)
     seen: list[tuple[str, int, int]] = []
-    s = t.write_routines({"a.unk": b"A" * 100, "b.unk": b"B" * 40000},
-                         lambda n, d, tot: seen.append((n, d, tot)))
-    assert s.copied == ["routines/a.unk", "routines/b.unk"] and s.bytes_written == 40100
-    assert (drive / "routines" / "b.unk").read_bytes() == b"B" * 40000
-    assert seen[-1] == ("routines/b.unk", 40000, 40000)
-    before = (drive / "routines" / "a.unk").stat().st_mtime_ns
-    s = t.write_routines({"a.unk": b"A" * 100, "b.unk": b"b"})
-    assert s.unchanged == ["routines/a.unk"] and s.copied == ["routines/b.unk"]
-    assert (drive / "routines" / "a.unk").stat().st_mtime_ns == before
-    (drive / "routines" / "old.unk").write_bytes(b"x")
-    (drive / "routines" / "notes.txt").write_text("keep")
-    s = t.write_routines({"a.unk": b"A" * 100})
-    assert s.removed == [] and (drive / "routines" / "old.unk").exists()
-    s = t.write_routines({"a.unk": b"A" * 100}, prune=True)
-    assert sorted(s.removed) == ["routines/b.unk", "routines/old.unk"]
-    assert sorted(p.name for p in (drive / "routines").iterdir()) == ["a.unk", "notes.txt"]
+    s = t.write_routines({a: lib[a], b: lib[b]}, lambda n, d, tot: seen.append((n, d, tot)))
+    assert s.copied == [f"routines/{a}", f"routines/{b}"]
+    assert s.bytes_written == len(lib[a]) + len(lib[b])
+    assert _on_drive(drive) == {a: lib[a], b: lib[b]}
+    assert seen[-1] == (f"routines/{b}", len(lib[b]), len(lib[b]))
+    s = t.write_routines({a: lib[a], b: lib[c]})
+    assert s.unchanged == [f"routines/{a}"] and s.copied == [f"routines/{b}"]
+    s = t.write_routines({c: lib[c]})  # without prune the others stay in the set
+    assert s.removed == [] and _on_drive(drive) == {a: lib[a], b: lib[c], c: lib[c]}
+    s = t.write_routines({a: lib[a]}, prune=True)
+    assert sorted(s.removed) == [f"routines/{b}", f"routines/{c}"]
+    assert _on_drive(drive) == {a: lib[a]}
+    # one set folder left: the old ones went after the switch
+    assert len([p for p in (drive / "routines").iterdir() if p.is_dir()]) == 1
     with pytest.raises(DeviceError, match="bad routine file name"):
         t.write_routines({"../code.py": b"x"})
+    with pytest.raises(DeviceError, match="not a valid routine"):
+        t.write_routines({"junk.unk": b"UNKR" + bytes(20)})
+    with pytest.raises(DeviceError, match="at most 16"):
+        t.write_routines({f"r{i}.unk": lib[a] for i in range(17)})
+    assert _on_drive(drive) == {a: lib[a]}
 
 
 def test_read_only_drive(tmp_path: Path) -> None:
+    lib = _lib()
+    a, b = sorted(lib)[:2]
     root = tmp_path / f"RO-{uuid.uuid4().hex[:6]}"
     _mount(root, "size=256k")
     try:
         make_drive(root)
-        (root / "routines").mkdir()
-        (root / "routines" / "a.unk").write_bytes(b"old")
+        DriveBackend(root).write_routines({a: lib[a]})
         subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)
         with pytest.raises(DeviceError, match="read-only"):
-            DriveBackend(root).write_routines({"a.unk": b"new"})
-        assert (root / "routines" / "a.unk").read_bytes() == b"old"
+            DriveBackend(root).write_routines({a: lib[b]})
+        assert _on_drive(root) == {a: lib[a]}
     finally:
         subprocess.run(["umount", "-l", str(root)], check=False)
 
 
-def test_full_drive_keeps_old_file(small_drive: Path) -> None:
+def test_full_drive_keeps_old_set(small_drive: Path) -> None:
+    lib = _lib()
+    names = sorted(lib)
     t = DriveBackend(small_drive)
-    t.write_routines({"a.unk": b"old" * 100})
+    t.write_routines({names[0]: lib[names[0]]})
+    filler = small_drive / "filler.bin"
+    free = os.statvfs(small_drive).f_bavail * os.statvfs(small_drive).f_frsize
+    filler.write_bytes(bytes(max(0, free - 2048)))
     with pytest.raises(DeviceError, match="drive is full"):
-        t.write_routines({"a.unk": os.urandom(200_000)})
-    assert (small_drive / "routines" / "a.unk").read_bytes() == b"old" * 100
-    assert [p.name for p in (small_drive / "routines").iterdir()] == ["a.unk"]  # no temp left
+        t.write_routines({n: lib[n] for n in names})
+    assert _on_drive(small_drive) == {names[0]: lib[names[0]]}
 
 
 def test_info_and_config_on_drive(drive: Path, tmp_path: Path) -> None:
     (drive / "lib" / "unknot").mkdir(parents=True)
     (drive / "lib" / "unknot" / "__init__.py").write_text('"""x"""\nFIRMWARE_VERSION = "1.2.3"\n')
-    DriveBackend(drive).write_routines({"neck.unk": b"UNKR" + bytes(20)})
+    lib = _lib()
+    first = sorted(lib)[0]
+    DriveBackend(drive).write_routines({"neck.unk": lib[first]})
     (drive / "settings.toml").write_text(
         '# mine\nUNKNOT_MICRO_MIN = 30  # keep\nCIRCUITPY_X = "y"\n')
     r = CliRunner().invoke(cli, ["device", "info", "--drive", str(drive)])
     assert r.exit_code == 0, r.output
-    assert "1.2.3" in r.output and "neck.unk (24 bytes)" in r.output
+    assert "1.2.3" in r.output and f"neck.unk ({len(lib[first])} bytes)" in r.output
     assert "CircuitPython: 9.2.1" in r.output and "n/a over USB" in r.output
     r = CliRunner().invoke(cli, ["device", "config", "--drive", str(drive),
                                  "UNKNOT_MICRO_MIN=45", "UNKNOT_REST_ROUTINE=neck"])
@@ -164,7 +190,7 @@ def test_info_and_config_on_drive(drive: Path, tmp_path: Path) -> None:
 def test_settings_keys_are_the_firmware_table() -> None:
     from unknot import fwload
 
-    assert settings.documented() == fwload.module("settings").DEFAULTS
+    assert settings.documented() == fwload.module("settings").defaults()
     keys = {"UNKNOT_A": 3, "UNKNOT_B": "x"}
     assert settings.parse_assignments(["UNKNOT_B='hi there'"], keys) == {"UNKNOT_B": "hi there"}
     assert settings.parse_assignments(["UNKNOT_A=0x10"], keys) == {"UNKNOT_A": 16}
@@ -183,7 +209,7 @@ def test_flash_cli_to_drive(drive: Path, home: Path) -> None:
     files = compile_selection(())
     r = CliRunner().invoke(cli, ["flash", "--drive", str(drive)])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (drive / "routines").iterdir()) == sorted(files)
+    assert _on_drive(drive) == dict(files)
     r = CliRunner().invoke(cli, ["flash", "--drive", str(drive)])
     assert f"0 copied, {len(files)} unchanged" in r.output
     r = CliRunner().invoke(cli, ["flash", "--drive", str(drive), "no-such-routine"])

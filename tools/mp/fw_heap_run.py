@@ -49,45 +49,12 @@ class _Watchdog:
         pass
 
 
-class _Storage:
-    """Routine files in a directory; staged upload files as `.staged-<name>` beside them."""
+def _Storage(path):
+    """The board's routine storage over the directory `path`: the firmware's sets.SetStore
+    (its loose .unk files are the set until the upload group installs a new one)."""
+    from unknot.sets import OsFS, SetStore
 
-    def __init__(self, path):
-        self.path = path
-
-    def list(self):
-        import os
-
-        return [n for n in os.listdir(self.path) if n.endswith(".unk")]
-
-    def read(self, name):
-        with open(self.path + "/" + name, "rb") as f:
-            return f.read()
-
-    def write(self, name, data):  # the protocol before streaming uploads used this
-        with open(self.path + "/" + name, "wb") as f:
-            f.write(data)
-
-    def stage_write(self, name, data, new):
-        with open(self.path + "/.staged-" + name, "wb" if new else "ab") as f:
-            f.write(data)
-
-    def _staged(self):
-        import os
-
-        return [n for n in os.listdir(self.path) if n.startswith(".staged-")]
-
-    def stage_commit(self):
-        import os
-
-        for n in self._staged():
-            os.rename(self.path + "/" + n, self.path + "/" + n[8:])
-
-    def stage_drop(self):
-        import os
-
-        for n in self._staged():
-            os.remove(self.path + "/" + n)
+    return SetStore(OsFS(), path)
 
 
 def _play(app, index):

@@ -137,14 +137,16 @@ class App:
         return merged
 
     def apply_settings(self, values):
-        """Validate, persist and apply settings (e.g. written over BLE). Returns the dict of
-        accepted keys -> values; unknown keys or bad values are ignored. Raises ValueError
-        when they do not fit in the store."""
+        """Validate, persist and apply settings (e.g. written over BLE): all or nothing.
+        Returns the dict of keys -> values applied. Raises KeyError(key) for the first
+        key the settings table refuses (unknown, wrong type, out of range, a routine
+        that is not installed) and ValueError when they do not fit in the store."""
         accepted = {}
         for key in values:
-            val = settings_mod.coerce(key, values[key])
-            if val is not None:
-                accepted[key] = val
+            val = settings_mod.check(key, values[key], self._has_routine)
+            if val is None:
+                raise KeyError(key)
+            accepted[key] = val
         if not accepted:
             return accepted
         old = dict(self.overrides)
@@ -176,6 +178,9 @@ class App:
         if self.selected >= len(self.routines):
             self.selected = 0
         return True
+
+    def _has_routine(self, key):
+        return find(self.routines, key) is not None
 
     def break_routine(self, kind):
         if kind == REST:

@@ -53,6 +53,10 @@ ST_BAD_CRC = const(7)
 ST_TOO_LARGE = const(8)
 ST_STORAGE = const(9)
 _ST_INTERNAL = const(10)
+# 11..19: protocol v2 authentication (docs/protocol.md)
+ST_BAD_SETTING = const(20)  # SET_SETTINGS: a key the settings table refuses; payload: the key
+ST_BAD_FILE = const(21)  # UPLOAD_COMMIT: a file that is not a valid routine; payload: its name
+ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 
 INFO_CLOCK_SET = const(0x01)
 INFO_UPLOAD_OPEN = const(0x02)
@@ -78,6 +82,12 @@ SET_BOOL = const(3)
 
 MAX_UPLOAD = const(16384)  # bytes in one routine archive
 MAX_NAME = const(32)
+MAX_FILES = const(16)  # files in one routine set (uploaded, or installed over USB)
+# Connection policy (docs/protocol.md "Connection policy"): a central must authenticate
+# within _AUTH_MS of connecting, and an authenticated one is dropped after _IDLE_MS without a
+# control write; the BLE adapters ask `drop_at()` and disconnect (the board then sleeps).
+_AUTH_MS = const(10000)
+_IDLE_MS = const(60000)
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
 _INFO_SIZE = const(36)  # struct.calcsize(INFO)
@@ -113,6 +123,9 @@ class Protocol:
         self._info_key = None
         self._status = None  # one STATUS frame buffer, made when a host first follows
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
+        self.authenticated = False  # this connection's central proved a host key
+        self._since = None  # connection policy: connected at / last activity (ms), or None
+        self._touched = False  # a control write came since the last drop_at()
 
     # -- link events ---------------------------------------------------------------------
 
@@ -124,6 +137,8 @@ class Protocol:
         self._out = []
         self._pending = None
         self._reading = False
+        self.authenticated = False
+        self._since = None
         app = self.app
         app.following = False  # the next connection asks again
         app.announced = []
@@ -131,6 +146,25 @@ class Protocol:
             self.reset_upload()
         except Exception:
             pass
+
+    def connect(self, now_ms):
+        """A central connected (now_ms on the adapter's clock): the policy clock starts."""
+        self.reset()
+        self._since = now_ms
+        self._touched = False
+
+    def drop_at(self, now_ms):
+        """The connection policy: None with no central, else when (ms) the adapter must
+        disconnect it -- _AUTH_MS after connecting while it has not authenticated, _IDLE_MS
+        after its last control write once it has. At or before now_ms: drop it now."""
+        since = self._since
+        if since is None:
+            return None
+        if self._touched:
+            self._touched = False
+            if self.authenticated:
+                self._since = since = now_ms
+        return since + (_IDLE_MS if self.authenticated else _AUTH_MS)
 
     # -- the app loop hook (board) ----------------------------------------------------
 
@@ -194,6 +228,9 @@ class Protocol:
     def control(self, data):
         """Handle one control write. Never raises."""
         op = data[0] if len(data) else 0
+        self._touched = True
+        if OP_READ <= op <= OP_SET_SETTINGS:
+            self.authenticated = True  # v1: until AUTH lands (consent), a known op counts
         try:
             self._dispatch(op, data)
         except Exception:
@@ -260,7 +297,7 @@ class Protocol:
                 if status == ST_OK:
                     self.app.reload_routines()
             else:
-                status, payload = up.settings(self.app, data), None
+                status, payload = up.settings(self.app, data)
             self._respond(op, status, payload)
         else:
             self._respond(op, _ST_UNKNOWN_OPCODE)

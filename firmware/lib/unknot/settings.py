@@ -2,70 +2,106 @@
 overrides (written over BLE, stored in the nvm `Store`). Keys are documented in
 docs/firmware.md and firmware/settings.toml."""
 
-# The one settings table: key -> default; the default's type (int or str) is the setting's
-# type. The host reads it through unknot.core (`unknot device config`), firmware/settings.toml
-# and docs/firmware.md are checked against it. Ranges, when added, go in a table keyed the
-# same way next to this one.
-DEFAULTS = {
-    "UNKNOT_BOARD": "feather_nrf52840",
-    "UNKNOT_MOTOR": "",  # drv2605 | pwm; "" = the board's default
-    "UNKNOT_MOTOR_PIN": "",  # PWM pin name; "" = the board's default
-    "UNKNOT_BUTTON_PIN": "",  # "" = the board's default
-    "UNKNOT_DRV_LIBRARY": 1,  # DRV2605 library: 1-5 ERM, 6 LRA
-    "UNKNOT_MOTOR_LATENCY_MS": 60,  # cues are sent this early (ERM ~50-100, LRA ~10-20)
-    "UNKNOT_MOTOR_STRENGTH": 100,  # percent, scales PWM envelopes
-    "UNKNOT_DOUBLE_MS": 350,  # double-press window
-    "UNKNOT_LONG_MS": 1000,  # long-press threshold
-    "UNKNOT_MICRO_MIN": 30,  # micro-break every N minutes (0 = off)
-    "UNKNOT_REST_MIN": 60,  # rest break every N minutes (0 = off)
-    "UNKNOT_MICRO_ROUTINE": "",  # slug or file stem; "" = first routine
-    "UNKNOT_REST_ROUTINE": "",  # slug or file stem; "" = last routine
-    "UNKNOT_ACTIVE_START": 8,  # active hours (local time, hours 0-24); needs the clock set
-    "UNKNOT_ACTIVE_END": 19,
-    "UNKNOT_UTC_OFFSET_MIN": 0,  # local time = UTC + this
-    "UNKNOT_NUDGE_REPEAT_S": 60,
-    "UNKNOT_NUDGE_GIVEUP_S": 600,
-    "UNKNOT_SNOOZE_MIN": 5,
-    "UNKNOT_MAX_SNOOZES": 2,
-    "UNKNOT_TICKS": 1,  # light ticks during long holds (0 = off)
-    "UNKNOT_EXERCISE_NUMBER": 1,  # at an exercise boundary, tap the next exercise's number
-    "UNKNOT_WATCHDOG_S": 120,
-    "UNKNOT_MAX_SLEEP_S": 60,  # longest main-loop sleep (must be < watchdog)
-    "UNKNOT_LOW_BATTERY_MV": 3500,
+# The one settings table: key -> (default, what it accepts). The default's type (int or str)
+# is the setting's type. An int key accepts lowest..highest (both inclusive): (default, lowest,
+# highest). A str key: (default, rule), the rule a tuple of the allowed values; TEXT, a name of
+# at most MAX_TEXT letters, digits, "_" or "-"; or ROUTINE, "" or the slug / file stem of an
+# installed routine (the device checks that it exists). Checked wherever a value comes in:
+# settings.toml at boot (a refused value keeps the default), a BLE SET_SETTINGS (refused with
+# BAD_SETTING naming the key), `unknot device config` on the host (through unknot.core);
+# firmware/settings.toml and docs/firmware.md are checked against it. The bounds keep the loop
+# sane: every deadline is at least ~100 ms away (gestures, nudges, snoozes) and the longest
+# sleep is at most half the shortest watchdog (every bound is swept through the App loop:
+# tests/firmware/test_fw_settings.py).
+TEXT = "text"
+ROUTINE = "routine"
+MAX_TEXT = 32
+TABLE = {
+    "UNKNOT_BOARD": ("feather_nrf52840", TEXT),
+    "UNKNOT_MOTOR": ("", ("", "drv2605", "pwm")),  # "" = the board's default
+    "UNKNOT_MOTOR_PIN": ("", TEXT),  # PWM pin name; "" = the board's default
+    "UNKNOT_BUTTON_PIN": ("", TEXT),  # "" = the board's default
+    "UNKNOT_DRV_LIBRARY": (1, 1, 6),  # DRV2605 library: 1-5 ERM, 6 LRA
+    "UNKNOT_MOTOR_LATENCY_MS": (60, 0, 250),  # cues are sent this early (ERM ~50-100, LRA ~10-20)
+    "UNKNOT_MOTOR_STRENGTH": (100, 20, 100),  # percent, scales PWM envelopes; never unfelt
+    "UNKNOT_DOUBLE_MS": (350, 150, 800),  # double-press window
+    "UNKNOT_LONG_MS": (1000, 500, 5000),  # long-press threshold
+    "UNKNOT_MICRO_MIN": (30, 0, 480),  # micro-break every N minutes (0 = off)
+    "UNKNOT_REST_MIN": (60, 0, 480),  # rest break every N minutes (0 = off)
+    "UNKNOT_MICRO_ROUTINE": ("", ROUTINE),  # slug or file stem; "" = first routine
+    "UNKNOT_REST_ROUTINE": ("", ROUTINE),  # slug or file stem; "" = last routine
+    "UNKNOT_ACTIVE_START": (8, 0, 23),  # active hours, local hour; needs the clock set
+    "UNKNOT_ACTIVE_END": (19, 0, 24),  # 24: until midnight (START=0, END=24: all day)
+    "UNKNOT_UTC_OFFSET_MIN": (0, -720, 840),  # local time = UTC + this
+    "UNKNOT_NUDGE_REPEAT_S": (60, 10, 3600),
+    "UNKNOT_NUDGE_GIVEUP_S": (600, 10, 7200),
+    "UNKNOT_SNOOZE_MIN": (5, 1, 120),
+    "UNKNOT_MAX_SNOOZES": (2, 0, 10),
+    "UNKNOT_TICKS": (1, 0, 1),  # light ticks during long holds (0 = off)
+    "UNKNOT_EXERCISE_NUMBER": (1, 0, 1),  # at an exercise boundary, tap the next one's number
+    "UNKNOT_WATCHDOG_S": (120, 120, 600),
+    "UNKNOT_MAX_SLEEP_S": (60, 5, 60),  # longest main-loop sleep: at most half the watchdog
+    "UNKNOT_LOW_BATTERY_MV": (3500, 3000, 3800),
 }
 
 
-def coerce(key, value):
-    """The value of `key` as its default's type, or None when unknown/invalid."""
-    if key not in DEFAULTS:
+def defaults():
+    """key -> default, a new dict."""
+    out = {}
+    for key in TABLE:
+        out[key] = TABLE[key][0]
+    return out
+
+
+def check(key, value, routines=None):
+    """`value` as the type of `key` when the table accepts it, else None: unknown key, wrong
+    type, out of range, not an allowed value. A ROUTINE key is checked against `routines`
+    (a function name -> bool) when given."""
+    entry = TABLE.get(key)
+    if entry is None:
         return None
-    default = DEFAULTS[key]
-    if isinstance(default, int):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
+    if len(entry) == 3:
+        if isinstance(value, str):
+            try:
+                value = int(value.strip())
+            except ValueError:
+                return None
+        elif not isinstance(value, int):  # bool is an int: True = 1
             return None
-    if value is None:
+        return int(value) if entry[1] <= value <= entry[2] else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = "%d" % value  # settings.toml: os.getenv gives an int for a bare number
+    if not isinstance(value, str):
         return None
-    return str(value)
+    rule = entry[1]
+    if rule == TEXT or rule == ROUTINE:
+        if len(value) > MAX_TEXT:
+            return None
+        for ch in value:
+            if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in "_-"):
+                return None
+        if rule == ROUTINE and value and routines is not None and not routines(value):
+            return None
+        return value
+    return value if isinstance(rule, tuple) and value in rule else None
 
 
 def load(getenv=None, overrides=None):
     """Defaults, then settings.toml values (via `getenv(key)`), then persisted overrides."""
-    out = dict(DEFAULTS)
+    out = defaults()
     if getenv is not None:
-        for key in DEFAULTS:
+        for key in TABLE:
             try:
                 raw = getenv(key)
             except Exception:
                 raw = None
             if raw is not None:
-                val = coerce(key, raw)
+                val = check(key, raw)
                 if val is not None:
                     out[key] = val
     if overrides:
         for key in overrides:
-            val = coerce(key, overrides[key])
+            val = check(key, overrides[key])
             if val is not None:
                 out[key] = val
     return out
@@ -93,7 +129,7 @@ def decode(blob):
         if "=" in line:
             key, _, value = line.partition("=")
             key = _PREFIX + key
-            val = coerce(key, value)
+            val = check(key, value)
             if val is not None:
                 out[key] = val
     return out

@@ -11,15 +11,20 @@ data length, name, data -- docs/protocol.md "Upload") and the file data is hande
 the chunk at a time, to the storage adapter's staging area (`stage_write(name, data, new)`),
 never collected in RAM. The only buffer is a fixed one for an entry header and its name. At
 COMMIT, once the length, the CRC of the whole archive and its framing are verified, the
-adapter installs the staged files (`stage_commit()`); any failure, ABORT or a dropped link
-discards them (`stage_drop()`), so the old routine set stays untouched until then.
+adapter installs the staged files as the new routine set, replacing the whole previous set
+(`stage_commit()`, atomically: unknot.sets), but only once every staged file decodes as a
+routine (`read_staged(name)`, one at a time; else BAD_FILE naming it) and there are at most
+MAX_FILES of them (else TOO_MANY); any failure, ABORT or a dropped link discards them
+(`stage_drop()`), so the old routine set stays untouched until then.
 """
 
 import struct
 
 from .crc import crc32
+from .library import SUFFIX
 from .proto import (
     ARCHIVE_ENTRY,
+    MAX_FILES,
     MAX_NAME,
     MAX_UPLOAD,
     REQ_UPLOAD_BEGIN,
@@ -32,13 +37,17 @@ from .proto import (
     SETTING_INT,
     ST_BAD_ARG,
     ST_BAD_CRC,
+    ST_BAD_FILE,
     ST_BAD_LENGTH,
     ST_BAD_OFFSET,
+    ST_BAD_SETTING,
     ST_NO_UPLOAD,
     ST_OK,
     ST_STORAGE,
     ST_TOO_LARGE,
+    ST_TOO_MANY,
 )
+from .routine import decode
 
 try:
     from micropython import const
@@ -73,6 +82,7 @@ class Upload:
         self._fill = 0  # bytes of _head filled
         self._need = _HEAD  # bytes _head must hold before the state moves on
         self._name = None
+        self._names = []  # the files of this upload, in order
         self._left = 0  # data bytes of the current entry still to come
         self._new = False
 
@@ -105,6 +115,7 @@ class Upload:
         self._fill = 0
         self._need = _HEAD
         self._name = None
+        self._names = []
         self._left = 0
         return ST_OK, None
 
@@ -137,30 +148,51 @@ class Upload:
         if self.got != self.total:
             return ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self.got)
         status = ST_OK
+        payload = None
         if (self._run & 0xFFFFFFFF) != self.crc:
             status = ST_BAD_CRC
+        elif len(self._names) > MAX_FILES:
+            status = ST_TOO_MANY
         elif self._state != _S_HEAD or self._fill:  # malformed, or ends inside an entry
             status = ST_BAD_ARG
         else:
             try:
-                self.storage.stage_commit()
-                self.total = -1
+                bad = self._check()
+                if bad is not None:
+                    status, payload = ST_BAD_FILE, bad.encode()
+                else:
+                    self.storage.stage_commit()
+                    self.total = -1
             except (OSError, MemoryError):
                 status = ST_STORAGE
         self.drop()
-        return status, None
+        return status, payload
+
+    def _check(self):
+        """The name of the first staged file that is not a routine the loader would take,
+        else None. Each is decoded on its own (one routine on the heap at a time)."""
+        for name in self._names:
+            if not name.endswith(SUFFIX):
+                return name
+            try:
+                decode(self.storage.read_staged(name))
+            except (ValueError, IndexError, KeyError, TypeError):
+                return name
+        return None
 
     def settings(self, app, data):
-        """SET_SETTINGS: the status to answer."""
+        """SET_SETTINGS: (status, payload) to answer; BAD_SETTING names the refused key."""
         try:
             values = parse_settings(memoryview(data)[1:])
         except (ValueError, UnicodeError):
-            return ST_BAD_ARG
+            return ST_BAD_ARG, None
         try:
             app.apply_settings(values)
-        except (ValueError, KeyError, TypeError):
-            return ST_BAD_ARG
-        return ST_OK
+        except KeyError as exc:  # the settings table refuses this key
+            return ST_BAD_SETTING, str(exc.args[0]).encode()[:MAX_NAME]
+        except (ValueError, TypeError):
+            return ST_BAD_ARG, None
+        return ST_OK, None
 
     # -- the archive stream --------------------------------------------------------------
 
@@ -208,6 +240,11 @@ class Upload:
                     return
                 if "/" in name or "\\" in name or name[0] == ".":
                     return
+                if name in self._names:
+                    return  # the same file twice
+                self._names.append(name)
+                if len(self._names) > MAX_FILES:
+                    return  # too many: COMMIT answers TOO_MANY
                 self._name = name
                 self._fill = 0
                 self._new = True

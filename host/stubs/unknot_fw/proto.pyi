@@ -26,6 +26,9 @@ ST_BAD_OFFSET: Final[int]
 ST_BAD_CRC: Final[int]
 ST_TOO_LARGE: Final[int]
 ST_STORAGE: Final[int]
+ST_BAD_SETTING: Final[int]
+ST_BAD_FILE: Final[int]
+ST_TOO_MANY: Final[int]
 INFO_CLOCK_SET: Final[int]
 INFO_UPLOAD_OPEN: Final[int]
 BATTERY_UNKNOWN: Final[int]
@@ -46,6 +49,7 @@ SET_STR: Final[int]
 SET_BOOL: Final[int]
 MAX_UPLOAD: Final[int]
 MAX_NAME: Final[int]
+MAX_FILES: Final[int]
 
 class Protocol:
     """One sync-protocol session; `app` is a firmware App (typed by its own module)."""
@@ -54,11 +58,14 @@ class Protocol:
     mtu: int
     last_response: bytes
     info_changes: int
+    authenticated: bool
     def __init__(
         self, app: object, upload: Callable[[object], Upload] | None = None
     ) -> None: ...
     def set_mtu(self, mtu: int) -> None: ...
     def reset(self) -> None: ...
+    def connect(self, now_ms: int) -> None: ...
+    def drop_at(self, now_ms: int) -> int | None: ...
     def poll(self, now_ms: int) -> int | None: ...
     def info(self) -> bytearray: ...
     def control(self, data: bytes | bytearray | memoryview) -> None: ...

@@ -100,9 +100,10 @@ class Session:
             if frame[0] != p.F_RESP or frame[1] != payload[0]:
                 continue  # a stale frame of an earlier exchange
             status = frame[2]
+            body = frame[struct.calcsize(p.RESP) :]
             if status not in ok:
-                raise DeviceError(f"device refused request {payload[0]:#04x}: status {status}")
-            return status, frame[struct.calcsize(p.RESP) :]
+                raise DeviceError(_refusal(payload[0], status, body))
+            return status, body
 
     async def read_info(self) -> DeviceInfo:
         p = self.proto
@@ -217,3 +218,16 @@ class Session:
         if len(out) > self.client.mtu_size - 3:
             raise DeviceError("too many settings for one write")
         await self.request(bytes(out))
+
+
+def _refusal(op: int, status: int, body: bytes) -> str:
+    """One line saying why the device refused request `op`."""
+    p = core.proto
+    name = body.decode("utf-8", "replace")
+    if status == p.ST_BAD_SETTING:
+        return f"the device refused setting {name}: unknown, or not a value it accepts"
+    if status == p.ST_BAD_FILE:
+        return f"the device refused routine file {name!r}: not a valid routine; nothing installed"
+    if status == p.ST_TOO_MANY:
+        return f"the device refused the routine set: more than {p.MAX_FILES} files"
+    return f"device refused request {op:#04x}: status {status}"

@@ -1,10 +1,11 @@
 """settings.toml on the device: which keys exist, validating KEY=VALUE, editing in place.
 
-The documented keys are the firmware's own DEFAULTS table (firmware/lib/unknot/settings.py,
-read through unknot.core; described in docs/firmware.md, and the example
-firmware/settings.toml is checked against it by tests/host/test_core_facade.py).
-CircuitPython's settings.toml holds only strings and integers, so a key whose default is an
-integer takes integers, and a string key takes any text.
+The documented keys, their types and what each accepts are the firmware's own settings table
+(firmware/lib/unknot/settings.py TABLE, read through unknot.core; described in
+docs/firmware.md, and the example firmware/settings.toml is checked against it by
+tests/host/test_core_facade.py). A value is checked with the firmware's own `check` before
+it is sent or written, so the host refuses exactly what the device would refuse (a routine
+name is checked by the device, which knows its routines).
 Editing keeps comments, order and every other key; a missing key is appended.
 """
 
@@ -22,8 +23,22 @@ _LINE = re.compile(r"^(?P<indent>\s*)(?P<comment>#\s*)?(?P<key>[A-Za-z_][A-Za-z0
 
 
 def documented() -> dict[str, int | str]:
-    """key -> default value: the firmware's own table (lib/unknot/settings.py DEFAULTS)."""
-    return dict(core.settings.DEFAULTS)
+    """key -> default value: the firmware's own table (lib/unknot/settings.py TABLE)."""
+    return core.settings.defaults()
+
+
+def accepts(key: str) -> str:
+    """What `key` accepts, in words (from the firmware's table)."""
+    s = core.settings
+    entry = s.TABLE[key]
+    if len(entry) == 3:
+        return f"a whole number from {entry[1]} to {entry[2]}"
+    rule = entry[1]
+    if rule == s.ROUTINE:
+        return '"" or the name of an installed routine'
+    if isinstance(rule, tuple):
+        return "one of " + ", ".join(repr(v) for v in rule)
+    return f"letters, digits, _ or - (at most {s.MAX_TEXT})"
 
 
 def parse_assignments(
@@ -42,17 +57,19 @@ def parse_assignments(
             known = ", ".join(sorted(keys))
             raise UnknotError(f"unknown setting {key!r}; known settings: {known}")
         raw = raw.strip()
+        value: int | str
         if isinstance(keys[key], int):
             try:
-                out[key] = int(raw, 0)
+                value = int(raw, 0)
             except ValueError:
                 raise UnknotError(f"{key} takes a whole number, not {raw!r}") from None
-            if out[key] < 0:  # type: ignore[operator]
-                raise UnknotError(f"{key} must not be negative")
         else:
             if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
                 raw = raw[1:-1]
-            out[key] = raw
+            value = raw
+        if key in core.settings.TABLE and core.settings.check(key, value) is None:
+            raise UnknotError(f"{key}={value!r} refused: {key} takes {accepts(key)}")
+        out[key] = value
     return out
 
 

@@ -127,9 +127,11 @@ class SimPeripheral:
             self.device.add_service(service)
         self._queue: asyncio.Queue[tuple[str, Connection | None, bytes]] = asyncio.Queue()
         self._loop_task: asyncio.Task[None] | None = None
+        self._policy_task: asyncio.Task[None] | None = None
         self._slow_timer: asyncio.TimerHandle | None = None
         self.connection: Connection | None = None
         self.handled = 0  # control writes handled (for tests)
+        self.dropped = 0  # centrals disconnected by the connection policy
         self.device.on(self.device.EVENT_CONNECTION, self._on_connection)
 
     # -- GATT callbacks: check, then queue; never act --------------------------------------
@@ -178,6 +180,7 @@ class SimPeripheral:
 
     def _on_connection(self, conn: Connection) -> None:
         self.connection = conn
+        self._queue.put_nowait(("connect", conn, b""))
         if self._slow_timer is not None:
             self._slow_timer.cancel()
             self._slow_timer = None
@@ -191,11 +194,27 @@ class SimPeripheral:
 
     # -- the app loop ---------------------------------------------------------------------
 
+    @staticmethod
+    def _now() -> int:
+        """The link's clock (ms): real time, as the radio's (the App's may be scaled)."""
+        return int(asyncio.get_running_loop().time() * 1000)
+
+    async def _policy_loop(self) -> None:
+        """The connection policy (firmware proto.Protocol.drop_at), checked until due."""
+        while True:
+            drop = self.proto.drop_at(self._now())
+            wait = 1.0 if drop is None else min(1.0, max(0.02, (drop - self._now()) / 1000))
+            await asyncio.sleep(wait)
+            await self._drop_squatter()
+
     async def _app_loop(self) -> None:
         while True:
             kind, conn, data = await self._queue.get()
             if kind == "reset":
                 self.proto.reset()
+                continue
+            if kind == "connect":
+                self.proto.connect(self._now())
                 continue
             assert conn is not None
             if kind == "notify":
@@ -213,6 +232,18 @@ class SimPeripheral:
                     await self.device.notify_subscriber(conn, self.data_char, bytes(frame))
                 except Exception:  # the link went away mid-stream
                     break
+
+    async def _drop_squatter(self) -> None:
+        """Disconnect the central the connection policy says must go (not authenticated in
+        time, or idle); `dropped` counts them."""
+        drop = self.proto.drop_at(self._now())
+        conn = self.connection
+        if drop is None or drop > self._now() or conn is None:
+            return
+        self.proto.reset()  # the policy clock stops; the disconnection resets it again
+        self.dropped += 1
+        with contextlib.suppress(Exception):
+            await conn.disconnect()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -258,17 +289,20 @@ class SimPeripheral:
 
     async def start(self) -> None:
         await self.device.power_on()
-        self._loop_task = asyncio.get_running_loop().create_task(self._app_loop())
+        loop = asyncio.get_running_loop()
+        self._loop_task = loop.create_task(self._app_loop())
+        self._policy_task = loop.create_task(self._policy_loop())
         await self._advertise(FAST_ADV_S)
         self._schedule_slow_down()
 
     async def stop(self) -> None:
         if self._slow_timer is not None:
             self._slow_timer.cancel()
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        for task in (self._loop_task, self._policy_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         with contextlib.suppress(Exception):
             await self.device.stop_advertising()
 

@@ -10,13 +10,13 @@ MICROPYPATH=host/unknot/sim (tools/mp/mpbuild.py), and CPython as `unknot.sim.si
   its real-time sibling `ScaledClock` and `ScaledSleeper` are in `scaledclock.py` (kept
   apart so the MicroPython heap runs, which use virtual time, do not load them);
 - `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
-  timings, defined here once), `DictStorage` / `DirStorage`, `NullWatchdog`;
+  timings, defined here once), `DictStorage` / `DirStorage` (the firmware's own
+  sets.SetStore), `NullWatchdog`;
 - `new_nvm()` (from `simnvm.py`): the one place an nvm is created;
 - `make_app()` builds the App with them; `play_all()` plays a routine on virtual time;
 - `SimChecks` and `drive_selftest()`: the self-test's checks and a hand at the bench.
 """
 
-import os
 
 try:
     from collections.abc import Callable
@@ -177,64 +177,28 @@ class DictStorage:
     def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
         self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
 
+    def read_staged(self, name: str) -> bytes:
+        return self.staged[name]
+
     def stage_commit(self) -> None:
-        self.files.update(self.staged)
+        self.files = self.staged
         self.staged = {}
 
     def stage_drop(self) -> None:
         self.staged = {}
 
 
-class DirStorage:
-    """The device's /routines folder as a directory (created if missing); files are read
-    when asked, not kept in RAM; a write lands whole (temporary file, then rename)."""
+def DirStorage(path: str) -> "Any":
+    """The device's /routines folder as a directory: the firmware's own routine-set store
+    (sets.SetStore over os), exactly as on the board, leftovers cleaned as at boot."""
+    try:
+        from unknot.core import sets  # CPython: the firmware module through the facade
+    except ImportError:  # MicroPython: `unknot` is the firmware package
+        sets = __import__("unknot.sets").sets
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-        try:
-            os.mkdir(path)
-        except OSError:
-            pass  # it exists
-
-    def list(self) -> "list[str]":
-        return sorted(n for n in os.listdir(self.path) if not n.endswith(".tmp"))
-
-    def read(self, name: str) -> bytes:
-        with open(self.path + "/" + name, "rb") as f:
-            return f.read()
-
-    def write(self, name: str, data: bytes) -> None:
-        tmp = self.path + "/" + name + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(bytes(data))
-        os.rename(tmp, self.path + "/" + name)
-
-    def remove(self, name: str) -> None:
-        os.remove(self.path + "/" + name)
-
-    # an upload is staged in the sibling folder <path>.new/ (as on the board), then moved in
-    def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
-        if new:
-            try:
-                os.mkdir(self.path + ".new")
-            except OSError:
-                pass  # it exists
-        with open(self.path + ".new/" + name, "wb" if new else "ab") as f:
-            f.write(data)
-
-    def stage_commit(self) -> None:
-        for name in os.listdir(self.path + ".new"):
-            os.rename(self.path + ".new/" + name, self.path + "/" + name)
-        os.rmdir(self.path + ".new")
-
-    def stage_drop(self) -> None:
-        try:
-            names = os.listdir(self.path + ".new")
-        except OSError:
-            return  # nothing staged
-        for name in names:
-            os.remove(self.path + ".new/" + name)
-        os.rmdir(self.path + ".new")
+    store = sets.SetStore(sets.OsFS(), path)
+    store.clean()
+    return store
 
 
 # -- the self-test's hardware checks and the bench hand -----------------------------------

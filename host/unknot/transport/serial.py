@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from unknot.device import settings
+from unknot.device import routineset, settings
 from unknot.device.files import Progress, UploadSummary
 from unknot.device.layout import (
     FIRMWARE_INIT,
@@ -64,6 +64,12 @@ _INFO = """\
 import os, sys, time
 def _unk_ls(d):
     try:
+        from unknot.sets import OsFS, SetStore
+        _s = SetStore(OsFS(), d)
+        return sorted((n, len(_s.read(n))) for n in _s.list())
+    except ImportError:
+        pass
+    try:
         return sorted((n, os.stat(d + '/' + n)[6]) for n in os.listdir(d))
     except OSError:
         return []
@@ -74,6 +80,26 @@ except Exception:
 print(repr((_unk_ls('/{routines}'), _c, sys.implementation.name,
             '.'.join(str(v) for v in sys.implementation.version[:3]))))
 """
+
+
+_SETS_OPEN = f"from unknot.sets import OsFS, SetStore\n_s = SetStore(OsFS(), '/{ROUTINES_DIR}')"
+
+
+def set_install_steps(files: Mapping[str, bytes], opened: bool = False) -> list[str]:
+    """The code the board runs, one raw-REPL exec per item, to install `files` as its new
+    routine set with its own sets.SetStore (file data in chunks the REPL's buffers take)."""
+    steps = [] if opened else [_SETS_OPEN]
+    for name, data in sorted(files.items()):
+        steps.append(f"_s.stage_write({name!r}, b'', True)")
+        for i in range(0, len(data), _CHUNK):
+            steps.append(f"_s.stage_write({name!r}, {data[i:i + _CHUNK]!r}, False)")
+    steps.append("_s.stage_commit()")
+    return steps
+
+
+def set_install_code(files: Mapping[str, bytes]) -> str:
+    """set_install_steps as one program (the power-cut test runs it under MicroPython)."""
+    return "\n".join(set_install_steps(files))
 
 
 class SerialBackend(Transport):
@@ -197,24 +223,37 @@ class SerialBackend(Transport):
     def write_routines(
         self, files: Mapping[str, bytes], progress: Progress | None = None, *, prune: bool = False
     ) -> UploadSummary:
+        """The board installs the new set itself, with its own firmware's sets.SetStore
+        (atomic: a new set folder switched by its manifest), driven through the raw REPL."""
         check_routine_names(files)
-        summary = UploadSummary()
-        self._mkdir("/" + ROUTINES_DIR)
-        for name, data in files.items():
-            rel = f"{ROUTINES_DIR}/{name}"
-            if self.write_file("/" + rel, data, progress, rel):
-                summary.copied.append(rel)
-                summary.bytes_written += len(data)
-            else:
-                summary.unchanged.append(rel)
-        if prune:
-            listing = self._eval(f"import os\nprint(repr(os.listdir('/{ROUTINES_DIR}')))",
-                                 "listing routines")
-            for n in sorted(listing):
-                if n.endswith(ROUTINE_SUFFIX) and n not in files:
-                    self._wrote = True
-                    self._exec(f"import os\nos.remove('/{ROUTINES_DIR}/{n}')", f"removing {n}")
-                    summary.removed.append(f"{ROUTINES_DIR}/{n}")
+        try:
+            self._exec(_SETS_OPEN, "opening the routine sets")
+        except DeviceError as exc:
+            if "ImportError" in str(exc) or "no module" in str(exc).lower():
+                raise DeviceError("the firmware on the board is older than this host (no "
+                                  "unknot.sets): run `unknot device install` first") from None
+            raise
+        names = self._eval("print(repr(_s.list()))", "listing routines")
+        current: dict[str, bytes] = {}
+        for n in names:
+            data = self._eval(f"print(repr(_s.read({n!r})))", f"reading {n}")
+            if isinstance(data, bytes):
+                current[n] = data
+        new, summary = routineset.plan(current, files, prune)
+        if new == current:
+            return summary
+        self._wrote = True
+        for step in set_install_steps(new, opened=True):
+            self._exec(step, "installing the routine set")
+        self._exec(_SETS_OPEN, "checking the routine set")
+        for n, data in sorted(new.items()):
+            got = self._eval(f"print(repr(_s.read({n!r})))", f"verifying {n}")
+            if got != data:
+                raise DeviceError(f"{n} on the board differs from what was sent; run it again")
+            if progress:
+                progress(f"{ROUTINES_DIR}/{n}", len(data), len(data))
+        if sorted(self._eval("print(repr(_s.list()))", "listing routines")) != sorted(new):
+            raise DeviceError("the board's routine set differs from what was sent; run it again")
         return summary
 
     def read_info(self) -> DeviceReport:

@@ -52,7 +52,7 @@ def make_app(getenv, watchdog=True):
     from .boards import board_config
     from .button import KeypadButton
     from .clock import Clock
-    from .system import Battery, DriveStorage, Sleeper, Watchdog
+    from .system import Battery, Sleeper, Watchdog, drive_storage
 
     settings = settings_mod.load(getenv)
     conf = board_config(settings)
@@ -67,7 +67,7 @@ def make_app(getenv, watchdog=True):
         clock,
         make_motor(conf, settings),
         button,
-        DriveStorage(),
+        drive_storage(),
         microcontroller.nvm,
         Sleeper(clock, button),
         Watchdog(settings["UNKNOT_WATCHDOG_S"]) if watchdog else _NoWatchdog(),

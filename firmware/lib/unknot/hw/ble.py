@@ -138,6 +138,8 @@ class BleLink:
             self.connection = conn
             self._idle_since = None
             self._adv_interval = 0.0
+            if conn is not None:
+                proto.connect(now_ms)
         if conn is None:
             idle = self._idle_since
             slow = idle is not None and now_ms - idle >= _SLOW_AFTER_MS
@@ -155,9 +157,18 @@ class BleLink:
             n = packets.readinto(rx)
         deadline = proto.poll(now_ms)
         self._refresh()
-        if deadline is None:
-            return None
-        return min(deadline, now_ms + _BUSY_RETRY_MS)
+        drop = proto.drop_at(now_ms)  # the connection policy (proto.py)
+        if drop is not None and drop <= now_ms:
+            try:
+                conn.disconnect()  # a squatter, or idle: the next poll sees it gone
+            except Exception:
+                pass
+            return now_ms + _BUSY_RETRY_MS
+        if deadline is not None:
+            deadline = min(deadline, now_ms + _BUSY_RETRY_MS)
+        if drop is not None and (deadline is None or drop < deadline):
+            deadline = drop
+        return deadline
 
 
 def attach(app):

@@ -1,6 +1,5 @@
 """Sleep, watchdog, storage and battery adapters for the board."""
 
-import os
 import time
 
 import microcontroller
@@ -87,83 +86,18 @@ class Watchdog:
         self.wd.feed()
 
 
-class DriveStorage:
-    """Routine files in /routines on the CIRCUITPY drive (writes need boot.py to remount the
-    drive writable for code; see firmware/boot.py)."""
+def drive_storage(path="/routines"):
+    """Routine sets in /routines on the CIRCUITPY drive (unknot.sets: installed atomically;
+    writes need boot.py to remount the drive writable for code, see firmware/boot.py).
+    Leftovers of an install a power cut interrupted are removed now, at boot."""
+    from ..sets import OsFS, SetStore
 
-    def __init__(self, path="/routines"):
-        self.path = path
-        self.stage_path = path + ".new"  # staged upload: /routines.new/<name>
-        self._staged = None  # (name, open file) being written
-
-    def stage_write(self, name, data, new):
-        f = self._staged
-        if f is None or f[0] != name or new:
-            self._close()
-            if new:
-                try:
-                    os.mkdir(self.stage_path)
-                except OSError:
-                    pass
-            f = self._staged = (name, open(self.stage_path + "/" + name, "wb" if new else "ab"))
-        f[1].write(data)
-
-    def _close(self):
-        if self._staged is not None:
-            f = self._staged[1]
-            self._staged = None
-            f.close()
-
-    def stage_commit(self):
-        self._close()
-        try:
-            os.mkdir(self.path)
-        except OSError:
-            pass
-        for name in os.listdir(self.stage_path):
-            try:
-                os.remove(self.path + "/" + name)
-            except OSError:
-                pass
-            os.rename(self.stage_path + "/" + name, self.path + "/" + name)
-        os.rmdir(self.stage_path)
-
-    def stage_drop(self):
-        self._close()
-        try:
-            names = os.listdir(self.stage_path)
-        except OSError:
-            return
-        for name in names:
-            os.remove(self.stage_path + "/" + name)
-        os.rmdir(self.stage_path)
-
-    def list(self):
-        try:
-            return os.listdir(self.path)
-        except OSError:
-            return []
-
-    def read(self, name):
-        with open(self.path + "/" + name, "rb") as f:
-            return f.read()
-
-    def write(self, name, data):
-        try:
-            os.mkdir(self.path)
-        except OSError:
-            pass
-        tmp = self.path + "/" + name + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        try:
-            os.remove(self.path + "/" + name)
-        except OSError:
-            pass
-        os.rename(tmp, self.path + "/" + name)
-
-    def remove(self, name):
-        os.remove(self.path + "/" + name)
+    storage = SetStore(OsFS(), path)
+    try:
+        storage.clean()
+    except OSError:
+        pass  # read-only to code (the drive is mounted on a computer): nothing to clean
+    return storage
 
 
 class Battery:
