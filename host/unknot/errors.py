@@ -25,6 +25,13 @@ class DeviceNotFound(DeviceError):
     """No Unknot device is advertising nearby (out of range, off, or asleep)."""
 
 
+class DeviceBusy(DeviceError):
+    """The device serves another central (one at a time, like the board): try again."""
+
+    def __init__(self, message: str = "device busy, try again") -> None:
+        super().__init__(message)
+
+
 class SyncBusy(SyncError):
     """Another sync (the watcher, or a manual `unknot sync`) holds the sync lock."""
 

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from unknot.errors import DeviceError, DeviceNotFound
+from unknot.errors import DeviceBusy, DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
     from unknot.ble.session import Session
@@ -54,8 +54,10 @@ async def open_device(
                 return False
             return name is None or adv.local_name == name
 
+        busy_s = None if radio is None else radio.busy_scan_s
         try:
-            device = await BleakScanner.find_device_by_filter(match, timeout=timeout, **scan_kw)
+            device = await BleakScanner.find_device_by_filter(
+                match, timeout=min(timeout, busy_s or timeout), **scan_kw)
         except BleakError as exc:
             raise DeviceError(f"BLE scan failed: {exc}") from exc
         except OSError as exc:  # e.g. no BlueZ / D-Bus socket on Linux, radio switched off
@@ -63,6 +65,8 @@ async def open_device(
                 f"no Bluetooth adapter available ({exc.strerror or exc}); switch Bluetooth on, "
                 "or use --sim for the simulated device"
             ) from exc
+        if device is None and busy_s is not None:
+            raise DeviceBusy()
         if device is None:
             what = name or address or "an Unknot device"
             raise DeviceNotFound(f"no device found: {what} is not advertising nearby")
@@ -92,26 +96,30 @@ async def open_device(
 
 @contextlib.asynccontextmanager
 async def _sim_radio() -> AsyncIterator[Any]:
-    """The simulated device persisted under <home>/sim/default/: the running `unknot sim`
-    (reached over HCI-on-TCP) when there is one, else served in this process."""
+    """The simulated device chosen by `--sim [NAME]`, persisted under <home>/sim/NAME/: the
+    running `unknot sim --name NAME` (reached over HCI-on-TCP) when there is one, else served
+    in this process. One command at a time holds it (`interproc.take_turn`: DeviceBusy)."""
     from unknot.sim import interproc
     from unknot.sim.radio import SimRadio
+    from unknot.sim.server import ble_name
 
-    sim_dir = interproc.sim_dir()
-    running = interproc.running_link(sim_dir)
-    if running is not None:
-        remote = await interproc.RemoteRadio(running, keys_dir=sim_dir).start()
+    name = interproc.selected()
+    sim_dir = interproc.sim_dir(name)
+    async with interproc.take_turn(sim_dir):
+        running = interproc.running_link(sim_dir)
+        if running is not None:
+            remote = await interproc.RemoteRadio(running, keys_dir=sim_dir).start()
+            try:
+                yield remote
+            finally:
+                await remote.stop()
+            return
+        from unknot.sim.device import SimDevice
+
+        device = SimDevice(sim_dir)
+        radio = await SimRadio(device.app, keys_dir=sim_dir, name=ble_name(name)).start()
         try:
-            yield remote
+            yield radio
         finally:
-            await remote.stop()
-        return
-    from unknot.sim.device import SimDevice
-
-    device = SimDevice(sim_dir)
-    radio = await SimRadio(device.app, keys_dir=sim_dir).start()
-    try:
-        yield radio
-    finally:
-        await radio.stop()
+            await radio.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from unknot.cli.options import ble_arg, progress_bar, transport_options
+from unknot.cli.options import ble_arg, progress_bar, sim_option, transport_options
 from unknot.errors import UnknotError
 
 
@@ -92,7 +92,7 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
 
 
 @device.command()
-@click.option("--sim", is_flag=True, help="The simulated device (in UNKNOT_HOME).")
+@sim_option()
 @click.option("--ble", "ble", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
               help="Over Bluetooth; without ADDRESS, the one Unknot device in range.")
 @click.option("--port", metavar="DEV", help="Over USB serial (e.g. /dev/ttyACM0, COM3).")

@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
+from unknot.cli.options import sim_option
+
 REFRESH_S = 0.1  # the live panel's countdown refresh
 
 
 @click.command()
-@click.option("--sim", is_flag=True, help="The simulated device (a running `unknot sim`, "
-              "else one served here).")
+@sim_option("The simulated device (a running `unknot sim [--name NAME]`, else one served "
+            "here).")
 @click.option("--ble", "address", metavar="ADDRESS",
               help="The device at this BLE address (default: the first Unknot in range).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event, one a line.")

@@ -9,9 +9,32 @@ from contextlib import contextmanager
 
 import click
 
+from unknot.sim.interproc import DEFAULT_NAME
+
+
+def _select_sim(_ctx: click.Context, _param: click.Parameter, value: str | None) -> bool:
+    """--sim [NAME]: True when given, and NAME becomes the process's simulated device."""
+    if value is None:
+        return False
+    from unknot.sim import interproc
+
+    try:
+        interproc.select(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return True
+
+
+def sim_option(help_text: str = "The simulated device (in UNKNOT_HOME); NAME: the one "
+               "`unknot sim --name NAME` serves.") -> Callable[[Callable[..., object]],
+                                                           Callable[..., object]]:
+    """The one --sim [NAME] option (the command gets a bool; NAME is selected globally)."""
+    return click.option("--sim", "sim", is_flag=False, flag_value=DEFAULT_NAME, default=None,
+                        metavar="[NAME]", callback=_select_sim, help=help_text)
+
 
 def transport_options(f: Callable[..., object]) -> Callable[..., object]:
-    f = click.option("--sim", is_flag=True, help="The simulated device (in UNKNOT_HOME).")(f)
+    f = sim_option()(f)
     f = click.option("--ble", "ble", is_flag=False, flag_value="", default=None,
                      metavar="[ADDRESS]",
                      help="Over Bluetooth; without ADDRESS, the one Unknot device in range.")(f)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import click
 
+from unknot.sim.interproc import DEFAULT_NAME
+
 
 @click.command()
-@click.option("--name", default="default", show_default=True,
+@click.option("--name", default=DEFAULT_NAME, show_default=True,
               help="Which simulated device (its state lives in <home>/sim/NAME).")
 @click.option("--speed", type=click.FloatRange(min=0.1, max=10000), default=1.0,
               show_default=True, help="Device clock speed (x real time).")

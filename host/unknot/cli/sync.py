@@ -6,11 +6,13 @@ import sys
 
 import click
 
+from unknot.cli.options import sim_option
+
 
 @click.command()
 @click.option("--address", help="BLE address of the device (default: the first Unknot found).")
 @click.option("--name", help="Advertised name of the device, e.g. Unknot-1A2B.")
-@click.option("--sim", is_flag=True, help="Sync the simulated device (state under <home>/sim/).")
+@sim_option("Sync the simulated device (state under <home>/sim/NAME; NAME: default).")
 @click.option("--watch", is_flag=True,
               help="Keep running: sync whenever the device is in range (Ctrl-C stops).")
 def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:

@@ -9,6 +9,16 @@ says whether a live sim serves that device, and `RemoteRadio` is the CLI side (a
 central over `tcp-client:127.0.0.1:PORT`, with the same bleak backend arguments as the
 in-process `SimRadio`).
 
+Each TCP client is a different central, as on a real radio: its controller gets its own
+public address (`client_address(n)`, per connection) and the CLI's host stack its own random
+static address (`process_address()`, per process), so the device's bonds and keys tell them
+apart. The device serves one central at a time (it stops advertising while connected):
+`unknot` commands take turns through `take_turn()` (a lock file next to link.json) and a
+command that cannot have the device within `TURN_WAIT_S` fails with `DeviceBusy`.
+
+`--sim NAME` on the commands picks the simulated device (`select()`); `--sim` alone is
+`DEFAULT_NAME`. `unknot sim --name NAME` serves it.
+
 When a TCP client goes away without disconnecting (a killed CLI), its controller's links
 are dropped on both ends (like a supervision timeout) and it leaves the link, so the
 peripheral advertises again for the next client.
@@ -21,6 +31,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +41,79 @@ from unknot import paths
 logging.getLogger("bumble").setLevel(logging.WARNING)
 
 LINK_FILE = "link.json"
+TURN_FILE = "turn.lock"
 DEFAULT_NAME = "default"
 HCI_CONNECTION_TIMEOUT = 0x08
+TURN_WAIT_S = 1.0  # how long a command waits for another one's session on the same device
+TURN_POLL_S = 0.05
+BUSY_SCAN_S = 1.2  # a running sim advertises at least every 1 s unless a central holds it
+
+_selected = DEFAULT_NAME
 
 
-def sim_dir(name: str = DEFAULT_NAME) -> Path:
-    """The state directory of the simulated device `name` (nvm file, bonds, link.json)."""
+def select(name: str) -> None:
+    """Make `name` the simulated device this process's `--sim` commands reach."""
+    global _selected
+    _check_name(name)
+    _selected = name
+
+
+def selected() -> str:
+    """The simulated device chosen by `--sim [NAME]` (DEFAULT_NAME unless selected)."""
+    return _selected
+
+
+def _check_name(name: str) -> None:
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ValueError(f"bad simulated device name {name!r}")
+
+
+def client_address(n: int) -> str:
+    """The public address of the controller the sim gives its `n`-th TCP client."""
+    v = 0x1000 + n % 0xE000
+    return f"F0:4E:4B:4E:{v >> 8:02X}:{v & 0xFF:02X}"
+
+
+def process_address(pid: int | None = None) -> str:
+    """This process's random static address as a central of a running sim (per process)."""
+    v = (os.getpid() if pid is None else pid) & 0xFFFFFFFF
+    return "C2:" + ":".join(f"{b:02X}" for b in v.to_bytes(4, "big")) + ":5A"
+
+
+@contextlib.asynccontextmanager
+async def take_turn(directory: Path) -> AsyncIterator[None]:
+    """Hold the simulated device in `directory` for one session; another `unknot` process
+    holding it for longer than TURN_WAIT_S makes this raise DeviceBusy."""
+    import time
+
+    from unknot.errors import DeviceBusy
+
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): sessions are not serialised
+        yield
+        return
+    with open(directory / TURN_FILE, "a+b") as fh:
+        deadline = time.monotonic() + TURN_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise DeviceBusy() from None
+                await asyncio.sleep(TURN_POLL_S)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def sim_dir(name: str | None = None) -> Path:
+    """The state directory of the simulated device `name` (default: the one `--sim [NAME]`
+    selected) -- nvm file, bonds, link.json."""
+    name = selected() if name is None else name
+    _check_name(name)
     path = paths.home() / "sim" / name
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -114,9 +190,8 @@ def remove_link(directory: Path) -> None:
 class HciServer:
     """Serve controllers on `link` to host stacks over TCP (one controller per client)."""
 
-    def __init__(self, link: Any, address: str, name: str = "unknot-tcp-host") -> None:
+    def __init__(self, link: Any, name: str = "unknot-tcp-host") -> None:
         self.link = link
-        self.address = address
         self.name = name
         self.clients = 0  # connections accepted so far (for tests and the TUI)
         self.connected = 0  # connections open now
@@ -168,7 +243,7 @@ class _ClientProtocol(asyncio.Protocol):
             host_source=self.source,
             host_sink=_HostSink(transport),
             link=self.server.link,
-            public_address=self.server.address,
+            public_address=client_address(self.server.clients),
         )
         self.server.clients += 1
         self.server.connected += 1
@@ -199,6 +274,8 @@ class _ClientProtocol(asyncio.Protocol):
 class RemoteRadio:
     """The CLI side: a bumble central whose controller lives in the `unknot sim` process."""
 
+    busy_scan_s: float | None = BUSY_SCAN_S  # not advertising for this long: a central holds it
+
     def __init__(self, link: LinkInfo, *, keys_dir: Path | None) -> None:
         self.link = link
         self.keys_dir = keys_dir
@@ -211,7 +288,6 @@ class RemoteRadio:
         from bumble.transport import open_transport
 
         from unknot.errors import DeviceError
-        from unknot.sim.link import HOST_ADDRESS
         from unknot.sim.peripheral import just_works
 
         spec = f"tcp-client:{self.link.host}:{self.link.port}"
@@ -220,7 +296,7 @@ class RemoteRadio:
         except OSError as exc:
             raise DeviceError(f"cannot reach the running `unknot sim` at {spec}: {exc}") from exc
         self.central = Device.with_hci(
-            "unknot-host", Address(HOST_ADDRESS), self._transport.source, self._transport.sink
+            "unknot-host", Address(process_address()), self._transport.source, self._transport.sink
         )
         self.central.pairing_config_factory = lambda _c: just_works()
         if self.keys_dir is not None:

@@ -106,12 +106,16 @@ class PacedLink(LocalLink):  # type: ignore[misc]
         self._clock: dict[int, float] = {}  # controller id -> virtual time it last heard
         self._slot: dict[int, tuple[int, int, float]] = {}  # sender -> (event, used, end)
 
+    def _ready(self, sid: int) -> float:
+        """When the sender `sid` can send next: the time it last heard (virtual time)."""
+        return self._clock.get(sid, 0.0)
+
     def _charge(self, sender: Controller, size: int) -> float:
         """Charge an L2CAP PDU of `size` bytes (header included); return its delivery time."""
         m = self.model
         per_event = m.per_event()
         sid = id(sender)
-        ready = self._clock.get(sid, 0.0)
+        ready = self._ready(sid)
         event = math.floor(ready / m.interval_s) + 1  # a reaction: the next event at best
         used, at = 0, 0.0
         last = self._slot.get(sid)
@@ -155,10 +159,35 @@ class PacedLink(LocalLink):  # type: ignore[misc]
         for c in self.controllers:
             if c is not sender_controller:
                 self._clock[id(c)] = max(self._clock.get(id(c), 0.0), done)
-        return super().send_acl_data(sender_controller, destination_address, transport, data)
+        self._deliver(done, sender_controller, destination_address, transport, data)
+
+    def _deliver(self, at: float, *args: Any) -> None:
+        """Hand the PDU on (virtual time: at once)."""
+        super().send_acl_data(*args)
 
 
-def create_link(paced: LinkModel | None = None) -> LocalLink:
-    """The link between the simulated device and the host central (needs a running loop)."""
+class LivePacedLink(PacedLink):
+    """A PacedLink in real time (`unknot sim`): each PDU arrives when the model says, so the
+    timings a command shows against the simulated device are the modelled air time (plus
+    the host's own processing, which also moves the sender's clock on)."""
+
+    def reset_stats(self) -> None:
+        super().reset_stats()
+        self._t0 = asyncio.get_running_loop().time()
+
+    def _ready(self, sid: int) -> float:
+        elapsed = asyncio.get_running_loop().time() - self._t0
+        return max(super()._ready(sid), elapsed)
+
+    def _deliver(self, at: float, *args: Any) -> None:
+        asyncio.get_running_loop().call_at(self._t0 + at, LocalLink.send_acl_data, self, *args)
+
+
+def create_link(paced: LinkModel | None = None, *, live: bool = False) -> LocalLink:
+    """The link between the simulated device and the host central (needs a running loop):
+    unpaced without a model; paced in virtual time (the benchmark), or in real time (`live`,
+    the `unknot sim` server)."""
     asyncio.get_running_loop()
-    return PacedLink(paced) if paced is not None else LocalLink()  # type: ignore[no-untyped-call]
+    if paced is None:
+        return LocalLink()  # type: ignore[no-untyped-call]
+    return LivePacedLink(paced) if live else PacedLink(paced)

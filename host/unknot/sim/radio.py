@@ -14,6 +14,8 @@ from unknot.sim.peripheral import SimPeripheral, just_works, make_bumble_device
 
 
 class SimRadio:
+    busy_scan_s: float | None = None  # in process: nothing else can hold the device
+
     def __init__(
         self,
         app: Any,

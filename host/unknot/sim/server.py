@@ -24,7 +24,7 @@ REFRESH_HZ = 15
 
 def ble_name(name: str) -> str:
     """The advertised name of the simulated device `name`."""
-    return SIM_NAME_PREFIX + ("SIM" if name == "default" else name.upper())
+    return SIM_NAME_PREFIX + ("SIM" if name == interproc.DEFAULT_NAME else name.upper())
 
 
 class SimServer:
@@ -36,7 +36,7 @@ class SimServer:
         self.speed = speed
 
     async def start(self, port: int = 0) -> SimServer:
-        from unknot.sim.link import HOST_ADDRESS, create_link
+        from unknot.sim.link import LinkModel, create_link
         from unknot.sim.peripheral import SimPeripheral
 
         if interproc.running_link(self.directory) is not None:
@@ -44,13 +44,13 @@ class SimServer:
                               "running in another terminal")
         self.device = SimDevice(self.directory, clock=ScaledClock(self.speed))
         self.engine = Engine(self.device)
-        self.link = create_link()
+        self.link = create_link(LinkModel(), live=True)
         self.peripheral = SimPeripheral(
             self.device.app, self.link, name=self.name,
             keys_path=self.directory / "device_bonds.json",
         )
         await self.peripheral.start()
-        self.hci = interproc.HciServer(self.link, HOST_ADDRESS)
+        self.hci = interproc.HciServer(self.link)
         self.port = await self.hci.start(port=port)
         interproc.write_link(self.directory, self.port, self.speed)
         self.engine.start()
