@@ -130,6 +130,14 @@ def test_named_sims_are_separate(home: Path) -> None:
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
         assert ident in out and "Unknot-BENCH" in out
+        # a command with arguments: `--sim NAME` names an existing sim, else it is an argument
+        p = _run(env, "flash", "--sim", "bench", "micro-break")
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0 and "1 copied" in out, err
+        p = _run(env, "flash", "--sim", "micro-break")
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0 and "1 copied" in out, err
+        assert not (home / "sim" / "micro-break").exists()
         # --sim alone is still the default device: another one (served in that process)
         p = _run(env, "device", "info", "--sim")
         out, err = p.communicate(timeout=60)
@@ -140,3 +148,35 @@ def test_named_sims_are_separate(home: Path) -> None:
         assert bad.returncode != 0 and re.search(r"bad simulated device name", err), err
     finally:
         _stop(named)
+
+
+def test_a_squatting_central_means_busy(home: Path) -> None:
+    """A central that is not an `unknot` command (no turn lock) holds the link: the device
+    does not advertise, and the command says busy instead of scanning for 10 s."""
+    from bumble.hci import Address
+    from unknot.sim.link import DEVICE_ADDRESS
+
+    env = _env(home)
+    sim, _ident = _start(env)
+
+    async def squat() -> tuple[int, str, float]:
+        info = interproc.running_link(home / "sim" / "default")
+        assert info is not None
+        radio = await interproc.RemoteRadio(info, keys_dir=None).start()
+        try:
+            await radio.central.connect(Address(DEVICE_ADDRESS), timeout=10)
+            t = time.monotonic()
+            p = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "unknot", "device", "info", "--sim", env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            _out, err = await asyncio.wait_for(p.communicate(), 30)
+            return p.returncode or 0, err.decode(), time.monotonic() - t
+        finally:
+            await radio.stop()
+
+    try:
+        rc, err, took = asyncio.run(squat())
+    finally:
+        _stop(sim)
+    assert rc == 1 and err.strip().splitlines() == [BUSY_LINE], err
+    assert took < 8, took  # the scan gives up after BUSY_SCAN_S, not the 10 s default

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from unknot.cli.options import ble_arg, progress_bar, sim_option, transport_options
+from unknot.cli.options import (
+    SimArgsCommand,
+    ble_arg,
+    progress_bar,
+    sim_option,
+    transport_options,
+)
 from unknot.errors import UnknotError
 
 
@@ -65,7 +71,7 @@ def info(drive: str | None, port: str | None, ble: str | None, sim: bool) -> Non
         click.echo(f"{k + ':':<15}{v}")
 
 
-@device.command()
+@device.command(cls=SimArgsCommand)
 @transport_options
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 def config(assignments: tuple[str, ...], drive: str | None, port: str | None, ble: str | None,

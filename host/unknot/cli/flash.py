@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from unknot.cli.options import ble_arg, progress_bar, transport_options
+from unknot.cli.options import SimArgsCommand, ble_arg, progress_bar, transport_options
 
 
-@click.command()
+@click.command(cls=SimArgsCommand)
 @click.argument("routines", nargs=-1, metavar="[ROUTINE...]")
 @transport_options
 @click.option("--prune", is_flag=True,

@@ -33,6 +33,30 @@ def sim_option(help_text: str = "The simulated device (in UNKNOT_HOME); NAME: th
                         metavar="[NAME]", callback=_select_sim, help=help_text)
 
 
+class SimArgsCommand(click.Command):
+    """A command with positional arguments and --sim [NAME]: `--sim X` takes X as the name
+    only when the simulated device X exists (<home>/sim/X), so `flash --sim micro-break`
+    still flashes micro-break to the default one; `--sim=NAME` always names it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from unknot import paths
+
+        out: list[str] = []
+        it = iter(range(len(args)))
+        for i in it:
+            if args[i] != "--sim":
+                out.append(args[i])
+                continue
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            if nxt is not None and not nxt.startswith("-") and "/" not in nxt \
+                    and (paths.home() / "sim" / nxt).is_dir():
+                out.append(f"--sim={nxt}")
+                next(it, None)
+            else:
+                out.append(f"--sim={DEFAULT_NAME}")
+        return super().parse_args(ctx, out)
+
+
 def transport_options(f: Callable[..., object]) -> Callable[..., object]:
     f = sim_option()(f)
     f = click.option("--ble", "ble", is_flag=False, flag_value="", default=None,
