@@ -68,7 +68,7 @@ def test_two_commands_at_once(home: Path) -> None:
         for p in procs:
             out, err = p.communicate(timeout=60)
             done.append((p.returncode, out, err, time.monotonic() - t0))
-        for rc, out, err, took in done:
+        for rc, _out, err, took in done:
             assert "Traceback" not in err and "!!!" not in err, err
             if rc != 0:
                 assert err.strip().splitlines() == [BUSY_LINE], err
