@@ -4,7 +4,7 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
-haptic patterns (`patterns`); `upload` is the protocol's upload handler (the simulated
+haptic patterns (`patterns`), host keys and their HMAC proofs (`auth`); `upload` is the protocol's upload handler (the simulated
 device passes it to proto.Protocol).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
@@ -23,6 +23,7 @@ fwload.core()  # registers the firmware package as `unknot_fw`
 
 from unknot_fw import (  # noqa: E402
     FIRMWARE_VERSION,
+    auth,
     crc,
     gatt,
     journal,
@@ -37,6 +38,7 @@ from unknot_fw import (  # noqa: E402
 
 __all__ = [
     "FIRMWARE_VERSION",
+    "auth",
     "crc",
     "gatt",
     "journal",

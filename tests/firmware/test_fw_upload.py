@@ -8,6 +8,7 @@ import struct
 import zlib
 
 import pytest
+from authed import Authed
 from unknot import fwload
 
 proto = fwload.module("proto")
@@ -54,6 +55,9 @@ class App:
         self.clock = Clock()
         self.device_id = b"\x01\x02"
         self.boot = 1
+        self.battery = None
+        self.routines: list[object] = []
+        self.keyring = fwload.module("auth").Keyring(self.clock)
 
     def reload_routines(self) -> None:
         self.reloads += 1
@@ -88,7 +92,7 @@ FILES = {"a.unk": bytes(range(200)), "empty.unk": b"", "b.unk": b"xyz" * 40}
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 37, 240])
 def test_any_chunking_installs_the_same_files(size: int) -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     statuses = send(p, archive(FILES), size)
     assert statuses == [proto.ST_OK] * len(statuses)
     assert app.storage.files == {"old.unk": b"old", **FILES}
@@ -97,15 +101,15 @@ def test_any_chunking_installs_the_same_files(size: int) -> None:
 
 def test_nothing_installed_before_commit_and_abort_drops() -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive(FILES)
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
                           zlib.crc32(blob)))
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:100])
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged
-    assert p.info()[1] & proto.INFO_UPLOAD_OPEN
+    assert struct.unpack(proto.STATUS, p.status())[8] & proto.STATUS_UPLOAD_OPEN
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
-    assert app.storage.staged == {} and not p.info()[1] & proto.INFO_UPLOAD_OPEN
+    assert app.storage.staged == {} and not struct.unpack(proto.STATUS, p.status())[8] & proto.STATUS_UPLOAD_OPEN
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 100) + blob[100:])
     frames = [p.next_frame() for _ in range(4)]
     assert frames[-1][2] == proto.ST_NO_UPLOAD
@@ -113,7 +117,7 @@ def test_nothing_installed_before_commit_and_abort_drops() -> None:
 
 def test_link_drop_discards_the_staging() -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive(FILES)
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
                           zlib.crc32(blob)))
@@ -137,7 +141,7 @@ def test_link_drop_discards_the_staging() -> None:
 )
 def test_bad_archives_change_nothing(blob: bytes, crc_ok: bool, status: str) -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     crc = zlib.crc32(blob) if crc_ok else zlib.crc32(blob) ^ 1
     statuses = send(p, blob, 3, crc)
     assert statuses[-1] == getattr(proto, status)
@@ -149,7 +153,7 @@ def test_bad_archives_change_nothing(blob: bytes, crc_ok: bool, status: str) -> 
 def test_file_data_is_streamed_not_collected() -> None:
     """A file's data reaches the storage chunk by chunk (one stage_write per chunk piece)."""
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive({"big.unk": bytes(1000)})
     assert send(p, blob, 100)[-1] == proto.ST_OK
     assert app.storage.writes >= 10
@@ -157,9 +161,9 @@ def test_file_data_is_streamed_not_collected() -> None:
 
 def test_two_control_writes_between_polls_are_both_answered() -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     sent = []
-    p.sender = sent.append
+    p.p.sender = sent.append
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
     p.control(b"\x09")
     p.poll(0)
@@ -167,6 +171,6 @@ def test_two_control_writes_between_polls_are_both_answered() -> None:
 
 
 def test_without_an_upload_handler_uploads_are_unknown() -> None:
-    p = proto.Protocol(App())
+    p = Authed(proto.Protocol(App()))
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, 10, 0))
     assert p.next_frame()[2] == 1  # UNKNOWN_OPCODE

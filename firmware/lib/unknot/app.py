@@ -24,7 +24,8 @@ as `app.protocol`: if set, the loop calls `app.protocol.poll(now_ms)` every step
 return a deadline (ms) for its own pending work, or None.
 
 Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
-its number), long = ack only. Nudge pending: press = start the break routine, double = snooze
+its number), long = open the pairing window for 60 s (cue `pair_open`; a new host then plays
+`pair_ok`), hold 10 s = forget every paired host (cue `forget`; docs/security.md). Nudge pending: press = start the break routine, double = snooze
 (refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
 pause/resume, long = stop (recorded as aborted), double = ignored.
 """
@@ -39,6 +40,7 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+from . import auth
 from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
@@ -55,7 +57,7 @@ _ERROR_BACKOFF_MS = const(1000)
 
 class App:
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
-                 settings=None, device_id=b""):
+                 settings=None, device_id=b"", new_hosts=b""):
         self.clock = clock
         self.motor = motor
         self.button = button
@@ -82,10 +84,14 @@ class App:
         self.session_start = 0
         self.session_flags = 0
         self.last_record = None
-        # boot counter and persisted settings (power-safe store)
+        # the hosts the wearer consented to and the pairing window (docs/security.md)
+        self.keyring = auth.Keyring(clock, self._save_store, motor.play)
+        # boot counter, host keys and persisted settings (power-safe store)
         self.store = Store(nvm, _STORE_OFFSET, _STORE_SIZE)
         boot, self.overrides = self._load_store()
         self.boot = boot + 1
+        for host_id, key in auth.parse_key_file(new_hosts):  # USB consent (auth.KEY_FILE)
+            self.keyring.keep(host_id, key)
         self._save_store()
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
@@ -108,10 +114,11 @@ class App:
         if blob is None or len(blob) < 4:
             return 0, {}
         (boot,) = unpack_from("<I", blob, 0)
-        return boot, settings_mod.decode(blob[4:])
+        self.keyring.hosts, rest = auth.decode_hosts(blob[4:])
+        return boot, settings_mod.decode(rest)
 
     def _save_store(self):
-        blob = settings_mod.encode(self.overrides)
+        blob = auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
         self.store.save(pack("<I", self.boot & 0xFFFFFFFF) + blob)
 
     def _merged(self):
@@ -169,7 +176,7 @@ class App:
     # -- events ----------------------------------------------------------------------
     def post(self, event):
         """Queue an event (a tuple) for the loop: ("gesture", name), ("start", index),
-        ("stop",), ("set_clock", unix), ("reload",), ("remind",). Safe from callbacks."""
+        ("stop",), ("set_clock", unix), ("reload",), ("remind",), ("pair",) (open the pairing window). Safe from callbacks."""
         self.events.append(event)
 
     def _event(self, ev, now):
@@ -186,12 +193,18 @@ class App:
             self.clock.set_unix(ev[1])
         elif kind == "reload":
             self.reload_routines()
+        elif kind == "pair":
+            self.keyring.open()
         elif kind == "remind":
             if self.player is None and self.reminders.pending is None:
                 self.reminders.remind_now(now)
 
     def _gesture(self, g, now):
         rem = self.reminders
+        if g == "hold":
+            if self.player is None and rem.pending is None:
+                self.keyring.forget()
+            return
         if self.player is not None:
             if g == "press":
                 if self.player.paused_at is None:
@@ -219,7 +232,7 @@ class App:
             self.selected = (self.selected + 1) % len(self.routines)
             self.motor.play("select", self.selected + 1)
         elif g == "long":
-            self.motor.play("ack")
+            self.keyring.open()
 
     # -- sessions --------------------------------------------------------------------
     def _start(self, index, now, nudge_kind):
@@ -326,6 +339,9 @@ class App:
         d = g.next_deadline()
         if d is not None and d < deadline:
             deadline = d
+        d = self.keyring.pair_until
+        if d is not None and d < deadline:
+            deadline = d  # the window closes on time (INFO's pairing flag)
         poll = getattr(self.motor, "poll", None)
         if poll is not None:
             d = poll(now)

@@ -79,6 +79,7 @@ class Journal:
         if self.slots < 2:
             raise ValueError("journal area too small")
         self.capacity = self.slots - 1
+        self.epoch = 0  # nvm layout v2 (flash) makes and keeps a random one per journal
         self.head = 1
         self.tail = 1
         self.recover()

@@ -57,6 +57,12 @@ _TABLE = {
     'aborted': (b'\xff2\x00\nx2', b'\x0e\x8aG'),
     # rapid taps: not allowed (snooze limit reached)
     'refused': (b'\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04\x00\x06\xff\x04', b'\x0c\n'),
+    # swell, then two taps: the pairing window is open (docs/security.md)
+    'pair_open': (b'd\x14\xc8\x14\x00\n\xff\x05\x00\x08\xff\x05', b'R\x8a\x01\x88\x01'),
+    # two swells: a new host was paired
+    'pair_ok': (b'd\x0f\xff\x0f\x00\nd\x0f\xff\x0f', b'R\x8aR'),
+    # two long fades: every paired host forgotten
+    'forget': (b'\xff\x1e\x80\x1e\x00\x0c\xff\x1e\x80\x1e', b'G\x8cG'),
 }
 
 

@@ -15,6 +15,11 @@ OP_UPLOAD_CHUNK: Final[int]
 OP_UPLOAD_COMMIT: Final[int]
 OP_UPLOAD_ABORT: Final[int]
 OP_SET_SETTINGS: Final[int]
+OP_AUTH_BEGIN: Final[int]
+OP_AUTH: Final[int]
+OP_PAIR: Final[int]
+OP_FORGET: Final[int]
+OP_STATUS: Final[int]
 ST_OK: Final[int]
 ST_BAD_LENGTH: Final[int]
 ST_BAD_ARG: Final[int]
@@ -23,10 +28,19 @@ ST_BAD_OFFSET: Final[int]
 ST_BAD_CRC: Final[int]
 ST_TOO_LARGE: Final[int]
 ST_STORAGE: Final[int]
-INFO_CLOCK_SET: Final[int]
-INFO_UPLOAD_OPEN: Final[int]
+ST_AUTH_REQUIRED: Final[int]
+ST_AUTH_FAILED: Final[int]
+ST_NOT_PAIRABLE: Final[int]
+INFO_PAIRING: Final[int]
+STATUS_CLOCK_SET: Final[int]
+STATUS_UPLOAD_OPEN: Final[int]
 BATTERY_UNKNOWN: Final[int]
 INFO: Final[str]
+STATUS: Final[str]
+REQ_AUTH_BEGIN: Final[str]
+RESP_AUTH_BEGIN: Final[str]
+REQ_AUTH: Final[str]
+REQ_PAIR: Final[str]
 REQ_READ: Final[str]
 REQ_SET_CLOCK: Final[str]
 REQ_UPLOAD_BEGIN: Final[str]
@@ -50,6 +64,7 @@ class Protocol:
     mtu: int
     last_response: bytes
     info_changes: int
+    authenticated: bool
     def __init__(
         self, app: object, upload: Callable[[object], Upload] | None = None
     ) -> None: ...
@@ -57,6 +72,7 @@ class Protocol:
     def reset(self) -> None: ...
     def poll(self, now_ms: int) -> int | None: ...
     def info(self) -> bytearray: ...
+    def status(self) -> bytes: ...
     def control(self, data: bytes | bytearray | memoryview) -> None: ...
     def next_frame(self) -> bytes | memoryview | None: ...
     def reset_upload(self) -> None: ...

@@ -78,6 +78,8 @@ class JournalApp:
         self.boot = 2
         self.storage = Storage(files)
         self.routines = [1]
+        self.battery: int | None = None
+        self.keyring = core.auth.Keyring(self.clock)  # hosts: tests add theirs (keep/add)
         self.reloads = 0
         self.settings: dict[str, Any] = {}
 
