@@ -24,6 +24,8 @@ def sync(address: str | None, name: str | None, sim: bool) -> None:
 
         summary = sync_history(address, sim=sim, name=name, progress=progress)
     d = summary.device
+    if summary.notice is not None:
+        click.echo(summary.notice)
     click.echo(
         f"{d.name or d.address} ({d.device_id}, firmware {d.firmware}): "
         f"{summary.new} new, {summary.known} already known, {summary.lost} lost to device overflow"

@@ -9,6 +9,7 @@ See docs/history.md for the schema and the clock-reconstruction rule.
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -28,6 +29,13 @@ from unknot.history.records import (
 from unknot.history.schema import DB_NAME, Transaction, applied_migrations, migrate
 from unknot.history.stats import Stats, compute_stats
 from unknot.journal import SessionRecord
+
+
+@dataclass(frozen=True)
+class Cursor:
+    epoch: int | None
+    journal: int
+    next_seq: int
 
 
 class HistoryStore:
@@ -85,12 +93,16 @@ class HistoryStore:
 
     # -- sync
 
-    def cursor(self, device_id: str) -> int:
-        """The next seq the host wants from this device (1 for a device never synced)."""
+    def cursor(self, device_id: str) -> Cursor:
+        """Where the host stands with this device's journal: the epoch it last synced (None:
+        never, or before protocol v2), the host's number for that journal, the next seq."""
         row = self._db.execute(
-            "SELECT next_seq FROM cursors WHERE device_id = ?", (normalize_device_id(device_id),)
+            "SELECT epoch, journal, next_seq FROM cursors WHERE device_id = ?",
+            (normalize_device_id(device_id),),
         ).fetchone()
-        return int(row[0]) if row else 1
+        if row is None:
+            return Cursor(epoch=None, journal=0, next_seq=1)
+        return Cursor(epoch=row[0], journal=int(row[1]), next_seq=int(row[2]))
 
     def ingest(
         self,
@@ -104,12 +116,15 @@ class HistoryStore:
         device_boot: int,
         host_now: float,
         tail_seq: int,
+        epoch: int | None = None,
+        journal: int = 0,
     ) -> IngestResult:
         """Store one sync's records in one transaction; see the module docstring.
 
         tail_seq is the oldest seq the device still holds (its head + 1 if it holds none):
         seqs below it that the host never received were overwritten on the device and are
-        counted as `lost`, and the cursor moves past them.
+        counted as `lost`, and the cursor moves past them. `journal` is the host's number
+        for the device's journal `epoch` (Cursor): a new one starts its cursor at 1.
         """
         dev = normalize_device_id(device_id)
         placed = reconstruct_starts(
@@ -129,16 +144,18 @@ class HistoryStore:
                      last_sync = excluded.last_sync""",
                 (dev, name, firmware, host_now, host_now),
             )
-            row = db.execute("SELECT next_seq FROM cursors WHERE device_id = ?", (dev,)).fetchone()
-            old_cursor = int(row[0]) if row else 1
+            row = db.execute(
+                "SELECT next_seq, journal FROM cursors WHERE device_id = ?", (dev,)
+            ).fetchone()
+            old_cursor = int(row[0]) if row and int(row[1]) == journal else 1
             for rec, (start_utc, approx) in zip(records, placed, strict=True):
                 slug_name = routines.get(rec.routine_id)
                 cur = db.execute(
                     """INSERT INTO sessions (device_id, seq, start_utc, start_approx, raw_start,
                          routine_id, routine_slug, routine_name, steps_done, steps_total,
-                         active_s, flags, boot, synced_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (device_id, seq) DO NOTHING""",
+                         active_s, flags, boot, synced_at, journal)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (device_id, journal, seq) DO NOTHING""",
                     (
                         dev,
                         rec.seq,
@@ -154,6 +171,7 @@ class HistoryStore:
                         rec.flags,
                         rec.boot,
                         host_now,
+                        journal,
                     ),
                 )
                 if cur.rowcount == 1:
@@ -164,17 +182,22 @@ class HistoryStore:
             nxt = old_cursor
             if tail_seq > old_cursor:
                 have = db.execute(
-                    "SELECT COUNT(*) FROM sessions WHERE device_id = ? AND seq >= ? AND seq < ?",
-                    (dev, old_cursor, tail_seq),
+                    """SELECT COUNT(*) FROM sessions
+                       WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
+                    (dev, journal, old_cursor, tail_seq),
                 ).fetchone()[0]
                 lost = (tail_seq - old_cursor) - int(have)
                 nxt = tail_seq
-            nxt = self._contiguous_end(db, dev, nxt)
+            nxt = self._contiguous_end(db, dev, journal, nxt)
             db.execute(
-                """INSERT INTO cursors (device_id, next_seq) VALUES (?, ?)
+                """INSERT INTO cursors (device_id, next_seq, epoch, journal) VALUES (?, ?, ?, ?)
                    ON CONFLICT (device_id) DO UPDATE
-                   SET next_seq = MAX(next_seq, excluded.next_seq)""",
-                (dev, nxt),
+                   SET next_seq = CASE WHEN journal = excluded.journal
+                                  THEN MAX(next_seq, excluded.next_seq)
+                                  ELSE excluded.next_seq END,
+                       epoch = COALESCE(excluded.epoch, epoch),
+                       journal = excluded.journal""",
+                (dev, nxt, epoch, journal),
             )
             db.execute(
                 """INSERT INTO sync_log (device_id, at, new, known, lost, clock_offset_s)
@@ -184,10 +207,12 @@ class HistoryStore:
         return IngestResult(new=new, known=known, lost=lost)
 
     @staticmethod
-    def _contiguous_end(db: sqlite3.Connection, dev: str, start: int) -> int:
+    def _contiguous_end(db: sqlite3.Connection, dev: str, journal: int, start: int) -> int:
         nxt = start
         rows = db.execute(
-            "SELECT seq FROM sessions WHERE device_id = ? AND seq >= ? ORDER BY seq", (dev, start)
+            """SELECT seq FROM sessions WHERE device_id = ? AND journal = ? AND seq >= ?
+               ORDER BY seq""",
+            (dev, journal, start),
         )
         for (seq,) in rows:
             if seq != nxt:
