@@ -4,8 +4,8 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
-haptic patterns (`patterns`), host keys and their HMAC proofs (`auth`); `upload` is the protocol's upload handler (the simulated
-device passes it to proto.Protocol).
+haptic patterns (`patterns`), host keys and their HMAC proofs (`auth`); `upload` is the
+protocol's upload handler (the simulated device passes it to proto.Protocol).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 

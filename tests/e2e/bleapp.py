@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from unknot.device.keys import HostKey, KeyStore
 from unknot.history import HistoryStore
 from unknot.sim.journal_app import JournalApp
 
@@ -26,3 +27,17 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 
 def db_seqs(store: HistoryStore) -> list[int]:
     return [s.seq for s in store.sessions()]
+
+
+def device_hex(app: Any) -> str:
+    """The device id as INFO carries it (8 bytes, hex)."""
+    return bytes(app.device_id[:8]).ljust(8, b"\0").hex()
+
+
+def consent(app: Any, store: KeyStore | None = None) -> HostKey:
+    """The wearer's consent, given: a fresh key of this computer kept by the device and by the
+    host's key store (UNKNOT_HOME, see the `home` fixture)."""
+    hk = HostKey.new()
+    app.keyring.keep(hk.host_id, hk.key)
+    (store or KeyStore()).save(device_hex(app), hk)
+    return hk

@@ -63,6 +63,10 @@ class App:
         self.reloads += 1
 
 
+def _flags(p: object) -> int:
+    return int(struct.unpack(proto.STATUS, p.status())[8])  # type: ignore[attr-defined]
+
+
 def archive(files: dict[str, bytes]) -> bytes:
     out = b""
     for name, data in files.items():
@@ -107,9 +111,9 @@ def test_nothing_installed_before_commit_and_abort_drops() -> None:
                           zlib.crc32(blob)))
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:100])
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged
-    assert struct.unpack(proto.STATUS, p.status())[8] & proto.STATUS_UPLOAD_OPEN
+    assert _flags(p) & proto.STATUS_UPLOAD_OPEN
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
-    assert app.storage.staged == {} and not struct.unpack(proto.STATUS, p.status())[8] & proto.STATUS_UPLOAD_OPEN
+    assert app.storage.staged == {} and not _flags(p) & proto.STATUS_UPLOAD_OPEN
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 100) + blob[100:])
     frames = [p.next_frame() for _ in range(4)]
     assert frames[-1][2] == proto.ST_NO_UPLOAD

@@ -90,12 +90,11 @@ def test_vectors_host_client() -> None:
     assert a.begin() == reqs[0]
     status = a.check_begin(frames[0][0][3:])
     assert status.epoch == vec["epoch"] and (status.head, status.tail) == (4, 1)
-    assert frames[0][0][19:46] == struct.pack(p.STATUS, *struct.unpack(p.STATUS, frames[0][0][19:46]))
     assert _mac(key, b"unknot2 device" + nh + nd + frames[0][0][19:46]) == frames[0][0][46:]
     assert a.prove() == reqs[1] == bytes([p.OP_AUTH]) + _mac(key, b"unknot2 host" + nh + nd)
     a.accepted()
     session = _mac(key, b"unknot2 session" + nh + nd)
-    assert a.session == session.hex() and False or a.session == session
+    assert a.session == session
     for n, i in enumerate(range(2, 6)):
         body = reqs[i][: -8]
         assert a.wrap(body) == (n, reqs[i])

@@ -24,8 +24,9 @@ as `app.protocol`: if set, the loop calls `app.protocol.poll(now_ms)` every step
 return a deadline (ms) for its own pending work, or None.
 
 Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
-its number), long = open the pairing window for 60 s (cue `pair_open`; a new host then plays
-`pair_ok`), hold 10 s = forget every paired host (cue `forget`; docs/security.md). Nudge pending: press = start the break routine, double = snooze
+its number), long = open the pairing window for 60 s (cue `pair_open`; a new host then
+plays `pair_ok`), hold 10 s = forget every paired host (cue `forget`; docs/security.md).
+Nudge pending: press = start the break routine, double = snooze
 (refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
 pause/resume, long = stop (recorded as aborted), double = ignored.
 """
@@ -176,7 +177,8 @@ class App:
     # -- events ----------------------------------------------------------------------
     def post(self, event):
         """Queue an event (a tuple) for the loop: ("gesture", name), ("start", index),
-        ("stop",), ("set_clock", unix), ("reload",), ("remind",), ("pair",) (open the pairing window). Safe from callbacks."""
+        ("stop",), ("set_clock", unix), ("reload",), ("remind",),
+        ("pair",) (open the pairing window). Safe from callbacks."""
         self.events.append(event)
 
     def _event(self, ev, now):

@@ -125,7 +125,8 @@ def decode_hosts(blob):
     hosts = []
     for i in range(n):
         at = 1 + i * HOST_RECORD_SIZE
-        hosts.append((blob[at : at + HOST_ID_SIZE], blob[at + HOST_ID_SIZE : at + HOST_RECORD_SIZE]))
+        mid = at + HOST_ID_SIZE
+        hosts.append((blob[at:mid], blob[mid : at + HOST_RECORD_SIZE]))
     return hosts, blob[end:]
 
 

@@ -18,8 +18,7 @@ frame, or a record stream ending in an END frame).
 
 import struct
 
-from . import FIRMWARE_VERSION
-from . import auth
+from . import FIRMWARE_VERSION, auth
 from .crc import crc32
 from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
