@@ -25,8 +25,8 @@ sys.path.insert(0, str(TOOLS / "mp"))
 
 import fw_heap  # noqa: E402
 import mpbuild  # noqa: E402
-import simadapters as sa  # noqa: E402
 import unkbuild  # noqa: E402
+from unknot.sim import simadapters as sa  # noqa: E402
 
 SHORT = [(1, 0), (3, 0, 2, 10, 5, 10, 5), (5, 0, 4, 3, 2), (4, 0, 5), (2, 0)]
 
@@ -47,7 +47,7 @@ def _fw_app() -> type:
 
 
 def wakeups_idle_hour() -> int:
-    app = sa.make_app(_fw_app(), {}, nvm=bytearray(8192),
+    app = sa.make_app(_fw_app(), {}, nvm=sa.new_nvm(),
                       settings={"UNKNOT_MICRO_MIN": 90, "UNKNOT_REST_MIN": 120})
     clock = app.clock
     while True:
@@ -59,7 +59,7 @@ def wakeups_idle_hour() -> int:
 
 
 def wakeups_per_routine_minute(lib: dict[str, bytes]) -> float:
-    app = sa.make_app(_fw_app(), dict(lib), nvm=bytearray(8192),
+    app = sa.make_app(_fw_app(), dict(lib), nvm=sa.new_nvm(),
                       settings={"UNKNOT_MICRO_MIN": 0, "UNKNOT_REST_MIN": 0})
     total_ms = 0
     wake = 0

@@ -7,7 +7,7 @@
 - `ft_csv_*`: the same records as a CSV file read with the Adafruit BLE file transfer
   protocol (READ / READ_DATA / READ_PACING).
 
-All three run on ONE simulated link (`unknot.ble.link.PacedLink`, parameters under
+All three run on ONE simulated link (`unknot.sim.link.PacedLink`, parameters under
 `link_*`) with real bleak clients through the bumble backend, one after the other on the same
 connection; counters and the virtual clock are reset before each transfer.
 
@@ -25,19 +25,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from unknot.ble import open_device
-from unknot.ble.bench_servers import (
+from bench_servers import (
     FileTransferServer,
     NusJsonServer,
     ft_read,
     nus_json_fetch,
     parse_csv,
 )
-from unknot.ble.link import LinkModel, PacedLink
-from unknot.ble.radio import SimRadio
+from journal_app import JournalApp
+from unknot.ble import open_device
 from unknot.ble.sync import sync
 from unknot.history import HistoryStore
-from unknot.sim.journal_app import JournalApp
+from unknot.sim.link import LinkModel, PacedLink
+from unknot.sim.radio import SimRadio
 
 WIRE_RECORD = 12
 
@@ -72,7 +72,7 @@ async def measure(records: int = 1000, model: LinkModel | None = None) -> dict[s
                     out["sync_records"] = [
                         (r.seq, int(r.start.timestamp()), r.routine_id, r.steps_done,
                          r.steps_total, r.active_s, r.flags, r.boot)
-                        for r in sorted(store.sessions(), key=lambda r: r.seq)
+                        for r in sorted(store.sessions(include_sim=True), key=lambda r: r.seq)
                     ]
                     link.reset_stats()
                     out["nus_records"] = await nus_json_fetch(s.client)

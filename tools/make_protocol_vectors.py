@@ -28,30 +28,21 @@ EPOCH = 0x1234ABCD
 MTU = 247
 
 
-class _Clock:
-    def now_ms(self) -> int:
-        return 42000
-
-    def unix(self) -> int:
-        return 1700000000
-
-    def set_unix(self, t: int) -> None:
-        pass
-
-
 def build() -> dict[str, Any]:
     sys.path.insert(0, str(REPO / "host"))
     from unknot import core
+    from unknot.sim.simadapters import VirtualClock, new_nvm
 
     proto, auth, jmod = core.proto, core.auth, core.journal
 
     class _App:
         def __init__(self) -> None:
-            self.journal = jmod.Journal(bytearray(b"\xff" * 600), 0, 600)
+            self.journal = jmod.Journal(new_nvm(600), 0, 600)
             self.journal.epoch = EPOCH
             for i in range(3):
                 self.journal.append(1700000000 + i * 600, 2, 4, 4, 120, 1, 3)
-            self.clock = _Clock()
+            self.clock = VirtualClock(42000)
+            self.clock.set_unix(1700000000)
             self.device_id = bytes(range(8))
             self.boot = 3
             self.battery = None

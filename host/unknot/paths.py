@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -15,6 +16,21 @@ def set_home(path: str | os.PathLike[str] | None) -> None:
     """Set the data directory for this process (the CLI's --home)."""
     global _home_override
     _home_override = Path(path).expanduser() if path else None
+
+
+def explicit_home() -> Path | None:
+    """The data directory if --home or $UNKNOT_HOME chose one (absolute), else None: what a
+    background service must be told, since it inherits neither."""
+    if _home_override is not None:
+        return _home_override.absolute()
+    if os.environ.get("UNKNOT_HOME"):
+        return Path(os.environ["UNKNOT_HOME"]).expanduser().absolute()
+    return None
+
+
+def sync_lock() -> Path:
+    """The lock file held while a sync runs (unknot.lock), so two never run at once."""
+    return home() / "sync.lock"
 
 
 def home() -> Path:
@@ -49,7 +65,9 @@ def library_dir() -> Path:
 
 
 def user_routines_dir() -> Path:
-    """The user's own routines, found next to the library ones."""
+    """The user's own routines, found next to the library ones. Created when it can be (so
+    the user finds it); a read-only home just has none."""
     path = home() / "routines"
-    path.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        path.mkdir(parents=True, exist_ok=True)
     return path

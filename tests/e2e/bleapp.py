@@ -1,4 +1,4 @@
-"""Shared pieces for the BLE end-to-end tests (the App stand-in is unknot.sim.journal_app).
+"""Shared pieces for the BLE end-to-end tests (the App stand-in is tools/journal_app.py).
 
 Imported by tests/e2e/test_ble_sync.py, tests/e2e/test_ble_kill.py and the child process
 that test_ble_kill.py starts (run as a script with tests/e2e on sys.path)."""
@@ -6,12 +6,16 @@ that test_ble_kill.py starts (run as a script with tests/e2e on sys.path)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from unknot.device.keys import HostKey, KeyStore
 from unknot.history import HistoryStore
-from unknot.sim.journal_app import JournalApp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from journal_app import JournalApp  # tools/ is not a package
 
 
 class App(JournalApp):
@@ -26,7 +30,7 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 
 
 def db_seqs(store: HistoryStore) -> list[int]:
-    return [s.seq for s in store.sessions()]
+    return [s.seq for s in store.sessions(include_sim=True)]
 
 
 def device_hex(app: Any) -> str:

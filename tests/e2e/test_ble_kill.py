@@ -34,9 +34,9 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
     sys.path.insert(0, str(HERE))
     from bleapp import App, run
     from unknot.ble import open_device
-    from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync
     from unknot.history import HistoryStore
+    from unknot.sim.radio import SimRadio
 
     def say(line: str) -> None:
         sys.stdout.write(line + "\n")
@@ -138,9 +138,9 @@ def finish_and_compare(tmp: Path) -> None:
     from bleapp import App, run
     from unknot import fwload
     from unknot.ble import open_device
-    from unknot.ble.radio import SimRadio
     from unknot.ble.sync import sync
     from unknot.history import HistoryStore
+    from unknot.sim.radio import SimRadio
 
     app = App(RECORDS)
     before = check_consistent(tmp / "h.sqlite3")

@@ -13,11 +13,11 @@ import pytest
 from bleapp import App, consent, db_seqs, run
 from unknot import fwload
 from unknot.ble import open_device
-from unknot.ble.bumble_backend import AttError
-from unknot.ble.radio import SimRadio
 from unknot.ble.sync import sync
 from unknot.errors import SyncError
 from unknot.history import HistoryStore
+from unknot.sim.bumble_backend import AttError
+from unknot.sim.radio import SimRadio
 
 
 def test_full_sync_then_repeat_adds_nothing(tmp_path: Path, home: Path) -> None:

@@ -47,7 +47,7 @@ def test_demo_auto_then_interactive_land_in_history(home: Path) -> None:
     flat = " ".join(out.split())
     assert "1 new, 0 known, 0 lost" in flat
     with HistoryStore.open() as store:
-        sessions = store.sessions()
+        sessions = store.sessions(include_sim=True)
     assert len(sessions) == 1
     s = sessions[0]
     assert s.routine_slug == "micro-break"
@@ -79,7 +79,7 @@ def test_demo_auto_then_interactive_land_in_history(home: Path) -> None:
     assert p.returncode == 0, rest + err
     assert "--auto" not in "".join(seen) + rest
     with HistoryStore.open() as store:
-        sessions = store.sessions()
+        sessions = store.sessions(include_sim=True)
     assert [x.seq for x in sessions] == [1, 2]
     assert sessions[1].completed and sessions[1].from_nudge
     assert auto_s < 30

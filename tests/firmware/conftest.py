@@ -1,5 +1,5 @@
 """Fixtures for the firmware tests: the core loaded in CPython (unknot_fw), the off-board
-adapters (tools/mp/simadapters.py), the routine library compiled by the host compiler, and
+adapters (unknot.sim.simadapters), the routine library compiled by the host compiler, and
 a MicroPython build of the core (tools/mp/mpbuild.py)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def fw() -> FW:
 
 @pytest.fixture(scope="session")
 def sa() -> ModuleType:
-    import simadapters
+    from unknot.sim import simadapters
 
     return simadapters
 

@@ -18,7 +18,7 @@ def make(fw, sa, unkbuild):
             }
         base = {"UNKNOT_MOTOR_LATENCY_MS": 0}
         base.update(settings or {})
-        return sa.make_app(fw.app.App, files, nvm=nvm if nvm is not None else bytearray(8192),
+        return sa.make_app(fw.app.App, files, nvm=nvm if nvm is not None else sa.new_nvm(),
                            settings=base)
 
     return make
@@ -49,7 +49,7 @@ def press(app, kind="press"):
 
 
 def cues(app):
-    return [c for _, c in app.motor.played]
+    return app.motor.cues()
 
 
 def test_press_plays_and_records_completed(fw, make):
@@ -98,12 +98,12 @@ def test_nudge_repeats_then_gives_up(make):
     advance(app, 30 * MIN - 1)
     assert "nudge" not in cues(app)
     advance(app, 30 * MIN + 10 * MIN + 5000)
-    nudges = [t for t, c in app.motor.played if c == "nudge"]
+    nudges = [t for t, c, _n in app.motor.played if c == "nudge"]
     assert nudges[0] == 30 * MIN and nudges[1] - nudges[0] == 60_000
     assert len(nudges) == 10  # every 60 s, given up after 10 min
     assert app.reminders.pending is None
     advance(app, 71 * MIN)
-    assert [t for t, c in app.motor.played if c == "nudge"][10] == 70 * MIN
+    assert [t for t, c, _n in app.motor.played if c == "nudge"][10] == 70 * MIN
 
 
 def test_press_on_nudge_starts_break_and_resets(fw, make):
@@ -164,8 +164,8 @@ def test_idle_wakeups_are_few(make):
     assert app.wakeups <= 62  # max sleep 60 s
 
 
-def test_boot_counter_and_settings_persist(make):
-    nvm = bytearray(b"\xff" * 8192)
+def test_boot_counter_and_settings_persist(make, sa):
+    nvm = sa.new_nvm()
     a = make(nvm=nvm)
     assert a.boot == 1
     assert a.apply_settings({"UNKNOT_SNOOZE_MIN": "7", "BOGUS": 1}) == {"UNKNOT_SNOOZE_MIN": 7}

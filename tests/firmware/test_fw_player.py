@@ -94,7 +94,7 @@ def test_steps_done_counts_finished_steps(fw, unkbuild):
 def test_firmware_trace_equals_host_timeline(fw, sa, library):
     import unknot.routine as host
     import unknot.routine.timeline as timeline
-    app = sa.make_app(fw.app.App, dict(library), nvm=bytearray(8192),
+    app = sa.make_app(fw.app.App, dict(library), nvm=sa.new_nvm(),
                       settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
     assert len(app.routines) == len(library)
     for i, r in enumerate(app.routines):

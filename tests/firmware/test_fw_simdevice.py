@@ -44,18 +44,23 @@ def test_builtin_when_drive_empty(tmp_path):
     assert [r.slug for r in dev.app.routines] == ["builtin"]
 
 
-def test_run_async_scaled(tmp_path):
-    dev = SimDevice(tmp_path / "dev")
+def test_engine_runs_it_in_scaled_real_time(tmp_path):
+    from unknot.sim.engine import Engine
+    from unknot.sim.scaledclock import ScaledClock
+
+    dev = SimDevice(tmp_path / "dev", clock=ScaledClock(200.0))
 
     async def main() -> None:
-        stop = asyncio.Event()
-        task = asyncio.get_running_loop().create_task(dev.run_async(speed=200.0, stop=stop))
+        engine = Engine(dev)
+        engine.start()
         await asyncio.sleep(0.05)
-        dev.button.press()
+        engine.gesture("press")
         await asyncio.sleep(0.6)  # ~120 s of device time: the built-in routine is done
-        stop.set()
-        await task
+        await engine.stop()
+        assert [f.cue for f in engine.felt] == dev.motor.cues()
+        assert engine.records == [1]
 
     asyncio.run(main())
     assert dev.motor.cues()[0] == "begin" and "done" in dev.motor.cues()
     assert dev.clock.now_ms() >= 100_000
+    assert dev.app.motor is dev.motor and dev.app.button is dev.button  # never swapped

@@ -9,25 +9,15 @@ import zlib
 
 from authed import Authed
 from unknot import fwload
-
-
-class _Clock:
-    def now_ms(self) -> int:
-        return 1000
-
-    def unix(self) -> None:
-        return None
-
-    def set_unix(self, t: int) -> None:
-        pass
+from unknot.sim.simadapters import VirtualClock, new_nvm
 
 
 class _App:
     def __init__(self) -> None:
-        self.journal = fwload.module("journal").Journal(bytearray(2048), 0, 2048)
+        self.journal = fwload.module("journal").Journal(new_nvm(2048), 0, 2048)
         for i in range(40):
             self.journal.append(1000 + i, 1, 2, 3, 4, 1, 1)
-        self.clock = _Clock()
+        self.clock = VirtualClock(1000)
         self.device_id = b"\x01" * 8
         self.boot = 1
         self.storage = None

@@ -17,23 +17,22 @@ from unknot import core
 from unknot.ble.auth import HostAuth
 
 REPO = Path(__file__).resolve().parents[2]
+PATH = os.pathsep.join([str(REPO / "firmware" / "lib"), str(REPO / "host" / "unknot" / "sim")])
 VEC = REPO / "tests" / "vectors" / "protocol" / "v2.json"
 
 SCRIPT = r"""
 import json, struct
 from unknot import auth, proto
 from unknot.journal import Journal
+from simadapters import VirtualClock, new_nvm
 vec = json.load(open(VEC))
 auth.nonce = lambda: bytes.fromhex(vec["device_nonce"])
-class C:
-    def now_ms(s): return 42000
-    def unix(s): return 1700000000
-    def set_unix(s, t): pass
 class A:
     def __init__(s):
-        s.journal = Journal(bytearray(b"\xff" * 600), 0, 600)
+        s.journal = Journal(new_nvm(600), 0, 600)
         s.journal.epoch = vec["epoch"]
-        s.clock = C(); s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
+        s.clock = VirtualClock(42000); s.clock.set_unix(1700000000)
+        s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
         s.routines = [1, 2]; s.battery = None
         s.keyring = auth.Keyring(s.clock)
         s.keyring.keep(bytes.fromhex(vec["host_id"]), bytes.fromhex(vec["key"]))
@@ -63,14 +62,14 @@ def test_vectors_cpython(tmp_path: Path) -> None:
     # firmware package under its device name, in a fresh interpreter
     script = tmp_path / "v.py"
     script.write_text(f"VEC = {str(VEC)!r}\n" + SCRIPT)
-    env = dict(os.environ, PYTHONPATH=str(REPO / "firmware" / "lib"))
+    env = dict(os.environ, PYTHONPATH=PATH)
     assert "OK" in _run(["python3", str(script)], env)
 
 
 def test_vectors_micropython(tmp_path: Path) -> None:
     script = tmp_path / "v.py"
     script.write_text(f"VEC = {str(VEC)!r}\n" + SCRIPT)
-    env = dict(os.environ, MICROPYPATH=str(REPO / "firmware" / "lib") + ":.frozen")
+    env = dict(os.environ, MICROPYPATH=PATH + ":.frozen")
     assert "OK" in _run(["micropython", "-X", "heapsize=256k", str(script)], env)
 
 

@@ -95,6 +95,7 @@ def test_install_cli_real_firmware(tmp_path: Path) -> None:
     drive = _drive(tmp_path)
     r = CliRunner().invoke(cli, ["device", "install", "--drive", str(drive)])
     assert r.exit_code == 0, r.output
+    assert r.output.startswith("Board: ")  # no stray blank line from the progress bar
     assert "copied" in r.output and "adafruit-circuitpython" in r.output
     assert (drive / "code.py").read_bytes() == (paths.firmware_dir() / "code.py").read_bytes()
     assert (drive / "boot.py").is_file()

@@ -19,13 +19,11 @@ from unknot.cli import COMMANDS
 REPO = Path(__file__).resolve().parents[2]
 HOST = REPO / "host"
 
-# Work in progress of another branch (issue 9, the `sim` engineer: Engine and friends move
-# out of cli/sim.py). Each entry must still be true: delete it when it is not.
-PENDING_COMMAND_IMPORTS = {("unknot.cli.demo", "unknot.cli.sim")}
+# Work in progress of another branch. Each entry must still be true: delete it when it is not.
+PENDING_COMMAND_IMPORTS: set[tuple[str, str]] = set()
 # Cycles inside these packages belong to the `facts` engineer's part of issue 9.
 PENDING_CYCLE_PACKAGES = ("unknot.routine",)
-# cli/sim.py and cli/demo.py are being made thin by the `sim` engineer.
-PENDING_LONG = {"unknot.cli.sim", "unknot.cli.demo"}
+PENDING_LONG: set[str] = set()
 
 
 def module_name(path: Path, root: Path) -> str:

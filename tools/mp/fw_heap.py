@@ -46,7 +46,9 @@ class Runner:
         self.lib = Path(lib)
         self.tmp = Path(tempfile.mkdtemp(prefix="fwheap-"))
         if use_py:
-            path = os.pathsep.join([str(MP / "shims"), str(MP.parent.parent / "firmware" / "lib")])
+            repo = MP.parent.parent  # the shim's nvm is host/unknot/sim/simnvm.py
+            path = os.pathsep.join([str(MP / "shims"), str(repo / "firmware" / "lib"),
+                                    str(repo / "host" / "unknot" / "sim")])
         else:
             sys.path.insert(0, str(MP))
             import mpbuild

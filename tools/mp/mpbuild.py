@@ -15,6 +15,7 @@ from pathlib import Path
 MP = Path(__file__).resolve().parent
 REPO = MP.parent.parent
 CORE = REPO / "firmware" / "lib" / "unknot"
+SIM = REPO / "host" / "unknot" / "sim"  # sim adapters in the MicroPython subset
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:
@@ -31,8 +32,10 @@ def build(out: Path) -> Path:
     out.mkdir(parents=True)
     for src in sorted(CORE.glob("*.py")):
         _compile(src, out / "unknot" / (src.stem + ".mpy"), "unknot/" + src.name)
-    for name in ("simadapters", "fuzz", "unkbuild", "run_core"):
+    for name in ("fuzz", "unkbuild", "run_core"):
         _compile(MP / f"{name}.py", out / f"{name}.mpy", f"{name}.py")
+    for name in ("simadapters", "scaledclock", "simnvm"):
+        _compile(SIM / f"{name}.py", out / f"{name}.mpy", f"{name}.py")
     for shim in (MP / "shims").glob("*.py"):
         _compile(shim, out / (shim.stem + ".mpy"), shim.name)
     return out

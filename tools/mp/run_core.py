@@ -1,6 +1,6 @@
 """Runs the firmware core under MicroPython (or CPython) for the tests and benchmarks.
 
-MICROPYPATH=tools/mp/shims:firmware/lib:tools/mp micropython -X heapsize=32k \\
+MICROPYPATH=tools/mp/shims:firmware/lib:tools/mp:host/unknot/sim micropython -X heapsize=32k \\
     tools/mp/run_core.py MODE ARGS...
 
 Modes:
@@ -45,21 +45,22 @@ def ptrace(d):
 
 
 def trace(d, quiet=False):
+    import microcontroller
     import simadapters as sa
     from unknot import app as app_mod
 
-    files = {}
     storage = sa.DirStorage(d)
-    del files
     clock = sa.VirtualClock()
+    motor = sa.RecordingMotor(clock, keep=False)
+    t0 = [0]
 
-    def out(t, cue):
+    def out(t, cue, count):
         if not quiet:
-            print(t, cue)
+            print(t - t0[0], cue)
 
-    motor = sa.RecMotor(clock, out)
-    app = sa.make_app(app_mod.App, storage, settings={"UNKNOT_MOTOR_LATENCY_MS": 0},
-                      clock=clock, motor=motor)
+    motor.listeners.append(out)
+    app = sa.make_app(app_mod.App, storage, nvm=microcontroller.nvm,
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0}, clock=clock, motor=motor)
     if not quiet:
         for name, reason in app.rejected:
             print("X", name, reason)
@@ -69,6 +70,7 @@ def trace(d, quiet=False):
         gc.collect()
         if not quiet:
             print("R", app.routines[i].file)
+        t0[0] = clock.t
         sa.play_all(app, i)
     if not quiet:
         print("E", app.errors)
@@ -107,13 +109,16 @@ def fuzz(d, n, seed):
 
 
 def cues(path, latency):
+    import microcontroller
     import simadapters as sa
+    from scaledclock import ScaledClock, ScaledSleeper
     from unknot import app as app_mod
 
     files = {"r.unk": _read(path)}
-    clock = sa.RealClock()
-    app = sa.make_app(app_mod.App, files, settings={"UNKNOT_MOTOR_LATENCY_MS": latency},
-                      clock=clock, sleeper=sa.RealSleeper(clock), motor=sa.NullMotor())
+    clock = ScaledClock(1)
+    app = sa.make_app(app_mod.App, files, nvm=microcontroller.nvm,
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": latency}, clock=clock,
+                      sleeper=ScaledSleeper(clock), motor=sa.RecordingMotor(clock, keep=False))
     app.cue_log = []
     app.post(("start", 0))
     rec0 = app.last_record

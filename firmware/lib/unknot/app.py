@@ -1,22 +1,10 @@
 """The app state machine: one loop that decides (button and BLE callbacks only queue).
 
 `App(clock, motor, button, storage, nvm, sleeper, watchdog, battery=None, settings=None,
-device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.sim):
-
-- clock: now_ms() monotonic ms; unix() -> int or None when unset; set_unix(t)
-- motor: play(name, count=1); optional poll(now) -> next deadline or None (PWM envelopes)
-- button: poll() -> (pressed, t_ms) or None (events in order, timestamps on the same clock)
-- storage: list() -> routine file names; read(name) -> bytes; write(name, data); and the
-  upload staging area (docs/protocol.md "Upload"): stage_write(name, data, new) appends
-  `data` (a short-lived memoryview: copy or write it out now) to the staged file `name`
-  (new: start it afresh); stage_commit() installs the staged files, replacing same-named
-  ones; stage_drop() forgets them. Staged files are not listed or read until committed.
-- nvm: bytearray-like (len, slices); layout in docs/firmware.md
-- sleeper: sleep_until(deadline_ms, idle=False) (board: light sleep when idle, else
-  time.sleep; sim: virtual time); `idle` is `app.idle()`
-- watchdog: feed()
-- battery: optional, millivolts() -> int or None (sampled every 10 min; `app.battery` is
-  then a percent estimate, linear 3.3 V = 0 % .. 4.2 V = 100 %, and `app.battery_mv`)
+device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.sim). Their
+contract, one Protocol per adapter with a docstring per method (storage includes the upload
+staging area), is host/unknot/adapters.py. With a battery, `app.battery` is a percent
+estimate (linear 3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading.
 
 `step()` handles queued events, runs the work that is due and returns the next deadline
 (absolute ms); `run()` loops safe_step() + sleep_until(). The sync protocol handler is hooked

@@ -10,11 +10,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from unknot.errors import DeviceError
+from unknot.errors import DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
-    from unknot.ble.radio import SimRadio
     from unknot.ble.session import Session
+    from unknot.sim.radio import SimRadio
 
 
 @contextlib.asynccontextmanager
@@ -69,7 +69,7 @@ async def open_device(
             ) from exc
         if device is None:
             what = name or address or "an Unknot device"
-            raise DeviceError(f"no device found: {what} is not advertising nearby")
+            raise DeviceNotFound(f"no device found: {what} is not advertising nearby")
         session: Session | None = None
 
         def lost(_client: Any) -> None:
@@ -84,7 +84,9 @@ async def open_device(
                 f"could not connect to {device.name or device.address}: {exc}"
             ) from exc
         try:
-            session = Session(client, device.name or "", device.address)
+            session = Session(
+                client, device.name or "", device.address, simulated=radio is not None
+            )
             await session.start()
             if authenticate:
                 await session.authenticate()
@@ -99,8 +101,8 @@ async def _sim_radio(open_window: bool = False) -> AsyncIterator[Any]:
     """The simulated device persisted under <home>/sim/default/: the running `unknot sim`
     (reached over HCI-on-TCP) when there is one (its wearer opens the pairing window: key
     `b`), else served in this process (`open_window`: opened here, as the wearer would)."""
-    from unknot.ble.radio import SimRadio
     from unknot.sim import interproc
+    from unknot.sim.radio import SimRadio
 
     sim_dir = interproc.sim_dir()
     running = interproc.running_link(sim_dir)

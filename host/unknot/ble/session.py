@@ -72,10 +72,15 @@ class LinkLost(SyncError):
 class Session:
     """Send requests and read answers over a connected BleakClient."""
 
-    def __init__(self, client: BleakClient, name: str, address: str) -> None:
+    def __init__(
+        self, client: BleakClient, name: str, address: str, *, simulated: bool = False
+    ) -> None:
         self.client = client
         self.name = name
         self.address = address
+        # Reached over a simulated radio (`unknot sim`, `demo`, tests): the history marks
+        # the device as simulated and keeps it out of history/stats/export by default.
+        self.simulated = simulated
         self.proto = core.proto
         self.uuids = core.gatt
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue()

@@ -11,11 +11,15 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
 from unknot.errors import SyncError
 from unknot.history import HistoryStore
+
+if TYPE_CHECKING:
+    from unknot.sim.radio import SimRadio
 
 BATCH = 500  # records per verified batch: ~25 notifications at MTU 247 (see tools/bench_sync.py)
 
@@ -26,6 +30,7 @@ class SyncSummary:
     new: int = 0
     known: int = 0
     lost: int = 0
+    corrupt: int = 0
     notice: str | None = None  # one line for the user: a new journal on the device
 
 
@@ -36,7 +41,10 @@ async def sync(
     progress: Callable[[int, int], None] | None = None,
     batch: int = BATCH,
     set_clock: bool = True,
+    clock_rate: float = 1.0,
 ) -> SyncSummary:
+    """clock_rate: the device clock's speed (1 for a board, `speed` for a simulated one),
+    used to place the records of a device whose clock was not set."""
     info = await session.read_info()
     host_now = time.time()
     if set_clock:
@@ -58,11 +66,14 @@ async def sync(
     # (a cursor without an epoch, synced before protocol v2, adopts this one and is kept)
     total = max(0, info.head - seq)
     done = 0
-    while seq < info.head:
-        got = await session.read_records(seq, batch)
-        if got.epoch != info.epoch:
+    first_pass = True
+    while seq < info.head or first_pass:
+        # One ingest even with nothing new, so the device is known after its first sync.
+        first_pass = False
+        got = await session.read_records(seq, batch) if seq < info.head else None
+        if got is not None and got.epoch != info.epoch:
             raise SyncError("the device's journal changed during the sync; sync again")
-        records = [journal.unpack(r) for r in got.records]
+        records = [journal.unpack(r) for r in got.records] if got else []
         result = store.ingest(
             info.device_id,
             info.name,
@@ -72,14 +83,18 @@ async def sync(
             device_uptime_s=info.uptime_s,
             device_boot=info.boot,
             host_now=host_now,
-            tail_seq=got.first,
+            tail_seq=got.first if got else seq,
+            resume_seq=got.next_seq if got else None,
+            simulated=session.simulated,
+            clock_rate=clock_rate,
             epoch=info.epoch,
             journal=journal_no,
         )
         summary.new += result.new
         summary.known += result.known
         summary.lost += result.lost
-        if got.next_seq <= seq:
+        summary.corrupt += result.corrupt
+        if got is None or got.next_seq <= seq:
             break  # nothing more the device can give
         seq = got.next_seq
         done = min(total, seq - (info.head - total))
@@ -88,20 +103,53 @@ async def sync(
     return summary
 
 
+LOCK_WAIT_S = 30.0  # how long a manual `unknot sync` waits for a sync already running
+
+
+async def sync_device(
+    address: str | None = None,
+    *,
+    sim: bool = False,
+    name: str | None = None,
+    radio: SimRadio | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    scan_s: float = 10.0,
+    lock_wait_s: float | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
+) -> SyncSummary:
+    """Find the device (or the simulated one), sync it into the history database in the
+    unknot home, disconnect. Holds the sync lock (<home>/sync.lock) throughout, so a manual
+    sync and the watcher (unknot.ble.watch) never run at once; if it is held, waits up to
+    `lock_wait_s` (default LOCK_WAIT_S) and then raises SyncBusy. The one sync entry point:
+    `unknot sync` and `unknot sync --watch` both call it."""
+    from unknot import paths
+    from unknot.ble import open_device
+    from unknot.lock import held
+
+    rate = 1.0  # a running `unknot sim` publishes its clock speed: the records' clock rate
+    if sim and radio is None:
+        from unknot.sim import interproc
+
+        link = interproc.running_link(interproc.sim_dir())
+        rate = link.speed if link is not None else 1.0
+    wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
+    async with held(paths.sync_lock(), wait_s=wait_s, on_wait=on_wait):
+        with HistoryStore.open() as store:
+            async with open_device(
+                address, sim=sim, name=name, radio=radio, timeout=scan_s
+            ) as session:
+                return await sync(session, store, progress=progress, clock_rate=rate)
+
+
 def sync_history(
     address: str | None = None,
     *,
     sim: bool = False,
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_wait: Callable[[int | None], None] | None = None,
 ) -> SyncSummary:
-    """`unknot sync`: find the device (or the simulated one), sync it into the history
-    database in the unknot home, disconnect."""
-    from unknot.ble import open_device
-
-    async def go() -> SyncSummary:
-        with HistoryStore.open() as store:
-            async with open_device(address, sim=sim, name=name) as session:
-                return await sync(session, store, progress=progress)
-
-    return asyncio.run(go())
+    """`unknot sync`: sync_device() once, from synchronous code."""
+    return asyncio.run(
+        sync_device(address, sim=sim, name=name, progress=progress, on_wait=on_wait)
+    )

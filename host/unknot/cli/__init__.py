@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from unknot import __version__
-from unknot.errors import UnknotError
+from unknot.errors import UnknotError, describe_failure
 
 # command name -> "module:attribute"; modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -22,8 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("unknot.cli.history:history", "List synced sessions (table or --json)."),
     "stats": ("unknot.cli.history:stats", "Sessions per day/week, completion, streaks, minutes."),
     "export": ("unknot.cli.history:export", "Export the session history as CSV or JSON."),
-    "devices": ("unknot.cli.history:devices", "Known devices: last sync, sessions, cursor."),
+    "devices": ("unknot.cli.history:devices", "Known devices (sync cursor); `devices forget ID`."),
+    "doctor": ("unknot.cli.doctor:doctor", "Check the history database; --repair fixes it."),
     "demo": ("unknot.cli.demo:demo", "Show the whole product on a simulated device (no board)."),
+    "autostart": ("unknot.cli.autostart:autostart",
+                  "Run `sync --watch` as a background service (systemd/launchd)."),
     "sim": ("unknot.cli.sim:sim", "Run the simulated device interactively (keys = button)."),
 }
 
@@ -52,6 +55,16 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except UnknotError as exc:
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("Stopped.", err=True)
+            raise click.exceptions.Exit(130) from None
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            message = describe_failure(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
 
 
 @click.group(cls=LazyGroup)
@@ -74,5 +87,5 @@ def main() -> None:
     try:
         cli.main(prog_name="unknot")
     except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
+        click.echo("Stopped.", err=True)
         sys.exit(130)

@@ -47,14 +47,16 @@ def info(drive: str | None, port: str | None, ble: str | None, sim: bool) -> Non
 
     with open_transport(drive=drive, port=port, ble=ble_arg(ble), sim=sim) as t:
         i = t.read_info()
+    routines = (f"{len(i.routines)}" + "".join(f"\n  {n} ({size} bytes)" for n, size in i.routines)
+                if i.routines or i.routine_count is None else str(i.routine_count))
     rows = [
         ("Device", i.transport),
+        *((("Device id", i.device_id),) if i.device_id else ()),
         ("Board", i.board or "unknown"),
         ("CircuitPython", i.circuitpython or "unknown"),
         ("Firmware", i.firmware_version or "not installed (run `unknot device install`)"),
         *((k, v) for k, v in i.extra.items()),
-        ("Routines", f"{len(i.routines)}"
-         + "".join(f"\n  {n} ({size} bytes)" for n, size in i.routines)),
+        ("Routines", routines),
         ("Journal", i.journal),
         ("Clock", i.clock or "unknown"),
         ("Battery", i.battery or "unknown"),
@@ -80,7 +82,10 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
         raise UnknotError("nothing to set")
     with open_transport(drive=drive, port=port, ble=ble_arg(ble), sim=sim) as t:
         t.write_settings(values)
-        where = t.description
+        where, at_once = t.description, t.settings_apply_at_once
     for k, v in values.items():
         click.echo(f"{k} = {v!r}")
-    click.echo(f"Saved on {where}; the board applies it when it restarts.")
+    if at_once:
+        click.echo(f"Saved on {where}; applied at once.")
+    else:
+        click.echo(f"Saved in settings.toml on {where}; the board applies it when it restarts.")

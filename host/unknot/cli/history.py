@@ -1,9 +1,11 @@
-"""`unknot history`, `unknot stats`, `unknot export`, `unknot devices`: read the history
-database (unknot.history). Each command parses, calls the history, prints."""
+"""`unknot history`, `unknot stats`, `unknot export`, `unknot devices [forget]`: read the
+history database (unknot.history), opened read-only except by `devices forget`. Each
+command parses, calls the history, prints."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,14 +14,24 @@ from unknot.history import HistoryStore
 from unknot.history.export import atomic_write, parse_since, sessions_text, write_png
 
 
+def _filters(f: Callable[..., object]) -> Callable[..., object]:
+    f = click.option("--include-sim", is_flag=True,
+                     help="Also sessions of simulated devices (`unknot sim`, `demo`).")(f)
+    f = click.option("--device", "device_id",
+                     help="Only this device (its id or any unique prefix of it).")(f)
+    return f
+
+
 @click.command("history")
 @click.option("--since", help="Only sessions since YYYY-MM-DD or a relative value like 7d.")
-@click.option("--device", "device_id", help="Only sessions of this device id (hex).")
+@_filters
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (UTC ISO-8601 times).")
-def history(since: str | None, device_id: str | None, as_json: bool) -> None:
+def history(since: str | None, device_id: str | None, include_sim: bool, as_json: bool) -> None:
     """List synced sessions, oldest first. Times marked ~ are reconstructed (clock was unset)."""
-    with HistoryStore.open() as store:
-        sessions = store.sessions(since=parse_since(since), device_id=device_id)
+    with HistoryStore.open(readonly=True) as store:
+        sessions = store.sessions(since=parse_since(since), device_id=device_id,
+                                  include_sim=include_sim)
+        ids = store.known_ids()
     if as_json:
         click.echo(json.dumps([s.to_json() for s in sessions], indent=2))
         return
@@ -27,20 +39,21 @@ def history(since: str | None, device_id: str | None, as_json: bool) -> None:
 
     from unknot.history.report import SESSIONS_LEGEND, sessions_table
 
-    Console().print(sessions_table(sessions))
+    Console().print(sessions_table(sessions, ids))
     if sessions:
         click.echo(SESSIONS_LEGEND)
 
 
 @click.command("stats")
 @click.option("--days", type=click.IntRange(min=1), default=None, help="Only the last N days.")
-@click.option("--device", "device_id", help="Only this device id (hex).")
+@_filters
 @click.option("--png", "png", type=click.Path(dir_okay=False), help="Also write a chart (PNG).")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-def stats(days: int | None, device_id: str | None, png: str | None, as_json: bool) -> None:
+def stats(days: int | None, device_id: str | None, include_sim: bool, png: str | None,
+          as_json: bool) -> None:
     """Sessions per day and week, completion rate, streaks, active minutes."""
-    with HistoryStore.open() as store:
-        st = store.stats(days=days, device_id=device_id)
+    with HistoryStore.open(readonly=True) as store:
+        st = store.stats(days=days, device_id=device_id, include_sim=include_sim)
     if png:
         write_png(st, Path(png))
     if as_json:
@@ -63,11 +76,13 @@ def stats(days: int | None, device_id: str | None, png: str | None, as_json: boo
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
 @click.option("--since", help="Only sessions since YYYY-MM-DD or a relative value like 7d.")
-@click.option("--device", "device_id", help="Only this device id (hex).")
-def export(fmt: str, output: str | None, since: str | None, device_id: str | None) -> None:
+@_filters
+def export(fmt: str, output: str | None, since: str | None, device_id: str | None,
+           include_sim: bool) -> None:
     """Export sessions as CSV or JSON (UTC ISO-8601 times)."""
-    with HistoryStore.open() as store:
-        sessions = store.sessions(parse_since(since), device_id=device_id)
+    with HistoryStore.open(readonly=True) as store:
+        sessions = store.sessions(parse_since(since), device_id=device_id,
+                                  include_sim=include_sim)
     text = sessions_text(sessions, fmt)
     if output is None:
         click.echo(text, nl=False)
@@ -76,11 +91,14 @@ def export(fmt: str, output: str | None, since: str | None, device_id: str | Non
         click.echo(f"Wrote {len(sessions)} sessions to {output}", err=True)
 
 
-@click.command("devices")
+@click.group("devices", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def devices(as_json: bool) -> None:
-    """Known devices: last sync, session count, sync cursor."""
-    with HistoryStore.open() as store:
+@click.pass_context
+def devices(ctx: click.Context, as_json: bool) -> None:
+    """Known devices: last sync, session count, sync cursor; `devices forget ID`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with HistoryStore.open(readonly=True) as store:
         devs = store.devices()
     if as_json:
         click.echo(json.dumps([d.to_json() for d in devs], indent=2))
@@ -90,3 +108,17 @@ def devices(as_json: bool) -> None:
     from unknot.history.report import devices_table
 
     Console().print(devices_table(devs))
+
+
+@devices.command("forget")
+@click.argument("device_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(device_id: str, yes: bool) -> None:
+    """Remove a device (ID or unique prefix) and all its sessions from the history."""
+    with HistoryStore.open() as store:
+        dev = store.resolve_device(device_id)
+        n = len(store.sessions(device_id=dev))
+        if not yes:
+            click.confirm(f"Forget device {dev} and its {n} session(s)?", abort=True)
+        removed = store.forget(dev)
+    click.echo(f"Forgot device {dev}: {removed} session(s) removed.")

@@ -33,8 +33,11 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     console = Console(stderr=True)
+    # Not on a terminal (a pipe, a log): no bar at all, not even the blank line a
+    # transient bar leaves behind.
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                  console=console, transient=True, disable=not enabled) as bar:
+                  console=console, transient=True,
+                  disable=not enabled or not console.is_terminal) as bar:
         tasks: dict[str, int] = {}
 
         def update(name: str, done: int, total: int) -> None:

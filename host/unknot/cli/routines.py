@@ -48,35 +48,37 @@ def list_cmd() -> None:
 
 
 @routines.command("check")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, metavar="[ROUTINE...]")
 def check_cmd(paths: tuple[str, ...]) -> None:
-    """Validate routine files (default: the library and your routines folder).
+    """Validate routines: ids, .toml files or folders (default: the library and your
+    routines folder).
 
     Every problem is printed as PATH:LINE: MESSAGE; the exit code is 1 if there is any.
     """
     from unknot.routine.library import load_all
 
     try:
-        found = load_all(list(paths))
+        found = load_all(list(paths), strict=True)
     except ProblemsError as exc:
         _report_problems(exc)
     click.echo(f"{len(found)} routine{'s' if len(found) != 1 else ''} OK.")
 
 
 @routines.command("build")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, metavar="[ROUTINE...]")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder to write <id>.unk files into (created if missing).")
 @click.option("--labels/--no-labels", default=True, show_default=True,
               help="Include the label table (for boards with a screen).")
 def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
-    """Compile routines to .unk files; nothing is written if any input is bad."""
+    """Compile routines (ids, .toml files or folders; default: all) to .unk files; nothing
+    is written if any input is bad."""
     from unknot.routine import compile_routine
     from unknot.routine.compile import file_name
     from unknot.routine.library import load_all
 
     try:
-        found = load_all(list(paths))
+        found = load_all(list(paths), strict=True)
     except ProblemsError as exc:
         _report_problems(exc)
     blobs = [(r, compile_routine(r, labels=labels)) for r in found]
@@ -181,10 +183,7 @@ def preview(routine: str, speed: float) -> None:
         )
         return Panel(body, title=f"step {ev.step_index + 1}/{len(ops)}")
 
-    try:
-        with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
-            play(events, speed, lambda i, ms: live.update(view(i, ms)))
-    except KeyboardInterrupt:
-        console.print("Stopped.")
-        sys.exit(130)
+    # Ctrl-C: the CLI entry prints "Stopped." and exits 130, as for every command.
+    with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
+        play(events, speed, lambda i, ms: live.update(view(i, ms)))
     console.print("\nDone.")

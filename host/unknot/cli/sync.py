@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 
@@ -9,24 +11,47 @@ import click
 @click.option("--address", help="BLE address of the device (default: the first Unknot found).")
 @click.option("--name", help="Advertised name of the device, e.g. Unknot-1A2B.")
 @click.option("--sim", is_flag=True, help="Sync the simulated device (state under <home>/sim/).")
-def sync(address: str | None, name: str | None, sim: bool) -> None:
-    """Sync the device's session history over BLE (resumes where the last sync stopped)."""
+@click.option("--watch", is_flag=True,
+              help="Keep running: sync whenever the device is in range (Ctrl-C stops).")
+def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
+    """Sync the device's session history over BLE (resumes where the last sync stopped).
+
+    With --watch it stays running and syncs each time the device comes in range, logging one
+    line per sync; `unknot autostart enable` runs it as a background service."""
+    if watch:
+        from unknot.ble.watch import watch as run_watch
+
+        click.echo("Watching for the device (Ctrl-C stops).", err=True)
+        try:
+            run_watch(address, sim=sim, name=name, log=lambda line: click.echo(line))
+        except KeyboardInterrupt:
+            click.echo("Stopped.", err=True)
+            sys.exit(130)
+        return
+
     from rich.console import Console
     from rich.progress import Progress
 
     from unknot.ble.sync import sync_history
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    console = Console(stderr=True)
+
+    def waiting(pid: int | None) -> None:
+        who = f" (pid {pid})" if pid else ""
+        console.print(f"Another sync is running{who}; waiting for it to finish...")
+
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("Syncing", total=None)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = sync_history(address, sim=sim, name=name, progress=progress)
+        summary = sync_history(address, sim=sim, name=name, progress=progress, on_wait=waiting)
     d = summary.device
     if summary.notice is not None:
         click.echo(summary.notice)
     click.echo(
         f"{d.name or d.address} ({d.device_id}, firmware {d.firmware}): "
-        f"{summary.new} new, {summary.known} already known, {summary.lost} lost to device overflow"
+        f"{summary.new} new, {summary.known} already known, "
+        f"{summary.lost} lost to device overflow, {summary.corrupt} corrupt slots skipped"
     )

@@ -3,7 +3,7 @@ clock was set, reconstructed (approximate) when it was not. The rule is in docs/
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from unknot.journal import CLOCK_UNSET, SessionRecord
 
@@ -14,6 +14,9 @@ TIME_FLOOR = 1577836800
 FUTURE_SLACK_S = 86400
 
 
+BootStart = tuple[float, bool]  # (host time at uptime 0, guessed rather than from INFO)
+
+
 def reconstruct_starts(
     records: Sequence[SessionRecord],
     *,
@@ -21,56 +24,71 @@ def reconstruct_starts(
     device_boot: int,
     host_now: float,
     floor: int = TIME_FLOOR,
+    rate: float = 1.0,
+    boot_starts: Mapping[int, BootStart] | None = None,
+    learned: dict[int, BootStart] | None = None,
 ) -> list[tuple[int, bool]]:
     """(start_utc, approximate) for each record, in the order given (any order is fine).
 
-    Rule (docs/history.md): records are walked from the newest seq back to the oldest with
-    a ceiling, the latest time the record can have started (initially host_now, then the
-    start of the next newer record, and the start of that record's boot when known).
+    Rule (docs/history.md): `rate` is the device clock's speed (device seconds per host
+    second: 1 for a board, the speed of a simulated one). `boot_starts` maps a boot byte to
+    the host time at uptime 0 of that boot as stored by earlier syncs; the current boot's
+    entry, if missing, is host_now - device_uptime_s / rate (from INFO, not guessed).
+    Records are walked from the newest seq back to the oldest with a ceiling, the latest
+    time the record can have started (initially host_now, then the start of the next newer
+    record, and the start of that record's boot when known).
     - Clock set and plausible (floor <= start <= host_now + 1 day): taken as is, exact.
-    - CLOCK_UNSET in the current boot (same boot byte, and no newer record of another boot):
-      host_now - (device_uptime_s - start), approximate.
-    - CLOCK_UNSET in an earlier boot: if a newer record of the same boot run was placed, the
-      same offset from it (uptimes within a boot are exact); otherwise the record is placed
-      to end just before the ceiling (ceiling - active_s), approximate.
-    - "Clock set" but implausible (e.g. an RTC reset to 2000): like the previous case.
-    Every result is clamped into [floor, ceiling] and never before `floor` (2020-01-01).
+    - CLOCK_UNSET: boot start + uptime / rate, approximate. The start of an earlier boot
+      that no sync saw running is guessed: early enough that the boot's newest record seen
+      ends by the ceiling (ceiling - active_s - uptime / rate), and moved earlier when a
+      later batch brings a newer record of that boot, so after a whole sync every record of
+      one boot has one offset whatever the READ batch boundaries. Changed or new starts are
+      reported in `learned` for the caller to store (and to move records already stored).
+    - "Clock set" but implausible (e.g. an RTC reset to 2000): placed before the ceiling.
+    Every result is clamped into [floor, host_now].
     """
     order = sorted(range(len(records)), key=lambda i: records[i].seq, reverse=True)
     out: list[tuple[int, bool]] = [(0, False)] * len(records)
     now = int(host_now)
-    ceiling = now
     boot_byte = device_boot & 0xFF
+    starts: dict[int, BootStart] = dict(boot_starts or {})
+    starts.setdefault(boot_byte, (host_now - device_uptime_s / rate, False))
+    ceiling = float(now)
     current_run = True  # still in the newest run of records from the current boot
     run_boot: int | None = None
-    anchor: tuple[int, int] | None = None  # (utc, uptime) of a placed unset record in this run
+    newest_of_run = True
     for i in order:
         r = records[i]
         if run_boot is not None and r.boot != run_boot:
-            # entering an older boot: it ended before the newer boot started, if we know when
-            if current_run:
-                ceiling = min(ceiling, now - device_uptime_s)
-            elif anchor is not None:
-                ceiling = min(ceiling, anchor[0] - anchor[1])
-            anchor = None
-            current_run = False
+            current_run = False  # entering an older boot: it ended before the newer began
+            newest_of_run = True
+            if run_boot in starts:
+                ceiling = min(ceiling, starts[run_boot][0])
         if run_boot is None and r.boot != boot_byte:
             current_run = False  # nothing recorded in this boot: all before it began
-            ceiling = min(ceiling, now - device_uptime_s)
+            ceiling = min(ceiling, starts[boot_byte][0])
         run_boot = r.boot
         plausible = floor <= r.start <= now + FUTURE_SLACK_S
         if not (r.flags & CLOCK_UNSET) and plausible:
-            start, approx = r.start, False
-        elif r.flags & CLOCK_UNSET and current_run:
-            start, approx = now - (device_uptime_s - r.start), True
-        elif r.flags & CLOCK_UNSET and anchor is not None:
-            start, approx = anchor[0] - (anchor[1] - r.start), True
+            start, approx = float(r.start), False
+        elif r.flags & CLOCK_UNSET:
+            known = starts.get(r.boot)
+            if not current_run and newest_of_run:
+                latest = ceiling - r.active_s - r.start / rate
+                if known is not None and known[0] >= ceiling:
+                    known = None  # a stale entry (the boot byte wrapped): not this boot
+                if known is None or (known[1] and known[0] > latest):
+                    known = (latest, True)
+                    starts[r.boot] = known
+                    if learned is not None:
+                        learned[r.boot] = known
+            assert known is not None
+            start, approx = known[0] + r.start / rate, True
+            newest_of_run = False
         else:
             start, approx = ceiling - r.active_s, True
         if approx:
-            start = max(floor, min(start, ceiling))
-            if r.flags & CLOCK_UNSET:
-                anchor = (start, r.start)
-        out[i] = (start, approx)
+            start = max(float(floor), min(start, float(now)))
+        out[i] = (int(start), approx)
         ceiling = min(ceiling, start)
     return out

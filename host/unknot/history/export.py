@@ -1,16 +1,16 @@
 """Getting sessions out of the history: the --since filter, CSV and JSON text, the stats
-chart (PNG, matplotlib imported only here), and the atomic file write they share."""
+chart (PNG, matplotlib imported only when drawing), and the atomic file write they share."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -75,46 +75,94 @@ def sessions_text(sessions: Sequence[StoredSession], fmt: str) -> str:
 
 
 def write_png(st: Stats, path: Path) -> None:
-    """A chart of sessions per day and active minutes per week (needs unknot[png])."""
-    try:
-        import matplotlib
+    """A chart of sessions per day (dated) and active minutes per ISO week."""
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UnknotError("--png needs matplotlib: install unknot[png]") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), constrained_layout=True)
     xs = [d.day for d in st.days]
     done = [d.completed for d in st.days]
     other = [d.sessions - d.completed for d in st.days]
-    ax1.bar(xs, done, color="#3a7d44", label="completed")
-    ax1.bar(xs, other, bottom=done, color="#c0504d", label="not completed")
+    ax1.bar(xs, done, width=0.8, color="#3a7d44", label="completed")
+    ax1.bar(xs, other, width=0.8, bottom=done, color="#c0504d", label="not completed")
     ax1.set_title(
         f"Sessions per day: {st.sessions} sessions, {st.completion_rate:.0%} completed, "
         f"streak {st.current_streak} (longest {st.longest_streak})"
     )
+    # At least a week wide, so one day of data is one bar, not the whole plot.
+    span = max(len(xs), 7)
+    left = st.last_day - timedelta(days=span - 1)
+    ax1.set_xlim(datetime.combine(left, time()) - timedelta(hours=12),
+                 datetime.combine(st.last_day, time()) + timedelta(hours=12))
+    every = max(1, -(-span // 10))  # at most ten dated labels
+    ticks = [st.last_day - timedelta(days=k) for k in range(0, span, every)][::-1]
+    ax1.set_xticks([datetime.combine(d, time()) for d in ticks])
+    ax1.set_xticklabels([d.strftime("%a %d %b") for d in ticks])
+    ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax1.set_ylim(0, max([d.sessions for d in st.days] + [1]) + 0.5)
+    ax1.set_ylabel("sessions")
     ax1.legend(loc="upper left")
-    fig.autofmt_xdate()
+    for label in ax1.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
     ax2.bar([w.week for w in st.weeks], [w.active_s / 60 for w in st.weeks], color="#4f81bd")
     ax2.set_title(f"Active minutes per ISO week ({st.active_minutes:.0f} total)")
+    ax2.set_ylabel("minutes")
+    ax2.set_xlim(-0.5, max(len(st.weeks), 4) - 0.5)  # one week is one bar, not the width
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     try:
         atomic_write(path, lambda f: fig.savefig(f, format="png"))
     finally:
         plt.close(fig)
 
 
+# Temp files are named `.<name>.<pid>.unknot-partial` next to the target: recognisable,
+# and removed by the next write into that folder once their process is gone.
+PARTIAL_SUFFIX = ".unknot-partial"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_partials(folder: Path) -> list[Path]:
+    """Remove the temp files of writes whose process is gone (killed mid-export)."""
+    removed = []
+    for p in folder.glob(f".*{PARTIAL_SUFFIX}"):
+        pid = p.name[: -len(PARTIAL_SUFFIX)].rpartition(".")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
 def atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
-    """Write to a temp file in the same directory, fsync, then rename over `path`."""
+    """Write to a temp file in the same directory, fsync, then rename over `path`: the
+    target is the old file or the whole new one, never a part (disk full included)."""
     path = path.expanduser()
     if not path.parent.is_dir():
         raise UnknotError(f"cannot write {path}: directory {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    clean_stale_partials(path.parent)
+    tmp = path.parent / f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UnknotError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

@@ -8,19 +8,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from unknot.errors import UnknotError
+from unknot.errors import HistoryError
 from unknot.journal import FlagsMixin
 
-
-class HistoryError(UnknotError):
-    """The history database cannot be used (bad path, bad device id, newer schema, ...)."""
+__all__ = ["HistoryError"]
 
 
 @dataclass(frozen=True)
 class IngestResult:
     new: int
     known: int
-    lost: int
+    lost: int  # overwritten on the device before the host read them (ring overflow)
+    corrupt: int = 0  # slots the device skipped because their CRC failed
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,7 @@ class KnownDevice:
     last_sync: datetime | None
     sessions: int
     next_seq: int
+    simulated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +80,7 @@ class KnownDevice:
             "last_sync": iso_utc(self.last_sync) if self.last_sync else None,
             "sessions": self.sessions,
             "next_seq": self.next_seq,
+            "simulated": self.simulated,
         }
 
 
@@ -92,11 +93,46 @@ def from_unix(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-_HEX = re.compile(r"^[0-9a-f]{2,64}$")
+_HEX = re.compile(r"^[0-9a-f]{1,64}$")
+# Device ids are 16 lower-case hex digits (the INFO characteristic's 8 bytes), shown as the
+# shortest prefix unique among the known devices but at least this long (like git).
+DEVICE_ID_BYTES = 8
+SHORT_ID_MIN = 8
+
+
+def device_id_hex(raw: bytes) -> str:
+    """The one text form of a device id: its 8 INFO bytes (zero-padded) as 16 hex digits."""
+    return bytes(raw[:DEVICE_ID_BYTES]).ljust(DEVICE_ID_BYTES, b"\0").hex()
 
 
 def normalize_device_id(device_id: str) -> str:
+    """Lower-case hex without separators: a whole id or a prefix of one."""
     d = device_id.strip().lower().replace(":", "")
     if not _HEX.match(d):
         raise HistoryError(f"bad device id {device_id!r}: expected hex digits")
     return d
+
+
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """id -> its shortest prefix (>= SHORT_ID_MIN digits) that no other id starts with."""
+    out: dict[str, str] = {}
+    for i in ids:
+        n = SHORT_ID_MIN
+        while n < len(i) and any(o != i and o.startswith(i[:n]) for o in ids):
+            n += 1
+        out[i] = i[:n]
+    return out
+
+
+def resolve_device_id(prefix: str, known: list[str]) -> str:
+    """The one known id starting with `prefix`; HistoryError if none or several do."""
+    p = normalize_device_id(prefix)
+    if p in known:
+        return p
+    hits = [k for k in known if k.startswith(p)]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise HistoryError(f"no known device with id {prefix!r} (see `unknot devices`)")
+    shown = ", ".join(sorted(short_ids(known)[h] for h in hits))
+    raise HistoryError(f"device id {prefix!r} is ambiguous: it matches {shown}")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from unknot.history.records import KnownDevice, StoredSession
+from unknot.history.records import KnownDevice, StoredSession, short_ids
 from unknot.history.stats import Stats
 
 if TYPE_CHECKING:
@@ -28,8 +28,11 @@ def _outcome(s: StoredSession) -> str:
     return "done" if s.completed else "aborted" if s.aborted else "-"
 
 
-def sessions_table(sessions: Sequence[StoredSession]) -> RenderableType:
+def sessions_table(sessions: Sequence[StoredSession], ids: list[str]) -> RenderableType:
+    """`ids`: every known device id, so each is shown as its shortest unique prefix."""
     from rich.table import Table
+
+    short = short_ids(ids)
 
     table = Table(title=f"{len(sessions)} sessions")
     for col in ("start", "routine", "steps", "active", "result", "device", "seq"):
@@ -45,7 +48,7 @@ def sessions_table(sessions: Sequence[StoredSession]) -> RenderableType:
             f"{s.steps_done}/{s.steps_total}",
             f"{s.active_s // 60}:{s.active_s % 60:02d}",
             _outcome(s) + ("*" if s.from_nudge else ""),
-            s.device_id[-8:],
+            short.get(s.device_id, s.device_id),
             str(s.seq),
         )
     return table
@@ -86,6 +89,7 @@ def stats_report(st: Stats) -> list[RenderableType]:
 def devices_table(devs: Sequence[KnownDevice]) -> RenderableType:
     from rich.table import Table
 
+    short = short_ids([d.device_id for d in devs])
     table = Table(title=f"{len(devs)} devices")
     for col in ("device id", "name", "firmware", "last sync", "sessions", "next seq"):
         table.add_column(
@@ -95,7 +99,7 @@ def devices_table(devs: Sequence[KnownDevice]) -> RenderableType:
         )
     for d in devs:
         table.add_row(
-            d.device_id,
+            short[d.device_id] + (" (sim)" if d.simulated else ""),
             d.name,
             d.firmware,
             _local(d.last_sync) if d.last_sync else "never",

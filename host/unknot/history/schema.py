@@ -3,6 +3,7 @@ transaction. See docs/history.md for the tables."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
@@ -75,7 +76,27 @@ def m002_session_time_index(db: sqlite3.Connection) -> None:
 
 
 @migration
-def m003_journal_epoch(db: sqlite3.Connection) -> None:
+def m003_simulated_devices_and_boots(db: sqlite3.Connection) -> None:
+    # simulated: the device is the simulated one (`unknot sim`, `demo`); its sessions are
+    # left out of history, stats and export unless --include-sim.
+    db.execute("ALTER TABLE devices ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0")
+    # One start time per device boot, computed once and reused by every later sync, so all
+    # clock-unset records of one boot are placed with the same offset (docs/history.md).
+    db.execute(
+        """CREATE TABLE boots (
+            device_id TEXT NOT NULL REFERENCES devices(device_id) ON DELETE CASCADE,
+            boot      INTEGER NOT NULL,   -- the boot counter's low byte, as in the records
+            start_utc REAL NOT NULL,      -- host time at device uptime 0 of that boot
+            rate      REAL NOT NULL,      -- device clock seconds per host second
+            guessed   INTEGER NOT NULL,   -- 1: placed before the next boot, not from INFO
+            PRIMARY KEY (device_id, boot)
+        )"""
+    )
+    db.execute("ALTER TABLE sync_log ADD COLUMN corrupt INTEGER NOT NULL DEFAULT 0")
+
+
+@migration
+def m004_journal_epoch(db: sqlite3.Connection) -> None:
     """Journal identity (docs/history.md): a device's journal is (device, epoch); the host
     numbers the journals it has seen per device (`journal`, 0 first), sessions are unique on
     (device, journal, seq) and the cursor remembers the epoch it belongs to."""
@@ -92,6 +113,15 @@ def m003_journal_epoch(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX sessions_start ON sessions (start_utc)")
     db.execute("ALTER TABLE cursors ADD COLUMN epoch INTEGER")  # NULL: synced before v2
     db.execute("ALTER TABLE cursors ADD COLUMN journal INTEGER NOT NULL DEFAULT 0")
+
+
+def pending_migrations(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations this database still needs (all of them for an empty one)."""
+    has_table = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    ).fetchone()
+    done = set(applied_migrations(db)) if has_table else set()
+    return [name for name, _ in MIGRATIONS if name not in done]
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -133,5 +163,8 @@ class Transaction:
     ) -> None:
         if exc_type is None:
             self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
+        elif self._db.in_transaction:
+            # After SQLITE_FULL or an I/O error SQLite may have rolled back already; the
+            # original error is the one worth reporting.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")

@@ -9,26 +9,31 @@ See docs/history.md for the schema and the clock-reconstruction rule.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from unknot.history.clock import reconstruct_starts
+from unknot.history.clock import BootStart, reconstruct_starts
+from unknot.history.connect import connect_for_writing, connect_readonly, db_path
 from unknot.history.names import RoutineNames, routine_names
 from unknot.history.records import (
-    HistoryError,
     IngestResult,
     KnownDevice,
     StoredSession,
     from_unix,
     normalize_device_id,
+    resolve_device_id,
 )
-from unknot.history.schema import DB_NAME, Transaction, applied_migrations, migrate
+from unknot.history.schema import Transaction, applied_migrations
 from unknot.history.stats import Stats, compute_stats
-from unknot.journal import SessionRecord
+from unknot.journal import CLOCK_UNSET, SessionRecord
+
+# A stored boot start within this of a new estimate is the same boot (host/device clock
+# drift and the uptime's whole seconds); further off, the boot byte has wrapped.
+BOOT_START_TOLERANCE_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -49,30 +54,16 @@ class HistoryStore:
     # -- opening
 
     @classmethod
-    def open(cls, path: Path | None = None) -> HistoryStore:
-        if path is None:
-            from unknot import paths
+    def open(cls, path: Path | None = None, *, readonly: bool = False) -> HistoryStore:
+        """The history database (default: <home>/history.sqlite3).
 
-            path = paths.home() / DB_NAME
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-        except (OSError, sqlite3.Error) as exc:
-            raise HistoryError(f"cannot open history database {path}: {exc}") from exc
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
-            store = cls(db, path)
-            migrate(db)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise HistoryError(f"cannot use history database {path}: {exc}") from exc
-        except BaseException:
-            db.close()
-            raise
-        return store
+        For writing (sync), the database is checked first (PRAGMA quick_check) and a
+        damaged one is refused (HistoryError naming `unknot doctor`). readonly=True (history,
+        stats, export, devices) never writes: a file or folder that cannot be written is
+        opened read-only, and pending migrations are applied to a copy in memory.
+        """
+        path = db_path(path)
+        return cls(connect_readonly(path) if readonly else connect_for_writing(path), path)
 
     def close(self) -> None:
         self._db.close()
@@ -116,6 +107,9 @@ class HistoryStore:
         device_boot: int,
         host_now: float,
         tail_seq: int,
+        resume_seq: int | None = None,
+        simulated: bool = False,
+        clock_rate: float = 1.0,
         epoch: int | None = None,
         journal: int = 0,
     ) -> IngestResult:
@@ -123,12 +117,29 @@ class HistoryStore:
 
         tail_seq is the oldest seq the device still holds (its head + 1 if it holds none):
         seqs below it that the host never received were overwritten on the device and are
-        counted as `lost`, and the cursor moves past them. `journal` is the host's number
-        for the device's journal `epoch` (Cursor): a new one starts its cursor at 1.
+        counted as `lost`, and the cursor moves past them. resume_seq is where the device
+        said to continue (the END frame's next_seq): seqs between the records given and it
+        are slots the device skipped as corrupt, counted as `corrupt`. clock_rate is the
+        device clock's speed (1 for a board; a simulated device's speed). `journal` is the
+        host's number for the device's journal `epoch` (Cursor): a new one starts at seq 1.
         """
         dev = normalize_device_id(device_id)
+        boot_byte = device_boot & 0xFF
+        stored: dict[int, BootStart] = {
+            int(b): (float(t), bool(g)) for b, t, g in self._db.execute(
+                "SELECT boot, start_utc, guessed FROM boots WHERE device_id = ?", (dev,))
+        }
+        before = dict(stored)
+        estimate = host_now - device_uptime_s / clock_rate
+        current = stored.get(boot_byte)
+        if current is None or abs(current[0] - estimate) > BOOT_START_TOLERANCE_S:
+            stored[boot_byte] = (estimate, False)  # a boot not seen before (or byte wrapped)
+        elif current[1]:
+            stored[boot_byte] = (current[0], False)  # seen running now: no longer a guess
+        learned: dict[int, BootStart] = {boot_byte: stored[boot_byte]}
         placed = reconstruct_starts(
-            records, device_uptime_s=device_uptime_s, device_boot=device_boot, host_now=host_now
+            records, device_uptime_s=device_uptime_s, device_boot=device_boot,
+            host_now=host_now, rate=clock_rate, boot_starts=stored, learned=learned,
         )
         if self._routines is None:
             self._routines = routine_names()
@@ -137,13 +148,33 @@ class HistoryStore:
         new = known = 0
         with Transaction(self._db) as db:
             db.execute(
-                """INSERT INTO devices (device_id, name, firmware, first_seen, last_sync)
-                   VALUES (?, ?, ?, ?, ?)
+                """INSERT INTO devices (device_id, name, firmware, first_seen, last_sync,
+                                       simulated)
+                   VALUES (?, ?, ?, ?, ?, ?)
                    ON CONFLICT (device_id) DO UPDATE SET
                      name = excluded.name, firmware = excluded.firmware,
-                     last_sync = excluded.last_sync""",
-                (dev, name, firmware, host_now, host_now),
+                     last_sync = excluded.last_sync, simulated = excluded.simulated""",
+                (dev, name, firmware, host_now, host_now, int(simulated)),
             )
+            db.executemany(
+                """INSERT INTO boots (device_id, boot, start_utc, rate, guessed)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (device_id, boot) DO UPDATE SET
+                     start_utc = excluded.start_utc, rate = excluded.rate,
+                     guessed = excluded.guessed""",
+                [(dev, b, t, clock_rate, int(g)) for b, (t, g) in learned.items()],
+            )
+            for b, (t, _g) in learned.items():
+                old = before.get(b)
+                if old is not None and old[1] and old[0] != t:
+                    # a guessed boot start moved: records stored with it move along
+                    db.execute(
+                        """UPDATE sessions SET start_utc = start_utc + ?
+                           WHERE device_id = ? AND boot = ? AND start_approx = 1
+                             AND flags & ? != 0
+                             AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
+                        (round(t - old[0]), dev, b, CLOCK_UNSET, old[0], clock_rate),
+                    )
             row = db.execute(
                 "SELECT next_seq, journal FROM cursors WHERE device_id = ?", (dev,)
             ).fetchone()
@@ -189,6 +220,15 @@ class HistoryStore:
                 lost = (tail_seq - old_cursor) - int(have)
                 nxt = tail_seq
             nxt = self._contiguous_end(db, dev, journal, nxt)
+            corrupt = 0
+            if resume_seq is not None and resume_seq > nxt >= tail_seq:
+                have = db.execute(
+                    """SELECT COUNT(*) FROM sessions
+                       WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
+                    (dev, journal, nxt, resume_seq),
+                ).fetchone()[0]
+                corrupt = (resume_seq - nxt) - int(have)
+                nxt = self._contiguous_end(db, dev, journal, resume_seq)
             db.execute(
                 """INSERT INTO cursors (device_id, next_seq, epoch, journal) VALUES (?, ?, ?, ?)
                    ON CONFLICT (device_id) DO UPDATE
@@ -200,11 +240,12 @@ class HistoryStore:
                 (dev, nxt, epoch, journal),
             )
             db.execute(
-                """INSERT INTO sync_log (device_id, at, new, known, lost, clock_offset_s)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                (dev, host_now, new, known, lost, offset),
+                """INSERT INTO sync_log (device_id, at, new, known, lost, clock_offset_s,
+                                        corrupt)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (dev, host_now, new, known, lost, offset, corrupt),
             )
-        return IngestResult(new=new, known=known, lost=lost)
+        return IngestResult(new=new, known=known, lost=lost, corrupt=corrupt)
 
     @staticmethod
     def _contiguous_end(db: sqlite3.Connection, dev: str, journal: int, start: int) -> int:
@@ -222,32 +263,45 @@ class HistoryStore:
 
     # -- queries
 
+    def known_ids(self) -> list[str]:
+        return [str(r[0]) for r in self._db.execute("SELECT device_id FROM devices")]
+
+    def resolve_device(self, device_id: str) -> str:
+        """The full id of a known device from its id or any unique prefix of it."""
+        return resolve_device_id(device_id, self.known_ids())
+
     def sessions(
         self,
         since: datetime | None = None,
         device_id: str | None = None,
         until: datetime | None = None,
+        *,
+        include_sim: bool = False,
     ) -> list[StoredSession]:
-        """Sessions ordered by start time (then device, seq)."""
+        """Sessions ordered by start time (then device, seq). Sessions of simulated devices
+        only with include_sim, or when `device_id` (an id or unique prefix) names one."""
         where: list[str] = []
         args: list[Any] = []
         if since is not None:
-            where.append("start_utc >= ?")
+            where.append("s.start_utc >= ?")
             args.append(int(_aware(since).timestamp()))
         if until is not None:
-            where.append("start_utc < ?")
+            where.append("s.start_utc < ?")
             args.append(int(_aware(until).timestamp()))
         if device_id is not None:
-            where.append("device_id = ?")
-            args.append(normalize_device_id(device_id))
+            where.append("s.device_id = ?")
+            args.append(self.resolve_device(device_id))
+        elif not include_sim:
+            where.append("d.simulated = 0")
         sql = (
-            "SELECT device_id, seq, start_utc, start_approx, routine_id, routine_slug,"
-            " routine_name, steps_done, steps_total, active_s, flags, boot, synced_at"
-            " FROM sessions"
+            "SELECT s.device_id, s.seq, s.start_utc, s.start_approx, s.routine_id,"
+            " s.routine_slug, s.routine_name, s.steps_done, s.steps_total, s.active_s,"
+            " s.flags, s.boot, s.synced_at"
+            " FROM sessions s JOIN devices d ON d.device_id = s.device_id"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY start_utc, device_id, seq"
+        sql += " ORDER BY s.start_utc, s.device_id, s.seq"
         return [
             StoredSession(
                 device_id=r[0],
@@ -271,7 +325,7 @@ class HistoryStore:
         rows = self._db.execute(
             """SELECT d.device_id, d.name, d.firmware, d.first_seen, d.last_sync,
                       (SELECT COUNT(*) FROM sessions s WHERE s.device_id = d.device_id),
-                      COALESCE(c.next_seq, 1)
+                      COALESCE(c.next_seq, 1), d.simulated
                FROM devices d LEFT JOIN cursors c ON c.device_id = d.device_id
                ORDER BY d.first_seen, d.device_id"""
         )
@@ -284,17 +338,28 @@ class HistoryStore:
                 last_sync=None if r[4] is None else from_unix(r[4]),
                 sessions=r[5],
                 next_seq=r[6],
+                simulated=bool(r[7]),
             )
             for r in rows
         ]
 
+    def forget(self, device_id: str) -> int:
+        """Remove a device, its sessions, cursor, boots and sync log (one transaction);
+        returns how many sessions went."""
+        dev = self.resolve_device(device_id)
+        with Transaction(self._db) as db:
+            n = db.execute("DELETE FROM sessions WHERE device_id = ?", (dev,)).rowcount
+            for table in ("cursors", "boots", "sync_log", "devices"):
+                db.execute(f"DELETE FROM {table} WHERE device_id = ?", (dev,))
+        return int(n)
+
     def sync_log(self, device_id: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT device_id, at, new, known, lost, clock_offset_s FROM sync_log"
+        sql = "SELECT device_id, at, new, known, lost, clock_offset_s, corrupt FROM sync_log"
         args: tuple[str, ...] = ()
         if device_id is not None:
             sql += " WHERE device_id = ?"
-            args = (normalize_device_id(device_id),)
-        cols = ("device_id", "at", "new", "known", "lost", "clock_offset_s")
+            args = (self.resolve_device(device_id),)
+        cols = ("device_id", "at", "new", "known", "lost", "clock_offset_s", "corrupt")
         return [
             dict(zip(cols, r, strict=True)) for r in self._db.execute(sql + " ORDER BY id", args)
         ]
@@ -306,9 +371,11 @@ class HistoryStore:
         *,
         today: date | None = None,
         tz: tzinfo | None = None,
+        include_sim: bool = False,
     ) -> Stats:
         """Aggregates over local days (tz, default the system's). days=None: all history."""
-        return compute_stats(self.sessions(device_id=device_id), days, today=today, tz=tz)
+        sessions = self.sessions(device_id=device_id, include_sim=include_sim)
+        return compute_stats(sessions, days, today=today, tz=tz)
 
 
 def _aware(t: datetime) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from unknot import core, paths
@@ -13,32 +14,66 @@ from unknot.routine.validate import check_unique
 
 
 def source_files(targets: list[str] | None = None) -> list[Path]:
-    """The .toml files named (files or folders), or those of the library and user folder."""
+    """The .toml files named (files, folders or routine ids), or those of the library and
+    user folder."""
     dirs = [paths.library_dir(), paths.user_routines_dir()] if not targets else []
     files: list[Path] = []
     for t in targets or []:
         p = Path(t)
         if p.is_dir():
             dirs.append(p)
-        else:
+        elif p.exists() or p.suffix == ".toml":
             files.append(p)
+        else:
+            files.append(file_for_id(t) or p)
     for d in dirs:
         files += sorted(d.glob("*.toml"))
     return files
 
 
-def load_all(targets: list[str] | None = None) -> list[Routine]:
-    """Load and validate every file; raise ProblemsError with the problems of all files."""
+def file_for_id(slug: str) -> Path | None:
+    """The library or user file that defines routine `slug` (files that fail to load are
+    passed over)."""
+    for f in source_files():
+        try:
+            if load_file(f).slug == slug:
+                return f
+        except (ProblemsError, OSError):
+            continue
+    return None
+
+
+def warn_skipped(message: str) -> None:
+    """How a skipped user routine is reported: one warning line on stderr."""
+    sys.stderr.write(f"Warning: {message}\n")
+
+
+def load_all(targets: list[str] | None = None, *, strict: bool = False) -> list[Routine]:
+    """Load and validate every file; raise ProblemsError with the problems of all files.
+
+    Without targets and not strict (list, flash, demo), a broken file in the user's
+    routines folder is a warning naming it and is left out; the rest still loads.
+    """
     problems: list[Problem] = []
     routines: list[Routine] = []
+    user_dir = paths.user_routines_dir().resolve()
+    lenient = not targets and not strict
     for f in source_files(targets):
         if not f.exists():
-            problems.append(Problem(str(f), 1, "no such file"))
+            problems.append(Problem(str(f), 1, "no such file (and no routine with that id)"))
             continue
         try:
             routines.append(load_file(f))
-        except ProblemsError as exc:
-            problems += exc.problems
+        except (ProblemsError, OSError) as exc:
+            if lenient and f.resolve().parent == user_dir:
+                first = exc.problems[0].message if isinstance(exc, ProblemsError) else exc
+                warn_skipped(f"skipped your routine {f}: {first} "
+                             "(`unknot routines check` lists every problem)")
+                continue
+            if isinstance(exc, OSError):
+                problems.append(Problem(str(f), 1, f"cannot read: {exc.strerror or exc}"))
+            else:
+                problems += exc.problems
     problems += check_unique(routines)
     if problems:
         raise ProblemsError(problems)

@@ -48,6 +48,7 @@ class LinkInfo:
     port: int
     pid: int
     host: str = "127.0.0.1"
+    speed: float = 1.0  # the device clock's speed (x real time): the sync's clock rate
 
 
 def _alive(pid: int) -> bool:
@@ -69,7 +70,7 @@ def running_link(directory: Path) -> LinkInfo | None:
     try:
         raw = json.loads(path.read_text())
         info = LinkInfo(port=int(raw["port"]), pid=int(raw["pid"]), host=str(raw.get("host",
-                        "127.0.0.1")))
+                        "127.0.0.1")), speed=float(raw.get("speed", 1.0)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not _alive(info.pid) or not _listening(info):
@@ -90,11 +91,12 @@ def _listening(info: LinkInfo) -> bool:
         return False
 
 
-def write_link(directory: Path, port: int) -> Path:
+def write_link(directory: Path, port: int, speed: float = 1.0) -> Path:
     """Publish this process as the server of `directory` (atomic write)."""
     path = directory / LINK_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"port": port, "pid": os.getpid(), "host": "127.0.0.1"}))
+    tmp.write_text(json.dumps({"port": port, "pid": os.getpid(), "host": "127.0.0.1",
+                               "speed": speed}))
     os.replace(tmp, path)
     return path
 
@@ -208,8 +210,8 @@ class RemoteRadio:
         from bumble.keys import JsonKeyStore
         from bumble.transport import open_transport
 
-        from unknot.ble.link import HOST_ADDRESS
         from unknot.errors import DeviceError
+        from unknot.sim.link import HOST_ADDRESS
         from unknot.sim.peripheral import just_works
 
         spec = f"tcp-client:{self.link.host}:{self.link.port}"
@@ -241,11 +243,11 @@ class RemoteRadio:
                 await t.close()
 
     def scanner_kwargs(self) -> dict[str, Any]:
-        from unknot.ble.bumble_backend import BumbleScanner
+        from unknot.sim.bumble_backend import BumbleScanner
 
         return {"backend": BumbleScanner, "central": self.central}
 
     def client_kwargs(self) -> dict[str, Any]:
-        from unknot.ble.bumble_backend import BumbleClient
+        from unknot.sim.bumble_backend import BumbleClient
 
         return {"backend": BumbleClient, "central": self.central}

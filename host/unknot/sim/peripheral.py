@@ -33,7 +33,7 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from unknot import core
-from unknot.ble.link import DEVICE_ADDRESS
+from unknot.sim.link import DEVICE_ADDRESS
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
 

@@ -19,6 +19,8 @@ class DeviceReport:
     circuitpython: str | None = None
     board: str | None = None
     routines: list[tuple[str, int]] = field(default_factory=list)  # (file name, size)
+    routine_count: int | None = None  # when only the number is known (BLE's INFO)
+    device_id: str | None = None  # 16 hex digits (BLE's INFO)
     journal: str = "n/a over USB"
     clock: str | None = None
     battery: str | None = None
@@ -29,6 +31,9 @@ class Transport(ABC):
     """A connection to one device. Backends open lazily and close in close()."""
 
     description = ""
+    # True when the device applies new settings as it receives them (BLE); otherwise
+    # they are in settings.toml and apply when the board restarts.
+    settings_apply_at_once = False
 
     @abstractmethod
     def write_routines(
@@ -42,7 +47,8 @@ class Transport(ABC):
 
     @abstractmethod
     def write_settings(self, values: Mapping[str, int | str]) -> None:
-        """Set these (already validated) settings.toml keys on the device."""
+        """Set these (already validated) settings.toml keys on the device (see
+        settings_apply_at_once)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

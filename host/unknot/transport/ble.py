@@ -23,6 +23,8 @@ class BleBackend(Transport):
     """Each operation opens the link, does its exchange and disconnects (unknot.ble's
     open_device is an async context manager that always disconnects)."""
 
+    settings_apply_at_once = True  # the firmware applies SET_SETTINGS as it saves them
+
     def __init__(self, address: str | None, sim: bool) -> None:
         self.address = address
         self.sim = sim
@@ -54,14 +56,16 @@ class BleBackend(Transport):
         raw = self._run(lambda s: s.read_info())
         info = DeviceReport(f"{self.description} {raw.name} {raw.address}".strip())
         info.firmware_version = raw.firmware
+        unset = ("not set (a simulated device started by a command starts with its clock"
+                 " unset; `unknot sync` sets it, `unknot sim` keeps one running)" if self.sim
+                 else "not set (it is set on the next `unknot sync`)")
         info.clock = (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(raw.unix))
-                      if raw.unix is not None else "not set (it is set on the next `unknot sync`)")
+                      if raw.unix is not None else unset)
         info.battery = None if raw.battery is None else f"{raw.battery} %"
         kept = raw.head - raw.tail
         info.journal = f"{kept} of {raw.capacity} records kept (seq {raw.tail}..{raw.head})"
-        info.extra["routines on device"] = str(raw.routine_count)
-        if raw.device_id:
-            info.extra["device id"] = raw.device_id
+        info.routine_count = raw.routine_count
+        info.device_id = raw.device_id or None
         return info
 
     def write_settings(self, values: Mapping[str, int | str]) -> None:

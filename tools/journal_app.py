@@ -11,50 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from unknot import core
+from unknot.sim.simadapters import DictStorage, VirtualClock, new_nvm
 
-
-class Clock:
-    """A device clock that stands still unless a test moves `t` (ms since boot)."""
-
-    def __init__(self) -> None:
-        self.t = 5_000
-        self.base: int | None = None
-
-    def now_ms(self) -> int:
-        return self.t
-
-    def unix(self) -> int | None:
-        return None if self.base is None else self.base + self.t // 1000
-
-    def set_unix(self, t: int) -> None:
-        self.base = t - self.t // 1000
-
-
-class Storage:
-    """The device's /routines folder, in memory."""
-
-    def __init__(self, files: dict[str, bytes] | None = None) -> None:
-        self.files: dict[str, bytes] = dict(files or {})
-        self.staged: dict[str, bytes] = {}  # upload staging (firmware app.py: storage contract)
-
-    def list(self) -> list[str]:
-        return list(self.files)
-
-    def read(self, name: str) -> bytes:
-        return self.files[name]
-
-    def write(self, name: str, data: bytes) -> None:
-        self.files[name] = data
-
-    def stage_write(self, name: str, data: bytes | memoryview, new: bool) -> None:
-        self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
-
-    def stage_commit(self) -> None:
-        self.files.update(self.staged)
-        self.staged = {}
-
-    def stage_drop(self) -> None:
-        self.staged = {}
+BOOT_MS = 5_000  # the device clock stands at 5 s since boot unless a test moves `t`
 
 
 class JournalApp:
@@ -70,13 +29,13 @@ class JournalApp:
         jmod = core.journal
         if nvm_size is None:
             nvm_size = max(4096, (records + 2) * jmod.RECORD_SIZE)
-        self.journal = jmod.Journal(bytearray(b"\xff" * nvm_size), 0, nvm_size)
+        self.journal = jmod.Journal(new_nvm(nvm_size), 0, nvm_size)
         for i in range(records):
             self.journal.append(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
-        self.clock = Clock()
+        self.clock = VirtualClock(BOOT_MS)
         self.device_id = bytes(range(1, 9))
         self.boot = 2
-        self.storage = Storage(files)
+        self.storage = DictStorage(dict(files or {}))
         self.routines = [1]
         self.battery: int | None = None
         self.keyring = core.auth.Keyring(self.clock)  # hosts: tests add theirs (keep/add)

@@ -8,8 +8,8 @@ from typing import Any
 
 from bumble.keys import JsonKeyStore
 
-from unknot.ble.bumble_backend import BumbleClient, BumbleScanner
-from unknot.ble.link import HOST_ADDRESS, LinkModel, create_link
+from unknot.sim.bumble_backend import BumbleClient, BumbleScanner
+from unknot.sim.link import HOST_ADDRESS, LinkModel, create_link
 from unknot.sim.peripheral import SimPeripheral, just_works, make_bumble_device
 
 

@@ -1,0 +1,140 @@
+"""The device adapter contract: what the firmware `App` (firmware/lib/unknot/app.py) needs
+from the world, one `typing.Protocol` per adapter, one docstring per method.
+
+    App(clock, motor, button, storage, nvm, sleeper, watchdog, battery=None, settings=None,
+        device_id=b"")
+
+Two sets implement it: the board's (firmware/lib/unknot/hw/, CircuitPython) and the simulated
+device's (`unknot.sim.simadapters`, MicroPython subset; used by the tests, the benchmarks,
+`unknot demo` and `unknot sim`). The adapters are passed to the App when it is built and
+never swapped afterwards. All times are integer milliseconds on the clock's monotonic scale.
+mypy checks the simulated set against these (tests/host/test_adapter_contract.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    def now_ms(self) -> int:
+        """Monotonic milliseconds since an arbitrary start (boot); never goes back."""
+        ...
+
+    def unix(self) -> int | None:
+        """Wall clock, unix seconds, or None while it has not been set since boot."""
+        ...
+
+    def set_unix(self, t: int) -> None:
+        """Set the wall clock to unix seconds `t` (the host does this on every sync); from
+        then on unix() advances with now_ms()."""
+        ...
+
+
+@runtime_checkable
+class Motor(Protocol):
+    def play(self, name: str, count: int = 1) -> None:
+        """Start the haptic pattern `name` (a cue of the firmware's pattern table, e.g.
+        "inhale", "nudge", "select") `count` times; returns at once, never blocks."""
+        ...
+
+
+@runtime_checkable
+class EnvelopeMotor(Motor, Protocol):
+    """A motor that shapes patterns in software (PWM): the App polls it while it plays."""
+
+    def poll(self, now: int) -> int | None:
+        """Advance the envelope to `now`; the next deadline (ms) it needs, or None if idle."""
+        ...
+
+
+@runtime_checkable
+class Button(Protocol):
+    def poll(self) -> tuple[bool, int] | None:
+        """The next queued (pressed, t_ms) edge, oldest first, or None. Edges carry their
+        own timestamps on the App's clock, so a late poll does not change a gesture."""
+        ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """The routine files (/routines on the CIRCUITPY drive)."""
+
+    def list(self) -> list[str]:
+        """File names (not paths); the App keeps those ending in ".unk"."""
+        ...
+
+    def read(self, name: str) -> bytes:
+        """The whole file `name`; raises OSError (or KeyError) when it is missing."""
+        ...
+
+    def write(self, name: str, data: bytes) -> None:
+        """Create or replace the file `name`; a reader never sees half of it."""
+        ...
+
+    def stage_write(self, name: str, data: bytes | memoryview, new: bool) -> None:
+        """Append `data` to the staged (uploading) file `name`, starting it afresh if `new`.
+        `data` may be a short-lived memoryview: copy or write it out now. Staged files are
+        not listed or read until committed (docs/protocol.md "Upload")."""
+        ...
+
+    def stage_commit(self) -> None:
+        """Install every staged file, replacing same-named ones; the staging area is empty
+        afterwards."""
+        ...
+
+    def stage_drop(self) -> None:
+        """Forget every staged file (an aborted or failed upload)."""
+        ...
+
+
+@runtime_checkable
+class Nvm(Protocol):
+    """Non-volatile memory, bytearray-like (CircuitPython's `microcontroller.nvm`); erased
+    bytes read 0xFF. Layout: docs/firmware.md "Non-volatile memory"."""
+
+    def __len__(self) -> int:
+        """Size in bytes."""
+        ...
+
+    def __getitem__(self, key: slice) -> bytes | bytearray:
+        """Bytes of the slice `key` (the App reads slices only)."""
+        ...
+
+    def __setitem__(self, key: slice, value: bytes | bytearray | memoryview) -> None:
+        """Write `value` at the slice `key` (same length); persistent once it returns."""
+        ...
+
+
+@runtime_checkable
+class Sleeper(Protocol):
+    def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
+        """Return at `deadline_ms` (on the App's clock) or earlier on a button edge. `idle`
+        (`app.idle()`) allows a deep/light sleep: nothing plays, BLE is not connected."""
+        ...
+
+
+@runtime_checkable
+class Watchdog(Protocol):
+    def feed(self) -> None:
+        """Called once per loop step; a loop that stops feeding gets the board reset."""
+        ...
+
+
+@runtime_checkable
+class Battery(Protocol):
+    def millivolts(self) -> int | None:
+        """Battery voltage in mV, or None if it cannot be read now (sampled every 10 min)."""
+        ...
+
+
+def build_app(app_class: Any, clock: Clock, motor: Motor, button: Button, storage: Storage,
+              nvm: Nvm, sleeper: Sleeper | None, watchdog: Watchdog,
+              battery: Battery | None = None, settings: dict[str, Any] | None = None,
+              device_id: bytes = b"") -> Any:
+    """`app_class(...)` (the firmware App, loaded through unknot.fwload) with adapters that
+    mypy has checked against this contract. `sleeper` may be None when the caller steps the
+    App itself (the App's run() is not used)."""
+    return app_class(clock, motor, button, storage, nvm, sleeper, watchdog, battery=battery,
+                     settings=settings, device_id=device_id)

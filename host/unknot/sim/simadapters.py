@@ -1,0 +1,268 @@
+"""The simulated device's adapters: the one set every off-board run of the firmware App uses
+(the tests, the benchmarks, `unknot demo`, `unknot sim`, and the MicroPython runs).
+
+Each class satisfies its Protocol in `unknot.adapters` (the contract; mypy checks them
+against it). Written in the MicroPython subset, annotated but with no runtime typing, so the
+MicroPython unix port loads it as the top-level module `simadapters` from
+MICROPYPATH=host/unknot/sim (tools/mp/mpbuild.py), and CPython as `unknot.sim.simadapters`.
+
+- `VirtualClock` (moves only when told: `t`, stepped by `VirtualSleeper` or the SimDevice);
+  its real-time sibling `ScaledClock` and `ScaledSleeper` are in `scaledclock.py` (kept
+  apart so the MicroPython heap runs, which use virtual time, do not load them);
+- `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
+  timings, defined here once), `DictStorage` / `DirStorage`, `NullWatchdog`;
+- `new_nvm()` (from `simnvm.py`): the one place an nvm is created;
+- `make_app()` builds the App with them; `play_all()` plays a routine on virtual time.
+"""
+
+import os
+
+try:
+    from collections.abc import Callable
+    from typing import Any
+except ImportError:  # MicroPython: annotations are not evaluated
+    pass
+try:
+    import unknot.sim.simnvm as simnvm  # CPython
+except ImportError:  # MicroPython: there `unknot` is the firmware package
+    simnvm = __import__("simnvm")  # the same file, as a top-level module
+
+NVM_SIZE = simnvm.NVM_SIZE
+new_nvm = simnvm.new_nvm  # the one place a simulated nvm is made (simnvm.py)
+
+# A finger on the button (the firmware's gesture thresholds are UNKNOT_DOUBLE_MS and
+# UNKNOT_LONG_MS in settings): a short press, the gap inside a double press, a long hold.
+PRESS_MS = 80
+DOUBLE_GAP_MS = 150
+LONG_MS = 1500
+DEVICE_ID = b"\x01\x02\x03\x04\x05\x06"  # the id of throwaway test devices
+
+# -- clocks -------------------------------------------------------------------------------
+
+
+class WallClock:
+    """unix() on top of now_ms(): None until set_unix() (as after a sync), then it runs at
+    the pace of now_ms()."""
+
+    _unix_base: "int | None" = None
+
+    def now_ms(self) -> int:
+        raise NotImplementedError
+
+    def unix(self) -> "int | None":
+        if self._unix_base is None:
+            return None
+        return self._unix_base + self.now_ms() // 1000
+
+    def set_unix(self, t: int) -> None:
+        self._unix_base = int(t) - self.now_ms() // 1000
+
+
+class VirtualClock(WallClock):
+    """Monotonic ms that only move when told to: set `t`, or step with VirtualSleeper."""
+
+    def __init__(self, start_ms: int = 0) -> None:
+        self.t = start_ms
+
+    def now_ms(self) -> int:
+        return self.t
+
+
+# -- sleepers -----------------------------------------------------------------------------
+
+
+class VirtualSleeper:
+    """sleep_until() on a VirtualClock: jumps it to the deadline (never backwards)."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.sleeps = 0
+
+    def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
+        self.sleeps += 1
+        if deadline_ms > self.clock.t:
+            self.clock.t = deadline_ms
+
+
+# -- motor, button, watchdog ----------------------------------------------------------------
+
+
+class RecordingMotor:
+    """Records every pattern the firmware plays as (t_ms, cue, count) in `played` (unless
+    `keep` is False: MicroPython runs print instead of keeping); every listener is called
+    with (t_ms, cue, count) too."""
+
+    def __init__(self, clock: "Any", keep: bool = True) -> None:
+        self.clock = clock
+        self.keep = keep
+        self.played: list[tuple[int, str, int]] = []
+        self.listeners: list[Callable[[int, str, int], None]] = []
+
+    def play(self, name: str, count: int = 1) -> None:
+        t = self.clock.now_ms()
+        if self.keep:
+            self.played.append((t, name, count))
+        for listener in self.listeners:
+            listener(t, name, count)
+
+    def cues(self) -> "list[str]":
+        return [p[1] for p in self.played]
+
+
+class QueueButton:
+    """The button: queued (pressed, t_ms) events, as keypad gives them on the board; press(),
+    double_press() and long_press() push what a finger does. Listeners are called on every
+    push (e.g. to wake a real-time loop)."""
+
+    def __init__(self, clock: "Any") -> None:
+        self.clock = clock
+        self.queue: list[tuple[bool, int]] = []
+        self.listeners: list[Callable[[], None]] = []
+
+    def push(self, pressed: bool, t_ms: int) -> None:
+        self.queue.append((pressed, t_ms))
+        for listener in self.listeners:
+            listener()
+
+    def poll(self) -> "tuple[bool, int] | None":
+        return self.queue.pop(0) if self.queue else None
+
+    def press(self, hold_ms: int = PRESS_MS) -> None:
+        t = self.clock.now_ms()
+        self.push(True, t)
+        self.push(False, t + hold_ms)
+
+    def double_press(self) -> None:
+        t = self.clock.now_ms()
+        self.push(True, t)
+        self.push(False, t + PRESS_MS)
+        self.push(True, t + PRESS_MS + DOUBLE_GAP_MS)
+        self.push(False, t + 2 * PRESS_MS + DOUBLE_GAP_MS)
+
+    def long_press(self, hold_ms: int = LONG_MS) -> None:
+        self.press(hold_ms)
+
+
+class NullWatchdog:
+    def __init__(self) -> None:
+        self.feeds = 0
+
+    def feed(self) -> None:
+        self.feeds += 1
+
+
+# -- storage ------------------------------------------------------------------------------
+
+
+class DictStorage:
+    """The device's /routines folder, in memory."""
+
+    def __init__(self, files: "dict[str, bytes] | None" = None) -> None:
+        self.files: dict[str, bytes] = files if files is not None else {}
+        self.staged: dict[str, bytes] = {}
+
+    def list(self) -> "list[str]":
+        return list(self.files)
+
+    def read(self, name: str) -> bytes:
+        return self.files[name]
+
+    def write(self, name: str, data: bytes) -> None:
+        self.files[name] = bytes(data)
+
+    def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
+        self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
+
+    def stage_commit(self) -> None:
+        self.files.update(self.staged)
+        self.staged = {}
+
+    def stage_drop(self) -> None:
+        self.staged = {}
+
+
+class DirStorage:
+    """The device's /routines folder as a directory (created if missing); files are read
+    when asked, not kept in RAM; a write lands whole (temporary file, then rename)."""
+
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            os.mkdir(path)
+        except OSError:
+            pass  # it exists
+
+    def list(self) -> "list[str]":
+        return sorted(n for n in os.listdir(self.path) if not n.endswith(".tmp"))
+
+    def read(self, name: str) -> bytes:
+        with open(self.path + "/" + name, "rb") as f:
+            return f.read()
+
+    def write(self, name: str, data: bytes) -> None:
+        tmp = self.path + "/" + name + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(bytes(data))
+        os.rename(tmp, self.path + "/" + name)
+
+    # an upload is staged in the sibling folder <path>.new/ (as on the board), then moved in
+    def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
+        if new:
+            try:
+                os.mkdir(self.path + ".new")
+            except OSError:
+                pass  # it exists
+        with open(self.path + ".new/" + name, "wb" if new else "ab") as f:
+            f.write(data)
+
+    def stage_commit(self) -> None:
+        for name in os.listdir(self.path + ".new"):
+            os.rename(self.path + ".new/" + name, self.path + "/" + name)
+        os.rmdir(self.path + ".new")
+
+    def stage_drop(self) -> None:
+        try:
+            names = os.listdir(self.path + ".new")
+        except OSError:
+            return  # nothing staged
+        for name in names:
+            os.remove(self.path + ".new/" + name)
+        os.rmdir(self.path + ".new")
+
+
+# -- the App ------------------------------------------------------------------------------
+
+
+def make_app(App: "Any", files: "Any" = None, nvm: "Any" = None,
+             settings: "dict[str, Any] | None" = None, clock: "Any" = None,
+             sleeper: "Any" = None, motor: "Any" = None, button: "Any" = None,
+             device_id: bytes = DEVICE_ID) -> "Any":
+    """The firmware `App` class built with these adapters: `files` is a storage adapter or a
+    dict of routine files; the defaults are a VirtualClock and its sleeper, a recording
+    motor, a button, an erased nvm."""
+    clock = clock or VirtualClock()
+    storage = files if hasattr(files, "read") else DictStorage(files)
+    return App(clock, motor or RecordingMotor(clock), button or QueueButton(clock), storage,
+               nvm if nvm is not None else new_nvm(), sleeper or VirtualSleeper(clock),
+               NullWatchdog(), settings=settings, device_id=device_id)
+
+
+def play_all(app: "Any", index: int, limit_ms: int = 4 * 3600 * 1000) -> "list[tuple[int, str]]":
+    """Start routine `index` and step the app on its VirtualClock until it has finished.
+    Returns the motor's (t_ms, cue) played meanwhile, t relative to the start."""
+    clock = app.clock
+    played = app.motor.played
+    n0 = len(played)
+    t0 = clock.t
+    rec0 = app.last_record
+    app.post(("start", index))
+    while True:
+        d = app.step()
+        if app.player is None and app.last_record != rec0:
+            break
+        if clock.t - t0 > limit_ms:
+            raise RuntimeError("routine did not finish")
+        if d > clock.t:
+            clock.t = d
+    return [(p[0] - t0, p[1]) for p in played[n0:]]

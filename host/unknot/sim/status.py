@@ -1,0 +1,111 @@
+"""What a simulated device shows: `Status`, a snapshot of the firmware App (state, routine,
+step and countdowns, next break, journal) computed by `status_of()`, for the live panel of
+`unknot sim` and `unknot demo` (`unknot.sim.panel`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from unknot import core
+from unknot.history.records import device_id_hex
+from unknot.routine.model import KIND_NAMES
+
+
+@dataclass
+class Status:
+    now_ms: int
+    level: int  # the motor's level now, 0..255
+    cue: str | None  # the last cue played
+    journal: int
+    head: int
+    device_id: str
+    clock_set: bool
+    state: str = "idle"
+    routine: str = ""
+    step: tuple[int, int] | None = None
+    step_label: str = ""
+    step_left_ms: int | None = None
+    next_cue_ms: int | None = None
+    reminder_ms: int | None = None
+
+
+def _routine_labels(app: Any, routine: Any) -> list[str]:
+    """Step labels of the routine file on the device (the firmware keeps only the name)."""
+    from unknot.routine.decode import decode
+
+    try:
+        data = app.storage.read(routine.file) if routine.file else b""
+        return [op.label for op in decode(bytes(data)).ops] if data else []
+    except Exception:
+        return []
+
+
+class StepTables:
+    """Per routine (cached): when each step starts, and the step labels."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._player = core.player
+        self._starts: dict[int, list[int]] = {}
+        self._labels: dict[int, list[str]] = {}
+
+    def starts(self, routine: Any) -> list[int]:
+        key = id(routine)
+        if key not in self._starts:
+            starts: list[int] = []
+            ticks = bool(self.app.settings["UNKNOT_TICKS"])
+            for t, _cue, _arg, index in self._player.expand(routine, ticks):
+                while len(starts) <= index:
+                    starts.append(t)
+            self._starts[key] = starts
+        return self._starts[key]
+
+    def labels(self, routine: Any) -> list[str]:
+        key = id(routine)
+        if key not in self._labels:
+            self._labels[key] = _routine_labels(self.app, routine)
+        return self._labels[key]
+
+
+def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: int) -> Status:
+    """The App's state at `now` (device ms); `cue`/`level`: the motor's last cue and level."""
+    st = Status(
+        now_ms=now,
+        level=level,
+        cue=cue,
+        journal=len(app.journal),
+        head=int(app.journal.head),
+        device_id=device_id_hex(bytes(app.device_id)),
+        clock_set=app.clock.unix() is not None,
+    )
+    player = app.player
+    if player is not None:
+        r = player.routine
+        st.state = "paused" if player.paused_at is not None else "playing"
+        st.routine = r.name or r.slug or f"#{r.id:04x}"
+        idx = int(player.step_index)
+        st.step = (idx, len(r.steps))
+        labels = tables.labels(r)
+        kind = KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
+        label = labels[idx] if idx < len(labels) else ""
+        st.step_label = f"{kind}: {label}" if label else kind
+        starts = tables.starts(r)
+        if idx + 1 < len(starts) and player.paused_at is None:
+            st.step_left_ms = player.base + starts[idx + 1] - now
+        nd = player.next_deadline()
+        if nd is not None:
+            st.next_cue_ms = nd - now
+    else:
+        rem = app.reminders
+        if rem.pending is not None:
+            st.state = f"nudge: {rem.pending} break (press = start, double = snooze)"
+        else:
+            st.state = "idle"
+            due = [d for d in (rem.micro_due, rem.rest_due) if d is not None]
+            if due:
+                st.reminder_ms = min(due) - now
+        sel = app.routines[app.selected] if app.routines else None
+        if sel is not None:
+            st.routine = f"selected: {sel.name or sel.slug}"
+    return st

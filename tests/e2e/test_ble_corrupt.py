@@ -1,0 +1,37 @@
+"""Corrupt journal slots and ring overflow are counted apart, end to end over the BLE link:
+the device's READ stops at a bad slot and its END frame says where to resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bleapp import App, db_seqs, run
+from unknot import core
+from unknot.ble import open_device
+from unknot.ble.sync import sync
+from unknot.history import HistoryStore
+from unknot.sim.radio import SimRadio
+
+
+def test_corrupt_slots_are_not_overflow(tmp_path: Path) -> None:
+    app = App(60)
+    j = app.journal
+    for seq in (20, 21, 45):  # break the CRC of three slots
+        pos = j.offset + (seq % j.slots) * core.journal.RECORD_SIZE + 6
+        j.nvm[pos] ^= 0xFF
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=tmp_path / "keys").start()
+        with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+            async with open_device(radio=radio) as s:
+                got = await sync(s, store, batch=25)
+            assert (got.new, got.known, got.lost, got.corrupt) == (57, 0, 0, 3)
+            assert db_seqs(store) == [s for s in range(1, 61) if s not in (20, 21, 45)]
+            assert sum(x["corrupt"] for x in store.sync_log()) == 3
+            assert store.cursor(got.device.device_id) == 61
+            async with open_device(radio=radio) as s:
+                again = await sync(s, store)
+            assert (again.new, again.lost, again.corrupt) == (0, 0, 0)
+        await radio.stop()
+
+    run(go)

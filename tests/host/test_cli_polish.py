@@ -1,0 +1,253 @@
+"""Everyday polish (issue 13 item 5): unwritable paths are one clear line, a broken user
+routine is a warning, check/build take ids, Ctrl-C is 130 "Stopped." everywhere, no stray
+blank lines, device info counts right, config says when a setting applies, the chart."""
+
+from __future__ import annotations
+
+import signal
+import struct
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from unknot.cli import cli
+from unknot.history import HistoryStore
+from unknot.journal import COMPLETED, SessionRecord
+from unknot.routine.selection import compile_selection
+
+BROKEN = 'id = "mine"\nname = "Mine"\nsteps = [ this is not toml\n'
+
+
+def run(home: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--home", str(home), *args])
+
+
+def one_error_line(r: Result) -> str:
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert r.exit_code == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), r.stderr
+    return lines[0]
+
+
+def _mount(target: Path, opts: str) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount tmpfs here: {r.stderr.strip()}")
+
+
+@pytest.fixture
+def ro_dir(tmp_path: Path) -> Iterator[Path]:
+    """A read-only folder, also for root: a tmpfs remounted read-only."""
+    root = tmp_path / f"ro-{uuid.uuid4().hex[:6]}"
+    _mount(root, "size=256k")
+    (root / "home" / "routines").mkdir(parents=True)
+    (root / "home" / "routines" / "mine.toml").write_text(BROKEN)
+    subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)
+
+
+@pytest.fixture
+def filled(home: Path) -> Path:
+    now = time.time()
+    recs = [SessionRecord(s, int(now) - 3000 * s, 7, 4, 4, 240, COMPLETED, 1) for s in (1, 2)]
+    with HistoryStore.open() as st:
+        st.ingest("c0ffee0012345678", "A", "0.1.0", recs, device_unix_at_sync=int(now),
+                  device_uptime_s=10, device_boot=1, host_now=now, tail_seq=1)
+    return home
+
+
+# ----------------------------------------------------------------- unwritable paths
+
+
+def test_unwritable_outputs_are_one_line(filled: Path, ro_dir: Path, tmp_path: Path) -> None:
+    cases = [
+        ("export", "--format", "csv", "-o", str(ro_dir / "out.csv")),
+        ("export", "--format", "json", "-o", "/proc/unknot-export.json"),
+        ("export", "--format", "json", "-o", str(tmp_path / "missing" / "x.json")),
+        ("stats", "--png", str(ro_dir / "chart.png")),
+        ("routines", "build", "micro-break", "-o", str(ro_dir / "out")),
+        ("routines", "build", "micro-break", "-o", str(ro_dir)),
+    ]
+    for args in cases:
+        line = one_error_line(run(filled, *args))
+        assert "cannot" in line, line
+
+
+def test_read_only_home_for_routines(ro_dir: Path) -> None:
+    home = ro_dir / "home"
+    r = run(home, "routines", "list")
+    assert r.exit_code == 0 and "micro-break" in r.stdout
+    assert "Warning: skipped your routine" in r.stderr and "mine.toml" in r.stderr
+    r = run(home, "routines", "show", "micro-break")
+    assert r.exit_code == 0
+    r = run(home, "preview", "micro-break", "--speed", "10000")
+    assert r.exit_code == 0 and "Done." in r.stdout
+    for args in (("history",), ("stats",), ("devices",)):
+        assert run(home, *args).exit_code == 0
+    line = one_error_line(run(home, "demo", "--auto", "--speed", "10000"))
+    assert "Read-only file system" in line
+
+
+# ----------------------------------------------------------------- broken user routine
+
+
+def test_broken_user_routine_is_a_warning(home: Path) -> None:
+    (home / "routines").mkdir(exist_ok=True)
+    (home / "routines" / "mine.toml").write_text(BROKEN)
+    r = run(home, "routines", "list")
+    assert r.exit_code == 0 and "micro-break" in r.stdout
+    assert r.stderr.count("Warning:") == 1 and "mine.toml" in r.stderr
+    assert "micro-break.unk" in compile_selection(("micro-break",))  # flash and demo use it
+    assert len(compile_selection(())) >= 8
+    r = run(home, "routines", "check")  # the checker still reports it as a problem
+    assert r.exit_code == 1 and "mine.toml:" in r.stderr
+
+
+@pytest.mark.slow
+def test_flash_sim_with_broken_user_routine(home: Path) -> None:
+    (home / "routines").mkdir(exist_ok=True)
+    (home / "routines" / "mine.toml").write_text(BROKEN)
+    r = subprocess.run([sys.executable, "-m", "unknot", "--home", str(home), "flash", "--sim",
+                        "micro-break"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Flashed 1 routine(s)" in r.stdout and "mine.toml" in r.stderr
+    assert not r.stdout.startswith("\n") and not r.stderr.startswith("\n")
+
+
+# ----------------------------------------------------------------- check/build take ids
+
+
+def test_check_and_build_take_ids(home: Path, tmp_path: Path) -> None:
+    r = run(home, "routines", "check", "micro-break")
+    assert r.exit_code == 0 and "1 routine OK." in r.stdout
+    r = run(home, "routines", "build", "micro-break", "-o", str(tmp_path / "out"))
+    assert r.exit_code == 0 and (tmp_path / "out" / "micro-break.unk").stat().st_size > 0
+    r = run(home, "routines", "check", "no-such-routine")
+    assert r.exit_code == 1 and "no such file (and no routine with that id)" in r.stderr
+
+
+# ----------------------------------------------------------------- Ctrl-C
+
+
+def _interrupt(home: Path, args: list[str], ready: str) -> subprocess.CompletedProcess[str]:
+    p = subprocess.Popen([sys.executable, "-m", "unknot", "--home", str(home), *args],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    assert p.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + 60
+    while ready not in seen and time.monotonic() < deadline:
+        seen += p.stdout.readline()
+    assert ready in seen, seen
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    return subprocess.CompletedProcess(p.args, p.returncode, seen + out, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "ready"), [
+    (["preview", "micro-break"], "Safety"),
+    (["demo", "--speed", "50"], "press Enter"),
+])
+def test_ctrl_c_is_130_stopped(home: Path, args: list[str], ready: str) -> None:
+    r = _interrupt(home, args, ready)
+    assert r.returncode == 130, r.stderr
+    assert "Stopped." in r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and "Aborted" not in r.stderr
+
+
+def test_ctrl_c_in_any_command_is_130(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one place: the CLI entry, whatever the command (here: sync, mid-way)."""
+    import unknot.ble.sync
+
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(unknot.ble.sync, "sync_history", interrupted)
+    r = run(home, "sync", "--sim")
+    assert r.exit_code == 130 and r.stderr.strip() == "Stopped."
+
+
+# ----------------------------------------------------------------- device info, config
+
+
+@pytest.mark.slow
+def test_device_info_and_config_over_sim(home: Path) -> None:
+    def unknot(*args: str) -> str:
+        r = subprocess.run([sys.executable, "-m", "unknot", "--home", str(home), *args],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert not r.stdout.startswith("\n") and not r.stderr.startswith("\n")
+        return r.stdout
+
+    flashed = unknot("flash", "--sim")
+    n = int(flashed.rsplit("Flashed ", 1)[1].split(" ")[0])
+    info = unknot("device", "info", "--sim")
+    assert f"Routines:      {n}\n" in info and "routines on device" not in info
+    assert "Device id:" in info
+    out = unknot("device", "config", "--sim", "UNKNOT_MICRO_MIN=45")
+    assert "applied at once" in out and "restart" not in out
+    assert not unknot("sync", "--sim").startswith("\n")
+
+
+# ----------------------------------------------------------------- the chart
+
+
+def test_stats_png(filled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "chart.png"
+    r = run(filled, "stats", "--png", str(out))
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    w, h = struct.unpack(">II", data[16:24])
+    assert (w, h) == (900, 600)
+    assert list(tmp_path.glob(".*unknot-partial")) == []
+
+
+def test_chart_axes(filled: Path, tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from unknot.history.export import write_png
+
+    with HistoryStore.open(readonly=True) as st:
+        stats = st.stats()
+    captured = []
+    real_close = plt.close
+    plt.close = lambda fig: captured.append(fig)  # type: ignore[assignment]
+    try:
+        write_png(stats, tmp_path / "chart.png")
+    finally:
+        plt.close = real_close
+    ax = captured[0].axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(labels) == 7 and all(len(x.split()) == 3 for x in labels)  # "Sun 22 Nov"
+    ticks = [t for t in ax.get_yticks() if 0 <= t <= ax.get_ylim()[1]]
+    assert all(float(t).is_integer() for t in ticks)
+    real_close(captured[0])
+
+
+def test_export_onto_an_immutable_file(filled: Path, tmp_path: Path) -> None:
+    target = tmp_path / "locked.csv"
+    target.write_text("old\n")
+    if subprocess.run(["chattr", "+i", str(target)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        line = one_error_line(run(filled, "export", "--format", "csv", "-o", str(target)))
+        assert "cannot write" in line and "Operation not permitted" in line
+        assert target.read_text() == "old\n"
+        assert list(tmp_path.glob(".*unknot-partial")) == []
+    finally:
+        subprocess.run(["chattr", "-i", str(target)], check=False)
