@@ -28,7 +28,7 @@ def test_corrupt_slots_are_not_overflow(tmp_path: Path) -> None:
             assert (got.new, got.known, got.lost, got.corrupt) == (57, 0, 0, 3)
             assert db_seqs(store) == [s for s in range(1, 61) if s not in (20, 21, 45)]
             assert sum(x["corrupt"] for x in store.sync_log()) == 3
-            assert store.cursor(got.device.device_id) == 61
+            assert store.cursor(got.device.device_id).next_seq == 61
             async with open_device(radio=radio) as s:
                 again = await sync(s, store)
             assert (again.new, again.lost, again.corrupt) == (0, 0, 0)
