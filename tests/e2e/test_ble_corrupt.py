@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bleapp import App, db_seqs, run
+from bleapp import App, consent, db_seqs, run
 from unknot import core
 from unknot.ble import open_device
 from unknot.ble.sync import sync
@@ -13,8 +13,9 @@ from unknot.history import HistoryStore
 from unknot.sim.radio import SimRadio
 
 
-def test_corrupt_slots_are_not_overflow(tmp_path: Path) -> None:
+def test_corrupt_slots_are_not_overflow(tmp_path: Path, home: Path) -> None:
     app = App(60)
+    consent(app)
     j = app.journal
     for seq in (20, 21, 45):  # break the CRC of three slots
         pos = j.offset + (seq % j.slots) * core.journal.RECORD_SIZE + 6

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from unknot.errors import DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
+    from unknot.device.keys import KeyStore
     from unknot.ble.session import Session
     from unknot.sim.radio import SimRadio
 
@@ -28,12 +29,14 @@ async def open_device(
     radio: SimRadio | None = None,
     authenticate: bool = True,
     open_window: bool = False,
+    keys: KeyStore | None = None,
 ) -> AsyncIterator[Session]:
     """Find the device (by service UUID, and `name`/`address` if given), connect, pair on
     first use, authenticate with this computer's key (docs/protocol.md; `authenticate=False`
     for `unknot pair`), and yield a Session; always disconnects. `sim=True` serves the
     simulated device (state under <home>/sim/) on an in-process link, whose pairing window
-    `open_window` opens as the wearer would; `radio` passes one explicitly."""
+    `open_window` opens as the wearer would; `radio` passes one explicitly; `keys`: this
+    computer's key store (default: the one in the unknot home)."""
     from bleak import BleakClient, BleakScanner
     from bleak.exc import BleakError
 
@@ -89,7 +92,7 @@ async def open_device(
             )
             await session.start()
             if authenticate:
-                await session.authenticate()
+                await session.authenticate(keys)
             yield session
         finally:
             with contextlib.suppress(Exception):
