@@ -34,8 +34,8 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
     sys.path.insert(0, str(HERE))
     from bleapp import App, consent, run
     from unknot.ble import open_device
-    from unknot.device.keys import KeyStore
     from unknot.ble.sync import sync
+    from unknot.device.keys import KeyStore
     from unknot.history import HistoryStore
     from unknot.sim.radio import SimRadio
 
@@ -139,10 +139,10 @@ def check_consistent(db: Path) -> int:
 
 def finish_and_compare(tmp: Path) -> None:
     from bleapp import App, consent, run
-    from unknot.device.keys import KeyStore
     from unknot import fwload
     from unknot.ble import open_device
     from unknot.ble.sync import sync
+    from unknot.device.keys import KeyStore
     from unknot.history import HistoryStore
     from unknot.sim.radio import SimRadio
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from unknot.errors import DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
-    from unknot.device.keys import KeyStore
     from unknot.ble.session import Session
+    from unknot.device.keys import KeyStore
     from unknot.sim.radio import SimRadio
 
 

@@ -9,8 +9,8 @@ See docs/history.md for the schema and the clock-reconstruction rule.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
