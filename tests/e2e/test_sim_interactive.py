@@ -40,6 +40,13 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         link = json.loads((home / "sim" / "default" / "link.json").read_text())
         assert link["pid"] == child.pid and link["port"] > 0
 
+        refused = unknot("flash", "--sim", "micro-break")  # not paired yet
+        assert refused.returncode == 1 and "not paired" in refused.stderr
+        child.send("b")  # the wearer's 1 s hold: pairing window
+        child.expect("pair_open")
+        paired = unknot("pair", "--sim")
+        assert paired.returncode == 0, paired.stderr
+        child.expect("pair_ok")
         flashed = unknot("flash", "--sim", "micro-break")
         assert flashed.returncode == 0, flashed.stderr
         assert "1 copied" in flashed.stdout
@@ -63,8 +70,8 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         assert synced.returncode == 0, synced.stderr
         assert "1 new" in synced.stdout
 
-        child.send("l")  # long press when idle: acknowledged
-        child.expect("ack")
+        child.send("l")  # long press when idle: the pairing window again
+        child.expect("pair_open")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:
