@@ -16,6 +16,9 @@ from pathlib import Path
 TOOLS = Path(__file__).resolve().parent
 
 
+HELPERS = {"servers"}  # tools/bench_servers.py: BLE servers the benchmarks use, no run()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -25,7 +28,7 @@ def main() -> int:
     results: dict[str, object] = {}
     for path in sorted(TOOLS.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
-        if args.only and name not in args.only:
+        if name in HELPERS or (args.only and name not in args.only):
             continue
         results.update(importlib.import_module(path.stem).run())
     if args.json:

@@ -2,9 +2,9 @@
 handler uses of the App (clock, journal, storage, settings), over the firmware's real Journal
 (through the typed facade unknot.core) in an nvm as large as the record count needs.
 
-The real App's nvm holds 383 records; benchmarks and link tests need more, and need them
-written instantly, so they use this instead of a SimDevice. Used by tools/bench_sync.py and
-the BLE end-to-end tests."""
+The real App's nvm (8 KiB) holds 197 records; benchmarks and link tests need more, and
+need them written instantly, so they use this instead of a SimDevice. Used by
+tools/bench_sync.py and the BLE end-to-end tests."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from typing import Any
 
 from unknot import core
 from unknot.sim.simadapters import DictStorage, VirtualClock, new_nvm
+from unknot.sim.simnvm import size_for
 
 BOOT_MS = 5_000  # the device clock stands at 5 s since boot unless a test moves `t`
 
 
 class JournalApp:
-    """Holds `records` deterministic, varied records (seq 1..records); nvm_size defaults to
-    the smallest size that keeps them all (one spare slot, see docs/journal.md)."""
+    """Holds `records` deterministic, varied records (seq 1..records) in the page-erase nvm
+    model; nvm_size defaults to the smallest one whose image slot keeps them all (see
+    docs/journal.md)."""
 
     def __init__(
         self,
@@ -28,10 +30,11 @@ class JournalApp:
     ) -> None:
         jmod = core.journal
         if nvm_size is None:
-            nvm_size = max(4096, (records + 2) * jmod.RECORD_SIZE)
-        self.journal = jmod.Journal(new_nvm(nvm_size), 0, nvm_size)
-        for i in range(records):
-            self.journal.append(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
+            nvm_size = size_for(jmod.RECORDS_AT + 4 + records * jmod.RECORD_SIZE)
+        self.journal = jmod.Journal(new_nvm(nvm_size))
+        self.journal.extend(  # one flash write
+            [(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
+             for i in range(records)])
         self.clock = VirtualClock(BOOT_MS)
         self.device_id = bytes(range(1, 9))
         self.boot = 2

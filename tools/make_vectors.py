@@ -48,6 +48,29 @@ def _patch(data: bytes, offset: int, value: int) -> bytes:
     return data[:offset] + bytes([value]) + data[offset + 1 :]
 
 
+def invalid_v2(ex: bytes) -> dict[str, tuple[bytes, str]]:
+    """Broken v2 files derived from the label-less `exercises` vector: BEGIN at 16, SHORT
+    BREATHE at 17..20, SHORT REPEAT at 21..23, NEXT (8 s, one byte) at 24, SHORT HOLD at
+    25..26, REPEAT (long form) at 27..30, NEXT (30 s, two bytes) at 31..32, SHORT HOLD 300 s
+    at 33..34 ... END last."""
+    n = len(ex)
+    return {
+        "v2_countdown_in_v1.unk": (_fix_crc(_set_header(ex, version=1)), "bad flags"),
+        "v2_reserved_header_flag.unk": (_fix_crc(_set_header(ex, flags=0x16)), "bad flags"),
+        "v2_next_zero.unk": (_fix_crc(_patch(_patch(ex, 31, 0x08), 32, 0)), "bad step"),
+        "v2_next_first.unk": (_fix_crc(_patch(ex, 16, 0x58)), "bad step"),
+        "v2_next_before_end.unk": (_fix_crc(_set_header(ex[:n - 1] + b"\x58\x02",
+                                                        step_count=11, total_len=n + 1)),
+                                   "bad step"),
+        "v2_two_nexts.unk": (_fix_crc(_set_header(ex[:25] + b"\x58" + ex[25:],
+                                                  step_count=11, total_len=n + 1)),
+                             "bad step"),
+        "v2_short_on_switch.unk": (_fix_crc(_patch(ex, 16, 0x47)), "bad step"),
+        "v2_short_zero_inhale.unk": (_fix_crc(_patch(ex, 19, 0x01)), "bad step"),
+        "v2_short_zero_hold.unk": (_fix_crc(_patch(ex, 26, 0)), "bad step"),
+    }
+
+
 def invalid(minimal: bytes, kinds: bytes) -> dict[str, tuple[bytes, str]]:
     """Broken files derived from the label-less compiled vectors, with their reasons.
 
@@ -59,7 +82,7 @@ def invalid(minimal: bytes, kinds: bytes) -> dict[str, tuple[bytes, str]]:
         "short_header.unk": (minimal[:10], "truncated"),
         "truncated.unk": (kinds[:-3], "truncated"),
         "bad_magic.unk": (b"UNKX" + minimal[4:], "bad magic"),
-        "bad_version.unk": (_fix_crc(_set_header(minimal, version=2)), "bad version"),
+        "bad_version.unk": (_fix_crc(_set_header(minimal, version=3)), "bad version"),
         "bad_flags.unk": (_fix_crc(_set_header(minimal, flags=0x02)), "bad flags"),
         "trailing_byte.unk": (minimal + b"\x00", "bad length"),
         "header_only.unk": (_fix_crc(_set_header(minimal[:HEADER_SIZE], total_len=16,
@@ -80,6 +103,9 @@ def invalid(minimal: bytes, kinds: bytes) -> dict[str, tuple[bytes, str]]:
         "too_few_steps.unk": (_fix_crc(_set_header(minimal, step_count=1)), "bad step"),
         "step_count_low.unk": (_fix_crc(_set_header(minimal, step_count=2)), "bad step"),
         "step_count_high.unk": (_fix_crc(_set_header(minimal, step_count=4)), "bad step"),
+        # a get-ready step (v2 only) in a v1 file: valid as v2, an unknown kind in v1
+        "v1_next_step.unk": (_fix_crc(_set_header(minimal[:17] + b"\x58" + minimal[17:],
+                                                  step_count=4, total_len=n + 1)), "bad step"),
         "step_past_end.unk": (_fix_crc(_set_header(minimal[:-1] + b"\x04\x01",
                                                    total_len=n + 1)), "bad step"),
     }
@@ -94,7 +120,8 @@ def build() -> dict[str, bytes]:
         out[f"routines/{file_name(src.stem)}"] = compile_routine(routine, labels=True)
         plain[src.stem] = compile_routine(routine, labels=False)
     reasons: dict[str, str] = {}
-    for name, (data, reason) in invalid(plain["minimal"], plain["all-kinds"]).items():
+    broken = invalid(plain["minimal"], plain["all-kinds"]) | invalid_v2(plain["exercises"])
+    for name, (data, reason) in broken.items():
         out[f"invalid/{name}"] = data
         reasons[name] = reason
     text = json.dumps(reasons, indent=2, sort_keys=True) + "\n"

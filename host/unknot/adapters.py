@@ -73,6 +73,11 @@ class Storage(Protocol):
         """Create or replace the file `name`; a reader never sees half of it."""
         ...
 
+    def remove(self, name: str) -> None:
+        """Delete the file `name`; raises OSError (or KeyError) when it is missing (the
+        journal keeps a copy of a v1 nvm there while migrating: docs/journal.md)."""
+        ...
+
     def stage_write(self, name: str, data: bytes | memoryview, new: bool) -> None:
         """Append `data` to the staged (uploading) file `name`, starting it afresh if `new`.
         `data` may be a short-lived memoryview: copy or write it out now. Staged files are

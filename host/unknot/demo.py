@@ -22,6 +22,7 @@ from typing import Any
 
 from unknot import core, paths
 from unknot.errors import DeviceError
+from unknot.routine.count import Count
 from unknot.sim import interproc
 from unknot.sim.device import SimDevice
 from unknot.sim.engine import Engine, Felt
@@ -184,7 +185,7 @@ class _Demo:
                     session_t0.append(f.t_ms)
                     r = app.player.routine
                     say(f"\n[bold]3. Routine[/bold] {r.name or r.slug!r} "
-                        f"({r.work_steps()} steps), felt as:")
+                        f"({Count(*r.tally())}), felt as:")
             elif f.cue.startswith("nudge"):
                 nudge.append(f)
             base = session_t0[0] if session_t0 and app.player is not None else t0_ms

@@ -1,9 +1,11 @@
-"""Corrupt journal slots and ring overflow are counted apart, end to end over the BLE link:
-the device's READ stops at a bad slot and its END frame says where to resume."""
+"""Corrupt journal records and overflow are counted apart, end to end over the BLE link:
+the device's READ stops at a bad record and its END frame says where to resume."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
+from typing import Any
 
 from bleapp import App, consent, db_seqs, run
 from unknot import core
@@ -13,13 +15,24 @@ from unknot.history import HistoryStore
 from unknot.sim.radio import SimRadio
 
 
+def _record_pos(j: Any, seq: int) -> int:
+    """nvm offset of record `seq` in the journal's newest image (layout v2, docs/journal.md):
+    the image whose header carries the journal's generation."""
+    jm = core.journal
+    for slot in range(2):
+        base = slot * j.slot_size
+        magic, gen = struct.unpack_from(jm.HEADER, bytes(j.nvm[base : base + jm.HEADER_SIZE]))[:2]
+        if magic == jm.MAGIC and gen == j.generation:
+            return base + jm.RECORDS_AT + (seq - j.tail) * jm.RECORD_SIZE
+    raise AssertionError("no current image")
+
+
 def test_corrupt_slots_are_not_overflow(tmp_path: Path, home: Path) -> None:
     app = App(60)
     consent(app)
     j = app.journal
-    for seq in (20, 21, 45):  # break the CRC of three slots
-        pos = j.offset + (seq % j.slots) * core.journal.RECORD_SIZE + 6
-        j.nvm[pos] ^= 0xFF
+    for seq in (20, 21, 45):  # break the CRC of three records (bit rot after the boot)
+        j.nvm[_record_pos(j, seq) + 6] ^= 0xFF
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "keys").start()

@@ -12,6 +12,7 @@ from pathlib import Path
 from unknot import fwload
 from unknot.history import HistoryStore
 from unknot.routine import compile_routine
+from unknot.routine.count import tally
 from unknot.routine.library import load_all
 
 SPEED = "60"
@@ -52,6 +53,11 @@ def test_demo_auto_then_interactive_land_in_history(home: Path) -> None:
     s = sessions[0]
     assert s.routine_slug == "micro-break"
     assert (s.steps_done, s.steps_total) == (work_steps, work_steps)
+    # one count: the demo header and the history table count as the host does
+    count = tally(next(r for r in load_all() if r.slug == "micro-break").ops())
+    assert count == (2, 2) and count.steps == work_steps
+    assert f"({count}), felt as:" in flat
+    assert f"{work_steps}/{work_steps}" in flat
     assert s.completed and s.from_nudge and not s.aborted
     assert 55 <= s.active_s <= 90  # the 60 s routine on the device clock (x60: jitter grows)
     assert f"--device {s.device_id}" in flat and "1 sessions" in flat  # D's history table

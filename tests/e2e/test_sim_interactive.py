@@ -57,7 +57,8 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         child.send("p")  # press: start the selected routine
         child.expect("begin")
         child.expect("inhale")
-        child.expect("Step .*breathe: Slow breaths")
+        # the one count: exercise and step as the host counts them (2 exercises, 2 steps)
+        child.expect(r"exercise 1/2 . step 1/2\s+breathe: Slow breaths")
         child.expect(r"1 record\(s\)", timeout=30)  # the session is in the journal
 
         info = unknot("device", "info", "--sim")

@@ -4,6 +4,7 @@ reminders (nudge, repeat, give up, snooze limit, active hours), settings, errors
 from __future__ import annotations
 
 import pytest
+from unknot.sim.simnvm import new_nvm
 
 MIN = 60_000
 
@@ -215,3 +216,69 @@ def test_battery_low_disables_ticks(make, unkbuild):
     press(app)
     advance(app, app.clock.t + 200_000)
     assert "tick" not in cues(app)
+
+
+def test_boot_costs_no_erase_and_counts_only_boots_that_wrote(make):
+    nvm = new_nvm()
+    a = make(nvm=nvm)
+    assert a.boot == 1 and nvm.erases == [0, 0]  # nothing written yet
+    assert make(nvm=nvm).boot == 1  # a boot that wrote nothing leaves no trace
+    c = make(nvm=nvm)
+    press(c)
+    advance(c, c.clock.t + 200_000)  # one session: one erase, boot 1 saved with it
+    assert sum(nvm.erases) == 1 and c.journal.head == 2
+    d = make(nvm=nvm)
+    assert d.boot == 2 and d.journal.epoch == c.journal.epoch
+
+
+def test_settings_writes_are_rate_limited(fw, make):
+    nvm = new_nvm()
+    a = make(nvm=nvm)
+    hour = fw.app.SETTINGS_WRITE_MS
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})  # the first one is written at once
+    assert sum(nvm.erases) == 1
+    for i in range(50):  # a host hammering settings: applied, not written
+        a.apply_settings({"UNKNOT_SNOOZE_MIN": 8 + i % 3})
+        a.clock.t += 1000
+        a.safe_step()
+    assert sum(nvm.erases) == 1 and a.settings["UNKNOT_SNOOZE_MIN"] == 9
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 7  # a cut now: the saved value
+    advance(a, hour - 1)
+    assert sum(nvm.erases) == 1
+    advance(a, hour + 1)  # the pending value is written at the next allowed moment
+    assert sum(nvm.erases) == 2
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 9
+    advance(a, 10 * hour)
+    assert sum(nvm.erases) == 2  # nothing pending: no more writes
+
+
+def test_pending_settings_ride_with_a_record_and_flush(fw, make):
+    nvm = new_nvm()
+    a = make(nvm=nvm)
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 6})
+    assert sum(nvm.erases) == 1 and a.journal.pending
+    press(a)
+    advance(a, a.clock.t + 200_000)  # the session's record carries the pending settings
+    assert sum(nvm.erases) == 2 and not a.journal.pending
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 6
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 5})
+    a.flush()  # before a shutdown
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 5
+
+
+def test_pending_settings_written_when_the_battery_is_low(make):
+    nvm = new_nvm()
+    a = make(nvm=nvm)
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
+    a.apply_settings({"UNKNOT_SNOOZE_MIN": 4})
+    assert a.journal.pending and sum(nvm.erases) == 1
+
+    class Bat:
+        def millivolts(self):
+            return 3300
+
+    a.battery_source = Bat()
+    a.safe_step()
+    assert a.low_battery and not a.journal.pending and sum(nvm.erases) == 2
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 4

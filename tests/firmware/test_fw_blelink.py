@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from unknot import fwload
+from unknot.sim.simnvm import new_nvm
 
 
 class PacketBuffer:
@@ -108,7 +109,7 @@ class Clock:
 
 class App:
     def __init__(self) -> None:
-        self.journal = fwload.module("journal").Journal(bytearray(b"\xff" * 200), 0, 200)
+        self.journal = fwload.module("journal").Journal(new_nvm())
         self.clock = Clock()
         self.device_id = b"\x01\x02"
         self.boot = 1

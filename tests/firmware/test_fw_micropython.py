@@ -46,10 +46,33 @@ def test_hand_built_samples_under_micropython(fw, mpy, unkbuild, tmp_path):
     assert _parse(mpy(["ptrace", str(tmp_path)])) == _cpython(fw, tmp_path)
 
 
-def test_journal_1000_records_32k(mpy):
+def test_vectors_v1_and_v2_under_micropython(fw, mpy):
+    # the shared vectors (v1 and v2, tests/vectors) decode and play the same under the VM
+    vectors = Path(__file__).resolve().parents[1] / "vectors"
+    valid = vectors / "routines"
+    assert _parse(mpy(["ptrace", str(valid)])) == _cpython(fw, valid)
+    versions = {p.read_bytes()[4] for p in valid.glob("*.unk")}
+    assert versions == {1, 2}
+    import json
+
+    want = json.loads((vectors / "invalid" / "reasons.json").read_text())
+    got = {name: reason for name, reason in
+           (line.split(" ", 1) for line in mpy(["reasons", str(vectors / "invalid")])
+            .splitlines())}
+    assert got == want
+
+
+def test_journal_1000_records_32k(fw, mpy):
+    from unknot.sim.simnvm import new_nvm
+
     out = mpy(["journal", "1000"], heap="32k").split()
-    capacity = (8192 - 512) // 20 - 1
+    capacity = fw.journal.Journal(new_nvm()).capacity
     assert out == ["J", "1001", str(1001 - capacity), str(1000 - capacity)]
+
+
+def test_journal_power_cut_under_micropython(mpy):
+    # 11 cut points in one append of 200 records (the full journal): nothing committed lost
+    assert mpy(["journalcut", "200"], heap="96k").split()[-2:] == ["C", "11"]
 
 
 def test_fuzz_batch_under_micropython(mpy, library_dir):

@@ -4,6 +4,9 @@ and equality with the host timeline for every library routine."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 
 def _routine(fw, unkbuild, steps):
@@ -99,8 +102,8 @@ def test_firmware_trace_equals_host_timeline(fw, sa, library):
     assert len(app.routines) == len(library)
     for i, r in enumerate(app.routines):
         played = sa.play_all(app, i)
-        ops = host.decode(library[r.file]).ops
-        expected = [(e.t_ms, e.cue) for e in timeline.expand(ops)]
+        decoded = host.decode(library[r.file])
+        expected = [(e.t_ms, e.cue) for e in timeline.expand(decoded.ops, decoded.countdown)]
         assert played == expected, r.file
         assert fw.player.trace(r) == expected
     assert app.errors == 0
@@ -123,3 +126,48 @@ def test_pattern_table(fw):
     shapes = {tuple((lvl > 0, lvl > 150, ms) for lvl, ms in pat.envelope(n)) for n in ROUTINE_CUES}
     assert len(shapes) == len(ROUTINE_CUES)
     assert pat.envelope("nope") == () and pat.rom("nope") == ()
+
+
+def test_v2_exercises_count_and_cues(fw):
+    # the v2 vector: 3 exercises, 6 steps, get-ready steps of 8 s and 30 s, countdown 3
+    data = (VECTORS / "routines" / "exercises.unk").read_bytes()
+    r = fw.routine.decode(data)
+    assert r.countdown == 3 and r.tally() == (3, 6) and r.work_steps() == 6
+    events = list(fw.player.expand(r))
+    nexts = [(t, arg) for t, cue, arg, _i in events if cue == "next_exercise"]
+    assert nexts == [(39500, 2), (109500, 3)]
+    downs = [(t, arg) for t, cue, arg, _i in events if cue == "countdown"]
+    assert downs[:3] == [(64500, 3), (65500, 2), (66500, 1)]
+    # a countdown second is never also a tick
+    ticks = {t for t, cue, _a, _i in events if cue == "tick"}
+    assert not ticks & {t for t, _a in downs}
+    # steps done: get-ready steps are not steps (finished: all 6)
+    p = fw.player.Player(r)
+    p.start(0)
+    p.poll(39500, lambda *a: None)  # up to the first get-ready
+    assert p.steps_done() == 2
+    p.poll(10**9, lambda *a: None)
+    assert p.finished and p.steps_done() == 6
+
+
+def test_v1_plays_unchanged(fw):
+    # a v1 file has no countdown and no get-ready; its trace is the v1 rule set
+    r = fw.routine.decode((VECTORS / "routines" / "all-kinds.unk").read_bytes())
+    assert r.countdown == 0 and r.tally()[0] == 1
+    cues = {cue for _t, cue in fw.player.trace(r)}
+    assert "countdown" not in cues and "next_exercise" not in cues
+
+
+def test_one_count_from_the_record_to_the_host(fw, sa, library):
+    # the session record's steps done / total is the host's count of the same routine
+    # (routine.tally; history and stats show the record, list/show/preview the host count)
+    from unknot.routine import decode
+    from unknot.routine.count import tally
+
+    app = sa.make_app(fw.app.App, dict(library), nvm=bytearray(8192),
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+    for i, r in enumerate(app.routines):
+        sa.play_all(app, i)
+        rec = fw.journal.unpack_record(app.journal.read(app.last_record))
+        steps = tally(decode(library[r.file]).ops).steps
+        assert rec[3] == rec[4] == steps == r.work_steps(), r.file

@@ -17,8 +17,10 @@ def test_decode_hand_built(fw, unkbuild):
     assert r.slug == "mixed" and r.name == "Mixed"
     assert r.id == unkbuild.routine_id("mixed")
     assert [s[0] for s in r.steps] == [1, 3, 4, 6, 7, 5, 6, 2]
-    assert r.steps[2] == (4, 0x30, 300, 0, 0, 0, 0)
+    # each step as short as its kind needs (RAM): HOLD (kind, flags, ds), BREATHE all fields
+    assert r.steps[2] == (4, 0x30, 300)
     assert r.steps[1] == (3, 0, 3, 40, 40, 40, 40)
+    assert r.steps[0] == (1, 0) and r.steps[-1] == (2, 0)
     assert r.work_steps() == 6
 
 
@@ -51,7 +53,7 @@ def _refix(data: bytes) -> bytes:
     [
         (lambda b: b[:10], "truncated"),
         (lambda b: b"XNKR" + b[4:], "bad magic"),
-        (lambda b: b[:4] + b"\x02" + b[5:], "bad version"),
+        (lambda b: b[:4] + b"\x03" + b[5:], "bad version"),
         (lambda b: b[:5] + b"\x03" + b[6:], "bad flags"),
         (lambda b: b[:-1], "truncated"),
         (lambda b: b + b"\x00", "bad length"),
@@ -104,7 +106,7 @@ def test_vectors_match_host_decoder(fw):
 
 def test_loader_skips_bad_files_and_falls_back(fw, sa, unkbuild):
     good = unkbuild.build(unkbuild.SAMPLES["reps"], slug="reps")
-    files = {"a.unk": good[:-3], "b.unk": b"UNKR\x02" + good[5:], "c.unk": good,
+    files = {"a.unk": good[:-3], "b.unk": b"UNKR\x03" + good[5:], "c.unk": good,
              "notes.txt": b"x"}
     routines, rejected = fw.library.load_all(sa.DictStorage(files))
     assert [r.slug for r in routines] == ["reps"]

@@ -10,6 +10,7 @@ import zlib
 import pytest
 from authed import Authed
 from unknot import fwload
+from unknot.sim.simnvm import new_nvm
 
 proto = fwload.module("proto")
 upload = fwload.module("upload")
@@ -51,7 +52,7 @@ class App:
     def __init__(self) -> None:
         self.storage = Storage()
         self.reloads = 0
-        self.journal = fwload.module("journal").Journal(bytearray(b"\xff" * 200), 0, 200)
+        self.journal = fwload.module("journal").Journal(new_nvm())
         self.clock = Clock()
         self.device_id = b"\x01\x02"
         self.boot = 1

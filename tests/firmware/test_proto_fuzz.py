@@ -14,7 +14,7 @@ from unknot.sim.simadapters import VirtualClock, new_nvm
 
 class _App:
     def __init__(self) -> None:
-        self.journal = fwload.module("journal").Journal(new_nvm(2048), 0, 2048)
+        self.journal = fwload.module("journal").Journal(new_nvm())
         for i in range(40):
             self.journal.append(1000 + i, 1, 2, 3, 4, 1, 1)
         self.clock = VirtualClock(1000)

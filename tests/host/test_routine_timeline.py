@@ -1,9 +1,6 @@
-"""Timeline expansion (docs/format.md "Playback") and the routine library's content."""
+"""Timeline expansion (docs/format.md "Playback"); the library's content is in test_library.py."""
 
 from __future__ import annotations
-
-import re
-from pathlib import Path
 
 from unknot.routine import expand, total_ms
 from unknot.routine import model as m
@@ -11,7 +8,6 @@ from unknot.routine.library import load_all
 from unknot.routine.timeline import Event
 
 B, E = m.Op(m.BEGIN), m.Op(m.END)
-SEEDS = Path("/work/shared/seeds")
 
 
 def cues(*steps: m.Op) -> list[tuple[int, str, int, int]]:
@@ -64,31 +60,33 @@ def test_events_are_time_ordered() -> None:
         assert events[-1].cue == "done" and events[-1].t_ms == total_ms(r.ops())
 
 
-def test_library_content() -> None:
-    routines = {r.slug: r for r in load_all()}
-    seeds = {}
-    for line in (SEEDS / "README.md").read_text().splitlines():
-        match = re.match(r"\| (\d{3}_[0-9a-f]+\.txt) \| ([^|]+) \|", line)
-        if match:
-            seeds[match.group(1)] = match.group(2).strip()
-    assert len(seeds) == 5
-    used = {r.source_file for r in routines.values()}
-    assert used == set(seeds), "one routine per source text at least"
-    for r in routines.values():
-        assert seeds[r.source_file] == r.source_title, r.slug
-        assert "hurt" in r.safety and "health professional" in r.safety.replace(
-            "doctor or another health professional", "health professional"), r.slug
-    assert abs(total_ms(routines["micro-break"].ops()) - 60_000) <= 2000
-    assert abs(total_ms(routines["rest-break"].ops()) - 300_000) <= 5000
-    micro = routines["micro-break"].steps
-    assert [s.kind for s in micro] == [m.BREATHE, m.HOLD]
-    # the stretches text: holds of 20-30 s, shrugs x10 held 2-3 s, each side
-    neck = routines["neck-stretches"].steps
-    for s in neck:
-        if s.kind == m.HOLD:
-            assert 200 <= s.durations[0] <= 300
-    shrugs = next(s for s in neck if s.kind == m.REPEAT)
-    assert shrugs.count == 10 and 20 <= shrugs.durations[0] <= 30
-    assert sum(s.sides for s in neck) == 2
-    massage = routines["self-massage"].steps
-    assert massage[0].durations == (600,) and massage[0].sides
+def test_get_ready_step_and_exercise_numbers() -> None:
+    hold = m.Op(m.HOLD, (100,))
+    ready = m.Op(m.NEXT, (50,))
+    got = cues(hold, ready, hold, ready, m.Op(m.SWITCH))
+    assert got[1:] == [
+        (2000, "hold_start", 1, 1), (12000, "hold_end", 1, 1),
+        (12000, "next_exercise", 2, 2), (17000, "hold_start", 3, 1), (27000, "hold_end", 3, 1),
+        (27000, "next_exercise", 4, 3), (32000, "switch", 5, 0), (35000, "done", 6, 0)]
+    # a get-ready right after BEGIN leads to exercise 1
+    assert cues(ready, hold)[1] == (2000, "next_exercise", 1, 1)
+
+
+def test_countdown_replaces_late_ticks() -> None:
+    ops = [B, m.Op(m.HOLD, (200,), sides=True, tick=True), E]
+    got = [(t, c, d) for t, c, _, d in expand(ops, countdown=3)]
+    side1 = [(2000, "hold_start", 1), (7000, "tick", 1), (12000, "tick", 1),
+             (17000, "tick", 1), (19000, "countdown", 3), (20000, "countdown", 2),
+             (21000, "countdown", 1), (22000, "hold_end", 1)]
+    assert got[1:9] == side1
+    assert got[9] == (22000, "switch", 0)
+    assert [c for _, c, _ in got].count("countdown") == 6
+    # a tick that would fall in the countdown is dropped (17 s hold: the 15 s tick)
+    late = [(t, c) for t, c, _, _ in expand([B, m.Op(m.HOLD, (170,), tick=True), E], 3)]
+    assert late[1:7] == [(2000, "hold_start"), (7000, "tick"), (12000, "tick"),
+                         (16000, "countdown"), (17000, "countdown"), (18000, "countdown")]
+    # holds under 10 s, rests and breaths are not counted down
+    short = expand([B, m.Op(m.HOLD, (99,)), m.Op(m.REST, (200,)), E], countdown=3)
+    assert "countdown" not in [e.cue for e in short]
+    # countdown 0 (and v1 files) leave the trace unchanged
+    assert expand(ops, countdown=0) == expand(ops)

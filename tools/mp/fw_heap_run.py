@@ -122,16 +122,20 @@ def _core(lib):
 
 
 def _journal(state):
+    import gc
+
     import microcontroller
     from unknot.journal import Journal
 
     nvm = microcontroller.nvm
     for i in range(0, len(nvm), 256):
         nvm[i : i + 256] = b"\xff" * 256
-    j = Journal(nvm, 512)
+    j = Journal(nvm)
     for k in range(RECORDS):
         j.append(1700000000 + k, k & 0xFFFF, 3, 5, 60, 1, 7)
-    j = Journal(nvm, 512)
+    del j  # one Journal (4 KiB image buffer) at a time, as on the board
+    gc.collect()
+    j = Journal(nvm)
     for seq in range(j.tail, j.head):
         if j.read(seq) is None:
             raise SystemExit("bad record " + str(seq))

@@ -7,7 +7,9 @@ Modes:
   ptrace DIR           like trace, but the Player alone (decoder + player: fits in 32 KiB)
   trace DIR            play every DIR/*.unk through the App on virtual time; prints
                        "R name" then "t cue" lines, "E errors" at the end
-  journal N            append N records to a Journal in the shim nvm, re-open, check
+  journal N            append N records to a Journal in the shim nvm (page-erase model),
+                       re-open, check
+  journalcut N         journal N, then cut power at steps of the next append, check
   fuzz DIR N SEED      N mutants of DIR/*.unk through the decoder and the loader
   cues FILE LAT        play FILE on the real clock (latency LAT ms); prints "C err_ms" lines
   heap DIR N           trace DIR + journal N (the heap benchmark); prints "OK"
@@ -42,6 +44,18 @@ def ptrace(d):
             now = p_.next_deadline()
             p_.poll(now, lambda cue, arg, t: print(t, cue))
     print("E", 0)
+
+
+def reasons(d):
+    """The decoder's verdict on every .unk of d: "name ok" or "name <reason keyword>"."""
+    from unknot import routine
+
+    for p in _files(d):
+        try:
+            routine.decode(_read(p))
+            print(p.rsplit("/", 1)[-1], "ok")
+        except routine.RoutineFormatError as exc:
+            print(p.rsplit("/", 1)[-1], exc.reason)
 
 
 def trace(d, quiet=False):
@@ -81,22 +95,55 @@ def journal(n):
     import microcontroller
     from unknot import journal as journal_mod
 
-    nvm = microcontroller.nvm
-    for i in range(0, len(nvm), 256):
+    nvm = microcontroller.nvm  # the page-erase model
+    for i in range(0, len(nvm), 256):  # erased (a trace before may have written records)
         nvm[i : i + 256] = b"\xff" * 256
-    j = journal_mod.Journal(nvm, 512)
+    j = journal_mod.Journal(nvm)
     for k in range(n):
         seq = j.append(1700000000 + k, k & 0xFFFF, 3, 5, 60, 1, 7)
         if seq != k + 1:
             raise SystemExit("bad seq")
-    j2 = journal_mod.Journal(nvm, 512)
-    if j2.head != j.head or j2.tail != j.tail:
+    head, tail = j.head, j.tail
+    # re-read from flash as at a boot (the same object: one 4 KiB image buffer, as on the
+    # board, instead of a second one in a heap fragmented by the 1000 writes)
+    j2 = j
+    j2.head = j2.count = 0
+    j2.recover()
+    if j2.head != head or j2.tail != tail:
         raise SystemExit("recover mismatch")
     for seq in range(j2.tail, j2.head):
         rec = journal_mod.unpack_record(j2.read(seq))
         if rec[0] != seq or rec[1] != 1700000000 + seq - 1:
             raise SystemExit("bad record")
     print("J", j2.head, j2.tail, j2.dropped)
+
+
+def journalcut(n):
+    """`journal N`, then the power cut at every 97th step of the next append (the flash
+    model's page buffer lives on the VM heap here, in C on the board)."""
+    import microcontroller
+    from simnvm import PowerCut
+    from unknot import journal as journal_mod
+
+    journal(n)
+    nvm = microcontroller.nvm
+    j = journal_mod.Journal(nvm)
+    head, tail, last = j.head, j.tail, j.read(j.head - 1)
+    tried = 0
+    for cut in range(0, 1026, 97):
+        nvm.cut_in = cut
+        try:
+            j.append(1, 1, 1, 1, 1, 1, 1)
+            raise SystemExit("no cut")
+        except PowerCut:
+            pass
+        nvm.cut_in = None
+        j.head = j.count = 0
+        j.recover()  # as at a boot
+        if (j.head, j.tail, j.read(j.head - 1)) != (head, tail, last):
+            raise SystemExit("power cut lost a record")
+        tried += 1
+    print("C", tried)
 
 
 def fuzz(d, n, seed):
@@ -134,8 +181,12 @@ def main(argv):
         ptrace(argv[2])
     elif mode == "trace":
         trace(argv[2])
+    elif mode == "reasons":
+        reasons(argv[2])
     elif mode == "journal":
         journal(int(argv[2]))
+    elif mode == "journalcut":
+        journalcut(int(argv[2]))
     elif mode == "fuzz":
         fuzz(argv[2], int(argv[3]), int(argv[4]))
     elif mode == "cues":

@@ -3,8 +3,9 @@
 `App(clock, motor, button, storage, nvm, sleeper, watchdog, battery=None, settings=None,
 device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.sim). Their
 contract, one Protocol per adapter with a docstring per method (storage includes the upload
-staging area), is host/unknot/adapters.py. With a battery, `app.battery` is a percent
-estimate (linear 3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading.
+staging area, and remove() for the journal's v1 nvm copy while migrating), is
+host/unknot/adapters.py. With a battery, `app.battery` is a percent estimate (linear
+3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading.
 
 `step()` handles queued events, runs the work that is due and returns the next deadline
 (absolute ms); `run()` loops safe_step() + sleep_until(). The sync protocol handler is hooked
@@ -19,8 +20,6 @@ Nudge pending: press = start the break routine, double = snooze
 pause/resume, long = stop (recorded as aborted), double = ignored.
 """
 
-from struct import pack, unpack_from
-
 try:
     from micropython import const
 except ImportError:  # CPython (tests, the simulated device)
@@ -32,14 +31,12 @@ except ImportError:  # CPython (tests, the simulated device)
 from . import auth
 from . import settings as settings_mod
 from .gestures import Gestures
-from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal, Store
+from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
 from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
-_STORE_OFFSET = const(0)
-_STORE_SIZE = const(512)
-_JOURNAL_OFFSET = const(512)
+SETTINGS_WRITE_MS = const(3600000)  # at most one settings-only flash write per hour
 _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
 
@@ -74,18 +71,25 @@ class App:
         self.session_flags = 0
         self.last_record = None
         # the hosts the wearer consented to and the pairing window (docs/security.md)
-        self.keyring = auth.Keyring(clock, self._save_store, motor.play)
-        # boot counter, host keys and persisted settings (power-safe store)
-        self.store = Store(nvm, _STORE_OFFSET, _STORE_SIZE)
-        boot, self.overrides = self._load_store()
-        self.boot = boot + 1
-        for host_id, key in auth.parse_key_file(new_hosts):  # USB consent (auth.KEY_FILE)
+        self.keyring = auth.Keyring(clock, self._save_hosts, motor.play)
+        # journal, boot counter, host keys and persisted settings: one power-safe image
+        # (journal.py). The new boot number is written with this boot's first flash write
+        # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
+        # no trace.
+        self.journal = Journal(nvm, storage)
+        self.overrides = self._load_overrides()
+        self.boot = self.journal.boot + 1
+        self.journal.boot = self.boot
+        usb = auth.parse_key_file(new_hosts)  # USB consent (auth.KEY_FILE)
+        for host_id, key in usb:
             self.keyring.keep(host_id, key)
-        self._save_store()
+        if usb:
+            self._save_hosts()
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
-        self.journal = Journal(nvm, _JOURNAL_OFFSET, len(nvm) - _JOURNAL_OFFSET)
         now = clock.now_ms()
+        self._settings_due = None  # when pending settings may be written (rate limit)
+        self._settings_written = None  # when settings were last written alone
         self.booted_at = now
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
         self.reminders = Reminders(self.settings, now)
@@ -95,20 +99,41 @@ class App:
         self.reload_routines()
 
     # -- persisted state -------------------------------------------------------------
-    def _load_store(self):
+    def _load_overrides(self):
+        """The settings overrides; the host keys in front of them go to the keyring."""
         try:
-            blob = self.store.load()
+            self.keyring.hosts, rest = auth.decode_hosts(self.journal.settings)
+            return settings_mod.decode(rest)
         except Exception:
-            blob = None
-        if blob is None or len(blob) < 4:
-            return 0, {}
-        (boot,) = unpack_from("<I", blob, 0)
-        self.keyring.hosts, rest = auth.decode_hosts(blob[4:])
-        return boot, settings_mod.decode(rest)
+            return {}
 
-    def _save_store(self):
-        blob = auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
-        self.store.save(pack("<I", self.boot & 0xFFFFFFFF) + blob)
+    def _blob(self):
+        """The image's settings area: host keys, then the settings lines."""
+        return auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
+
+    def _save_hosts(self):
+        """Host keys are written at once (the wearer's consent is rare; no rate limit)."""
+        self.journal.set_settings(self._blob())
+        self.flush()
+
+    def _save_settings(self, now):
+        """Persist the overrides, at most once per SETTINGS_WRITE_MS (docs/firmware.md
+        "Settings writes"): otherwise they stay pending until then, or until the next
+        record or flush() writes them with it."""
+        self.journal.set_settings(self._blob())
+        if not self.journal.pending:
+            return
+        last = self._settings_written
+        if last is None or now - last >= SETTINGS_WRITE_MS:
+            self.flush(now)
+        else:
+            self._settings_due = last + SETTINGS_WRITE_MS
+
+    def flush(self, now=None):
+        """Write pending settings now (before a shutdown, on low battery)."""
+        if self.journal.flush():
+            self._settings_written = self.clock.now_ms() if now is None else now
+        self._settings_due = None
 
     def _merged(self):
         merged = dict(self.base_settings)
@@ -131,7 +156,7 @@ class App:
         for key in accepted:
             self.overrides[key] = accepted[key]
         try:
-            self._save_store()
+            self._save_settings(self.clock.now_ms())
         except ValueError:
             self.overrides = old
             raise
@@ -309,6 +334,8 @@ class App:
             mv = self.battery_source.millivolts()
             self.battery_mv = mv
             self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
+            if self.low_battery and self.journal.pending:
+                self.flush(now)
             self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
         player = self.player
         if player is not None:
@@ -326,6 +353,14 @@ class App:
             d = self.reminders.next_deadline()
         if d is not None and d < deadline:
             deadline = d
+        d = self._settings_due
+        if d is not None:
+            if not self.journal.pending:
+                self._settings_due = None
+            elif d <= now:
+                self.flush(now)
+            elif d < deadline:
+                deadline = d
         d = g.next_deadline()
         if d is not None and d < deadline:
             deadline = d

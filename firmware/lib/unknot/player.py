@@ -15,12 +15,14 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, REPEAT, REST, SIDES, SWITCH, TICK
+from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, NEXT, REPEAT, REST, SIDES, SWITCH, TICK
 
 _LEAD_IN_MS = const(2000)  # after the begin cue
 _SWITCH_MS = const(3000)  # to change side, after a switch cue
 _TICK_MS = const(5000)  # light ticks every 5 s
-_TICK_MIN_DS = const(100)  # ticks only in a HOLD/REST of 10 s or more
+_TICK_MIN_DS = const(100)  # ticks (and the countdown) only in a HOLD/REST of 10 s or more
+_S_MS = const(1000)  # countdown cues are one second apart
+_ZEROS = (0, 0, 0, 0, 0, 0, 0)  # a step tuple's fields, all 0
 
 
 def _ticks(start, duration_ms):
@@ -33,12 +35,24 @@ def _ticks(start, duration_ms):
 def expand(routine, ticks=True):
     """Yield (t_ms, cue, arg, step_index) for every cue of `routine` in time order.
 
-    `arg` is the repetition number (1-based) for `rep` and breath number for `inhale`, else 0.
+    `arg` is the repetition number (1-based) for `rep`, the breath number for `inhale`, the
+    number of the exercise that comes next for `next_exercise`, the seconds left for
+    `countdown`, else 0.
     """
     t = 0
     i = 0
+    exercise = 0  # exercises started so far (routine.tally's count)
+    fresh = True
     for step in routine.steps:
-        kind, flags, a, b, c, d, e = step
+        # steps are as short as their kind needs (routine.Routine): pad the unused fields
+        kind, flags, a, b, c, d, e = step + _ZEROS[len(step):]
+        if kind == NEXT:
+            fresh = True
+            yield t, "next_exercise", exercise + 1, i
+            t += a * DS_MS
+        elif fresh and kind != BEGIN and kind != END:
+            exercise += 1
+            fresh = False
         if kind == BEGIN:
             yield t, "begin", 0, i
             t += _LEAD_IN_MS
@@ -56,14 +70,18 @@ def expand(routine, ticks=True):
                     t += e * DS_MS
         elif kind == HOLD:
             dur = a * DS_MS
+            # countdown: the last seconds of a hold of 10 s or more, ticks stop before them
+            count = routine.countdown if a >= _TICK_MIN_DS else 0
             for side in range(2 if flags & SIDES else 1):
                 if side:
                     yield t, "switch", 0, i
                     t += _SWITCH_MS
                 yield t, "hold_start", 0, i
                 if ticks and flags & TICK and a >= _TICK_MIN_DS:
-                    for tt in _ticks(t, dur):
+                    for tt in _ticks(t, dur - count * _S_MS):
                         yield tt, "tick", 0, i
+                for k in range(count, 0, -1):
+                    yield t + dur - k * _S_MS, "countdown", k, i
                 t += dur
                 yield t, "hold_end", 0, i
         elif kind == REPEAT:
@@ -167,7 +185,7 @@ class Player:
         """Work steps (BEGIN/END excluded) played to the end."""
         if self.finished:
             return self.routine.work_steps()
-        return self.step_index - 1 if self.step_index > 1 else 0
+        return self.routine.tally(self.step_index)[1]
 
     def active_ms(self, now):
         end = now if self.paused_at is None else self.paused_at

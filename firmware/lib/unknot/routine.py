@@ -1,4 +1,5 @@
-"""The routine binary format v1 (docs/format.md): its one definition, and the decoder.
+"""The routine binary format, versions 1 and 2 (docs/format.md): its one definition, and
+the decoder.
 
 Header layout, magic, version, kind codes, op-byte flags, step sizes and the file CRC are
 defined here only; the host compiler and decoder (host/unknot/routine/) import them through
@@ -20,11 +21,15 @@ except ImportError:  # CPython (tests, the simulated device)
 from .crc import crc32
 
 MAGIC = b"UNKR"
-VERSION = const(1)
+VERSION = const(2)  # the newest version this decoder reads; it reads 1 and 2
+VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
 HEADER = "<4sBBHHHI"
 HEADER_SIZE = const(16)
 CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
 FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
+COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
+COUNTDOWN_MASK = const(0x0E)
+HEADER_FLAGS = {1: FLAG_LABELS, 2: FLAG_LABELS | COUNTDOWN_MASK}  # version -> allowed
 KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
@@ -34,15 +39,20 @@ HOLD = const(0x4)
 REPEAT = const(0x5)
 REST = const(0x6)
 SWITCH = const(0x7)
+NEXT = const(0x8)  # v2: get ready for the next exercise; high nibble = seconds, 0: u8 follows
 
 DS_MS = const(100)  # step durations are in deciseconds
+_DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole seconds
 
 SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
 TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
+SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
 
 # kind -> size of the step in bytes (op byte included)
 STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 1}
-# kind -> op-byte flags it may carry
+# v2, SHORT flag set: BREATHE count + two nibble pairs, HOLD/REST u8 s, REPEAT count + nibbles
+SHORT_SIZE = {BREATHE: 4, HOLD: 2, REPEAT: 3, REST: 2}
+# kind -> op-byte flags it may carry (v1; v2 also allows SHORT where SHORT_SIZE has the kind)
 ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
 
 # Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
@@ -63,24 +73,52 @@ class RoutineFormatError(ValueError):
         self.reason = reason
 
 
-class Routine:
-    """A decoded routine: `steps` is a list of tuples (kind, flags, a, b, c, d, e).
+def tally(kinds, end=-1):
+    """(exercises, steps) among the first `end` step kinds (all if end < 0).
 
-    BREATHE: a count, b inhale, c hold, d exhale, e pause (ds); HOLD/REST: a duration (ds);
-    REPEAT: a count, b work, c gap (ds); unused fields are 0.
+    The one definition of the count everyone shows (journal, CLI, preview, sim, history):
+    a step is one the wearer follows (BREATHE, HOLD, REPEAT, REST, SWITCH); BEGIN, END and
+    the get-ready NEXT are not steps. An exercise is a run of steps between NEXTs, so a v1
+    routine is one exercise.
+    """
+    exercises = steps = 0
+    fresh = True
+    for i, kind in enumerate(kinds):
+        if i == end:
+            break
+        if kind == NEXT:
+            fresh = True
+        elif kind != BEGIN and kind != END:
+            steps += 1
+            if fresh:
+                exercises += 1
+                fresh = False
+    return exercises, steps
+
+
+class Routine:
+    """A decoded routine: `steps` is a list of tuples (kind, flags, *fields), as long as the
+    kind needs: BREATHE (kind, flags, count, inhale, hold, exhale, pause); REPEAT (kind,
+    flags, count, work, gap); HOLD/REST/NEXT (kind, flags, duration); BEGIN/END/SWITCH (kind,
+    flags). Durations in ds; SHORT steps are decoded to the same deciseconds. `countdown`:
+    seconds counted down at the end of long holds.
     """
 
-    def __init__(self, routine_id, steps, slug="", name="", size=0):
+    def __init__(self, routine_id, steps, slug="", name="", size=0, countdown=0):
         self.id = routine_id
         self.steps = steps
         self.slug = slug
         self.name = name
         self.size = size
+        self.countdown = countdown
         self.file = ""
 
+    def tally(self, end=-1):
+        return tally([s[0] for s in self.steps], end)
+
     def work_steps(self):
-        """Steps the journal counts: all but BEGIN and END."""
-        return len(self.steps) - 2
+        """Steps the journal counts (see `tally`)."""
+        return self.tally()[1]
 
 
 def file_crc(data):
@@ -99,9 +137,10 @@ def decode(data):
     magic, version, flags, routine_id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
     if magic != MAGIC:
         _fail(BAD_MAGIC)
-    if version != VERSION:
+    allowed = HEADER_FLAGS.get(version, -1)
+    if allowed < 0:
         _fail(BAD_VERSION)
-    if flags & ~FLAG_LABELS:
+    if flags & ~allowed:
         _fail(BAD_FLAGS)
     if total_len > n:
         _fail(TRUNCATED)
@@ -111,22 +150,58 @@ def decode(data):
         _fail(BAD_CRC)
     if step_count < 2:
         _fail(BAD_STEP)
-    steps = []
+    v2 = version >= VERSION_EXERCISES
+    steps = []  # type: list[tuple[int, ...]]
     pos = HEADER_SIZE
     last = step_count - 1
+    prev = 0
     for i in range(step_count):
         if pos >= n:
             _fail(BAD_STEP)
         op = data[pos]
         kind = op & KIND_MASK
         sflags = op - kind
-        size = STEP_SIZE.get(kind, 0)
+        a = b = c = d = e = 0
+        if kind == NEXT and v2:
+            # get-ready: seconds in the high nibble, or 0 and a u8 of seconds after the op
+            a = sflags >> 4
+            size = 1
+            if a == 0 and pos + 1 < n:
+                a = data[pos + 1]
+                size = 2
+            # never first, last, next to another NEXT or right before END
+            if a == 0 or prev == NEXT or i == 0 or i >= last - 1:
+                _fail(BAD_STEP)
+            steps.append((kind, 0, a * _DS_PER_S))
+            pos += size
+            prev = kind
+            continue
+        short = v2 and sflags & SHORT
+        if short:
+            sflags &= ~SHORT
+        size = SHORT_SIZE.get(kind, 0) if short else STEP_SIZE.get(kind, 0)
         if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS.get(kind, 0):
             _fail(BAD_STEP)
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)
-        a = b = c = d = e = 0
-        if kind == BREATHE:
+        prev = kind
+        if short:
+            a = data[pos + 1]
+            ok = a
+            if kind == BREATHE:
+                x, y = data[pos + 2], data[pos + 3]
+                s = _DS_PER_S
+                b, c, d, e = (x >> 4) * s, (x & 15) * s, (y >> 4) * s, (y & 15) * s
+                ok = a and b and d
+            elif kind == REPEAT:
+                x = data[pos + 2]
+                b, c = (x >> 4) * _DS_PER_S, (x & 15) * _DS_PER_S
+                ok = a and b
+            else:
+                a *= _DS_PER_S
+            if not ok:
+                _fail(BAD_STEP)
+        elif kind == BREATHE:
             a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
             d, e = data[pos + 4], data[pos + 5]
             if a == 0 or b == 0 or d == 0:
@@ -139,12 +214,22 @@ def decode(data):
             a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
             if a == 0 or b == 0:
                 _fail(BAD_STEP)
-        steps.append((kind, sflags, a, b, c, d, e))
+        # as short a tuple as the kind needs (RAM): (kind, flags) + its fields
+        if kind == BREATHE:
+            steps.append((kind, sflags, a, b, c, d, e))
+        elif kind == REPEAT:
+            steps.append((kind, sflags, a, b, c))
+        elif a:
+            steps.append((kind, sflags, a))
+        else:
+            steps.append((kind, sflags))
         pos += size
     slug = ""
     name = ""
     if flags & FLAG_LABELS:
-        for k in range(step_count + 2):
+        # v2: one exercise name per exercise between the routine name and the step labels
+        count = step_count + 2 + (tally([s[0] for s in steps])[0] if v2 else 0)
+        for k in range(count):
             if pos >= n:
                 _fail(BAD_LABELS)
             end = pos + 1 + data[pos]
@@ -164,4 +249,5 @@ def decode(data):
             _fail(BAD_LABELS)
     elif pos != n:
         _fail(BAD_STEP)
-    return Routine(routine_id, steps, slug, name, n)
+    countdown = (flags & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
+    return Routine(routine_id, steps, slug, name, n, countdown)

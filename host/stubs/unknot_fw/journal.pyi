@@ -1,5 +1,6 @@
-# The session record format and the Journal of firmware journal.py (Store is the device's own).
-from typing import Final
+# The session record format and the Journal (nvm layout v2, docs/journal.md) of firmware journal.py.
+from collections.abc import Iterable
+from typing import Any, Final
 
 from typing_extensions import Buffer
 
@@ -31,16 +32,37 @@ def pack_record(
 ) -> bytes: ...
 def unpack_record(b: Buffer) -> _Fields | None: ...
 
-class Journal:
-    """The device's session journal (its layout is firmware-internal, docs/firmware.md)."""
+MAGIC: Final[bytes]
+HEADER: Final[str]
+HEADER_SIZE: Final[int]
+SETTINGS_MAX: Final[int]
+RECORDS_AT: Final[int]
+STASH: Final[str]
 
-    head: int
-    tail: int
+class Journal:
+    """The device's journal, boot counter and settings in nvm (layout: docs/journal.md)."""
+
+    nvm: Any
+    storage: Any
+    slot_size: int
     capacity: int
-    def __init__(self, nvm: bytearray, offset: int = 512, size: int | None = None) -> None: ...
-    def __len__(self) -> int: ...
+    pending: bool
+    migrated: int
+    generation: int
+    epoch: int
+    boot: int
+    settings: bytes
+    head: int
+    count: int
+    def __init__(self, nvm: Any, storage: Any = None) -> None: ...
+    def recover(self) -> None: ...
+    def set_settings(self, blob: bytes) -> None: ...
+    def flush(self) -> bool: ...
+    @property
+    def tail(self) -> int: ...
     @property
     def dropped(self) -> int: ...
+    def __len__(self) -> int: ...
     def append(
         self,
         start: int,
@@ -51,4 +73,5 @@ class Journal:
         flags: int,
         boot: int,
     ) -> int: ...
+    def extend(self, fields: Iterable[tuple[int, int, int, int, int, int, int]]) -> None: ...
     def read(self, seq: int) -> bytes | None: ...

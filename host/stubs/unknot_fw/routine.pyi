@@ -1,13 +1,18 @@
+from collections.abc import Iterable
 from typing import Final
 
 from typing_extensions import Buffer
 
 MAGIC: Final[bytes]
 VERSION: Final[int]
+VERSION_EXERCISES: Final[int]
 HEADER: Final[str]
 HEADER_SIZE: Final[int]
 CRC_OFFSET: Final[int]
 FLAG_LABELS: Final[int]
+COUNTDOWN_SHIFT: Final[int]
+COUNTDOWN_MASK: Final[int]
+HEADER_FLAGS: Final[dict[int, int]]
 KIND_MASK: Final[int]
 BEGIN: Final[int]
 END: Final[int]
@@ -16,10 +21,13 @@ HOLD: Final[int]
 REPEAT: Final[int]
 REST: Final[int]
 SWITCH: Final[int]
+NEXT: Final[int]
 DS_MS: Final[int]
 SIDES: Final[int]
 TICK: Final[int]
+SHORT: Final[int]
 STEP_SIZE: Final[dict[int, int]]
+SHORT_SIZE: Final[dict[int, int]]
 ALLOWED_FLAGS: Final[dict[int, int]]
 TRUNCATED: Final[str]
 BAD_MAGIC: Final[str]
@@ -30,11 +38,13 @@ BAD_CRC: Final[str]
 BAD_STEP: Final[str]
 BAD_LABELS: Final[str]
 
-_Step = tuple[int, int, int, int, int, int, int]  # kind, flags, a, b, c, d, e
+_Step = tuple[int, ...]  # (kind, flags, *fields): as many fields as the kind needs
 
 class RoutineFormatError(ValueError):
     reason: str
     def __init__(self, reason: str) -> None: ...
+
+def tally(kinds: Iterable[int], end: int = -1) -> tuple[int, int]: ...
 
 class Routine:
     id: int
@@ -42,10 +52,18 @@ class Routine:
     slug: str
     name: str
     size: int
+    countdown: int
     file: str
     def __init__(
-        self, routine_id: int, steps: list[_Step], slug: str = "", name: str = "", size: int = 0
+        self,
+        routine_id: int,
+        steps: list[_Step],
+        slug: str = "",
+        name: str = "",
+        size: int = 0,
+        countdown: int = 0,
     ) -> None: ...
+    def tally(self, end: int = -1) -> tuple[int, int]: ...
     def work_steps(self) -> int: ...
 
 def file_crc(data: Buffer) -> int: ...

@@ -31,6 +31,7 @@ def list_cmd() -> None:
     from rich.table import Table
 
     from unknot.routine import total_ms
+    from unknot.routine.count import tally
     from unknot.routine.library import load_all
     from unknot.routine.view import fmt_time
 
@@ -38,12 +39,15 @@ def list_cmd() -> None:
         found = load_all()
     except ProblemsError as exc:
         _report_problems(exc)
-    table = Table("id", "name", "steps", "duration", "source")
+    table = Table("id", "name", "exercises", "steps", "duration", "source")
     table.columns[0].no_wrap = True
-    table.columns[3].min_width = 8
+    table.columns[4].min_width = 8
     for r in sorted(found, key=lambda r: r.slug):
-        source = f"{r.source_title} ({r.source_file[:3]})" if r.source_file else "-"
-        table.add_row(r.slug, r.name, str(len(r.ops())), fmt_time(total_ms(r.ops())), source)
+        count = tally(r.ops())
+        source = "; ".join(("advice: " if s.use == "advice" else "") + f"{s.title} ({s.file[:3]})"
+                           for s in r.sources) or "-"
+        table.add_row(r.slug, r.name, str(count.exercises), str(count.steps),
+                      fmt_time(total_ms(r.ops())), source)
     Console().print(table)
 
 
@@ -74,7 +78,8 @@ def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     """Compile routines (ids, .toml files or folders; default: all) to .unk files; nothing
     is written if any input is bad."""
     from unknot.routine import compile_routine
-    from unknot.routine.compile import file_name
+    from unknot.routine.compile import file_name, format_version
+    from unknot.routine.count import tally
     from unknot.routine.library import load_all
 
     try:
@@ -87,55 +92,37 @@ def build_cmd(paths: tuple[str, ...], out_dir: str, labels: bool) -> None:
     for r, blob in blobs:
         target = out / file_name(r.slug)
         target.write_bytes(blob)
-        click.echo(f"{target}  {len(blob)} bytes, {len(r.ops())} steps")
+        click.echo(f"{target}  {len(blob)} bytes, format v{format_version(r)},"
+                   f" {tally(r.ops())}")
 
 
 @routines.command("show")
 @click.argument("routine")
 @click.option("--cues", is_flag=True, help="List every cue event, not only the steps.")
-def show_cmd(routine: str, cues: bool) -> None:
-    """Show a routine (ID, or PATH to a .toml or .unk file) as a timeline."""
-    from rich.console import Console
-    from rich.table import Table
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the whole timeline as JSON (exercise, step, side, cue, time in ms).")
+def show_cmd(routine: str, cues: bool, as_json: bool) -> None:
+    """Show a routine (ID, or PATH to a .toml or .unk file): exercises, steps, cue legend."""
+    import json
 
-    from unknot.routine import compile_routine, routine_id
-    from unknot.routine.model import KIND_NAMES, Routine
-    from unknot.routine.timeline import expand, step_starts, total_ms
-    from unknot.routine.view import describe_step, fmt_time, resolve
+    from rich.console import Console
+
+    from unknot.routine import overview
+    from unknot.routine import view as v
 
     try:
-        ops, info = resolve(routine)
+        ov, info = v.resolve(routine)
     except ProblemsError as exc:
         _report_problems(exc)
+    if as_json:
+        click.echo(json.dumps(overview.to_json(ov), indent=2, ensure_ascii=False))
+        return
     console = Console()
-    if isinstance(info, Routine):
-        num = routine_id(info.slug)
-        console.print(f"[bold]{info.name}[/bold]  id {info.slug} (0x{num:04x})")
-        if info.summary:
-            console.print(info.summary)
-        if info.source_file:
-            console.print(f"Source: {info.source_title} ({info.source_file})")
-        console.print(f"Safety: {info.safety}")
-        size = len(compile_routine(info, labels=True))
-        small = len(compile_routine(info, labels=False))
-        console.print(f"Compiled: {size} bytes with labels, {small} without")
-        says = ["", *info.says, ""]
-    else:
-        console.print(f"[bold]{info.name or '(no labels)'}[/bold]  id {info.slug or '?'}"
-                      f" (0x{info.routine_id:04x}), {info.size} bytes")
-        says = [""] * len(ops)
-    console.print(f"{len(ops)} steps, {fmt_time(total_ms(ops))}")
-    if cues:
-        table = Table("time", "cue", "step", "detail")
-        for ev in expand(ops):
-            table.add_row(fmt_time(ev.t_ms), ev.cue, str(ev.step_index), str(ev.detail))
-    else:
-        table = Table("start", "#", "kind", "what", "duration", "label")
-        for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
-            label = op.label + (f" - {says[i]}" if says[i] else "")
-            table.add_row(fmt_time(start), str(i), KIND_NAMES[op.kind], describe_step(op),
-                          fmt_time(dur), label)
-    console.print(table)
+    for line in v.header(ov, info):
+        console.print(line)
+    console.print(v.exercise_table(ov))
+    console.print(v.steps_table(ov, cues))
+    console.print(v.legend_table(ov))
 
 
 @click.command()
@@ -143,47 +130,58 @@ def show_cmd(routine: str, cues: bool) -> None:
 @click.option("--speed", type=click.FloatRange(min=0.01, max=10000.0), default=1.0,
               show_default=True, help="Play faster (2 = twice as fast) or slower.")
 def preview(routine: str, speed: float) -> None:
-    """Play a routine (ID or PATH) in the terminal in real time; Ctrl-C stops."""
+    """Play a routine (ID or PATH) in the terminal in real time; Ctrl-C stops.
+
+    First lists the exercises (position, time, sides) and the cue legend; during play it
+    shows the exercise and step you are in and the exercise that comes next.
+    """
     from rich.console import Console, Group
     from rich.live import Live
     from rich.panel import Panel
     from rich.text import Text
 
+    from unknot.routine import view as v
     from unknot.routine.model import Routine
-    from unknot.routine.timeline import expand, total_ms
-    from unknot.routine.view import cue_envelope, fmt_time, play, resolve, sparkline
+    from unknot.routine.timeline import expand
 
     try:
-        ops, info = resolve(routine)
+        ov, info = v.resolve(routine)
     except ProblemsError as exc:
         _report_problems(exc)
     console = Console()
-    name = info.name if isinstance(info, Routine) else (info.name or "routine")
-    console.print(f"[bold]{name}[/bold]")
+    console.print(f"[bold]{ov.name or 'routine'}[/bold]  {v.totals(ov)}")
     if isinstance(info, Routine):
         console.print(f"[yellow]Safety:[/yellow] {info.safety}")
-        says = ["", *info.says, ""]
-    else:
-        says = [""] * len(ops)
-    events = expand(ops)
-    end_ms = total_ms(ops)
+    console.print(v.exercise_table(ov))
+    console.print(v.legend_table(ov))
+    events = expand(list(ov.ops), ov.countdown)
 
     def view(i: int, now_ms: int) -> Panel:
         ev = events[i]
-        next_ms = events[i + 1].t_ms if i + 1 < len(events) else end_ms
-        op = ops[ev.step_index]
-        left = max(0, next_ms - now_ms)
+        next_ms = events[i + 1].t_ms if i + 1 < len(events) else ov.total_ms
+        where, what, after = v.at_cue(ov, ev)
         detail = f" {ev.detail}" if ev.detail else ""
-        body = Group(
+        return Panel(Group(
             Text(f"{ev.cue.upper()}{detail}", style="bold cyan"),
-            Text(f"{op.label}" + (f": {says[ev.step_index]}" if says[ev.step_index] else "")),
-            Text(f"next cue in {left / 1000:4.1f} s   elapsed {fmt_time(now_ms)}"
-                 f" / {fmt_time(end_ms)}"),
-            Text("motor " + sparkline(cue_envelope(ev.cue)), style="magenta"),
-        )
-        return Panel(body, title=f"step {ev.step_index + 1}/{len(ops)}")
+            Text(what),
+            Text(f"next cue in {max(0, next_ms - now_ms) / 1000:4.1f} s   elapsed"
+                 f" {v.fmt_time(now_ms)} / {v.fmt_time(ov.total_ms)}"),
+            Text(after, style="green"),
+            Text("motor " + v.sparkline(v.cue_envelope(ev.cue)), style="magenta"),
+        ), title=where)
+
+    shown = [-1]
+
+    def log(i: int, _ms: int) -> None:  # not a terminal: one line per cue, once
+        if i > shown[0]:
+            shown[0] = i
+            console.print(v.cue_line(ov, events[i]), markup=False, highlight=False,
+                          soft_wrap=True)
 
     # Ctrl-C: the CLI entry prints "Stopped." and exits 130, as for every command.
-    with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
-        play(events, speed, lambda i, ms: live.update(view(i, ms)))
+    if console.is_terminal:
+        with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
+            v.play(events, speed, lambda i, ms: live.update(view(i, ms)))
+    else:
+        v.play(events, speed, log)
     console.print("\nDone.")

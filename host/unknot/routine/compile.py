@@ -1,7 +1,10 @@
-"""Compile a routine to the v1 binary format (docs/format.md). Output is deterministic.
+"""Compile a routine to the binary format (docs/format.md). Output is deterministic.
 
-The format itself (header layout, magic, version, flags, kind codes, the file CRC) is the
-firmware's definition, read through unknot.core; this module only writes it.
+A source with [[steps]] compiles to version 1 (byte for byte as before); a source with
+[[exercises]] compiles to version 2 (get-ready steps, countdown, SHORT steps, exercise
+names in the label table). The format itself (header layout, magic, versions, flags, kind
+codes, the file CRC) is the firmware's definition, read through unknot.core; this module
+only writes it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from unknot.routine.model import Op, Routine
 
 _U16 = "<H"  # HOLD / REST duration field
 _CRC = "<I"  # the header's crc32 field, at fmt.CRC_OFFSET
+_DS_PER_S = 1000 // fmt.DS_MS  # v2 NEXT and SHORT durations are whole seconds
+_BYTE_MAX = 0xFF  # a u8 field
+_NIBBLE_MAX = 0xF  # half of a SHORT byte
 
 
 def file_name(slug: str) -> str:
@@ -29,9 +35,38 @@ def routine_id(slug: str) -> int:
     return binascii.crc32(slug.encode("utf-8")) & 0xFFFF
 
 
-def encode_step(op: Op) -> bytes:
+def _short(op: Op) -> list[int] | None:
+    """The durations in whole seconds if the v2 SHORT form holds them, else None."""
+    if op.kind not in fmt.SHORT_SIZE:
+        return None
+    if any(d % _DS_PER_S for d in op.durations):
+        return None
+    secs = [d // _DS_PER_S for d in op.durations]
+    limit = _BYTE_MAX if op.kind in (m.HOLD, m.REST) else _NIBBLE_MAX
+    return secs if max(secs) <= limit else None
+
+
+def encode_step(op: Op, version: int = 1) -> bytes:
     """The bytes of one step: op byte (kind | flags) and its fields."""
     flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
+    if op.kind == m.NEXT:
+        seconds = op.durations[0] // _DS_PER_S
+        if (version < fmt.VERSION_EXERCISES or op.durations[0] % _DS_PER_S
+                or not 1 <= seconds <= _BYTE_MAX):
+            raise RoutineError(f"a get-ready step of {op.durations[0] / 10:g} s cannot be"
+                               f" encoded in format v{version}")
+        if seconds <= _NIBBLE_MAX:  # one byte: seconds in the op byte's high nibble
+            return bytes([seconds << 4 | m.NEXT])
+        return bytes([m.NEXT, seconds])
+    short = _short(op) if version >= fmt.VERSION_EXERCISES else None
+    if short is not None:
+        head = bytes([op.kind | flags | m.FLAG_SHORT])
+        if op.kind == m.BREATHE:
+            i, h, e, p = short
+            return head + bytes([op.count, i << 4 | h, e << 4 | p])
+        if op.kind == m.REPEAT:
+            return head + bytes([op.count, short[0] << 4 | short[1]])
+        return head + bytes([short[0]])
     head = bytes([op.kind | flags])
     if op.kind == m.BREATHE:
         return head + bytes([op.count, *op.durations])
@@ -42,31 +77,45 @@ def encode_step(op: Op) -> bytes:
     return head
 
 
-def encode_labels(slug: str, name: str, ops: list[Op]) -> bytes:
+def encode_labels(slug: str, name: str, ops: list[Op], exercises: list[str]) -> bytes:
     out = bytearray()
-    for text in (slug, name, *(op.label for op in ops)):
+    for text in (slug, name, *exercises, *(op.label for op in ops)):
         raw = text.encode("utf-8")
         out.append(len(raw))
         out += raw
     return bytes(out)
 
 
-def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True) -> bytes:
-    """Header, steps and (optionally) the label table; the CRC is filled in last."""
-    body = b"".join(encode_step(op) for op in ops)
+def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True, version: int = 1,
+                countdown: int = 0, exercises: list[str] | None = None) -> bytes:
+    """Header, steps and (optionally) the label table; the CRC is filled in last.
+
+    Version 2 only: `countdown` seconds in the header flags, `exercises` (one name per
+    exercise) in the label table.
+    """
+    body = b"".join(encode_step(op, version) for op in ops)
     if labels:
-        body += encode_labels(slug, name, ops)
+        body += encode_labels(slug, name, ops, (exercises or []) if version > 1 else [])
     total = fmt.HEADER_SIZE + len(body)
     flags = fmt.FLAG_LABELS if labels else 0
-    data = struct.pack(fmt.HEADER, fmt.MAGIC, fmt.VERSION, flags, routine_id(slug), len(ops),
+    if version >= fmt.VERSION_EXERCISES:
+        flags |= countdown << fmt.COUNTDOWN_SHIFT & fmt.COUNTDOWN_MASK
+    data = struct.pack(fmt.HEADER, fmt.MAGIC, version, flags, routine_id(slug), len(ops),
                        total & 0xFFFF, 0) + body
     crc = struct.pack(_CRC, fmt.file_crc(data))
     return data[: fmt.CRC_OFFSET] + crc + data[fmt.HEADER_SIZE :]
 
 
+def format_version(routine: Routine) -> int:
+    """1 for a source with plain [[steps]], 2 for one with [[exercises]]."""
+    return fmt.VERSION_EXERCISES if routine.exercises else 1
+
+
 def compile_routine(routine: Routine, *, labels: bool = True, check: bool = True) -> bytes:
     """Compile a validated routine. With check, refuse output the format cannot hold."""
-    data = compile_ops(routine.ops(), routine.slug, routine.name, labels=labels)
+    data = compile_ops(routine.ops(), routine.slug, routine.name, labels=labels,
+                       version=format_version(routine), countdown=routine.countdown,
+                       exercises=[ex.name for ex in routine.exercises])
     if check and len(data) > m.MAX_FILE_BYTES:
         raise RoutineError(f"{routine.path}: compiled routine is {len(data)} bytes,"
                              f" at most {m.MAX_FILE_BYTES}")

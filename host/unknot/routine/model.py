@@ -19,8 +19,10 @@ HOLD = fmt.HOLD
 REPEAT = fmt.REPEAT
 REST = fmt.REST
 SWITCH = fmt.SWITCH
+NEXT = fmt.NEXT  # v2: get ready for the next exercise (inserted by the compiler)
 FLAG_SIDES = fmt.SIDES
 FLAG_TICK = fmt.TICK
+FLAG_SHORT = fmt.SHORT  # v2: durations in whole seconds, packed
 
 # The one table of kind names (the device has no use for them): sources, `routines show`
 # and `unknot sim` all read it.
@@ -32,7 +34,14 @@ KIND_NAMES = {
     REPEAT: "repeat",
     REST: "rest",
     SWITCH: "switch",
+    NEXT: "get ready",
 }
+
+# Body positions of an exercise (docs/routines.md "Exercises").
+POSITIONS = ("sitting", "standing", "lying")
+# Source use: a text the routine's exercises and timings come from, or advice only.
+SOURCE_USES = ("exercises", "advice")
+MAX_COUNTDOWN_S = fmt.COUNTDOWN_MASK >> fmt.COUNTDOWN_SHIFT  # what the v2 header holds
 
 # Validator limits (docs/routines.md "Limits").
 MAX_STEPS = 200  # compiled steps, BEGIN and END included
@@ -60,23 +69,60 @@ class Op:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class Source:
+    """A text a routine credits: `use` is "exercises" (steps and timings come from it) or
+    "advice" (it gives advice the routine follows, but no exercise or timing)."""
+
+    file: str
+    title: str
+    use: str = "exercises"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A named group of steps done in one body position; `get_ready` is the author's
+    request for the get-ready time before it (seconds, None: the rule's default)."""
+
+    name: str
+    say: str
+    position: str
+    props: tuple[str, ...]
+    steps: tuple[Op, ...]
+    says: tuple[str, ...]
+    get_ready: int | None = None
+
+
 @dataclass
 class Routine:
-    """A parsed and validated routine source."""
+    """A parsed and validated routine source.
+
+    A v1 source lists `steps` directly; a v2 source groups them in `exercises` (then
+    `steps` is the flat list of all their steps, in order).
+    """
 
     slug: str
     name: str
     summary: str
     safety: str
-    source_file: str
+    source_file: str  # the first source (the one the exercises come from, if any)
     source_title: str
-    steps: list[Op]  # authored steps, without BEGIN / END
+    steps: list[Op]  # authored steps, without BEGIN / END / get-ready
     says: list[str] = field(default_factory=list)  # short instruction per authored step
     path: str = ""
+    exercises: list[Exercise] = field(default_factory=list)
+    countdown: int = 0  # seconds counted down at the end of holds of 10 s or more
+    sources: list[Source] = field(default_factory=list)
+    numbers_text: list[str] = field(default_factory=list)  # numbers taken from the text
+    numbers_chosen: list[str] = field(default_factory=list)  # numbers the project chose
 
     def ops(self) -> list[Op]:
-        """The compiled step list: BEGIN, the authored steps, END."""
-        return [Op(BEGIN), *self.steps, Op(END)]
+        """The compiled step list: BEGIN, the steps (with get-ready steps), END."""
+        if not self.exercises:
+            return [Op(BEGIN), *self.steps, Op(END)]
+        from unknot.routine.transition import with_transitions
+
+        return [Op(BEGIN), *with_transitions(self.exercises), Op(END)]
 
 
 @dataclass(frozen=True)

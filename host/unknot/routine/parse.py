@@ -21,7 +21,8 @@ Key = tuple[str | int, ...]
 
 
 class LineMap:
-    """Line numbers of keys and tables: ("id",), ("source", "file"), ("steps", 0, "kind")."""
+    """Line numbers of keys and tables: ("id",), ("source", "file"), ("steps", 0, "kind"),
+    ("exercises", 1, "steps", 0, "kind") for a nested array `[[exercises.steps]]`."""
 
     def __init__(self, text: str) -> None:
         self.keys: dict[Key, int] = {}
@@ -37,12 +38,19 @@ class LineMap:
             table = _TABLE.match(raw)
             if table:
                 name = table.group(2)
+                parts = name.split(".")
+                parent: Key = ()
+                if len(parts) == 2 and parts[0] in self.array_counts:
+                    # [[exercises.steps]] belongs to the last [[exercises]]
+                    parent = (parts[0], self.array_counts[parts[0]] - 1)
+                    name = parts[1]
                 if table.group(1) == "[[":
-                    index = self.array_counts.get(name, 0)
-                    self.array_counts[name] = index + 1
-                    current = (name, index)
+                    counter = ".".join(str(x) for x in (*parent, name))
+                    index = self.array_counts.get(counter, 0)
+                    self.array_counts[counter] = index + 1
+                    current = (*parent, name, index)
                 else:
-                    current = tuple(name.split("."))
+                    current = (*parent, name) if parent else tuple(parts)
                 self.tables.setdefault(current, lineno)
                 continue
             key = _KEY.match(raw)

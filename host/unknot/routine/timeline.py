@@ -1,13 +1,14 @@
 """Cue events of compiled steps: the firmware player's own expansion, run on the host.
 
-The playback rules and timings (lead-in, switch, ticks) are defined once, in the firmware
-(firmware/lib/unknot/player.py `expand`, docs/format.md "Playback"); this module feeds it the
-steps and adds, for display, which breath, repetition or side each event belongs to. Preview,
-`routines show`, the total duration and the validator all use it.
+The playback rules and timings (lead-in, switch, ticks, get-ready, countdown) are defined
+once, in the firmware (firmware/lib/unknot/player.py `expand`, docs/format.md "Playback");
+this module feeds it the steps and adds, for display, which breath, repetition or side each
+event belongs to. Preview, `routines show`, the total duration and the validator use it.
 
 Event detail: inhale / hold_in / exhale / pause: breath number (1-based); rep / rep_end:
 repetition number (1-based); hold_start / hold_end / tick: side (1, or 2 after the
-switch; a tick in a REST has 0); begin, switch, rest, done: 0.
+switch; a tick in a REST has 0); next_exercise: the number of the exercise that comes
+next; countdown: seconds left; begin, switch, rest, done: 0.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from unknot.routine.model import Op
 
 _COUNTED = {"inhale", "hold_in", "exhale", "pause", "rep", "rep_end"}  # detail: number
 _SIDED = {"hold_start", "hold_end"}  # detail: side (a tick too, unless in a REST)
+_ARG = {"next_exercise", "countdown"}  # detail: the player's arg (exercise, seconds left)
 
 
 class Event(NamedTuple):
@@ -30,13 +32,15 @@ class Event(NamedTuple):
 
 
 class _Steps:
-    """The firmware's view of a routine: step tuples (kind, flags, a, b, c, d, e)."""
+    """The firmware's view of a routine: step tuples (kind, flags, a, b, c, d, e) and the
+    countdown seconds (header flags in a v2 file)."""
 
-    def __init__(self, ops: list[Op]) -> None:
+    def __init__(self, ops: list[Op], countdown: int = 0) -> None:
         self.steps = [_step(op) for op in ops]
+        self.countdown = countdown
 
 
-def _step(op: Op) -> tuple[int, int, int, int, int, int, int]:
+def _step(op: Op) -> tuple[int, ...]:
     flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
     if op.kind == m.BREATHE:
         inhale, hold, exhale, pause = op.durations
@@ -44,16 +48,17 @@ def _step(op: Op) -> tuple[int, int, int, int, int, int, int]:
     if op.kind == m.REPEAT:
         work, gap = op.durations
         return (op.kind, flags, op.count, work, gap, 0, 0)
-    if op.kind in (m.HOLD, m.REST):
+    if op.kind in (m.HOLD, m.REST, m.NEXT):
         return (op.kind, flags, op.durations[0], 0, 0, 0, 0)
     return (op.kind, flags, 0, 0, 0, 0, 0)
 
 
-def expand(ops: list[Op]) -> list[Event]:
-    """All cue events of a routine, in time order (events at one instant in step order)."""
+def expand(ops: list[Op], countdown: int = 0) -> list[Event]:
+    """All cue events of a routine, in time order (events at one instant in step order);
+    `countdown`: the routine's countdown seconds (v2)."""
     events: list[Event] = []
     index, number, side = -1, 0, 1
-    for t, cue, arg, i in player.expand(_Steps(ops)):
+    for t, cue, arg, i in player.expand(_Steps(ops, countdown)):
         if i != index:
             index, number, side = i, 0, 1
         if cue in ("inhale", "rep"):
@@ -64,6 +69,8 @@ def expand(ops: list[Op]) -> list[Event]:
             detail = number
         elif cue in _SIDED or (cue == "tick" and ops[i].kind == m.HOLD):
             detail = side
+        elif cue in _ARG:
+            detail = arg
         else:
             detail = 0
         events.append(Event(t, cue, i, detail))

@@ -7,13 +7,17 @@ import re
 from typing import Any
 
 from unknot.routine import model as m
-from unknot.routine.model import Op, Problem, Routine
+from unknot.routine import transition
+from unknot.routine.model import Exercise, Op, Problem, Routine, Source
 from unknot.routine.parse import Key, LineMap
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-TOP_KEYS = {"id", "name", "summary", "safety", "source", "steps"}
-SOURCE_KEYS = {"file", "title"}
+TOP_KEYS = {"id", "name", "summary", "safety", "source", "steps", "exercises", "countdown",
+            "numbers"}
+SOURCE_KEYS = {"file", "title", "use"}
+NUMBERS_KEYS = {"text", "chosen"}
+EXERCISE_KEYS = {"name", "say", "position", "props", "get_ready", "steps"}
 COMMON_KEYS = {"kind", "label", "say"}
 STEP_KEYS: dict[str, set[str]] = {
     "breathe": {"breaths", "inhale", "hold", "exhale", "pause"},
@@ -23,18 +27,30 @@ STEP_KEYS: dict[str, set[str]] = {
     "switch": set(),
 }
 # Authored kinds: every kind but BEGIN / END, named as in the one table (model.KIND_NAMES).
-KINDS = {name: kind for kind, name in m.KIND_NAMES.items() if kind not in (m.BEGIN, m.END)}
+KINDS = {name: kind for kind, name in m.KIND_NAMES.items()
+         if kind not in (m.BEGIN, m.END, m.NEXT)}  # NEXT: inserted by the compiler
+
+
+def _place(where: Key) -> str:
+    """"step 2" / "exercise 1" / "exercise 1 step 2" for a key path, else ""."""
+    out = []
+    for i in range(0, len(where) - 1, 2):
+        if where[i] in ("steps", "exercises") and isinstance(where[i + 1], int):
+            out.append(f"{str(where[i]).rstrip('s')} {int(where[i + 1]) + 1}")
+    return " ".join(out) if len(out) * 2 == len(where) else ""
 
 
 def _name(where: Key, key: str) -> str:
-    if len(where) == 2 and where[0] == "steps":
-        return f"step {int(where[1]) + 1}: '{key}'"
+    place = _place(where)
+    if place:
+        return f"{place}: '{key}'"
     return "'" + ".".join(str(x) for x in (*where, key)) + "'"
 
 
 def _missing(where: Key, key: str) -> str:
-    if len(where) == 2 and where[0] == "steps":
-        return f"step {int(where[1]) + 1}: missing key '{key}'"
+    place = _place(where)
+    if place:
+        return f"{place}: missing key '{key}'"
     return f"missing key {_name(where, key)}"
 
 
@@ -119,6 +135,36 @@ class _Checker:
             return False
         return value
 
+    def texts(self, table: dict[str, Any], key: str, where: Key, *,
+              required: bool, empty: bool = False) -> list[str]:
+        """A list of non-empty strings (`empty`: the list itself may be empty)."""
+        if key not in table:
+            if required:
+                self.err(where, _missing(where, key))
+            return []
+        value = table[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            self.err((*where, key), f"{_name(where, key)} must be a list of non-empty strings")
+            return []
+        if required and not value and not empty:
+            self.err((*where, key), f"{_name(where, key)} must not be empty")
+        return [str(v) for v in value]
+
+    def choice(self, table: dict[str, Any], key: str, where: Key, choices: tuple[str, ...],
+               *, default: str | None = None) -> str:
+        if key not in table:
+            if default is None:
+                self.err(where, _missing(where, key) + f" (one of: {', '.join(choices)})")
+                return choices[0]
+            return default
+        value = table[key]
+        if value not in choices:
+            self.err((*where, key), f"{_name(where, key)} must be one of"
+                     f" {', '.join(choices)}, got {value!r}")
+            return choices[0]
+        return str(value)
+
     def sides(self, table: dict[str, Any], where: Key) -> bool:
         value = table.get("sides", "one")
         if value not in ("one", "each"):
@@ -127,14 +173,13 @@ class _Checker:
         return bool(value == "each")
 
 
-def _step(c: _Checker, index: int, raw: Any) -> tuple[Op, str] | None:
-    where: Key = ("steps", index)
+def _step(c: _Checker, where: Key, raw: Any) -> tuple[Op, str] | None:
     if not isinstance(raw, dict):
-        c.err(where, f"step {index + 1} must be a table ([[steps]])")
+        c.err(where, f"{_place(where)} must be a table ([[steps]])")
         return None
     kind_name = raw.get("kind")
     if kind_name is None:
-        c.err(where, f"step {index + 1}: missing key 'kind'")
+        c.err(where, _missing(where, "kind"))
         return None
     if kind_name not in KINDS:
         c.err((*where, "kind"), f"unknown step kind {kind_name!r}"
@@ -172,6 +217,73 @@ def _step(c: _Checker, index: int, raw: Any) -> tuple[Op, str] | None:
     return op, say
 
 
+def _sources(c: _Checker, data: dict[str, Any]) -> list[Source]:
+    raw = data.get("source")
+    if raw is None:
+        return []
+    tables = raw if isinstance(raw, list) else [raw]
+    out: list[Source] = []
+    for i, table in enumerate(tables):
+        where: Key = ("source", i) if isinstance(raw, list) else ("source",)
+        if not isinstance(table, dict):
+            c.err(where, "'source' must be a table ([source]) or tables ([[source]])"
+                  " with file = ..., title = ...")
+            continue
+        c.unknown(table, SOURCE_KEYS, where, "[source]")
+        out.append(Source(c.text(table, "file", where, required=True),
+                          c.text(table, "title", where, required=True),
+                          c.choice(table, "use", where, m.SOURCE_USES, default="exercises")))
+    return out
+
+
+def _steps(c: _Checker, raw_steps: Any, where: Key) -> tuple[list[Op], list[str]]:
+    steps: list[Op] = []
+    says: list[str] = []
+    if raw_steps is None:
+        c.err(where, f"missing [[{'.'.join(str(x) for x in where[::2])}]]:"
+              " at least one step is needed")
+    elif not isinstance(raw_steps, list):
+        c.err(where, "'steps' must be an array of tables ([[steps]])")
+    else:
+        if not raw_steps:
+            c.err(where, "at least one step is needed")
+        for i, raw in enumerate(raw_steps):
+            result = _step(c, (*where, i), raw)
+            if result is not None:
+                steps.append(result[0])
+                says.append(result[1])
+    return steps, says
+
+
+def _exercises(c: _Checker, raw: Any) -> list[Exercise]:
+    if not isinstance(raw, list) or not raw:
+        c.err(("exercises",), "'exercises' must be a non-empty array of tables ([[exercises]])")
+        return []
+    out: list[Exercise] = []
+    for i, table in enumerate(raw):
+        where: Key = ("exercises", i)
+        if not isinstance(table, dict):
+            c.err(where, f"exercise {i + 1} must be a table ([[exercises]])")
+            continue
+        c.unknown(table, EXERCISE_KEYS, where, "an exercise")
+        name = c.text(table, "name", where, required=True)
+        say = c.text(table, "say", where, required=True)
+        position = c.choice(table, "position", where, m.POSITIONS)
+        props = tuple(c.texts(table, "props", where, required=False))
+        # whole seconds, 1..255 (one byte of seconds in the format)
+        get_ready = c.count(table, "get_ready", where) if "get_ready" in table else None
+        steps, says = _steps(c, table.get("steps"), (*where, "steps"))
+        ex = Exercise(name=name, say=say, position=position, props=props, steps=tuple(steps),
+                      says=tuple(says), get_ready=get_ready)
+        # the get-ready rule (unknot.routine.transition): an author may lengthen, not shorten
+        least, why = transition.rule(out[-1] if out else None, ex)
+        if get_ready is not None and get_ready < least:
+            c.err((*where, "get_ready"), f"get-ready before exercise {i + 1} '{name}' is"
+                  f" {get_ready} s, shorter than the rule's {least} s ({why})")
+        out.append(ex)
+    return out
+
+
 def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine | None,
                                                                         list[Problem]]:
     """Check a decoded TOML document; return the routine (if usable) and all problems."""
@@ -184,45 +296,66 @@ def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine |
     name = c.text(data, "name", (), required=True)
     summary = c.text(data, "summary", (), required=False, limit=4096)
     safety = c.text(data, "safety", (), required=True, limit=4096)
-    source_file = source_title = ""
-    source = data.get("source")
-    if source is not None:
-        if not isinstance(source, dict):
-            c.err(("source",), "'source' must be a table: [source] file = ..., title = ...")
-        else:
-            c.unknown(source, SOURCE_KEYS, ("source",), "[source]")
-            source_file = c.text(source, "file", ("source",), required=True)
-            source_title = c.text(source, "title", ("source",), required=True)
-    steps: list[Op] = []
-    says: list[str] = []
-    raw_steps = data.get("steps")
-    if raw_steps is None:
-        c.err((), "missing [[steps]]: a routine needs at least one step")
-    elif not isinstance(raw_steps, list):
-        c.err(("steps",), "'steps' must be an array of tables ([[steps]])")
+    sources = _sources(c, data)
+    exercises: list[Exercise] = []
+    if "exercises" in data:
+        if "steps" in data:
+            c.err(("steps",), "a routine has either [[steps]] (format v1) or [[exercises]]"
+                  " with their steps (format v2), not both")
+        exercises = _exercises(c, data["exercises"])
+        steps = [op for ex in exercises for op in ex.steps]
+        says = [say for ex in exercises for say in ex.says]
     else:
-        if not raw_steps:
-            c.err(("steps",), "a routine needs at least one step")
-        for i, raw in enumerate(raw_steps):
-            result = _step(c, i, raw)
-            if result is not None:
-                steps.append(result[0])
-                says.append(result[1])
-        if len(raw_steps) + 2 > m.MAX_STEPS:
-            c.err(("steps", m.MAX_STEPS - 2), f"too many steps: {len(raw_steps)}"
-                  f" (at most {m.MAX_STEPS - 2}, BEGIN and END make {m.MAX_STEPS})")
+        steps, says = _steps(c, data.get("steps"), ("steps",))
+    countdown = 0
+    if "countdown" in data:
+        value = data["countdown"]
+        if isinstance(value, bool) or not isinstance(value, int) \
+                or not 0 <= value <= m.MAX_COUNTDOWN_S:
+            c.err(("countdown",), f"'countdown' must be whole seconds 0..{m.MAX_COUNTDOWN_S},"
+                  f" got {value!r}")
+        elif not exercises:
+            c.err(("countdown",), "'countdown' needs [[exercises]] (format v2)")
+        else:
+            countdown = value
+    numbers_text: list[str] = []
+    numbers_chosen: list[str] = []
+    numbers = data.get("numbers")
+    if numbers is None:
+        if exercises:
+            c.err((), "missing [numbers]: text = [...] (numbers taken from the source text)"
+                  " and chosen = [...] (numbers the project chose)")
+    elif not isinstance(numbers, dict):
+        c.err(("numbers",), "'numbers' must be a table: [numbers] text = [...], chosen = [...]")
+    else:
+        c.unknown(numbers, NUMBERS_KEYS, ("numbers",), "[numbers]")
+        # both lists are required so that an empty one is a statement, not an omission
+        numbers_text = c.texts(numbers, "text", ("numbers",), required=True, empty=True)
+        numbers_chosen = c.texts(numbers, "chosen", ("numbers",), required=True, empty=True)
+    if len(steps) + 2 > m.MAX_STEPS:
+        c.err(("exercises",) if exercises else ("steps", m.MAX_STEPS - 2),
+              f"too many steps: {len(steps)}"
+              f" (at most {m.MAX_STEPS - 2}, BEGIN and END make {m.MAX_STEPS})")
     if c.problems:
         return None, c.problems
+    main = next((s for s in sources if s.use == "exercises"), sources[0] if sources else None)
     routine = Routine(slug=slug, name=name, summary=summary, safety=safety,
-                      source_file=source_file, source_title=source_title, steps=steps,
-                      says=says, path=path)
+                      source_file=main.file if main else "",
+                      source_title=main.title if main else "", steps=steps,
+                      says=says, path=path, exercises=exercises, countdown=countdown,
+                      sources=sources, numbers_text=numbers_text,
+                      numbers_chosen=numbers_chosen)
     from unknot.routine.compile import compile_routine
     from unknot.routine.timeline import total_ms
 
-    total = total_ms(routine.ops())
+    ops = routine.ops()
+    if len(ops) > m.MAX_STEPS:
+        c.err(("exercises",), f"too many steps with the get-ready steps: {len(ops)}"
+              f" (at most {m.MAX_STEPS})")
+    total = total_ms(ops)
     if total > m.MAX_TOTAL_S * 1000:
-        c.err(("steps",), f"routine lasts {total / 1000:g} s, at most"
-              f" {m.MAX_TOTAL_S // 60} minutes allowed")
+        c.err(("exercises" if exercises else "steps",), f"routine lasts {total / 1000:g} s,"
+              f" at most {m.MAX_TOTAL_S // 60} minutes allowed")
     size = len(compile_routine(routine, labels=True, check=False))
     if size > m.MAX_FILE_BYTES:
         c.err(("steps",), f"compiled routine is {size} bytes, the format holds at most"

@@ -1,18 +1,23 @@
 """How a routine is shown on the terminal (`unknot routines show`, `unknot preview`): times,
-one line per step, a cue's motor envelope (the firmware pattern table) as a sparkline, and
-the real-time pacing of a preview."""
+one line per step, the exercises (position, time, sides), the cue legend with each cue's
+motor envelope (the firmware pattern table) as a sparkline, what a preview shows at each
+cue (exercise, step, the exercise that comes next), and the real-time pacing of a preview.
+Rich is imported only inside the functions that build tables."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from unknot import core
 from unknot.routine import model as m
+from unknot.routine import overview
 from unknot.routine.decode import Decoded
 from unknot.routine.library import find
 from unknot.routine.model import Op, Routine
-from unknot.routine.timeline import Event
+from unknot.routine.overview import Overview
+from unknot.routine.timeline import Event, step_starts
 
 Envelope = Sequence[tuple[int, int]]  # (level 0..255, duration ms)
 
@@ -24,10 +29,10 @@ def fmt_time(ms: int) -> str:
     return f"{minutes}:{s:02d}" + (f".{tenths}" if tenths else "")
 
 
-def resolve(id_or_path: str) -> tuple[list[Op], Routine | Decoded]:
-    """(ops, info) of a routine given by id or path; info is a Routine or a Decoded."""
+def resolve(id_or_path: str) -> tuple[Overview, Routine | Decoded]:
+    """(overview, info) of a routine given by id or path; info is a Routine or a Decoded."""
     found = find(id_or_path)
-    return (found.ops() if isinstance(found, Routine) else found.ops), found
+    return overview.of(found), found
 
 
 def describe_step(op: Op) -> str:
@@ -45,6 +50,8 @@ def describe_step(op: Op) -> str:
         return f"{op.count} x {d[0]:g} s, gap {d[1]:g} s{each}"
     if op.kind == m.SWITCH:
         return "switch side"
+    if op.kind == m.NEXT:
+        return f"get ready {d[0]:g} s"
     return ""
 
 
@@ -76,3 +83,125 @@ def play(events: Sequence[Event], speed: float, show: Callable[[int, int], None]
             time.sleep(min(deadline - now, 0.1))
             show(max(i - 1, 0), min(ev.t_ms, int((time.monotonic() - start) * 1000 * speed)))
         show(i, ev.t_ms)
+
+
+def header(ov: Overview, info: Routine | Decoded) -> list[str]:
+    """The lines `routines show` prints above its tables (rich markup)."""
+    from unknot.routine.compile import compile_routine, routine_id
+
+    if not isinstance(info, Routine):
+        return [f"[bold]{info.name or '(no labels)'}[/bold]  id {info.slug or '?'}"
+                f" (0x{info.routine_id:04x}), format v{ov.version}, {info.size} bytes",
+                totals(ov)]
+    lines = [f"[bold]{info.name}[/bold]  id {info.slug} (0x{routine_id(info.slug):04x})"]
+    if info.summary:
+        lines.append(info.summary)
+    for src in info.sources:
+        what = ("advice only (no exercises or timings)" if src.use == "advice"
+                else "exercises and timings")
+        lines.append(f"Source: {src.title} ({src.file}): {what}")
+    if info.exercises:
+        lines.append("Numbers from the text: "
+                     + ("; ".join(info.numbers_text) or "none (the text gives no numbers)"))
+        lines.append("Numbers the project chose: " + ("; ".join(info.numbers_chosen) or "none"))
+    lines.append(f"Safety: {info.safety}")
+    lines.append(f"Compiled: format v{ov.version}, {len(compile_routine(info))} bytes with"
+                 f" labels, {len(compile_routine(info, labels=False))} without")
+    lines.append(totals(ov))
+    return lines
+
+
+def totals(ov: Overview) -> str:
+    return f"{ov.count}, {fmt_time(ov.total_ms)}" + (
+        f", countdown of the last {ov.countdown} s of long holds" if ov.countdown else "")
+
+
+def exercise_table(ov: Overview) -> Any:
+    """One row per exercise: position (props), get-ready before it, start, time, sides."""
+    from rich.table import Table
+
+    table = Table("#", "exercise", "position", "get ready", "starts", "time", "sides", "steps")
+    for e in ov.exercises:
+        where = e.position + (f" ({', '.join(e.props)})" if e.props else "")
+        table.add_row(str(e.number), e.name, where or "?",
+                      f"{e.get_ready_ms / 1000:g} s" if e.get_ready_ms else "-",
+                      fmt_time(e.start_ms), fmt_time(e.duration_ms),
+                      "each side" if e.sides else "one", str(e.steps))
+    return table
+
+
+def legend_table(ov: Overview) -> Any:
+    """The cues this routine plays, each with the rhythm it has on the motor."""
+    from rich.table import Table
+
+    table = Table("cue", "feels like", title="Cue legend", title_justify="left")
+    for cue in ov.cues:
+        table.add_row(cue, sparkline(cue_envelope(cue)))
+    return table
+
+
+def steps_table(ov: Overview, cues: bool) -> Any:
+    """Every step with its start time (numbered as the one count numbers them), or with
+    `cues` every cue with exercise, step and side."""
+    from rich.table import Table
+
+    if cues:
+        table = Table("time", "cue", "exercise", "step", "side", "detail")
+        for ev in overview.timeline(ov):
+            table.add_row(fmt_time(ev["t_ms"]), ev["cue"], str(ev["exercise"] or "-"),
+                          str(ev["step"] or "-"), str(ev["side"] or "-"), str(ev["detail"]))
+        return table
+    ops = list(ov.ops)
+    positions = overview.steps_positions(ops)
+    table = Table("start", "#", "kind", "what", "duration", "label")
+    for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
+        name = ov.exercises[positions[i].exercises - 1].name if positions[i].exercises else ""
+        label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
+        if op.kind == m.NEXT:
+            label = f"then: {name}"
+        elif op.kind in (m.BEGIN, m.END):
+            label = op.label
+        number = "" if op.kind in (m.BEGIN, m.END, m.NEXT) else str(positions[i].steps)
+        table.add_row(fmt_time(start), number, m.KIND_NAMES[op.kind], describe_step(op),
+                      fmt_time(dur), label)
+    return table
+
+
+def coming(ov: Overview, number: int) -> str:
+    """"next: N. name, position, with props" for exercise `number` (or "next: done")."""
+    if number > len(ov.exercises):
+        return "next: done"
+    e = ov.exercises[number - 1]
+    where = f", {e.position}" if e.position else ""
+    props = f", with {' and '.join(e.props)}" if e.props else ""
+    return f"next: {number}. {e.name}{where}{props}"
+
+
+def at_cue(ov: Overview, ev: Event) -> tuple[str, str, str]:
+    """What a preview shows at a cue: (where: exercise and step, what to do, what comes
+    next)."""
+    ops = list(ov.ops)
+    op = ops[ev.step_index]
+    from unknot.routine.count import position
+
+    pos = position(ops, ev.step_index)
+    count = ov.count
+    if op.kind == m.NEXT:
+        e = ov.exercises[pos.exercises - 1]
+        return (f"get ready: exercise {pos.exercises}/{count.exercises}",
+                e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
+    if op.kind in (m.BEGIN, m.END):
+        return str(count), op.label or ov.name, coming(ov, 1) if op.kind == m.BEGIN else ""
+    say = ov.says[ev.step_index]
+    name = ov.exercises[pos.exercises - 1].name
+    return (f"exercise {pos.exercises}/{count.exercises} · step {pos.steps}/{count.steps}",
+            name + (f": {op.label}" if op.label else "") + (f" - {say}" if say else ""),
+            coming(ov, pos.exercises + 1))
+
+
+def cue_line(ov: Overview, ev: Event) -> str:
+    """One line per cue, for a preview whose output is not a terminal (a pipe, a log)."""
+    where, what, after = at_cue(ov, ev)
+    detail = f" {ev.detail}" if ev.detail else ""
+    return (f"{fmt_time(ev.t_ms):>6}  {ev.cue.upper()}{detail}  [{where}] {what}"
+            + (f"  ({after})" if after else "") + "  motor " + sparkline(cue_envelope(ev.cue)))

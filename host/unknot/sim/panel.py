@@ -56,7 +56,8 @@ def render(st: Status, title: str, footer: str = "",
         grid.add_row("Routine", st.routine)
     if st.step is not None:
         idx, total = st.step
-        grid.add_row("Step", f"{idx}/{total - 1}  {st.step_label}")
+        ex = f"exercise {st.exercise[0]}/{st.exercise[1]} · " if st.exercise else ""
+        grid.add_row("Step", f"{ex}step {idx}/{total}  {st.step_label}")
         grid.add_row("Countdown", f"step ends in {_secs(st.step_left_ms)} · "
                                   f"next cue in {_secs(st.next_cue_ms)}")
     if st.reminder_ms is not None:

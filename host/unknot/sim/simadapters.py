@@ -170,6 +170,9 @@ class DictStorage:
     def write(self, name: str, data: bytes) -> None:
         self.files[name] = bytes(data)
 
+    def remove(self, name: str) -> None:
+        del self.files[name]
+
     def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:
         self.staged[name] = (b"" if new else self.staged[name]) + bytes(data)
 
@@ -184,7 +187,6 @@ class DictStorage:
 class DirStorage:
     """The device's /routines folder as a directory (created if missing); files are read
     when asked, not kept in RAM; a write lands whole (temporary file, then rename)."""
-
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -205,6 +207,9 @@ class DirStorage:
         with open(tmp, "wb") as f:
             f.write(bytes(data))
         os.rename(tmp, self.path + "/" + name)
+
+    def remove(self, name: str) -> None:
+        os.remove(self.path + "/" + name)
 
     # an upload is staged in the sibling folder <path>.new/ (as on the board), then moved in
     def stage_write(self, name: str, data: "bytes | memoryview", new: bool) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from unknot import core
 from unknot.history.records import device_id_hex
-from unknot.routine.model import KIND_NAMES
+from unknot.routine.model import KIND_NAMES, NEXT
 
 
 @dataclass
@@ -23,7 +23,8 @@ class Status:
     clock_set: bool
     state: str = "idle"
     routine: str = ""
-    step: tuple[int, int] | None = None
+    step: tuple[int, int] | None = None  # (step number, steps) as routine.tally counts
+    exercise: tuple[int, int] | None = None  # (exercise number, exercises)
     step_label: str = ""
     step_left_ms: int | None = None
     next_cue_ms: int | None = None
@@ -85,7 +86,14 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
         st.state = "paused" if player.paused_at is not None else "playing"
         st.routine = r.name or r.slug or f"#{r.id:04x}"
         idx = int(player.step_index)
-        st.step = (idx, len(r.steps))
+        # the one count (routine.tally): exercise and step number, BEGIN/END/get-ready are
+        # not steps; during a get-ready step the exercise shown is the one that comes next
+        ex_total, steps_total = r.tally()
+        ex_no, step_no = r.tally(idx + 1)
+        if idx < len(r.steps) and r.steps[idx][0] == NEXT:
+            ex_no += 1
+        st.step = (step_no, steps_total)
+        st.exercise = (ex_no, ex_total)
         labels = tables.labels(r)
         kind = KIND_NAMES.get(r.steps[idx][0], "?") if idx < len(r.steps) else ""
         label = labels[idx] if idx < len(labels) else ""
