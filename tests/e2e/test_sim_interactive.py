@@ -42,10 +42,19 @@ def test_sim_keys_and_second_process(home: Path) -> None:
 
         refused = unknot("flash", "--sim", "micro-break")  # not paired yet
         assert refused.returncode == 1 and "not paired" in refused.stderr
-        child.send("b")  # the wearer's 1 s hold: pairing window
+        # `unknot pair` first, then the wearer's 1 s hold (key b): at x50 the 60 s window
+        # lasts 1.2 s of real time, so the host waits for it to open
+        p = subprocess.Popen([sys.executable, "-m", "unknot", "pair", "--sim"], env=env,
+                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        t_end = time.time() + 3
+        while time.time() < t_end:
+            child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        child.send("b")
         child.expect("pair_open")
-        paired = unknot("pair", "--sim")
-        assert paired.returncode == 0, paired.stderr
+        while p.poll() is None:
+            child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        _out, err = p.communicate()
+        assert p.returncode == 0, err
         child.expect("pair_ok")
         flashed = unknot("flash", "--sim", "micro-break")
         assert flashed.returncode == 0, flashed.stderr

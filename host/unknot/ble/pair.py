@@ -6,6 +6,8 @@ import asyncio
 
 from unknot.ble.session import DeviceInfo
 
+PAIR_WAIT_S = 30.0  # `unknot pair` may be run first: it waits this long for the window
+
 
 def pair_device(address: str | None = None, *, sim: bool = False) -> DeviceInfo:
     """Give the device in pairing mode a fresh key of this computer; its info once paired."""
@@ -13,7 +15,7 @@ def pair_device(address: str | None = None, *, sim: bool = False) -> DeviceInfo:
 
     async def go() -> DeviceInfo:
         async with open_device(address, sim=sim, authenticate=False, open_window=sim) as s:
-            await s.pair()
+            await s.pair(wait_s=PAIR_WAIT_S)
             return await s.read_info()
 
     return asyncio.run(go())

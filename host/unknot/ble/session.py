@@ -205,12 +205,17 @@ class Session:
             "button 1 s to open its pairing window, then run `unknot pair`"
         )
 
-    async def pair(self, keys: KeyStore | None = None) -> DeviceStatus:
-        """Give the device a fresh key of this computer inside the wearer's pairing window,
-        then authenticate with it."""
+    async def pair(self, keys: KeyStore | None = None, wait_s: float = 0.0) -> DeviceStatus:
+        """Give the device a fresh key of this computer inside the wearer's pairing window
+        (waiting up to `wait_s` for the wearer to open it), then authenticate with it."""
         p = self.proto
         store = keys if keys is not None else KeyStore()
         public = await self.read_public()
+        for _ in range(int(wait_s / 0.25)):  # `unknot pair` may come first, then the hold
+            if public.pairing:
+                break
+            await asyncio.sleep(0.25)
+            public = await self.read_public()
         if not public.pairing:
             raise DeviceError(
                 f"{self.name or public.device_id} is not in pairing mode: hold its button "

@@ -18,7 +18,8 @@ import click
 def pair(address: str | None, sim: bool, drive: str | None) -> None:
     """Pair this computer with the device: only the wearer can allow it.
 
-    Over Bluetooth, first hold the device's button 1 s while it is idle: it buzzes (a swell,
+    Over Bluetooth, hold the device's button 1 s while it is idle (before or within 30 s
+    after running this): it buzzes (a swell,
     then two taps) and stays pairable for 60 s; it buzzes two swells when this computer is
     added. Over USB (--drive), plugging the board in is the consent.
     """
