@@ -9,6 +9,9 @@ Two storage modes (docs/getting-started.md, "Two storage modes"):
   then writable by code (`unknot flash --port`, settings over serial, BLE uploads) and the
   drive is read-only to the computer. A plain reset returns to normal mode.
 
+(The self-test gesture is different: release the button, reset, then within 10 s press and
+hold it for a second; the app, not this file, sees it. docs/firmware.md "Button".)
+
 The button's pin and polarity come from the firmware's one pin table
 (lib/unknot/hw/boards.py, the only unknot module imported here), for the board chosen by
 UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.make_app

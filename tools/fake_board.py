@@ -29,11 +29,12 @@ import tempfile
 import tty
 
 _BOOT = """\
-import vfs, os
+import vfs, os, sys
 vfs.umount('/')
 vfs.mount(vfs.VfsPosix({root!r}), '/', readonly={ro})
 os.chdir('/')
-del vfs, os
+sys.path.insert(0, '/lib')  # as on a CircuitPython board (paths are now inside the root)
+del vfs, os, sys
 """
 
 

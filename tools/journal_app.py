@@ -44,6 +44,7 @@ class JournalApp:
         self.keyring = core.auth.Keyring(self.clock)  # hosts: tests add theirs (keep/add)
         self.reloads = 0
         self.settings: dict[str, Any] = {}
+        self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it; empty)
 
     def apply_settings(self, values: dict[str, Any]) -> dict[str, Any]:
         self.settings.update(values)

@@ -4,7 +4,7 @@ run through the firmware's own handler (docs/protocol.md "Test vectors").
     python tools/make_protocol_vectors.py
 
 The vector pins: INFO; the key exchange (AUTH_BEGIN, AUTH) with its proofs and session key;
-tagged requests and answers (SET_CLOCK, STATUS, READ); a replayed request (AUTH_FAILED);
+tagged requests and answers (SET_CLOCK, STATE, READ); a replayed request (AUTH_FAILED);
 a stranger's READ on a fresh connection (AUTH_REQUIRED). tests/firmware/test_proto_vectors.py
 replays it against the firmware (CPython and MicroPython) and the host client.
 """
@@ -79,7 +79,7 @@ def build() -> dict[str, Any]:
                                  auth.host_proof(KEY, HOST_NONCE, DEVICE_NONCE))),
             ("set_clock #0", tagged(0, struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK,
                                                    1700000100))),
-            ("status #1", tagged(1, bytes([proto.OP_STATUS]))),
+            ("state #1", tagged(1, bytes([proto.OP_STATE]))),
             ("read #2", tagged(2, struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))),
             ("read past the head #3", tagged(3, struct.pack(proto.REQ_READ, proto.OP_READ, 9, 0))),
         ]

@@ -134,6 +134,26 @@ class Battery(Protocol):
         ...
 
 
+@runtime_checkable
+class Checks(Protocol):
+    """The self-test's hardware checks (firmware selftest.py), set as `app.checks` after the
+    App is built (board: hw/checks.py BoardChecks; simulated: simadapters.SimChecks). Without
+    it those checks are SKIP."""
+
+    def motor(self) -> tuple[bool, str]:
+        """(ok, detail): the motor driver answered when it was set up."""
+        ...
+
+    def ble(self) -> tuple[str, str]:
+        """(PASS | FAIL | SKIP, detail): BLE advertising, or a central connected."""
+        ...
+
+    def sleep_counts(self) -> tuple[int, int] | None:
+        """(light sleeps, wakes by the button pin) so far, or None when light sleep is not
+        available now (no `alarm`, or a BLE central connected)."""
+        ...
+
+
 def build_app(app_class: Any, clock: Clock, motor: Motor, button: Button, storage: Storage,
               nvm: Nvm, sleeper: Sleeper | None, watchdog: Watchdog,
               battery: Battery | None = None, settings: dict[str, Any] | None = None,

@@ -3,8 +3,9 @@
 The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) owns every
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
-GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`) and the
-haptic patterns (`patterns`), host keys and their HMAC proofs (`auth`); `upload` is the
+GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
+haptic vocabulary (`patterns`), host keys and their HMAC proofs (`auth`), the self-test's
+report format (`selftest`) and the STATUS notification frame (`status`); `upload` is the
 protocol's upload handler (the simulated device passes it to proto.Protocol).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
@@ -32,7 +33,9 @@ from unknot_fw import (  # noqa: E402
     player,
     proto,
     routine,
+    selftest,
     settings,
+    status,
     upload,
 )
 
@@ -47,6 +50,8 @@ __all__ = [
     "player",
     "proto",
     "routine",
+    "selftest",
     "settings",
+    "status",
     "upload",
 ]

@@ -83,7 +83,7 @@ def _ops() -> list[bytes]:
         struct.pack("<BI", 0x04, 0) + b"junk",  # UPLOAD_CHUNK
         bytes([0x05]), bytes([0x06]),  # UPLOAD_COMMIT, UPLOAD_ABORT
         bytes([0x07, 9, 1]) + b"MICRO_MIN" + struct.pack("<i", 0),  # SET_SETTINGS
-        bytes([0x13]), bytes([0x14]),  # FORGET, STATUS
+        bytes([0x13]), bytes([0x14]),  # FORGET, STATE
     ]
 
 

@@ -115,6 +115,7 @@ class App:
         self.boot = 1
         self.storage = None
         self.keyring = fwload.module("auth").Keyring(self.clock)
+        self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
 
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:

@@ -59,13 +59,14 @@ class App:
         self.battery = None
         self.routines: list[object] = []
         self.keyring = fwload.module("auth").Keyring(self.clock)
+        self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
     def reload_routines(self) -> None:
         self.reloads += 1
 
 
 def _flags(p: object) -> int:
-    return int(struct.unpack(proto.STATUS, p.status())[8])  # type: ignore[attr-defined]
+    return int(struct.unpack(proto.STATE, p.state())[8])  # type: ignore[attr-defined]
 
 
 def archive(files: dict[str, bytes]) -> bytes:
@@ -112,9 +113,9 @@ def test_nothing_installed_before_commit_and_abort_drops() -> None:
                           zlib.crc32(blob)))
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:100])
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged
-    assert _flags(p) & proto.STATUS_UPLOAD_OPEN
+    assert _flags(p) & proto.STATE_UPLOAD_OPEN
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
-    assert app.storage.staged == {} and not _flags(p) & proto.STATUS_UPLOAD_OPEN
+    assert app.storage.staged == {} and not _flags(p) & proto.STATE_UPLOAD_OPEN
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 100) + blob[100:])
     frames = [p.next_frame() for _ in range(4)]
     assert frames[-1][2] == proto.ST_NO_UPLOAD

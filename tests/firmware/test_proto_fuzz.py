@@ -24,6 +24,12 @@ class _App:
         self.routines: list[int] = []
         self.battery = None
         self.keyring = fwload.module("auth").Keyring(self.clock)
+        self.following = False
+        self.announced: list[tuple[int, ...]] = []
+
+    def announce(self, event: str) -> None:  # the App's: one idle STATUS when following
+        if self.following:
+            self.announced.append((0, 0, 0xFF, 0, 60, -1, -1))
 
     def apply_settings(self, v: dict[str, object]) -> dict[str, object]:
         raise ValueError("no")

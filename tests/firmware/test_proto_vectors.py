@@ -33,9 +33,10 @@ class A:
         s.journal.epoch = vec["epoch"]
         s.clock = VirtualClock(42000); s.clock.set_unix(1700000000)
         s.device_id = bytes(range(8)); s.boot = 3; s.storage = None
-        s.routines = [1, 2]; s.battery = None
+        s.routines = [1, 2]; s.battery = None; s.announced = []
         s.keyring = auth.Keyring(s.clock)
         s.keyring.keep(bytes.fromhex(vec["host_id"]), bytes.fromhex(vec["key"]))
+    def apply_settings(s, v): return v
     def reload_routines(s): pass
 a = A()
 for i in range(3): a.journal.append(1700000000 + i * 600, 2, 4, 4, 120, 1, 3)

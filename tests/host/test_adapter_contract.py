@@ -32,6 +32,7 @@ def _sim_set(tmp_path: Path) -> list[tuple[object, type]]:
         (sa.VirtualSleeper(clock), adapters.Sleeper),
         (ScaledSleeper(ScaledClock()), adapters.Sleeper),
         (sa.NullWatchdog(), adapters.Watchdog),
+        (sa.SimChecks(), adapters.Checks),
     ]
 
 
@@ -43,7 +44,9 @@ def test_sim_adapters_satisfy_the_contract(tmp_path: Path) -> None:
 # The board's adapters (CircuitPython, not importable here): class -> Protocol.
 BOARD = {
     "clock.py": {"Clock": adapters.Clock},
-    "motor.py": {"DrvMotor": adapters.EnvelopeMotor, "PwmMotor": adapters.EnvelopeMotor},
+    "motor.py": {"DrvMotor": adapters.EnvelopeMotor, "PwmMotor": adapters.EnvelopeMotor,
+                 "NoMotor": adapters.EnvelopeMotor},
+    "checks.py": {"BoardChecks": adapters.Checks},
     "button.py": {"KeypadButton": adapters.Button},
     "system.py": {"Sleeper": adapters.Sleeper, "Watchdog": adapters.Watchdog,
                   "DriveStorage": adapters.Storage, "Battery": adapters.Battery},

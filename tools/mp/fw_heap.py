@@ -33,9 +33,10 @@ from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
 GOAL_KIB = 40  # issue 9: the whole firmware (all groups) within this heap (not reached yet)
-CEILING_KIB = 100  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
+CEILING_KIB = 114  # regression guard (tests/firmware/test_fw_heap.py): lower it as it shrinks
 # (76 -> 85: the power-safe journal's 4 KiB image buffer, issue 10; +4: the v2 library content,
-# issue 12; +11: protocol v2 authentication (auth.py, tags), issue 11 -- being cut in issue 9)
+# issue 12; +11: protocol v2 authentication (auth.py, tags), issue 11; +3: self-test hooks and
+# STATUS queue, issue 12/13; merged consent + touch + companion measure 113 -- cut in issue 9)
 MP = Path(__file__).resolve().parent
 
 

@@ -13,6 +13,8 @@ Modes:
   fuzz DIR N SEED      N mutants of DIR/*.unk through the decoder and the loader
   cues FILE LAT        play FILE on the real clock (latency LAT ms); prints "C err_ms" lines
   heap DIR N           trace DIR + journal N (the heap benchmark); prints "OK"
+  selftest PRESS       the board self-test on virtual time (PRESS 1: a hand presses when
+                       asked); prints its console, then "E errors cues_played"
 """
 
 import gc
@@ -74,7 +76,8 @@ def trace(d, quiet=False):
 
     motor.listeners.append(out)
     app = sa.make_app(app_mod.App, storage, nvm=microcontroller.nvm,
-                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0}, clock=clock, motor=motor)
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0, "UNKNOT_EXERCISE_NUMBER": 0},
+                      clock=clock, motor=motor)
     if not quiet:
         for name, reason in app.rejected:
             print("X", name, reason)
@@ -175,6 +178,22 @@ def cues(path, latency):
         print("C", sent - due, cue)
 
 
+def selftest(press):
+    """The self-test on virtual time with simadapters' checks and bench hand (pressing 3 s
+    after each request when press is 1, never when 0). Prints its console lines, then
+    "E errors cues_played"."""
+    import simadapters as sa
+    from unknot import app as app_mod
+
+    app = sa.make_app(app_mod.App, {}, settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+    checks = sa.SimChecks()
+    app.checks = checks
+    app.safe_step()
+    app.start_selftest(app.clock.t, print)
+    sa.drive_selftest(app, checks, sa.PRESS_AFTER_MS if press else -1)
+    print("E", app.errors, len(app.motor.played))
+
+
 def main(argv):
     mode = argv[1]
     if mode == "ptrace":
@@ -191,6 +210,8 @@ def main(argv):
         fuzz(argv[2], int(argv[3]), int(argv[4]))
     elif mode == "cues":
         cues(argv[2], int(argv[3]))
+    elif mode == "selftest":
+        selftest(int(argv[2]))
     elif mode == "heap":
         app = trace(argv[2], quiet=True)
         del app

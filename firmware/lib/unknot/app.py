@@ -14,7 +14,9 @@ return a deadline (ms) for its own pending work, or None.
 
 Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
 its number), long = open the pairing window for 60 s (cue `pair_open`; a new host then
-plays `pair_ok`), hold 10 s = forget every paired host (cue `forget`; docs/security.md).
+plays `pair_ok`) -- except a long press that starts 0.3-10 s after boot, which starts the
+self-test instead (unknot.selftest; while it runs the button is its) --, hold 10 s =
+forget every paired host (cue `forget`; docs/security.md).
 Nudge pending: press = start the break routine, double = snooze
 (refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
 pause/resume, long = stop (recorded as aborted), double = ignored.
@@ -39,9 +41,20 @@ from .reminders import MICRO, REST, Reminders
 SETTINGS_WRITE_MS = const(3600000)  # at most one settings-only flash write per hour
 _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
+_SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
+_SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
+_NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `next_exercise`
+# (its 1110 ms + 290 ms of silence; a test keeps it after the cue's end. Not read from the
+# pattern table here: that would load the table into the app's heap for one number)
 
 
 class App:
+    # defaults as class attributes: no room in each App's own dict until they are set
+    checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
+    selftest = None  # the running or last SelfTest (unknot.selftest)
+    _down_at = None  # time of the last key-down (the boot self-test gesture)
+    _number = None  # (deadline ms, n): exercise number taps still to play
+
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b""):
         self.clock = clock
@@ -70,6 +83,11 @@ class App:
         self.session_start = 0
         self.session_flags = 0
         self.last_record = None
+        self.following = False  # an authenticated host asked for STATUS frames (OP_FOLLOW)
+        self.announced = []  # STATUS tuples for the protocol to send (see announce())
+        self._side = 0  # side of the playing step (0, or 1 after its switch cue)
+        self._ann_step = 0  # the step index last announced
+        self._ann_new = False  # announce() queued something since the protocol last polled
         # the hosts the wearer consented to and the pairing window (docs/security.md)
         self.keyring = auth.Keyring(clock, self._save_hosts, motor.play)
         # journal, boot counter, host keys and persisted settings: one power-safe image
@@ -166,6 +184,8 @@ class App:
         self.reminders.configure(self.settings)
         if self.reminders.pending is None:
             self.reminders.reset(self.clock.now_ms(), REST)
+            if self.player is None:
+                self.announce("idle")
         return accepted
 
     # -- routines --------------------------------------------------------------------
@@ -190,7 +210,7 @@ class App:
     # -- events ----------------------------------------------------------------------
     def post(self, event):
         """Queue an event (a tuple) for the loop: ("gesture", name), ("start", index),
-        ("stop",), ("set_clock", unix), ("reload",), ("remind",),
+        ("stop",), ("set_clock", unix), ("reload",), ("remind",), ("selftest",),
         ("pair",) (open the pairing window). Safe from callbacks."""
         self.events.append(event)
 
@@ -213,6 +233,23 @@ class App:
         elif kind == "remind":
             if self.player is None and self.reminders.pending is None:
                 self.reminders.remind_now(now)
+        elif kind == "selftest":
+            self.start_selftest(now)
+
+    # -- self-test -------------------------------------------------------------------
+    def selftest_running(self):
+        test = self.selftest
+        return test is not None and not test.done
+
+    def start_selftest(self, now, out=print):
+        """Start the self-test (unknot.selftest) unless a routine or a self-test runs.
+        Returns True when it started."""
+        if self.player is not None or self.selftest_running():
+            return False
+        from .selftest import SelfTest
+
+        self.selftest = SelfTest(self, now, out)
+        return True
 
     def _gesture(self, g, now):
         rem = self.reminders
@@ -225,9 +262,11 @@ class App:
                 if self.player.paused_at is None:
                     self.player.pause(now)
                     self.motor.play("paused")
+                    self.announce("paused")
                 else:
                     self.player.resume(now)
                     self.motor.play("resumed")
+                    self.announce("resumed")
             elif g == "long":
                 self._finish(now, ABORTED)
             return
@@ -236,10 +275,14 @@ class App:
                 kind = rem.take()
                 self._start(self.break_routine(kind), now, kind)
             elif g == "double":
-                self.motor.play("ack" if rem.snooze(now) else "refused")
+                snoozed = rem.snooze(now)
+                self.motor.play("ack" if snoozed else "refused")
+                if snoozed:
+                    self.announce("idle")
             elif g == "long":
                 rem.reset(now, rem.pending)
                 self.motor.play("ack")
+                self.announce("idle")
             return
         if g == "press":
             self._start(self.selected, now, None)
@@ -247,7 +290,12 @@ class App:
             self.selected = (self.selected + 1) % len(self.routines)
             self.motor.play("select", self.selected + 1)
         elif g == "long":
-            self.keyring.open()
+            down = self._down_at
+            if down is not None and (_SELFTEST_AFTER_MS <= down - self.booted_at
+                                     <= _SELFTEST_WINDOW_MS):
+                self.start_selftest(now)  # the first 10 s after boot: the self-test
+            else:
+                self.keyring.open()  # afterwards: the pairing window (cue pair_open)
 
     # -- sessions --------------------------------------------------------------------
     def _start(self, index, now, nudge_kind):
@@ -266,6 +314,9 @@ class App:
         if nudge_kind is not None:
             self.session_flags |= FROM_NUDGE
         self.player.start(now)
+        self._side = 0
+        self._ann_step = 0
+        self.announce("start")
 
     def _finish(self, now, flag):
         player = self.player
@@ -291,13 +342,61 @@ class App:
             elif kind is not None:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
+            self.announce("done" if flag == COMPLETED else "stopped", routine.id)
 
     def _emit(self, cue, arg, scheduled):
         self.motor.play(cue)
+        if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
+            self._number = (scheduled - self.settings["UNKNOT_MOTOR_LATENCY_MS"] + _NUMBER_AFTER_MS,
+                            arg)
         log = self.cue_log
         player = self.player
-        if log is not None and player is not None:
+        if player is None:
+            return
+        if log is not None:
             log.append((scheduled - player.latency, self.clock.now_ms(), cue))
+        if player.step_index != self._ann_step:
+            self._ann_step = player.step_index
+            self._side = 0
+            self.announce("step")
+        elif cue == "switch":
+            self._side += 1
+            self.announce("side")
+
+    # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
+    def announce(self, event, routine_id=0):
+        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS):
+        (event code, routine id, step, flags, next break s, routine base ms, paused position
+        ms); the protocol packs it when it sends it, with the routine clock then (now - base;
+        the paused position while paused)."""
+        if not self.following:
+            return
+        from . import status as st  # loaded once a host follows
+
+        player = self.player
+        nxt = st.NO_BREAK
+        base = frozen = -1
+        flags = st.FL_SIDE2 if self._side else 0
+        if player is not None:
+            routine_id = player.routine.id
+            step = min(player.step_index, st.NO_STEP - 1)
+            base = player.base
+            if player.paused_at is not None:
+                frozen = max(0, player.paused_at - base)
+                flags |= st.FL_PAUSED
+        else:
+            step = st.NO_STEP
+            rem = self.reminders
+            if rem.pending is not None:
+                flags |= st.FL_NUDGE
+            d = rem.next_deadline() if rem.pending is None else None
+            if d is not None:
+                nxt = min(st.MAX_BREAK_S, max(0, d - self.clock.now_ms()) // 1000)
+        q = self.announced
+        if len(q) >= st.ANNOUNCE_MAX:
+            q.pop(0)
+        self._ann_new = True
+        q.append((st.EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -312,18 +411,25 @@ class App:
         self.watchdog.feed()
         now = self.clock.now_ms()
         g = self.gestures
+        test = self.selftest if self.selftest_running() else None
         ev = self.button.poll()
         while ev is not None:
+            if ev[0]:
+                self._down_at = ev[1]
+                if test is not None:
+                    test.on_press(ev[1])
             g.feed(ev[0], ev[1])
             ev = self.button.poll()
         g.poll(now)
         name = g.pop()
         while name is not None:
-            self._gesture(name, now)
+            if test is None:  # the self-test takes the button for itself
+                self._gesture(name, now)
             name = g.pop()
         while self.events:
             self._event(self.events.pop(0), now)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        self._ann_new = False
         if self.protocol is not None:
             d = self.protocol.poll(now)
             if d is not None and d < deadline:
@@ -342,14 +448,27 @@ class App:
             player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
+        number = self._number  # the exercise number taps (deadline, n), unless paused
+        if number is not None and (self.player is None or self.player.paused_at is None):
+            if now >= number[0]:
+                self._number = None
+                self.motor.play("select", number[1])
+            elif number[0] < deadline:
+                deadline = number[0]
+        test = self.selftest
         if self.player is not None:
             d = self.player.next_deadline()
+        elif test is not None and not test.done:
+            d = test.poll(now)
         else:
             action = self.reminders.poll(now, self.minute_of_day())
             if action == "nudge" or action == "nudge_firm":
                 self.motor.play(action)
                 if self.low_battery and self.reminders.pending is not None:
                     self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
+                self.announce("nudge")
+            elif action == "giveup":
+                self.announce("idle")
             d = self.reminders.next_deadline()
         if d is not None and d < deadline:
             deadline = d
@@ -372,8 +491,8 @@ class App:
             d = poll(now)
             if d is not None and d < deadline:
                 deadline = d
-        if self.events:
-            deadline = now
+        if self.events or self._ann_new:
+            deadline = now  # new STATUS frames go out on the next pass (protocol.poll)
         return deadline
 
     def safe_step(self):
@@ -403,7 +522,12 @@ class App:
         """True when nothing needs a quick wake-up: no routine, no queued event, no gesture
         in progress (key held or double-press window open), no BLE connection
         (`protocol.connected`). The board's sleeper may then light-sleep."""
-        if self.player is not None or self.events:
+        if self.events:
+            return False
+        test = self.selftest
+        if test is not None and not test.done:  # asleep only while it waits for a wake-up
+            return test.idle() and not getattr(self.protocol, "connected", False)
+        if self.player is not None:
             return False
         g = self.gestures
         if g.down_at is not None or g.first_up is not None or g.out:

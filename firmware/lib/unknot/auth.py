@@ -41,7 +41,7 @@ HOST_RECORD_SIZE = const(24)
 KEY_FILE = "unknot-host.key"  # USB consent: drive root, imported into nvm at boot, deleted
 
 # Labels: the first bytes of each HMAC message (docs/protocol.md "Authentication").
-DEVICE_LABEL = b"unknot2 device"  # device proof: label | Nh | Nd | STATUS
+DEVICE_LABEL = b"unknot2 device"  # device proof: label | Nh | Nd | STATE
 HOST_LABEL = b"unknot2 host"  # host proof: label | Nh | Nd
 SESSION_LABEL = b"unknot2 session"  # session key: label | Nh | Nd
 REQUEST_LABEL = b"H"  # request tag: label | counter u32 | request bytes

@@ -49,14 +49,16 @@ OP_AUTH_BEGIN = const(0x10)  # open to any central
 OP_AUTH = const(0x11)  # open to any central
 OP_PAIR = const(0x12)  # open to any central, refused unless the pairing window is open
 OP_FORGET = const(0x13)
-OP_STATUS = const(0x14)
+OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
+OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
+OP_FOLLOW = const(0x0A)  # `<BB` op, on (1) / off (0): STATUS frames on this connection
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
 _ST_UNKNOWN_OPCODE = const(1)
 ST_BAD_LENGTH = const(2)
 ST_BAD_ARG = const(3)
-_ST_BUSY = const(4)
+ST_BUSY = const(4)  # public: the SELFTEST op (selftest.py) and the host answer it
 ST_NO_UPLOAD = const(5)
 ST_BAD_OFFSET = const(6)
 ST_BAD_CRC = const(7)
@@ -68,17 +70,17 @@ ST_AUTH_FAILED = const(12)  # unknown host, wrong proof, bad or replayed tag
 ST_NOT_PAIRABLE = const(13)  # PAIR outside the wearer's pairing window
 
 INFO_PAIRING = const(0x01)  # INFO flags: the pairing window is open
-STATUS_CLOCK_SET = const(0x01)  # STATUS flags
-STATUS_UPLOAD_OPEN = const(0x02)
+STATE_CLOCK_SET = const(0x01)  # STATE flags
+STATE_UPLOAD_OPEN = const(0x02)
 BATTERY_UNKNOWN = const(0xFF)
 
 # Wire formats, each named once.
 INFO = "<BB8sBBBB"  # 14 bytes, public, see docs/protocol.md "Info"
-# Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATUS):
+# Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
 # epoch, head, tail, clock, uptime, boot counter, capacity, battery, flags, routine count
-STATUS = "<IIIIIHHBBB"  # 27 bytes
+STATE = "<IIIIIHHBBB"  # 27 bytes
 REQ_AUTH_BEGIN = "<B8s16s"  # opcode, host id, host nonce
-RESP_AUTH_BEGIN = "<16s27s32s"  # payload: device nonce, STATUS, device proof
+RESP_AUTH_BEGIN = "<16s27s32s"  # payload: device nonce, STATE, device proof
 REQ_AUTH = "<B32s"  # opcode, host proof
 REQ_PAIR = "<B8s16s"  # opcode, host id, key
 REQ_READ = "<BIH"  # opcode, from_seq, max_count (0 = up to head)
@@ -91,6 +93,7 @@ RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected
 ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
 SETTING_HEAD = "<BB"  # key length, type; key and value follow
 SETTING_INT = "<i"
+REQ_FOLLOW = "<BB"  # opcode, 1 = send STATUS frames (status.py) on this connection, 0 = stop
 
 SET_INT = const(1)
 SET_STR = const(2)
@@ -101,7 +104,7 @@ MAX_NAME = const(32)
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
 _INFO_SIZE = const(14)  # struct.calcsize(INFO)
-_STATUS_SIZE = const(27)  # struct.calcsize(STATUS)
+_STATE_SIZE = const(27)  # struct.calcsize(STATE)
 
 
 class Protocol:
@@ -132,6 +135,7 @@ class Protocol:
         self._carry = WIRE_RECORD_SIZE  # bytes of _wire already sent (12: none left)
         self._info = bytearray(_INFO_SIZE)
         self._info_key = None
+        self._status = None  # one STATUS frame buffer, made when a host first follows
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
         # authentication of this connection (docs/protocol.md "Authentication")
         self.authenticated = False
@@ -151,7 +155,7 @@ class Protocol:
         self._out = []
         self._pending = None
         self._reading = False
-        self._deauth()
+        self._deauth()  # also stops STATUS frames: the next connection asks FOLLOW again
         try:
             self.reset_upload()
         except Exception:
@@ -189,8 +193,8 @@ class Protocol:
         self.info_changes += 1
         return self._info
 
-    def status(self):
-        """The private STATUS block (bytes): sent only to an authenticated host."""
+    def state(self):
+        """The private STATE block (bytes): sent only to an authenticated host."""
         app = self.app
         journal = app.journal
         clock = app.clock
@@ -199,14 +203,14 @@ class Protocol:
         if unix is None:
             unix = 0
         else:
-            flags |= STATUS_CLOCK_SET
+            flags |= STATE_CLOCK_SET
         if self._upload is not None and self._upload.open:
-            flags |= STATUS_UPLOAD_OPEN
+            flags |= STATE_UPLOAD_OPEN
         battery = app.battery
         if battery is None:
             battery = BATTERY_UNKNOWN
         return struct.pack(
-            STATUS, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
+            STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
             clock.now_ms() // 1000, app.boot & 0xFFFF, min(journal.capacity, 0xFFFF),
             min(int(battery), 255), flags, min(len(app.routines), 255),
         )
@@ -244,7 +248,12 @@ class Protocol:
     # -- authentication ------------------------------------------------------------------
 
     def _deauth(self):
+        """Not (or no longer) authenticated: also no STATUS frames (private wearer data)
+        until an authenticated host asks FOLLOW again."""
         self.authenticated = False
+        app = self.app
+        app.following = False
+        app.announced = []
         self._challenge = None
         self._session = None
         self._counter = 0
@@ -281,10 +290,10 @@ class Protocol:
                 self._respond(op, ST_AUTH_FAILED)
                 return
             dev_nonce = auth.nonce()
-            status = self.status()
+            state = self.state()
             self._challenge = (key, host_nonce, dev_nonce)
-            proof = auth.device_proof(key, host_nonce, dev_nonce, status)
-            self._respond(op, ST_OK, struct.pack(RESP_AUTH_BEGIN, dev_nonce, status, proof))
+            proof = auth.device_proof(key, host_nonce, dev_nonce, state)
+            self._respond(op, ST_OK, struct.pack(RESP_AUTH_BEGIN, dev_nonce, state, proof))
         elif op == OP_AUTH:
             challenge = self._challenge
             self._challenge = None  # one try per AUTH_BEGIN
@@ -319,16 +328,16 @@ class Protocol:
             if n != struct.calcsize(REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
-                self._respond(op, _ST_BUSY)
+                self._respond(op, ST_BUSY)
             else:
                 _, first, count = struct.unpack(REQ_READ, data)
                 self._read_counter = self._answer
                 self._start_read(first, count)
-        elif op == OP_STATUS:
+        elif op == OP_STATE:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
             else:
-                self._respond(op, ST_OK, self.status())
+                self._respond(op, ST_OK, self.state())
         elif op == OP_FORGET:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
@@ -352,6 +361,19 @@ class Protocol:
             else:
                 self.reset_upload()
                 self._respond(op, ST_OK)
+        elif op == OP_SELFTEST:
+            from .selftest import control  # rarely used: loaded on the first such request
+
+            control(self, data)
+        elif op == OP_FOLLOW:
+            if n != 2 or data[1] > 1:
+                self._respond(op, ST_BAD_LENGTH if n != 2 else ST_BAD_ARG)
+            else:
+                app = self.app
+                app.announced = []
+                app.following = data[1] == 1
+                self._respond(op, ST_OK)
+                app.announce("hello")  # the state now (nothing when off)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
             up = self._upload
             if up is None:
@@ -441,6 +463,9 @@ class Protocol:
         valid until the next call), or None."""
         if self._out:
             return self._out.pop(0)
+        announced = self.app.announced
+        if announced and self.authenticated:
+            return self._status_frame(announced.pop(0))
         if self._reading:
             try:
                 return self._read_frame()
@@ -450,6 +475,24 @@ class Protocol:
                 self.last_response = frame
                 return frame
         return None
+
+    def _status_frame(self, item):
+        """One STATUS frame (docs/protocol.md "Status") in the buffer allocated once, from
+        a tuple queued by the App's `announce()`, with the routine clock now."""
+        from . import status as st  # loaded once a host follows
+
+        event, routine_id, step, flags, next_s, base, frozen = item
+        if self._status is None:
+            self._status = bytearray(st.STATUS_SIZE)
+        if frozen >= 0:
+            pos = frozen
+        elif base >= 0:
+            pos = max(0, self.app.clock.now_ms() - base)
+        else:
+            pos = 0
+        struct.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
+                         routine_id, pos, next_s)
+        return self._status
 
     # -- routine upload ------------------------------------------------------------------
 

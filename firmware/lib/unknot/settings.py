@@ -28,6 +28,7 @@ DEFAULTS = {
     "UNKNOT_SNOOZE_MIN": 5,
     "UNKNOT_MAX_SNOOZES": 2,
     "UNKNOT_TICKS": 1,  # light ticks during long holds (0 = off)
+    "UNKNOT_EXERCISE_NUMBER": 1,  # at an exercise boundary, tap the next exercise's number
     "UNKNOT_WATCHDOG_S": 120,
     "UNKNOT_MAX_SLEEP_S": 60,  # longest main-loop sleep (must be < watchdog)
     "UNKNOT_LOW_BATTERY_MV": 3500,

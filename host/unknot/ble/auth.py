@@ -26,8 +26,8 @@ class AuthError(DeviceError):
 
 
 @dataclass(frozen=True)
-class DeviceStatus:
-    """The private STATUS block (docs/protocol.md), trusted only once its proof checked."""
+class DeviceState:
+    """The private STATE block (docs/protocol.md), trusted only once its proof checked."""
 
     epoch: int
     head: int
@@ -41,21 +41,21 @@ class DeviceStatus:
     routine_count: int
 
     @classmethod
-    def unpack(cls, raw: bytes) -> DeviceStatus:
+    def unpack(cls, raw: bytes) -> DeviceState:
         p = core.proto
         (epoch, head, tail, unix, up, boot, cap, batt, flags, count) = struct.unpack(
-            p.STATUS, raw
+            p.STATE, raw
         )
         return cls(
             epoch=epoch,
             head=head,
             tail=tail,
-            unix=unix if flags & p.STATUS_CLOCK_SET else None,
+            unix=unix if flags & p.STATE_CLOCK_SET else None,
             uptime_s=up,
             boot=boot,
             capacity=cap,
             battery=None if batt == p.BATTERY_UNKNOWN else batt,
-            upload_open=bool(flags & p.STATUS_UPLOAD_OPEN),
+            upload_open=bool(flags & p.STATE_UPLOAD_OPEN),
             routine_count=count,
         )
 
@@ -73,28 +73,28 @@ class HostAuth:
         self.device_nonce = b""
         self.session: bytes | None = None
         self.counter = 0  # the next request's counter
-        self.status: DeviceStatus | None = None
+        self.state: DeviceState | None = None
 
     def begin(self) -> bytes:
         p = core.proto
         return struct.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, self.host_id, self.host_nonce)
 
-    def check_begin(self, payload: bytes) -> DeviceStatus:
+    def check_begin(self, payload: bytes) -> DeviceState:
         """The AUTH_BEGIN answer's payload: the device's proof is checked first; only then is
-        its STATUS (epoch, head, ...) believed."""
+        its STATE (epoch, head, ...) believed."""
         a, p = core.auth, core.proto
         if len(payload) != struct.calcsize(p.RESP_AUTH_BEGIN):
             raise AuthError("the device's authentication answer has the wrong length")
-        nonce, status, proof = struct.unpack(p.RESP_AUTH_BEGIN, payload)
-        want = a.device_proof(self.key, self.host_nonce, nonce, status)
+        nonce, state, proof = struct.unpack(p.RESP_AUTH_BEGIN, payload)
+        want = a.device_proof(self.key, self.host_nonce, nonce, state)
         if not a.same(want, proof):
             raise AuthError(
                 "the device could not prove it holds this computer's key: it is not the "
                 "device you paired (nothing was synced)"
             )
         self.device_nonce = nonce
-        self.status = DeviceStatus.unpack(status)
-        return self.status
+        self.state = DeviceState.unpack(state)
+        return self.state
 
     def prove(self) -> bytes:
         a, p = core.auth, core.proto

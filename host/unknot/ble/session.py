@@ -13,7 +13,7 @@ from bleak import BleakClient
 from bleak.exc import BleakError
 
 from unknot import core, journal
-from unknot.ble.auth import AuthError, DeviceStatus, HostAuth
+from unknot.ble.auth import AuthError, DeviceState, HostAuth
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
 
@@ -33,7 +33,7 @@ class PublicInfo:
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """The device after authentication: its public INFO plus the private STATUS block, both
+    """The device after authentication: its public INFO plus the private STATE block, both
     vouched for by the device's proof of this computer's key."""
 
     protocol: int
@@ -96,7 +96,7 @@ class Session:
     def link_lost(self) -> None:
         self._frames.put_nowait(None)
 
-    async def _frame(self, timeout: float = 10.0) -> bytes:
+    async def _frame(self, timeout: float | None = 10.0) -> bytes:
         try:
             frame = await asyncio.wait_for(self._frames.get(), timeout)
         except TimeoutError:
@@ -177,7 +177,7 @@ class Session:
         )
         return self.public
 
-    async def authenticate(self, keys: KeyStore | None = None) -> DeviceStatus:
+    async def authenticate(self, keys: KeyStore | None = None) -> DeviceState:
         """Prove a key of this computer to the device, and have the device prove it first
         (docs/protocol.md "Authentication"): nothing it says is used before that."""
         p = self.proto
@@ -205,7 +205,7 @@ class Session:
             "button 1 s to open its pairing window, then run `unknot pair`"
         )
 
-    async def pair(self, keys: KeyStore | None = None, wait_s: float = 0.0) -> DeviceStatus:
+    async def pair(self, keys: KeyStore | None = None, wait_s: float = 0.0) -> DeviceState:
         """Give the device a fresh key of this computer inside the wearer's pairing window
         (waiting up to `wait_s` for the wearer to open it), then authenticate with it."""
         p = self.proto
@@ -250,17 +250,18 @@ class Session:
             (keys if keys is not None else KeyStore()).forget(self.public.device_id)
         self.auth = None
 
-    async def status(self) -> DeviceStatus:
-        _, payload = await self.request(bytes([self.proto.OP_STATUS]))
-        return DeviceStatus.unpack(payload)
+    async def state(self) -> DeviceState:
+        """The private STATE block (OP_STATE)."""
+        _, payload = await self.request(bytes([self.proto.OP_STATE]))
+        return DeviceState.unpack(payload)
 
     async def read_info(self) -> DeviceInfo:
-        """Public INFO plus the private STATUS (authenticates first if needed)."""
+        """Public INFO plus the private STATE (authenticates first if needed)."""
         public = self.public or await self.read_public()
         if self.auth is None:
             st = await self.authenticate()
         else:
-            st = await self.status()
+            st = await self.state()
         return DeviceInfo(
             protocol=public.protocol,
             device_id=public.device_id,
@@ -278,6 +279,19 @@ class Session:
             name=self.name,
             address=self.address,
         )
+
+    async def follow(self, on: bool = True) -> None:
+        """Ask for STATUS frames on this connection (docs/protocol.md "Status"); the device
+        answers OK, then sends its state at once (HELLO) and one frame per change."""
+        await self.request(struct.pack(self.proto.REQ_FOLLOW, self.proto.OP_FOLLOW, int(on)))
+
+    async def status_frame(self, timeout: float | None = None) -> bytes:
+        """The next STATUS frame (other frames are skipped); LinkLost when the link drops."""
+        kind = core.status.F_STATUS
+        while True:
+            frame = await self._frame(timeout)
+            if frame and frame[0] == kind:
+                return frame
 
     async def set_clock(self, unix: int) -> None:
         await self.request(struct.pack(self.proto.REQ_SET_CLOCK, self.proto.OP_SET_CLOCK, unix))

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("unknot.cli.history:devices", "Known devices (sync cursor); `devices forget ID`."),
     "doctor": ("unknot.cli.doctor:doctor", "Check the history database; --repair fixes it."),
     "demo": ("unknot.cli.demo:demo", "Show the whole product on a simulated device (no board)."),
+    "follow": ("unknot.cli.follow:follow", "Live view of what the device is doing (exercise, "
+               "countdown, next break)."),
     "autostart": ("unknot.cli.autostart:autostart",
                   "Run `sync --watch` as a background service (systemd/launchd)."),
     "pair": ("unknot.cli.pair:pair", "Pair this computer with the device (the wearer consents)."),

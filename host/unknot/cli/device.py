@@ -1,4 +1,4 @@
-"""`unknot device install | info | config`: set up a board and look at it."""
+"""`unknot device install | info | config | selftest`: set up a board and look at it."""
 
 from __future__ import annotations
 
@@ -109,3 +109,34 @@ def forget(address: str | None, sim: bool) -> None:
     info = forget_hosts(address or None, sim=sim)
     click.echo(f"{info.name or info.device_id} forgot every paired computer; pair again with "
                "`unknot pair`.")
+
+
+@device.command()
+@click.option("--sim", is_flag=True, help="The simulated device (in UNKNOT_HOME).")
+@click.option("--ble", "ble", is_flag=False, flag_value="", default=None, metavar="[ADDRESS]",
+              help="Over Bluetooth; without ADDRESS, the one Unknot device in range.")
+@click.option("--port", metavar="DEV", help="Over USB serial (e.g. /dev/ttyACM0, COM3).")
+def selftest(port: str | None, ble: str | None, sim: bool) -> None:
+    """Board bring-up self-test: every cue, motor driver, button, nvm, battery, light sleep
+    and wake, BLE advertising. Prints one line per check; exits non-zero on a FAIL.
+
+    Stay with the board: it asks for a button press, then for a press that wakes it from
+    light sleep (15 s each). See docs/getting-started.md, "First board".
+    """
+    from unknot import selftest as st
+
+    if [port is not None, ble is not None, sim].count(True) != 1:
+        raise UnknotError("choose one of --port, --ble, --sim")
+    if sim:
+        from unknot.sim import interproc
+
+        report = st.run_sim(interproc.sim_dir(), click.echo)
+    elif port is not None:
+        report = st.run_serial(port, click.echo)
+    else:
+        report = st.run_ble(ble or None, click.echo)
+    click.echo("")
+    click.echo("Self-test report:")
+    for line in report.lines():
+        click.echo("  " + line)
+    st.verdict(report)

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import click
 
+from unknot.cli.card import card
 from unknot.routine import ProblemsError
 
 
@@ -21,7 +22,11 @@ def _report_problems(exc: ProblemsError) -> NoReturn:
 
 @click.group()
 def routines() -> None:
-    """Check, build, list and show routine files (routines/*.toml and your own)."""
+    """Check, build, list and show routine files (routines/*.toml and your own), and draw
+    printable cards."""
+
+
+routines.add_command(card)
 
 
 @routines.command("list")

@@ -131,12 +131,23 @@ def exercise_table(ov: Overview) -> Any:
 
 
 def legend_table(ov: Overview) -> Any:
-    """The cues this routine plays, each with the rhythm it has on the motor."""
+    """The cues this routine plays, each with the rhythm it has on the motor, its pulses and
+    what it means (the firmware's one vocabulary table, through unknot.haptics); after a
+    `next_exercise` the device taps the exercise's number (`select`)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("cue", "feels like", title="Cue legend", title_justify="left")
-    for cue in ov.cues:
-        table.add_row(cue, sparkline(cue_envelope(cue)))
+    from unknot import haptics
+
+    cues = list(ov.cues)
+    if "next_exercise" in cues and haptics.NUMBER_CUE not in cues:
+        cues.append(haptics.NUMBER_CUE)
+    table = Table("cue", "feels like", "pulses", "means", title="Cue legend",
+                  title_justify="left")
+    for cue in cues:
+        c = haptics.cue(cue)
+        table.add_row(cue, sparkline(cue_envelope(cue)),
+                      " ".join(str(p.on_ms) for p in c.pulses) + " ms", escape(c.meaning))
     return table
 
 

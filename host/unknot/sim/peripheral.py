@@ -96,6 +96,11 @@ class SimPeripheral:
         self.gatt_ids = core.gatt
         proto = core.proto
         self.proto = proto.Protocol(app, core.upload.Upload)
+        # Like the board (hw/ble.py BleLink): the App's loop polls the protocol, which hands
+        # frames it has ready (STATUS frames of a following host, announced by the loop) to
+        # `sender`; here that queues them for the notifying task, in order.
+        self.proto.sender = self._send_soon
+        app.protocol = self.proto
         self.device, self.controller = make_bumble_device(link, address, name)
         self.device.pairing_config_factory = lambda _conn: just_works()
         if keys_path is not None:
@@ -159,6 +164,12 @@ class SimPeripheral:
     def _write_control(self, conn: Connection, value: bytes) -> None:
         self._queue.put_nowait(("control", conn, bytes(value)))
 
+    def _send_soon(self, frame: bytes | memoryview) -> bool:
+        conn = self.connection
+        if conn is not None:
+            self._queue.put_nowait(("notify", conn, bytes(frame)))  # the buffer is reused
+        return True
+
     def _ro(self, conn: Connection, value: bytes) -> None:
         raise _refuse(att.ErrorCode.WRITE_NOT_PERMITTED)
 
@@ -187,6 +198,11 @@ class SimPeripheral:
                 self.proto.reset()
                 continue
             assert conn is not None
+            if kind == "notify":
+                if self.connection is conn:
+                    with contextlib.suppress(Exception):  # the link went away
+                        await self.device.notify_subscriber(conn, self.data_char, data)
+                continue
             self.proto.set_mtu(conn.att_mtu)
             self.proto.control(data)
             self.handled += 1

@@ -12,7 +12,8 @@ MICROPYPATH=host/unknot/sim (tools/mp/mpbuild.py), and CPython as `unknot.sim.si
 - `VirtualSleeper`, `RecordingMotor`, `QueueButton` (with the press
   timings, defined here once), `DictStorage` / `DirStorage`, `NullWatchdog`;
 - `new_nvm()` (from `simnvm.py`): the one place an nvm is created;
-- `make_app()` builds the App with them; `play_all()` plays a routine on virtual time.
+- `make_app()` builds the App with them; `play_all()` plays a routine on virtual time;
+- `SimChecks` and `drive_selftest()`: the self-test's checks and a hand at the bench.
 """
 
 import os
@@ -234,6 +235,59 @@ class DirStorage:
         for name in names:
             os.remove(self.path + ".new/" + name)
         os.rmdir(self.path + ".new")
+
+
+# -- the self-test's hardware checks and the bench hand -----------------------------------
+
+LIGHT_SLEEP_MIN_MS = 1000  # as the board's Sleeper (hw/system.py): longer idle waits sleep
+PRESS_AFTER_MS = 3000  # the simulated hand presses this long after the self-test asks
+
+
+class SimChecks:
+    """`app.checks` for the self-test (firmware selftest.py) off the board: the motor is the
+    recorder, no radio unless a subclass has one, and light sleep is modelled as the board's
+    Sleeper decides it: an idle wait longer than LIGHT_SLEEP_MIN_MS is a light sleep, a press
+    during it a wake by the pin (`drive_selftest` counts them)."""
+
+    def __init__(self) -> None:
+        self.light_sleeps = 0
+        self.pin_wakes = 0
+
+    def motor(self) -> "tuple[bool, str]":
+        return True, "simulated motor (records every cue)"
+
+    def ble(self) -> "tuple[str, str]":
+        return "SKIP", "no simulated radio"
+
+    def sleep_counts(self) -> "tuple[int, int]":
+        return self.light_sleeps, self.pin_wakes
+
+
+def drive_selftest(app: "Any", checks: "Any", press_after_ms: int = PRESS_AFTER_MS,
+                   limit_ms: int = 600000) -> None:
+    """Step an App on its VirtualClock until its self-test is done; a hand presses the
+    button `press_after_ms` after each request for a press (never, if it is negative)."""
+    clock = app.clock
+    press_at = None
+    end = clock.t + limit_ms
+    while app.selftest_running():
+        if clock.t > end:
+            raise RuntimeError("the self-test did not finish")
+        deadline = app.safe_step()
+        test = app.selftest
+        if test.done:
+            break
+        if test.waiting_for_press and press_at is None and press_after_ms >= 0:
+            press_at = clock.t + press_after_ms
+        target = deadline if press_at is None else min(deadline, press_at)
+        if app.idle() and target - clock.t > LIGHT_SLEEP_MIN_MS:
+            checks.light_sleeps += 1
+            if press_at is not None and press_at <= deadline:
+                checks.pin_wakes += 1
+        clock.t = max(clock.t, target)
+        if press_at is not None and clock.t >= press_at:
+            press_at = None
+            app.button.press()
 
 
 # -- the App ------------------------------------------------------------------------------

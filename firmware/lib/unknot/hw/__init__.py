@@ -1,6 +1,7 @@
 """Hardware adapters (the only place that imports `board`). `make_app(getenv)` reads the
 settings (settings.toml through os.getenv), picks the board's table entry and builds the App
-with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery."""
+with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and the
+self-test's hardware checks (hw/checks.py)."""
 
 
 def _pin(name):
@@ -10,6 +11,18 @@ def _pin(name):
 
 
 def make_motor(conf, settings):
+    """The board's motor adapter; a driver that cannot be set up gives a NoMotor (no cues,
+    the self-test's motor check FAILs with the reason) instead of a board that never boots."""
+    try:
+        return _make_motor(conf, settings)
+    except Exception as exc:
+        from .motor import NoMotor
+
+        print("motor unavailable:", exc)
+        return NoMotor("%s motor not set up: %r" % (conf["motor"], exc))
+
+
+def _make_motor(conf, settings):
     strength = settings["UNKNOT_MOTOR_STRENGTH"]
     if conf["motor"] == "drv2605":
         import board
@@ -24,7 +37,14 @@ def make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
-def make_app(getenv):
+class _NoWatchdog:
+    def feed(self):
+        pass
+
+
+def make_app(getenv, watchdog=True):
+    """The App with the board's adapters; `watchdog=False` leaves the watchdog unarmed
+    (the self-test run from the REPL)."""
     import microcontroller
 
     from .. import settings as settings_mod
@@ -58,7 +78,7 @@ def make_app(getenv):
         DriveStorage(),
         microcontroller.nvm,
         Sleeper(clock, button),
-        Watchdog(settings["UNKNOT_WATCHDOG_S"]),
+        Watchdog(settings["UNKNOT_WATCHDOG_S"]) if watchdog else _NoWatchdog(),
         battery=battery,
         settings=settings,
         device_id=bytes(microcontroller.cpu.uid)[:6],
@@ -71,4 +91,7 @@ def make_app(getenv):
             os.remove(key_path)  # needs the drive writable by code (boot.py)
         except OSError:
             pass  # read-only: imported again next boot (same host ids: no change)
+    from .checks import BoardChecks
+
+    app.checks = BoardChecks(app)
     return app

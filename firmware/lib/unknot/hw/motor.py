@@ -1,103 +1,140 @@
-"""Motor adapters: a DRV2605L over I2C playing ROM effect sequences, or a PWM pin driving an
-ERM/LRA through a transistor, playing level envelopes. Both take the pattern table
-(unknot.patterns) and are non-blocking: `play()` starts a pattern, `poll(now)` advances it
-and returns the next deadline (ms) while something is left to do."""
+"""Motor adapters: a DRV2605L over I2C playing one ROM effect per pulse, or a PWM pin driving
+an ERM/LRA through a transistor, playing level envelopes. Both derive what they play from the
+one vocabulary table (unknot.patterns) and are non-blocking: `play()` starts a cue,
+`poll(now)` advances it and returns the next deadline (ms) while something is left to do.
+`probe()` (the self-test) says whether the driver answers."""
 
 import time
 
 from .. import patterns
 
 
-class DrvMotor:
-    """DRV2605L: patterns.rom(name) loaded into the waveform sequencer (up to 7 slots)."""
-
-    def __init__(self, i2c, library=1, strength=100):
-        import adafruit_drv2605
-
-        self._m = adafruit_drv2605
-        self.drv = adafruit_drv2605.DRV2605(i2c)
-        if library == 6:
-            self.drv.use_LRM()
-        else:
-            self.drv.use_ERM()
-        self.drv.library = library
-        self._repeat = 0
-        self._name = None
-        self._busy_until = 0
-
-    def _load(self, name):
-        seq = patterns.rom(name)
-        drv = self.drv
-        m = self._m
-        for i in range(7):
-            if i < len(seq):
-                v = seq[i]
-                if v & patterns.PAUSE:
-                    drv.sequence[i] = m.Pause((v & 0x7F) / 100)
-                else:
-                    drv.sequence[i] = m.Effect(v)
-            else:
-                drv.sequence[i] = m.Effect(0)  # end of sequence
-        drv.play()
-
-    def play(self, name, count=1):
-        self._name = name
-        self._repeat = count - 1
-        self._load(name)
-        self._busy_until = time.monotonic_ns() // 1000000 + patterns.duration_ms(name)
-
-    def play_envelope(self, env):
-        # the ROM sequencer has no free envelopes: approximate with the strongest click
-        self.play("ack")
-
-    def poll(self, now):
-        if self._repeat <= 0:
-            return None
-        if now >= self._busy_until:
-            self._repeat -= 1
-            self._load(self._name)
-            self._busy_until = now + patterns.duration_ms(self._name)
-        return self._busy_until if self._repeat > 0 else None
+def _now():
+    return time.monotonic_ns() // 1000000
 
 
-class PwmMotor:
-    """PWM pin -> transistor -> ERM/LRA. Plays patterns.envelope(name) segment by segment."""
+class _Steps:
+    """Plays a tuple of (value, ms) steps, `count` times; value 0 is silence."""
 
-    def __init__(self, pin, strength=100, frequency=20000):
-        import pwmio
-
-        self.pwm = pwmio.PWMOut(pin, frequency=frequency, duty_cycle=0)
-        self.scale = max(0, min(100, strength)) * 257 // 100  # 0..255 level -> 16-bit duty
-        self._env = ()
+    def __init__(self):
+        self._steps = ()
         self._i = 0
         self._seg_end = 0
         self._repeat = 0
 
-    def _set(self, level):
-        self.pwm.duty_cycle = level * self.scale if level else 0
+    def _set(self, value):
+        raise NotImplementedError
 
-    def play(self, name, count=1):
-        self.play_envelope(patterns.envelope(name), count)
-
-    def play_envelope(self, env, count=1):
-        self._env = env
+    def _start(self, steps, count):
+        self._steps = steps
         self._repeat = count - 1
         self._i = -1
-        self._seg_end = time.monotonic_ns() // 1000000
-        self.poll(self._seg_end)
+        self._seg_end = _now()
+        self._advance(self._seg_end)
 
-    def poll(self, now):
-        while self._env and now >= self._seg_end:
+    def _advance(self, now):
+        while self._steps and now >= self._seg_end:
             self._i += 1
-            if self._i >= len(self._env):
+            if self._i >= len(self._steps):
                 if self._repeat > 0:
                     self._repeat -= 1
                     self._i = 0
                 else:
                     self._set(0)
-                    self._env = ()
+                    self._steps = ()
                     return None
-            level, ms = self._env[self._i]
-            self._set(level)
+            value, ms = self._steps[self._i]
+            self._set(value)
             self._seg_end += ms
-        return self._seg_end if self._env else None
+        return self._seg_end if self._steps else None
+
+
+class DrvMotor(_Steps):
+    """DRV2605L: each pulse of patterns.drv_sequence(name) is one ROM effect (internal
+    trigger); a sustained effect is stopped at the pulse length, a tap ends by itself."""
+
+    def __init__(self, i2c, library=1, strength=100):
+        import adafruit_drv2605
+
+        super().__init__()
+        self.drv = adafruit_drv2605.DRV2605(i2c)  # raises when no DRV2605 answers on I2C
+        if library == 6:
+            self.drv.use_LRM()
+        else:
+            self.drv.use_ERM()
+        self.drv.library = library
+        self.library = library
+        self._sustained = False
+
+    def _set(self, value):
+        drv = self.drv
+        if value == 0:
+            if self._sustained:
+                drv.stop()
+            self._sustained = False
+            return
+        effect = value & 0x7F
+        drv.set_waveform(effect, 0)
+        drv.set_waveform(0, 1)  # end of sequence
+        drv.play()
+        self._sustained = not value & 0x80
+
+    def _steps_of(self, name):
+        steps = []
+        for effect, ms, gap, stop in patterns.drv_sequence(name):
+            # flag 0x80: a tap, self-ending (never stopped early)
+            steps.append((effect if stop else effect | 0x80, ms))
+            steps.append((0, gap))
+        return tuple(steps)
+
+    def play(self, name, count=1):
+        self._start(self._steps_of(name), count)
+
+    def poll(self, now):
+        return self._advance(now)
+
+    def probe(self):
+        """(ok, detail) for the self-test: the DRV2605 answered on I2C when built."""
+        return True, "DRV2605 on I2C 0x5A, ROM library %d" % self.library
+
+
+class PwmMotor(_Steps):
+    """PWM pin -> transistor -> ERM/LRA. Plays patterns.envelope(name) segment by segment."""
+
+    def __init__(self, pin, strength=100, frequency=20000):
+        import pwmio
+
+        super().__init__()
+        self.pin = pin
+        self.frequency = frequency
+        self.pwm = pwmio.PWMOut(pin, frequency=frequency, duty_cycle=0)
+        self.scale = max(0, min(100, strength)) * 257 // 100  # 0..255 level -> 16-bit duty
+
+    def _set(self, value):
+        self.pwm.duty_cycle = value * self.scale if value else 0
+
+    def play(self, name, count=1):
+        self._start(patterns.envelope(name), count)
+
+    def poll(self, now):
+        return self._advance(now)
+
+    def probe(self):
+        return True, "PWM on %s at %d Hz" % (self.pin, self.frequency)
+
+
+class NoMotor:
+    """Stands in when the motor driver could not be set up (DRV2605 not answering on I2C, PWM
+    pin in use): the board still boots, and the self-test reports why."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def play(self, name, count=1):
+        pass
+
+    def poll(self, now):
+        return None
+
+    def probe(self):
+        return False, self.reason

@@ -1,0 +1,277 @@
+"""Board bring-up self-test (docs/firmware.md, "Self-test"): hardware-free logic, driven by
+the app loop like the player (deadlines, no busy waiting, no blocking).
+
+Entered by a long press that starts 0.3-10 s after boot (`App`), by `App.post(("selftest",))`
+(the BLE control op SELFTEST, `unknot device selftest --port` through the REPL) or by the
+simulated device. It prints what it does on the console (`out`, default `print`):
+
+    selftest: start
+    cue begin: routine starts            <- every cue of the vocabulary, played in turn
+    ...
+    selftest: press the button now (15 s)
+    selftest: press the button to wake the board from light sleep (15 s)
+    SELFTEST motor PASS DRV2605 on I2C 0x5A, ROM library 1
+    ...                                  <- one line per check: PASS / FAIL / SKIP + detail
+    SELFTEST end 7 pass 0 fail 1 skip
+
+Hardware checks go through `app.checks` (board: unknot.hw.checks.BoardChecks; simulated
+device: unknot.selftest on the host), an object with
+- motor() -> (ok, detail): the driver answered (DRV2605 on I2C, or the PWM pin);
+- ble() -> (status, detail): advertising (or connected), or why not;
+- sleep_counts() -> (light sleeps, wakes by the button) or None without light sleep.
+Without `app.checks` those checks are SKIP. The rest uses the App's own adapters: the motor
+plays the cues, the button and the nvm journal are the App's, the battery is `app.battery_source`.
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython (tests, the simulated device)
+
+    def const(x):
+        return x
+
+
+from . import patterns
+
+# The SELFTEST control op (proto.OP_SELFTEST, docs/protocol.md); here, not in proto.py, so
+# the protocol's heap does not carry them until the op is used.
+REQ_SELFTEST = "<BB"  # opcode, SELFTEST_START
+REQ_SELFTEST_REPORT = "<BBH"  # opcode, SELFTEST_REPORT, offset into the report text
+RESP_SELFTEST = "<BH"  # payload: state, report length; report bytes [offset:] follow
+SELFTEST_START = const(0)
+SELFTEST_REPORT = const(1)
+SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
+SELFTEST_RUNNING = const(1)
+SELFTEST_DONE = const(2)  # the report is complete
+
+PASS = "PASS"
+FAIL = "FAIL"
+SKIP = "SKIP"
+PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
+CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
+_CUE_GAP_MS = const(700)  # silence between two cues
+_WAIT_MS = const(15000)  # for the wearer to press the button
+_BATTERY_MIN_MV = const(3000)
+_BATTERY_MAX_MV = const(4500)
+
+_CUES = const(0)
+_BUTTON = const(1)
+_SLEEP = const(2)
+_DONE = const(3)
+
+
+class SelfTest:
+    def __init__(self, app, now, out=print):
+        self.app = app
+        self.out = out
+        self.results = []  # (check, status, detail) in CHECKS order once done
+        self._by_name = {}
+        self.state = _CUES
+        self._cue = 0
+        self._deadline = now
+        self._pressed_at = None
+        self._sleep0 = None
+        self._started = now
+        out("selftest: start")
+        self._record("motor", *self._motor())
+        self._record("nvm", *self._nvm())
+        self._record("battery", *self._battery())
+        self._record("ble", *self._ble())
+
+    # -- the app loop ------------------------------------------------------------------
+    @property
+    def done(self):
+        return self.state == _DONE
+
+    @property
+    def waiting_for_press(self):
+        """True while the wearer is asked to press the button (the simulator presses)."""
+        return self.state == _BUTTON or self.state == _SLEEP
+
+    def idle(self):
+        """The board may light-sleep: only while waiting for the wake-up press."""
+        return self.state == _SLEEP
+
+    def on_press(self, t):
+        """A key-down (time t) while the self-test runs."""
+        if self.waiting_for_press and self._pressed_at is None:
+            self._pressed_at = t
+
+    def poll(self, now):
+        """Run what is due; returns the next deadline (ms) or None when done."""
+        if self.state == _CUES:
+            if now < self._deadline:
+                return self._deadline
+            names = patterns.CUES
+            if self._cue < len(names):
+                name = names[self._cue]
+                self._cue += 1
+                self.out("cue %s: %s" % (name, patterns.meaning(name)))
+                self.app.motor.play(name)
+                self._deadline = now + patterns.duration_ms(name) + _CUE_GAP_MS
+                return self._deadline
+            self._record("cues", PASS, "%d cues played; each should feel different" % len(names))
+            self._ask(now, _BUTTON, "press the button now")
+        if self.state == _BUTTON:
+            if self._pressed_at is not None:
+                waited = self._pressed_at - self._asked
+                self._record("button", PASS, "pressed after %d ms" % waited)
+                counts = self._sleep_counts()
+                if counts is None:
+                    self._record("sleep", SKIP, self._no_sleep_reason())
+                    self._finish()
+                    return None
+                self._sleep0 = counts
+                self._ask(now, _SLEEP, "press the button to wake the board from light sleep")
+            elif now >= self._deadline:
+                self._record("button", FAIL, "no press within %d s" % (_WAIT_MS // 1000))
+                self._record("sleep", SKIP, "needs the button")
+                self._finish()
+                return None
+            else:
+                return self._deadline
+        if self.state == _SLEEP:
+            if self._pressed_at is not None:
+                self._record("sleep", *self._slept(now))
+                self._finish()
+                return None
+            if now >= self._deadline:
+                self._record("sleep", FAIL, "no wake by the button within %d s"
+                             % (_WAIT_MS // 1000))
+                self._finish()
+                return None
+            return self._deadline
+        return None
+
+    # -- checks ------------------------------------------------------------------------
+    def _motor(self):
+        checks = self.app.checks
+        if checks is None:
+            return SKIP, "no hardware checks on this device"
+        ok, detail = checks.motor()
+        return (PASS if ok else FAIL), detail
+
+    def _nvm(self):
+        """Non-destructive: the journal image is written again through its power-safe path
+        (the other copy, as a settings write does: one page erase), every stored record is
+        read back (CRC checked in place), and recovering the nvm from scratch must find the
+        same image."""
+        j = self.app.journal
+        try:
+            j.pending = True  # rewrite what is there: same records, settings and boot
+            j.flush()
+            bad = 0
+            for seq in range(j.tail, j.head):
+                if j.read(seq) is None:
+                    bad += 1
+            state = (j.head, j.count, j.boot, j.settings)
+            j.recover()  # read the newest valid image from flash again, from scratch
+            same = (j.head, j.count, j.boot, j.settings) == state
+        except Exception as exc:
+            return FAIL, "nvm error: %r" % (exc,)
+        if bad:
+            return FAIL, "%d of %d records do not read back" % (bad, j.count)
+        if not same:
+            return FAIL, "a fresh read of the nvm differs from the journal in use"
+        return PASS, "journal image rewritten and read back: %d records (seq %d..%d), boot %d" % (
+            j.count, j.tail, j.head, j.boot)
+
+    def _battery(self):
+        source = self.app.battery_source
+        if source is None:
+            return SKIP, "no battery monitor on this device"
+        mv = source.millivolts()
+        if mv is None:
+            return FAIL, "no reading"
+        if _BATTERY_MIN_MV <= mv <= _BATTERY_MAX_MV:
+            return PASS, "%d mV" % mv
+        return FAIL, "%d mV is outside %d..%d mV (divider or pin wrong?)" % (
+            mv, _BATTERY_MIN_MV, _BATTERY_MAX_MV)
+
+    def _ble(self):
+        checks = self.app.checks
+        if checks is None:
+            return SKIP, "no hardware checks on this device"
+        return checks.ble()
+
+    def _sleep_counts(self):
+        checks = self.app.checks
+        return None if checks is None else checks.sleep_counts()
+
+    def _no_sleep_reason(self):
+        if self.app.checks is None:
+            return "no hardware checks on this device"
+        return "light sleep not available (no alarm module, or a BLE central is connected)"
+
+    def _slept(self, now):
+        sleeps, wakes = self._sleep_counts() or (0, 0)
+        s0, w0 = self._sleep0
+        if sleeps > s0 and wakes > w0:
+            return PASS, "light sleep, woke by the button after %d ms" % (
+                self._pressed_at - self._asked)
+        if sleeps == s0:
+            return FAIL, "pressed, but the board never entered light sleep"
+        return FAIL, "slept, but the wake was not by the button"
+
+    # -- helpers -----------------------------------------------------------------------
+    def _ask(self, now, state, what):
+        self.state = state
+        self._pressed_at = None
+        self._asked = now
+        self._deadline = now + _WAIT_MS
+        self.out("selftest: %s (%d s)" % (what, _WAIT_MS // 1000))
+
+    def _record(self, name, status, detail):
+        self._by_name[name] = (name, status, detail)
+
+    def _finish(self):
+        self.state = _DONE
+        self.results = [self._by_name[n] for n in CHECKS if n in self._by_name]
+        for line in self.report():
+            self.out(line)
+
+    def counts(self):
+        out = {PASS: 0, FAIL: 0, SKIP: 0}
+        for _n, status, _d in self.results:
+            out[status] += 1
+        return out
+
+    def report(self):
+        """The report lines (empty until done)."""
+        if self.state != _DONE:
+            return []
+        lines = [PREFIX + "%s %s %s" % r for r in self.results]
+        c = self.counts()
+        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[PASS], c[FAIL], c[SKIP]))
+        return lines
+
+
+def control(proto, data):
+    """The SELFTEST control op (docs/protocol.md) for `proto` (a proto.Protocol): start, or
+    read the report from an offset. Answers exactly once through `proto._respond`."""
+    from struct import calcsize, pack, unpack
+
+    from . import auth
+    from . import proto as p
+
+    app = proto.app
+    n = len(data)
+    if n == calcsize(REQ_SELFTEST) and data[1] == SELFTEST_START:
+        started = app.start_selftest(app.clock.now_ms())
+        proto._respond(p.OP_SELFTEST, p.ST_OK if started else p.ST_BUSY)
+    elif n == calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
+        offset = unpack(REQ_SELFTEST_REPORT, data)[2]
+        test = app.selftest
+        if test is None:
+            state, text = SELFTEST_NONE, b""
+        elif test.done:
+            state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
+        else:
+            state, text = SELFTEST_RUNNING, b""
+        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(RESP_SELFTEST) - auth.TAG_SIZE
+        proto._respond(p.OP_SELFTEST, p.ST_OK, pack(RESP_SELFTEST, state, len(text))
+                       + text[offset:offset + room])
+    elif n in (calcsize(REQ_SELFTEST), calcsize(REQ_SELFTEST_REPORT)):
+        proto._respond(p.OP_SELFTEST, p.ST_BAD_ARG)
+    else:
+        proto._respond(p.OP_SELFTEST, p.ST_BAD_LENGTH)

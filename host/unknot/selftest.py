@@ -1,0 +1,231 @@
+"""`unknot device selftest`: run the firmware's board bring-up self-test and read its report
+(docs/firmware.md "Self-test", docs/getting-started.md "First board").
+
+Three ways, one self-test (firmware/lib/unknot/selftest.py):
+- `run_serial(port)`: through the board's REPL (mpremote), `unknot.hw.checks.run_selftest`;
+  the console lines stream to `out` as the board prints them;
+- `run_ble(address)`: the SELFTEST control op (docs/protocol.md), then the report is read;
+- `run_sim(directory)`: the simulated device runs it on its virtual clock; a simulated bench
+  hand presses the button when asked (`unknot.sim.simadapters.drive_selftest`), the
+  simulated radio (bumble) advertises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from unknot.core import proto, selftest
+from unknot.errors import DeviceError, UnknotError
+from unknot.sim import simadapters
+from unknot.sim.simadapters import SimChecks, drive_selftest
+
+Out = Callable[[str], None]
+
+SERIAL_TIMEOUT_S = 60  # longest silence on the console (the self-test waits 15 s at most)
+BLE_TIMEOUT_S = 240.0
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # PASS | FAIL | SKIP
+    detail: str
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    complete: bool = False  # the "end" line was seen
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "FAIL"]
+
+    def lines(self) -> list[str]:
+        width = max((len(c.name) for c in self.checks), default=0)
+        return [f"{c.name:<{width}}  {c.status}  {c.detail}" for c in self.checks]
+
+
+class SelftestFailed(UnknotError):
+    """The self-test ran and at least one check failed (the report says which)."""
+
+
+def parse(lines: list[str]) -> Report:
+    """The report from console lines (`SELFTEST <check> <status> <detail>`; others ignored)."""
+    prefix = selftest.PREFIX
+    report = Report()
+    for line in lines:
+        line = line.strip()
+        if not line.startswith(prefix):
+            continue
+        name, _, rest = line[len(prefix):].partition(" ")
+        if name == "end":
+            report.complete = True
+            continue
+        status, _, detail = rest.partition(" ")
+        report.checks.append(Check(name, status, detail))
+    return report
+
+
+def verdict(report: Report) -> None:
+    """Raise when the report is incomplete or a check failed."""
+    if not report.complete:
+        raise DeviceError("the self-test did not finish (no end line in its report)")
+    if report.failed:
+        names = ", ".join(c.name for c in report.failed)
+        raise SelftestFailed(f"self-test failed: {names}")
+
+
+# -- the simulated device ---------------------------------------------------------------
+
+
+class SimRadioChecks(SimChecks):
+    """SimChecks with the simulated radio's advertising as the BLE check."""
+
+    def __init__(self, radio: Any) -> None:
+        super().__init__()
+        self.radio = radio
+
+    def ble(self) -> tuple[str, str]:
+        peripheral = self.radio.peripheral
+        if peripheral.connection is not None:
+            return "PASS", "a central is connected (simulated radio, bumble)"
+        if peripheral.device.is_advertising:
+            return "PASS", f"advertising as {self.radio.name} (simulated radio, bumble)"
+        return "FAIL", "the simulated peripheral is not advertising"
+
+
+def run_sim(directory: Path, out: Out, with_radio: bool = True) -> Report:
+    """The self-test on the simulated device in `directory` (virtual time: seconds)."""
+    from unknot.sim.device import SimDevice
+
+    lines: list[str] = []
+
+    def collect(line: str) -> None:
+        lines.append(line)
+        out(line)
+
+    async def main() -> None:
+        dev = SimDevice(directory)
+        radio = None
+        if with_radio:
+            from unknot.sim.radio import SimRadio
+
+            radio = await SimRadio(dev.app, keys_dir=None).start()
+        try:
+            checks = SimChecks() if radio is None else SimRadioChecks(radio)
+            dev.app.checks = checks
+            dev.advance(10)
+            if not dev.app.start_selftest(dev.clock.now_ms(), collect):
+                raise DeviceError("the simulated device is busy (a routine is playing)")
+            drive_selftest(dev.app, checks, simadapters.PRESS_AFTER_MS)
+        finally:
+            if radio is not None:
+                await radio.stop()
+
+    asyncio.run(main())
+    return parse(lines)
+
+
+# -- serial (the board's REPL) --------------------------------------------------------------
+
+_SERIAL_CODE = "import os\nfrom unknot.hw.checks import run_selftest\nrun_selftest(os.getenv)\n"
+
+
+def run_serial(port: str, out: Out, baudrate: int = 115200) -> Report:
+    """Interrupt the firmware, run the self-test through the raw REPL, stream the console,
+    then soft-reboot so the firmware starts again."""
+    from mpremote.transport import TransportError
+    from mpremote.transport_serial import SerialTransport
+
+    try:
+        t = SerialTransport(port, baudrate=baudrate)
+    except TransportError as exc:
+        raise DeviceError(f"cannot open {port}: {exc}. Is the board plugged in, and is no "
+                          "other program (a serial monitor) using it?") from None
+    lines: list[str] = []
+    buf = bytearray()
+
+    def consume(b: bytes) -> None:
+        for ch in b:
+            if ch == 0x0A:
+                line = buf.decode("utf-8", "replace").rstrip("\r")
+                buf.clear()
+                lines.append(line)
+                out(line)
+            elif ch != 0x04:
+                buf.append(ch)
+
+    try:
+        t.enter_raw_repl(soft_reset=False)
+        t.exec_raw_no_follow(_SERIAL_CODE)
+        _data, err = t.follow(SERIAL_TIMEOUT_S, consume)
+        if err.strip():
+            last = err.decode("utf-8", "replace").strip().splitlines()[-1]
+            raise DeviceError(f"the self-test failed to run on the board: {last} (is the "
+                              "firmware installed? `unknot device install`)")
+    except TransportError as exc:
+        raise DeviceError(f"lost the board on {port} during the self-test: {exc}") from None
+    finally:
+        try:
+            t.exit_raw_repl()
+            t.serial.write(b"\x04")  # soft reboot: the firmware starts again
+        except OSError:
+            pass
+        t.close()
+    return parse(lines)
+
+
+# -- BLE (the SELFTEST control op) ------------------------------------------------------------
+
+
+async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
+                        timeout_s: float = BLE_TIMEOUT_S,
+                        wait: Callable[[float], Any] | None = None) -> Report:
+    """Start the self-test over an open unknot.ble Session and read the report."""
+    p, t = proto, selftest
+    sleep = wait or asyncio.sleep
+    status, _ = await session.request(struct.pack(t.REQ_SELFTEST, p.OP_SELFTEST,
+                                                  t.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))
+    if status == p.ST_BUSY:
+        raise DeviceError("the device is busy (a routine or a self-test is running); "
+                          "try again when it is idle")
+    out("selftest: started on the device; it plays every cue, then asks for a button press "
+        "and a wake from light sleep")
+    head = struct.calcsize(t.RESP_SELFTEST)
+    waited = 0.0
+    text = b""
+    while True:
+        _st, payload = await session.request(
+            struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text)))
+        state, total = struct.unpack_from(t.RESP_SELFTEST, payload)
+        if state == t.SELFTEST_DONE:
+            text += bytes(payload[head:])
+            if len(text) >= total:
+                break
+            continue
+        if state == t.SELFTEST_NONE:
+            raise DeviceError("the device has no self-test running (did it restart?)")
+        if waited >= timeout_s:
+            raise DeviceError(f"the self-test did not finish within {timeout_s:.0f} s")
+        await sleep(poll_s)
+        waited += poll_s
+    lines = text.decode("utf-8", "replace").split("\n")
+    for line in lines:
+        out(line)
+    return parse(lines)
+
+
+def run_ble(address: str | None, out: Out) -> Report:
+    from unknot.ble import open_device
+
+    async def main() -> Report:
+        async with open_device(address=address) as session:
+            return await selftest_over(session, out)
+
+    return asyncio.run(main())

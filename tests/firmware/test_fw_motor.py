@@ -1,0 +1,124 @@
+"""The board's motor adapters (firmware/lib/unknot/hw/motor.py) play every cue of the one
+pattern table with the same pulses and gaps on both drivers. The I2C chip and the PWM pin are
+recorders here (no board): what is checked is the adapters' timing and what they send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from unknot import core, fwload
+
+
+class Clock:
+    t = 1000
+
+
+class FakeDrv:
+    """Records what a DRV2605 is told: (t, "play", effect) and (t, "stop")."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.slots: dict[int, int] = {}
+        self.log: list[tuple[int, str, int]] = []
+
+    def set_waveform(self, effect: int, slot: int = 0) -> None:
+        self.slots[slot] = effect
+
+    def play(self) -> None:
+        assert self.slots.get(1) == 0  # a one-effect sequence
+        self.log.append((self.clock.t, "play", self.slots[0]))
+
+    def stop(self) -> None:
+        self.log.append((self.clock.t, "stop", 0))
+
+
+class FakePwm:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.log: list[tuple[int, int]] = []
+
+    @property
+    def duty_cycle(self) -> int:
+        return self.log[-1][1] if self.log else 0
+
+    @duty_cycle.setter
+    def duty_cycle(self, value: int) -> None:
+        self.log.append((self.clock.t, value))
+
+
+@pytest.fixture
+def motor_mod(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Clock]:
+    mod = fwload.module("hw.motor")
+    clock = Clock()
+    monkeypatch.setattr(mod, "_now", lambda: clock.t)
+    return mod, clock
+
+
+def _run(m: Any, clock: Clock, name: str, count: int = 1) -> None:
+    m.play(name, count)
+    while (d := m.poll(clock.t)) is not None:
+        clock.t = d
+
+
+def _drv(mod: Any, clock: Clock) -> tuple[Any, FakeDrv]:
+    m = mod.DrvMotor.__new__(mod.DrvMotor)
+    mod._Steps.__init__(m)
+    m.drv, m.library, m._sustained = FakeDrv(clock), 1, False
+    return m, m.drv
+
+
+def test_drv2605_plays_one_effect_per_pulse(motor_mod: tuple[Any, Clock]) -> None:
+    mod, clock = motor_mod
+    pat = core.patterns
+    for name in pat.CUES:
+        m, drv = _drv(mod, clock)
+        t0 = clock.t
+        _run(m, clock, name)
+        plays = [(t, e) for t, what, e in drv.log if what == "play"]
+        assert [e for _t, e in plays] == [e for e, *_ in pat.drv_sequence(name)], name
+        # onsets follow the table: each pulse starts after the previous pulse and its gap
+        onsets, t = [], t0
+        for _s, _lvl, on, off in pat.pulses(name):
+            onsets.append(t)
+            t += on + off
+        assert [t for t, _e in plays] == onsets, name
+        # sustained effects are stopped exactly at the pulse length; taps are never stopped
+        stops = [t for t, what, _e in drv.log if what == "stop"]
+        want = [t0 + sum(on + off for _s, _l, on, off in pat.pulses(name)[:i]) + p[2]
+                for i, p in enumerate(pat.pulses(name)) if not (p[0] == pat.FLAT
+                                                               and p[2] <= pat.TAP_MS)]
+        assert stops == want, name
+
+
+def test_pwm_plays_the_envelope(motor_mod: tuple[Any, Clock]) -> None:
+    mod, clock = motor_mod
+    pat = core.patterns
+    for name in pat.CUES:
+        m = mod.PwmMotor.__new__(mod.PwmMotor)
+        mod._Steps.__init__(m)
+        m.pwm, m.scale = FakePwm(clock), 257
+        t0 = clock.t
+        _run(m, clock, name)
+        env, t, want = pat.envelope(name), t0, []
+        for level, ms in env:
+            want.append((t, level * 257))
+            t += ms
+        want.append((t, 0))  # silence at the end
+        assert m.pwm.log == want, name
+
+
+def test_select_played_n_times(motor_mod: tuple[Any, Clock]) -> None:
+    mod, clock = motor_mod
+    m, drv = _drv(mod, clock)
+    _run(m, clock, "select", 3)
+    assert [e for _t, what, e in drv.log if what == "play"] == [118] * 3
+    starts = [t for t, what, _e in drv.log if what == "play"]
+    assert starts[1] - starts[0] == core.patterns.duration_ms("select") == 530
+
+
+def test_no_motor_reports_why() -> None:
+    mod = fwload.module("hw.motor")
+    m = mod.NoMotor("drv2605 motor not set up: RuntimeError('no DRV2605')")
+    m.play("begin")
+    assert m.poll(0) is None and m.probe() == (False, m.reason)
