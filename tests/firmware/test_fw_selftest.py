@@ -99,16 +99,17 @@ def test_entry_gesture_long_press_after_boot(tmp_path: Path) -> None:
 
 
 def test_hold_through_reset_or_late_long_press_is_not_the_gesture(tmp_path: Path) -> None:
+    """Outside the self-test gesture a long press opens the pairing window (pair_open)."""
     dev, _ = _sim(tmp_path / "a")
     dev.button.push(True, 0)  # held at boot: boot.py's serial-mode hold
     dev.button.push(False, 1500)
     dev.advance(2000)
-    assert dev.app.selftest is None and dev.motor.cues() == ["ack"]
+    assert dev.app.selftest is None and dev.motor.cues() == ["pair_open"]
     dev, _ = _sim(tmp_path / "b")
     dev.advance(12_000)
-    dev.button.long_press()  # more than 10 s after boot: just an ack
+    dev.button.long_press()  # more than 10 s after boot: the pairing window
     dev.advance(2000)
-    assert dev.app.selftest is None and dev.motor.cues() == ["ack"]
+    assert dev.app.selftest is None and dev.motor.cues() == ["pair_open"]
 
 
 def test_no_self_test_during_a_routine(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ _TABLE = (
     # -- consent cues (the keyring, docs/security.md) --
     ("pair_open", b"\x01\xff\x34\x0f\x00\xff\x05\x0f\x00\xff\x05\x00",
      "pairing window open (60 s)"),
-    ("pair_ok", b"\x01\xff\x26\x0f\x01\xff\x26\x00", "a new computer paired"),
+    ("pair_ok", b"\x01\xff\x40\x0f\x01\xff\x1a\x00", "a new computer paired"),
     ("forget", b"\x02\xff\x4b\x0f\x02\xff\x4b\x00", "every paired computer forgotten"),
 )
 
