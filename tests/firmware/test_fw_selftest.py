@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from authed import Authed
 from unknot import core
 from unknot import selftest as st
 from unknot.sim import simadapters as sa
@@ -131,7 +132,7 @@ def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
 def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
     p, t = core.proto, core.selftest
     dev, checks = _sim(tmp_path)
-    proto = p.Protocol(dev.app)  # MTU 23: the report takes many reads
+    proto = Authed(p.Protocol(dev.app))  # MTU 23: the report takes many reads
     report_req = struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, 0)
     status, payload = _request(proto, dev.app, report_req)
     assert status == p.ST_OK and struct.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_NONE, 0)
@@ -159,6 +160,7 @@ def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
 def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
     """The host's BLE path: SELFTEST over a bumble link (ATT writes, notifications)."""
     from unknot.ble import open_device
+    from unknot.device.keys import KeyStore
     from unknot.sim.radio import SimRadio
 
     dev, _checks = _sim(tmp_path)
@@ -172,7 +174,10 @@ def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
             sa.drive_selftest(dev.app, radio_checks)
 
         try:
-            async with open_device(radio=radio, timeout=5.0) as session:
+            keys = KeyStore(tmp_path / "keys")  # SELFTEST needs a paired host, like sync
+            dev.app.keyring.open()  # the wearer opens the pairing window
+            async with open_device(radio=radio, timeout=5.0, authenticate=False) as session:
+                await session.pair(keys)
                 return await st.selftest_over(session, lines.append, wait=bench)
         finally:
             await radio.stop()
