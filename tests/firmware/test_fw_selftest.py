@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
 from authed import Authed
+from click.testing import CliRunner
 from unknot import core
 from unknot import selftest as st
 from unknot.sim import simadapters as sa
