@@ -19,3 +19,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     paths.set_home(None)
     yield path
     paths.set_home(None)
+
+
+@pytest.fixture
+def consent_sim():
+    """The wearer's consent for the simulated device under a home, given over "USB": a key
+    file in the device's directory (imported at its next start) and the host's copy."""
+
+    def give(home: Path, name: str = "default") -> None:
+        from unknot.device.keys import HostKey, KeyStore, write_key_file
+
+        directory = home / "sim" / name
+        directory.mkdir(parents=True, exist_ok=True)
+        write_key_file(directory, HostKey.new(), KeyStore(home / "keys"))
+
+    return give

@@ -13,6 +13,11 @@
 - fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
   clock (time.sleep_ms), over a short routine (~11 s) played twice.
+- fw_hmac_ms: one auth.hmac_sha256 of a 64-byte message under MicroPython with the
+  pure-Python SHA-256 (adafruit_hashlib) the nRF board uses (CircuitPython builds hashlib
+  only on wifi ports); fw_hmac_native_ms: the same with MicroPython's own hashlib. An AUTH
+  costs 4 HMACs on the device, each tagged request and answer 1 more. Measured on this
+  machine's CPU: the board's 64 MHz Cortex-M4 is far slower (scale by its pystone ratio).
 - fw_nvm_erases_per_session / _per_boot: flash page erases (page-erase nvm model,
   unknot.sim.simnvm) of one recorded session / one boot of the App.
 - fw_nvm_endurance_years: the rated 10,000 erase cycles of the most-erased nvm page, at
@@ -34,6 +39,40 @@ import mpbuild  # noqa: E402
 import unkbuild  # noqa: E402
 from unknot.sim import simadapters as sa  # noqa: E402
 from unknot.sim.simnvm import RATED_ERASES, new_nvm  # noqa: E402
+
+_HMAC = r"""
+import time
+from unknot import auth
+key, msg = b"k" * 16, b"m" * 64
+auth.hmac_sha256(key, msg)
+n = 50
+t = time.ticks_us()
+for _ in range(n):
+    auth.hmac_sha256(key, msg)
+print(time.ticks_diff(time.ticks_us(), t) / n / 1000)
+"""
+
+
+def hmac_ms(tmp: Path, pure: bool) -> float:
+    """fw_hmac_ms (pure=True) / fw_hmac_native_ms under the MicroPython unix port."""
+    import os
+    import subprocess
+
+    import adafruit_hashlib
+
+    (tmp / "hm").mkdir(exist_ok=True)
+    (tmp / "hm" / "nohash").mkdir(exist_ok=True)
+    (tmp / "hm" / "nohash" / "hashlib.py").write_text("raise ImportError('nRF: no hashlib')\n")
+    script = tmp / "hm" / "hmac_bench.py"
+    script.write_text(_HMAC)
+    path = [str(REPO / "firmware" / "lib"), str(Path(adafruit_hashlib.__file__).parent.parent)]
+    if pure:
+        path.insert(0, str(tmp / "hm" / "nohash"))
+    out = subprocess.run(["micropython", "-X", "heapsize=256k", str(script)],
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, MICROPYPATH=":".join([*path, ".frozen"])))
+    return round(float(out.stdout.strip()), 3)
+
 
 SHORT = [(1, 0), (3, 0, 2, 10, 5, 10, 5), (5, 0, 4, 3, 2), (4, 0, 5), (2, 0)]
 
@@ -131,6 +170,8 @@ def run() -> dict[str, float | int]:
             "fw_wakeups_per_routine_minute": wakeups_per_routine_minute(lib),
             "fw_cue_error_ms_max": max(errors),
             "fw_cue_error_ms_p99": p99,
+            "fw_hmac_ms": hmac_ms(tmp, pure=True),
+            "fw_hmac_native_ms": hmac_ms(tmp, pure=False),
         }
 
 

@@ -79,6 +79,10 @@ async def measure(present_h: float = PRESENT_H, away_h: float = AWAY_H,
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         paths.set_home(tmp)
+        from unknot.device.keys import HostKey, KeyStore, write_key_file
+
+        (Path(tmp) / "sim" / "default").mkdir(parents=True)
+        write_key_file(Path(tmp) / "sim" / "default", HostKey.new(), KeyStore())  # USB consent
         device = SimDevice(Path(tmp) / "sim" / "default")
         presses, t = [], 60.0
         while t < present_h * 3600 - 300:

@@ -163,9 +163,10 @@ class Checks(Protocol):
 def build_app(app_class: Any, clock: Clock, motor: Motor, button: Button, storage: Storage,
               nvm: Nvm, sleeper: Sleeper | None, watchdog: Watchdog,
               battery: Battery | None = None, settings: dict[str, Any] | None = None,
-              device_id: bytes = b"") -> Any:
+              device_id: bytes = b"", new_hosts: bytes = b"") -> Any:
     """`app_class(...)` (the firmware App, loaded through unknot.fwload) with adapters that
     mypy has checked against this contract. `sleeper` may be None when the caller steps the
-    App itself (the App's run() is not used)."""
+    App itself (the App's run() is not used). `new_hosts`: host keys consented to over USB
+    (the contents of the drive's auth.KEY_FILE)."""
     return app_class(clock, motor, button, storage, nvm, sleeper, watchdog, battery=battery,
-                     settings=settings, device_id=device_id)
+                     settings=settings, device_id=device_id, new_hosts=new_hosts)

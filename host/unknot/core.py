@@ -4,10 +4,11 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
-haptic vocabulary (`patterns`), the self-test's report format (`selftest`) and the STATUS
-notification (`status`); `upload` is the protocol's upload handler (the simulated device
-passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
-simulated device and the drive and serial installs all use it).
+haptic vocabulary (`patterns`), host keys and their HMAC proofs (`auth`), the self-test's
+report format (`selftest`) and the STATUS notification frame (`status`); `upload` is the
+protocol's upload handler (the simulated device passes it to proto.Protocol); `sets` installs
+routine sets atomically (the board, the simulated device and the drive and serial installs
+all use it).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -25,6 +26,7 @@ fwload.core()  # registers the firmware package as `unknot_fw`
 
 from unknot_fw import (  # noqa: E402
     FIRMWARE_VERSION,
+    auth,
     crc,
     gatt,
     journal,
@@ -42,6 +44,7 @@ from unknot_fw import (  # noqa: E402
 
 __all__ = [
     "FIRMWARE_VERSION",
+    "auth",
     "crc",
     "gatt",
     "journal",

@@ -146,6 +146,13 @@ class _Demo:
 
         files = compile_selection(())
         t0 = time.monotonic()
+        if not self.app.keyring.hosts:
+            # the wearer's consent: a 1 s hold opens the pairing window, the host sends a key
+            self.app.keyring.open()
+            async with open_device(radio=self.radio, name=BLE_NAME, authenticate=False) as s:
+                await s.pair()
+            self.say("\n[bold]0. Pair[/bold]: the wearer held the button 1 s (pairing window "
+                     "open), this computer gave the device its key (docs/security.md).")
         async with open_device(radio=self.radio, name=BLE_NAME) as session:
             await session.upload_routines(files)
             await session.set_settings(DEMO_SETTINGS)

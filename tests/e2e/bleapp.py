@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from unknot.device.keys import HostKey, KeyStore
 from unknot.history import HistoryStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -22,6 +23,7 @@ class App(JournalApp):
 
     def __init__(self, records: int, nvm_size: int | None = None) -> None:
         super().__init__(records, nvm_size, files={"old.unk": b"old"})
+        self.journal.epoch = 0x0B1E  # one journal: every App(n) made by a test is the same one
 
 
 def run(coro_fn: Callable[[], Any]) -> Any:
@@ -30,3 +32,17 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 
 def db_seqs(store: HistoryStore) -> list[int]:
     return [s.seq for s in store.sessions(include_sim=True)]
+
+
+def device_hex(app: Any) -> str:
+    """The device id as INFO carries it (8 bytes, hex)."""
+    return bytes(app.device_id[:8]).ljust(8, b"\0").hex()
+
+
+def consent(app: Any, store: KeyStore | None = None) -> HostKey:
+    """The wearer's consent, given: a fresh key of this computer kept by the device and by the
+    host's key store (UNKNOT_HOME, see the `home` fixture)."""
+    hk = HostKey.new()
+    app.keyring.keep(hk.host_id, hk.key)
+    (store or KeyStore()).save(device_hex(app), hk)
+    return hk

@@ -32,9 +32,10 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
     batch ("B k"). mode "notify"/"batch"/"commit": at the arg-th event print "AT" and wait
     to be killed; mode "run": never pause (the parent kills it while it runs)."""
     sys.path.insert(0, str(HERE))
-    from bleapp import App, run
+    from bleapp import App, consent, run
     from unknot.ble import open_device
     from unknot.ble.sync import sync
+    from unknot.device.keys import KeyStore
     from unknot.history import HistoryStore
     from unknot.sim.radio import SimRadio
 
@@ -48,6 +49,8 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
         os._exit(3)
 
     app = App(RECORDS)
+    store_keys = KeyStore(Path(keys) / "host")
+    consent(app, store_keys)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=Path(keys)).start()
@@ -85,7 +88,7 @@ def child(db: str, keys: str, mode: str, arg: int) -> None:
                 if mode == "batch" and batches == arg:
                     hold()
 
-            async with open_device(radio=radio) as s:
+            async with open_device(radio=radio, keys=store_keys) as s:
                 await sync(s, store, progress=progress)
         say("DONE")
         await radio.stop()
@@ -135,20 +138,23 @@ def check_consistent(db: Path) -> int:
 
 
 def finish_and_compare(tmp: Path) -> None:
-    from bleapp import App, run
+    from bleapp import App, consent, run
     from unknot import fwload
     from unknot.ble import open_device
     from unknot.ble.sync import sync
+    from unknot.device.keys import KeyStore
     from unknot.history import HistoryStore
     from unknot.sim.radio import SimRadio
 
     app = App(RECORDS)
+    store_keys = KeyStore(tmp / "keys" / "host")
+    consent(app, store_keys)
     before = check_consistent(tmp / "h.sqlite3")
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp / "keys").start()
         with HistoryStore.open(tmp / "h.sqlite3") as store:
-            async with open_device(radio=radio) as s:
+            async with open_device(radio=radio, keys=store_keys) as s:
                 res = await sync(s, store)
             assert (res.new, res.known, res.lost) == (RECORDS - (before - 1), 0, 0)
         await radio.stop()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bleapp import App, db_seqs, run
+from bleapp import App, consent, db_seqs, run
 from unknot import fwload
 from unknot.ble import open_device
 from unknot.ble.sync import sync
@@ -20,8 +20,9 @@ from unknot.sim.bumble_backend import AttError
 from unknot.sim.radio import SimRadio
 
 
-def test_full_sync_then_repeat_adds_nothing(tmp_path: Path) -> None:
+def test_full_sync_then_repeat_adds_nothing(tmp_path: Path, home: Path) -> None:
     app = App(150)
+    consent(app)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "keys").start()
@@ -39,8 +40,9 @@ def test_full_sync_then_repeat_adds_nothing(tmp_path: Path) -> None:
     run(go)
 
 
-def test_link_drop_at_every_notification_then_resync(tmp_path: Path) -> None:
+def test_link_drop_at_every_notification_then_resync(tmp_path: Path, home: Path) -> None:
     app = App(60)  # 60 records * 12 bytes at MTU 247: 3 data frames + END per batch
+    consent(app)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "keys").start()
@@ -87,16 +89,16 @@ def test_link_drop_at_every_notification_then_resync(tmp_path: Path) -> None:
     run(go)
 
 
-def test_unpaired_central_is_refused(tmp_path: Path) -> None:
+def test_unpaired_central_is_refused(tmp_path: Path, home: Path) -> None:
     app = App(5)
     uuids = fwload.module("gatt")
     proto = fwload.module("proto")
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=None).start()
-        async with open_device(radio=radio, pair=False) as s:
-            info = await s.read_info()  # info is readable without pairing
-            assert info.head == 6
+        async with open_device(radio=radio, pair=False, authenticate=False) as s:
+            info = await s.read_public()  # INFO is readable without pairing: public part only
+            assert info.protocol == proto.PROTOCOL_VERSION and not info.pairing
             req = struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0)
             with pytest.raises(AttError) as w:
                 await s.client.write_gatt_char(uuids.CONTROL, req, response=True)
@@ -113,8 +115,9 @@ def test_unpaired_central_is_refused(tmp_path: Path) -> None:
     run(go)
 
 
-def test_random_control_writes_over_the_link(tmp_path: Path) -> None:
+def test_random_control_writes_over_the_link(tmp_path: Path, home: Path) -> None:
     app = App(30)
+    consent(app)
     uuids = fwload.module("gatt")
     rng = random.Random(4)
 
@@ -124,7 +127,9 @@ def test_random_control_writes_over_the_link(tmp_path: Path) -> None:
             for _ in range(300):
                 n = rng.randrange(0, 40)
                 data = bytes([rng.randrange(0, 9)]) + rng.randbytes(n)
-                await s.client.write_gatt_char(uuids.CONTROL, data, response=True)
+                assert s.auth is not None
+                _, tagged = s.auth.wrap(data)  # from the authenticated host: tagged
+                await s.client.write_gatt_char(uuids.CONTROL, tagged, response=True)
             await asyncio.sleep(0)
             with HistoryStore.open(tmp_path / "h.sqlite3") as store:
                 # still serving: a real sync works after the noise
@@ -136,8 +141,9 @@ def test_random_control_writes_over_the_link(tmp_path: Path) -> None:
     run(go)
 
 
-def test_routine_upload_with_link_drop(tmp_path: Path) -> None:
+def test_routine_upload_with_link_drop(tmp_path: Path, home: Path) -> None:
     app = App(1)
+    consent(app)
     from unknot.routine.selection import compile_selection
 
     lib = dict(compile_selection(()))

@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bleapp import consent
 from click.testing import CliRunner
 from unknot import follow
 from unknot.ble import open_device
 from unknot.cli import cli
+from unknot.device.keys import KeyStore
 from unknot.routine import overview
 from unknot.routine.compile import compile_routine, file_name
 from unknot.routine.parse import load_file
@@ -79,6 +81,8 @@ class Rig:
         self.device = SimDevice(tmp / "dev", clock=self.clock)
         self.device.install_routine(file_name(routine.slug), compile_routine(routine))
         self.app = self.device.app
+        self.keys = KeyStore(tmp / "keys")
+        consent(self.app, self.keys)  # STATUS frames go to a paired host only
         self.follower = follow.Follower(follow.Library([overview.of(routine)]), rate=SPEED)
         self.events: list[dict[str, Any]] = []
         self.links: list[str] = []
@@ -89,8 +93,8 @@ class Rig:
         self.engine.start()
         self.radio = await SimRadio(self.app, keys_dir=None, model=LinkModel()).start()
         self.task = asyncio.ensure_future(follow.run(
-            lambda: open_device(radio=self.radio), self.follower, self.events.append,
-            self.links.append, self.stop, backoff=(0.05, 0.2)))
+            lambda: open_device(radio=self.radio, keys=self.keys), self.follower,
+            self.events.append, self.links.append, self.stop, backoff=(0.05, 0.2)))
         await self.until(lambda: any(e["event"] == "hello" for e in self.events))
 
     async def until(self, cond: Any, limit_s: float = 30.0) -> None:
@@ -175,12 +179,13 @@ def test_follow_shows_exercise_pause_and_reconnects_after_link_loss(tmp_path: Pa
     asyncio.run(go())
 
 
-def test_follow_cli_json_prints_one_event_a_line(tmp_path: Path) -> None:
+def test_follow_cli_json_prints_one_event_a_line(tmp_path: Path, consent_sim: Any) -> None:
     import os
     import signal
     import subprocess
     import sys
 
+    consent_sim(tmp_path)  # follow, like sync, needs a paired host
     env = dict(os.environ, UNKNOT_HOME=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-m", "unknot", "follow", "--sim", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

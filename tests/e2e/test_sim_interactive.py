@@ -40,6 +40,22 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         link = json.loads((home / "sim" / "default" / "link.json").read_text())
         assert link["pid"] == child.pid and link["port"] > 0
 
+        refused = unknot("flash", "--sim", "micro-break")  # not paired yet
+        assert refused.returncode == 1 and "not paired" in refused.stderr
+        # `unknot pair` first, then the wearer's 1 s hold (key b): at x50 the 60 s window
+        # lasts 1.2 s of real time, so the host waits for it to open
+        p = subprocess.Popen([sys.executable, "-m", "unknot", "pair", "--sim"], env=env,
+                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        t_end = time.time() + 3
+        while time.time() < t_end:
+            child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        child.send("b")
+        child.expect("pair_open")
+        while p.poll() is None:
+            child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        _out, err = p.communicate()
+        assert p.returncode == 0, err
+        child.expect("pair_ok")
         flashed = unknot("flash", "--sim", "micro-break")
         assert flashed.returncode == 0, flashed.stderr
         assert "1 copied" in flashed.stdout
@@ -64,8 +80,8 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         assert synced.returncode == 0, synced.stderr
         assert "1 new" in synced.stdout
 
-        child.send("l")  # long press when idle: acknowledged
-        child.expect("ack")
+        child.send("l")  # long press when idle: the pairing window again
+        child.expect("pair_open")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bleapp import App, db_seqs, run
+from bleapp import App, consent, db_seqs, run
 from unknot import paths
 from unknot.ble.sync import SyncSummary, sync_device
 from unknot.ble.watch import Watcher, WatchPolicy
@@ -71,6 +71,7 @@ def drop_on_data_frame(radio: SimRadio, n: int) -> list[bool]:
 
 def test_link_drop_mid_watch_loses_and_duplicates_nothing(home: Path) -> None:
     app = App(1200)  # three batches of 500: the drop lands in the second
+    consent(app)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=home / "keys").start()
@@ -105,6 +106,7 @@ def test_backoff_while_away_and_back(home: Path) -> None:
     """Advertising stops: scans back off 5 s -> 5 min, one "away" line; it resumes: one
     "back" line, a sync, and the backoff starts again from 5 s."""
     app = App(3)
+    consent(app)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=home / "keys").start()
@@ -137,6 +139,7 @@ def test_backoff_while_away_and_back(home: Path) -> None:
 
 def test_lock_keeps_syncs_apart(home: Path) -> None:
     app = App(4)
+    consent(app)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=home / "keys").start()
@@ -170,7 +173,8 @@ def test_lock_keeps_syncs_apart(home: Path) -> None:
     run(go)
 
 
-def test_ctrl_c_exits_130_and_releases_the_lock(tmp_path: Path) -> None:
+def test_ctrl_c_exits_130_and_releases_the_lock(tmp_path: Path, consent_sim: Any) -> None:
+    consent_sim(tmp_path)
     env = {**os.environ, "UNKNOT_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "unknot", "sync", "--watch", "--sim"],

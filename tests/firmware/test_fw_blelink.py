@@ -114,6 +114,7 @@ class App:
         self.device_id = b"\x01\x02"
         self.boot = 1
         self.storage = None
+        self.keyring = fwload.module("auth").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
 
@@ -128,7 +129,8 @@ def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
     packets.queue.append(b"\x09")  # unknown opcode
     link.poll(10)
     sent = link.service.history["data"]
-    assert [f[:3] for f in sent] == [b"\x03\x06\x00", b"\x03\x09\x01"]
+    # both answered, in order (v2: neither is allowed before authentication)
+    assert [f[:3] for f in sent] == [b"\x03\x06\x0b", b"\x03\x09\x0b"]
     assert link.service.control.char.value == sent[-1]  # a read returns the last response
 
 
@@ -139,6 +141,9 @@ def test_info_is_refreshed_only_when_it_changes(ble: Any) -> None:
     for t in range(5):
         link.poll(t)
     assert len(link.service.history["info"]) == 1
-    app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)
+    app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)  # private: not in INFO
     link.poll(6)
+    assert len(link.service.history["info"]) == 1
+    app.keyring.open()  # the pairing window is public
+    link.poll(7)
     assert len(link.service.history["info"]) == 2

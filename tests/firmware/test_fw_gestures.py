@@ -33,7 +33,7 @@ def test_two_presses_outside_window(fw):
 
 
 def test_long_fires_while_held(fw):
-    assert _run(fw, [(True, 0)], 10_000) == [("long", 800)]
+    assert _run(fw, [(True, 0)], 9_999) == [("long", 800)]
     assert [g for g, _ in _run(fw, [(True, 0), (False, 2000)], 10_000)] == ["long"]
 
 
@@ -47,3 +47,9 @@ def test_long_detected_on_release_if_not_polled(fw):
 def test_configurable_window(fw):
     ev = [(True, 0), (False, 100), (True, 450), (False, 500)]
     assert _run(fw, ev, 10_000, double_ms=500) == [("double", 500)]
+
+
+def test_hold_fires_after_long_while_still_held(fw):
+    hold = fw.gestures.HOLD_MS
+    assert _run(fw, [(True, 0)], 20_000) == [("long", 800), ("hold", hold)]
+    assert [g for g, _ in _run(fw, [(True, 0), (False, hold - 1)], 20_000)] == ["long"]

@@ -52,7 +52,7 @@ def test_append_read_reboot(fw):
     j = fw.journal.Journal(nvm)
     seqs = [j.append(*_rec(i)) for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5] and (j.head, j.tail, j.dropped) == (6, 1, 0)
-    assert j.capacity == (4096 - 148) // 20 == 197
+    assert j.capacity == (4096 - 276) // 20 == 191
     assert nvm.erases == [3, 2]  # one page erase per record, alternating pages
     j2 = fw.journal.Journal(nvm)
     assert (j2.head, j2.tail, j2.epoch) == (6, 1, j.epoch)
@@ -71,9 +71,9 @@ def test_image_layout_matches_doc(fw):
     magic, gen, epoch, boot, head, count, slen, zero = struct.unpack_from("<4sIIIIHBB", img)
     assert (magic, gen, epoch, boot, head, count, slen, zero) == (
         b"UNJ2", 1, j.epoch, 3, 2, 1, 13, 0)
-    assert img[24:37] == b"SNOOZE_MIN=7\n" and img[37:144] == b"\xff" * 107
-    assert img[144:164] == j.read(1)
-    assert struct.unpack_from("<I", img, 164)[0] == zlib.crc32(img[:164])
+    assert img[24:37] == b"SNOOZE_MIN=7\n" and img[37:272] == b"\xff" * 235
+    assert img[272:292] == j.read(1)
+    assert struct.unpack_from("<I", img, 292)[0] == zlib.crc32(img[:292])
 
 
 def test_empty_zeroed_and_erased(fw):
@@ -83,7 +83,7 @@ def test_empty_zeroed_and_erased(fw):
 
 
 def test_overflow_reports_dropped(fw):
-    nvm = new_nvm(1024, page=512)  # two 512-byte slots: 18 records
+    nvm = new_nvm(1280, page=640)  # two 640-byte slots: 18 records
     j = fw.journal.Journal(nvm)
     for i in range(25):
         j.append(*_rec(i))
@@ -219,7 +219,7 @@ def test_power_cut_at_every_step(fw):
 
 
 def test_power_cut_real_geometry_full_journal(fw):
-    """8 KiB nvm, 4 KiB pages: a full journal (197 records), a settings save, then two
+    """8 KiB nvm, 4 KiB pages: a full journal (191 records), a settings save, then two
     appends that each drop the oldest record."""
     base = new_nvm()
     j = fw.journal.Journal(base)
@@ -235,7 +235,7 @@ def test_power_cut_real_geometry_full_journal(fw):
         j.boot = 5
         j.set_settings(b"TICKS=0\n")
         _write(j, done, j.flush)
-        _append(j, done, 197)
+        _append(j, done, 191)
         _append(j, done, 198)
 
     counts = _cut_everywhere(lambda: PageNVM(data=start), run, _check_journal(fw))
@@ -269,7 +269,7 @@ def test_migration_keeps_the_newest_records(fw, sa):
     assert nvm.erases == [1, 0] and storage.files == {}  # the v1 copy is gone again
     assert fw.journal.unpack_record(j.read(150))[1] == 5149
     full = fw.journal.Journal(PageNVM(data=_v1_nvm(fw, 400, 2, b"")))
-    assert (full.head, full.tail, full.dropped) == (401, 401 - 197, 400 - 197)
+    assert (full.head, full.tail, full.dropped) == (401, 401 - 191, 400 - 191)
 
 
 def test_power_cut_at_every_step_of_the_migration(fw, sa):
@@ -277,7 +277,7 @@ def test_power_cut_at_every_step_of_the_migration(fw, sa):
     cut at every step, then rebooted; then the next boot's first append."""
     old = _v1_nvm(fw, 400, 7, b"SNOOZE_MIN=7\n")
     storage = sa.DictStorage({})
-    keep = {s: fw_record(s, s - 1) for s in range(400 - 197 + 1, 401)}
+    keep = {s: fw_record(s, s - 1) for s in range(400 - 191 + 1, 401)}
 
     def run(nvm: PageNVM, done: Committed) -> None:
         storage.files.clear()
@@ -302,4 +302,4 @@ def test_migration_without_storage_copy_is_still_complete(fw):
 def test_settings_too_large(fw):
     j = fw.journal.Journal(new_nvm())
     with pytest.raises(ValueError):
-        j.set_settings(b"x" * 121)
+        j.set_settings(b"x" * (fw.journal.SETTINGS_MAX + 1))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from authed import Authed
 from click.testing import CliRunner
 from unknot import core
 from unknot import selftest as st
@@ -99,16 +100,17 @@ def test_entry_gesture_long_press_after_boot(tmp_path: Path) -> None:
 
 
 def test_hold_through_reset_or_late_long_press_is_not_the_gesture(tmp_path: Path) -> None:
+    """Outside the self-test gesture a long press opens the pairing window (pair_open)."""
     dev, _ = _sim(tmp_path / "a")
     dev.button.push(True, 0)  # held at boot: boot.py's serial-mode hold
     dev.button.push(False, 1500)
     dev.advance(2000)
-    assert dev.app.selftest is None and dev.motor.cues() == ["ack"]
+    assert dev.app.selftest is None and dev.motor.cues() == ["pair_open"]
     dev, _ = _sim(tmp_path / "b")
     dev.advance(12_000)
-    dev.button.long_press()  # more than 10 s after boot: just an ack
+    dev.button.long_press()  # more than 10 s after boot: the pairing window
     dev.advance(2000)
-    assert dev.app.selftest is None and dev.motor.cues() == ["ack"]
+    assert dev.app.selftest is None and dev.motor.cues() == ["pair_open"]
 
 
 def test_no_self_test_during_a_routine(tmp_path: Path) -> None:
@@ -130,7 +132,7 @@ def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
 def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
     p, t = core.proto, core.selftest
     dev, checks = _sim(tmp_path)
-    proto = p.Protocol(dev.app)  # MTU 23: the report takes many reads
+    proto = Authed(p.Protocol(dev.app))  # MTU 23: the report takes many reads
     report_req = struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, 0)
     status, payload = _request(proto, dev.app, report_req)
     assert status == p.ST_OK and struct.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_NONE, 0)
@@ -158,6 +160,7 @@ def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
 def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
     """The host's BLE path: SELFTEST over a bumble link (ATT writes, notifications)."""
     from unknot.ble import open_device
+    from unknot.device.keys import KeyStore
     from unknot.sim.radio import SimRadio
 
     dev, _checks = _sim(tmp_path)
@@ -171,7 +174,10 @@ def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
             sa.drive_selftest(dev.app, radio_checks)
 
         try:
-            async with open_device(radio=radio, timeout=5.0) as session:
+            keys = KeyStore(tmp_path / "keys")  # SELFTEST needs a paired host, like sync
+            dev.app.keyring.open()  # the wearer opens the pairing window
+            async with open_device(radio=radio, timeout=5.0, authenticate=False) as session:
+                await session.pair(keys)
                 return await st.selftest_over(session, lines.append, wait=bench)
         finally:
             await radio.stop()

@@ -9,7 +9,8 @@ import zlib
 
 import pytest
 import unkbuild  # tools/mp (tests/firmware/conftest.py puts it on the path)
-from unknot import fwload
+from authed import Authed
+from unknot import core, fwload
 from unknot.sim.simnvm import new_nvm
 
 proto = fwload.module("proto")
@@ -59,10 +60,17 @@ class App:
         self.clock = Clock()
         self.device_id = b"\x01\x02"
         self.boot = 1
+        self.battery = None
+        self.routines: list[object] = []
+        self.keyring = fwload.module("auth").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
     def reload_routines(self) -> None:
         self.reloads += 1
+
+
+def _flags(p: object) -> int:
+    return int(struct.unpack(proto.STATE, p.state())[8])  # type: ignore[attr-defined]
 
 
 def archive(files: dict[str, bytes]) -> bytes:
@@ -96,7 +104,7 @@ FILES = {"a.unk": unkbuild.build(unkbuild.SAMPLES["breathe"], slug="a"),
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 37, 240])
 def test_any_chunking_installs_the_same_files(size: int) -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     statuses = send(p, archive(FILES), size)
     assert statuses == [proto.ST_OK] * len(statuses)
     assert app.storage.files == FILES  # the new set replaced the old one
@@ -105,15 +113,15 @@ def test_any_chunking_installs_the_same_files(size: int) -> None:
 
 def test_nothing_installed_before_commit_and_abort_drops() -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive(FILES)
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
                           zlib.crc32(blob)))
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:100])
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged
-    assert p.info()[1] & proto.INFO_UPLOAD_OPEN
+    assert _flags(p) & proto.STATE_UPLOAD_OPEN
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
-    assert app.storage.staged == {} and not p.info()[1] & proto.INFO_UPLOAD_OPEN
+    assert app.storage.staged == {} and not _flags(p) & proto.STATE_UPLOAD_OPEN
     p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 100) + blob[100:])
     frames = [p.next_frame() for _ in range(4)]
     assert frames[-1][2] == proto.ST_NO_UPLOAD
@@ -121,7 +129,7 @@ def test_nothing_installed_before_commit_and_abort_drops() -> None:
 
 def test_link_drop_discards_the_staging() -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive(FILES)
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
                           zlib.crc32(blob)))
@@ -145,7 +153,7 @@ def test_link_drop_discards_the_staging() -> None:
 )
 def test_bad_archives_change_nothing(blob: bytes, crc_ok: bool, status: str) -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     crc = zlib.crc32(blob) if crc_ok else zlib.crc32(blob) ^ 1
     statuses = send(p, blob, 3, crc)
     assert statuses[-1] == getattr(proto, status)
@@ -157,7 +165,7 @@ def test_bad_archives_change_nothing(blob: bytes, crc_ok: bool, status: str) -> 
 def test_file_data_is_streamed_not_collected() -> None:
     """A file's data reaches the storage chunk by chunk (one stage_write per chunk piece)."""
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive({"big.unk": bytes(1000)})
     assert send(p, blob, 100)[-1] == proto.ST_BAD_FILE  # streamed, then refused: junk
     assert app.storage.writes >= 10
@@ -177,18 +185,19 @@ def test_junk_and_too_many_files_install_nothing(files: dict[str, bytes], status
     """Every file is decoded at COMMIT: one bad file refuses the whole set (the answer names
     it); more than MAX_FILES files are refused."""
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     assert send(p, archive(files), 200)[-1] == getattr(proto, status)
-    assert p.last_response[3:] == named
+    answer = bytes(p.last_response)[: -core.auth.TAG_SIZE]  # the COMMIT answer, tag stripped
+    assert answer[3:] == named
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged == {}
     assert app.reloads == 0
 
 
 def test_two_control_writes_between_polls_are_both_answered() -> None:
     app = App()
-    p = proto.Protocol(app, upload.Upload)
+    p = Authed(proto.Protocol(app, upload.Upload))
     sent = []
-    p.sender = sent.append
+    p.p.sender = sent.append
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
     p.control(b"\x09")
     p.poll(0)
@@ -196,6 +205,6 @@ def test_two_control_writes_between_polls_are_both_answered() -> None:
 
 
 def test_without_an_upload_handler_uploads_are_unknown() -> None:
-    p = proto.Protocol(App())
+    p = Authed(proto.Protocol(App()))
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, 10, 0))
     assert p.next_frame()[2] == 1  # UNKNOWN_OPCODE

@@ -7,6 +7,7 @@ import random
 import struct
 import zlib
 
+from authed import Authed
 from unknot import fwload
 from unknot.sim.simadapters import VirtualClock, new_nvm
 
@@ -21,6 +22,8 @@ class _App:
         self.boot = 1
         self.storage = None
         self.routines: list[int] = []
+        self.battery = None
+        self.keyring = fwload.module("auth").Keyring(self.clock)
         self.following = False
         self.announced: list[tuple[int, ...]] = []
 
@@ -49,7 +52,7 @@ def _read_all(p: object, proto: object, from_seq: int) -> tuple[bytes, tuple[int
 def test_random_writes_never_raise_and_stream_is_right() -> None:
     proto = fwload.module("proto")
     app = _App()
-    p = proto.Protocol(app)
+    p = Authed(proto.Protocol(app))  # v2: the random writes come from an authenticated host
     p.set_mtu(23)
     rng = random.Random(7)
     for _ in range(10_000):
@@ -58,8 +61,11 @@ def test_random_writes_never_raise_and_stream_is_right() -> None:
         for _ in range(200):
             if p.next_frame() is None:
                 break
-    p.reset()
-    stream, (_, status, first, count, nxt, crc) = _read_all(p, proto, 5)
+    assert p.authenticated  # every tag was right: the session held through 10,000 writes
+    p.reset()  # link dropped: a new connection authenticates again
+    assert not p.authenticated
+    p = Authed(p.p)
+    stream, (_, status, first, count, nxt, crc, _epoch) = _read_all(p, proto, 5)
     assert (status, first, count, nxt) == (0, 5, 36, 41)
     assert zlib.crc32(stream) == crc
     for i in range(count):
@@ -70,3 +76,26 @@ def test_random_writes_never_raise_and_stream_is_right() -> None:
     while (f := p.next_frame()) is not None:
         sizes.append(len(f))
     assert all(s == 20 for s in sizes[:-2]) and len(sizes) == -(-40 * 12 // 19) + 1
+
+
+def test_random_writes_of_a_stranger_are_all_refused() -> None:
+    """No key: every write but the open ops (AUTH_BEGIN, AUTH, PAIR) answers AUTH_REQUIRED,
+    the open ones fail, and nothing on the device changes."""
+    proto = fwload.module("proto")
+    app = _App()
+    before = bytes(app.journal.nvm)
+    p = proto.Protocol(app)
+    p.set_mtu(247)
+    rng = random.Random(11)
+    open_ops = (proto.OP_AUTH_BEGIN, proto.OP_AUTH, proto.OP_PAIR)
+    for _ in range(2_000):
+        op = rng.choice([*range(0, 0x16), *open_ops])
+        p.control(bytes([op]) + rng.randbytes(rng.randrange(0, 60)))
+        while (f := p.next_frame()) is not None:
+            assert f[0] == proto.F_RESP
+            if op not in open_ops:
+                assert f[2] == proto.ST_AUTH_REQUIRED or (op == 0 and len(f) == 3)
+            else:
+                assert f[2] != proto.ST_OK
+        assert not p.authenticated
+    assert bytes(app.journal.nvm) == before and app.keyring.hosts == []

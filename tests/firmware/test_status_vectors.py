@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from authed import Authed
 from unknot import core
 from unknot.follow import decode
 from unknot.sim.device import SimDevice
@@ -31,10 +32,14 @@ def _drain(p: Any) -> list[bytes]:
 def scenario(tmp: Path) -> list[bytes]:
     dev = SimDevice(tmp / "dev")
     app = dev.app
-    p = core.proto.Protocol(app)
-    app.protocol = p  # the loop polls it; no sender: frames stay for next_frame()
+    raw = core.proto.Protocol(app)
+    app.protocol = raw  # the loop polls it; no sender: frames stay for next_frame()
     frames: list[bytes] = []
     dev.run_until(1000)
+    raw.control(bytes([core.proto.OP_FOLLOW, 1]))  # STATUS is private: not before AUTH
+    assert _drain(raw) == [bytes([core.proto.F_RESP, core.proto.OP_FOLLOW,
+                                  core.proto.ST_AUTH_REQUIRED])] and not app.following
+    p = Authed(raw)  # answers' tags checked and stripped; STATUS frames carry none
     p.control(bytes([core.proto.OP_FOLLOW, 1]))
     frames += _drain(p)
     app.post(("start", 0))
@@ -51,7 +56,13 @@ def scenario(tmp: Path) -> list[bytes]:
     frames += _drain(p)
     app.post(("remind",))
     dev.advance(1)
-    return frames + _drain(p)
+    frames += _drain(p)
+    raw.reset()  # the link dropped: following ends with the authentication
+    assert not app.following and not raw.authenticated
+    app.post(("start", 0))
+    dev.advance(1000)
+    assert _drain(raw) == []
+    return frames
 
 
 def test_status_frames_match_the_vector(tmp_path: Path) -> None:
@@ -72,10 +83,19 @@ import simadapters
 from unknot import proto
 from unknot.app import App
 app = simadapters.make_app(App)
+import struct
+from unknot import auth
 p = proto.Protocol(app)
 app.protocol = p
 app.step()
-p.control(bytes([proto.OP_FOLLOW, 1]))
+hid, key, nh = b"h" * 8, b"k" * 16, b"n" * 16
+app.keyring.keep(hid, key)
+p.control(struct.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, hid, nh))
+nd = bytes(p.next_frame())[3:19]
+p.control(struct.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
+p.next_frame()
+body = bytes([proto.OP_FOLLOW, 1])
+p.control(body + auth.tag(auth.session_key(key, nh, nd), auth.REQUEST_LABEL, 0, body))
 out = []
 app.post(("start", 0))
 for i in range(40):

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -115,7 +116,8 @@ def test_broken_user_routine_is_a_warning(home: Path) -> None:
 
 
 @pytest.mark.slow
-def test_flash_sim_with_broken_user_routine(home: Path) -> None:
+def test_flash_sim_with_broken_user_routine(home: Path, consent_sim: Any) -> None:
+    consent_sim(home)
     (home / "routines").mkdir(exist_ok=True)
     (home / "routines" / "mine.toml").write_text(BROKEN)
     r = subprocess.run([sys.executable, "-m", "unknot", "--home", str(home), "flash", "--sim",
@@ -160,7 +162,9 @@ def _interrupt(home: Path, args: list[str], ready: str) -> subprocess.CompletedP
     (["preview", "micro-break"], "Safety"),
     (["demo", "--speed", "50"], "press Enter"),
 ])
-def test_ctrl_c_is_130_stopped(home: Path, args: list[str], ready: str) -> None:
+def test_ctrl_c_is_130_stopped(home: Path, args: list[str], ready: str,
+                               consent_sim: Any) -> None:
+    consent_sim(home)
     r = _interrupt(home, args, ready)
     assert r.returncode == 130, r.stderr
     assert "Stopped." in r.stdout + r.stderr
@@ -183,7 +187,8 @@ def test_ctrl_c_in_any_command_is_130(home: Path, monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.slow
-def test_device_info_and_config_over_sim(home: Path) -> None:
+def test_device_info_and_config_over_sim(home: Path, consent_sim: Any) -> None:
+    consent_sim(home)
     def unknot(*args: str) -> str:
         r = subprocess.run([sys.executable, "-m", "unknot", "--home", str(home), *args],
                            capture_output=True, text=True, timeout=120)

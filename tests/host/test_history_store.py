@@ -102,13 +102,13 @@ def test_not_a_database_is_a_typed_error(tmp_path: Path) -> None:
 
 
 def test_ingest_counts_new_and_known_and_repeat_adds_nothing(store: HistoryStore) -> None:
-    assert store.cursor(DEV) == 1
+    assert store.cursor(DEV).next_seq == 1
     assert ingest(store, [rec(1), rec(2), rec(3)]) == (3, 0, 0)
-    assert store.cursor(DEV) == 4
+    assert store.cursor(DEV).next_seq == 4
     assert ingest(store, [rec(1), rec(2), rec(3)]) == (0, 3, 0)
     assert ingest(store, [rec(2), rec(3), rec(4)]) == (1, 2, 0)
     assert [s.seq for s in store.sessions()] == [1, 2, 3, 4]
-    assert store.cursor(DEV) == 5
+    assert store.cursor(DEV).next_seq == 5
     log = store.sync_log(DEV)
     assert [(x["new"], x["known"]) for x in log] == [(3, 0), (0, 3), (1, 2)]
 
@@ -130,20 +130,20 @@ def test_same_seq_on_two_devices_is_two_sessions(store: HistoryStore) -> None:
 
 def test_cursor_stops_at_gap_and_never_goes_back(store: HistoryStore) -> None:
     ingest(store, [rec(1), rec(2), rec(4), rec(5)])
-    assert store.cursor(DEV) == 3  # 3 is missing: ask from 3 again
+    assert store.cursor(DEV).next_seq == 3  # 3 is missing: ask from 3 again
     ingest(store, [rec(3)])
-    assert store.cursor(DEV) == 6  # the gap closed; run continues through 5
+    assert store.cursor(DEV).next_seq == 6  # the gap closed; run continues through 5
     ingest(store, [rec(1)])
-    assert store.cursor(DEV) == 6
+    assert store.cursor(DEV).next_seq == 6
     ingest(store, [], tail=1)
-    assert store.cursor(DEV) == 6
+    assert store.cursor(DEV).next_seq == 6
 
 
 def test_lost_records_counted_once_and_cursor_skips_them(store: HistoryStore) -> None:
     ingest(store, [rec(1), rec(2)])
     # the device overwrote 3..9 (ring overflow); it now holds 10..12
     assert ingest(store, [rec(10), rec(11), rec(12)], tail=10) == (3, 0, 7)
-    assert store.cursor(DEV) == 13
+    assert store.cursor(DEV).next_seq == 13
     assert ingest(store, [rec(12)], tail=12) == (0, 1, 0)
     assert [x["lost"] for x in store.sync_log()] == [0, 7, 0]
 
@@ -151,7 +151,7 @@ def test_lost_records_counted_once_and_cursor_skips_them(store: HistoryStore) ->
 def test_lost_does_not_count_records_already_held(store: HistoryStore) -> None:
     ingest(store, [rec(1), rec(2), rec(5)])  # cursor 3, host already has 5
     assert ingest(store, [rec(6), rec(7)], tail=6) == (2, 0, 2)  # 3 and 4 lost
-    assert store.cursor(DEV) == 8
+    assert store.cursor(DEV).next_seq == 8
 
 
 def test_error_mid_ingest_rolls_back_everything(store: HistoryStore) -> None:
@@ -160,7 +160,7 @@ def test_error_mid_ingest_rolls_back_everything(store: HistoryStore) -> None:
     with pytest.raises(sqlite3.Error):
         ingest(store, [rec(2), bad])
     assert [s.seq for s in store.sessions()] == [1]
-    assert store.cursor(DEV) == 2
+    assert store.cursor(DEV).next_seq == 2
     assert len(store.sync_log()) == 1
 
 

@@ -24,7 +24,7 @@ dev = "00112233aabbccdd"
 with HistoryStore.open(Path(sys.argv[1])) as store:
     print("ready", flush=True)
     while True:
-        c = store.cursor(dev)
+        c = store.cursor(dev).next_seq
         recs = [SessionRecord(s, 1767225600 + s, 1, 2, 2, 60, 1, 1) for s in range(c, c + 400)]
         # overlap the previous batch so every ingest also meets known records
         recs = [SessionRecord(max(1, c - 50) + i, 1767225600, 1, 2, 2, 60, 1, 1)

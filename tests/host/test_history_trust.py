@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -99,7 +100,7 @@ def test_overflow_and_corrupt_counted_apart(tmp_path: Path) -> None:
         res = put(st, REAL, [unset(s, 10 * s, 1) for s in (5, 6, 7)], uptime=100, boot=1,
                   tail=5, resume=10)
         assert res == (3, 0, 3, 2)
-        assert st.cursor(REAL) == 10
+        assert st.cursor(REAL).next_seq == 10
         res = put(st, REAL, [unset(s, 10 * s, 1) for s in (10, 11)], uptime=200, boot=1,
                   tail=10, resume=12)
         assert res == (2, 0, 0, 0)
@@ -178,7 +179,8 @@ def test_short_ids_and_ambiguous_prefix(home: Path) -> None:
 
 
 @pytest.mark.slow
-def test_sync_sim_marks_the_device_simulated(home: Path) -> None:
+def test_sync_sim_marks_the_device_simulated(home: Path, consent_sim: Any) -> None:
+    consent_sim(home)
     env_home = str(home)
     r = subprocess.run([sys.executable, "-m", "unknot", "--home", env_home, "sync", "--sim"],
                        capture_output=True, text=True, timeout=120)

@@ -130,6 +130,34 @@ def _frames(p):
         out.append(bytes(f))
 
 
+class _Host:
+    """The host side of authentication (docs/protocol.md): AUTH_BEGIN, AUTH, then every
+    request tagged with the session key and its counter."""
+
+    def __init__(self, p, app):
+        import struct
+
+        from unknot import auth, proto
+
+        self.p = p
+        self.n = 0
+        host_id, key = b"heaphost", b"k" * auth.KEY_SIZE
+        app.keyring.keep(host_id, key)
+        nh = b"n" * auth.NONCE_SIZE
+        p.control(struct.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, host_id, nh))
+        nd = _frames(p)[0][3 : 3 + auth.NONCE_SIZE]
+        p.control(struct.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
+        if _frames(p)[0][2] != proto.ST_OK or not p.authenticated:
+            raise SystemExit("auth refused")
+        self.session = auth.session_key(key, nh, nd)
+
+    def send(self, body):
+        from unknot import auth
+
+        self.p.control(body + auth.tag(self.session, auth.REQUEST_LABEL, self.n, body))
+        self.n += 1
+
+
 def _protocol(state):
     import struct
 
@@ -145,13 +173,14 @@ def _protocol(state):
         p = proto.Protocol(app)
     p.set_mtu(MTU)
     state["proto"] = p
-    if len(p.info()) != 36:
+    if len(p.info()) != struct.calcsize(proto.INFO):
         raise SystemExit("bad info")
-    p.control(struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000000))
+    host = state["host"] = _Host(p, app)
+    host.send(struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000000))
     if _frames(p)[0][2] != proto.ST_OK:
         raise SystemExit("set clock refused")
     j = app.journal
-    p.control(struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
+    host.send(struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
     data = 0
     crc = 0
     end = None
@@ -163,7 +192,7 @@ def _protocol(state):
             data += len(f) - 1
             crc = crc32(memoryview(f)[1:], crc)
         else:
-            end = struct.unpack(proto.END, f)
+            end = struct.unpack(proto.END, f[: struct.calcsize(proto.END)])
     want = j.head - j.tail
     if end is None or end[3] != want or data != want * 12 or end[5] != crc & 0xFFFFFFFF:
         raise SystemExit("bad stream " + str(end))
@@ -182,6 +211,7 @@ def _upload(state, lib):
     from unknot.crc import crc32
 
     p = state["proto"]
+    host = state["host"]
     names = sorted(n for n in os.listdir(lib) if n.endswith(".unk"))
     sizes = []
     for n in names:
@@ -197,23 +227,24 @@ def _upload(state, lib):
     crc = 0
     for piece in pieces():
         crc = crc32(piece, crc)
-    p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
-    room = MTU - 3 - 5
+    host.send(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
+    _frames(p)
+    room = MTU - 3 - 5 - 8  # ATT header, chunk header, tag
     offset = 0
     buf = b""
     for piece in pieces():
         buf += piece
         while len(buf) >= room:
-            p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset)
+            host.send(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset)
                       + buf[:room])
             offset += room
             buf = buf[room:]
             if _frames(p)[0][2] != proto.ST_OK:
                 raise SystemExit("chunk refused")
     if buf:
-        p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset) + buf)
+        host.send(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset) + buf)
         _frames(p)
-    p.control(bytes([proto.OP_UPLOAD_COMMIT]))
+    host.send(bytes([proto.OP_UPLOAD_COMMIT]))
     status = _frames(p)[0][2]
     if status != proto.ST_OK:
         raise SystemExit("commit refused " + str(status))

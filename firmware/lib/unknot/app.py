@@ -13,10 +13,13 @@ as `app.protocol`: if set, the loop calls `app.protocol.poll(now_ms)` every step
 return a deadline (ms) for its own pending work, or None.
 
 Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
-its number), long = ack only. Nudge pending: press = start the break routine, double = snooze
+its number), long = open the pairing window for 60 s (cue `pair_open`; a new host then
+plays `pair_ok`) -- except a long press that starts 0.3-10 s after boot, which starts the
+self-test instead (unknot.selftest; while it runs the button is its) --, hold 10 s =
+forget every paired host (cue `forget`; docs/security.md).
+Nudge pending: press = start the break routine, double = snooze
 (refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
-pause/resume, long = stop (recorded as aborted), double = ignored. A long press that starts
-0.3-10 s after boot starts the self-test (unknot.selftest); while it runs the button is its.
+pause/resume, long = stop (recorded as aborted), double = ignored.
 """
 
 try:
@@ -27,6 +30,7 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+from . import auth
 from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
@@ -52,7 +56,7 @@ class App:
     _number = None  # (deadline ms, n): exercise number taps still to play
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
-                 settings=None, device_id=b""):
+                 settings=None, device_id=b"", new_hosts=b""):
         self.clock = clock
         self.motor = motor
         self.button = button
@@ -79,18 +83,26 @@ class App:
         self.session_start = 0
         self.session_flags = 0
         self.last_record = None
-        self.following = False  # a connected host asked for STATUS frames (proto OP_FOLLOW)
+        self.following = False  # an authenticated host asked for STATUS frames (OP_FOLLOW)
         self.announced = []  # STATUS tuples for the protocol to send (see announce())
         self._side = 0  # side of the playing step (0, or 1 after its switch cue)
         self._ann_step = 0  # the step index last announced
         self._ann_new = False  # announce() queued something since the protocol last polled
-        # journal, boot counter and persisted settings: one power-safe image (journal.py).
-        # The new boot number is written with this boot's first flash write (a record or
-        # settings), so a boot costs no erase; a boot that writes nothing leaves no trace.
+        # the hosts the wearer consented to and the pairing window (docs/security.md)
+        self.keyring = auth.Keyring(clock, self._save_hosts, motor.play)
+        # journal, boot counter, host keys and persisted settings: one power-safe image
+        # (journal.py). The new boot number is written with this boot's first flash write
+        # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
+        # no trace.
         self.journal = Journal(nvm, storage)
         self.overrides = self._load_overrides()
         self.boot = self.journal.boot + 1
         self.journal.boot = self.boot
+        usb = auth.parse_key_file(new_hosts)  # USB consent (auth.KEY_FILE)
+        for host_id, key in usb:
+            self.keyring.keep(host_id, key)
+        if usb:
+            self._save_hosts()
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
         now = clock.now_ms()
@@ -106,16 +118,27 @@ class App:
 
     # -- persisted state -------------------------------------------------------------
     def _load_overrides(self):
+        """The settings overrides; the host keys in front of them go to the keyring."""
         try:
-            return settings_mod.decode(self.journal.settings)
+            self.keyring.hosts, rest = auth.decode_hosts(self.journal.settings)
+            return settings_mod.decode(rest)
         except Exception:
             return {}
+
+    def _blob(self):
+        """The image's settings area: host keys, then the settings lines."""
+        return auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
+
+    def _save_hosts(self):
+        """Host keys are written at once (the wearer's consent is rare; no rate limit)."""
+        self.journal.set_settings(self._blob())
+        self.flush()
 
     def _save_settings(self, now):
         """Persist the overrides, at most once per SETTINGS_WRITE_MS (docs/firmware.md
         "Settings writes"): otherwise they stay pending until then, or until the next
         record or flush() writes them with it."""
-        self.journal.set_settings(settings_mod.encode(self.overrides))
+        self.journal.set_settings(self._blob())
         if not self.journal.pending:
             return
         last = self._settings_written
@@ -192,8 +215,8 @@ class App:
     # -- events ----------------------------------------------------------------------
     def post(self, event):
         """Queue an event (a tuple) for the loop: ("gesture", name), ("start", index),
-        ("stop",), ("set_clock", unix), ("reload",), ("remind",), ("selftest",). Safe from
-        callbacks."""
+        ("stop",), ("set_clock", unix), ("reload",), ("remind",), ("selftest",),
+        ("pair",) (open the pairing window). Safe from callbacks."""
         self.events.append(event)
 
     def _event(self, ev, now):
@@ -210,6 +233,8 @@ class App:
             self.clock.set_unix(ev[1])
         elif kind == "reload":
             self.reload_routines()
+        elif kind == "pair":
+            self.keyring.open()
         elif kind == "remind":
             if self.player is None and self.reminders.pending is None:
                 self.reminders.remind_now(now)
@@ -233,6 +258,10 @@ class App:
 
     def _gesture(self, g, now):
         rem = self.reminders
+        if g == "hold":
+            if self.player is None and rem.pending is None:
+                self.keyring.forget()
+            return
         if self.player is not None:
             if g == "press":
                 if self.player.paused_at is None:
@@ -269,9 +298,9 @@ class App:
             down = self._down_at
             if down is not None and (_SELFTEST_AFTER_MS <= down - self.booted_at
                                      <= _SELFTEST_WINDOW_MS):
-                self.start_selftest(now)
+                self.start_selftest(now)  # the first 10 s after boot: the self-test
             else:
-                self.motor.play("ack")
+                self.keyring.open()  # afterwards: the pairing window (cue pair_open)
 
     # -- sessions --------------------------------------------------------------------
     def _start(self, index, now, nudge_kind):
@@ -459,6 +488,9 @@ class App:
         d = g.next_deadline()
         if d is not None and d < deadline:
             deadline = d
+        d = self.keyring.pair_until
+        if d is not None and d < deadline:
+            deadline = d  # the window closes on time (INFO's pairing flag)
         poll = getattr(self.motor, "poll", None)
         if poll is not None:
             d = poll(now)

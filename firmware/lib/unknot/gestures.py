@@ -2,18 +2,24 @@
 
 - long: held for `long_ms` (fires while still held, so the wearer feels the ack at once);
 - double: two short presses, the second key-down within `double_ms` of the first key-up;
-- press: a short press with no second one within `double_ms`.
+- press: a short press with no second one within `double_ms`;
+- hold: still held `hold_ms` (10 s) after the press began (fires while held, after "long").
 Feed events in time order with `feed(pressed, t_ms)`, call `poll(now)` for time-outs, read
 results with `pop()`. `next_deadline()` says when a time-out can next fire (or None).
 """
 
 
+HOLD_MS = 10000  # a 10 s hold: clears the paired hosts (docs/security.md)
+
+
 class Gestures:
-    def __init__(self, double_ms=350, long_ms=1000):
+    def __init__(self, double_ms=350, long_ms=1000, hold_ms=HOLD_MS):
         self.double_ms = double_ms
         self.long_ms = long_ms
+        self.hold_ms = hold_ms
         self.down_at = None
         self.long_fired = False
+        self.hold_fired = False
         self.first_up = None  # release time of a short press waiting for a second one
         self.second = False
         self.out = []
@@ -25,6 +31,9 @@ class Gestures:
                 self.first_up = None
                 self.second = False
                 self.out.append("long")
+            if self.long_fired and not self.hold_fired and now - self.down_at >= self.hold_ms:
+                self.hold_fired = True
+                self.out.append("hold")
         elif self.first_up is not None and now - self.first_up >= self.double_ms:
             self.first_up = None
             self.out.append("press")
@@ -36,6 +45,7 @@ class Gestures:
                 return  # two downs in a row: ignore the repeat
             self.down_at = t
             self.long_fired = False
+            self.hold_fired = False
             self.second = self.first_up is not None
         else:
             if self.down_at is None:
@@ -57,7 +67,9 @@ class Gestures:
 
     def next_deadline(self):
         if self.down_at is not None:
-            return None if self.long_fired else self.down_at + self.long_ms
+            if not self.long_fired:
+                return self.down_at + self.long_ms
+            return None if self.hold_fired else self.down_at + self.hold_ms
         if self.first_up is not None:
             return self.first_up + self.double_ms
         return None

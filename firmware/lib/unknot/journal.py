@@ -72,8 +72,8 @@ def unpack_record(b):
 MAGIC = b"UNJ2"
 HEADER = "<4sIIIIHBB"  # magic, generation, epoch, boot, head, count, settings length, 0
 HEADER_SIZE = const(24)
-SETTINGS_MAX = const(120)  # settings area, fixed size
-RECORDS_AT = const(144)  # HEADER_SIZE + SETTINGS_MAX
+SETTINGS_MAX = const(248)  # settings area, fixed size: host keys (auth.py, 97 B) + settings
+RECORDS_AT = const(272)  # HEADER_SIZE + SETTINGS_MAX
 STASH = "journal-v1.bin"  # v1 nvm copy kept in storage while migrating
 _V1_STORE = const(512)  # v1: two 256-byte store copies, then the ring of 20-byte slots
 

@@ -76,6 +76,11 @@ _TABLE = (
     ("aborted", b"\x00\xff\x34\x0f\x02\xff\x34\x00", "stopped"),
     ("refused", b"\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x00",
      "not allowed (snooze limit reached)"),
+    # -- consent cues (the keyring, docs/security.md) --
+    ("pair_open", b"\x01\xff\x34\x0f\x00\xff\x05\x0f\x00\xff\x05\x00",
+     "pairing window open (60 s)"),
+    ("pair_ok", b"\x01\xff\x40\x0f\x01\xff\x1a\x00", "a new computer paired"),
+    ("forget", b"\x02\xff\x4b\x0f\x02\xff\x4b\x00", "every paired computer forgotten"),
 )
 
 CUES = tuple(e[0] for e in _TABLE)

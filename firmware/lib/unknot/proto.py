@@ -1,4 +1,11 @@
-"""Sync protocol handler, version 1 (docs/protocol.md): bytes in, bytes out, no hardware.
+"""Sync protocol handler, version 2 (docs/protocol.md): bytes in, bytes out, no hardware.
+
+Version 2 gates every control operation behind authentication (docs/security.md): a central
+may read INFO (public: version, device id, firmware, pairing window open), pair inside the
+wearer's pairing window (PAIR) and authenticate (AUTH_BEGIN, AUTH); everything else answers
+AUTH_REQUIRED until this connection has proved a stored host key. After AUTH, every request
+ends with a tag and every answer (RESP, END) carries one (auth.py: HMAC-SHA256 under a
+per-connection session key and a request counter), so a replayed or altered frame fails.
 
 The BLE adapter (hw/ble.py on the board, unknot.sim.peripheral on the host) only moves bytes:
 - a read of the info characteristic returns `info()`;
@@ -11,7 +18,7 @@ frame, or a record stream ending in an END frame).
 
 import struct
 
-from . import FIRMWARE_VERSION
+from . import FIRMWARE_VERSION, auth
 from .crc import crc32
 from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
@@ -23,7 +30,7 @@ except ImportError:
         return x
 
 
-PROTOCOL_VERSION = const(1)
+PROTOCOL_VERSION = const(2)
 
 # Data characteristic frame types (byte 0 of every notification).
 F_DATA = const(0x01)
@@ -38,6 +45,11 @@ OP_UPLOAD_CHUNK = const(0x04)
 OP_UPLOAD_COMMIT = const(0x05)
 OP_UPLOAD_ABORT = const(0x06)
 OP_SET_SETTINGS = const(0x07)
+OP_AUTH_BEGIN = const(0x10)  # open to any central
+OP_AUTH = const(0x11)  # open to any central
+OP_PAIR = const(0x12)  # open to any central, refused unless the pairing window is open
+OP_FORGET = const(0x13)
+OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
 OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
 OP_FOLLOW = const(0x0A)  # `<BB` op, on (1) / off (0): STATUS frames on this connection
 
@@ -53,22 +65,32 @@ ST_BAD_CRC = const(7)
 ST_TOO_LARGE = const(8)
 ST_STORAGE = const(9)
 _ST_INTERNAL = const(10)
-# 11..19: protocol v2 authentication (docs/protocol.md)
+ST_AUTH_REQUIRED = const(11)  # this connection has not authenticated
+ST_AUTH_FAILED = const(12)  # unknown host, wrong proof, bad or replayed tag
+ST_NOT_PAIRABLE = const(13)  # PAIR outside the wearer's pairing window
 ST_BAD_SETTING = const(20)  # SET_SETTINGS: a key the settings table refuses; payload: the key
 ST_BAD_FILE = const(21)  # UPLOAD_COMMIT: a file that is not a valid routine; payload: its name
 ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 
-INFO_CLOCK_SET = const(0x01)
-INFO_UPLOAD_OPEN = const(0x02)
+INFO_PAIRING = const(0x01)  # INFO flags: the pairing window is open
+STATE_CLOCK_SET = const(0x01)  # STATE flags
+STATE_UPLOAD_OPEN = const(0x02)
 BATTERY_UNKNOWN = const(0xFF)
 
 # Wire formats, each named once.
-INFO = "<BB8sBBBBIIIIHBBH"  # 36 bytes, see docs/protocol.md "Info"
+INFO = "<BB8sBBBB"  # 14 bytes, public, see docs/protocol.md "Info"
+# Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
+# epoch, head, tail, clock, uptime, boot counter, capacity, battery, flags, routine count
+STATE = "<IIIIIHHBBB"  # 27 bytes
+REQ_AUTH_BEGIN = "<B8s16s"  # opcode, host id, host nonce
+RESP_AUTH_BEGIN = "<16s27s32s"  # payload: device nonce, STATE, device proof
+REQ_AUTH = "<B32s"  # opcode, host proof
+REQ_PAIR = "<B8s16s"  # opcode, host id, key
 REQ_READ = "<BIH"  # opcode, from_seq, max_count (0 = up to head)
 REQ_SET_CLOCK = "<BI"  # opcode, unix seconds
 REQ_UPLOAD_BEGIN = "<BII"  # opcode, total length, crc32 of the whole archive
 REQ_UPLOAD_CHUNK = "<BI"  # opcode, offset; chunk bytes follow
-END = "<BBIHII"  # F_END, status, first_seq, count, next_seq, crc32 of the record stream
+END = "<BBIHIII"  # F_END, status, first_seq, count, next_seq, stream crc32, journal epoch
 RESP = "<BBB"  # F_RESP, opcode, status; payload follows
 RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected offset
 ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
@@ -90,7 +112,8 @@ _AUTH_MS = const(10000)
 _IDLE_MS = const(60000)
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
-_INFO_SIZE = const(36)  # struct.calcsize(INFO)
+_INFO_SIZE = const(14)  # struct.calcsize(INFO)
+_STATE_SIZE = const(27)  # struct.calcsize(STATE)
 
 
 class Protocol:
@@ -123,7 +146,13 @@ class Protocol:
         self._info_key = None
         self._status = None  # one STATUS frame buffer, made when a host first follows
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
-        self.authenticated = False  # this connection's central proved a host key
+        # authentication of this connection (docs/protocol.md "Authentication")
+        self.authenticated = False
+        self._challenge = None  # (key, host nonce, device nonce) between AUTH_BEGIN and AUTH
+        self._session = None  # session key once authenticated
+        self._counter = 0  # the next request's counter
+        self._answer = None  # counter of the request being answered (None: untagged)
+        self._read_counter = None  # counter of the READ whose END is still to come
         self._since = None  # connection policy: connected at / last activity (ms), or None
         self._touched = False  # a control write came since the last drop_at()
 
@@ -137,11 +166,8 @@ class Protocol:
         self._out = []
         self._pending = None
         self._reading = False
-        self.authenticated = False
         self._since = None
-        app = self.app
-        app.following = False  # the next connection asks again
-        app.announced = []
+        self._deauth()  # also stops STATUS frames: the next connection asks FOLLOW again
         try:
             self.reset_upload()
         except Exception:
@@ -185,43 +211,40 @@ class Protocol:
     # -- info characteristic -------------------------------------------------------------
 
     def info(self):
-        """The INFO value (36 bytes, a buffer reused between calls): packed again only when
-        one of its fields changed (`info_changes` counts that)."""
+        """The INFO value (14 bytes, a buffer reused between calls; public: nothing private,
+        see docs/security.md), packed again only when a field changed (`info_changes`)."""
+        app = self.app
+        key = app.keyring.pairing()
+        if key == self._info_key:
+            return self._info
+        self._info_key = key
+        major, minor, patch = _version()
+        struct.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, INFO_PAIRING if key else 0,
+                         app.device_id[:8], major, minor, patch, 0)
+        self.info_changes += 1
+        return self._info
+
+    def state(self):
+        """The private STATE block (bytes): sent only to an authenticated host."""
         app = self.app
         journal = app.journal
         clock = app.clock
         unix = clock.unix()
-        up = clock.now_ms() // 1000
-        routines = getattr(app, "routines", None)
-        count = len(routines) if routines is not None else 0
-        battery = getattr(app, "battery", None)
-        upload = self._upload is not None and self._upload.open
-        key = self._info_key
-        if (key is not None and key[0] == up and key[1] == unix and key[2] == journal.head
-                and key[3] == journal.tail and key[4] == count and key[5] == battery
-                and key[6] == upload and key[7] == app.boot):
-            return self._info
-        self._info_key = (up, unix, journal.head, journal.tail, count, battery, upload,
-                          app.boot)
         flags = 0
         if unix is None:
             unix = 0
         else:
-            flags |= INFO_CLOCK_SET
-        if upload:
-            flags |= INFO_UPLOAD_OPEN
+            flags |= STATE_CLOCK_SET
+        if self._upload is not None and self._upload.open:
+            flags |= STATE_UPLOAD_OPEN
+        battery = app.battery
         if battery is None:
             battery = BATTERY_UNKNOWN
-        major, minor, patch = _version()
-        dev_id = app.device_id[:8]
-        struct.pack_into(
-            INFO, self._info, 0,
-            PROTOCOL_VERSION, flags, dev_id, major, minor, patch, min(count, 255),
-            journal.head, journal.tail, unix, up, app.boot & 0xFFFF, min(int(battery), 255),
-            0, min(journal.capacity, 0xFFFF),
+        return struct.pack(
+            STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
+            clock.now_ms() // 1000, app.boot & 0xFFFF, min(journal.capacity, 0xFFFF),
+            min(int(battery), 255), flags, min(len(app.routines), 255),
         )
-        self.info_changes += 1
-        return self._info
 
     # -- control characteristic ----------------------------------------------------------
 
@@ -229,10 +252,19 @@ class Protocol:
         """Handle one control write. Never raises."""
         op = data[0] if len(data) else 0
         self._touched = True
-        if OP_READ <= op <= OP_SET_SETTINGS:
-            self.authenticated = True  # v1: until AUTH lands (consent), a known op counts
+        self._answer = None
         try:
-            self._dispatch(op, data)
+            if op == OP_AUTH_BEGIN or op == OP_AUTH or op == OP_PAIR or not len(data):
+                self._open(op, data)
+            elif not self.authenticated:
+                self._respond(op, ST_AUTH_REQUIRED)
+            else:
+                body = self._check(data)
+                if body is None:
+                    self._deauth()
+                    self._respond(op, ST_AUTH_FAILED)
+                else:
+                    self._dispatch(op, body)
         except Exception:
             self._respond(op, _ST_INTERNAL)
 
@@ -240,21 +272,111 @@ class Protocol:
         frame = struct.pack(RESP, F_RESP, op, status)
         if payload:
             frame += payload
+        if self._answer is not None:
+            frame += auth.tag(self._session, auth.ANSWER_LABEL, self._answer, frame)
         self.last_response = frame
         self._out.append(frame)
 
-    def _dispatch(self, op, data):
+    # -- authentication ------------------------------------------------------------------
+
+    def _deauth(self):
+        """Not (or no longer) authenticated: also no STATUS frames (private wearer data)
+        until an authenticated host asks FOLLOW again."""
+        self.authenticated = False
+        app = self.app
+        app.following = False
+        app.announced = []
+        self._challenge = None
+        self._session = None
+        self._counter = 0
+        self._read_counter = None
+
+    def _check(self, data):
+        """The request without its tag if the tag is right for the next counter, else None.
+        The counter moves on only for a good tag: a replayed or forged frame never counts."""
+        n = len(data) - auth.TAG_SIZE
+        if n < 1:
+            return None
+        body = memoryview(data)[:n]
+        want = auth.tag(self._session, auth.REQUEST_LABEL, self._counter, body)
+        if not auth.same(want, bytes(memoryview(data)[n:])):
+            return None
+        self._answer = self._counter
+        self._counter += 1
+        return body
+
+    def _open(self, op, data):
+        """The requests any central may send: AUTH_BEGIN, AUTH, PAIR (and an empty write)."""
         n = len(data)
+        app = self.app
         if n == 0:
             self._respond(0, ST_BAD_LENGTH)
-        elif op == OP_READ:
+        elif op == OP_AUTH_BEGIN:
+            self._deauth()
+            if n != struct.calcsize(REQ_AUTH_BEGIN):
+                self._respond(op, ST_BAD_LENGTH)
+                return
+            _, host_id, host_nonce = struct.unpack(REQ_AUTH_BEGIN, data)
+            key = app.keyring.key(host_id)
+            if key is None:
+                self._respond(op, ST_AUTH_FAILED)
+                return
+            dev_nonce = auth.nonce()
+            state = self.state()
+            self._challenge = (key, host_nonce, dev_nonce)
+            proof = auth.device_proof(key, host_nonce, dev_nonce, state)
+            self._respond(op, ST_OK, struct.pack(RESP_AUTH_BEGIN, dev_nonce, state, proof))
+        elif op == OP_AUTH:
+            challenge = self._challenge
+            self._challenge = None  # one try per AUTH_BEGIN
+            if n != struct.calcsize(REQ_AUTH):
+                self._respond(op, ST_BAD_LENGTH)
+            elif challenge is None:
+                self._respond(op, ST_AUTH_FAILED)
+            else:
+                key, host_nonce, dev_nonce = challenge
+                want = auth.host_proof(key, host_nonce, dev_nonce)
+                if auth.same(want, struct.unpack(REQ_AUTH, data)[1]):
+                    self._session = auth.session_key(key, host_nonce, dev_nonce)
+                    self._counter = 0
+                    self.authenticated = True
+                    self._respond(op, ST_OK)
+                else:
+                    self._respond(op, ST_AUTH_FAILED)
+        else:  # OP_PAIR
+            if n != struct.calcsize(REQ_PAIR):
+                self._respond(op, ST_BAD_LENGTH)
+            elif not app.keyring.pairing():
+                self._respond(op, ST_NOT_PAIRABLE)
+            else:
+                _, host_id, key = struct.unpack(REQ_PAIR, data)
+                app.keyring.add(host_id, key)
+                self._respond(op, ST_OK)
+
+    def _dispatch(self, op, data):
+        """An authenticated request (tag removed)."""
+        n = len(data)
+        if op == OP_READ:
             if n != struct.calcsize(REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
                 self._respond(op, ST_BUSY)
             else:
                 _, first, count = struct.unpack(REQ_READ, data)
+                self._read_counter = self._answer
                 self._start_read(first, count)
+        elif op == OP_STATE:
+            if n != 1:
+                self._respond(op, ST_BAD_LENGTH)
+            else:
+                self._respond(op, ST_OK, self.state())
+        elif op == OP_FORGET:
+            if n != 1:
+                self._respond(op, ST_BAD_LENGTH)
+            else:
+                self._respond(op, ST_OK)  # tagged with the session that asked
+                self.app.keyring.forget()
+                self._deauth()
         elif op == OP_SET_CLOCK:
             if n != struct.calcsize(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
@@ -308,7 +430,9 @@ class Protocol:
         journal = self.app.journal
         head = journal.head
         first = max(from_seq, journal.tail, 1)
-        end = head if first < head else first
+        if first > head:
+            first = head  # past the head: nothing, and END's next_seq says where it is
+        end = head
         if max_count and end - first > max_count:
             end = first + max_count
         self._reading = True
@@ -358,9 +482,13 @@ class Protocol:
             while resume < head and not _good(journal, resume):
                 resume += 1
         self._reading = False
-        return struct.pack(
-            END, F_END, ST_OK, self._first, self._count, resume, self._crc & 0xFFFFFFFF
-        )
+        end = struct.pack(END, F_END, ST_OK, self._first, self._count, resume,
+                          self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
+        counter = self._read_counter
+        self._read_counter = None
+        if counter is not None and self._session is not None:
+            end += auth.tag(self._session, auth.ANSWER_LABEL, counter, end)
+        return end
 
     def next_frame(self):
         """The next notification to send on the data characteristic (bytes, or a memoryview
@@ -368,7 +496,7 @@ class Protocol:
         if self._out:
             return self._out.pop(0)
         announced = self.app.announced
-        if announced:
+        if announced and self.authenticated:
             return self._status_frame(announced.pop(0))
         if self._reading:
             try:
@@ -403,6 +531,12 @@ class Protocol:
     def reset_upload(self):
         if self._upload is not None:
             self._upload.drop()
+
+
+def _epoch(journal):
+    """The journal's epoch (random, made with the journal; docs/journal.md): the one place
+    proto reads it."""
+    return journal.epoch
 
 
 def _seq(rec):

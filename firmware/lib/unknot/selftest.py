@@ -251,6 +251,7 @@ def control(proto, data):
     read the report from an offset. Answers exactly once through `proto._respond`."""
     from struct import calcsize, pack, unpack
 
+    from . import auth
     from . import proto as p
 
     app = proto.app
@@ -267,7 +268,7 @@ def control(proto, data):
             state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
             state, text = SELFTEST_RUNNING, b""
-        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(RESP_SELFTEST)
+        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(RESP_SELFTEST) - auth.TAG_SIZE
         proto._respond(p.OP_SELFTEST, p.ST_OK, pack(RESP_SELFTEST, state, len(text))
                        + text[offset:offset + room])
     elif n in (calcsize(REQ_SELFTEST), calcsize(REQ_SELFTEST_REPORT)):

@@ -17,6 +17,11 @@ OP_UPLOAD_ABORT: Final[int]
 OP_SET_SETTINGS: Final[int]
 OP_SELFTEST: Final[int]
 OP_FOLLOW: Final[int]
+OP_AUTH_BEGIN: Final[int]
+OP_AUTH: Final[int]
+OP_PAIR: Final[int]
+OP_FORGET: Final[int]
+OP_STATE: Final[int]
 ST_OK: Final[int]
 ST_BAD_LENGTH: Final[int]
 ST_BAD_ARG: Final[int]
@@ -29,10 +34,19 @@ ST_STORAGE: Final[int]
 ST_BAD_SETTING: Final[int]
 ST_BAD_FILE: Final[int]
 ST_TOO_MANY: Final[int]
-INFO_CLOCK_SET: Final[int]
-INFO_UPLOAD_OPEN: Final[int]
+ST_AUTH_REQUIRED: Final[int]
+ST_AUTH_FAILED: Final[int]
+ST_NOT_PAIRABLE: Final[int]
+INFO_PAIRING: Final[int]
+STATE_CLOCK_SET: Final[int]
+STATE_UPLOAD_OPEN: Final[int]
 BATTERY_UNKNOWN: Final[int]
 INFO: Final[str]
+STATE: Final[str]
+REQ_AUTH_BEGIN: Final[str]
+RESP_AUTH_BEGIN: Final[str]
+REQ_AUTH: Final[str]
+REQ_PAIR: Final[str]
 REQ_READ: Final[str]
 REQ_SET_CLOCK: Final[str]
 REQ_UPLOAD_BEGIN: Final[str]
@@ -68,6 +82,7 @@ class Protocol:
     def drop_at(self, now_ms: int) -> int | None: ...
     def poll(self, now_ms: int) -> int | None: ...
     def info(self) -> bytearray: ...
+    def state(self) -> bytes: ...
     def control(self, data: bytes | bytearray | memoryview) -> None: ...
     def next_frame(self) -> bytes | memoryview | None: ...
     def reset_upload(self) -> None: ...

@@ -14,6 +14,7 @@ from unknot.errors import DeviceBusy, DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
     from unknot.ble.session import Session
+    from unknot.device.keys import KeyStore
     from unknot.sim.radio import SimRadio
 
 
@@ -26,10 +27,16 @@ async def open_device(
     pair: bool = True,
     timeout: float = 10.0,
     radio: SimRadio | None = None,
+    authenticate: bool = True,
+    open_window: bool = False,
+    keys: KeyStore | None = None,
 ) -> AsyncIterator[Session]:
     """Find the device (by service UUID, and `name`/`address` if given), connect, pair on
-    first use, and yield a Session; always disconnects. `sim=True` serves the simulated
-    device (state under <home>/sim/) on an in-process link; `radio` passes one explicitly."""
+    first use, authenticate with this computer's key (docs/protocol.md; `authenticate=False`
+    for `unknot pair`), and yield a Session; always disconnects. `sim=True` serves the
+    simulated device (state under <home>/sim/) on an in-process link, whose pairing window
+    `open_window` opens as the wearer would; `radio` passes one explicitly; `keys`: this
+    computer's key store (default: the one in the unknot home)."""
     from bleak import BleakClient, BleakScanner
     from bleak.exc import BleakError
 
@@ -41,7 +48,7 @@ async def open_device(
     client_kw: dict[str, Any] = {}
     async with contextlib.AsyncExitStack() as stack:
         if sim and radio is None:
-            radio = await stack.enter_async_context(_sim_radio())
+            radio = await stack.enter_async_context(_sim_radio(open_window))
         if radio is not None:
             scan_kw = radio.scanner_kwargs()
             client_kw = radio.client_kwargs()
@@ -88,6 +95,8 @@ async def open_device(
                 client, device.name or "", device.address, simulated=radio is not None
             )
             await session.start()
+            if authenticate:
+                await session.authenticate(keys)
             yield session
         finally:
             with contextlib.suppress(Exception):
@@ -95,10 +104,12 @@ async def open_device(
 
 
 @contextlib.asynccontextmanager
-async def _sim_radio() -> AsyncIterator[Any]:
+async def _sim_radio(open_window: bool = False) -> AsyncIterator[Any]:
     """The simulated device chosen by `--sim [NAME]`, persisted under <home>/sim/NAME/: the
-    running `unknot sim --name NAME` (reached over HCI-on-TCP) when there is one, else served
-    in this process. One command at a time holds it (`interproc.take_turn`: DeviceBusy)."""
+    running `unknot sim --name NAME` (reached over HCI-on-TCP) when there is one (its wearer
+    opens the pairing window: key `b`), else served in this process (`open_window`: opened
+    here, as the wearer would). One command at a time holds it (`interproc.take_turn`:
+    DeviceBusy)."""
     from unknot.sim import interproc
     from unknot.sim.radio import SimRadio
     from unknot.sim.server import ble_name
@@ -117,6 +128,8 @@ async def _sim_radio() -> AsyncIterator[Any]:
         from unknot.sim.device import SimDevice
 
         device = SimDevice(sim_dir)
+        if open_window:
+            device.app.keyring.open()
         radio = await SimRadio(device.app, keys_dir=sim_dir, name=ble_name(name)).start()
         try:
             yield radio

@@ -13,14 +13,28 @@ from bleak import BleakClient
 from bleak.exc import BleakError
 
 from unknot import core, journal
+from unknot.ble.auth import AuthError, DeviceState, HostAuth
+from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
 
 Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass(frozen=True)
+class PublicInfo:
+    """The INFO characteristic (docs/protocol.md): what any central may read. The device id
+    here is a claim; nothing is trusted before authentication."""
+
+    protocol: int
+    device_id: str  # hex
+    firmware: str
+    pairing: bool  # the wearer's pairing window is open
+
+
+@dataclass(frozen=True)
 class DeviceInfo:
-    """The device's INFO characteristic, decoded (docs/protocol.md), plus how it was found."""
+    """The device after authentication: its public INFO plus the private STATE block, both
+    vouched for by the device's proof of this computer's key."""
 
     protocol: int
     device_id: str  # hex
@@ -28,6 +42,7 @@ class DeviceInfo:
     routine_count: int
     head: int
     tail: int
+    epoch: int
     unix: int | None
     uptime_s: int
     boot: int
@@ -38,11 +53,16 @@ class DeviceInfo:
     address: str
 
 
+class NotPaired(DeviceError):
+    """This computer holds no key the device accepts."""
+
+
 @dataclass
 class Batch:
     first: int
     records: list[bytes]  # full 20-byte journal records, seq first+i
     next_seq: int
+    epoch: int  # the journal's epoch (docs/journal.md), from the tagged END frame
 
 
 class LinkLost(SyncError):
@@ -64,6 +84,8 @@ class Session:
         self.proto = core.proto
         self.uuids = core.gatt
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.auth: HostAuth | None = None
+        self.public: PublicInfo | None = None
 
     async def start(self) -> None:
         await self.client.start_notify(self.uuids.DATA, self._on_frame)
@@ -91,48 +113,170 @@ class Session:
                 raise LinkLost("the BLE link was lost") from exc
             raise DeviceError(f"control write refused: {exc}") from exc
 
-    async def request(self, payload: bytes, *, ok: tuple[int, ...] = (0,)) -> tuple[int, bytes]:
-        """Write one control request and wait for its response frame: (status, payload)."""
+    def _refused(self, op: int, status: int, body: bytes = b"") -> DeviceError:
+        p = self.proto
+        if status == p.ST_AUTH_REQUIRED or status == p.ST_AUTH_FAILED:
+            return NotPaired(
+                f"{self.name or 'the device'} did not accept this computer (status {status}); "
+                "pair it first: `unknot pair`"
+            )
+        return DeviceError(_refusal(op, status, body))
+
+    async def _open_request(self, payload: bytes) -> tuple[int, bytes]:
+        """An untagged request (AUTH_BEGIN, AUTH, PAIR): (status, payload)."""
         p = self.proto
         await self._write(payload)
         while True:
             frame = await self._frame()
+            if frame[0] == p.F_RESP and frame[1] == payload[0]:
+                return frame[2], frame[struct.calcsize(p.RESP) :]
+
+    async def request(self, payload: bytes, *, ok: tuple[int, ...] = (0,)) -> tuple[int, bytes]:
+        """Write one authenticated control request and wait for its answer, whose tag must be
+        right for this request: (status, payload)."""
+        p = self.proto
+        auth = self._authed()
+        n, wrapped = auth.wrap(payload)
+        await self._write(wrapped)
+        while True:
+            frame = await self._frame()
             if frame[0] != p.F_RESP or frame[1] != payload[0]:
                 continue  # a stale frame of an earlier exchange
-            status = frame[2]
-            body = frame[struct.calcsize(p.RESP) :]
+            body = auth.unwrap(n, frame)
+            if body is None:
+                if len(frame) == struct.calcsize(p.RESP):  # untagged: refused before auth
+                    raise self._refused(payload[0], frame[2])
+                continue  # a stale or forged answer
+            status = body[2]
+            rest = body[struct.calcsize(p.RESP) :]
             if status not in ok:
-                raise DeviceError(_refusal(payload[0], status, body))
-            return status, body
+                raise self._refused(payload[0], status, rest)
+            return status, rest
 
-    async def read_info(self) -> DeviceInfo:
+    def _authed(self) -> HostAuth:
+        if self.auth is None or self.auth.session is None:
+            raise NotPaired("not authenticated with the device")
+        return self.auth
+
+    async def read_public(self) -> PublicInfo:
+        """The INFO characteristic (no key needed)."""
         p = self.proto
         try:
             raw = bytes(await self.client.read_gatt_char(self.uuids.INFO))
         except BleakError as exc:
             raise DeviceError(f"could not read device info: {exc}") from exc
         size = struct.calcsize(p.INFO)
-        if len(raw) < size or raw[0] != p.PROTOCOL_VERSION:
+        if len(raw) < 1 or raw[0] != p.PROTOCOL_VERSION or len(raw) < size:
             raise DeviceError(
                 f"unsupported protocol (device speaks v{raw[0] if raw else '?'}, "
                 f"host v{p.PROTOCOL_VERSION}); update the firmware or the host"
             )
-        (ver, flags, dev_id, ma, mi, pa, count, head, tail, unix, up, boot, batt, _r, cap) = (
-            struct.unpack(p.INFO, raw[:size])
+        ver, flags, dev_id, ma, mi, pa, _r = struct.unpack(p.INFO, raw[:size])
+        self.public = PublicInfo(
+            protocol=ver, device_id=dev_id.hex(), firmware=f"{ma}.{mi}.{pa}",
+            pairing=bool(flags & p.INFO_PAIRING),
         )
+        return self.public
+
+    async def authenticate(self, keys: KeyStore | None = None) -> DeviceState:
+        """Prove a key of this computer to the device, and have the device prove it first
+        (docs/protocol.md "Authentication"): nothing it says is used before that."""
+        p = self.proto
+        store = keys if keys is not None else KeyStore()
+        public = self.public or await self.read_public()
+        candidates = store.candidates(public.device_id)
+        for hk in candidates:
+            auth = HostAuth(hk.host_id, hk.key)
+            status, payload = await self._open_request(auth.begin())
+            if status == p.ST_AUTH_FAILED:
+                continue  # the device does not know this key
+            if status != p.ST_OK:
+                raise self._refused(p.OP_AUTH_BEGIN, status)
+            dev_status = auth.check_begin(payload)  # AuthError for a look-alike
+            status, _ = await self._open_request(auth.prove())
+            if status != p.ST_OK:
+                raise AuthError(f"the device refused this computer's proof (status {status})")
+            auth.accepted()
+            self.auth = auth
+            if store.get(public.device_id) != hk:
+                store.bind(public.device_id, hk)
+            return dev_status
+        raise NotPaired(
+            f"this computer is not paired with {self.name or public.device_id}: hold the "
+            "button 1 s to open its pairing window, then run `unknot pair`"
+        )
+
+    async def pair(self, keys: KeyStore | None = None, wait_s: float = 0.0) -> DeviceState:
+        """Give the device a fresh key of this computer inside the wearer's pairing window
+        (waiting up to `wait_s` for the wearer to open it), then authenticate with it."""
+        p = self.proto
+        store = keys if keys is not None else KeyStore()
+        public = await self.read_public()
+        for _ in range(int(wait_s / 0.25)):  # `unknot pair` may come first, then the hold
+            if public.pairing:
+                break
+            await asyncio.sleep(0.25)
+            public = await self.read_public()
+        if not public.pairing:
+            raise DeviceError(
+                f"{self.name or public.device_id} is not in pairing mode: hold its button "
+                "1 s (it buzzes: swell, then two taps), then run this again within 60 s"
+            )
+        hk = HostKey.new()
+        status, _ = await self._open_request(
+            struct.pack(p.REQ_PAIR, p.OP_PAIR, hk.host_id, hk.key)
+        )
+        if status == p.ST_NOT_PAIRABLE:
+            raise DeviceError("the pairing window closed before the key arrived; open it again")
+        if status != p.ST_OK:
+            raise self._refused(p.OP_PAIR, status)
+        store.add_pending(hk)  # bound to the device id once the device proves it holds it
+        auth = HostAuth(hk.host_id, hk.key)
+        status, payload = await self._open_request(auth.begin())
+        if status != p.ST_OK:
+            raise self._refused(p.OP_AUTH_BEGIN, status)
+        dev_status = auth.check_begin(payload)
+        status, _ = await self._open_request(auth.prove())
+        if status != p.ST_OK:
+            raise AuthError(f"the device refused the new key's proof (status {status})")
+        auth.accepted()
+        self.auth = auth
+        store.bind(public.device_id, hk)
+        return dev_status
+
+    async def forget_hosts(self, keys: KeyStore | None = None) -> None:
+        """Clear every host key on the device (this computer's too) and drop ours."""
+        await self.request(bytes([self.proto.OP_FORGET]))
+        if self.public is not None:
+            (keys if keys is not None else KeyStore()).forget(self.public.device_id)
+        self.auth = None
+
+    async def state(self) -> DeviceState:
+        """The private STATE block (OP_STATE)."""
+        _, payload = await self.request(bytes([self.proto.OP_STATE]))
+        return DeviceState.unpack(payload)
+
+    async def read_info(self) -> DeviceInfo:
+        """Public INFO plus the private STATE (authenticates first if needed)."""
+        public = self.public or await self.read_public()
+        if self.auth is None:
+            st = await self.authenticate()
+        else:
+            st = await self.state()
         return DeviceInfo(
-            protocol=ver,
-            device_id=dev_id.hex(),
-            firmware=f"{ma}.{mi}.{pa}",
-            routine_count=count,
-            head=head,
-            tail=tail,
-            unix=unix if flags & p.INFO_CLOCK_SET else None,
-            uptime_s=up,
-            boot=boot,
-            battery=None if batt == p.BATTERY_UNKNOWN else batt,
-            capacity=cap,
-            upload_open=bool(flags & p.INFO_UPLOAD_OPEN),
+            protocol=public.protocol,
+            device_id=public.device_id,
+            firmware=public.firmware,
+            routine_count=st.routine_count,
+            head=st.head,
+            tail=st.tail,
+            epoch=st.epoch,
+            unix=st.unix,
+            uptime_s=st.uptime_s,
+            boot=st.boot,
+            battery=st.battery,
+            capacity=st.capacity,
+            upload_open=st.upload_open,
             name=self.name,
             address=self.address,
         )
@@ -158,7 +302,9 @@ class Session:
     ) -> Batch:
         """Stream records [from_seq, ...) and verify them against the END frame."""
         p = self.proto
-        await self._write(struct.pack(p.REQ_READ, p.OP_READ, from_seq, max_count))
+        auth = self._authed()
+        n, wrapped = auth.wrap(struct.pack(p.REQ_READ, p.OP_READ, from_seq, max_count))
+        await self._write(wrapped)
         stream = bytearray()
         while True:
             frame = await self._frame()
@@ -168,16 +314,20 @@ class Session:
                 if on_frame is not None:
                     on_frame(len(stream) // journal.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
-                _, _status, first, count, nxt, crc = struct.unpack(p.END, frame)
+                body = auth.unwrap(n, frame)
+                if body is None:
+                    raise SyncError("the record stream's end frame failed its tag; nothing saved")
+                _, _status, first, count, nxt, crc, epoch = struct.unpack(p.END, body)
                 break
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
-                raise DeviceError(f"device refused the read: status {frame[2]}")
+                body = auth.unwrap(n, frame)
+                raise self._refused(p.OP_READ, (body or frame)[2])
         if len(stream) != count * journal.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
             raise SyncError("record stream failed its check (count or CRC); nothing was saved")
         size = journal.WIRE_RECORD_SIZE
         records = [journal.from_wire(first + i, bytes(stream[i * size : (i + 1) * size]))
                    for i in range(count)]
-        return Batch(first=first, records=records, next_seq=nxt)
+        return Batch(first=first, records=records, next_seq=nxt, epoch=epoch)
 
     async def upload_routines(
         self, files: Mapping[str, bytes], progress: Progress | None = None
@@ -192,7 +342,8 @@ class Session:
         await self.request(
             struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob))
         )
-        room = self.client.mtu_size - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK)
+        room = (self.client.mtu_size - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK)
+                - core.auth.TAG_SIZE)
         offset = 0
         while offset < len(blob):
             chunk = blob[offset : offset + room]
@@ -215,7 +366,7 @@ class Session:
             else:
                 v = str(value).encode()
                 out += struct.pack(p.SETTING_HEAD, len(k), p.SET_STR) + k + bytes([len(v)]) + v
-        if len(out) > self.client.mtu_size - 3:
+        if len(out) + core.auth.TAG_SIZE > self.client.mtu_size - 3:
             raise DeviceError("too many settings for one write")
         await self.request(bytes(out))
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
+from unknot.errors import SyncError
 from unknot.history import HistoryStore
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class SyncSummary:
     known: int = 0
     lost: int = 0
     corrupt: int = 0
+    notice: str | None = None  # one line for the user: a new journal on the device
 
 
 async def sync(
@@ -48,7 +50,20 @@ async def sync(
     if set_clock:
         await session.set_clock(int(host_now))
     summary = SyncSummary(device=info)
-    seq = store.cursor(info.device_id)
+    # The cursor belongs to one journal (device, epoch). `info` was vouched for by the
+    # device's proof of our key (Session.authenticate), so a look-alike never gets here.
+    cur = store.cursor(info.device_id)
+    journal_no, seq = cur.journal, cur.next_seq
+    who = info.name or info.device_id
+    if cur.epoch is not None and cur.epoch != info.epoch:
+        summary.notice = (f"{who} has a new journal (erased or replaced): syncing it from its "
+                          "first record; the sessions already here are kept")
+    elif info.head < seq:
+        summary.notice = (f"{who}'s journal went backwards (head {info.head}, this computer had "
+                          f"{seq - 1}): syncing it from its first record as a new journal")
+    if summary.notice is not None:
+        journal_no, seq = journal_no + 1, 1
+    # (a cursor without an epoch, synced before protocol v2, adopts this one and is kept)
     total = max(0, info.head - seq)
     done = 0
     first_pass = True
@@ -56,6 +71,8 @@ async def sync(
         # One ingest even with nothing new, so the device is known after its first sync.
         first_pass = False
         got = await session.read_records(seq, batch) if seq < info.head else None
+        if got is not None and got.epoch != info.epoch:
+            raise SyncError("the device's journal changed during the sync; sync again")
         records = [journal.unpack(r) for r in got.records] if got else []
         result = store.ingest(
             info.device_id,
@@ -70,6 +87,8 @@ async def sync(
             resume_seq=got.next_seq if got else None,
             simulated=session.simulated,
             clock_rate=clock_rate,
+            epoch=info.epoch,
+            journal=journal_no,
         )
         summary.new += result.new
         summary.known += result.known

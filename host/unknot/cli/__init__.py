@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "countdown, next break)."),
     "autostart": ("unknot.cli.autostart:autostart",
                   "Run `sync --watch` as a background service (systemd/launchd)."),
+    "pair": ("unknot.cli.pair:pair", "Pair this computer with the device (the wearer consents)."),
     "sim": ("unknot.cli.sim:sim", "Run the simulated device interactively (keys = button)."),
 }
 

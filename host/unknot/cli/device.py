@@ -42,6 +42,10 @@ def install(drive: str | None) -> None:
     if result.settings_kept:
         click.echo("settings.toml: kept yours")
     click.echo(f"Installed: {s.line()}.")
+    from unknot.device.keys import HostKey, KeyStore, write_key_file
+
+    write_key_file(root, HostKey.new(), KeyStore())  # USB consent (docs/security.md)
+    click.echo("Paired: this computer's key is on the board (taken at its next start).")
     click.echo("Next: `unknot flash` to put the routines on it.")
 
 
@@ -95,6 +99,22 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
         click.echo(f"Saved on {where}; applied at once.")
     else:
         click.echo(f"Saved in settings.toml on {where}; the board applies it when it restarts.")
+
+
+@device.command()
+@click.option("--ble", "address", is_flag=False, flag_value="", default=None,
+              metavar="[ADDRESS]", help="Over Bluetooth (default).")
+@sim_option()
+def forget(address: str | None, sim: bool) -> None:
+    """Make the device forget every paired computer (this one too).
+
+    On the device itself: hold the button 10 s while idle (two long fades).
+    """
+    from unknot.ble.pair import forget_hosts
+
+    info = forget_hosts(address or None, sim=sim)
+    click.echo(f"{info.name or info.device_id} forgot every paired computer; pair again with "
+               "`unknot pair`.")
 
 
 @device.command()

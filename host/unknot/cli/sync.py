@@ -50,6 +50,8 @@ def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
 
         summary = sync_history(address, sim=sim, name=name, progress=progress, on_wait=waiting)
     d = summary.device
+    if summary.notice is not None:
+        click.echo(summary.notice)
     click.echo(
         f"{d.name or d.address} ({d.device_id}, firmware {d.firmware}): "
         f"{summary.new} new, {summary.known} already known, "

@@ -95,6 +95,26 @@ def m003_simulated_devices_and_boots(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sync_log ADD COLUMN corrupt INTEGER NOT NULL DEFAULT 0")
 
 
+@migration
+def m004_journal_epoch(db: sqlite3.Connection) -> None:
+    """Journal identity (docs/history.md): a device's journal is (device, epoch); the host
+    numbers the journals it has seen per device (`journal`, 0 first), sessions are unique on
+    (device, journal, seq) and the cursor remembers the epoch it belongs to."""
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'sessions'").fetchone()
+    cols = ", ".join(r[1] for r in db.execute("PRAGMA table_info(sessions)"))
+    new = sql.replace("CREATE TABLE sessions", "CREATE TABLE sessions_v3", 1).replace(
+        "UNIQUE (device_id, seq)",
+        "journal      INTEGER NOT NULL DEFAULT 0,\n            UNIQUE (device_id, journal, seq)",
+    )
+    db.execute(new)
+    db.execute(f"INSERT INTO sessions_v3 ({cols}) SELECT {cols} FROM sessions")
+    db.execute("DROP TABLE sessions")
+    db.execute("ALTER TABLE sessions_v3 RENAME TO sessions")
+    db.execute("CREATE INDEX sessions_start ON sessions (start_utc)")
+    db.execute("ALTER TABLE cursors ADD COLUMN epoch INTEGER")  # NULL: synced before v2
+    db.execute("ALTER TABLE cursors ADD COLUMN journal INTEGER NOT NULL DEFAULT 0")
+
+
 def pending_migrations(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database still needs (all of them for an empty one)."""
     has_table = db.execute(

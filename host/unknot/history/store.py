@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +34,13 @@ from unknot.journal import CLOCK_UNSET, SessionRecord
 # A stored boot start within this of a new estimate is the same boot (host/device clock
 # drift and the uptime's whole seconds); further off, the boot byte has wrapped.
 BOOT_START_TOLERANCE_S = 600.0
+
+
+@dataclass(frozen=True)
+class Cursor:
+    epoch: int | None
+    journal: int
+    next_seq: int
 
 
 class HistoryStore:
@@ -76,12 +84,16 @@ class HistoryStore:
 
     # -- sync
 
-    def cursor(self, device_id: str) -> int:
-        """The next seq the host wants from this device (1 for a device never synced)."""
+    def cursor(self, device_id: str) -> Cursor:
+        """Where the host stands with this device's journal: the epoch it last synced (None:
+        never, or before protocol v2), the host's number for that journal, the next seq."""
         row = self._db.execute(
-            "SELECT next_seq FROM cursors WHERE device_id = ?", (normalize_device_id(device_id),)
+            "SELECT epoch, journal, next_seq FROM cursors WHERE device_id = ?",
+            (normalize_device_id(device_id),),
         ).fetchone()
-        return int(row[0]) if row else 1
+        if row is None:
+            return Cursor(epoch=None, journal=0, next_seq=1)
+        return Cursor(epoch=row[0], journal=int(row[1]), next_seq=int(row[2]))
 
     def ingest(
         self,
@@ -98,6 +110,8 @@ class HistoryStore:
         resume_seq: int | None = None,
         simulated: bool = False,
         clock_rate: float = 1.0,
+        epoch: int | None = None,
+        journal: int = 0,
     ) -> IngestResult:
         """Store one sync's records in one transaction; see the module docstring.
 
@@ -106,7 +120,8 @@ class HistoryStore:
         counted as `lost`, and the cursor moves past them. resume_seq is where the device
         said to continue (the END frame's next_seq): seqs between the records given and it
         are slots the device skipped as corrupt, counted as `corrupt`. clock_rate is the
-        device clock's speed (1 for a board; a simulated device's speed).
+        device clock's speed (1 for a board; a simulated device's speed). `journal` is the
+        host's number for the device's journal `epoch` (Cursor): a new one starts at seq 1.
         """
         dev = normalize_device_id(device_id)
         boot_byte = device_boot & 0xFF
@@ -160,16 +175,18 @@ class HistoryStore:
                              AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
                         (round(t - old[0]), dev, b, CLOCK_UNSET, old[0], clock_rate),
                     )
-            row = db.execute("SELECT next_seq FROM cursors WHERE device_id = ?", (dev,)).fetchone()
-            old_cursor = int(row[0]) if row else 1
+            row = db.execute(
+                "SELECT next_seq, journal FROM cursors WHERE device_id = ?", (dev,)
+            ).fetchone()
+            old_cursor = int(row[0]) if row and int(row[1]) == journal else 1
             for rec, (start_utc, approx) in zip(records, placed, strict=True):
                 slug_name = routines.get(rec.routine_id)
                 cur = db.execute(
                     """INSERT INTO sessions (device_id, seq, start_utc, start_approx, raw_start,
                          routine_id, routine_slug, routine_name, steps_done, steps_total,
-                         active_s, flags, boot, synced_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (device_id, seq) DO NOTHING""",
+                         active_s, flags, boot, synced_at, journal)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (device_id, journal, seq) DO NOTHING""",
                     (
                         dev,
                         rec.seq,
@@ -185,6 +202,7 @@ class HistoryStore:
                         rec.flags,
                         rec.boot,
                         host_now,
+                        journal,
                     ),
                 )
                 if cur.rowcount == 1:
@@ -195,25 +213,31 @@ class HistoryStore:
             nxt = old_cursor
             if tail_seq > old_cursor:
                 have = db.execute(
-                    "SELECT COUNT(*) FROM sessions WHERE device_id = ? AND seq >= ? AND seq < ?",
-                    (dev, old_cursor, tail_seq),
+                    """SELECT COUNT(*) FROM sessions
+                       WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
+                    (dev, journal, old_cursor, tail_seq),
                 ).fetchone()[0]
                 lost = (tail_seq - old_cursor) - int(have)
                 nxt = tail_seq
-            nxt = self._contiguous_end(db, dev, nxt)
+            nxt = self._contiguous_end(db, dev, journal, nxt)
             corrupt = 0
             if resume_seq is not None and resume_seq > nxt >= tail_seq:
                 have = db.execute(
-                    "SELECT COUNT(*) FROM sessions WHERE device_id = ? AND seq >= ? AND seq < ?",
-                    (dev, nxt, resume_seq),
+                    """SELECT COUNT(*) FROM sessions
+                       WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
+                    (dev, journal, nxt, resume_seq),
                 ).fetchone()[0]
                 corrupt = (resume_seq - nxt) - int(have)
-                nxt = self._contiguous_end(db, dev, resume_seq)
+                nxt = self._contiguous_end(db, dev, journal, resume_seq)
             db.execute(
-                """INSERT INTO cursors (device_id, next_seq) VALUES (?, ?)
+                """INSERT INTO cursors (device_id, next_seq, epoch, journal) VALUES (?, ?, ?, ?)
                    ON CONFLICT (device_id) DO UPDATE
-                   SET next_seq = MAX(next_seq, excluded.next_seq)""",
-                (dev, nxt),
+                   SET next_seq = CASE WHEN journal = excluded.journal
+                                  THEN MAX(next_seq, excluded.next_seq)
+                                  ELSE excluded.next_seq END,
+                       epoch = COALESCE(excluded.epoch, epoch),
+                       journal = excluded.journal""",
+                (dev, nxt, epoch, journal),
             )
             db.execute(
                 """INSERT INTO sync_log (device_id, at, new, known, lost, clock_offset_s,
@@ -224,10 +248,12 @@ class HistoryStore:
         return IngestResult(new=new, known=known, lost=lost, corrupt=corrupt)
 
     @staticmethod
-    def _contiguous_end(db: sqlite3.Connection, dev: str, start: int) -> int:
+    def _contiguous_end(db: sqlite3.Connection, dev: str, journal: int, start: int) -> int:
         nxt = start
         rows = db.execute(
-            "SELECT seq FROM sessions WHERE device_id = ? AND seq >= ? ORDER BY seq", (dev, start)
+            """SELECT seq FROM sessions WHERE device_id = ? AND journal = ? AND seq >= ?
+               ORDER BY seq""",
+            (dev, journal, start),
         )
         for (seq,) in rows:
             if seq != nxt:

@@ -83,9 +83,13 @@ class SimDevice:
         merged = read_settings(self.dir / "settings.toml")
         merged.update(settings or {})
         sleeper = VirtualSleeper(self.clock) if isinstance(self.clock, VirtualClock) else None
+        key_file = self.dir / core.auth.KEY_FILE  # USB consent, as on the board's drive
+        new_hosts = key_file.read_bytes() if key_file.exists() else b""
         self.app: Any = build_app(fwload.module("app").App, self.clock, self.motor,
                                   self.button, self.storage, self.nvm, sleeper, self.watchdog,
-                                  settings=merged, device_id=self.device_id)
+                                  settings=merged, device_id=self.device_id,
+                                  new_hosts=new_hosts)
+        key_file.unlink(missing_ok=True)  # imported into nvm
 
     @classmethod
     def open(cls, name: str = "default", **kwargs: Any) -> SimDevice:

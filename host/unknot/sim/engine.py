@@ -118,6 +118,11 @@ class Engine:
         button = self.device.button
         {"press": button.press, "double": button.double_press, "long": button.long_press}[kind]()
 
+    def open_pairing(self) -> None:
+        """The pairing window, opened as the wearer's 1 s hold would (even mid-nudge)."""
+        self.app.post(("pair",))
+        self._wake.set()
+
     def status(self) -> Status:
         now = self.clock.now_ms()
         last = self.felt[-1] if self.felt else None

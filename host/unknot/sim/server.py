@@ -16,7 +16,7 @@ from unknot.sim.device import SimDevice
 from unknot.sim.engine import Engine, Felt
 from unknot.sim.panel import felt_line, render
 from unknot.sim.scaledclock import ScaledClock
-from unknot.sim.terminal import KEY_GESTURES, KEYS_HELP, QUIT_KEYS, cbreak_keys
+from unknot.sim.terminal import KEY_GESTURES, KEYS_HELP, PAIR_KEY, QUIT_KEYS, cbreak_keys
 
 SIM_NAME_PREFIX = "Unknot-"
 REFRESH_HZ = 15
@@ -71,6 +71,10 @@ class SimServer:
 def _key(ch: str, engine: Engine, done: asyncio.Event) -> None:
     if ch in KEY_GESTURES:
         engine.gesture(KEY_GESTURES[ch])
+    elif ch == PAIR_KEY:
+        engine.open_pairing()
+        print("pairing window open for 60 s: run `unknot pair --sim` in another terminal",
+              flush=True)
     elif ch in QUIT_KEYS:
         done.set()
 

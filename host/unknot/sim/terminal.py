@@ -10,7 +10,9 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 
-KEYS_HELP = "p/space = press · d = double press · l = long press · q = quit"
+KEYS_HELP = ("p/space = press · d = double press · l = long press · "
+             "b = open the pairing window (unknot pair --sim) · q = quit")
+PAIR_KEY = "b"  # the wearer's 1 s hold while idle: the pairing window (docs/security.md)
 KEY_GESTURES = {"p": "press", " ": "press", "\n": "press", "\r": "press", "d": "double",
                 "l": "long"}
 QUIT_KEYS = ("q", "\x04")

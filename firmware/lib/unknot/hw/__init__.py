@@ -63,6 +63,14 @@ def make_app(getenv, watchdog=True):
     if conf["battery"]:
         enable = _pin(conf["battery_enable"]) if conf["battery_enable"] else None
         battery = Battery(_pin(conf["battery"]), conf["battery_ratio_x100"], enable)
+    from ..auth import KEY_FILE
+
+    key_path = "/" + KEY_FILE  # USB consent (docs/security.md): imported, then deleted
+    try:
+        with open(key_path, "rb") as f:
+            new_hosts = f.read()
+    except OSError:
+        new_hosts = b""
     app = App(
         clock,
         make_motor(conf, settings),
@@ -74,7 +82,15 @@ def make_app(getenv, watchdog=True):
         battery=battery,
         settings=settings,
         device_id=bytes(microcontroller.cpu.uid)[:6],
+        new_hosts=new_hosts,
     )
+    if new_hosts:
+        import os
+
+        try:
+            os.remove(key_path)  # needs the drive writable by code (boot.py)
+        except OSError:
+            pass  # read-only: imported again next boot (same host ids: no change)
     from .checks import BoardChecks
 
     app.checks = BoardChecks(app)
