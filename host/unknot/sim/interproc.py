@@ -44,7 +44,7 @@ LINK_FILE = "link.json"
 TURN_FILE = "turn.lock"
 DEFAULT_NAME = "default"
 HCI_CONNECTION_TIMEOUT = 0x08
-TURN_WAIT_S = 1.0  # how long a command waits for another one's session on the same device
+TURN_WAIT_S = 0.7  # how long a command waits for another one's session on the same device
 TURN_POLL_S = 0.05
 BUSY_SCAN_S = 1.2  # a running sim advertises at least every 1 s unless a central holds it
 
