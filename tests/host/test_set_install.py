@@ -24,12 +24,16 @@ import pytest
 from unknot import core
 from unknot.routine.selection import compile_selection
 from unknot.sim import simadapters as sa
+from unknot.sim.simnvm import new_nvm
 from unknot.transport.drive import DriveBackend
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
 import fscut  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests" / "firmware"))
+from authed import Authed  # noqa: E402
 
 
 def _sets() -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -87,10 +91,19 @@ def _ble_upload(root: Path, files: dict[str, bytes]) -> None:
         following = False  # the protocol's STATUS follow state (unused here)
         announced: list[object] = []  # noqa: RUF012
 
+        def __init__(self) -> None:  # what AUTH_BEGIN's STATE block reads
+            self.clock = sa.VirtualClock()
+            self.keyring = core.auth.Keyring(self.clock)
+            self.journal = core.journal.Journal(new_nvm())
+            self.device_id = b"\x01\x02"
+            self.boot = 1
+            self.battery = None
+            self.routines: list[object] = []
+
         def reload_routines(self) -> None:
             pass
 
-    proto = p.Protocol(App(), core.upload.Upload)
+    proto = Authed(p.Protocol(App(), core.upload.Upload))  # a consented, authenticated host
     blob = _archive(files)
     proto.control(struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob)))
     for off in range(0, len(blob), 240):

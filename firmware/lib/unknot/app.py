@@ -488,7 +488,7 @@ class App:
         d = g.next_deadline()
         if d is not None and d < deadline:
             deadline = d
-        d = self.keyring.pair_until
+        d = self.keyring.pair_until if self.keyring.pairing() else None  # closes an expired one
         if d is not None and d < deadline:
             deadline = d  # the window closes on time (INFO's pairing flag)
         poll = getattr(self.motor, "poll", None)
