@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,18 @@ def consent_sim():
         write_key_file(directory, HostKey.new(), KeyStore(home / "keys"))
 
     return give
+
+
+@pytest.fixture
+def tmpfs_mount() -> Callable[[Path, str], None]:
+    """Mount a real tmpfs with `opts` (e.g. "size=64k", "ro") at a folder, or skip the test
+    where mounting is not permitted. The caller unmounts."""
+
+    def mount(target: Path, opts: str) -> None:
+        target.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount tmpfs here: {r.stderr.strip()}")
+
+    return mount

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +36,11 @@ def one_error_line(r: Result) -> str:
     return lines[0]
 
 
-def _mount(target: Path, opts: str) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount tmpfs here: {r.stderr.strip()}")
-
-
 @pytest.fixture
-def ro_dir(tmp_path: Path) -> Iterator[Path]:
+def ro_dir(tmp_path: Path, tmpfs_mount: Callable[[Path, str], None]) -> Iterator[Path]:
     """A read-only folder, also for root: a tmpfs remounted read-only."""
     root = tmp_path / f"ro-{uuid.uuid4().hex[:6]}"
-    _mount(root, "size=256k")
+    tmpfs_mount(root, "size=256k")
     (root / "home" / "routines").mkdir(parents=True)
     (root / "home" / "routines" / "mine.toml").write_text(BROKEN)
     subprocess.run(["mount", "-o", "remount,ro", str(root)], check=True)

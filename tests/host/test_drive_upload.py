@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,19 +32,11 @@ def drive(tmp_path: Path) -> Path:
     return make_drive(tmp_path / "CIRCUITPY")
 
 
-def _mount(target: Path, opts: str) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount tmpfs here: {r.stderr.strip()}")
-
-
 @pytest.fixture
-def small_drive(tmp_path: Path) -> Iterator[Path]:
+def small_drive(tmp_path: Path, tmpfs_mount: Callable[[Path, str], None]) -> Iterator[Path]:
     """A real 64 KiB filesystem: writes past that fail with ENOSPC."""
     root = tmp_path / f"SMALL-{uuid.uuid4().hex[:6]}"
-    _mount(root, "size=64k")
+    tmpfs_mount(root, "size=64k")
     try:
         yield make_drive(root)
     finally:
@@ -133,11 +125,11 @@ def test_write_skip_prune_and_verify(drive: Path) -> None:
     assert _on_drive(drive) == {a: lib[a]}
 
 
-def test_read_only_drive(tmp_path: Path) -> None:
+def test_read_only_drive(tmp_path: Path, tmpfs_mount: Callable[[Path, str], None]) -> None:
     lib = _lib()
     a, b = sorted(lib)[:2]
     root = tmp_path / f"RO-{uuid.uuid4().hex[:6]}"
-    _mount(root, "size=256k")
+    tmpfs_mount(root, "size=256k")
     try:
         make_drive(root)
         DriveBackend(root).write_routines({a: lib[a]})

@@ -10,7 +10,7 @@ import subprocess
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -128,18 +128,10 @@ def test_doctor_backs_up_and_repairs(home: Path, damaged: Path) -> None:
 # ---------------------------------------------------------------- read-only file/folder
 
 
-def _mount(target: Path, opts: str) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount tmpfs here: {r.stderr.strip()}")
-
-
 @pytest.fixture
-def mount(tmp_path: Path) -> Iterator[Path]:
+def mount(tmp_path: Path, tmpfs_mount: Callable[[Path, str], None]) -> Iterator[Path]:
     root = tmp_path / f"mnt-{uuid.uuid4().hex[:6]}"
-    _mount(root, "size=256k")
+    tmpfs_mount(root, "size=256k")
     try:
         yield root
     finally:
