@@ -17,6 +17,7 @@ from typing import IO, Any
 from unknot.errors import UnknotError
 from unknot.history.records import StoredSession
 from unknot.history.stats import Stats
+from unknot.lock import pid_alive
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dwh])$")
 
@@ -124,22 +125,13 @@ def write_png(st: Stats, path: Path) -> None:
 PARTIAL_SUFFIX = ".unknot-partial"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def clean_stale_partials(folder: Path) -> list[Path]:
     """Remove the temp files of writes whose process is gone (killed mid-export)."""
     removed = []
     for p in folder.glob(f".*{PARTIAL_SUFFIX}"):
         pid = p.name[: -len(PARTIAL_SUFFIX)].rpartition(".")[2]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 p.unlink()
                 removed.append(p)

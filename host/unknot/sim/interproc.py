@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from unknot import paths
+from unknot.lock import pid_alive
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
 
@@ -127,17 +128,6 @@ class LinkInfo:
     speed: float = 1.0  # the device clock's speed (x real time): the sync's clock rate
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def running_link(directory: Path) -> LinkInfo | None:
     """The link of a sim process serving `directory`, or None (no file, bad file, or its
@@ -149,7 +139,7 @@ def running_link(directory: Path) -> LinkInfo | None:
                         "127.0.0.1")), speed=float(raw.get("speed", 1.0)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(info.pid) or not _listening(info):
+    if not pid_alive(info.pid) or not _listening(info):
         with contextlib.suppress(OSError):
             path.unlink()
         return None
