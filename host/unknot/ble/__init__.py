@@ -95,6 +95,8 @@ async def open_device(
                 client, device.name or "", device.address, simulated=radio is not None
             )
             await session.start()
+            if radio is not None:
+                session.stand_in_wearer = radio.wearer
             if authenticate:
                 await session.authenticate(keys)
             yield session
@@ -127,10 +129,13 @@ async def _sim_radio(open_window: bool = False) -> AsyncIterator[Any]:
             return
         from unknot.sim.device import SimDevice
 
+        from unknot.sim.radio import SimWearer
+
         device = SimDevice(sim_dir)
         if open_window:
             device.app.keyring.open()
-        radio = await SimRadio(device.app, keys_dir=sim_dir, name=ble_name(name)).start()
+        radio = await SimRadio(device.app, keys_dir=sim_dir, name=ble_name(name),
+                               wearer=SimWearer.stepping(device)).start()
         try:
             yield radio
         finally:

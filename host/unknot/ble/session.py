@@ -7,13 +7,13 @@ import struct
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bleak import BleakClient
 from bleak.exc import BleakError
 
 from unknot import core, journal
-from unknot.ble.auth import AuthError, DeviceState, HostAuth
+from unknot.ble.auth import NOT_THE_DEVICE, AuthError, DeviceState, HostAuth, HostPairing
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
 
@@ -28,7 +28,7 @@ class PublicInfo:
     protocol: int
     device_id: str  # hex
     firmware: str
-    pairing: bool  # the wearer's pairing window is open
+    raw: bytes  # the INFO value as read: the device's proof covers it
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,23 @@ class DeviceInfo:
 
 class NotPaired(DeviceError):
     """This computer holds no key the device accepts."""
+
+
+class NotPairable(DeviceError):
+    """The device's pairing window is not open (PAIR_BEGIN answered NOT_PAIRABLE)."""
+
+
+WINDOW_CLOSED = "the pairing window is not open: hold the button 1 s"
+
+
+@dataclass(frozen=True)
+class PairedHost:
+    """One entry of the device's host list (OP_HOSTS LIST)."""
+
+    host_id: bytes
+    name: str
+    paired: int | None  # unix s (None: the device's clock was not set)
+    last_seen: int | None  # unix s since the device's last start (None: not since then)
 
 
 @dataclass
@@ -86,6 +103,10 @@ class Session:
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.auth: HostAuth | None = None
         self.public: PublicInfo | None = None
+        self.state_at_auth: DeviceState | None = None
+        self.stand_in_wearer: Wearer | None = None  # an in-process simulated device's
+        self._status_n = 0  # STATUS frames opened since FOLLOW (their seal index)
+        self._follow_n = 0  # the counter of the FOLLOW request
 
     async def start(self) -> None:
         await self.client.start_notify(self.uuids.DATA, self._on_frame)
@@ -117,17 +138,17 @@ class Session:
         p = self.proto
         if status == p.ST_AUTH_REQUIRED or status == p.ST_AUTH_FAILED:
             return NotPaired(
-                f"{self.name or 'the device'} did not accept this computer (status {status}); "
-                "pair it first: `unknot pair`"
+                f"{self.name or 'the device'} ended this computer's session (status {status}): "
+                "it was forgotten, or the link was tampered with; nothing more was sent"
             )
         return DeviceError(_refusal(op, status, body))
 
-    async def _open_request(self, payload: bytes) -> tuple[int, bytes]:
-        """An untagged request (AUTH_BEGIN, AUTH, PAIR): (status, payload)."""
+    async def _open_request(self, payload: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+        """An untagged request (AUTH_BEGIN, PAIR_BEGIN, PAIR_REVEAL): (status, payload)."""
         p = self.proto
         await self._write(payload)
         while True:
-            frame = await self._frame()
+            frame = await self._frame(timeout)
             if frame[0] == p.F_RESP and frame[1] == payload[0]:
                 return frame[2], frame[struct.calcsize(p.RESP) :]
 
@@ -171,85 +192,147 @@ class Session:
                 f"unsupported protocol (device speaks v{raw[0] if raw else '?'}, "
                 f"host v{p.PROTOCOL_VERSION}); update the firmware or the host"
             )
-        ver, flags, dev_id, ma, mi, pa, _r = struct.unpack(p.INFO, raw[:size])
+        ver, _flags, dev_id, ma, mi, pa, _r = struct.unpack(p.INFO, raw[:size])
         self.public = PublicInfo(
-            protocol=ver, device_id=dev_id.hex(), firmware=f"{ma}.{mi}.{pa}",
-            pairing=bool(flags & p.INFO_PAIRING),
+            protocol=ver, device_id=dev_id.hex(), firmware=f"{ma}.{mi}.{pa}", raw=raw[:size],
         )
         return self.public
 
     async def authenticate(self, keys: KeyStore | None = None) -> DeviceState:
         """Prove a key of this computer to the device, and have the device prove it first
-        (docs/protocol.md "Authentication"): nothing it says is used before that."""
+        (docs/protocol.md "Authentication"): nothing it says is used before that, and this
+        computer's host id never crosses the air (only a blinded form of it)."""
         p = self.proto
         store = keys if keys is not None else KeyStore()
         public = self.public or await self.read_public()
+        who = self.name or public.device_id
         candidates = store.candidates(public.device_id)
+        if not candidates:
+            raise NotPaired(f"this computer is not paired with {who}: run `unknot pair`")
         for hk in candidates:
             auth = HostAuth(hk.host_id, hk.key)
             status, payload = await self._open_request(auth.begin())
             if status == p.ST_AUTH_FAILED:
                 continue  # the device does not know this key
             if status != p.ST_OK:
-                raise self._refused(p.OP_AUTH_BEGIN, status)
-            dev_status = auth.check_begin(payload)  # AuthError for a look-alike
-            status, _ = await self._open_request(auth.prove())
-            if status != p.ST_OK:
-                raise AuthError(f"the device refused this computer's proof (status {status})")
-            auth.accepted()
+                raise AuthError(NOT_THE_DEVICE.format(name=who))
+            auth.check_begin(payload, public.raw, who)  # AuthError for a look-alike
+            frame = await self._open_answer(auth.prove())
+            if frame[2] != p.ST_OK:
+                raise AuthError(f"the device refused this computer's proof (status {frame[2]})")
+            secret, state = auth.accepted(frame)
             self.auth = auth
-            if store.get(public.device_id) != hk:
-                store.bind(public.device_id, hk)
-            return dev_status
-        raise NotPaired(
-            f"this computer is not paired with {self.name or public.device_id}: hold the "
-            "button 1 s to open its pairing window, then run `unknot pair`"
-        )
+            if store.get(public.device_id) != HostKey(hk.host_id, hk.key, secret):
+                store.bind(public.device_id, HostKey(hk.host_id, hk.key, secret))
+            self.state_at_auth = state
+            return state
+        raise NotPaired(NOT_THE_DEVICE.format(name=who))
 
-    async def pair(self, keys: KeyStore | None = None, wait_s: float = 0.0) -> DeviceState:
-        """Give the device a fresh key of this computer inside the wearer's pairing window
-        (waiting up to `wait_s` for the wearer to open it), then authenticate with it."""
+    async def _open_answer(self, payload: bytes) -> bytes:
+        """An untagged request's whole answer frame."""
+        p = self.proto
+        await self._write(payload)
+        while True:
+            frame = await self._frame()
+            if frame[0] == p.F_RESP and frame[1] == payload[0]:
+                return frame
+
+    async def pair(self, wearer: Wearer, keys: KeyStore | None = None) -> DeviceState:
+        """One pairing attempt (docs/protocol.md "Pairing"): commitment, the device's key,
+        reveal; the wearer compares the numbers the device taps with this computer's and
+        presses the button; then this computer authenticates with the new key. Raises
+        NotPairable when the window is not open (the caller may try again)."""
         p = self.proto
         store = keys if keys is not None else KeyStore()
-        public = await self.read_public()
-        for _ in range(int(wait_s / 0.25)):  # `unknot pair` may come first, then the hold
-            if public.pairing:
-                break
-            await asyncio.sleep(0.25)
-            public = await self.read_public()
-        if not public.pairing:
-            raise DeviceError(
-                f"{self.name or public.device_id} is not in pairing mode: hold its button "
-                "1 s (it buzzes: swell, then two taps), then run this again within 60 s"
-            )
-        hk = HostKey.new()
-        status, _ = await self._open_request(
-            struct.pack(p.REQ_PAIR, p.OP_PAIR, hk.host_id, hk.key)
-        )
+        public = self.public or await self.read_public()
+        attempt = HostPairing()
+        status, payload = await self._open_request(attempt.begin())
         if status == p.ST_NOT_PAIRABLE:
-            raise DeviceError("the pairing window closed before the key arrived; open it again")
+            raise NotPairable(WINDOW_CLOSED)
+        if status == p.ST_BUSY:
+            raise DeviceError(
+                "another computer is pairing with the device in this window: if it is not "
+                "yours, someone nearby is trying to pair; do not press the button"
+            )
         if status != p.ST_OK:
-            raise self._refused(p.OP_PAIR, status)
-        store.add_pending(hk)  # bound to the device id once the device proves it holds it
-        auth = HostAuth(hk.host_id, hk.key)
-        status, payload = await self._open_request(auth.begin())
+            raise self._refused(p.OP_PAIR_BEGIN, status)
+        status, _ = await self._open_request(attempt.reveal(payload), timeout=30.0)
         if status != p.ST_OK:
-            raise self._refused(p.OP_AUTH_BEGIN, status)
-        dev_status = auth.check_begin(payload)
-        status, _ = await self._open_request(auth.prove())
-        if status != p.ST_OK:
-            raise AuthError(f"the device refused the new key's proof (status {status})")
-        auth.accepted()
-        self.auth = auth
-        store.bind(public.device_id, hk)
-        return dev_status
+            raise AuthError("the device refused the pairing (the commitment did not hold)")
+        if not await wearer.compare(attempt.sas):
+            await self._open_request(attempt.check(abort=True))
+            raise AuthError(
+                "the numbers you felt are not the ones this computer computed: someone may be "
+                "relaying the connection; nothing was paired (the device now refuses pairing "
+                "for a minute)"
+            )
+        await wearer.press()
+        await self._await_press(attempt)
+        store.save(public.device_id, HostKey(attempt.host_id, attempt.key))
+        self.public = public
+        state = await self.authenticate(store)
+        await self.name_self(_host_name())
+        return state
 
-    async def forget_hosts(self, keys: KeyStore | None = None) -> None:
-        """Clear every host key on the device (this computer's too) and drop ours."""
-        await self.request(bytes([self.proto.OP_FORGET]))
-        if self.public is not None:
+    async def _await_press(self, attempt: HostPairing) -> None:
+        p = self.proto
+        while True:
+            frame = await self._open_answer(attempt.check())
+            status = attempt.check_answer(frame)
+            if status == p.ST_OK:
+                return
+            if status == p.ST_PENDING:
+                await asyncio.sleep(0.3)
+                continue
+            if status == p.ST_REFUSED:
+                raise AuthError("the wearer did not confirm on the device: nothing was paired")
+            raise AuthError(f"the device ended the pairing (status {frame[2]})")
+
+    async def hosts(self) -> list[PairedHost]:
+        """The device's paired hosts (OP_HOSTS LIST)."""
+        p = self.proto
+        _, payload = await self.request(bytes([p.OP_HOSTS, p.HOSTS_LIST]))
+        size = struct.calcsize(p.HOSTS_ENTRY)
+        out = []
+        for i in range(payload[0] if payload else 0):
+            hid, name, paired, seen = struct.unpack_from(p.HOSTS_ENTRY, payload, 1 + i * size)
+            out.append(PairedHost(hid, name.rstrip(b"\0").decode("utf-8", "replace"),
+                                  paired or None, seen or None))
+        return out
+
+    async def name_self(self, name: str) -> None:
+        p = self.proto
+        raw = name.encode()[: core.auth.NAME_SIZE]
+        await self.request(struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_NAME, raw))
+
+    async def forget(self, host_id: bytes, wearer: Wearer | None = None,
+                     keys: KeyStore | None = None) -> None:
+        """Ask the device to forget one host (or every one: keyring EVERY_HOST); the wearer
+        confirms on the device (`wearer`: a stand-in that presses). Returns once done; a
+        refusal raises DeviceError."""
+        p = self.proto
+        req = struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_FORGET, host_id)
+        status, _ = await self.request(req, ok=(p.ST_PENDING,))
+        if wearer is not None:
+            await wearer.press()
+        own = self._authed().host_id
+        itself = host_id in (own, core.keyring.EVERY_HOST)
+        while True:
+            await asyncio.sleep(0.3)
+            check = struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_CHECK, host_id)
+            try:
+                status, _ = await self.request(check, ok=(p.ST_OK, p.ST_PENDING, p.ST_REFUSED))
+            except NotPaired:
+                if itself:  # our own key is gone: the device ended this session
+                    break
+                raise
+            if status == p.ST_OK:
+                break
+            if status == p.ST_REFUSED:
+                raise DeviceError("the wearer did not confirm on the device: nothing forgotten")
+        if itself and self.public is not None:
             (keys if keys is not None else KeyStore()).forget(self.public.device_id)
-        self.auth = None
+            self.auth = None
 
     async def state(self) -> DeviceState:
         """The private STATE block (OP_STATE)."""
@@ -260,9 +343,8 @@ class Session:
         """Public INFO plus the private STATE (authenticates first if needed)."""
         public = self.public or await self.read_public()
         if self.auth is None:
-            st = await self.authenticate()
-        else:
-            st = await self.state()
+            await self.authenticate()
+        st = await self.state()
         return DeviceInfo(
             protocol=public.protocol,
             device_id=public.device_id,
@@ -284,15 +366,22 @@ class Session:
     async def follow(self, on: bool = True) -> None:
         """Ask for STATUS frames on this connection (docs/protocol.md "Status"); the device
         answers OK, then sends its state at once (HELLO) and one frame per change."""
+        self._follow_n = self._authed().counter
+        self._status_n = 0
         await self.request(struct.pack(self.proto.REQ_FOLLOW, self.proto.OP_FOLLOW, int(on)))
 
     async def status_frame(self, timeout: float | None = None) -> bytes:
-        """The next STATUS frame (other frames are skipped); LinkLost when the link drops."""
+        """The next STATUS frame, opened (other frames, and any that fail their seal, are
+        skipped); LinkLost when the link drops."""
         kind = core.status.F_STATUS
+        auth = self._authed()
         while True:
             frame = await self._frame(timeout)
             if frame and frame[0] == kind:
-                return frame
+                body = auth.unwrap_status(self._follow_n, self._status_n, frame)
+                if body is not None:
+                    self._status_n = (self._status_n + 1) & 0xFFFF
+                    return body
 
     async def set_clock(self, unix: int) -> None:
         await self.request(struct.pack(self.proto.REQ_SET_CLOCK, self.proto.OP_SET_CLOCK, unix))
@@ -306,17 +395,23 @@ class Session:
         n, wrapped = auth.wrap(struct.pack(p.REQ_READ, p.OP_READ, from_seq, max_count))
         await self._write(wrapped)
         stream = bytearray()
+        index = 0  # the seal index of the next DATA/END frame
         while True:
             frame = await self._frame()
             kind = frame[0]
             if kind == p.F_DATA:
-                stream += frame[1:]
+                body = auth.unwrap(n, frame, index)
+                if body is None:
+                    raise SyncError("a record frame failed its MAC (altered, dropped or "
+                                    "reordered on the way); nothing was saved")
+                index += 1
+                stream += body[1:]
                 if on_frame is not None:
                     on_frame(len(stream) // journal.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
-                body = auth.unwrap(n, frame)
+                body = auth.unwrap(n, frame, index)
                 if body is None:
-                    raise SyncError("the record stream's end frame failed its tag; nothing saved")
+                    raise SyncError("the record stream's end frame failed its MAC; nothing saved")
                 _, _status, first, count, nxt, crc, epoch = struct.unpack(p.END, body)
                 break
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
@@ -343,7 +438,7 @@ class Session:
             struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob))
         )
         room = (self.client.mtu_size - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK)
-                - core.auth.TAG_SIZE)
+                - core.auth.TAG_SIZE)  # sealing keeps the length: only the tag is added
         offset = 0
         while offset < len(blob):
             chunk = blob[offset : offset + room]
@@ -369,6 +464,25 @@ class Session:
         if len(out) + core.auth.TAG_SIZE > self.client.mtu_size - 3:
             raise DeviceError("too many settings for one write")
         await self.request(bytes(out))
+
+
+class Wearer(Protocol):
+    """The person holding the device, as `Session.pair` needs them: they compare the numbers
+    the device taps with this computer's, then press the device's button."""
+
+    async def compare(self, sas: tuple[int, ...]) -> bool:
+        """True when the numbers the wearer felt are `sas` (e.g. they typed them)."""
+        ...
+
+    async def press(self) -> None:
+        """The wearer presses the device's button once (a person: told to)."""
+        ...
+
+
+def _host_name() -> str:
+    import socket
+
+    return socket.gethostname().split(".")[0] or "computer"
 
 
 def _refusal(op: int, status: int, body: bytes) -> str:
