@@ -4,7 +4,8 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
-haptic vocabulary (`patterns`), pairing, proofs and sealed frames (`auth`), the paired
+haptic vocabulary (`patterns`), proofs and sealed frames (`auth`), the key agreement of a pairing
+(`pairing`), the paired
 hosts, the pairing window and the wearer's consent (`keyring`), the self-test's
 report format (`selftest`) and the STATUS notification frame (`status`); `upload` is the
 protocol's upload handler (the simulated device passes it to proto.Protocol); `sets` installs
@@ -33,6 +34,7 @@ from unknot_fw import (  # noqa: E402
     journal,
     keyring,
     library,
+    pairing,
     patterns,
     player,
     proto,
@@ -52,6 +54,7 @@ __all__ = [
     "journal",
     "keyring",
     "library",
+    "pairing",
     "patterns",
     "player",
     "proto",

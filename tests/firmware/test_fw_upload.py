@@ -62,7 +62,7 @@ class App:
         self.boot = 1
         self.battery = None
         self.routines: list[object] = []
-        self.keyring = fwload.module("auth").Keyring(self.clock)
+        self.keyring = fwload.module("keyring").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
     def reload_routines(self) -> None:
@@ -187,8 +187,7 @@ def test_junk_and_too_many_files_install_nothing(files: dict[str, bytes], status
     app = App()
     p = Authed(proto.Protocol(app, upload.Upload))
     assert send(p, archive(files), 200)[-1] == getattr(proto, status)
-    answer = bytes(p.last_response)[: -core.auth.TAG_SIZE]  # the COMMIT answer, tag stripped
-    assert answer[3:] == named
+    assert p.last_body[3:] == named  # the COMMIT answer, opened
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged == {}
     assert app.reloads == 0
 

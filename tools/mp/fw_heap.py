@@ -49,7 +49,13 @@ GOAL_KIB = 40  # issue 9: the whole firmware (all groups) adds at most this (not
 # heap). 84 after the hardening merge (issue 11/10: settings table with ranges, atomic routine
 # sets in sets.py loaded at boot, every uploaded file decoded at COMMIT: +11). 103 with
 # protocol v2 (auth.py, HMAC-SHA256 in pure Python, tagged frames, keyring: +19, issue 11).
-CEILING_KIB = 104
+# 109 with protocol v3 (issue 17): the protocol group shrinks by 10 (AES-CMAC on aesio instead
+# of pure-Python HMAC-SHA256 per frame), the app group grows by 11 (keyring.py: hosts with
+# names, the wearer's consent, lockout; the sealed-frame Session), net +6; the pairing itself
+# (pairing.py: X25519, SHA-256, the PAIR/HOSTS handlers) loads only when used. The aesio
+# stand-in counts in the harness floor (a C module on the board). Not yet saved elsewhere:
+# see /work/notes/issue-17.md.
+CEILING_KIB = 110
 MP = Path(__file__).resolve().parent
 
 

@@ -1,20 +1,14 @@
-"""Pairing, host keys and sealed frames: protocol v3 (docs/protocol.md "Pairing" and
-"Authentication", docs/security.md). Written once here; the host uses these same functions
-through unknot.core, so the labels and message layouts below exist nowhere else.
+"""Host keys, proofs and sealed frames: protocol v3 (docs/protocol.md "Authentication",
+"Sealed frames"; docs/security.md). Written once here; the host uses these same functions
+through unknot.core, so the labels and message layouts below exist nowhere else. The key
+agreement itself (X25519, SHA-256) is pairing.py, loaded only when a pairing starts.
 
-Primitives and where their CPU goes on the board (docs/security.md "CPU budget"):
-- X25519 (RFC 7748) in pure Python on big integers: two scalar multiplications per pairing
-  (the device's ephemeral key, then the shared secret), nothing after pairing.
-- SHA-256, only at pairing (the host's commitment, the pairing digest): `hashlib` where the
-  board builds it, else the pure-Python `adafruit_hashlib` that `unknot device install` copies.
-- AES-128 from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO=1): AES-CMAC
-  (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and the
-  MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
+AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
+AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
+the MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
 """
 
 from struct import pack, pack_into, unpack_from
-
-import aesio
 
 try:
     from micropython import const
@@ -23,15 +17,6 @@ except ImportError:  # CPython (tests, the simulated device, the host)
     def const(x):
         return x
 
-
-try:
-    import hashlib
-
-    sha256 = hashlib.sha256
-except ImportError:  # CircuitPython without hashlib
-    import adafruit_hashlib
-
-    sha256 = adafruit_hashlib.sha256
 
 HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
@@ -77,76 +62,7 @@ SEAL = "<BIH"  # label, counter, index: the first 7 bytes of a tag's message and
 SEAL_SIZE = const(7)
 AUTH_COUNTER = const(0xFFFFFFFF)  # the counter of the AUTH answer (requests start at 0)
 
-_P = 2**255 - 19
-_A24 = const(121665)
-BASE_POINT = b"\x09" + bytes(31)
 _ZERO16 = bytes(16)
-_SCRATCH = const(272)  # largest frame (244) + SEAL_SIZE, rounded up to AES blocks
-
-
-# -- X25519 (RFC 7748) --------------------------------------------------------------------
-
-
-def x25519(scalar, u):
-    """X25519(scalar, u): 32 bytes. Montgomery ladder on Python big integers."""
-    k = bytearray(scalar)
-    k[0] &= 248
-    k[31] = (k[31] & 127) | 64
-    n = int.from_bytes(bytes(k), "little")
-    x1 = int.from_bytes(bytes(u), "little") & ((1 << 255) - 1)
-    p = _P
-    x2, z2, x3, z3 = 1, 0, x1, 1
-    swap = 0
-    for t in range(254, -1, -1):
-        b = (n >> t) & 1
-        if swap ^ b:
-            x2, x3 = x3, x2
-            z2, z3 = z3, z2
-        swap = b
-        a = x2 + z2
-        aa = a * a % p
-        c = x2 - z2
-        bb = c * c % p
-        e = aa - bb
-        d = (x3 - z3) * a % p
-        cb = (x3 + z3) * c % p
-        x3 = (d + cb) * (d + cb) % p
-        z3 = x1 * ((d - cb) * (d - cb) % p) % p
-        x2 = aa * bb % p
-        z2 = e * (aa + _A24 * e) % p
-    if swap:
-        x2, z2 = x3, z3
-    return (x2 * pow(z2, p - 2, p) % p).to_bytes(32, "little")
-
-
-def keypair():
-    """(secret, public) of a fresh X25519 key (os.urandom: the nRF52840's RNG)."""
-    secret = random(32)
-    return secret, x25519(secret, BASE_POINT)
-
-
-def commitment(public, nonce):
-    """The host's commitment to its public key and nonce (sent before it sees the device's)."""
-    return sha256(COMMIT_LABEL + bytes(public) + bytes(nonce)).digest()
-
-
-def pair_digest(shared, host_public, device_public, host_nonce, device_nonce):
-    """(key, host id, SAS) of a pairing: one SHA-256 over the shared secret and the whole
-    transcript. key = d[0:16], host id = d[16:24], SAS from u32 d[24:28] mod 125 as three
-    numbers 1..5 (docs/protocol.md "Pairing")."""
-    d = sha256(PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
-               + bytes(host_nonce) + bytes(device_nonce)).digest()
-    return d[0:KEY_SIZE], d[16:24], sas_digits(unpack_from("<I", d, 24)[0])
-
-
-def sas_digits(value):
-    """The SAS as a tuple of SAS_DIGITS numbers 1..SAS_BASE (most significant first)."""
-    n = value % (SAS_BASE**SAS_DIGITS)
-    out = []
-    for _ in range(SAS_DIGITS):
-        out.insert(0, n % SAS_BASE + 1)
-        n //= SAS_BASE
-    return tuple(out)
 
 
 # -- AES-CMAC (RFC 4493) and AES-CTR on aesio ---------------------------------------------
@@ -168,14 +84,15 @@ class Cmac:
     """AES-CMAC under one 16-byte key: the subkeys made once, a scratch buffer reused."""
 
     def __init__(self, key):
+        import aesio  # on the first MAC: a boot without BLE traffic never loads it
+
         self.key = bytes(key)
         aes = aesio.AES(self.key, aesio.MODE_ECB)
         lk = bytearray(16)
         aes.encrypt_into(_ZERO16, lk)
         self.k1 = _dbl(lk)
         self.k2 = _dbl(self.k1)
-        self._buf = bytearray(_SCRATCH)
-        self._out = bytearray(_SCRATCH)
+        self._buf = self._out = bytearray(0)  # scratch, grown to the longest message (256)
 
     def mac(self, *parts):
         """CMAC of the concatenated parts: 16 bytes."""
@@ -202,6 +119,8 @@ class Cmac:
         for i in range(16):
             buf[last + i] ^= sub[i]
         out = self._out
+        import aesio
+
         aesio.AES(self.key, aesio.MODE_CBC, _ZERO16).encrypt_into(
             memoryview(buf)[:size], memoryview(out)[:size])
         return bytes(out[last:size])
@@ -239,6 +158,8 @@ class Session:
 
     def _crypt(self, label, counter, index, view):
         if len(view):
+            import aesio
+
             pack_into(SEAL, self._iv, 0, label, counter & 0xFFFFFFFF, index)
             aesio.AES(self.enc, aesio.MODE_CTR, self._iv).encrypt_into(view, view)
 

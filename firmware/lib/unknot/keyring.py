@@ -26,31 +26,6 @@ NO = const(2)
 EVERY_HOST = b"\xff" * 8  # FORGET's host id for "every host"
 
 
-class Attempt:
-    """One pairing attempt: the host committed; the device's ephemeral key is made here."""
-
-    def __init__(self, commit, deadline):
-        self.commit = bytes(commit)
-        self.secret, self.public = auth.keypair()
-        self.nonce = auth.nonce()
-        self.deadline = deadline
-        self.key = self.host_id = self.sas = self.session = None
-
-    def reveal(self, public, host_nonce):
-        """The host's public key and nonce: True when they match the commitment (then the
-        key, host id, SAS and the attempt's sealing session exist)."""
-        if not auth.same(auth.commitment(public, host_nonce), self.commit):
-            return False
-        shared = auth.x25519(self.secret, public)
-        self.secret = None
-        if shared == bytes(32):  # a low-order point: no shared secret
-            return False
-        self.key, self.host_id, self.sas = auth.pair_digest(
-            shared, public, self.public, host_nonce, self.nonce)
-        self.session = auth.Session(self.key, host_nonce, self.nonce)
-        return True
-
-
 class Keyring:
     """`clock.now_ms()` times the window, the attempt and the consent; `clock.unix()` dates
     a pairing; `save()` persists (the App writes `encode()` into its power-safe store);
@@ -160,26 +135,6 @@ class Keyring:
             return False
         self.pair_until = now + auth.PAIR_WINDOW_MS
         self._buzz("pair_open")
-        return True
-
-    def begin(self, commit):
-        """PAIR_BEGIN inside the window: start the one attempt this window allows."""
-        self.pair_until = None
-        self.attempt = Attempt(commit, self.clock.now_ms() + auth.CONSENT_MS)
-        return self.attempt
-
-    def reveal(self, public, host_nonce):
-        """PAIR_REVEAL: True when the commitment holds; then the SAS plays and the device
-        waits for the wearer. False ends the attempt (lockout)."""
-        attempt = self.attempt
-        if attempt is None or attempt.key is not None or not attempt.reveal(public, host_nonce):
-            self._fail()
-            return False
-        now = self.clock.now_ms()
-        attempt.deadline = now + auth.CONSENT_MS
-        self.consent = [PAIR, attempt, attempt.deadline, WAITING]
-        if self._numbers is not None:
-            self._numbers(attempt.sas)
         return True
 
     def _fail(self):

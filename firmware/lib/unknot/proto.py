@@ -326,15 +326,19 @@ class Protocol:
     def _still_paired(self):
         """A forget (any host, by any path) ends every session whose host is gone, at once."""
         keyring = self.app.keyring
-        if self._session is not None and keyring.generation != self._gen:
+        host = self._host
+        if host is not None and keyring.generation != self._gen:
             self._gen = keyring.generation
-            if keyring.find(self._host[0]) is not self._host:
+            if keyring.find(host[0]) is not host:
                 self._deauth()
 
     def _check(self, data):
         """The request opened (decrypted, tag removed) if its tag is right for the next
         counter, else None. The counter moves on only for a good tag."""
-        body = self._session.open(auth.REQUEST_LABEL, self._counter, 0, data, 1)
+        session = self._session
+        if session is None:
+            return None
+        body = session.open(auth.REQUEST_LABEL, self._counter, 0, data, 1)
         if body is None or not len(body):
             return None
         self._answer = (self._session, self._counter)
@@ -350,12 +354,10 @@ class Protocol:
             self._auth_begin(data)
         elif op == OP_AUTH:
             self._auth(data)
-        elif op == OP_PAIR_BEGIN:
-            self._pair_begin(data)
-        elif op == OP_PAIR_REVEAL:
-            self._pair_reveal(data)
         else:
-            self._pair_check(data)
+            from .pairing import control  # loaded when a pairing starts
+
+            control(self, op, data)
 
     def _auth_begin(self, data):
         op = OP_AUTH_BEGIN
@@ -399,86 +401,6 @@ class Protocol:
             self._respond(op, ST_OK, struct.pack(RESP_AUTH, keyring.secret or bytes(16),
                                                  self.state()))
 
-    def _pair_begin(self, data):
-        op = OP_PAIR_BEGIN
-        keyring = self.app.keyring
-        if len(data) != struct.calcsize(REQ_PAIR_BEGIN):
-            self._respond(op, ST_BAD_LENGTH)
-        elif keyring.attempt is not None or keyring.waiting():
-            self._respond(op, ST_BUSY)  # another central's attempt runs (or a question)
-        elif not keyring.pairing():
-            self._respond(op, ST_NOT_PAIRABLE)
-        else:
-            self._pairing = True
-            attempt = keyring.begin(struct.unpack(REQ_PAIR_BEGIN, data)[1])
-            self._respond(op, ST_OK, struct.pack(RESP_PAIR_BEGIN, attempt.public, attempt.nonce))
-
-    def _pair_reveal(self, data):
-        op = OP_PAIR_REVEAL
-        keyring = self.app.keyring
-        if len(data) != struct.calcsize(REQ_PAIR_REVEAL):
-            self._respond(op, ST_BAD_LENGTH)
-        elif keyring.attempt is None or keyring.attempt.key is not None:
-            self._respond(op, ST_NOT_PAIRABLE)
-        else:
-            _, public, host_nonce = struct.unpack(REQ_PAIR_REVEAL, data)
-            self._pairing = True
-            self._respond(op, ST_OK if keyring.reveal(public, host_nonce) else ST_AUTH_FAILED)
-
-    def _pair_check(self, data):
-        op = OP_PAIR_CHECK
-        from .keyring import NO, PAIR, WAITING, YES
-
-        keyring = self.app.keyring
-        c = keyring.consent
-        if c is None or c[0] != PAIR:
-            self._respond(op, ST_NOT_PAIRABLE)
-            return
-        session = c[1].session
-        body = session.open(auth.REQUEST_LABEL, 0, 0, data, 1)
-        if body is None or len(body) != struct.calcsize(REQ_PAIR_CHECK) or body[1] > 1:
-            self._respond(op, ST_AUTH_FAILED)
-            return
-        self._pairing = True
-        if body[1] == 1 and c[3] == WAITING:
-            keyring.answer(False)  # the wearer typed another SAS: a relay, or a slip
-        self._answer = (session, 0)
-        state = c[3]
-        self._respond(op, ST_OK if state == YES else ST_REFUSED if state == NO else ST_PENDING)
-
-    def _hosts(self, data):
-        """OP_HOSTS: LIST, NAME (this host's), FORGET (asks the wearer), CHECK."""
-        from .keyring import FORGET, NO, WAITING
-
-        op = OP_HOSTS
-        n = len(data)
-        sub = data[1] if n > 1 else 0xFF
-        keyring = self.app.keyring
-        if sub == HOSTS_LIST and n == 2:
-            out = bytearray([len(keyring.hosts)])
-            for h in keyring.hosts:
-                out += struct.pack(HOSTS_ENTRY, h[0], auth.pad_name(h[2]), h[3], h[4])
-            self._respond(op, ST_OK, out)
-            return
-        if n != struct.calcsize(REQ_HOSTS) or sub > HOSTS_CHECK:
-            self._respond(op, ST_BAD_LENGTH if n != struct.calcsize(REQ_HOSTS) else ST_BAD_ARG)
-            return
-        arg = bytes(data[2:10])
-        if sub == HOSTS_NAME:
-            self._host[2] = arg.rstrip(b"\x00")
-            keyring._persist()
-            self._respond(op, ST_OK)
-        elif sub == HOSTS_FORGET:
-            app = self.app
-            if app.player is not None or not keyring.ask(FORGET, arg):
-                self._respond(op, ST_BUSY)
-            else:
-                self._respond(op, ST_PENDING)  # the wearer presses (or not)
-        else:
-            state = keyring.state(FORGET, arg)
-            self._respond(op, ST_PENDING if state == WAITING else
-                          ST_REFUSED if state == NO or state is None else ST_OK)
-
     def _dispatch(self, op, data):
         """An authenticated request (tag removed)."""
         n = len(data)
@@ -489,7 +411,7 @@ class Protocol:
                 self._respond(op, ST_BUSY)
             else:
                 _, first, count = struct.unpack(REQ_READ, data)
-                self._read_counter = self._answer[1]
+                self._read_counter = self._counter - 1
                 self._start_read(first, count)
         elif op == OP_STATE:
             if n != 1:
@@ -497,7 +419,9 @@ class Protocol:
             else:
                 self._respond(op, ST_OK, self.state())
         elif op == OP_HOSTS:
-            self._hosts(data)
+            from .pairing import hosts  # rarely used: loaded on the first such request
+
+            hosts(self, data)
         elif op == OP_SET_CLOCK:
             if n != struct.calcsize(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
@@ -525,7 +449,7 @@ class Protocol:
                 app = self.app
                 app.announced = []
                 app.following = data[1] == 1
-                self._follow_counter = self._answer[1]
+                self._follow_counter = self._counter - 1
                 self._status_n = 0
                 self._respond(op, ST_OK)
                 app.announce("hello")  # the state now (nothing when off)
@@ -597,8 +521,12 @@ class Protocol:
             self._count += 1
             self._next += 1
             self._carry = 0
+        session = self._session
+        if session is None:  # the session ended mid-stream (a forget): stop here
+            self._reading = False
+            return None
         if n > 1:
-            self._session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame,
+            session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame,
                                     1, n)
             self._index += 1
             return view[: n + auth.TAG_SIZE]
@@ -613,7 +541,7 @@ class Protocol:
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
-        return self._session.seal(auth.ANSWER_LABEL, counter, self._index, end, 1)
+        return session.seal(auth.ANSWER_LABEL, counter, self._index, end, 1)
 
     def next_frame(self):
         """The next notification to send on the data characteristic (bytes, or a memoryview
@@ -650,7 +578,10 @@ class Protocol:
             pos = 0
         struct.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
                          routine_id, pos, next_s)
-        self._session.seal_into(auth.STATUS_LABEL, self._follow_counter, self._status_n,
+        session = self._session
+        if session is None:
+            return None
+        session.seal_into(auth.STATUS_LABEL, self._follow_counter, self._status_n,
                                 self._status, 1, st.STATUS_SIZE)
         self._status_n = (self._status_n + 1) & 0xFFFF
         return self._status

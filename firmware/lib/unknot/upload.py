@@ -48,6 +48,7 @@ from .proto import (
     ST_TOO_MANY,
 )
 from .routine import decode
+from .sets import reserved
 
 try:
     from micropython import const
@@ -238,8 +239,8 @@ class Upload:
                     name = str(head[_HEAD : self._need], "utf-8")
                 except UnicodeError:
                     return
-                if "/" in name or "\\" in name or name[0] == ".":
-                    return
+                if "/" in name or "\\" in name or name[0] == "." or reserved(name):
+                    return  # nothing staged; COMMIT answers BAD_ARG
                 if name in self._names:
                     return  # the same file twice
                 self._names.append(name)

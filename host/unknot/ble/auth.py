@@ -161,11 +161,13 @@ class HostAuth:
 class HostPairing:
     """One pairing attempt, host side (docs/protocol.md "Pairing")."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret: bytes | None = None, nonce: bytes | None = None) -> None:
+        """`secret`, `nonce`: fixed values for test vectors only (default: fresh random)."""
         a = core.auth
-        self._secret = X25519PrivateKey.generate()
+        self._secret = (X25519PrivateKey.generate() if secret is None
+                        else X25519PrivateKey.from_private_bytes(secret))
         self.public = self._secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.nonce = secrets.token_bytes(a.NONCE_SIZE)
+        self.nonce = nonce if nonce is not None else secrets.token_bytes(a.NONCE_SIZE)
         self.key = b""
         self.host_id = b""
         self.sas: tuple[int, ...] = ()
@@ -173,7 +175,7 @@ class HostPairing:
 
     def begin(self) -> bytes:
         a, p = core.auth, core.proto
-        return struct.pack(p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, a.commitment(self.public, self.nonce))
+        return struct.pack(p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, core.pairing.commitment(self.public, self.nonce))
 
     def reveal(self, payload: bytes) -> bytes:
         """The PAIR_BEGIN answer (device public key, device nonce) -> PAIR_REVEAL; the key,
@@ -186,7 +188,7 @@ class HostPairing:
             shared = self._secret.exchange(X25519PublicKey.from_public_bytes(device_public))
         except ValueError as exc:  # a low-order point
             raise AuthError("the device sent an invalid public key") from exc
-        self.key, self.host_id, self.sas = a.pair_digest(
+        self.key, self.host_id, self.sas = core.pairing.pair_digest(
             shared, self.public, device_public, self.nonce, device_nonce)
         self.session = a.Session(self.key, self.nonce, device_nonce)
         return struct.pack(p.REQ_PAIR_REVEAL, p.OP_PAIR_REVEAL, self.public, self.nonce)
