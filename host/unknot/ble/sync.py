@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
 from unknot.errors import SyncError
-from unknot.history import HistoryStore
+from unknot.history import DeviceSeen, HistoryStore
 
 if TYPE_CHECKING:
     from unknot.sim.radio import SimRadio
@@ -50,6 +50,37 @@ async def sync(
     if set_clock:
         await session.set_clock(int(host_now))
     summary = SyncSummary(device=info)
+    journal_no, seq = _start_at(store, info, summary)
+    total = max(0, info.head - seq)
+    first_pass = True
+    while seq < info.head or first_pass:
+        # One ingest even with nothing new, so the device is known after its first sync.
+        first_pass = False
+        got = await session.read_records(seq, batch) if seq < info.head else None
+        if got is not None and got.epoch != info.epoch:
+            raise SyncError("the device's journal changed during the sync; sync again")
+        records = [journal.unpack(r) for r in got.records] if got else []
+        seen = DeviceSeen(
+            info.device_id, info.name, info.firmware, unix=info.unix, uptime_s=info.uptime_s,
+            boot=info.boot, tail_seq=got.first if got else seq,
+            resume_seq=got.next_seq if got else None, simulated=session.simulated,
+            clock_rate=clock_rate, epoch=info.epoch, journal=journal_no)
+        result = store.ingest(seen, records, host_now)
+        summary.new += result.new
+        summary.known += result.known
+        summary.lost += result.lost
+        summary.corrupt += result.corrupt
+        if got is None or got.next_seq <= seq:
+            break  # nothing more the device can give
+        seq = got.next_seq
+        if progress is not None:
+            progress(min(total, seq - (info.head - total)), total)
+    return summary
+
+
+def _start_at(store: HistoryStore, info: DeviceInfo, summary: SyncSummary) -> tuple[int, int]:
+    """(the host's journal number, the first seq to ask for): the cursor, or seq 1 of a new
+    journal when the device's epoch changed or its head went back (`summary.notice` says)."""
     # The cursor belongs to one journal (device, epoch). `info` was vouched for by the
     # device's proof of our key (Session.authenticate), so a look-alike never gets here.
     cur = store.cursor(info.device_id)
@@ -62,45 +93,9 @@ async def sync(
         summary.notice = (f"{who}'s journal went backwards (head {info.head}, this computer had "
                           f"{seq - 1}): syncing it from its first record as a new journal")
     if summary.notice is not None:
-        journal_no, seq = journal_no + 1, 1
+        return journal_no + 1, 1
     # (a cursor without an epoch, synced before protocol v2, adopts this one and is kept)
-    total = max(0, info.head - seq)
-    done = 0
-    first_pass = True
-    while seq < info.head or first_pass:
-        # One ingest even with nothing new, so the device is known after its first sync.
-        first_pass = False
-        got = await session.read_records(seq, batch) if seq < info.head else None
-        if got is not None and got.epoch != info.epoch:
-            raise SyncError("the device's journal changed during the sync; sync again")
-        records = [journal.unpack(r) for r in got.records] if got else []
-        result = store.ingest(
-            info.device_id,
-            info.name,
-            info.firmware,
-            records,
-            device_unix_at_sync=info.unix,
-            device_uptime_s=info.uptime_s,
-            device_boot=info.boot,
-            host_now=host_now,
-            tail_seq=got.first if got else seq,
-            resume_seq=got.next_seq if got else None,
-            simulated=session.simulated,
-            clock_rate=clock_rate,
-            epoch=info.epoch,
-            journal=journal_no,
-        )
-        summary.new += result.new
-        summary.known += result.known
-        summary.lost += result.lost
-        summary.corrupt += result.corrupt
-        if got is None or got.next_seq <= seq:
-            break  # nothing more the device can give
-        seq = got.next_seq
-        done = min(total, seq - (info.head - total))
-        if progress is not None:
-            progress(done, total)
-    return summary
+    return journal_no, seq
 
 
 LOCK_WAIT_S = 30.0  # how long a manual `unknot sync` waits for a sync already running
