@@ -370,38 +370,12 @@ class App:
 
     # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
     def announce(self, event, routine_id=0):
-        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS):
-        (event code, routine id, step, flags, next break s, routine base ms, paused position
-        ms); the protocol packs it when it sends it, with the routine clock then (now - base;
-        the paused position while paused)."""
-        if not self.following:
-            return
-        from . import status as st  # loaded once a host follows
+        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS;
+        status.queue builds it)."""
+        if self.following:
+            from . import status  # loaded once a host follows
 
-        player = self.player
-        nxt = st.NO_BREAK
-        base = frozen = -1
-        flags = st.FL_SIDE2 if self._side else 0
-        if player is not None:
-            routine_id = player.routine.id
-            step = min(player.step_index, st.NO_STEP - 1)
-            base = player.base
-            if player.paused_at is not None:
-                frozen = max(0, player.paused_at - base)
-                flags |= st.FL_PAUSED
-        else:
-            step = st.NO_STEP
-            rem = self.reminders
-            if rem.pending is not None:
-                flags |= st.FL_NUDGE
-            d = rem.next_deadline() if rem.pending is None else None
-            if d is not None:
-                nxt = min(st.MAX_BREAK_S, max(0, d - self.clock.now_ms()) // 1000)
-        q = self.announced
-        if len(q) >= st.ANNOUNCE_MAX:
-            q.pop(0)
-        self._ann_new = True
-        q.append((st.EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))
+            status.queue(self, event, routine_id)
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -412,29 +386,28 @@ class App:
     # -- the loop --------------------------------------------------------------------
     def step(self):
         """One iteration: input, queued events, due work; returns the next deadline (absolute
-        ms), the earliest of what each part asks for (`_sooner`)."""
+        ms): the earliest any part asks for (None: no deadline)."""
         self.wakeups += 1
         self.watchdog.feed()
         now = self.clock.now_ms()
         self._input(now)
         while self.events:
             self._event(self.events.pop(0), now)
-        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
         self._ann_new = False
-        if self.protocol is not None:
-            deadline = _sooner(deadline, self.protocol.poll(now))
+        protocol = self.protocol
+        sent = None if protocol is None else protocol.poll(now)
         self._read_battery(now)
         self._play(now)
-        deadline = _sooner(deadline, self._number_taps(now))
-        deadline = _sooner(deadline, self._work(now))
-        deadline = _sooner(deadline, self._settings_write(now))
-        deadline = _sooner(deadline, self.gestures.next_deadline())
         keyring = self.keyring
-        # pairing() closes an expired window; it closes on time (INFO's pairing flag)
-        deadline = _sooner(deadline, keyring.pair_until if keyring.pairing() else None)
         poll = getattr(self.motor, "poll", None)
-        if poll is not None:
-            deadline = _sooner(deadline, poll(now))
+        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        for d in (sent, self._number_taps(now), self._work(now), self._settings_write(now),
+                  self.gestures.next_deadline(),
+                  # pairing() closes an expired window; it closes on time (INFO's flag)
+                  keyring.pair_until if keyring.pairing() else None,
+                  None if poll is None else poll(now)):
+            if d is not None and d < deadline:
+                deadline = d
         if self.events or self._ann_new:
             return now  # new STATUS frames go out on the next pass (protocol.poll)
         return deadline
@@ -571,8 +544,3 @@ class App:
                 idle = False
             self.sleeper.sleep_until(deadline, idle)
 
-
-def _sooner(deadline, d):
-    """The earlier of `deadline` and `d` (ms; None: no deadline): the one place the loop
-    picks the next wake-up."""
-    return deadline if d is None or d >= deadline else d
