@@ -19,7 +19,7 @@ from unknot.errors import SyncError
 from unknot.history import DeviceSeen, HistoryStore
 
 if TYPE_CHECKING:
-    from unknot.sim.radio import SimRadio
+    from unknot.ble import RadioSource
 
 BATCH = 500  # records per verified batch: ~25 notifications at MTU 247 (see tools/bench_sync.py)
 
@@ -104,47 +104,39 @@ LOCK_WAIT_S = 30.0  # how long a manual `unknot sync` waits for a sync already r
 async def sync_device(
     address: str | None = None,
     *,
-    sim: bool = False,
     name: str | None = None,
-    radio: SimRadio | None = None,
+    radio: RadioSource | None = None,
+    clock_rate: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
     scan_s: float = 10.0,
     lock_wait_s: float | None = None,
     on_wait: Callable[[int | None], None] | None = None,
 ) -> SyncSummary:
-    """Find the device (or the simulated one), sync it into the history database in the
-    unknot home, disconnect. Holds the sync lock (<home>/sync.lock) throughout, so a manual
-    sync and the watcher (unknot.ble.watch) never run at once; if it is held, waits up to
-    `lock_wait_s` (default LOCK_WAIT_S) and then raises SyncBusy. The one sync entry point:
-    `unknot sync` and `unknot sync --watch` both call it."""
+    """Find the device (over `radio`: unknot.radio.pick), sync it into the history database in
+    the unknot home, disconnect. Holds the sync lock (<home>/sync.lock) throughout, so a
+    manual sync and the watcher (unknot.ble.watch) never run at once; if it is held, waits up
+    to `lock_wait_s` (default LOCK_WAIT_S) and then raises SyncBusy. The one sync entry point:
+    `unknot sync` and `unknot sync --watch` both call it. clock_rate: see sync()."""
     from unknot import paths
     from unknot.ble import open_device
     from unknot.lock import held
 
-    rate = 1.0  # a running `unknot sim` publishes its clock speed: the records' clock rate
-    if sim and radio is None:
-        from unknot.sim import interproc
-
-        link = interproc.running_link(interproc.sim_dir())
-        rate = link.speed if link is not None else 1.0
     wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
     async with held(paths.sync_lock(), wait_s=wait_s, on_wait=on_wait):
         with HistoryStore.open() as store:
-            async with open_device(
-                address, sim=sim, name=name, radio=radio, timeout=scan_s
-            ) as session:
-                return await sync(session, store, progress=progress, clock_rate=rate)
+            async with open_device(address, name=name, radio=radio, timeout=scan_s) as session:
+                return await sync(session, store, progress=progress, clock_rate=clock_rate)
 
 
 def sync_history(
     address: str | None = None,
     *,
-    sim: bool = False,
     name: str | None = None,
+    radio: RadioSource | None = None,
+    clock_rate: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
     on_wait: Callable[[int | None], None] | None = None,
 ) -> SyncSummary:
     """`unknot sync`: sync_device() once, from synchronous code."""
-    return asyncio.run(
-        sync_device(address, sim=sim, name=name, progress=progress, on_wait=on_wait)
-    )
+    return asyncio.run(sync_device(address, name=name, radio=radio, clock_rate=clock_rate,
+                                   progress=progress, on_wait=on_wait))
