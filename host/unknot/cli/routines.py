@@ -30,11 +30,10 @@ routines.add_command(card)
 
 
 @routines.command("list")
-def list_cmd() -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array (id, name, exercises, steps, duration_ms, sources).")
+def list_cmd(as_json: bool) -> None:
     """List the routines of the library and of your routines folder."""
-    from rich.console import Console
-    from rich.table import Table
-
     from unknot.routine import total_ms
     from unknot.routine.count import tally
     from unknot.routine.library import load_all
@@ -44,6 +43,18 @@ def list_cmd() -> None:
         found = load_all()
     except ProblemsError as exc:
         _report_problems(exc)
+    if as_json:
+        import json
+
+        click.echo(json.dumps([
+            {"id": r.slug, "name": r.name, "exercises": tally(r.ops()).exercises,
+             "steps": tally(r.ops()).steps, "duration_ms": total_ms(r.ops()),
+             "sources": [{"title": s.title, "file": s.file, "use": s.use} for s in r.sources]}
+            for r in sorted(found, key=lambda r: r.slug)], indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "name", "exercises", "steps", "duration", "source")
     table.columns[0].no_wrap = True
     table.columns[4].min_width = 8
