@@ -33,8 +33,9 @@ def sync_lock() -> Path:
     return home() / "sync.lock"
 
 
-def home() -> Path:
-    """The data directory: --home, else $UNKNOT_HOME, else the platform's user data dir."""
+def home(*, create: bool = True) -> Path:
+    """The data directory: --home, else $UNKNOT_HOME, else the platform's user data dir;
+    made if missing unless `create` is false (commands that only read never make it)."""
     if _home_override is not None:
         path = _home_override
     elif os.environ.get("UNKNOT_HOME"):
@@ -43,7 +44,8 @@ def home() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir("unknot", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

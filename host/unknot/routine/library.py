@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from unknot import core, paths
 from unknot.errors import RoutineError
@@ -102,3 +103,14 @@ def find(id_or_path: str) -> Routine | Decoded:
         if r.slug == id_or_path:
             return r
     raise RoutineError(f"no routine with id '{id_or_path}' (see `unknot routines list`)")
+
+
+def listing(r: Routine) -> dict[str, Any]:
+    """One routine as `unknot routines list --json` prints it."""
+    from unknot.routine import total_ms
+    from unknot.routine.count import tally
+
+    count = tally(r.ops())
+    return {"id": r.slug, "name": r.name, "exercises": count.exercises, "steps": count.steps,
+            "duration_ms": total_ms(r.ops()),
+            "sources": [{"title": s.title, "file": s.file, "use": s.use} for s in r.sources]}

@@ -49,8 +49,14 @@ class BleBackend(Transport):
             if progress:
                 progress("routines (BLE)", done, whole)
 
-        self._run(lambda s: s.upload_routines(dict(files), step))
-        return UploadSummary(copied=[f"routines/{n}" for n in files], bytes_written=total)
+        async def upload(s: Session) -> int:
+            before = (await s.read_info()).routine_count
+            await s.upload_routines(dict(files), step)
+            return before
+
+        before = self._run(upload)
+        return UploadSummary(copied=[f"routines/{n}" for n in files], bytes_written=total,
+                             replaced=before)
 
     def read_info(self) -> DeviceReport:
         raw = self._run(lambda s: s.read_info())
