@@ -73,3 +73,16 @@ def user_routines_dir() -> Path:
     with contextlib.suppress(OSError):
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def parent_problem(path: Path) -> str | None:
+    """Why `path` cannot be made for want of its folder (None when the folder is there):
+    a file standing where a folder should be, or a missing folder."""
+    for parent in path.parents:
+        if parent.is_dir():
+            return None
+        if parent.exists():
+            return f"{parent} is a file, not a folder"
+        if parent == path.parent and parent.parent.is_dir():
+            return f"folder {parent} does not exist"
+    return f"folder {path.parent} does not exist"
