@@ -29,6 +29,7 @@ from unknot.sim.engine import Engine, Felt
 from unknot.sim.panel import felt_line, render
 from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.terminal import EnterPresses
+from unknot.text import plural
 
 DEMO_NAME = "demo"  # <home>/sim/demo
 BLE_NAME = "Unknot-DEMO"
@@ -129,7 +130,7 @@ class _Demo:
         self.say(f"[bold]Unknot demo[/bold]: a simulated board running the firmware from "
                  f"{paths.firmware_dir()}")
         self.say(f"Device {BLE_NAME} (state in {self.directory}): boot #{self.app.boot}, "
-                 f"{len(self.app.journal)} session(s) in its journal; device clock "
+                 f"{plural(len(self.app.journal), 'session')} in its journal; device clock "
                  f"x{self.speed:g}.")
         self.engine.start()
         self.radio = await SimRadio(self.app, keys_dir=self.directory, name=BLE_NAME).start()
@@ -144,6 +145,7 @@ class _Demo:
         a stand-in wearer (unknot.sim.radio.SimWearer) feels them from the simulated motor,
         checks them against this computer's and presses (docs/demo.md)."""
         from unknot.ble import open_device
+        from unknot.ble.pair import pair
         from unknot.sim.radio import SimWearer
 
         async def advance(ms: int) -> None:
@@ -152,7 +154,7 @@ class _Demo:
         wearer = SimWearer(self.device.motor, self.device.button, advance)
         self.engine.open_pairing()
         async with open_device(radio=self.radio, name=BLE_NAME, authenticate=False) as s:
-            await s.pair(wearer)
+            await pair(s, wearer)
         self.say("\n[bold]0. Pair[/bold]: the wearer held the button 1 s (pairing window "
                  "open); the device tapped " + " ".join(map(str, wearer.felt)) + ", the same "
                  "numbers this computer derived from the key exchange; the wearer pressed to "

@@ -7,15 +7,18 @@ import struct
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bleak import BleakClient
 from bleak.exc import BleakError
 
 from unknot import core, journal
-from unknot.ble.auth import NOT_THE_DEVICE, AuthError, DeviceState, HostAuth, HostPairing
+from unknot.ble.auth import NOT_THE_DEVICE, AuthError, DeviceState, HostAuth
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
+
+if TYPE_CHECKING:
+    from unknot.ble.pair import Wearer
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -55,23 +58,6 @@ class DeviceInfo:
 
 class NotPaired(DeviceError):
     """This computer holds no key the device accepts."""
-
-
-class NotPairable(DeviceError):
-    """The device's pairing window is not open (PAIR_BEGIN answered NOT_PAIRABLE)."""
-
-
-WINDOW_CLOSED = "the pairing window is not open: hold the button 1 s"
-
-
-@dataclass(frozen=True)
-class PairedHost:
-    """One entry of the device's host list (OP_HOSTS LIST)."""
-
-    host_id: bytes
-    name: str
-    paired: int | None  # unix s (None: the device's clock was not set)
-    last_seen: int | None  # unix s since the device's last start (None: not since then)
 
 
 @dataclass
@@ -143,7 +129,7 @@ class Session:
             )
         return DeviceError(_refusal(op, status, body))
 
-    async def _open_request(self, payload: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+    async def open_request(self, payload: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
         """An untagged request (AUTH_BEGIN, PAIR_BEGIN, PAIR_REVEAL): (status, payload)."""
         p = self.proto
         await self._write(payload)
@@ -185,6 +171,8 @@ class Session:
         try:
             raw = bytes(await self.client.read_gatt_char(self.uuids.INFO))
         except BleakError as exc:
+            if not self.client.is_connected:  # e.g. the device dropped an idle central
+                raise LinkLost("the BLE link was lost") from exc
             raise DeviceError(f"could not read device info: {exc}") from exc
         size = struct.calcsize(p.INFO)
         if len(raw) < 1 or raw[0] != p.PROTOCOL_VERSION or len(raw) < size:
@@ -211,13 +199,13 @@ class Session:
             raise NotPaired(f"this computer is not paired with {who}: run `unknot pair`")
         for hk in candidates:
             auth = HostAuth(hk.host_id, hk.key)
-            status, payload = await self._open_request(auth.begin())
+            status, payload = await self.open_request(auth.begin())
             if status == p.ST_AUTH_FAILED:
                 continue  # the device does not know this key
             if status != p.ST_OK:
                 raise AuthError(NOT_THE_DEVICE.format(name=who))
             auth.check_begin(payload, public.raw, who)  # AuthError for a look-alike
-            frame = await self._open_answer(auth.prove())
+            frame = await self.open_answer(auth.prove())
             if frame[2] != p.ST_OK:
                 raise AuthError(f"the device refused this computer's proof (status {frame[2]})")
             secret, state = auth.accepted(frame)
@@ -228,7 +216,7 @@ class Session:
             return state
         raise NotPaired(NOT_THE_DEVICE.format(name=who))
 
-    async def _open_answer(self, payload: bytes) -> bytes:
+    async def open_answer(self, payload: bytes) -> bytes:
         """An untagged request's whole answer frame."""
         p = self.proto
         await self._write(payload)
@@ -236,103 +224,6 @@ class Session:
             frame = await self._frame()
             if frame[0] == p.F_RESP and frame[1] == payload[0]:
                 return frame
-
-    async def pair(self, wearer: Wearer, keys: KeyStore | None = None) -> DeviceState:
-        """One pairing attempt (docs/protocol.md "Pairing"): commitment, the device's key,
-        reveal; the wearer compares the numbers the device taps with this computer's and
-        presses the button; then this computer authenticates with the new key. Raises
-        NotPairable when the window is not open (the caller may try again)."""
-        p = self.proto
-        store = keys if keys is not None else KeyStore()
-        public = self.public or await self.read_public()
-        attempt = HostPairing()
-        status, payload = await self._open_request(attempt.begin())
-        if status == p.ST_NOT_PAIRABLE:
-            raise NotPairable(WINDOW_CLOSED)
-        if status == p.ST_BUSY:
-            raise DeviceError(
-                "another computer is pairing with the device in this window: if it is not "
-                "yours, someone nearby is trying to pair; do not press the button"
-            )
-        if status != p.ST_OK:
-            raise self._refused(p.OP_PAIR_BEGIN, status)
-        status, _ = await self._open_request(attempt.reveal(payload), timeout=30.0)
-        if status != p.ST_OK:
-            raise AuthError("the device refused the pairing (the commitment did not hold)")
-        if not await wearer.compare(attempt.sas):
-            await self._open_request(attempt.check(abort=True))
-            raise AuthError(
-                "the numbers you felt are not the ones this computer computed: someone may be "
-                "relaying the connection; nothing was paired (the device now refuses pairing "
-                "for a minute)"
-            )
-        await wearer.press()
-        await self._await_press(attempt)
-        store.save(public.device_id, HostKey(attempt.host_id, attempt.key))
-        self.public = public
-        state = await self.authenticate(store)
-        await self.name_self(_host_name())
-        return state
-
-    async def _await_press(self, attempt: HostPairing) -> None:
-        p = self.proto
-        while True:
-            frame = await self._open_answer(attempt.check())
-            status = attempt.check_answer(frame)
-            if status == p.ST_OK:
-                return
-            if status == p.ST_PENDING:
-                await asyncio.sleep(0.3)
-                continue
-            if status == p.ST_REFUSED:
-                raise AuthError("the wearer did not confirm on the device: nothing was paired")
-            raise AuthError(f"the device ended the pairing (status {frame[2]})")
-
-    async def hosts(self) -> list[PairedHost]:
-        """The device's paired hosts (OP_HOSTS LIST)."""
-        p = self.proto
-        _, payload = await self.request(bytes([p.OP_HOSTS, p.HOSTS_LIST]))
-        size = struct.calcsize(p.HOSTS_ENTRY)
-        out = []
-        for i in range(payload[0] if payload else 0):
-            hid, name, paired, seen = struct.unpack_from(p.HOSTS_ENTRY, payload, 1 + i * size)
-            out.append(PairedHost(hid, name.rstrip(b"\0").decode("utf-8", "replace"),
-                                  paired or None, seen or None))
-        return out
-
-    async def name_self(self, name: str) -> None:
-        p = self.proto
-        raw = name.encode()[: core.auth.NAME_SIZE]
-        await self.request(struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_NAME, raw))
-
-    async def forget(self, host_id: bytes, wearer: Wearer | None = None,
-                     keys: KeyStore | None = None) -> None:
-        """Ask the device to forget one host (or every one: keyring EVERY_HOST); the wearer
-        confirms on the device (`wearer`: a stand-in that presses). Returns once done; a
-        refusal raises DeviceError."""
-        p = self.proto
-        req = struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_FORGET, host_id)
-        status, _ = await self.request(req, ok=(p.ST_PENDING,))
-        if wearer is not None:
-            await wearer.press()
-        own = self._authed().host_id
-        itself = host_id in (own, core.keyring.EVERY_HOST)
-        while True:
-            await asyncio.sleep(0.3)
-            check = struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_CHECK, host_id)
-            try:
-                status, _ = await self.request(check, ok=(p.ST_OK, p.ST_PENDING, p.ST_REFUSED))
-            except NotPaired:
-                if itself:  # our own key is gone: the device ended this session
-                    break
-                raise
-            if status == p.ST_OK:
-                break
-            if status == p.ST_REFUSED:
-                raise DeviceError("the wearer did not confirm on the device: nothing forgotten")
-        if itself and self.public is not None:
-            (keys if keys is not None else KeyStore()).forget(self.public.device_id)
-            self.auth = None
 
     async def state(self) -> DeviceState:
         """The private STATE block (OP_STATE)."""
@@ -464,25 +355,6 @@ class Session:
         if len(out) + core.auth.TAG_SIZE > self.client.mtu_size - 3:
             raise DeviceError("too many settings for one write")
         await self.request(bytes(out))
-
-
-class Wearer(Protocol):
-    """The person holding the device, as `Session.pair` needs them: they compare the numbers
-    the device taps with this computer's, then press the device's button."""
-
-    async def compare(self, sas: tuple[int, ...]) -> bool:
-        """True when the numbers the wearer felt are `sas` (e.g. they typed them)."""
-        ...
-
-    async def press(self) -> None:
-        """The wearer presses the device's button once (a person: told to)."""
-        ...
-
-
-def _host_name() -> str:
-    import socket
-
-    return socket.gethostname().split(".")[0] or "computer"
 
 
 def _refusal(op: int, status: int, body: bytes) -> str:

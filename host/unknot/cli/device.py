@@ -107,9 +107,10 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
 @sim_option()
 def hosts(address: str | None, sim: bool) -> None:
     """List the computers paired with the device: name, when paired, last seen."""
+    from unknot import radio
     from unknot.ble.pair import list_hosts
 
-    info, found, own = list_hosts(address or None, sim=sim)
+    info, found, own = list_hosts(address or None, radio=radio.pick(sim))
     click.echo(f"{info.name or info.device_id}: {len(found)} paired computer(s)")
     for h in found:
         me = "  (this computer)" if h.host_id == own else ""
@@ -137,9 +138,10 @@ def forget(host: str | None, address: str | None, sim: bool) -> None:
 
     On the device itself: hold the button 10 s while idle (two long fades) forgets all.
     """
+    from unknot import radio
     from unknot.ble.pair import forget_host
 
-    info = forget_host(host, address or None, sim=sim, say=click.echo)
+    info = forget_host(host, address or None, radio=radio.pick(sim), say=click.echo)
     what = f"forgot {host}" if host is not None else "forgot every paired computer"
     click.echo(f"{info.name or info.device_id} {what}; pair again with `unknot pair`.")
 

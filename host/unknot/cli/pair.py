@@ -37,10 +37,11 @@ def pair(address: str | None, sim: bool, drive: str | None) -> None:
         click.echo(f"Key written to {path} (it replaces any earlier one); the board takes it "
                    "once, at its next start (eject the drive and press reset).")
         return
+    from unknot import radio
     from unknot.ble.pair import pair_device
 
-    info = pair_device(None if sim else ConsoleWearer(), address or None, sim=sim,
-                       say=click.echo)
+    info = pair_device(None if sim else ConsoleWearer(), address or None,
+                       radio=radio.pick(sim, open_window=True), say=click.echo)
     click.echo(f"Paired with {info.name or info.address} ({info.device_id}): this computer can "
                "now sync and change settings.")
 
