@@ -68,7 +68,7 @@ def build() -> dict[str, Any]:
 
     real_random = auth.random
     scope = {"_c": itertools.count()}
-    auth.random = eval(DRBG, scope)  # noqa: S307 - a fixed expression, shared with the tests
+    auth.random = eval(DRBG, scope)  # a fixed expression, shared with the tests
     try:
         app = _App()
         p = proto.Protocol(app)

@@ -10,7 +10,7 @@ import zlib
 import pytest
 import unkbuild  # tools/mp (tests/firmware/conftest.py puts it on the path)
 from authed import Authed
-from unknot import core, fwload
+from unknot import fwload
 from unknot.sim.simnvm import new_nvm
 
 proto = fwload.module("proto")

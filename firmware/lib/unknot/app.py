@@ -34,8 +34,8 @@ except ImportError:  # CPython (tests, the simulated device)
 
 from . import settings as settings_mod
 from .gestures import Gestures
-from .keyring import Keyring
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
+from .keyring import Keyring
 from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
@@ -258,7 +258,7 @@ class App:
 
     def play_numbers(self, digits):
         """Play numbers as tap counts (`select` n), _SAS_GAP_MS apart: the pairing SAS."""
-        self._numbers = [self.clock.now_ms()] + list(digits)
+        self._numbers = [self.clock.now_ms(), *digits]
 
     def _gesture(self, g, now):
         rem = self.reminders

@@ -253,7 +253,8 @@ def decode_hosts(blob):
         return [], 0, None, blob
     hosts = []
     for i in range(n):
-        hid, key, name, paired = unpack_from(HOST_RECORD, blob, HOSTS_HEAD_SIZE + i * HOST_RECORD_SIZE)
+        at = HOSTS_HEAD_SIZE + i * HOST_RECORD_SIZE
+        hid, key, name, paired = unpack_from(HOST_RECORD, blob, at)
         hosts.append([hid, key, name.rstrip(b"\x00"), paired, 0])
     if secret == _ZERO16:
         secret = None

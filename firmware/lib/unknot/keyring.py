@@ -179,7 +179,7 @@ class Keyring:
     def state(self, kind, arg):
         """WAITING / YES / NO for the question (kind, arg), or None if it is not the one."""
         c = self.consent
-        if c is None or c[0] != kind or c[1] is not arg and c[1] != arg:
+        if c is None or c[0] != kind or (c[1] is not arg and c[1] != arg):
             return None
         return c[3]
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from unknot.errors import DeviceBusy, DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
-    from unknot.ble.session import Session, Wearer
+    from unknot.ble.pair import Wearer
+    from unknot.ble.session import Session
     from unknot.device.keys import KeyStore
 
 

@@ -174,8 +174,9 @@ class HostPairing:
         self.session: core.auth.Session | None = None
 
     def begin(self) -> bytes:
-        a, p = core.auth, core.proto
-        return struct.pack(p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, core.pairing.commitment(self.public, self.nonce))
+        p = core.proto
+        commit = core.pairing.commitment(self.public, self.nonce)
+        return struct.pack(p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, commit)
 
     def reveal(self, payload: bytes) -> bytes:
         """The PAIR_BEGIN answer (device public key, device nonce) -> PAIR_REVEAL; the key,

@@ -39,7 +39,7 @@ except ImportError:  # MicroPython unix port
 
 
 class AES:
-    def __init__(self, key, mode=MODE_ECB, IV=None, counter=None, segment_size=8):  # noqa: N803
+    def __init__(self, key, mode=MODE_ECB, IV=None, counter=None, segment_size=8):
         if len(key) not in (16, 24, 32):
             raise ValueError("Key must be 16, 24, or 32 bytes long")
         if mode not in (MODE_ECB, MODE_CBC, MODE_CTR):
@@ -47,7 +47,7 @@ class AES:
         self.mode = mode
         self.rekey(key, IV)
 
-    def rekey(self, key, IV=None):  # noqa: N803
+    def rekey(self, key, IV=None):
         self._key = bytes(key)
         self._iv = bytearray(IV) if IV is not None else bytearray(16)
         self._block = _ecb(self._key)

@@ -4,8 +4,8 @@ central for the host, with the bleak backend arguments that talk through it."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from bumble.keys import JsonKeyStore
