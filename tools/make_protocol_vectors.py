@@ -71,7 +71,7 @@ def build() -> dict[str, Any]:
     auth.random = eval(DRBG, scope)  # a fixed expression, shared with the tests
     try:
         app = _App()
-        p = proto.Protocol(app)
+        p = proto.Protocol(app, None, lambda: core.pairing)
         p.set_mtu(MTU)
         p.connect(0)
         steps: list[dict[str, Any]] = []

@@ -25,7 +25,7 @@ VEC = REPO / "tests" / "vectors" / "protocol" / "v3.json"
 
 SCRIPT = r"""
 import json, struct
-from unknot import auth, proto
+from unknot import auth, pairing, proto
 from unknot.keyring import Keyring
 from unknot.journal import Journal
 from simadapters import VirtualClock, new_nvm
@@ -47,7 +47,7 @@ class A:
     def reload_routines(s): pass
 a = A()
 for i in range(3): a.journal.append(1700000000 + i * 600, 2, 4, 4, 120, 1, 3)
-p = proto.Protocol(a); p.set_mtu(vec["mtu"]); p.connect(0)
+p = proto.Protocol(a, None, lambda: pairing); p.set_mtu(vec["mtu"]); p.connect(0)
 ok = True
 for case in vec["steps"]:
     if case["step"] == "pair_begin": a.keyring.open()

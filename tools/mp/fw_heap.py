@@ -54,8 +54,9 @@ GOAL_KIB = 40  # issue 9: the whole firmware (all groups) adds at most this (not
 # names, the wearer's consent, lockout; the sealed-frame Session), net +6; the pairing itself
 # (pairing.py: X25519, SHA-256, the PAIR/HOSTS handlers) loads only when used. The aesio
 # stand-in counts in the harness floor (a C module on the board). Not yet saved elsewhere:
-# see /work/notes/issue-17.md.
-CEILING_KIB = 110
+# see /work/notes/issue-17.md. 111 after merging main (19:25); the guard moves to the board
+# model (tools/board, issue 16).
+CEILING_KIB = 112
 MP = Path(__file__).resolve().parent
 
 

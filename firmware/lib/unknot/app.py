@@ -258,7 +258,7 @@ class App:
 
     def play_numbers(self, digits):
         """Play numbers as tap counts (`select` n), _SAS_GAP_MS apart: the pairing SAS."""
-        self._numbers = [self.clock.now_ms(), *digits]
+        self._numbers = [self.clock.now_ms()] + list(digits)  # noqa: RUF005 - MicroPython
 
     def _gesture(self, g, now):
         rem = self.reminders

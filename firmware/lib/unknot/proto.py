@@ -138,14 +138,17 @@ class Protocol:
     `upload` makes the handler of the upload and settings requests: `upload(storage)` ->
     an upload.Upload; proto never imports upload (the board passes a loader that imports
     it on the first such request, see hw/ble.py). Without it those requests answer
+    UNKNOWN_OPCODE. `pairing()` likewise gives the pairing module (pairing.py: the PAIR_*
+    and HOSTS handlers, X25519); without it PAIR_BEGIN answers NOT_PAIRABLE and HOSTS
     UNKNOWN_OPCODE."""
 
-    def __init__(self, app, upload=None):
+    def __init__(self, app, upload=None, pairing=None):
         self.app = app
         self.sender = None  # board: a function that notifies one frame, False when full
         self.mtu = _DEFAULT_MTU
         self.last_response = b""
         self._make_upload = upload
+        self._pairing_module = pairing
         self._upload = None  # the upload.Upload, made on the first upload request
         self._out = []  # response frames waiting to be sent
         self._pending = None
@@ -354,10 +357,10 @@ class Protocol:
             self._auth_begin(data)
         elif op == OP_AUTH:
             self._auth(data)
+        elif self._pairing_module is not None:
+            self._pairing_module().control(self, op, data)  # loaded when a pairing starts
         else:
-            from .pairing import control  # loaded when a pairing starts
-
-            control(self, op, data)
+            self._respond(op, ST_NOT_PAIRABLE)
 
     def _auth_begin(self, data):
         op = OP_AUTH_BEGIN
@@ -418,10 +421,8 @@ class Protocol:
                 self._respond(op, ST_BAD_LENGTH)
             else:
                 self._respond(op, ST_OK, self.state())
-        elif op == OP_HOSTS:
-            from .pairing import hosts  # rarely used: loaded on the first such request
-
-            hosts(self, data)
+        elif op == OP_HOSTS and self._pairing_module is not None:
+            self._pairing_module().hosts(self, data)  # rarely used: loaded on first use
         elif op == OP_SET_CLOCK:
             if n != struct.calcsize(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)

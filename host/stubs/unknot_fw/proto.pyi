@@ -87,7 +87,8 @@ class Protocol:
     info_changes: int
     authenticated: bool
     def __init__(
-        self, app: object, upload: Callable[[object], Upload] | None = None
+        self, app: object, upload: Callable[[object], Upload] | None = None,
+        pairing: Callable[[], object] | None = None,
     ) -> None: ...
     def set_mtu(self, mtu: int) -> None: ...
     def reset(self) -> None: ...

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from unknot.errors import DeviceBusy, DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
-    from unknot.ble.pair import Wearer
     from unknot.ble.session import Session
+    from unknot.ble.wearer import Wearer
     from unknot.device.keys import KeyStore
 
 
@@ -30,9 +30,12 @@ class Radio(Protocol):
 
     # a scan that finds nothing for this long means a central holds the device (None: never)
     busy_scan_s: float | None
-    # a stand-in for the person at the device (a simulated device served in this process:
-    # unknot.sim.radio.SimWearer), or None when a person is there
-    wearer: Wearer | None
+
+    @property
+    def wearer(self) -> Wearer | None:
+        """A stand-in for the person at the device (a simulated device served in this
+        process: unknot.sim.radio.SimWearer), or None when a person is there."""
+        ...
 
     def scanner_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for BleakScanner (its backend)."""

@@ -17,11 +17,12 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from unknot import core
 from unknot.ble.auth import AuthError, DeviceState, HostPairing
 from unknot.ble.session import DeviceInfo, LinkLost, NotPaired, Session
+from unknot.ble.wearer import Wearer
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError
 
@@ -33,19 +34,6 @@ RETRY_S = 1.0  # between two tries while the window is not open
 WINDOW_CLOSED = "the pairing window is not open: hold the button 1 s"
 
 Say = Callable[[str], None]
-
-
-class Wearer(Protocol):
-    """The person holding the device, as a pairing needs them: they compare the numbers the
-    device taps with this computer's, then press the device's button."""
-
-    async def compare(self, sas: tuple[int, ...]) -> bool:
-        """True when the numbers the wearer felt are `sas` (e.g. they typed them)."""
-        ...
-
-    async def press(self) -> None:
-        """The wearer presses the device's button once (a person: told to)."""
-        ...
 
 
 class NotPairable(DeviceError):

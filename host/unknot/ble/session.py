@@ -18,7 +18,7 @@ from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
 
 if TYPE_CHECKING:
-    from unknot.ble.pair import Wearer
+    from unknot.ble.wearer import Wearer
 
 Progress = Callable[[int, int], None]  # (done, total)
 

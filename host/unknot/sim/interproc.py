@@ -34,7 +34,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from unknot import paths
 from unknot.lock import pid_alive
@@ -50,9 +50,6 @@ TURN_POLL_S = 0.05
 BUSY_SCAN_S = 1.2  # a running sim advertises at least every 1 s unless a central holds it
 
 _selected = DEFAULT_NAME
-
-if TYPE_CHECKING:
-    from unknot.ble.pair import Wearer
 
 
 def select(name: str) -> None:
@@ -268,7 +265,7 @@ class RemoteRadio:
     """The CLI side: a bumble central whose controller lives in the `unknot sim` process."""
 
     busy_scan_s: float | None = BUSY_SCAN_S  # not advertising for this long: a central holds it
-    wearer: Wearer | None = None  # the wearer is at the `unknot sim` terminal
+    wearer: None = None  # the wearer is at the `unknot sim` terminal (a person)
 
     def __init__(self, link: LinkInfo, *, keys_dir: Path | None) -> None:
         self.link = link

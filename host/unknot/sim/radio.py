@@ -96,13 +96,15 @@ class SimWearer:
             self.felt.append(count)
 
     async def compare(self, sas: tuple[int, ...]) -> bool:
-        self.felt = []
+        """The first numbers felt since the last press (the device may have started tapping
+        before this is called)."""
         for _ in range(300):  # up to 30 s of device time: the device taps as its clock runs
             if len(self.felt) >= len(sas):
                 break
             await self.advance(100)
-        return tuple(self.felt[-len(sas):]) == tuple(sas)
+        return tuple(self.felt[: len(sas)]) == tuple(sas)
 
     async def press(self) -> None:
+        self.felt = []
         self.button.press()
         await self.advance(1000)  # the gesture decoder's double-press window passes
