@@ -149,8 +149,8 @@ async def forget(s: Session, host_id: bytes, wearer: Wearer | None = None,
 def pair_device(wearer: Wearer | None, address: str | None = None, *,
                 radio: RadioSource | None = None, say: Say = print,
                 wait_s: float = PAIR_WAIT_S) -> DeviceInfo:
-    """Pair once the wearer opens the window (trying for `wait_s`); `wearer` None: the radio's
-    stand-in wearer (a simulated device served in this process)."""
+    """Pair once the wearer opens the window (trying for `wait_s`); a simulated device served
+    in this process brings its own stand-in wearer, which is used instead of `wearer`."""
     return asyncio.run(pair_async(wearer, address, radio=radio, say=say, wait_s=wait_s))
 
 
@@ -178,7 +178,7 @@ async def _pair_connected(wearer: Wearer | None, address: str | None,
     from unknot.ble import open_device
 
     async with open_device(address, radio=radio, authenticate=False) as s:
-        who = wearer if wearer is not None else s.stand_in_wearer
+        who = s.stand_in_wearer or wearer  # a simulated device served here: its stand-in
         if who is None:
             raise DeviceError("no wearer to compare the numbers")
         while True:

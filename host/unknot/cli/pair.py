@@ -40,7 +40,7 @@ def pair(address: str | None, sim: bool, drive: str | None) -> None:
     from unknot import radio
     from unknot.ble.pair import pair_device
 
-    info = pair_device(None if sim else ConsoleWearer(), address or None,
+    info = pair_device(ConsoleWearer(), address or None,
                        radio=radio.pick(sim, open_window=True), say=click.echo)
     click.echo(f"Paired with {info.name or info.address} ({info.device_id}): this computer can "
                "now sync and change settings.")

@@ -7,7 +7,7 @@
                               `unknot pair --drive`) whose device id is not known yet: the
                               first device that authenticates with it binds it to its id.
                               `pair --drive` replaces the drive's key file (one key, imported
-                              once by the device) and this computer's older pending keys.
+                              once by the device).
 
 The device keeps the same (host id, key) in its nvm (docs/security.md); sizes come from the
 firmware core (unknot.core.auth).
@@ -101,12 +101,6 @@ class KeyStore:
     def add_pending(self, hk: HostKey) -> None:
         self._write(self.dir / f"{_PENDING}{hk.host_id.hex()}.json", hk)
 
-    def drop_pending(self) -> None:
-        """Forget every pending USB key (`pair --drive` writes a new one in their place)."""
-        if self.dir.is_dir():
-            for path in self.dir.glob(_PENDING + "*.json"):
-                path.unlink(missing_ok=True)
-
     def bind(self, device_id: str, hk: HostKey) -> None:
         """A pending key was accepted by `device_id`: file it under that device."""
         self.save(device_id, hk)
@@ -127,6 +121,5 @@ def write_key_file(drive: Path, hk: HostKey, store: KeyStore) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(hk.key_file())
     tmp.replace(path)
-    store.drop_pending()
     store.add_pending(hk)
     return path
