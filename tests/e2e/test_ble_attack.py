@@ -55,6 +55,7 @@ class Stranger:
         self.conn = await d.connect(DEVICE_ADDRESS)
         await self.conn.pair()  # just works: the board cannot refuse it
         self.peer = Peer(self.conn)
+        await self.peer.request_mtu(247)  # as docs/protocol.md asks (answers up to 54 bytes)
         await self.peer.discover_services()
         await self.peer.discover_characteristics()
         (self.control,) = self.peer.get_characteristics_by_uuid(UUID(CONTROL))
