@@ -365,31 +365,6 @@ def test_pair_keeps_trying_across_the_drop(tmp_path: Path, home: Path) -> None:
     run(go)
 
 
-def test_reserved_set_names_are_refused_at_staging() -> None:
-    """Upload: a paired host stages `SET` (the set manifest) or `set.7` next to a routine and
-    never commits: nothing is staged, so no power cut can install it."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "firmware"))
-    from authed import Authed
-
-    from unknot import fwload
-
-    upload = fwload.module("upload")
-    for name in (b"SET", b"set.7"):
-        app = App(1)
-        p = Authed(core.proto.Protocol(app, upload.Upload))
-        data = b"UNKR junk"
-        archive = struct.pack("<BI", len(name), len(data)) + name + data
-        p.control(struct.pack("<BII", 0x03, len(archive), __import__("zlib").crc32(archive)))
-        p.next_frame()
-        p.control(struct.pack("<BI", 0x04, 0) + archive)
-        p.next_frame()
-        assert app.storage.staged == {}, name
-        p.control(bytes([0x05]))
-        assert p.next_frame()[2] == core.proto.ST_BAD_ARG
-
-
 def test_the_forget_hold_never_opens_the_window_on_its_way(tmp_path: Path) -> None:
     """Forget: the 10 s hold goes through the 1 s mark without opening the window (the window
     opens when a 1-10 s press is released); a 2 s press opens it when let go."""

@@ -207,3 +207,16 @@ def test_without_an_upload_handler_uploads_are_unknown() -> None:
     p = Authed(proto.Protocol(App()))
     p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, 10, 0))
     assert p.next_frame()[2] == 1  # UNKNOWN_OPCODE
+
+
+@pytest.mark.parametrize("name", ["SET", "set.7"])
+def test_reserved_set_names_are_refused_at_staging(name: str) -> None:
+    """Issue 17: a paired host stages `SET` (the set manifest) or `set.<n>` next to a routine
+    and never commits: nothing is staged (so no power cut can install it), COMMIT refuses."""
+    app = App()
+    p = Authed(proto.Protocol(app, upload.Upload))
+    blob = archive({"a.unk": FILES["a.unk"], name: b"a.unk 1\n"})
+    statuses = send(p, blob, 200)
+    assert statuses[-1] == proto.ST_BAD_ARG
+    assert not any(n.endswith(name) for n in app.storage.staged)
+    assert app.storage.files == {"old.unk": b"old"}
