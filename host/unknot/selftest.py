@@ -221,11 +221,12 @@ async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
     return parse(lines)
 
 
-def run_ble(address: str | None, out: Out) -> Report:
+def run_ble(address: str | None, out: Out, *, sim: bool = False) -> Report:
+    """Over BLE (`sim`: the running `unknot sim`, whose wearer presses its keys)."""
     from unknot.ble import open_device
 
     async def main() -> Report:
-        async with open_device(address=address) as session:
+        async with open_device(address=address, sim=sim) as session:
             return await selftest_over(session, out)
 
     return asyncio.run(main())

@@ -121,6 +121,7 @@ class App:
         self.storage = None
         self.keyring = fwload.module("auth").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
+        self.player: object | None = None  # a routine playing (the advert's rotation waits)
 
 
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
@@ -163,9 +164,9 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     app = App()
     radio = Radio()
     link = ble.BleLink(proto.Protocol(app), "Unknot-0102", radio=radio)
-    deadline = link.poll(0)
+    link.poll(0)
     assert len(radio.advertised) == 1
-    payload, interval = radio.advertised[0]
+    payload, _interval = radio.advertised[0]
     secret = advert.secret_of(app)
     company, field, _tag = advert.unpack_from(advert.PAYLOAD, payload, 0)
     assert company == advert.COMPANY and field >> 12 == advert.VERSION
@@ -187,7 +188,11 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     # the rotation: a fresh tag at least every ROTATE_MS, and the loop is told when
     deadline = link.poll(40000)  # slow advertising by now
     assert deadline is not None and deadline <= 5000 + advert.ROTATE_MS
+    app.player = object()  # a routine plays: the rotation waits (a tag is ~0.6 s of CPU)
     link.poll(5000 + advert.ROTATE_MS)
+    assert radio.advertised[-1][0] == new
+    app.player = None
+    link.poll(5000 + advert.ROTATE_MS + 10)
     assert radio.advertised[-1][0] != new
     # three payloads (boot, the session, the rotation); one restart only slowed down
     assert len({p for p, _ in radio.advertised}) == 3

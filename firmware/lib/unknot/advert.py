@@ -1,11 +1,12 @@
 """The advertisement's "something new" value (docs/protocol.md "Advertisement").
 
 The device advertises, in a manufacturer-specific AD structure, a 4-byte tag over (its
-journal head, a random 12-bit counter drawn anew at each change) keyed by a secret that only paired hosts hold. A
-paired laptop scanning passively computes the tag for the head it last synced: a match
-means nothing new, a match one or more records further means new sessions, so it connects
-only then. A stranger sees a value that changes with every new session and every
-ROTATE_MS, and can neither read the head from it nor follow the device by it.
+journal head, a random 12-bit counter drawn anew at each change) keyed by a secret that
+only paired hosts hold. A paired laptop scanning passively computes the tag for the head
+it last synced: a match means nothing new, a match one or more records further means new
+sessions, so it connects only then. A stranger sees a value that changes with every new
+session and every ROTATE_MS, and can neither read the head from it nor follow the device by
+it.
 
 Everything here is written once: the firmware adapters (hw/ble.py, the simulated
 peripheral) build the payload with `Advert`, and the host (unknot.ble.advert) checks it with
@@ -77,8 +78,11 @@ class Advert:
         self.due_ms = None
         self.updates = 0  # how many tags were computed (each one HMAC-SHA256)
 
-    def update(self, secret, head, now_ms):
-        if self.head == head and self.due_ms is not None and now_ms < self.due_ms:
+    def update(self, secret, head, now_ms, busy=False):
+        """`busy`: a routine is playing; a rotation then waits for its end (a tag is about
+        0.6 s of CPU on the board with the pure-Python SHA-256: a cue must not wait for it).
+        A new head is never a routine in progress: its tag is made at once."""
+        if self.head == head and self.due_ms is not None and (now_ms < self.due_ms or busy):
             return False
         from os import urandom  # the nRF52840's hardware RNG on the board
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bumble import att, gatt, ll, pairing
+from bumble import att, gatt, pairing
 from bumble.controller import Controller
 from bumble.core import UUID, AdvertisingData
 from bumble.device import Connection, Device
@@ -34,6 +33,7 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from unknot import core
+from unknot.sim.advertising import AppHook, ScanResponseController
 from unknot.sim.link import DEVICE_ADDRESS
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
@@ -62,32 +62,9 @@ def _guard(permission: int, conn: Connection, refuse: att.ErrorCode) -> None:
         _require_encryption(conn)
 
 
-class _Controller(Controller):  # type: ignore[misc]
-    """bumble's link controller answers an active scan with the advertising data again (it
-    has no SCAN_REQ/SCAN_RSP exchange), so the scan response data, the device's name, rides
-    along in each advertising PDU: a scanner sees the name as it would on the air (a passive
-    one too, which the air would not give it)."""
-
-    def send_advertising_pdu(self, packet: ll.AdvertisingPdu) -> None:
-        if isinstance(packet, ll.AdvInd):  # legacy advertising commands
-            extra = bytes(self.le_legacy_advertiser.scan_response_data)
-            if extra:
-                packet = ll.AdvInd(advertiser_address=packet.advertiser_address,
-                                   data=bytes(packet.data) + extra)
-        elif isinstance(packet, ll.AdvExtInd):  # legacy PDUs through an advertising set
-            for adv_set in self.advertising_sets.values():
-                sid = adv_set.parameters.advertising_sid if adv_set.parameters else 0
-                if adv_set.enabled and adv_set.scan_response_data and sid == packet.sid \
-                        and bytes(adv_set.data) == bytes(packet.data):
-                    packet = dataclasses.replace(
-                        packet, data=bytes(packet.data) + bytes(adv_set.scan_response_data))
-                    break
-        super().send_advertising_pdu(packet)
-
-
 def make_bumble_device(link: LocalLink, address: str, name: str) -> tuple[Device, Controller]:
     """A bumble Device with its own controller on `link` (needs a running loop)."""
-    controller = _Controller(name, link=link, public_address=address)
+    controller = ScanResponseController(name, link=link, public_address=address)
     device = Device(
         name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
     )
@@ -129,7 +106,7 @@ class SimPeripheral:
         self.advert = core.advert.Advert()
         self._advertising: float | None = None  # the interval advertised at, None = off
         self._adv_stale = False  # the payload changed: advertise it again
-        app.protocol = _AppHook(self)
+        app.protocol = AppHook(self)
         self.device, self.controller = make_bumble_device(link, address, name)
         self.device.pairing_config_factory = lambda _conn: just_works()
         if keys_path is not None:
@@ -303,11 +280,12 @@ class SimPeripheral:
         return bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())]))
 
     def poll_advert(self, now_ms: int) -> int | None:
-        """The App loop's hook (see _AppHook): a new payload when the journal head changed
+        """The App loop's hook (see AppHook): a new payload when the journal head changed
         or the rotation is due; advertised again at once unless a central is connected (then
         after it leaves). Returns the rotation deadline (App clock, ms)."""
         app = self.app
-        if self.advert.update(core.advert.secret_of(app), app.journal.head, now_ms):
+        busy = app.player is not None  # a routine plays: a rotation waits for its end
+        if self.advert.update(core.advert.secret_of(app), app.journal.head, now_ms, busy):
             self._adv_stale = True
             if self.connection is None and self._advertising is not None:
                 with contextlib.suppress(RuntimeError):  # no loop: the policy loop does it
@@ -384,21 +362,3 @@ class SimPeripheral:
             for conn in list(controller.le_connections.values()):
                 controller.on_le_disconnected(conn, 0x08)  # HCI Connection Timeout
 
-
-class _AppHook:
-    """What the board's BleLink is to the App loop (`app.protocol`): poll() drives the
-    protocol and the advertisement's payload."""
-
-    def __init__(self, peripheral: SimPeripheral) -> None:
-        self.peripheral = peripheral
-
-    @property
-    def connected(self) -> bool:
-        return self.peripheral.connection is not None
-
-    def poll(self, now_ms: int) -> int | None:
-        deadline: int | None = self.peripheral.proto.poll(now_ms)
-        due = self.peripheral.poll_advert(now_ms)
-        if due is not None and (deadline is None or due < deadline):
-            deadline = due
-        return deadline

@@ -98,7 +98,8 @@ class BleLink:
 
     def _advertise(self, interval, now_ms):
         app = self.protocol.app
-        if self.advert.update(advert.secret_of(app), app.journal.head, now_ms):
+        busy = app.player is not None
+        if self.advert.update(advert.secret_of(app), app.journal.head, now_ms, busy):
             self.adv.data_dict[advert.AD_TYPE] = bytes(self.advert.data)
             if self._adv_interval:
                 self.radio.stop_advertising()
@@ -153,8 +154,12 @@ class BleLink:
             slow = idle is not None and now_ms - idle >= _SLOW_AFTER_MS
             self._advertise(_SLOW_ADV_S if slow else _FAST_ADV_S, now_ms)
             self._refresh()
-            due = self.advert.due_ms  # the advert's rotation
-            return due if slow else min(due, self._idle_since + _SLOW_AFTER_MS)
+            due = self.advert.due_ms  # the advert's rotation (set by _advertise)
+            since = self._idle_since
+            if not slow and since is not None:  # and the slow-down
+                slow_at = since + _SLOW_AFTER_MS
+                due = slow_at if due is None or slow_at < due else due
+            return due
         packets = control.packets
         out_len = packets.outgoing_packet_length
         if out_len:
