@@ -29,11 +29,14 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from unknot.ble.advert import Known, Sighting, judge, known_devices
 from unknot.ble.sync import SyncSummary
 from unknot.errors import DeviceNotFound, SyncBusy, UnknotError
+
+if TYPE_CHECKING:
+    from unknot.ble import RadioSource
 
 
 @dataclass(frozen=True)
@@ -217,9 +220,12 @@ class Watcher:
             await self.listener.stop()
 
 
-def watch(address: str | None = None, *, sim: bool = False, name: str | None = None,
-          log: Callable[[str], None] = print, policy: WatchPolicy | None = None) -> None:
-    """`unknot sync --watch`: run the watcher on the real clock until interrupted."""
+def watch(address: str | None = None, *, name: str | None = None,
+          radio: RadioSource | None = None, clock_rate: float = 1.0,
+          listener: Listener | None = None, log: Callable[[str], None] = print,
+          policy: WatchPolicy | None = None) -> None:
+    """`unknot sync --watch`: run the watcher on the real clock until interrupted (`radio`,
+    `clock_rate`, `listener`: unknot.radio; default: this computer's adapter)."""
     from unknot.ble.advert import ScanListener
     from unknot.ble.sync import sync_device
 
@@ -227,56 +233,8 @@ def watch(address: str | None = None, *, sim: bool = False, name: str | None = N
 
     def attempt(heard: str | None, scan_s: float) -> Awaitable[SyncSummary]:
         # The watcher never waits for the lock: it retries later instead.
-        return sync_device(address or heard, sim=sim, name=name, scan_s=scan_s,
-                           lock_wait_s=0.0)
+        return sync_device(address or heard, name=name, radio=radio, clock_rate=clock_rate,
+                           scan_s=scan_s, lock_wait_s=0.0)
 
-    listener: Listener = (_SimListener(policy.away_s) if sim
-                          else ScanListener(policy.away_s))
-    asyncio.run(Watcher(attempt, listener, log, policy=policy).run())
-
-
-class _SimListener:
-    """`--watch --sim`: listens on the running `unknot sim`'s link (its own central over
-    HCI-on-TCP, no connection, so it takes no turn); with no sim running, checks every
-    few seconds for one to start (each sync then serves the device in process, as
-    `unknot sync --sim` does)."""
-
-    CHECK_S = 5.0
-
-    def __init__(self, away_s: float) -> None:
-        from unknot.ble.advert import ScanListener
-
-        self.scan: ScanListener | None = None
-        self.away_s = away_s
-        self.last_seen: dict[str, float] = {}
-        self._make = ScanListener
-        self._radio: object | None = None
-
-    async def start(self) -> None:
-        from unknot.sim import interproc
-
-        running = interproc.running_link(interproc.sim_dir())
-        if running is None:
-            return
-        radio = await interproc.RemoteRadio(running, keys_dir=None).start()
-        self._radio = radio
-        self.scan = self._make(self.away_s, {**radio.scanner_kwargs(),
-                                             "scanning_mode": "passive"})
-        self.scan.last_seen = self.last_seen
-        await self.scan.start()
-
-    async def stop(self) -> None:
-        from unknot.sim.interproc import RemoteRadio
-
-        scan, radio, self.scan, self._radio = self.scan, self._radio, None, None
-        if scan is not None:
-            await scan.stop()
-        if isinstance(radio, RemoteRadio):
-            await radio.stop()
-
-    async def next(self, timeout: float | None) -> Sighting | None:
-        if self.scan is None:
-            await asyncio.sleep(self.CHECK_S if timeout is None else min(timeout, self.CHECK_S))
-            await self.start()
-            return None
-        return await self.scan.next(timeout)
+    hears = listener if listener is not None else ScanListener(policy.away_s)
+    asyncio.run(Watcher(attempt, hears, log, policy=policy).run())

@@ -110,9 +110,10 @@ def forget(address: str | None, sim: bool) -> None:
 
     On the device itself: hold the button 10 s while idle (two long fades).
     """
+    from unknot import radio
     from unknot.ble.pair import forget_hosts
 
-    info = forget_hosts(address or None, sim=sim)
+    info = forget_hosts(address or None, radio=radio.pick(sim))
     click.echo(f"{info.name or info.device_id} forgot every paired computer; pair again with "
                "`unknot pair`.")
 
@@ -141,7 +142,9 @@ def selftest(port: str | None, ble: str | None, sim: bool) -> None:
         if interproc.running_link(interproc.sim_dir()) is not None:
             # never a second copy of a running device's state: ask it over its link
             click.echo("Using the running `unknot sim`: press its keys when asked.")
-            report = st.run_ble(None, click.echo, sim=True)
+            from unknot import radio
+
+            report = st.run_ble(None, click.echo, radio=radio.pick(True))
         else:
             report = st.run_sim(interproc.sim_dir(), click.echo)
     elif port is not None:
