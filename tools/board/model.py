@@ -42,11 +42,16 @@ MAX_KIB = 320
 # Goals above the VM's floor (issue 16): what the worst board may need.
 GOAL_PEAK_KIB = 72
 GOAL_LIVE_KIB = 56
+# Regression guard (tests/firmware/test_fw_heap.py): every board passes every phase in the
+# floor + CEILING_KIB. Lower it as the firmware shrinks; never raise it to fit a feature without
+# saving the same elsewhere. 194: the firmware before the diet (worst board 190, .mpy).
+CEILING_KIB = 194
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mpy-cross", "-s", name, "-o", str(dst), str(src)], check=True, capture_output=True)
+    subprocess.run(["mpy-cross", "-s", name, "-o", str(dst), str(src)], check=True,
+                   capture_output=True)
 
 
 def _journal_nvm() -> bytes:

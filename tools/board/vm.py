@@ -135,8 +135,17 @@ class Guest:
             mounts: dict[str, Path] | None = None) -> Result:
         """`micropython -X heapsize=<heap_kib>k ARGV...` with `root` as the guest's `/`
         and `mounts` (guest path -> host directory) beside it."""
-        from wasmtime import (ExitTrap, Func, FuncType, Linker, Store, Trap, ValType,
-                              WasiConfig, WasmtimeError)
+        from wasmtime import (
+            ExitTrap,
+            Func,
+            FuncType,
+            Linker,
+            Store,
+            Trap,
+            ValType,
+            WasiConfig,
+            WasmtimeError,
+        )
 
         store = Store(self.engine)
         store.set_fuel(FUEL)

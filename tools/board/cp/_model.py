@@ -11,9 +11,10 @@ the allocation order: each wait leaves one short-lived bytearray of a seed-depen
 import builtins
 import gc
 
-import host
 from ubinascii import unhexlify
 from uos import getenv
+
+import host
 
 now_ns = 0
 keys = None  # the firmware's keypad.Keys (key events from the host go to its queue)

@@ -2,9 +2,8 @@
 UNKNOT_MODEL_BOARD). On the board the pin objects are in flash (no heap); here they are
 created when this module is imported (part of the floor the model subtracts)."""
 
-from uos import getenv
-
 from microcontroller import Pin
+from uos import getenv
 
 _NAMES = {
     # ports/nordic/boards/<board>/pins.c (the names the firmware's pin table uses)
@@ -18,7 +17,7 @@ for _n in _NAMES[getenv("UNKNOT_MODEL_BOARD") or "feather_nrf52840"].split():
 _i2c = None
 
 
-def I2C():  # noqa: N802
+def I2C():
     global _i2c
     if _i2c is None:
         import busio

@@ -1,9 +1,8 @@
 """The board model's floor (`micropython -m floor`): the VM with the stand-ins the firmware
 run imported (UNKNOT_MODEL_IMPORTS) and no firmware; waits until the scenario ends it."""
 
-from uos import getenv
-
 import _model
+from uos import getenv
 
 for _name in (getenv("UNKNOT_MODEL_IMPORTS") or "").split():
     __import__(_name)

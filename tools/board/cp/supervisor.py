@@ -8,6 +8,6 @@ def ticks_ms():
     return (_model.now_ns // 1000000) & 0x1FFFFFFF
 
 
-class runtime:  # noqa: N801
+class runtime:
     usb_connected = False
     serial_connected = False

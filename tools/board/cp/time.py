@@ -1,9 +1,8 @@
 """Stand-in for CircuitPython's `time` on the board model: the virtual clock of _model
 (monotonic_ns, monotonic, sleep); the rest is MicroPython's own time module."""
 
-from utime import *  # noqa: F403
-
 import _model
+from utime import *  # noqa: F403
 
 
 def monotonic_ns():
