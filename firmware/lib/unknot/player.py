@@ -57,33 +57,11 @@ def expand(routine, ticks=True):
             yield t, "begin", 0, i
             t += _LEAD_IN_MS
         elif kind == BREATHE:
-            for n in range(a):
-                yield t, "inhale", n + 1, i
-                t += b * DS_MS
-                if c:
-                    yield t, "hold_in", 0, i
-                    t += c * DS_MS
-                yield t, "exhale", 0, i
-                t += d * DS_MS
-                if e:
-                    yield t, "pause", 0, i
-                    t += e * DS_MS
+            t = yield from _breathe(t, a, b, c, d, e, i)
         elif kind == HOLD:
-            dur = a * DS_MS
             # countdown: the last seconds of a hold of 10 s or more, ticks stop before them
             count = routine.countdown if a >= _TICK_MIN_DS else 0
-            for side in range(2 if flags & SIDES else 1):
-                if side:
-                    yield t, "switch", 0, i
-                    t += _SWITCH_MS
-                yield t, "hold_start", 0, i
-                if ticks and flags & TICK and a >= _TICK_MIN_DS:
-                    for tt in _ticks(t, dur - count * _S_MS):
-                        yield tt, "tick", 0, i
-                for k in range(count, 0, -1):
-                    yield t + dur - k * _S_MS, "countdown", k, i
-                t += dur
-                yield t, "hold_end", 0, i
+            t = yield from _hold(t, a, flags, count, ticks, i)
         elif kind == REPEAT:
             for side in range(2 if flags & SIDES else 1):
                 if side:
@@ -107,6 +85,41 @@ def expand(routine, ticks=True):
         elif kind == END:
             yield t, "done", 0, i
         i += 1
+
+
+def _breathe(t, count, inhale, hold, exhale, pause, i):
+    """The cues of a BREATHE step from t (ms), then the time after it."""
+    for n in range(count):
+        yield t, "inhale", n + 1, i
+        t += inhale * DS_MS
+        if hold:
+            yield t, "hold_in", 0, i
+            t += hold * DS_MS
+        yield t, "exhale", 0, i
+        t += exhale * DS_MS
+        if pause:
+            yield t, "pause", 0, i
+            t += pause * DS_MS
+    return t
+
+
+def _hold(t, a, flags, count, ticks, i):
+    """The cues of a HOLD step of `a` ds (both sides with SIDES, ticks with TICK and
+    `ticks`, the last `count` seconds counted down) from t (ms), then the time after it."""
+    dur = a * DS_MS
+    for side in range(2 if flags & SIDES else 1):
+        if side:
+            yield t, "switch", 0, i
+            t += _SWITCH_MS
+        yield t, "hold_start", 0, i
+        if ticks and flags & TICK and a >= _TICK_MIN_DS:
+            for tt in _ticks(t, dur - count * _S_MS):
+                yield tt, "tick", 0, i
+        for k in range(count, 0, -1):
+            yield t + dur - k * _S_MS, "countdown", k, i
+        t += dur
+        yield t, "hold_end", 0, i
+    return t
 
 
 def trace(routine, ticks=True):
