@@ -35,7 +35,7 @@ def test_player_trace_32k_heap(fw, mpy, library_dir):
 def test_app_trace_under_micropython(fw, mpy, library_dir):
     # the whole App (gestures, reminders, journal, player) as on the board; 64-bit unix
     # port objects are about twice their size on the nRF52840, hence the larger heap
-    # (tools/bench_firmware.py measures the minimum: fw_min_heap_kb)
+    # (tools/bench_firmware.py measures the minimum: fw_unix64_min_heap_kb)
     got = _parse(mpy(["trace", str(library_dir)], heap="112k"))  # +sets, settings ranges
     assert got == _cpython(fw, library_dir)
 
