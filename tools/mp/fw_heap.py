@@ -49,7 +49,11 @@ GOAL_KIB = 40  # issue 9: the whole firmware (all groups) adds at most this (not
 # heap). 84 after the hardening merge (issue 11/10: settings table with ranges, atomic routine
 # sets in sets.py loaded at boot, every uploaded file decoded at COMMIT: +11). 103 with
 # protocol v2 (auth.py, HMAC-SHA256 in pure Python, tagged frames, keyring: +19, issue 11).
-CEILING_KIB = 104
+# 107 with the vocabulary of issue 18: the App now loads patterns itself (App.buzz); the
+# board's motor adapter always did, but the runner's stand-in motor hid it. The table as one
+# bytes blob loads in 6.2 KB where the tuple table it replaces took 9.8 KB (64-bit, mpy), so
+# the board saves 3.6 KB; the runner counts the 6.2 KB it did not count before.
+CEILING_KIB = 108
 MP = Path(__file__).resolve().parent
 
 

@@ -172,7 +172,7 @@ def preview(routine: str, speed: float) -> None:
             Text(f"next cue in {max(0, next_ms - now_ms) / 1000:4.1f} s   elapsed"
                  f" {v.fmt_time(now_ms)} / {v.fmt_time(ov.total_ms)}"),
             Text(after, style="green"),
-            Text("motor " + v.sparkline(v.cue_envelope(ev.cue)), style="magenta"),
+            Text("motor " + v.sparkline(v.cue_envelope(ev.cue, ev.detail)), style="magenta"),
         ), title=where)
 
     shown = [-1]

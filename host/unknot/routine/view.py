@@ -55,9 +55,12 @@ def describe_step(op: Op) -> str:
     return ""
 
 
-def cue_envelope(cue: str) -> Envelope:
-    """The motor envelope the firmware plays for this cue (firmware patterns table)."""
-    return core.patterns.envelope(cue)
+def cue_envelope(event: str, number: int = 1) -> Envelope:
+    """The motor envelope the firmware plays for this player event (or cue name): its cue
+    (patterns.felt) from the firmware pattern table, as many times as it is played."""
+    pat = core.patterns
+    cue, times = (event, 1) if event in pat.CUES else pat.felt(event, number)
+    return pat.envelope(cue) * times
 
 
 def sparkline(envelope: Envelope, slot_ms: int = 40) -> str:
@@ -132,16 +135,18 @@ def exercise_table(ov: Overview) -> Any:
 
 def legend_table(ov: Overview) -> Any:
     """The cues this routine plays, each with the rhythm it has on the motor, its pulses and
-    what it means (the firmware's one vocabulary table, through unknot.haptics); after a
-    `next_exercise` the device taps the exercise's number (`select`)."""
+    what it means (the firmware's one vocabulary table, through unknot.haptics): the get-ready
+    taps the number of the exercise that comes (`count`)."""
     from rich.markup import escape
     from rich.table import Table
 
     from unknot import haptics
 
-    cues = list(ov.cues)
-    if "next_exercise" in cues and haptics.NUMBER_CUE not in cues:
-        cues.append(haptics.NUMBER_CUE)
+    cues: list[str] = []
+    for event in ov.cues:
+        cue = haptics.felt_cue(event)
+        if cue not in cues:
+            cues.append(cue)
     table = Table("cue", "feels like", "pulses", "means", title="Cue legend",
                   title_justify="left")
     for cue in cues:
@@ -215,4 +220,5 @@ def cue_line(ov: Overview, ev: Event) -> str:
     where, what, after = at_cue(ov, ev)
     detail = f" {ev.detail}" if ev.detail else ""
     return (f"{fmt_time(ev.t_ms):>6}  {ev.cue.upper()}{detail}  [{where}] {what}"
-            + (f"  ({after})" if after else "") + "  motor " + sparkline(cue_envelope(ev.cue)))
+            + (f"  ({after})" if after else "") + "  motor "
+            + sparkline(cue_envelope(ev.cue, ev.detail)))
