@@ -4,6 +4,7 @@ another still plays (every cue is felt whole)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def test_no_cue_is_cut_in_the_library(library: dict[str, bytes]) -> None:
         n0 = len(played)
         sa.play_all(app, i)
         run = played[n0:]
-        for (t, cue, count), nxt in zip(run, run[1:], strict=False):
+        for (t, cue, count), nxt in pairwise(run):
             assert t + pat.duration_ms(cue, count) <= nxt[0], (app.routines[i].file, t, cue)
             if cue == "count" and count > 1:
                 seen = max(seen, count)

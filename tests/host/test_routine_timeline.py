@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from unknot import core
 from unknot.routine import expand, total_ms
 from unknot.routine import model as m
@@ -68,7 +70,7 @@ def test_no_cue_starts_before_the_previous_has_ended() -> None:
     """A repetition with no gap: the release and the next `go` would meet; the next one
     waits, and everything after it moves with it (no step is shortened)."""
     got = cues(m.Op(m.REPEAT, (10, 0), count=3))
-    for (t0, c0, _s0, d0), (t1, _c1, _s1, _d1) in zip(got, got[1:], strict=False):
+    for (t0, c0, _s0, d0), (t1, _c1, _s1, _d1) in pairwise(got):
         assert t1 >= t0 + core.patterns.event_ms(c0, d0), got
     reps = [t for t, c, _s, _d in got if c == "rep"]
     ends = [t for t, c, _s, _d in got if c == "rep_end"]

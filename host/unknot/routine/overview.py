@@ -88,7 +88,8 @@ def of(found: Routine | Decoded) -> Overview:
             say, where, props = "", "", ()
         views.append(ExerciseView(
             number=number, name=ex_name or f"exercise {number}", say=say, position=where,
-            props=props, get_ready_ms=ops[ready[0]].durations[0] * core.routine.DS_MS if ready else 0,
+            props=props,
+            get_ready_ms=ops[ready[0]].durations[0] * core.routine.DS_MS if ready else 0,
             start_ms=starts[first][0],
             duration_ms=starts[last][0] + starts[last][1] - starts[first][0],
             sides=any(ops[i].sides for i in idx), steps=len(idx)))
