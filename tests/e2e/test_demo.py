@@ -66,7 +66,7 @@ def test_demo_auto_then_interactive_land_in_history(home: Path) -> None:
     assert f"{work_steps}/{work_steps}" in flat
     assert s.completed and s.from_nudge and not s.aborted
     assert 55 <= s.active_s <= 90  # the 60 s routine on the device clock (x60: jitter grows)
-    assert f"--device {s.device_id}" in flat and "1 sessions" in flat  # D's history table
+    assert f"--device {s.device_id}" in flat and "1 session " in flat  # D's history table
     # the demo device has its own state; a user's `unknot sim` device is not touched
     assert (home / "sim" / "demo" / "nvm.bin").exists()
     assert not (home / "sim" / "default").exists()

@@ -64,3 +64,24 @@ def test_engine_runs_it_in_scaled_real_time(tmp_path):
     assert dev.motor.cues()[0] == "go" and "done" in dev.motor.cues()
     assert dev.clock.now_ms() >= 100_000
     assert dev.app.motor is dev.motor and dev.app.button is dev.button  # never swapped
+
+
+def test_quit_keeps_a_setting_held_back_by_the_hourly_limit(tmp_path):
+    """Issue 20: `q` in `unknot sim` lost a setting changed within the hourly write limit;
+    stopping the engine flushes it (App.flush, as before a shutdown)."""
+    from unknot.sim.engine import Engine
+    from unknot.sim.scaledclock import ScaledClock
+
+    dev = SimDevice(tmp_path / "dev", clock=ScaledClock(1.0))
+
+    async def main() -> None:
+        engine = Engine(dev)
+        engine.start()
+        dev.app.apply_settings({"UNKNOT_MICRO_MIN": 25})  # written at once
+        dev.app.apply_settings({"UNKNOT_MICRO_MIN": 40})  # held back: within the hour
+        await asyncio.sleep(0.05)
+        await engine.stop()
+
+    asyncio.run(main())
+    again = SimDevice(tmp_path / "dev")
+    assert again.app.settings["UNKNOT_MICRO_MIN"] == 40

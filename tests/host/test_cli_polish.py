@@ -115,7 +115,7 @@ def test_flash_sim_with_broken_user_routine(home: Path, consent_sim: Any) -> Non
     r = subprocess.run([sys.executable, "-m", "unknot", "--home", str(home), "flash", "--sim",
                         "micro-break"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "Flashed 1 routine(s)" in r.stdout and "mine.toml" in r.stderr
+    assert "Flashed 1 routine " in r.stdout and "mine.toml" in r.stderr
     assert not r.stdout.startswith("\n") and not r.stderr.startswith("\n")
 
 
@@ -128,7 +128,28 @@ def test_check_and_build_take_ids(home: Path, tmp_path: Path) -> None:
     r = run(home, "routines", "build", "micro-break", "-o", str(tmp_path / "out"))
     assert r.exit_code == 0 and (tmp_path / "out" / "micro-break.unk").stat().st_size > 0
     r = run(home, "routines", "check", "no-such-routine")
-    assert r.exit_code == 1 and "no such file (and no routine with that id)" in r.stderr
+    assert r.exit_code == 1 and "no routine with id 'no-such-routine' and no such file" in r.stderr
+    # a typo: the closest ids, and no "PATH:1:" as if it were a file's first line
+    r = run(home, "routines", "check", "nek-stretches")
+    assert r.stderr.startswith("nek-stretches: no routine with id 'nek-stretches'")
+    assert "did you mean neck-stretches" in r.stderr
+    for args in (["routines", "show", "nek-stretches"], ["flash", "--sim", "nek-stretches"],
+                 ["preview", "nek-stretches"]):
+        r = run(home, *args)
+        assert r.exit_code == 1 and "did you mean neck-stretches" in r.stderr, (args, r.stderr)
+
+
+def test_card_and_export_paths_say_what_is_wrong(home: Path, tmp_path: Path) -> None:
+    r = run(home, "routines", "card", "neck-stretches", "-o", str(tmp_path))
+    assert r.exit_code == 1 and "--all -o DIR" in r.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args in (["routines", "card", "neck-stretches", "-o", str(afile / "c.pdf")],
+                 ["export", "--format", "csv", "-o", str(afile / "x.csv")]):
+        r = run(home, *args)
+        assert r.exit_code == 1 and f"{afile} is a file, not a folder" in r.stderr, r.stderr
+    r = run(home, "export", "--format", "csv", "-o", str(tmp_path / "none" / "x.csv"))
+    assert f"folder {tmp_path / 'none'} does not exist" in r.stderr
 
 
 # ----------------------------------------------------------------- Ctrl-C

@@ -82,10 +82,11 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
+    p = tmp_path / "h.sqlite3"
+    HistoryStore.open(p).close()  # a history made by this version...
     broken = [*MIGRATIONS, ("m999_broken", m999_broken)]
     monkeypatch.setattr("unknot.history.schema.MIGRATIONS", broken)
-    p = tmp_path / "h.sqlite3"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError):  # ...and a later version's migration fails
         HistoryStore.open(p)
     db = sqlite3.connect(p)
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}

@@ -149,9 +149,9 @@ def test_devices_forget_confirms(mixed: Path) -> None:
     assert code == 1
     assert len(json.loads(run(mixed, "devices", "--json")[1])) == 2
     code, out, _ = run(mixed, "devices", "forget", "b026", input="y\n")
-    assert code == 0 and "3 session(s) removed" in out
+    assert code == 0 and "3 sessions removed" in out
     code, out, _ = run(mixed, "devices", "forget", REAL, "--yes")
-    assert code == 0 and "2 session(s) removed" in out
+    assert code == 0 and "2 sessions removed" in out
     assert json.loads(run(mixed, "devices", "--json")[1]) == []
     assert json.loads(run(mixed, "history", "--json", "--include-sim")[1]) == []
     code, _, err = run(mixed, "devices", "forget", "a1b2", "--yes")

@@ -8,6 +8,7 @@ consistently partial; the next sync continues where it stopped, without duplicat
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from unknot import journal
 from unknot.ble.session import DeviceInfo, Session
-from unknot.errors import SyncError
+from unknot.errors import SyncError, describe_failure
 from unknot.history import HistoryStore
+from unknot.history.records import HistoryError
 
 if TYPE_CHECKING:
     from unknot.sim.radio import SimRadio
@@ -138,7 +140,10 @@ async def sync_device(
             async with open_device(
                 address, sim=sim, name=name, radio=radio, timeout=scan_s
             ) as session:
-                return await sync(session, store, progress=progress, clock_rate=rate)
+                try:
+                    return await sync(session, store, progress=progress, clock_rate=rate)
+                except sqlite3.Error as exc:  # e.g. a full disk: name the file
+                    raise HistoryError(f"{store.path}: {describe_failure(exc)}") from exc
 
 
 def sync_history(

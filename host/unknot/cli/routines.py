@@ -10,13 +10,14 @@ import click
 
 from unknot.cli.card import card
 from unknot.routine import ProblemsError
+from unknot.text import plural
 
 
 def _report_problems(exc: ProblemsError) -> NoReturn:
     for p in exc.problems:
         click.echo(str(p), err=True)
     n = len(exc.problems)
-    click.echo(f"{n} problem{'s' if n != 1 else ''} found.", err=True)
+    click.echo(f"{plural(n, 'problem')} found.", err=True)
     sys.exit(1)
 
 
@@ -30,29 +31,33 @@ routines.add_command(card)
 
 
 @routines.command("list")
-def list_cmd() -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a JSON array (id, name, exercises, steps, duration_ms, sources).")
+def list_cmd(as_json: bool) -> None:
     """List the routines of the library and of your routines folder."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from unknot.routine import total_ms
-    from unknot.routine.count import tally
-    from unknot.routine.library import load_all
+    from unknot.routine.library import listing, load_all
     from unknot.routine.view import fmt_time
 
     try:
-        found = load_all()
+        rows = [listing(r) for r in sorted(load_all(), key=lambda r: r.slug)]
     except ProblemsError as exc:
         _report_problems(exc)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("id", "name", "exercises", "steps", "duration", "source")
     table.columns[0].no_wrap = True
     table.columns[4].min_width = 8
-    for r in sorted(found, key=lambda r: r.slug):
-        count = tally(r.ops())
-        source = "; ".join(("advice: " if s.use == "advice" else "") + f"{s.title} ({s.file[:3]})"
-                           for s in r.sources) or "-"
-        table.add_row(r.slug, r.name, str(count.exercises), str(count.steps),
-                      fmt_time(total_ms(r.ops())), source)
+    for row in rows:
+        source = "; ".join(("advice: " if s["use"] == "advice" else "") +
+                           f"{s['title']} ({s['file'][:3]})" for s in row["sources"]) or "-"
+        table.add_row(row["id"], row["name"], str(row["exercises"]), str(row["steps"]),
+                      fmt_time(row["duration_ms"]), source)
     Console().print(table)
 
 
@@ -70,7 +75,7 @@ def check_cmd(paths: tuple[str, ...]) -> None:
         found = load_all(list(paths), strict=True)
     except ProblemsError as exc:
         _report_problems(exc)
-    click.echo(f"{len(found)} routine{'s' if len(found) != 1 else ''} OK.")
+    click.echo(f"{plural(len(found), 'routine')} OK.")
 
 
 @routines.command("build")

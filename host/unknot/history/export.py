@@ -18,6 +18,7 @@ from unknot.errors import UnknotError
 from unknot.history.records import StoredSession
 from unknot.history.stats import Stats
 from unknot.lock import pid_alive
+from unknot.paths import parent_problem
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dwh])$")
 
@@ -142,8 +143,9 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> None:
     """Write to a temp file in the same directory, fsync, then rename over `path`: the
     target is the old file or the whole new one, never a part (disk full included)."""
     path = path.expanduser()
-    if not path.parent.is_dir():
-        raise UnknotError(f"cannot write {path}: directory {path.parent} does not exist")
+    problem = parent_problem(path)
+    if problem is not None:
+        raise UnknotError(f"cannot write {path}: {problem}")
     clean_stale_partials(path.parent)
     tmp = path.parent / f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}"
     try:

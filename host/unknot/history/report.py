@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from unknot.history.records import KnownDevice, StoredSession, short_ids
 from unknot.history.stats import Stats
+from unknot.text import plural
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -34,7 +35,7 @@ def sessions_table(sessions: Sequence[StoredSession], ids: list[str]) -> Rendera
 
     short = short_ids(ids)
 
-    table = Table(title=f"{len(sessions)} sessions")
+    table = Table(title=plural(len(sessions), "session"))
     for col in ("start", "routine", "steps", "active", "result", "device", "seq"):
         table.add_column(
             col,
@@ -59,10 +60,10 @@ def stats_report(st: Stats) -> list[RenderableType]:
     from rich.table import Table
 
     out: list[RenderableType] = [
-        f"[bold]{st.first_day} .. {st.last_day}[/bold]: {st.sessions} sessions, "
+        f"[bold]{st.first_day} .. {st.last_day}[/bold]: {plural(st.sessions, 'session')}, "
         f"{st.completed} completed ({st.completion_rate:.0%}), {st.aborted} aborted, "
         f"{st.active_minutes:.0f} active minutes",
-        f"Streak: {st.current_streak} days (longest {st.longest_streak})",
+        f"Streak: {plural(st.current_streak, 'day')} (longest {st.longest_streak})",
     ]
     days = st.days[-31:]
     top = max([d.sessions for d in days] + [1])
@@ -90,7 +91,7 @@ def devices_table(devs: Sequence[KnownDevice]) -> RenderableType:
     from rich.table import Table
 
     short = short_ids([d.device_id for d in devs])
-    table = Table(title=f"{len(devs)} devices")
+    table = Table(title=plural(len(devs), "device"))
     for col in ("device id", "name", "firmware", "last sync", "sessions", "next seq"):
         table.add_column(
             col,

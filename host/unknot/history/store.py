@@ -57,12 +57,12 @@ class HistoryStore:
     def open(cls, path: Path | None = None, *, readonly: bool = False) -> HistoryStore:
         """The history database (default: <home>/history.sqlite3).
 
-        For writing (sync), the database is checked first (PRAGMA quick_check) and a
+        For writing (sync), the database is checked first (PRAGMA integrity_check) and a
         damaged one is refused (HistoryError naming `unknot doctor`). readonly=True (history,
         stats, export, devices) never writes: a file or folder that cannot be written is
         opened read-only, and pending migrations are applied to a copy in memory.
         """
-        path = db_path(path)
+        path = db_path(path, create_home=not readonly)
         return cls(connect_readonly(path) if readonly else connect_for_writing(path), path)
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from unknot import core, paths
 from unknot.errors import RoutineError
@@ -43,6 +44,26 @@ def file_for_id(slug: str) -> Path | None:
     return None
 
 
+def known_ids() -> list[str]:
+    """The ids of the library and the user folder (files that fail to load are passed over)."""
+    ids = []
+    for f in source_files():
+        try:
+            ids.append(load_file(f).slug)
+        except (ProblemsError, OSError):
+            continue
+    return ids
+
+
+def no_such_routine(name: str) -> str:
+    """The one message for an id or file that names no routine, with the closest ids."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known_ids(), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "see `unknot routines list`"
+    return f"no routine with id '{name}' and no such file ({hint})"
+
+
 def warn_skipped(message: str) -> None:
     """How a skipped user routine is reported: one warning line on stderr."""
     sys.stderr.write(f"Warning: {message}\n")
@@ -60,7 +81,7 @@ def load_all(targets: list[str] | None = None, *, strict: bool = False) -> list[
     lenient = not targets and not strict
     for f in source_files(targets):
         if not f.exists():
-            problems.append(Problem(str(f), 1, "no such file (and no routine with that id)"))
+            problems.append(Problem(str(f), 0, no_such_routine(str(f))))
             continue
         try:
             routines.append(load_file(f))
@@ -101,4 +122,15 @@ def find(id_or_path: str) -> Routine | Decoded:
             continue
         if r.slug == id_or_path:
             return r
-    raise RoutineError(f"no routine with id '{id_or_path}' (see `unknot routines list`)")
+    raise RoutineError(no_such_routine(id_or_path))
+
+
+def listing(r: Routine) -> dict[str, Any]:
+    """One routine as `unknot routines list --json` prints it."""
+    from unknot.routine import total_ms
+    from unknot.routine.count import tally
+
+    count = tally(r.ops())
+    return {"id": r.slug, "name": r.name, "exercises": count.exercises, "steps": count.steps,
+            "duration_ms": total_ms(r.ops()),
+            "sources": [{"title": s.title, "file": s.file, "use": s.use} for s in r.sources]}
