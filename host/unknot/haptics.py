@@ -211,3 +211,29 @@ def events_table() -> str:
         n = "the number" if event in NUMBER_EVENTS else (f"{times} times" if times > 1 else "")
         rows.append(f"| `{event}` | `{name}`{' ' + n if n else ''} |")
     return "\n".join(rows)
+
+
+LEARN_PAUSE_MS = 1500  # quiet after each cue in learn mode, before the next one
+
+
+@dataclass(frozen=True)
+class Lesson:
+    cue: str
+    times: int
+    says: str  # what the wearer should take from it, in learn mode's words
+
+
+def lessons() -> list[Lesson]:
+    """Learn mode's plan: the seven routine cues in the order a routine meets them, a
+    number in taps, then the three device cues (`unknot preview --learn`)."""
+    out = [Lesson(c, 1, pat.meaning(c)) for c in routine_cues()]
+    number = pat.felt("next_exercise", 3)
+    out.insert(routine_cues().index(number[0]) + 1,
+               Lesson(number[0], number[1], "three taps after a release: exercise 3 comes next"))
+    out += [Lesson(c, 1, pat.meaning(c)) for c in device_cues()]
+    return out
+
+
+def learn_ms() -> int:
+    """How long learn mode takes at speed 1 (each cue, then LEARN_PAUSE_MS of quiet)."""
+    return sum(pat.duration_ms(x.cue, x.times) + LEARN_PAUSE_MS for x in lessons())

@@ -136,15 +136,23 @@ def show_cmd(routine: str, cues: bool, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("routine")
+@click.argument("routine", required=False)
 @click.option("--speed", type=click.FloatRange(min=0.01, max=10000.0), default=1.0,
               show_default=True, help="Play faster (2 = twice as fast) or slower.")
-def preview(routine: str, speed: float) -> None:
+@click.option("--learn", is_flag=True,
+              help="Learn the cues: play each one with its meaning (under a minute).")
+def preview(routine: str | None, speed: float, learn: bool) -> None:
     """Play a routine (ID or PATH) in the terminal in real time; Ctrl-C stops.
 
     First lists the exercises (position, time, sides) and the cue legend; during play it
-    shows the exercise and step you are in and the exercise that comes next.
+    shows the exercise and step you are in and the exercise that comes next. With --learn
+    (no routine): each cue of the vocabulary, drawn as it plays, with what it means.
     """
+    if learn:
+        _learn(speed)
+        return
+    if routine is None:
+        raise click.UsageError("name a routine (ID or PATH), or use --learn")
     from rich.console import Console, Group
     from rich.live import Live
     from rich.panel import Panel
@@ -195,3 +203,34 @@ def preview(routine: str, speed: float) -> None:
     else:
         v.play(events, speed, log)
     console.print("\nDone.")
+
+
+def _learn(speed: float) -> None:
+    """`preview --learn`: every cue drawn in real time (one block per 40 ms of the motor's
+    envelope), its name and meaning, then a short quiet."""
+    import time
+
+    from rich.console import Console
+
+    from unknot import core, haptics
+    from unknot.routine import view as v
+
+    console = Console(highlight=False)
+    total = haptics.learn_ms() / 1000 / speed
+    console.print(f"[bold]The cues[/bold]: {len(haptics.routine_cues())} in routines,"
+                  f" {len(haptics.device_cues())} from the device ({total:.0f} s)."
+                  " Feel them on a board: play the `learn` routine with `unknot follow`.")
+    for k, lesson in enumerate(haptics.lessons(), 1):
+        if lesson.cue == haptics.device_cues()[0]:
+            console.print("[bold]Outside routines[/bold]")
+        env = core.patterns.envelope(lesson.cue) * lesson.times
+        times = f" x{lesson.times}" if lesson.times > 1 else ""
+        console.print(f"{k:2}. [bold cyan]{lesson.cue}{times}[/bold cyan]  "
+                      f"{haptics.notation(haptics.repeated(haptics.cue(lesson.cue), lesson.times))}"
+                      f"  {lesson.says}")
+        for level, ms in env:
+            console.print(v.sparkline(((level, ms),)), end="", markup=False)
+            console.file.flush()
+            time.sleep(ms / 1000 / speed)
+        console.print()
+        time.sleep(haptics.LEARN_PAUSE_MS / 1000 / speed)
