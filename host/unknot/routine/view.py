@@ -222,3 +222,31 @@ def cue_line(ov: Overview, ev: Event) -> str:
     return (f"{fmt_time(ev.t_ms):>6}  {ev.cue.upper()}{detail}  [{where}] {what}"
             + (f"  ({after})" if after else "") + "  motor "
             + sparkline(cue_envelope(ev.cue, ev.detail)))
+
+
+def learn(speed: float) -> None:
+    """`preview --learn`: every cue drawn in real time (one block per 40 ms of the motor's
+    envelope), its name and meaning, then a short quiet."""
+    from rich.console import Console
+
+    from unknot import haptics
+
+    console = Console(highlight=False)
+    total = haptics.learn_ms() / 1000 / speed
+    console.print(f"[bold]The cues[/bold]: {len(haptics.routine_cues())} in routines,"
+                  f" {len(haptics.device_cues())} from the device ({total:.0f} s)."
+                  " Feel them on a board: play the `learn` routine with `unknot follow`.")
+    for k, lesson in enumerate(haptics.lessons(), 1):
+        if lesson.cue == haptics.device_cues()[0]:
+            console.print("[bold]Outside routines[/bold]")
+        env = core.patterns.envelope(lesson.cue) * lesson.times
+        times = f" x{lesson.times}" if lesson.times > 1 else ""
+        console.print(f"{k:2}. [bold cyan]{lesson.cue}{times}[/bold cyan]  "
+                      f"{haptics.notation(haptics.repeated(haptics.cue(lesson.cue), lesson.times))}"
+                      f"  {lesson.says}")
+        for level, ms in env:
+            console.print(sparkline(((level, ms),)), end="", markup=False)
+            console.file.flush()
+            time.sleep(ms / 1000 / speed)
+        console.print()
+        time.sleep(haptics.LEARN_PAUSE_MS / 1000 / speed)
