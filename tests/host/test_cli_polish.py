@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
-from unknot.history import HistoryStore
+from unknot.history import DeviceSeen, HistoryStore
 from unknot.journal import COMPLETED, SessionRecord
 from unknot.routine.selection import compile_selection
 
@@ -55,8 +55,8 @@ def filled(home: Path) -> Path:
     now = time.time()
     recs = [SessionRecord(s, int(now) - 3000 * s, 7, 4, 4, 240, COMPLETED, 1) for s in (1, 2)]
     with HistoryStore.open() as st:
-        st.ingest("c0ffee0012345678", "A", "0.1.0", recs, device_unix_at_sync=int(now),
-                  device_uptime_s=10, device_boot=1, host_now=now, tail_seq=1)
+        st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
+                             boot=1, tail_seq=1), recs, now)
     return home
 
 

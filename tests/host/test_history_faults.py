@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
-from unknot.history import HistoryError, HistoryStore
+from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.repair import check
 from unknot.journal import COMPLETED, SessionRecord
 
@@ -28,9 +28,8 @@ def fill(path: Path, n: int, dev: str = DEV, simulated: bool = False) -> None:
     recs = [SessionRecord(s, int(now) - 60 * (n + 1 - s), 7, 4, 4, 240, COMPLETED, 1)
             for s in range(1, n + 1)]
     with HistoryStore.open(path) as st:
-        st.ingest(dev, "Unknot-A", "0.1.0", recs, device_unix_at_sync=int(now),
-                  device_uptime_s=100, device_boot=1, host_now=now, tail_seq=1,
-                  simulated=simulated)
+        st.ingest(DeviceSeen(dev, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,
+                             tail_seq=1, simulated=simulated), recs, now)
 
 
 def run(home: Path, *args: str) -> Result:

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from unknot.history import HistoryError, HistoryStore
+from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.clock import TIME_FLOOR, reconstruct_starts
 from unknot.history.schema import MIGRATIONS
 from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
@@ -39,17 +39,9 @@ def ingest(
     boot: int = 1,
     dev: str = DEV,
 ) -> tuple[int, int, int]:
-    r = store.ingest(
-        dev,
-        "Unknot-1",
-        "0.1.0",
-        recs,
-        device_unix_at_sync=int(now),
-        device_uptime_s=uptime,
-        device_boot=boot,
-        host_now=now,
-        tail_seq=tail,
-    )
+    seen = DeviceSeen(dev, "Unknot-1", "0.1.0", unix=int(now), uptime_s=uptime, boot=boot,
+                      tail_seq=tail)
+    r = store.ingest(seen, recs, now)
     return r.new, r.known, r.lost
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from unknot.cli import cli
-from unknot.history import HistoryError, HistoryStore
+from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.records import device_id_hex, short_ids
 from unknot.journal import CLOCK_UNSET, COMPLETED, SessionRecord
 
@@ -30,10 +30,10 @@ def unset(seq: int, uptime: int, boot: int) -> SessionRecord:
 def put(store: HistoryStore, dev: str, recs: list[SessionRecord], *, uptime: int, boot: int,
         rate: float = 1.0, sim: bool = False, tail: int | None = None,
         resume: int | None = None, now: float = NOW) -> tuple[int, int, int, int]:
-    r = store.ingest(dev, "dev", "0.1.0", recs, device_unix_at_sync=None,
-                     device_uptime_s=uptime, device_boot=boot, host_now=now,
-                     tail_seq=recs[0].seq if tail is None and recs else (tail or 1),
-                     resume_seq=resume, simulated=sim, clock_rate=rate)
+    seen = DeviceSeen(dev, "dev", "0.1.0", unix=None, uptime_s=uptime, boot=boot,
+                      tail_seq=recs[0].seq if tail is None and recs else (tail or 1),
+                      resume_seq=resume, simulated=sim, clock_rate=rate)
+    r = store.ingest(seen, recs, now)
     return r.new, r.known, r.lost, r.corrupt
 
 

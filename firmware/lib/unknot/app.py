@@ -374,38 +374,12 @@ class App:
 
     # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
     def announce(self, event, routine_id=0):
-        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS):
-        (event code, routine id, step, flags, next break s, routine base ms, paused position
-        ms); the protocol packs it when it sends it, with the routine clock then (now - base;
-        the paused position while paused)."""
-        if not self.following:
-            return
-        from . import status as st  # loaded once a host follows
+        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS;
+        status.queue builds it)."""
+        if self.following:
+            from . import status  # loaded once a host follows
 
-        player = self.player
-        nxt = st.NO_BREAK
-        base = frozen = -1
-        flags = st.FL_SIDE2 if self._side else 0
-        if player is not None:
-            routine_id = player.routine.id
-            step = min(player.step_index, st.NO_STEP - 1)
-            base = player.base
-            if player.paused_at is not None:
-                frozen = max(0, player.paused_at - base)
-                flags |= st.FL_PAUSED
-        else:
-            step = st.NO_STEP
-            rem = self.reminders
-            if rem.pending is not None:
-                flags |= st.FL_NUDGE
-            d = rem.next_deadline() if rem.pending is None else None
-            if d is not None:
-                nxt = min(st.MAX_BREAK_S, max(0, d - self.clock.now_ms()) // 1000)
-        q = self.announced
-        if len(q) >= st.ANNOUNCE_MAX:
-            q.pop(0)
-        self._ann_new = True
-        q.append((st.EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))
+            status.queue(self, event, routine_id)
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -415,10 +389,36 @@ class App:
 
     # -- the loop --------------------------------------------------------------------
     def step(self):
-        """One iteration; returns the next deadline (absolute ms)."""
+        """One iteration: input, queued events, due work; returns the next deadline (absolute
+        ms): the earliest any part asks for (None: no deadline)."""
         self.wakeups += 1
         self.watchdog.feed()
         now = self.clock.now_ms()
+        self._input(now)
+        while self.events:
+            self._event(self.events.pop(0), now)
+        self._ann_new = False
+        protocol = self.protocol
+        sent = None if protocol is None else protocol.poll(now)
+        self._read_battery(now)
+        self._play(now)
+        keyring = self.keyring
+        poll = getattr(self.motor, "poll", None)
+        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        for d in (sent, self._work(now), self._settings_write(now),
+                  self.gestures.next_deadline(),
+                  # pairing() closes an expired window; it closes on time (INFO's flag)
+                  keyring.pair_until if keyring.pairing() else None,
+                  None if poll is None else poll(now)):
+            if d is not None and d < deadline:
+                deadline = d
+        if self.events or self._ann_new:
+            return now  # new STATUS frames go out on the next pass (protocol.poll)
+        return deadline
+
+    def _input(self, now):
+        """Button edges to the gesture decoder, its gestures to the app (the self-test, while
+        it runs, takes the button for itself)."""
         g = self.gestures
         test = self.selftest if self.selftest_running() else None
         ev = self.button.poll()
@@ -432,70 +432,62 @@ class App:
         g.poll(now)
         name = g.pop()
         while name is not None:
-            if test is None:  # the self-test takes the button for itself
+            if test is None:
                 self._gesture(name, now)
             name = g.pop()
-        while self.events:
-            self._event(self.events.pop(0), now)
-        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
-        self._ann_new = False
-        if self.protocol is not None:
-            d = self.protocol.poll(now)
-            if d is not None and d < deadline:
-                deadline = d
-        if self.battery_source is not None and (self._battery_at is None or
-                                                now - self._battery_at >= _BATTERY_EVERY_MS):
-            self._battery_at = now
-            mv = self.battery_source.millivolts()
-            self.battery_mv = mv
-            self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
-            if self.low_battery and self.journal.pending:
-                self.flush(now)
-            self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
+
+    def _read_battery(self, now):
+        """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (pending settings are
+        written at once then) and the percent estimate."""
+        at = self._battery_at
+        if self.battery_source is None or (at is not None and now - at < _BATTERY_EVERY_MS):
+            return
+        self._battery_at = now
+        mv = self.battery_source.millivolts()
+        self.battery_mv = mv
+        self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
+        if self.low_battery and self.journal.pending:
+            self.flush(now)
+        self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
+
+    def _play(self, now):
+        """The playing routine's due cues; a finished one is recorded."""
         player = self.player
         if player is not None:
             player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
-        test = self.selftest
+
+    def _work(self, now):
+        """The routine, else the self-test, else the break reminders: the next deadline."""
         if self.player is not None:
-            d = self.player.next_deadline()
-        elif test is not None and not test.done:
-            d = test.poll(now)
-        else:
-            action = self.reminders.poll(now, self.minute_of_day())
-            if action == "nudge" or action == "nudge_firm":
-                self.buzz(action)
-                if self.low_battery and self.reminders.pending is not None:
-                    self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
-                self.announce("nudge")
-            elif action == "giveup":
-                self.announce("idle")
-            d = self.reminders.next_deadline()
-        if d is not None and d < deadline:
-            deadline = d
+            return self.player.next_deadline()
+        test = self.selftest
+        if test is not None and not test.done:
+            return test.poll(now)
+        rem = self.reminders
+        action = rem.poll(now, self.minute_of_day())
+        if action == "nudge" or action == "nudge_firm":
+            self.buzz(action)
+            if self.low_battery and rem.pending is not None:
+                rem.next_nudge = rem.giveup_at  # no repeats
+            self.announce("nudge")
+        elif action == "giveup":
+            self.announce("idle")
+        return rem.next_deadline()
+
+    def _settings_write(self, now):
+        """Pending settings written when their rate limit allows: else when that is (ms)."""
         d = self._settings_due
-        if d is not None:
-            if not self.journal.pending:
-                self._settings_due = None
-            elif d <= now:
-                self.flush(now)
-            elif d < deadline:
-                deadline = d
-        d = g.next_deadline()
-        if d is not None and d < deadline:
-            deadline = d
-        d = self.keyring.pair_until if self.keyring.pairing() else None  # closes an expired one
-        if d is not None and d < deadline:
-            deadline = d  # the window closes on time (INFO's pairing flag)
-        poll = getattr(self.motor, "poll", None)
-        if poll is not None:
-            d = poll(now)
-            if d is not None and d < deadline:
-                deadline = d
-        if self.events or self._ann_new:
-            deadline = now  # new STATUS frames go out on the next pass (protocol.poll)
-        return deadline
+        if d is None:
+            return None
+        if not self.journal.pending:
+            self._settings_due = None
+        elif d <= now:
+            self.flush(now)
+        else:
+            return d
+        return None
 
     def safe_step(self):
         """step(), but an exception is counted and the loop goes on."""
@@ -544,3 +536,4 @@ class App:
             except Exception:
                 idle = False
             self.sleeper.sleep_until(deadline, idle)
+

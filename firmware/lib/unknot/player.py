@@ -33,6 +33,25 @@ def _ticks(start, duration_ms):
         t += _TICK_MS
 
 
+def _hold(t, a, flags, count, ticks):
+    """The cues of a HOLD step of `a` ds (both sides with SIDES, ticks with TICK and
+    `ticks`, the last `count` seconds counted down) from t (ms), then the time after it."""
+    dur = a * DS_MS
+    for side in range(2 if flags & SIDES else 1):
+        if side:
+            yield t, "switch", 0
+            t += event_ms("switch") + _SWITCH_MS
+        yield t, "hold_start", 0
+        if ticks and flags & TICK and a >= _TICK_MIN_DS:
+            for tt in _ticks(t, dur - count * _S_MS):
+                yield tt, "tick", 0
+        for k in range(count, 0, -1):
+            yield t + dur - k * _S_MS, "countdown", k
+        t += dur
+        yield t, "hold_end", 0
+    return t
+
+
 def _step_cues(routine, step, t, number, ticks):
     """Yield (t_ms, event, arg) of one step starting at `t`, then (end ms, None, 0).
     `number`: the exercise a NEXT gets ready for."""
@@ -51,21 +70,9 @@ def _step_cues(routine, step, t, number, ticks):
             yield t, "exhale", 0
             t += (d + e) * DS_MS  # and so is the pause after the breath
     elif kind == HOLD:
-        dur = a * DS_MS
         # countdown: the last seconds of a hold of 10 s or more, ticks stop before them
         count = routine.countdown if a >= _TICK_MIN_DS else 0
-        for side in range(2 if flags & SIDES else 1):
-            if side:
-                yield t, "switch", 0
-                t += event_ms("switch") + _SWITCH_MS
-            yield t, "hold_start", 0
-            if ticks and flags & TICK and a >= _TICK_MIN_DS:
-                for tt in _ticks(t, dur - count * _S_MS):
-                    yield tt, "tick", 0
-            for k in range(count, 0, -1):
-                yield t + dur - k * _S_MS, "countdown", k
-            t += dur
-            yield t, "hold_end", 0
+        t = yield from _hold(t, a, flags, count, ticks)
     elif kind == REPEAT:
         for side in range(2 if flags & SIDES else 1):
             if side:

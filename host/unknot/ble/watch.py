@@ -26,10 +26,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from unknot.ble.sync import SyncSummary
 from unknot.errors import DeviceNotFound, SyncBusy, UnknotError
+
+if TYPE_CHECKING:
+    from unknot.ble import RadioSource
 
 
 @dataclass(frozen=True)
@@ -137,16 +140,19 @@ class Watcher:
 def watch(
     address: str | None = None,
     *,
-    sim: bool = False,
     name: str | None = None,
+    radio: RadioSource | None = None,
+    clock_rate: float = 1.0,
     log: Callable[[str], None] = print,
     policy: WatchPolicy | None = None,
 ) -> None:
-    """`unknot sync --watch`: run the watcher on the real clock until interrupted."""
+    """`unknot sync --watch`: run the watcher on the real clock until interrupted (`radio`,
+    `clock_rate`: unknot.radio)."""
     from unknot.ble.sync import sync_device
 
     def attempt(scan_s: float) -> Awaitable[SyncSummary]:
         # The watcher never waits for the lock: it retries later instead.
-        return sync_device(address, sim=sim, name=name, scan_s=scan_s, lock_wait_s=0.0)
+        return sync_device(address, name=name, radio=radio, clock_rate=clock_rate,
+                           scan_s=scan_s, lock_wait_s=0.0)
 
     asyncio.run(Watcher(attempt, log, policy=policy).run())

@@ -110,9 +110,10 @@ def forget(address: str | None, sim: bool) -> None:
 
     On the device itself: hold the button 10 s while idle (two long fades).
     """
+    from unknot import radio
     from unknot.ble.pair import forget_hosts
 
-    info = forget_hosts(address or None, sim=sim)
+    info = forget_hosts(address or None, radio=radio.pick(sim))
     click.echo(f"{info.name or info.device_id} forgot every paired computer; pair again with "
                "`unknot pair`.")
 

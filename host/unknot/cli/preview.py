@@ -28,6 +28,10 @@ def preview(routine: str | None, speed: float, learn: bool) -> None:
         return
     if routine is None:
         raise click.UsageError("name a routine (ID or PATH), or use --learn")
+    _play(routine, speed)
+
+
+def _play(routine: str, speed: float) -> None:
     from rich.console import Console, Group
     from rich.live import Live
     from rich.panel import Panel

@@ -8,10 +8,11 @@ from typing import Any
 
 from unknot import core, paths
 from unknot.errors import RoutineError
+from unknot.routine.compile import routine_id
 from unknot.routine.decode import Decoded, decode
+from unknot.routine.lines import LineMap
 from unknot.routine.model import Problem, ProblemsError, Routine
 from unknot.routine.parse import load_file
-from unknot.routine.validate import check_unique
 
 
 def source_files(targets: list[str] | None = None) -> list[Path]:
@@ -134,3 +135,35 @@ def listing(r: Routine) -> dict[str, Any]:
     return {"id": r.slug, "name": r.name, "exercises": count.exercises, "steps": count.steps,
             "duration_ms": total_ms(r.ops()),
             "sources": [{"title": s.title, "file": s.file, "use": s.use} for s in r.sources]}
+
+
+def check_unique(routines: list[Routine]) -> list[Problem]:
+    """Duplicate slugs and colliding numeric ids across a set of routines."""
+    problems: list[Problem] = []
+    by_slug: dict[str, Routine] = {}
+    by_id: dict[int, Routine] = {}
+    for r in routines:
+        line = _id_line(r.path)
+        other = by_slug.get(r.slug)
+        if other is not None:
+            problems.append(Problem(r.path, line, f"duplicate routine id '{r.slug}'"
+                                    f" (also in {other.path})"))
+            continue
+        by_slug[r.slug] = r
+        num = routine_id(r.slug)
+        clash = by_id.get(num)
+        if clash is not None:
+            problems.append(Problem(r.path, line, f"routine id '{r.slug}' has numeric id"
+                                    f" 0x{num:04x}, the same as '{clash.slug}' ({clash.path});"
+                                    " choose another id"))
+            continue
+        by_id[num] = r
+    return problems
+
+
+def _id_line(path: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return LineMap(f.read()).line(("id",))
+    except OSError:
+        return 1

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+from unknot import radio
 from unknot.ble import open_device
 from unknot.device.files import Progress, UploadSummary
 from unknot.device.layout import check_routine_names
@@ -32,7 +33,7 @@ class BleBackend(Transport):
 
     def _run(self, op: Callable[[Session], Awaitable[T]]) -> T:
         async def main() -> T:
-            async with open_device(address=self.address, sim=self.sim) as session:
+            async with open_device(address=self.address, radio=radio.pick(self.sim)) as session:
                 return await op(session)
 
         return asyncio.run(main())
