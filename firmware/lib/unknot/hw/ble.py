@@ -24,6 +24,10 @@ _FAST_ADV_S = 0.1  # advertising interval while recently idle
 _SLOW_ADV_S = 1.0
 _SLOW_AFTER_MS = const(30000)
 _BUSY_RETRY_MS = const(10)
+# While a central is connected the loop comes back at least this often: a control write
+# waits in the packet buffer until the next poll (the sleeper wakes only for the button and
+# its deadline), so this bounds the answer's latency (found by the board model, issue 16).
+_LINK_POLL_MS = const(20)
 _QUEUED_WRITES = const(4)  # control writes the packet buffer holds between two polls
 
 
@@ -168,7 +172,7 @@ class BleLink:
             deadline = min(deadline, now_ms + _BUSY_RETRY_MS)
         if drop is not None and (deadline is None or drop < deadline):
             deadline = drop
-        return deadline
+        return min(now_ms + _LINK_POLL_MS, deadline or now_ms + _LINK_POLL_MS)
 
 
 def attach(app):
