@@ -1,22 +1,23 @@
 """Firmware benchmarks (run by tools/bench.py): `run() -> dict`.
 
-- fw_min_heap_kb: the heap (KiB) the whole firmware (as .mpy, see tools/mp/mpbuild.py) adds
-  to the harness floor: the smallest `micropython -X heapsize` (bisected) with which routines
+- fw_unix64_min_heap_kb: on the 64-bit MicroPython unix port, NOT the board (the board's
+  figures are tools/bench_board.py's fw_board_heap_*): the heap (KiB) the firmware core
+  (as .mpy, see tools/mp/mpbuild.py, without hw/ or the adafruit libraries) adds to the
+  harness floor: the smallest `micropython -X heapsize` (bisected) with which routines
   are decoded and played, 1000 journal records written and read, the App plays the library,
   the sync protocol serves INFO and the full history, and the library is uploaded over it
   and reloaded, less the smallest heap of the runner alone (tools/mp/fw_heap.py).
-  fw_heap_kb_<group>: what each group (core, journal, app, protocol, upload) adds;
-  fw_heap_kb_harness the floor (VM + runner), fw_heap_kb_with_harness the whole heap.
-  The unix port is 64-bit: objects there are about twice their size on the nRF52840, so
-  this over-states the board's need.
+  fw_unix64_heap_kb_<group>: what each group (core, journal, app, protocol, upload) adds;
+  fw_unix64_heap_kb_harness the floor (VM + runner), fw_unix64_heap_kb_with_harness the
+  whole heap. Bisected, so a lucky low end: success is not monotonic in the heap size.
 - fw_wakeups_per_idle_hour: App.step() calls in one simulated hour with no break due.
 - fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
   clock (time.sleep_ms), over a short routine (~11 s) played twice.
-- fw_hmac_ms: one HMAC-SHA256 (on pairing.sha256) of a 64-byte message under MicroPython with the
+- fw_hmac_ms: one auth.hmac_sha256 of a 64-byte message under MicroPython with the
   pure-Python SHA-256 (adafruit_hashlib) the nRF board uses (CircuitPython builds hashlib
-  only on wifi ports); fw_hmac_native_ms: the same with MicroPython's own hashlib. Protocol
-  v3 uses no HMAC (AES-CMAC on aesio; SHA-256 only at pairing, tools/bench_pair.py). On this
+  only on wifi ports); fw_hmac_native_ms: the same with MicroPython's own hashlib. An AUTH
+  costs 4 HMACs on the device, each tagged request and answer 1 more. Measured on this
   machine's CPU: the board's 64 MHz Cortex-M4 is far slower (scale by its pystone ratio).
 - fw_nvm_erases_per_session / _per_boot: flash page erases (page-erase nvm model,
   unknot.sim.simnvm) of one recorded session / one boot of the App.
@@ -42,17 +43,13 @@ from unknot.sim.simnvm import RATED_ERASES, new_nvm  # noqa: E402
 
 _HMAC = r"""
 import time
-from unknot import pairing
-def hmac_sha256(key, msg):  # RFC 2104 over the firmware's SHA-256 (protocol v3 keeps SHA-256
-    ipad = bytes(b ^ 0x36 for b in key + bytes(64 - len(key)))  # for pairing only: auth.py)
-    opad = bytes(b ^ 0x5C for b in key + bytes(64 - len(key)))
-    return pairing.sha256(opad + pairing.sha256(ipad + msg).digest()).digest()
+from unknot import auth
 key, msg = b"k" * 16, b"m" * 64
-hmac_sha256(key, msg)
+auth.hmac_sha256(key, msg)
 n = 50
 t = time.ticks_us()
 for _ in range(n):
-    hmac_sha256(key, msg)
+    auth.hmac_sha256(key, msg)
 print(time.ticks_diff(time.ticks_us(), t) / n / 1000)
 """
 
@@ -69,8 +66,7 @@ def hmac_ms(tmp: Path, pure: bool) -> float:
     (tmp / "hm" / "nohash" / "hashlib.py").write_text("raise ImportError('nRF: no hashlib')\n")
     script = tmp / "hm" / "hmac_bench.py"
     script.write_text(_HMAC)
-    path = [str(REPO / "firmware" / "lib"), str(Path(adafruit_hashlib.__file__).parent.parent),
-            str(REPO / "host" / "unknot" / "sim")]  # the aesio stand-in auth.py imports
+    path = [str(REPO / "firmware" / "lib"), str(Path(adafruit_hashlib.__file__).parent.parent)]
     if pure:
         path.insert(0, str(tmp / "hm" / "nohash"))
     out = subprocess.run(["micropython", "-X", "heapsize=256k", str(script)],
@@ -169,8 +165,9 @@ def run() -> dict[str, float | int]:
         heap = fw_heap.measure(lib_dir)
         return {
             **nvm_wear(lib),
-            "fw_min_heap_kb": heap["total"],
-            **{f"fw_heap_kb_{group}": kib for group, kib in heap.items() if group != "total"},
+            "fw_unix64_min_heap_kb": heap["total"],
+            **{f"fw_unix64_heap_kb_{group}": kib for group, kib in heap.items()
+               if group != "total"},
             "fw_wakeups_per_idle_hour": wakeups_idle_hour(),
             "fw_wakeups_per_routine_minute": wakeups_per_routine_minute(lib),
             "fw_cue_error_ms_max": max(errors),

@@ -52,12 +52,12 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         while time.time() < t_end:
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
         child.send("b")
-        child.expect("pair_open")
-        # the wearer feels three numbers (the TUI prints each `select` cue and its count),
-        # types them into `unknot pair`, then presses the device's button (key p)
+        child.expect("ack x3")  # pair_open
+        # the wearer feels three numbers (the TUI prints each number as `count xN`), types
+        # them into `unknot pair`, then presses the device's button (key p)
         felt: dict[str, str] = {}  # device time -> count: the TUI may show a line again
         while len(felt) < 3:
-            child.expect(r"(\d+:\d\d\.\d)  select(?: x(\d))?\b")  # a felt line
+            child.expect(r"(\d+:\d\d\.\d)  count(?: x(\d))?\b")  # a felt line: n taps
             felt[child.match.group(1)] = child.match.group(2) or "1"
         felt_sas = [felt[t] for t in sorted(felt, key=lambda t: (len(t), t))]
         p.stdin.write(" ".join(felt_sas) + "\n")
@@ -67,17 +67,17 @@ def test_sim_keys_and_second_process(home: Path) -> None:
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
         _out, err = p.communicate()
         assert p.returncode == 0, err
-        child.expect("pair_ok")
+        child.expect("ack x2")  # pair_ok
         flashed = unknot("flash", "--sim", "micro-break")
         assert flashed.returncode == 0, flashed.stderr
         assert "1 copied" in flashed.stdout
         child.expect("selected: Micro-break")  # the firmware reloaded its routines
 
         child.send("d")  # double press when idle: select the next routine (buzzes its number)
-        child.expect("select")
+        child.expect("count")  # the routine number in taps
         child.send("p")  # press: start the selected routine
-        child.expect("begin")
-        child.expect("inhale")
+        child.expect("go")
+        child.expect("breathe_in")
         # the one count: exercise and step as the host counts them (2 exercises, 2 steps)
         child.expect(r"exercise 1/2 . step 1/2\s+breathe: Slow breaths")
         child.expect(r"1 record,", timeout=30)  # the session is in the journal
@@ -95,7 +95,7 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         assert "1 new" in synced.stdout
 
         child.send("l")  # long press when idle: the pairing window again
-        child.expect("pair_open")
+        child.expect("ack x3")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:

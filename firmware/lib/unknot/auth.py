@@ -1,7 +1,9 @@
 """Host keys, proofs and sealed frames: protocol v3 (docs/protocol.md "Authentication",
 "Sealed frames"; docs/security.md). Written once here; the host uses these same functions
 through unknot.core, so the labels and message layouts below exist nowhere else. The key
-agreement itself (X25519, SHA-256) is pairing.py, loaded only when a pairing starts.
+agreement itself (X25519, the SHA-256 digests) is pairing.py, loaded only when a pairing
+starts. SHA-256 comes from `hashlib` where the board builds it, else the pure-Python
+`adafruit_hashlib` that `unknot device install` copies.
 
 AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
 AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
@@ -17,6 +19,15 @@ except ImportError:  # CPython (tests, the simulated device, the host)
     def const(x):
         return x
 
+
+try:
+    import hashlib
+
+    sha256 = hashlib.sha256
+except ImportError:  # CircuitPython on nRF before 10.1: no hashlib module
+    import adafruit_hashlib
+
+    sha256 = adafruit_hashlib.sha256
 
 HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
@@ -63,6 +74,25 @@ SEAL_SIZE = const(7)
 AUTH_COUNTER = const(0xFFFFFFFF)  # the counter of the AUTH answer (requests start at 0)
 
 _ZERO16 = bytes(16)
+
+
+def hmac_sha256(key, msg):
+    """HMAC-SHA256(key, msg) -> 32 bytes (RFC 2104). Not used by the protocol (v3 has no
+    HMAC); the advertisement's tag (advert.py) uses it."""
+    key = bytes(key)
+    if len(key) > 64:
+        key = sha256(key).digest()
+    pad = bytearray(64)
+    pad[0 : len(key)] = key
+    for i in range(64):
+        pad[i] ^= 0x36
+    inner = sha256(bytes(pad))
+    inner.update(bytes(msg))
+    for i in range(64):
+        pad[i] ^= 0x36 ^ 0x5C
+    outer = sha256(bytes(pad))
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 # -- AES-CMAC (RFC 4493) and AES-CTR on aesio ---------------------------------------------

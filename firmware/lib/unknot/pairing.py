@@ -3,8 +3,7 @@ in pure Python on big integers, and SHA-256 -- and the protocol handlers of the 
 and of OP_HOSTS. Loaded only when a pairing starts or a host manages the host list (proto.py
 imports it then), so the App's heap does not carry it otherwise.
 
-SHA-256 comes from `hashlib` where the board builds it, else from the pure-Python
-`adafruit_hashlib` that `unknot device install` copies to the board. The device's CPU cost
+SHA-256 is auth.sha256 (the board's hashlib or adafruit_hashlib). The device's CPU cost
 of a pairing (two scalar multiplications, three SHA-256 compressions of the digest, two of
 the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """
@@ -45,15 +44,6 @@ except ImportError:  # CPython
     def const(x):
         return x
 
-
-try:
-    import hashlib
-
-    sha256 = hashlib.sha256
-except ImportError:  # CircuitPython without hashlib
-    import adafruit_hashlib
-
-    sha256 = adafruit_hashlib.sha256
 
 _P = 2**255 - 19
 _A24 = const(121665)
@@ -103,14 +93,14 @@ def keypair():
 
 def commitment(public, nonce):
     """The host's commitment to its public key and nonce (sent before it sees the device's)."""
-    return sha256(auth.COMMIT_LABEL + bytes(public) + bytes(nonce)).digest()
+    return auth.sha256(auth.COMMIT_LABEL + bytes(public) + bytes(nonce)).digest()
 
 
 def pair_digest(shared, host_public, device_public, host_nonce, device_nonce):
     """(key, host id, SAS) of a pairing: one SHA-256 over the shared secret and the whole
     transcript. key = d[0:16], host id = d[16:24], SAS from u32 d[24:28] mod 125 as three
     numbers 1..5 (docs/protocol.md "Pairing")."""
-    d = sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
+    d = auth.sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
                + bytes(host_nonce) + bytes(device_nonce)).digest()
     return d[0:auth.KEY_SIZE], d[16:24], sas_digits(unpack_from("<I", d, 24)[0])
 
