@@ -10,6 +10,7 @@ from typing import Any
 
 from bumble.keys import JsonKeyStore
 
+from unknot import core
 from unknot.sim.bumble_backend import BumbleClient, BumbleScanner
 from unknot.sim.link import HOST_ADDRESS, LinkModel, create_link
 from unknot.sim.peripheral import SimPeripheral, just_works, make_bumble_device
@@ -69,8 +70,9 @@ class SimRadio:
 class SimWearer:
     """A STAND-IN for the wearer of a simulated device (`unknot pair --sim`, `unknot device
     forget --sim` with no `unknot sim` running, `unknot demo`; docs/demo.md): it feels the
-    numbers the device taps by listening to the simulated motor (the count of each `select`
-    cue as it is played), compares them with the host's, and presses the simulated button.
+    numbers the device taps by listening to the simulated motor (each number is one cue
+    played that many times), compares them with the host's, and presses the simulated
+    button.
     `advance(ms)` lets device time pass (steps a virtual clock, or waits for the engine).
     A person does all this on a real board."""
 
@@ -79,6 +81,7 @@ class SimWearer:
         self.button = button
         self.advance = advance
         self.felt: list[int] = []
+        self._number_cue = core.patterns.felt("select", 1)[0]  # the cue a number is tapped with
         motor.listeners.append(self._on_cue)
 
     @classmethod
@@ -92,7 +95,7 @@ class SimWearer:
         return cls(device.motor, device.button, advance)
 
     def _on_cue(self, _t: int, cue: str, count: int) -> None:
-        if cue == "select":
+        if cue == self._number_cue:  # a number: that many taps
             self.felt.append(count)
 
     async def compare(self, sas: tuple[int, ...]) -> bool:
