@@ -9,9 +9,8 @@ a Cortex-M4: docs/security.md "CPU budget") is added by the benchmark (tools/ben
 not here. The host call's payload and hex answer are guest allocations the board does not
 make (one short-lived buffer per call)."""
 
-from ubinascii import unhexlify
-
 import _model
+from ubinascii import unhexlify
 
 MODE_ECB = 1
 MODE_CBC = 2
@@ -19,11 +18,11 @@ MODE_CTR = 6
 
 
 class AES:
-    def __init__(self, key, mode=MODE_ECB, IV=None, counter=None, segment_size=8):  # noqa: N803
+    def __init__(self, key, mode=MODE_ECB, IV=None, counter=None, segment_size=8):
         self.mode = mode
         self.rekey(key, IV)
 
-    def rekey(self, key, IV=None):  # noqa: N803
+    def rekey(self, key, IV=None):
         self.key = bytes(key)
         self.iv = bytes(IV) if IV is not None else bytes(16)
 
