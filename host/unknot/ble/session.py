@@ -312,7 +312,7 @@ class Session:
             if kind == p.F_DATA:
                 stream += frame[1:]
                 if on_frame is not None:
-                    on_frame(len(stream) // journal.WIRE_RECORD_SIZE)
+                    on_frame(len(stream) // core.journal.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
                 body = auth.unwrap(n, frame)
                 if body is None:
@@ -322,9 +322,9 @@ class Session:
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
                 body = auth.unwrap(n, frame)
                 raise self._refused(p.OP_READ, (body or frame)[2])
-        if len(stream) != count * journal.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
+        if len(stream) != count * core.journal.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
             raise SyncError("record stream failed its check (count or CRC); nothing was saved")
-        size = journal.WIRE_RECORD_SIZE
+        size = core.journal.WIRE_RECORD_SIZE
         records = [journal.from_wire(first + i, bytes(stream[i * size : (i + 1) * size]))
                    for i in range(count)]
         return Batch(first=first, records=records, next_seq=nxt, epoch=epoch)
