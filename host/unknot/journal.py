@@ -68,15 +68,17 @@ def unpack(b: bytes) -> SessionRecord:
         raise RecordError(f"session record: wrong length {len(b)}, expected {fmt.RECORD_SIZE}")
     fields = fmt.unpack_record(b)
     if fields is None:
-        seq = wire.unpack(fmt.RECORD, b)[0]
+        seq = wire.unpack(fmt.RECORD_BODY, b)[0]
         raise RecordError(f"session record {seq:#x}: CRC mismatch, or a reserved seq (an empty"
                           " slot)")
     return SessionRecord(*fields)
 
 
 def from_wire(seq: int, data: bytes) -> bytes:
-    """The full record, seq and CRC added, of one synced record (fmt.WIRE_RECORD)."""
+    """The full record, seq and CRC added, of one synced record: the record body's bytes
+    [WIRE_START:CRC_SPAN]."""
     if len(data) != fmt.WIRE_RECORD_SIZE:
         raise RecordError(f"synced record {seq}: {len(data)} bytes, expected"
                           f" {fmt.WIRE_RECORD_SIZE}")
-    return fmt.pack_record(seq, *wire.unpack(fmt.WIRE_RECORD, data))
+    fields = wire.unpack(fmt.RECORD_BODY, bytes(fmt.WIRE_START) + data)  # seq: filled below
+    return fmt.pack_record(seq, *fields[1:])

@@ -28,12 +28,10 @@ from .crc import crc32
 RECORD_BODY = ("seq:I start:I routine_id:H steps_done:B steps_total:B active_s:H flags:B"
                " boot:B")
 RECORD_CRC = "crc:I"  # crc32 of the body, at CRC_SPAN
-RECORD = RECORD_BODY + " " + RECORD_CRC
-RECORD_SIZE = const(20)
-CRC_SPAN = const(16)  # the crc32 covers bytes [0:16]
-# A synced record is bytes [4:16]: the body without seq (implied by the stream's first seq);
-# the CRC is per stream (docs/protocol.md).
-WIRE_RECORD = RECORD_BODY[RECORD_BODY.index(" ") + 1 :]
+RECORD_SIZE = const(20)  # the body and its crc
+CRC_SPAN = const(16)  # the body's size: the crc32 covers bytes [0:16]
+# A synced record is bytes [WIRE_START:CRC_SPAN], the body without seq (implied by the
+# stream's first seq); the CRC is per stream (docs/protocol.md).
 WIRE_START = const(4)
 WIRE_RECORD_SIZE = const(12)
 EMPTY_SEQ = const(0xFFFFFFFF)  # an erased slot; seq 0 is never used either
@@ -63,12 +61,12 @@ def unpack_record(b):
     `b` is not a valid record (wrong size, CRC mismatch, seq 0 or 0xFFFFFFFF)."""
     if len(b) != RECORD_SIZE:
         return None
-    fields = wire.unpack(RECORD, b)
-    if crc32(bytes(b[0:CRC_SPAN])) & 0xFFFFFFFF != fields[8]:
+    if crc32(bytes(b[0:CRC_SPAN])) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, CRC_SPAN)[0]:
         return None
+    fields = wire.unpack(RECORD_BODY, b)
     if fields[0] == 0 or fields[0] == EMPTY_SEQ:
         return None
-    return fields[0:8]
+    return fields
 
 
 # -- nvm layout v2 (docs/journal.md "Layout") --------------------------------------------

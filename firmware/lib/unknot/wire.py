@@ -1,26 +1,32 @@
-"""Wire formats as field specs: each format is declared once, as a string of fields, and its
-packing, unpacking and size derive from that declaration (docs/architecture.md "Wire formats").
+"""Wire formats as field specs: each format is declared once, as its fields, and its packing,
+unpacking and size derive from that declaration (docs/architecture.md "Wire formats").
 
-A spec is `"name:code name:code ..."`: each field's name, then its `struct` code (`B`, `H`,
-`I`, `i`, `8s` ...), always little-endian. The module that owns a format declares it, e.g.
-journal.py `RECORD = "seq:I start:I ..."`; the firmware and the host both pack and unpack it
-with the functions here (the host through unknot.core), so there is no second copy of any
-layout. A fixed size the firmware needs as a constant (`RECORD_SIZE = const(20)`) is checked
-against `size(spec)` by tests/firmware/test_wire.py.
+A spec is a string `"name:code name:code ..."`: each field's name, then its `struct` code
+(`B`, `H`, `I`, `i`, `8s` ...), always little-endian. The module that owns a format declares
+it, e.g. journal.py `RECORD_BODY = "seq:I start:I ..."`; the firmware and the host both pack
+and unpack it with the functions here (the host through unknot.core), so there is no second
+copy of any layout. A fixed size the firmware needs as a constant (`RECORD_SIZE =
+const(20)`) is checked against `size(spec)` by tests/firmware/test_wire.py.
 
-Nothing is cached: the struct format is derived when a frame is packed or parsed (a few
-short strings, freed at once), so a format costs its spec string only.
+RAM: a spec costs its string; the struct format of a spec is derived on its first use and
+kept (`_formats`), so only the formats a device really uses take room, and packing then
+allocates nothing but its result.
 """
 
 import struct
 
+_formats = {}  # spec -> its struct format, filled on first use
+
 
 def fmt(spec):
     """The struct format of `spec`: "<" and each field's code."""
-    out = "<"
-    for field in spec.split():
-        out += field[field.index(":") + 1 :]
-    return out
+    f = _formats.get(spec)
+    if f is None:
+        f = "<"
+        for field in spec.split():
+            f += field[field.index(":") + 1 :]
+        _formats[spec] = f
+    return f
 
 
 def names(spec):
