@@ -18,7 +18,6 @@ with `cryptography` and `hashlib`.
 from __future__ import annotations
 
 import json
-import struct
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ def build() -> dict[str, Any]:
     from unknot.ble.auth import HostAuth, HostPairing
     from unknot.sim.simadapters import VirtualClock, new_nvm
 
-    proto, auth, jmod = core.proto, core.auth, core.journal
+    proto, auth, jmod, wire = core.proto, core.auth, core.journal, core.wire
 
     class _App:
         def __init__(self) -> None:
@@ -98,17 +97,17 @@ def build() -> dict[str, Any]:
         answer = step("auth", a.prove())
         a.accepted(answer[0])
         for name, body in [
-            ("set_clock #0", struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000100)),
+            ("set_clock #0", wire.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000100)),
             ("state #1", bytes([proto.OP_STATE])),
-            ("read #2", struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0)),
-            ("hosts name #3", struct.pack(proto.REQ_HOSTS, proto.OP_HOSTS, proto.HOSTS_NAME,
+            ("read #2", wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0)),
+            ("hosts name #3", wire.pack(proto.REQ_HOSTS, proto.OP_HOSTS, proto.HOSTS_NAME,
                                           HOST_NAME)),
             ("hosts list #4", bytes([proto.OP_HOSTS, proto.HOSTS_LIST])),
-            ("read past the head #5", struct.pack(proto.REQ_READ, proto.OP_READ, 9, 0)),
+            ("read past the head #5", wire.pack(proto.REQ_READ, proto.OP_READ, 9, 0)),
         ]:
             step(name, a.wrap(body)[1])
         step("replay of #5 (fails, the session ends)", bytes.fromhex(steps[-1]["request"]))
-        step("read without a session", a.wrap(struct.pack(proto.REQ_READ, proto.OP_READ,
+        step("read without a session", a.wrap(wire.pack(proto.REQ_READ, proto.OP_READ,
                                                           1, 0))[1])
         info = bytes(p.info()).hex()
     finally:

@@ -315,7 +315,7 @@ def test_usb_key_file_is_imported_once(tmp_path: Path, home: Path) -> None:
         assert dev.app.keyring.hosts == []  # a reboot never undoes a forget
     for _ in range(2):  # `pair --drive` twice: the file holds one key, the newest
         write_key_file(directory, HostKey.new(), KeyStore())
-    assert len((directory / core.auth.KEY_FILE).read_bytes()) == core.auth.KEY_FILE_SIZE
+    assert len((directory / core.auth.KEY_FILE).read_bytes()) == core.auth.KEY_FILE_RECORD_SIZE
     dev = SimDevice(directory)
     assert len(dev.app.keyring.hosts) == 1
 

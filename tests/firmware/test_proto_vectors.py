@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.cmac import CMAC
 from unknot import core
 from unknot.ble.auth import HostAuth, HostPairing
+from unknot.core import wire
 
 REPO = Path(__file__).resolve().parents[2]
 PATH = os.pathsep.join([str(REPO / "firmware" / "lib"), str(REPO / "host" / "unknot" / "sim")])
@@ -145,7 +146,7 @@ def test_vectors_recomputed_independently() -> None:
     enc, mac = _cmac(key, b"unknot3 enc" + na + nd), _cmac(key, b"unknot3 mac" + na + nd)
     answer = _open(enc, mac, b"D", 0xFFFFFFFF, 0, fr["auth"][0], 3)
     assert answer[:3] == bytes([3, 0x11, 0]) and len(answer) == 3 + 16 + 27
-    state = struct.unpack(core.proto.STATE, answer[19:])
+    state = wire.unpack(core.proto.STATE, answer[19:])
     assert state[0] == vec["epoch"] and state[1:3] == (4, 1)
     # sealed requests and answers, numbered
     for n, name in enumerate(["set_clock #0", "state #1", "read #2", "hosts name #3",
@@ -159,7 +160,7 @@ def test_vectors_recomputed_independently() -> None:
             assert opened[0] == f[0]
         if name == "read #2":
             data = _open(enc, mac, b"D", n, 0, frames[0], 1)[1:]
-            end = struct.unpack(core.proto.END, _open(enc, mac, b"D", n, 1, frames[1], 1))
+            end = wire.unpack(core.proto.END, _open(enc, mac, b"D", n, 1, frames[1], 1))
             assert len(data) == 36 and end[2:5] == (1, 3, 4) and end[6] == vec["epoch"]
             assert hashlib.sha256(data).digest() != b""  # records are now private on the air
             assert data[:4] not in frames[0]  # (encrypted: not the clear record bytes)

@@ -16,6 +16,7 @@ from typing import Any
 
 from authed import Authed
 from unknot import core
+from unknot.core import wire
 from unknot.follow import decode
 from unknot.sim.device import SimDevice
 
@@ -83,16 +84,15 @@ import simadapters
 from unknot import proto
 from unknot.app import App
 app = simadapters.make_app(App)
-import struct
-from unknot import auth
+from unknot import auth, wire
 p = proto.Protocol(app)
 app.protocol = p
 app.step()
 hid, key, nh = b"h" * 8, b"k" * 16, b"n" * 16
 app.keyring.keep(hid, key)
-p.control(struct.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, auth.blind(key, nh)))
+p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, auth.blind(key, nh)))
 nd = bytes(p.next_frame())[3:19]
-p.control(struct.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
+p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
 p.next_frame()
 s = auth.Session(key, nh, nd)
 p.control(s.seal(auth.REQUEST_LABEL, 0, 0, bytes([proto.OP_FOLLOW, 1]), 1))
@@ -129,9 +129,8 @@ def test_status_frames_under_micropython(tmp_path: Path) -> None:
 
 def test_status_frame_layout_is_twelve_bytes() -> None:
     s = core.status
-    import struct
 
-    frame = struct.pack(s.STATUS, s.F_STATUS, s.EVENTS.index("step"), 3,
+    frame = wire.pack(s.STATUS, s.F_STATUS, s.EVENTS.index("step"), 3,
                         s.FL_SIDE2 | s.FL_PAUSED, 0xBEEF, 123456, s.NO_BREAK)
     assert len(frame) == s.STATUS_SIZE == 12
     assert frame.hex() == "04020303efbe40e20100ffff"

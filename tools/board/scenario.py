@@ -23,7 +23,6 @@ Adding a phase: write a generator method `_phase_<name>` (use `_wait_until`, `_r
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +85,7 @@ def _info() -> bytes:
     version = fwload.core().FIRMWARE_VERSION.split(".")
     major, minor, patch = (int("".join(c for c in v if c.isdigit()) or 0) for v in version[:3])
     uid = b"\x11\x22\x33\x44\x55\x66\x77\x88"[:6]
-    return struct.pack(proto.INFO, proto.PROTOCOL_VERSION, 0, uid, major, minor, patch, 0)
+    return _wire().pack(proto.INFO, proto.PROTOCOL_VERSION, 0, uid, major, minor, patch, 0)
 
 
 def fw() -> tuple[Any, Any, Any]:
@@ -245,13 +244,13 @@ class Scenario:
         yield f"t{self.wait.now}|c{MTU}"
         nh = b"N" * a.NONCE_SIZE
         f0 = self.wait.fuel
-        frame = yield from self._request(struct.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN,
+        frame = yield from self._request(_wire().pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN,
                                                      nh, a.blind(HOST_KEY, nh)), tagged=False)
         self._ok(frame, "AUTH_BEGIN")
-        nd, proof = struct.unpack(p.RESP_AUTH_BEGIN, frame[3:])
+        nd, proof = _wire().unpack(p.RESP_AUTH_BEGIN, frame[3:])
         if proof != a.device_proof(HOST_KEY, nh, nd, _info()):
             raise ScenarioFailed("bad device proof")
-        frame = yield from self._request(struct.pack(p.REQ_AUTH, p.OP_AUTH,
+        frame = yield from self._request(_wire().pack(p.REQ_AUTH, p.OP_AUTH,
                                                      a.host_proof(HOST_KEY, nh, nd)), False)
         self._ok(frame, "AUTH")
         self.rec.marks["auth"] = self.wait.fuel - f0
@@ -262,18 +261,18 @@ class Scenario:
         state = bytes(opened[3 + a.SECRET_SIZE :])
         self.counter = 0
         f0 = self.wait.fuel
-        frame = yield from self._request(struct.pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,
+        frame = yield from self._request(_wire().pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,
                                                      1_770_000_000))
         self._ok(frame, "SET_CLOCK")
         self.rec.marks["request"] = self.wait.fuel - f0
-        head, tail = struct.unpack(p.STATE, state)[1:3]
+        head, tail = _wire().unpack(p.STATE, state)[1:3]
         yield from self._read(head - tail)
 
     def _read(self, want: int) -> Generator[str, Wait, None]:
         p = self.proto
         n = len(self.frames)
         f0 = self.wait.fuel
-        body = struct.pack(p.REQ_READ, p.OP_READ, 0, 0)
+        body = _wire().pack(p.REQ_READ, p.OP_READ, 0, 0)
         assert self.session is not None
         body = self.session.seal(self.auth.REQUEST_LABEL, self.counter, 0, body, 1)
         self.counter += 1
@@ -292,7 +291,7 @@ class Scenario:
         end = self.session.open(a.ANSWER_LABEL, k, len(data), end, 1)
         if end is None or any(f is None for f in data):
             raise ScenarioFailed("a READ frame failed its seal")
-        fields = struct.unpack(p.END, end[: struct.calcsize(p.END)])
+        fields = _wire().unpack(p.END, end)
         crc = 0
         size = 0
         for f in data:
@@ -305,12 +304,12 @@ class Scenario:
     def _phase_upload(self) -> Generator[str, Wait, None]:
         p = self.proto
         total, crc = len(self.archive), self.crc.crc32(self.archive) & 0xFFFFFFFF
-        frame = yield from self._request(struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN,
+        frame = yield from self._request(_wire().pack(_upload().REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN,
                                                      total, crc))
         self._ok(frame, "UPLOAD_BEGIN")
-        room = MTU - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK) - self.auth.TAG_SIZE
+        room = MTU - 3 - _wire().size(_upload().REQ_UPLOAD_CHUNK) - self.auth.TAG_SIZE
         for off in range(0, total, room):
-            frame = yield from self._request(struct.pack(p.REQ_UPLOAD_CHUNK,
+            frame = yield from self._request(_wire().pack(_upload().REQ_UPLOAD_CHUNK,
                                                          p.OP_UPLOAD_CHUNK, off)
                                              + self.archive[off : off + room])
             self._ok(frame, "UPLOAD_CHUNK")
@@ -329,13 +328,13 @@ class Scenario:
         secret, public = pairing.keypair()
         nonce = b"n" * a.NONCE_SIZE
         f0 = self.wait.fuel
-        frame = yield from self._request(struct.pack(
+        frame = yield from self._request(_wire().pack(
             p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, pairing.commitment(public, nonce)), False)
         self._ok(frame, "PAIR_BEGIN")
         self.rec.marks["pair_begin"] = self.wait.fuel - f0
-        dev_pub, dev_nonce = struct.unpack(p.RESP_PAIR_BEGIN, frame[3:])
+        dev_pub, dev_nonce = _wire().unpack(p.RESP_PAIR_BEGIN, frame[3:])
         f0 = self.wait.fuel
-        frame = yield from self._request(struct.pack(
+        frame = yield from self._request(_wire().pack(
             p.REQ_PAIR_REVEAL, p.OP_PAIR_REVEAL, public, nonce), False)
         self._ok(frame, "PAIR_REVEAL")
         self.rec.marks["pair_reveal"] = self.wait.fuel - f0
@@ -346,7 +345,7 @@ class Scenario:
         yield from self._press(120)  # the wearer's press: yes (decided after the double-
         yield from self._at(self.wait.now + 1000, "")  # press window has passed)
         frame = yield from self._request(check.seal(
-            a.REQUEST_LABEL, 0, 0, struct.pack(p.REQ_PAIR_CHECK, p.OP_PAIR_CHECK, 0), 1), False)
+            a.REQUEST_LABEL, 0, 0, _wire().pack(p.REQ_PAIR_CHECK, p.OP_PAIR_CHECK, 0), 1), False)
         opened = check.open(a.ANSWER_LABEL, 0, 0, frame, 3)
         if opened is None:
             raise ScenarioFailed("bad PAIR_CHECK answer tag")
@@ -361,10 +360,23 @@ class Scenario:
                                     5000)
 
 
+def _wire() -> Any:
+    """The firmware's wire formats codec (wire.py): the central packs every format with it."""
+    from unknot import fwload
+
+    return fwload.module("wire")
+
+
+def _upload() -> Any:
+    """The firmware's upload module: the upload frames' formats."""
+    from unknot import fwload
+
+    return fwload.module("upload")
+
+
 def archive(files: dict[str, bytes]) -> bytes:
-    """A routine-set archive (proto.ARCHIVE_ENTRY per file, then name and data)."""
-    proto = fw()[0]
+    """A routine-set archive (upload.ARCHIVE_ENTRY per file, then name and data)."""
     out = b""
     for name, data in sorted(files.items()):
-        out += struct.pack(proto.ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
+        out += _wire().pack(_upload().ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
     return out

@@ -10,7 +10,7 @@ AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. C
 the MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
 """
 
-from struct import pack, pack_into, unpack_from
+from . import wire
 
 try:
     from micropython import const
@@ -48,14 +48,14 @@ SAS_BASE = const(5)  # 5**3 = 125 values: a relay's one guess wins with p = 0.8 
 
 # The stored host section (in front of the settings lines in the nvm image, docs/security.md):
 HOSTS_MAGIC = const(0xA3)
-HOSTS_HEAD = "<BBI16s"  # magic, count, last imported USB key file id, device secret
+HOSTS_HEAD = "magic:B count:B usb_id:I secret:16s"  # usb_id: the last key file imported
 HOSTS_HEAD_SIZE = const(22)
-HOST_RECORD = "<8s16s8sI"  # host id, key, name, paired at (unix s, 0 = clock unset)
+HOST_RECORD = "host_id:8s key:16s name:8s paired:I"  # paired: unix s (0: clock unset)
 HOST_RECORD_SIZE = const(36)
 # The USB key file (drive root): one record, imported once (its id is remembered).
 KEY_FILE = "unknot-host.key"
-KEY_FILE_FORMAT = "<4sI8s16s"  # magic, import id (random, not 0), host id, key
-KEY_FILE_SIZE = const(32)
+KEY_FILE_RECORD = "magic:4s import_id:I host_id:8s key:16s"  # import id: random, not 0
+KEY_FILE_RECORD_SIZE = const(32)
 KEY_FILE_MAGIC = b"UNK3"
 
 # Labels: the first bytes of each hashed or MACed message (docs/protocol.md).
@@ -69,7 +69,7 @@ MAC_LABEL = b"unknot3 mac"  # session MAC key: CMAC(key, label | Nh | Nd)
 REQUEST_LABEL = const(0x48)  # "H": sealed request (host to device)
 ANSWER_LABEL = const(0x44)  # "D": sealed answer (RESP, DATA, END)
 STATUS_LABEL = const(0x53)  # "S": sealed STATUS frame
-SEAL = "<BIH"  # label, counter, index: the first 7 bytes of a tag's message and of the IV
+SEAL = "label:B counter:I index:H"  # the first 7 bytes of a tag's message and of the IV
 SEAL_SIZE = const(7)
 AUTH_COUNTER = const(0xFFFFFFFF)  # the counter of the AUTH answer (requests start at 0)
 
@@ -190,11 +190,11 @@ class Session:
         if len(view):
             import aesio
 
-            pack_into(SEAL, self._iv, 0, label, counter & 0xFFFFFFFF, index)
+            wire.pack_into(SEAL, self._iv, 0, label, counter & 0xFFFFFFFF, index)
             aesio.AES(self.enc, aesio.MODE_CTR, self._iv).encrypt_into(view, view)
 
     def _tag(self, label, counter, index, frame):
-        pack_into(SEAL, self._prefix, 0, label, counter & 0xFFFFFFFF, index)
+        wire.pack_into(SEAL, self._prefix, 0, label, counter & 0xFFFFFFFF, index)
         return self.mac.mac(self._prefix, frame)[0:TAG_SIZE]
 
     def seal_into(self, label, counter, index, buf, head, n):
@@ -257,10 +257,10 @@ def encode_hosts(hosts, usb_id=0, secret=None):
     `hosts` are lists [host id, key, name, paired at, last seen]; last seen is not stored
     (it lives in RAM since the device's last start)."""
     out = bytearray(HOSTS_HEAD_SIZE + HOST_RECORD_SIZE * len(hosts))
-    pack_into(HOSTS_HEAD, out, 0, HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
+    wire.pack_into(HOSTS_HEAD, out, 0, HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
     at = HOSTS_HEAD_SIZE
     for h in hosts:
-        pack_into(HOST_RECORD, out, at, h[0], h[1], pad_name(h[2]), h[3])
+        wire.pack_into(HOST_RECORD, out, at, h[0], h[1], pad_name(h[2]), h[3])
         at += HOST_RECORD_SIZE
     return bytes(out)
 
@@ -277,14 +277,14 @@ def decode_hosts(blob):
         if n <= MAX_HOSTS and len(blob) >= 1 + 24 * n:  # v2: dropped, re-pair
             return [], 0, None, blob[1 + 24 * n :]
         return [], 0, None, blob
-    _, n, usb_id, secret = unpack_from(HOSTS_HEAD, blob, 0)
+    _, n, usb_id, secret = wire.unpack(HOSTS_HEAD, blob, 0)
     end = HOSTS_HEAD_SIZE + n * HOST_RECORD_SIZE
     if n > MAX_HOSTS or len(blob) < end:
         return [], 0, None, blob
     hosts = []
     for i in range(n):
         at = HOSTS_HEAD_SIZE + i * HOST_RECORD_SIZE
-        hid, key, name, paired = unpack_from(HOST_RECORD, blob, at)
+        hid, key, name, paired = wire.unpack(HOST_RECORD, blob, at)
         hosts.append([hid, key, name.rstrip(b"\x00"), paired, 0])
     if secret == _ZERO16:
         secret = None
@@ -294,13 +294,13 @@ def decode_hosts(blob):
 def parse_key_file(data):
     """(import id, host id, key) of a KEY_FILE, or None for anything else."""
     data = bytes(data)
-    if len(data) != KEY_FILE_SIZE:
+    if len(data) != KEY_FILE_RECORD_SIZE:
         return None
-    magic, import_id, host_id, key = unpack_from(KEY_FILE_FORMAT, data, 0)
+    magic, import_id, host_id, key = wire.unpack(KEY_FILE_RECORD, data, 0)
     if magic != KEY_FILE_MAGIC or import_id == 0:
         return None
     return import_id, host_id, key
 
 
 def key_file(import_id, host_id, key):
-    return pack(KEY_FILE_FORMAT, KEY_FILE_MAGIC, import_id, host_id, key)
+    return wire.pack(KEY_FILE_RECORD, KEY_FILE_MAGIC, import_id, host_id, key)

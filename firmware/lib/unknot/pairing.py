@@ -8,10 +8,7 @@ of a pairing (two scalar multiplications, three SHA-256 compressions of the dige
 the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """
 
-import struct
-from struct import unpack_from
-
-from . import auth
+from . import auth, wire
 from .proto import (
     HOSTS_CHECK,
     HOSTS_ENTRY,
@@ -102,7 +99,7 @@ def pair_digest(shared, host_public, device_public, host_nonce, device_nonce):
     numbers 1..5 (docs/protocol.md "Pairing")."""
     d = auth.sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
                + bytes(host_nonce) + bytes(device_nonce)).digest()
-    return d[0:auth.KEY_SIZE], d[16:24], sas_digits(unpack_from("<I", d, 24)[0])
+    return d[0:auth.KEY_SIZE], d[16:24], sas_digits(d[24] | d[25] << 8 | d[26] << 16 | d[27] << 24)
 
 
 def sas_digits(value):
@@ -156,7 +153,7 @@ def control(p, op, data):
 def _begin(p, data):
     op = OP_PAIR_BEGIN
     keyring = p.app.keyring
-    if len(data) != struct.calcsize(REQ_PAIR_BEGIN):
+    if len(data) != wire.size(REQ_PAIR_BEGIN):
         p._respond(op, ST_BAD_LENGTH)
     elif keyring.attempt is not None or keyring.waiting():
         p._respond(op, ST_BUSY)  # another central's attempt runs (or a question)
@@ -165,20 +162,20 @@ def _begin(p, data):
     else:  # the one attempt this window allows
         p._pairing = True
         keyring.pair_until = None
-        attempt = keyring.attempt = Attempt(struct.unpack(REQ_PAIR_BEGIN, data)[1],
+        attempt = keyring.attempt = Attempt(wire.unpack(REQ_PAIR_BEGIN, data)[1],
                                             keyring.clock.now_ms() + auth.CONSENT_MS)
-        p._respond(op, ST_OK, struct.pack(RESP_PAIR_BEGIN, attempt.public, attempt.nonce))
+        p._respond(op, ST_OK, wire.pack(RESP_PAIR_BEGIN, attempt.public, attempt.nonce))
 
 
 def _reveal(p, data):
     op = OP_PAIR_REVEAL
     keyring = p.app.keyring
-    if len(data) != struct.calcsize(REQ_PAIR_REVEAL):
+    if len(data) != wire.size(REQ_PAIR_REVEAL):
         p._respond(op, ST_BAD_LENGTH)
     elif keyring.attempt is None or keyring.attempt.key is not None:
         p._respond(op, ST_NOT_PAIRABLE)
     else:
-        _, public, host_nonce = struct.unpack(REQ_PAIR_REVEAL, data)
+        _, public, host_nonce = wire.unpack(REQ_PAIR_REVEAL, data)
         p._pairing = True
         attempt = keyring.attempt
         if not attempt.reveal(public, host_nonce):
@@ -205,7 +202,7 @@ def _check(p, data):
         return
     session = c[1].session
     body = session.open(auth.REQUEST_LABEL, 0, 0, data, 1)
-    if body is None or len(body) != struct.calcsize(REQ_PAIR_CHECK) or body[1] > 1:
+    if body is None or len(body) != wire.size(REQ_PAIR_CHECK) or body[1] > 1:
         p._respond(op, ST_AUTH_FAILED)
         return
     p._pairing = True
@@ -227,11 +224,11 @@ def hosts(p, data):
     if sub == HOSTS_LIST and n == 2:
         out = bytearray([len(keyring.hosts)])
         for h in keyring.hosts:
-            out += struct.pack(HOSTS_ENTRY, h[0], auth.pad_name(h[2]), h[3], h[4])
+            out += wire.pack(HOSTS_ENTRY, h[0], auth.pad_name(h[2]), h[3], h[4])
         p._respond(op, ST_OK, out)
         return
-    if n != struct.calcsize(REQ_HOSTS) or sub > HOSTS_CHECK:
-        p._respond(op, ST_BAD_LENGTH if n != struct.calcsize(REQ_HOSTS) else ST_BAD_ARG)
+    if n != wire.size(REQ_HOSTS) or sub > HOSTS_CHECK:
+        p._respond(op, ST_BAD_LENGTH if n != wire.size(REQ_HOSTS) else ST_BAD_ARG)
         return
     arg = bytes(data[2:10])
     host = p._host

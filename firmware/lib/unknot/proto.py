@@ -17,9 +17,8 @@ Nothing here raises out of `control()`: every request gets exactly one answer (a
 frame, or a record stream ending in an END frame).
 """
 
-import struct
 
-from . import FIRMWARE_VERSION, auth
+from . import FIRMWARE_VERSION, auth, wire
 from .crc import crc32
 from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
@@ -54,7 +53,7 @@ OP_PAIR_REVEAL = const(0x15)  # open: the host's public key and nonce
 OP_PAIR_CHECK = const(0x16)  # open, sealed under the new key: did the wearer confirm?
 OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
 OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
-OP_FOLLOW = const(0x0A)  # `<BB` op, on (1) / off (0): STATUS frames on this connection
+OP_FOLLOW = const(0x0A)  # status.REQ_FOLLOW: STATUS frames on this connection
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
@@ -81,32 +80,27 @@ STATE_CLOCK_SET = const(0x01)  # STATE flags
 STATE_UPLOAD_OPEN = const(0x02)
 BATTERY_UNKNOWN = const(0xFF)
 
-# Wire formats, each named once.
-INFO = "<BB8sBBBB"  # 14 bytes, public, see docs/protocol.md "Info"
+# Wire formats, each declared once as a field spec (wire.py; docs/protocol.md byte by byte).
+# INFO is public
+INFO = "version:B flags:B device_id:8s major:B minor:B patch:B reserved:B"
 # Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
-# epoch, head, tail, clock, uptime, boot counter, capacity, battery, flags, routine count
-STATE = "<IIIIIHHBBB"  # 27 bytes
-REQ_AUTH_BEGIN = "<B16s8s"  # opcode, host nonce, blinded host id
-RESP_AUTH_BEGIN = "<16s16s"  # payload: device nonce, device proof (covers INFO)
-REQ_AUTH = "<B16s"  # opcode, host proof
-RESP_AUTH = "<16s27s"  # payload (sealed): the device secret, STATE
-REQ_PAIR_BEGIN = "<B32s"  # opcode, commitment to the host's public key and nonce
-RESP_PAIR_BEGIN = "<32s16s"  # payload: the device's public key, device nonce
-REQ_PAIR_REVEAL = "<B32s16s"  # opcode, host public key, host nonce
-REQ_PAIR_CHECK = "<BB"  # opcode, 0 = ask / 1 = abort (the wearer typed another SAS); sealed
-REQ_HOSTS = "<BB8s"  # opcode, sub-op, host id (LIST: `<BB>` only)
-HOSTS_ENTRY = "<8s8sII"  # LIST answer after a count byte: host id, name, paired, last seen
-REQ_READ = "<BIH"  # opcode, from_seq, max_count (0 = up to head)
-REQ_SET_CLOCK = "<BI"  # opcode, unix seconds
-REQ_UPLOAD_BEGIN = "<BII"  # opcode, total length, crc32 of the whole archive
-REQ_UPLOAD_CHUNK = "<BI"  # opcode, offset; chunk bytes follow
-END = "<BBIHIII"  # F_END, status, first_seq, count, next_seq, stream crc32, journal epoch
-RESP = "<BBB"  # F_RESP, opcode, status; payload follows
-RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected offset
-ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
-SETTING_HEAD = "<BB"  # key length, type; key and value follow
-SETTING_INT = "<i"
-REQ_FOLLOW = "<BB"  # opcode, 1 = send STATUS frames (status.py) on this connection, 0 = stop
+STATE = ("epoch:I head:I tail:I clock:I uptime_s:I boot:H capacity:H battery:B flags:B"
+         " routines:B")
+REQ_AUTH_BEGIN = "op:B nonce:16s blind:8s"  # host nonce, blinded host id
+RESP_AUTH_BEGIN = "nonce:16s proof:16s"  # payload: device nonce, proof (covers INFO)
+REQ_AUTH = "op:B proof:16s"  # host proof
+RESP_AUTH = "secret:16s state:27s"  # payload (sealed): the device secret, STATE
+REQ_PAIR_BEGIN = "op:B commit:32s"  # commitment to the host's public key and nonce
+RESP_PAIR_BEGIN = "public:32s nonce:16s"  # payload: the device's public key, nonce
+REQ_PAIR_REVEAL = "op:B public:32s nonce:16s"  # the host's public key and nonce
+REQ_PAIR_CHECK = "op:B abort:B"  # 1: the wearer typed another SAS; sealed
+REQ_HOSTS = "op:B sub:B host_id:8s"  # LIST: op and sub only
+HOSTS_ENTRY = "host_id:8s name:8s paired:I seen:I"  # LIST answer, after a count byte
+REQ_READ = "op:B from_seq:I max_count:H"  # max_count 0: up to head
+REQ_SET_CLOCK = "op:B unix:I"
+# crc: of the stream; epoch: the journal's
+END = "frame:B status:B first_seq:I count:H next_seq:I crc:I epoch:I"
+RESP = "frame:B op:B status:B"  # payload follows
 
 HOSTS_LIST = const(0)
 HOSTS_NAME = const(1)  # this host's own name (host id field: the name)
@@ -128,8 +122,7 @@ _IDLE_MS = const(60000)
 _HEAD = const(3)  # bytes of a RESP that stay clear (type, op, status); the rest is sealed
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
-_INFO_SIZE = const(14)  # struct.calcsize(INFO)
-_STATE_SIZE = const(27)  # struct.calcsize(STATE)
+_INFO_SIZE = const(14)  # X_SIZE = wire.size(X): tests/firmware/test_wire.py checks it
 
 
 class Protocol:
@@ -250,7 +243,7 @@ class Protocol:
             return self._info
         self._info_key = key
         major, minor, patch = _version()
-        struct.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, 0,
+        wire.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, 0,
                          app.device_id[:8], major, minor, patch, 0)
         self.info_changes += 1
         return self._info
@@ -271,7 +264,7 @@ class Protocol:
         battery = app.battery
         if battery is None:
             battery = BATTERY_UNKNOWN
-        return struct.pack(
+        return wire.pack(
             STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
             clock.now_ms() // 1000, app.boot & 0xFFFF, min(journal.capacity, 0xFFFF),
             min(int(battery), 255), flags, min(len(app.routines), 255),
@@ -302,7 +295,7 @@ class Protocol:
             self._respond(op, _ST_INTERNAL)
 
     def _respond(self, op, status, payload=None):
-        frame = struct.pack(RESP, F_RESP, op, status)
+        frame = wire.pack(RESP, F_RESP, op, status)
         if payload:
             frame += payload
         if self._answer is not None:
@@ -365,10 +358,10 @@ class Protocol:
     def _auth_begin(self, data):
         op = OP_AUTH_BEGIN
         self._deauth()
-        if len(data) != struct.calcsize(REQ_AUTH_BEGIN):
+        if len(data) != wire.size(REQ_AUTH_BEGIN):
             self._respond(op, ST_BAD_LENGTH)
             return
-        _, host_nonce, blind = struct.unpack(REQ_AUTH_BEGIN, data)
+        _, host_nonce, blind = wire.unpack(REQ_AUTH_BEGIN, data)
         host = self.app.keyring.blinded(blind, host_nonce)
         if host is None:
             self._respond(op, ST_AUTH_FAILED)
@@ -376,20 +369,20 @@ class Protocol:
         dev_nonce = auth.nonce()
         self._challenge = (host, host_nonce, dev_nonce)
         proof = auth.device_proof(host[1], host_nonce, dev_nonce, self.info())
-        self._respond(op, ST_OK, struct.pack(RESP_AUTH_BEGIN, dev_nonce, proof))
+        self._respond(op, ST_OK, wire.pack(RESP_AUTH_BEGIN, dev_nonce, proof))
 
     def _auth(self, data):
         op = OP_AUTH
         challenge = self._challenge
         self._challenge = None  # one try per AUTH_BEGIN
-        if len(data) != struct.calcsize(REQ_AUTH):
+        if len(data) != wire.size(REQ_AUTH):
             self._respond(op, ST_BAD_LENGTH)
         elif challenge is None:
             self._respond(op, ST_AUTH_FAILED)
         else:
             host, host_nonce, dev_nonce = challenge
             want = auth.host_proof(host[1], host_nonce, dev_nonce)
-            if not auth.same(want, struct.unpack(REQ_AUTH, data)[1]):
+            if not auth.same(want, wire.unpack(REQ_AUTH, data)[1]):
                 self._respond(op, ST_AUTH_FAILED)
                 return
             keyring = self.app.keyring
@@ -401,19 +394,19 @@ class Protocol:
             t = self.app.clock.unix()
             host[4] = 0 if t is None else t  # last seen (RAM: no flash write per sync)
             self._answer = (self._session, auth.AUTH_COUNTER)
-            self._respond(op, ST_OK, struct.pack(RESP_AUTH, keyring.secret or bytes(16),
+            self._respond(op, ST_OK, wire.pack(RESP_AUTH, keyring.secret or bytes(16),
                                                  self.state()))
 
     def _dispatch(self, op, data):
         """An authenticated request (tag removed)."""
         n = len(data)
         if op == OP_READ:
-            if n != struct.calcsize(REQ_READ):
+            if n != wire.size(REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
                 self._respond(op, ST_BUSY)
             else:
-                _, first, count = struct.unpack(REQ_READ, data)
+                _, first, count = wire.unpack(REQ_READ, data)
                 self._read_counter = self._counter - 1
                 self._start_read(first, count)
         elif op == OP_STATE:
@@ -424,10 +417,10 @@ class Protocol:
         elif op == OP_HOSTS and self._pairing_module is not None:
             self._pairing_module().hosts(self, data)  # rarely used: loaded on first use
         elif op == OP_SET_CLOCK:
-            if n != struct.calcsize(REQ_SET_CLOCK):
+            if n != wire.size(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
             else:
-                t = struct.unpack(REQ_SET_CLOCK, data)[1]
+                t = wire.unpack(REQ_SET_CLOCK, data)[1]
                 if t < 1_000_000_000:  # before 2001: not a real date
                     self._respond(op, ST_BAD_ARG)
                 else:
@@ -442,7 +435,7 @@ class Protocol:
         elif op == OP_SELFTEST:
             from .selftest import control  # rarely used: loaded on the first such request
 
-            room = self.mtu - 3 - struct.calcsize(RESP) - auth.TAG_SIZE
+            room = self.mtu - 3 - wire.size(RESP) - auth.TAG_SIZE
             outcome, payload = control(self.app, data, room)
             self._respond(op, (ST_OK, ST_BUSY, ST_BAD_ARG, ST_BAD_LENGTH)[outcome], payload)
         elif op == OP_FOLLOW:
@@ -505,14 +498,14 @@ class Protocol:
         room = self.mtu - 3 - auth.TAG_SIZE  # ATT header 3 bytes, the tag 8
         frame = self._frame
         view = memoryview(frame)
-        wire = self._wire
+        wrec = self._wire
         journal = self.app.journal
         n = 1
         while n < room:
             carry = self._carry
             if carry < WIRE_RECORD_SIZE:
                 take = min(room - n, WIRE_RECORD_SIZE - carry)
-                frame[n : n + take] = memoryview(wire)[carry : carry + take]
+                frame[n : n + take] = memoryview(wrec)[carry : carry + take]
                 n += take
                 self._carry = carry + take
                 continue
@@ -523,8 +516,8 @@ class Protocol:
                 self._end = self._next  # stop at a bad slot; END says where to resume
                 self._bad = True
                 break
-            wire[:] = memoryview(rec)[WIRE_START : WIRE_START + WIRE_RECORD_SIZE]
-            self._crc = crc32(wire, self._crc)
+            wrec[:] = memoryview(rec)[WIRE_START : WIRE_START + WIRE_RECORD_SIZE]
+            self._crc = crc32(wrec, self._crc)
             self._count += 1
             self._next += 1
             self._carry = 0
@@ -544,7 +537,7 @@ class Protocol:
             while resume < head and not _good(journal, resume):
                 resume += 1
         self._reading = False
-        end = struct.pack(END, F_END, ST_OK, self._first, self._count, resume,
+        end = wire.pack(END, F_END, ST_OK, self._first, self._count, resume,
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
@@ -564,7 +557,7 @@ class Protocol:
                 return self._read_frame()
             except Exception:
                 self._reading = False
-                frame = struct.pack(RESP, F_RESP, OP_READ, _ST_INTERNAL)
+                frame = wire.pack(RESP, F_RESP, OP_READ, _ST_INTERNAL)
                 self.last_response = frame
                 return frame
         return None
@@ -583,13 +576,13 @@ class Protocol:
             pos = max(0, self.app.clock.now_ms() - base)
         else:
             pos = 0
-        struct.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
-                         routine_id, pos, next_s)
+        wire.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
+                       routine_id, pos, next_s)
         session = self._session
         if session is None:
             return None
         session.seal_into(auth.STATUS_LABEL, self._follow_counter, self._status_n,
-                                self._status, 1, st.STATUS_SIZE)
+                          self._status, 1, st.STATUS_SIZE)
         self._status_n = (self._status_n + 1) & 0xFFFF
         return self._status
 

@@ -23,13 +23,13 @@ host's own X25519 comes from the `cryptography` package.
 from __future__ import annotations
 
 import secrets
-import struct
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from unknot import core
+from unknot.core import wire
 from unknot.errors import DeviceError
 
 
@@ -62,7 +62,7 @@ class DeviceState:
     @classmethod
     def unpack(cls, raw: bytes) -> DeviceState:
         p = core.proto
-        (epoch, head, tail, unix, up, boot, cap, batt, flags, count) = struct.unpack(
+        (epoch, head, tail, unix, up, boot, cap, batt, flags, count) = core.wire.unpack(
             p.STATE, raw
         )
         return cls(
@@ -95,16 +95,16 @@ class HostAuth:
 
     def begin(self) -> bytes:
         a, p = core.auth, core.proto
-        return struct.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, self.host_nonce,
+        return wire.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, self.host_nonce,
                            a.blind(self.key, self.host_nonce))
 
     def check_begin(self, payload: bytes, info: bytes, name: str = "the device") -> None:
         """The AUTH_BEGIN answer: the device's proof over both nonces and the INFO we read
         (its device id and firmware) must hold, else AuthError and nothing more is said."""
         a, p = core.auth, core.proto
-        if len(payload) != struct.calcsize(p.RESP_AUTH_BEGIN):
+        if len(payload) != wire.size(p.RESP_AUTH_BEGIN):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
-        nonce, proof = struct.unpack(p.RESP_AUTH_BEGIN, payload)
+        nonce, proof = wire.unpack(p.RESP_AUTH_BEGIN, payload)
         if not a.same(a.device_proof(self.key, self.host_nonce, nonce, info), proof):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         self.device_nonce = nonce
@@ -112,18 +112,18 @@ class HostAuth:
     def prove(self) -> bytes:
         a, p = core.auth, core.proto
         proof = a.host_proof(self.key, self.host_nonce, self.device_nonce)
-        return struct.pack(p.REQ_AUTH, p.OP_AUTH, proof)
+        return wire.pack(p.REQ_AUTH, p.OP_AUTH, proof)
 
     def accepted(self, frame: bytes) -> tuple[bytes, DeviceState]:
         """The sealed AUTH answer: (device secret, STATE); the session starts."""
         a, p = core.auth, core.proto
         session = a.Session(self.key, self.host_nonce, self.device_nonce)
         body = session.open(a.ANSWER_LABEL, a.AUTH_COUNTER, 0, frame, 3)
-        head = struct.calcsize(p.RESP)
-        if body is None or body[2] != p.ST_OK or len(body) != head + struct.calcsize(
+        head = wire.size(p.RESP)
+        if body is None or body[2] != p.ST_OK or len(body) != head + wire.size(
                 p.RESP_AUTH):
             raise AuthError("the device's authentication answer failed its check")
-        secret, state = struct.unpack(p.RESP_AUTH, bytes(body[head:]))
+        secret, state = wire.unpack(p.RESP_AUTH, bytes(body[head:]))
         self.session = session
         self.counter = 0
         return secret, DeviceState.unpack(state)
@@ -146,7 +146,7 @@ class HostAuth:
         a, p = core.auth, core.proto
         if self.session is None:
             return None
-        head = struct.calcsize(p.RESP) if frame[:1] == bytes([p.F_RESP]) else 1
+        head = wire.size(p.RESP) if frame[:1] == bytes([p.F_RESP]) else 1
         body = self.session.open(a.ANSWER_LABEL, counter, index, frame, head)
         return None if body is None else bytes(body)
 
@@ -176,15 +176,15 @@ class HostPairing:
     def begin(self) -> bytes:
         p = core.proto
         commit = core.pairing.commitment(self.public, self.nonce)
-        return struct.pack(p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, commit)
+        return wire.pack(p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, commit)
 
     def reveal(self, payload: bytes) -> bytes:
         """The PAIR_BEGIN answer (device public key, device nonce) -> PAIR_REVEAL; the key,
         host id and SAS follow from the whole transcript."""
         a, p = core.auth, core.proto
-        if len(payload) != struct.calcsize(p.RESP_PAIR_BEGIN):
+        if len(payload) != wire.size(p.RESP_PAIR_BEGIN):
             raise AuthError("the device's pairing answer has the wrong length")
-        device_public, device_nonce = struct.unpack(p.RESP_PAIR_BEGIN, payload)
+        device_public, device_nonce = wire.unpack(p.RESP_PAIR_BEGIN, payload)
         try:
             shared = self._secret.exchange(X25519PublicKey.from_public_bytes(device_public))
         except ValueError as exc:  # a low-order point
@@ -192,13 +192,13 @@ class HostPairing:
         self.key, self.host_id, self.sas = core.pairing.pair_digest(
             shared, self.public, device_public, self.nonce, device_nonce)
         self.session = a.Session(self.key, self.nonce, device_nonce)
-        return struct.pack(p.REQ_PAIR_REVEAL, p.OP_PAIR_REVEAL, self.public, self.nonce)
+        return wire.pack(p.REQ_PAIR_REVEAL, p.OP_PAIR_REVEAL, self.public, self.nonce)
 
     def check(self, abort: bool = False) -> bytes:
         a, p = core.auth, core.proto
         if self.session is None:
             raise AuthError("no pairing in progress")
-        body = struct.pack(p.REQ_PAIR_CHECK, p.OP_PAIR_CHECK, int(abort))
+        body = wire.pack(p.REQ_PAIR_CHECK, p.OP_PAIR_CHECK, int(abort))
         return self.session.seal(a.REQUEST_LABEL, 0, 0, body, 1)
 
     def check_answer(self, frame: bytes) -> int | None:
@@ -206,7 +206,7 @@ class HostPairing:
         a, p = core.auth, core.proto
         if self.session is None:
             return None
-        body = self.session.open(a.ANSWER_LABEL, 0, 0, frame, struct.calcsize(p.RESP))
+        body = self.session.open(a.ANSWER_LABEL, 0, 0, frame, wire.size(p.RESP))
         return None if body is None else body[2]
 
 

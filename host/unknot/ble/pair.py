@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from unknot import core
 from unknot.ble.auth import AuthError, DeviceState, HostPairing
 from unknot.ble.session import DeviceInfo, LinkLost, NotPaired, Session
 from unknot.ble.wearer import Wearer
+from unknot.core import wire
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError
 
@@ -99,10 +99,10 @@ async def hosts(s: Session) -> list[PairedHost]:
     """The device's paired hosts (OP_HOSTS LIST)."""
     p = core.proto
     _, payload = await s.request(bytes([p.OP_HOSTS, p.HOSTS_LIST]))
-    size = struct.calcsize(p.HOSTS_ENTRY)
+    size = wire.size(p.HOSTS_ENTRY)
     out = []
     for i in range(payload[0] if payload else 0):
-        hid, name, paired, seen = struct.unpack_from(p.HOSTS_ENTRY, payload, 1 + i * size)
+        hid, name, paired, seen = wire.unpack(p.HOSTS_ENTRY, payload, 1 + i * size)
         out.append(PairedHost(hid, name.rstrip(b"\0").decode("utf-8", "replace"),
                               paired or None, seen or None))
     return out
@@ -111,7 +111,7 @@ async def hosts(s: Session) -> list[PairedHost]:
 async def name_self(s: Session, name: str) -> None:
     p = core.proto
     raw = name.encode()[: core.auth.NAME_SIZE]
-    await s.request(struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_NAME, raw))
+    await s.request(wire.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_NAME, raw))
 
 
 async def forget(s: Session, host_id: bytes, wearer: Wearer | None = None,
@@ -119,13 +119,13 @@ async def forget(s: Session, host_id: bytes, wearer: Wearer | None = None,
     """Ask the device to forget one host (or every one: keyring.EVERY_HOST); the wearer
     confirms on the device (`wearer`: a stand-in that presses). A refusal: DeviceError."""
     p = core.proto
-    await s.request(struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_FORGET, host_id),
+    await s.request(wire.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_FORGET, host_id),
                     ok=(p.ST_PENDING,))
     if wearer is not None:
         await wearer.press()
     auth = s.auth
     itself = auth is not None and host_id in (auth.host_id, core.keyring.EVERY_HOST)
-    check = struct.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_CHECK, host_id)
+    check = wire.pack(p.REQ_HOSTS, p.OP_HOSTS, p.HOSTS_CHECK, host_id)
     while True:
         await asyncio.sleep(0.3)
         try:

@@ -39,7 +39,7 @@ class HostKey:
         return cls(secrets.token_bytes(a.HOST_ID_SIZE), secrets.token_bytes(a.KEY_SIZE))
 
     def key_file(self) -> bytes:
-        """The USB key file (auth.KEY_FILE_FORMAT) with a fresh random import id."""
+        """The USB key file (auth.KEY_FILE_RECORD) with a fresh random import id."""
         import_id = 1 + secrets.randbelow(0xFFFFFFFF)
         return bytes(core.auth.key_file(import_id, self.host_id, self.key))
 
