@@ -52,7 +52,7 @@ class Attacker(Stranger):
         assert frames == [bytes([3, 0x15, OK])]
         shared = p.x25519(self.secret, dev_pub)
         self.key, _hid, sas = p.pair_digest(shared, self.public, dev_pub, self.nonce, dev_nonce)
-        self.session = core.auth.Session(self.key, self.nonce, dev_nonce)
+        self.session = core.seal.Session(self.key, self.nonce, dev_nonce)
         return sas
 
     async def check(self) -> int:

@@ -84,17 +84,17 @@ import simadapters
 from unknot import proto
 from unknot.app import App
 app = simadapters.make_app(App)
-from unknot import auth, wire
+from unknot import auth, seal, wire
 p = proto.Protocol(app)
 app.protocol = p
 app.step()
 hid, key, nh = b"h" * 8, b"k" * 16, b"n" * 16
 app.keyring.keep(hid, key)
-p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, auth.blind(key, nh)))
+p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
 nd = bytes(p.next_frame())[3:19]
-p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
+p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, seal.host_proof(key, nh, nd)))
 p.next_frame()
-s = auth.Session(key, nh, nd)
+s = seal.Session(key, nh, nd)
 p.control(s.seal(auth.REQUEST_LABEL, 0, 0, bytes([proto.OP_FOLLOW, 1]), 1))
 out = []
 app.post(("start", 0))

@@ -103,6 +103,9 @@ def key_file() -> bytes:
 class Scenario:
     def __init__(self, archive: bytes, phases: tuple[str, ...] = PHASES) -> None:
         self.proto, self.auth, self.crc = fw()
+        from unknot import fwload
+
+        self.seal = fwload.module("seal")
         self.archive = archive  # the routine set the upload phase sends
         self.phases = phases
         self.rec = Record()
@@ -244,17 +247,17 @@ class Scenario:
         yield f"t{self.wait.now}|c{MTU}"
         nh = b"N" * a.NONCE_SIZE
         f0 = self.wait.fuel
-        frame = yield from self._request(_wire().pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN,
-                                                     nh, a.blind(HOST_KEY, nh)), tagged=False)
+        frame = yield from self._request(_wire().pack(
+            p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, nh, self.seal.blind(HOST_KEY, nh)), tagged=False)
         self._ok(frame, "AUTH_BEGIN")
         nd, proof = _wire().unpack(p.RESP_AUTH_BEGIN, frame[3:])
-        if proof != a.device_proof(HOST_KEY, nh, nd, _info()):
+        if proof != self.seal.device_proof(HOST_KEY, nh, nd, _info()):
             raise ScenarioFailed("bad device proof")
         frame = yield from self._request(_wire().pack(p.REQ_AUTH, p.OP_AUTH,
-                                                     a.host_proof(HOST_KEY, nh, nd)), False)
+                                                     self.seal.host_proof(HOST_KEY, nh, nd)), False)
         self._ok(frame, "AUTH")
         self.rec.marks["auth"] = self.wait.fuel - f0
-        self.session = a.Session(HOST_KEY, nh, nd)
+        self.session = self.seal.Session(HOST_KEY, nh, nd)
         opened = self.session.open(a.ANSWER_LABEL, a.AUTH_COUNTER, 0, frame, 3)
         if opened is None:
             raise ScenarioFailed("bad AUTH answer tag")
@@ -286,7 +289,7 @@ class Scenario:
         if end[0] != p.F_END:
             raise ScenarioFailed(f"READ refused: {end[:3].hex()}")
         a, k = self.auth, self.counter - 1
-        data = [a.Session.open(self.session, a.ANSWER_LABEL, k, i, f, 1) for i, f in
+        data = [self.seal.Session.open(self.session, a.ANSWER_LABEL, k, i, f, 1) for i, f in
                 enumerate(data)]
         end = self.session.open(a.ANSWER_LABEL, k, len(data), end, 1)
         if end is None or any(f is None for f in data):
@@ -340,7 +343,7 @@ class Scenario:
         self.rec.marks["pair_reveal"] = self.wait.fuel - f0
         key, _host_id, _sas = pairing.pair_digest(pairing.x25519(secret, dev_pub), public,
                                                   dev_pub, nonce, dev_nonce)
-        check = a.Session(key, nonce, dev_nonce)
+        check = self.seal.Session(key, nonce, dev_nonce)
         yield from self._at(self.wait.now + 20_000, "")  # the device taps the numbers
         yield from self._press(120)  # the wearer's press: yes (decided after the double-
         yield from self._at(self.wait.now + 1000, "")  # press window has passed)

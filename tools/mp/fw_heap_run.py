@@ -135,19 +135,19 @@ class _Host:
     request sealed with the session keys and its counter; answers opened."""
 
     def __init__(self, p, app):
-        from unknot import auth, proto, wire
+        from unknot import auth, proto, seal, wire
 
         self.p = p
         self.n = 0
         host_id, key = b"heaphost", b"k" * auth.KEY_SIZE
         app.keyring.keep(host_id, key)
         nh = b"n" * auth.NONCE_SIZE
-        p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, auth.blind(key, nh)))
+        p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
         nd = _frames(p)[0][3 : 3 + auth.NONCE_SIZE]
-        p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
+        p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, seal.host_proof(key, nh, nd)))
         if _frames(p)[0][2] != proto.ST_OK or not p.authenticated:
             raise SystemExit("auth refused")
-        self.session = auth.Session(key, nh, nd)
+        self.session = seal.Session(key, nh, nd)
 
     def send(self, body):
         from unknot import auth

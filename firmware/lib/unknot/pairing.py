@@ -8,7 +8,7 @@ of a pairing (two scalar multiplications, three SHA-256 compressions of the dige
 the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """
 
-from . import auth, wire
+from . import auth, seal, wire
 from .proto import (
     HOSTS_CHECK,
     HOSTS_ENTRY,
@@ -133,7 +133,7 @@ class Attempt:
             return False
         self.key, self.host_id, self.sas = pair_digest(
             shared, public, self.public, host_nonce, self.nonce)
-        self.session = auth.Session(self.key, host_nonce, self.nonce)
+        self.session = seal.Session(self.key, host_nonce, self.nonce)
         return True
 
 

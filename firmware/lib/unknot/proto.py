@@ -4,7 +4,7 @@ Every control operation needs authentication (docs/security.md): a central may r
 (public: version, device id, firmware), run a pairing attempt that only the wearer's press
 completes (PAIR_BEGIN, PAIR_REVEAL, PAIR_CHECK) and authenticate (AUTH_BEGIN, AUTH);
 everything else answers AUTH_REQUIRED until this connection has proved a stored host key.
-After AUTH every request and every answer (RESP, DATA, END, STATUS) is sealed (auth.Session:
+After AUTH every request and every answer (RESP, DATA, END, STATUS) is sealed (seal.Session:
 AES-CTR payload, AES-CMAC tag under per-connection keys and the request counter), so a
 replayed, altered or overheard frame gives nothing.
 
@@ -161,7 +161,7 @@ class Protocol:
         # authentication of this connection (docs/protocol.md "Authentication")
         self.authenticated = False
         self._challenge = None  # (host, host nonce, device nonce) between AUTH_BEGIN and AUTH
-        self._session = None  # auth.Session once authenticated
+        self._session = None  # seal.Session once authenticated
         self._host = None  # the authenticated host's record (keyring)
         self._gen = 0  # keyring.generation when authenticated: a forget ends the session
         self._counter = 0  # the next request's counter
@@ -356,6 +356,8 @@ class Protocol:
             self._respond(op, ST_NOT_PAIRABLE)
 
     def _auth_begin(self, data):
+        from . import seal  # the MACs: loaded on the first authentication, not at boot
+
         op = OP_AUTH_BEGIN
         self._deauth()
         if len(data) != wire.size(REQ_AUTH_BEGIN):
@@ -368,10 +370,12 @@ class Protocol:
             return
         dev_nonce = auth.nonce()
         self._challenge = (host, host_nonce, dev_nonce)
-        proof = auth.device_proof(host[1], host_nonce, dev_nonce, self.info())
+        proof = seal.device_proof(host[1], host_nonce, dev_nonce, self.info())
         self._respond(op, ST_OK, wire.pack(RESP_AUTH_BEGIN, dev_nonce, proof))
 
     def _auth(self, data):
+        from . import seal
+
         op = OP_AUTH
         challenge = self._challenge
         self._challenge = None  # one try per AUTH_BEGIN
@@ -381,12 +385,12 @@ class Protocol:
             self._respond(op, ST_AUTH_FAILED)
         else:
             host, host_nonce, dev_nonce = challenge
-            want = auth.host_proof(host[1], host_nonce, dev_nonce)
+            want = seal.host_proof(host[1], host_nonce, dev_nonce)
             if not auth.same(want, wire.unpack(REQ_AUTH, data)[1]):
                 self._respond(op, ST_AUTH_FAILED)
                 return
             keyring = self.app.keyring
-            self._session = auth.Session(host[1], host_nonce, dev_nonce)
+            self._session = seal.Session(host[1], host_nonce, dev_nonce)
             self._host = host
             self._gen = keyring.generation
             self._counter = 0

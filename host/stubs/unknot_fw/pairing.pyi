@@ -1,7 +1,7 @@
 # The key agreement of a pairing and the PAIR/HOSTS handlers (pairing.py).
 from typing import Final
 
-from unknot_fw.auth import Session
+from unknot_fw.seal import Session
 
 _Bytes = bytes | bytearray | memoryview
 

@@ -90,13 +90,13 @@ class HostAuth:
             a.NONCE_SIZE
         )
         self.device_nonce = b""
-        self.session: core.auth.Session | None = None
+        self.session: core.seal.Session | None = None
         self.counter = 0  # the next request's counter
 
     def begin(self) -> bytes:
-        a, p = core.auth, core.proto
+        p = core.proto
         return wire.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, self.host_nonce,
-                           a.blind(self.key, self.host_nonce))
+                           core.seal.blind(self.key, self.host_nonce))
 
     def check_begin(self, payload: bytes, info: bytes, name: str = "the device") -> None:
         """The AUTH_BEGIN answer: the device's proof over both nonces and the INFO we read
@@ -105,19 +105,19 @@ class HostAuth:
         if len(payload) != wire.size(p.RESP_AUTH_BEGIN):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         nonce, proof = wire.unpack(p.RESP_AUTH_BEGIN, payload)
-        if not a.same(a.device_proof(self.key, self.host_nonce, nonce, info), proof):
+        if not a.same(core.seal.device_proof(self.key, self.host_nonce, nonce, info), proof):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         self.device_nonce = nonce
 
     def prove(self) -> bytes:
-        a, p = core.auth, core.proto
-        proof = a.host_proof(self.key, self.host_nonce, self.device_nonce)
+        p = core.proto
+        proof = core.seal.host_proof(self.key, self.host_nonce, self.device_nonce)
         return wire.pack(p.REQ_AUTH, p.OP_AUTH, proof)
 
     def accepted(self, frame: bytes) -> tuple[bytes, DeviceState]:
         """The sealed AUTH answer: (device secret, STATE); the session starts."""
         a, p = core.auth, core.proto
-        session = a.Session(self.key, self.host_nonce, self.device_nonce)
+        session = core.seal.Session(self.key, self.host_nonce, self.device_nonce)
         body = session.open(a.ANSWER_LABEL, a.AUTH_COUNTER, 0, frame, 3)
         head = wire.size(p.RESP)
         if body is None or body[2] != p.ST_OK or len(body) != head + wire.size(
@@ -128,7 +128,7 @@ class HostAuth:
         self.counter = 0
         return secret, DeviceState.unpack(state)
 
-    def _session(self) -> core.auth.Session:
+    def _session(self) -> core.seal.Session:
         if self.session is None:
             raise AuthError("not authenticated")
         return self.session
@@ -171,7 +171,7 @@ class HostPairing:
         self.key = b""
         self.host_id = b""
         self.sas: tuple[int, ...] = ()
-        self.session: core.auth.Session | None = None
+        self.session: core.seal.Session | None = None
 
     def begin(self) -> bytes:
         p = core.proto
@@ -181,7 +181,7 @@ class HostPairing:
     def reveal(self, payload: bytes) -> bytes:
         """The PAIR_BEGIN answer (device public key, device nonce) -> PAIR_REVEAL; the key,
         host id and SAS follow from the whole transcript."""
-        a, p = core.auth, core.proto
+        p = core.proto
         if len(payload) != wire.size(p.RESP_PAIR_BEGIN):
             raise AuthError("the device's pairing answer has the wrong length")
         device_public, device_nonce = wire.unpack(p.RESP_PAIR_BEGIN, payload)
@@ -191,7 +191,7 @@ class HostPairing:
             raise AuthError("the device sent an invalid public key") from exc
         self.key, self.host_id, self.sas = core.pairing.pair_digest(
             shared, self.public, device_public, self.nonce, device_nonce)
-        self.session = a.Session(self.key, self.nonce, device_nonce)
+        self.session = core.seal.Session(self.key, self.nonce, device_nonce)
         return wire.pack(p.REQ_PAIR_REVEAL, p.OP_PAIR_REVEAL, self.public, self.nonce)
 
     def check(self, abort: bool = False) -> bytes:
