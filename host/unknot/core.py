@@ -10,8 +10,8 @@ hosts, the pairing window and the wearer's consent (`keyring`), the advertisemen
 "something new" tag (`advert`), the self-test's report format (`selftest`) and the STATUS
 notification frame (`status`), each wire format declared once as a field spec and packed
 and unpacked by `wire`; `upload` is the protocol's upload handler (the simulated device
-passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the simulated device and the drive and serial installs
-all use it).
+passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
+simulated device and the drive and serial installs all use it).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
