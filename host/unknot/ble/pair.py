@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from unknot.ble import RadioSource
 
 PAIR_WAIT_S = 60.0  # `unknot pair` keeps trying this long for the wearer's window
-RETRY_S = 1.0  # between two tries while the window is not open
+RETRY_S = 0.25  # between two tries while the window is not open (a try costs nothing)
 WINDOW_CLOSED = "the pairing window is not open: hold the button 1 s"
 
 Say = Callable[[str], None]
