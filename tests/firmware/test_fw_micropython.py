@@ -52,21 +52,22 @@ def test_app_trace_under_micropython(fw, mpy, library_dir):
 def test_hand_built_samples_under_micropython(fw, mpy, unkbuild, tmp_path):
     for name, steps in unkbuild.SAMPLES.items():
         (tmp_path / f"{name}.unk").write_bytes(unkbuild.build(steps, slug=name))
-    assert _parse(mpy(["ptrace", str(tmp_path)])) == _cpython(fw, tmp_path)
+    # 36k as above (the runner finds the files by library.SUFFIX: it loads the library)
+    assert _parse(mpy(["ptrace", str(tmp_path)], heap="36k")) == _cpython(fw, tmp_path)
 
 
 def test_vectors_v1_and_v2_under_micropython(fw, mpy):
     # the shared vectors (v1 and v2, tests/vectors) decode and play the same under the VM
     vectors = Path(__file__).resolve().parents[1] / "vectors"
     valid = vectors / "routines"
-    assert _parse(mpy(["ptrace", str(valid)])) == _cpython(fw, valid)
+    assert _parse(mpy(["ptrace", str(valid)], heap="36k")) == _cpython(fw, valid)
     versions = {p.read_bytes()[4] for p in valid.glob("*.unk")}
     assert versions == {1, 2}
     import json
 
     want = json.loads((vectors / "invalid" / "reasons.json").read_text())
     got = {name: reason for name, reason in
-           (line.split(" ", 1) for line in mpy(["reasons", str(vectors / "invalid")])
+           (line.split(" ", 1) for line in mpy(["reasons", str(vectors / "invalid")], heap="36k")
             .splitlines())}
     assert got == want
 
