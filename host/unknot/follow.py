@@ -188,7 +188,7 @@ class Follower:
         step = min(step, len(ops) - 1)
         op = ops[step]
         number = position(ops, step).exercises  # a get-ready step: the exercise to come
-        ready = op.kind == m.NEXT
+        ready = op.kind in m.READY
         ex = ov.exercises[number - 1] if 1 <= number <= len(ov.exercises) else None
         after = ov.exercises[number] if ex is not None and number < len(ov.exercises) else None
         v = View(state=state, routine=ov.name or ov.slug, exercise=ex,

@@ -1,4 +1,4 @@
-"""The routine binary format, versions 1 and 2 (docs/format.md): its one definition, and
+"""The routine binary format, versions 1, 2 and 3 (docs/format.md): its one definition, and
 the decoder.
 
 Header layout, magic, version, kind codes, op-byte flags, step sizes and the file CRC are
@@ -21,15 +21,16 @@ except ImportError:  # CPython (tests, the simulated device)
 from .crc import crc32
 
 MAGIC = b"UNKR"
-VERSION = const(2)  # the newest version this decoder reads; it reads 1 and 2
+VERSION = const(3)  # the newest version this decoder reads; it reads 1, 2 and 3
 VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
+VERSION_WAIT = const(3)  # WAIT steps (the wearer's press) and BODY side switches
 HEADER = "<4sBBHHHI"
 HEADER_SIZE = const(16)
 CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
 FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
 COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
 COUNTDOWN_MASK = const(0x0E)
-HEADER_FLAGS = {1: FLAG_LABELS, 2: FLAG_LABELS | COUNTDOWN_MASK}  # version -> allowed
+HEADER_FLAGS = {1: FLAG_LABELS, 2: FLAG_LABELS | COUNTDOWN_MASK, 3: FLAG_LABELS | COUNTDOWN_MASK}
 KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
@@ -40,6 +41,7 @@ REPEAT = const(0x5)
 REST = const(0x6)
 SWITCH = const(0x7)
 NEXT = const(0x8)  # v2: get ready for the next exercise; high nibble = seconds, 0: u8 follows
+WAIT = const(0x9)  # v3: get ready for the next exercise until the wearer presses (1 byte)
 
 DS_MS = const(100)  # step durations are in deciseconds
 _DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole seconds
@@ -47,6 +49,7 @@ _DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole 
 SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
 TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
 SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
+BODY = const(0x80)  # v3 op-byte flag, with SIDES: the whole body changes side (5 s, not 3)
 
 # kind -> size of the step in bytes (op byte included)
 STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 1}
@@ -54,6 +57,7 @@ STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 
 SHORT_SIZE = {BREATHE: 4, HOLD: 2, REPEAT: 3, REST: 2}
 # kind -> op-byte flags it may carry (v1; v2 also allows SHORT where SHORT_SIZE has the kind)
 ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
+BODY_KINDS = (HOLD, REPEAT)  # v3: BODY allowed on these, with SIDES
 
 # Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
 TRUNCATED = "truncated"  # shorter than the header, or than total_len says
@@ -78,7 +82,7 @@ def tally(kinds, end=-1):
 
     The one definition of the count everyone shows (journal, CLI, preview, sim, history):
     a step is one the wearer follows (BREATHE, HOLD, REPEAT, REST, SWITCH); BEGIN, END and
-    the get-ready NEXT are not steps. An exercise is a run of steps between NEXTs, so a v1
+    the get-ready NEXT and WAIT are not steps. An exercise is a run of steps between them, so a v1
     routine is one exercise.
     """
     exercises = steps = 0
@@ -86,7 +90,7 @@ def tally(kinds, end=-1):
     for i, kind in enumerate(kinds):
         if i == end:
             break
-        if kind == NEXT:
+        if kind == NEXT or kind == WAIT:
             fresh = True
         elif kind != BEGIN and kind != END:
             steps += 1
@@ -148,8 +152,7 @@ class Routine:
         return self._label(1)
 
     def iter_steps(self):
-        v2 = self._header(_H_VERSION) >= VERSION_EXERCISES
-        return _walk(self.data, v2, self._header(_H_STEPS), None)
+        return _walk(self.data, self._header(_H_VERSION), self._header(_H_STEPS), None)
 
     @property
     def steps(self):
@@ -172,9 +175,11 @@ def _fail(reason):
     raise RoutineFormatError(reason)
 
 
-def _walk(data, v2, step_count, end):
+def _walk(data, version, step_count, end):
     """Yield the step tuples of `data` (see Routine), checking each; `end` (a list or None)
     gets the offset after the last step."""
+    v2 = version >= VERSION_EXERCISES
+    v3 = version >= VERSION_WAIT
     n = len(data)
     pos = HEADER_SIZE
     last = step_count - 1
@@ -192,13 +197,26 @@ def _walk(data, v2, step_count, end):
             if a == 0 and pos + 1 < n:
                 a = data[pos + 1]
                 size = 2
-            # never first, last, next to another NEXT or right before END
-            if a == 0 or prev == NEXT or i == 0 or i >= last - 1:
+            # never first, last, next to another NEXT or WAIT or right before END
+            if a == 0 or prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
                 _fail(BAD_STEP)
             pos += size
             prev = kind
             yield (kind, 0, a * _DS_PER_S)
             continue
+        if kind == WAIT and v3:
+            # the same places as NEXT; no flags, no fields
+            if sflags or prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
+                _fail(BAD_STEP)
+            pos += 1
+            prev = kind
+            yield (kind, 0)
+            continue
+        body = v3 and kind in BODY_KINDS and sflags & BODY
+        if body:
+            if not sflags & SIDES:
+                _fail(BAD_STEP)
+            sflags &= ~BODY
         short = v2 and sflags & SHORT
         if short:
             sflags &= ~SHORT
@@ -208,7 +226,7 @@ def _walk(data, v2, step_count, end):
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)
         prev = kind
-        step = _fields(data, pos, kind, sflags, short)
+        step = _fields(data, pos, kind, sflags | (BODY if body else 0), short)
         pos += size
         if end is not None and i == last:
             end[0] = pos
@@ -280,7 +298,7 @@ def decode(data):
         _fail(BAD_STEP)
     v2 = version >= VERSION_EXERCISES
     end = [0]
-    exercises = tally((s[0] for s in _walk(data, v2, step_count, end)))[0]
+    exercises = tally((s[0] for s in _walk(data, version, step_count, end)))[0]
     pos = end[0]
     labels = 0
     if flags & FLAG_LABELS:

@@ -53,7 +53,7 @@ def _steps_text(ov: Overview, e: ExerciseView) -> list[str]:
     ops = list(ov.ops)
     out = []
     for i, op in enumerate(ops):
-        if op.kind in (m.BEGIN, m.END, m.NEXT) or position(ops, i).exercises != e.number:
+        if op.kind in (m.BEGIN, m.END, *m.READY) or position(ops, i).exercises != e.number:
             continue
         what = _step_words(op)
         out.append(f"{op.label}: {what}" if op.label and op.label != e.name else what)

@@ -35,6 +35,6 @@ def position(ops: Sequence[Op], index: int) -> Count:
     """Where step `index` is, 1-based: (exercise number, step number). For a get-ready step,
     the exercise that comes next and the steps done so far; for BEGIN (0, 0)."""
     here = tally(ops, index + 1)
-    if ops[index].kind == m.NEXT:
+    if ops[index].kind in m.READY:
         return Count(here.exercises + 1, here.steps)
     return here

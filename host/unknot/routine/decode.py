@@ -1,4 +1,4 @@
-"""Decode and check a routine binary, v1 or v2 (docs/format.md, "Decoder checks").
+"""Decode and check a routine binary, v1, v2 or v3 (docs/format.md, "Decoder checks").
 
 The same checks as the firmware decoder, with a detailed message for each; the format
 (header, magic, versions, kind codes, step sizes, allowed flags, reason keywords) is the
@@ -8,7 +8,7 @@ firmware's definition, read through unknot.core.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
@@ -83,6 +83,15 @@ def _step(data: bytes, pos: int, end: int, index: int, version: int) -> tuple[Op
     v2 = version >= fmt.VERSION_EXERCISES
     if kind == m.NEXT and v2:
         return _next(data, pos, end, index)
+    if kind == m.WAIT and version >= fmt.VERSION_WAIT:
+        if flags:
+            raise DecodeError(BAD_STEP, f"step {index}: flags 0x{flags:02x} on a wait")
+        return Op(m.WAIT), pos + 1
+    body = version >= fmt.VERSION_WAIT and kind in fmt.BODY_KINDS and bool(flags & m.FLAG_BODY)
+    if body:
+        if not flags & m.FLAG_SIDES:
+            raise DecodeError(BAD_STEP, f"step {index}: BODY without SIDES")
+        flags &= ~m.FLAG_BODY
     short = v2 and bool(flags & m.FLAG_SHORT)
     if short:
         flags &= ~m.FLAG_SHORT
@@ -112,7 +121,7 @@ def _step(data: bytes, pos: int, end: int, index: int, version: int) -> tuple[Op
         op, ok = Op(kind), True
     if not ok:
         raise DecodeError(BAD_STEP, f"step {index}: zero count or duration")
-    return op, pos + size
+    return (replace(op, body=True) if body else op), pos + size
 
 
 def decode(data: bytes) -> Decoded:
@@ -146,7 +155,8 @@ def decode(data: bytes) -> Decoded:
         first, last = i == 0, i == count - 1
         if (op.kind == m.BEGIN) != first or (op.kind == m.END) != last:
             raise DecodeError(BAD_STEP, f"step {i}: BEGIN must be first and END last, once")
-        if op.kind == m.NEXT and (i == 0 or i >= count - 2 or ops[-1].kind == m.NEXT):
+        ready = (m.NEXT, m.WAIT)
+        if op.kind in ready and (i == 0 or i >= count - 2 or ops[-1].kind in ready):
             raise DecodeError(BAD_STEP, f"step {i}: a get-ready step must lead to a step")
         ops.append(op)
     slug = name = None
@@ -167,8 +177,7 @@ def decode(data: bytes) -> Decoded:
             raise DecodeError(BAD_LABELS, "bytes left after the label table")
         slug, name = texts[0], texts[1]
         names = tuple(texts[2 : 2 + n_exercises])
-        ops = [Op(o.kind, o.durations, o.count, o.sides, o.tick, t)
-               for o, t in zip(ops, texts[2 + n_exercises :], strict=True)]
+        ops = [replace(o, label=t) for o, t in zip(ops, texts[2 + n_exercises :], strict=True)]
     elif pos != total:
         raise DecodeError(BAD_STEP, f"steps end at byte {pos}, the file at {total}")
     return Decoded(routine_id=rid, ops=ops, slug=slug, name=name, size=total, version=version,

@@ -6,7 +6,7 @@ BEGIN and END included. Durations are integer deciseconds (ds), as in the format
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
@@ -21,9 +21,12 @@ REPEAT = fmt.REPEAT
 REST = fmt.REST
 SWITCH = fmt.SWITCH
 NEXT = fmt.NEXT  # v2: get ready for the next exercise (inserted by the compiler)
+WAIT = fmt.WAIT  # v3: get ready until the wearer presses (inserted by the compiler)
+READY = (NEXT, WAIT)  # the get-ready steps: not steps of their own, they lead to an exercise
 FLAG_SIDES = fmt.SIDES
 FLAG_TICK = fmt.TICK
 FLAG_SHORT = fmt.SHORT  # v2: durations in whole seconds, packed
+FLAG_BODY = fmt.BODY  # v3: with SIDES, the whole body changes side (5 s to switch)
 
 # The one table of kind names (the device has no use for them): sources, `routines show`
 # and `unknot sim` all read it.
@@ -36,6 +39,7 @@ KIND_NAMES = {
     REST: "rest",
     SWITCH: "switch",
     NEXT: "get ready",
+    WAIT: "wait for press",
 }
 
 # Body positions of an exercise (docs/routines.md "Exercises").
@@ -59,7 +63,9 @@ class Op:
     """One binary step.
 
     durations (ds): BREATHE (inhale, hold, exhale, pause); HOLD and REST (duration,);
-    REPEAT (work, gap); BEGIN, END, SWITCH ().  count: breaths or repetitions, else 0.
+    REPEAT (work, gap); BEGIN, END, SWITCH, WAIT ().  count: breaths or repetitions,
+    else 0. body (v3, with sides): the whole body changes side (the compiler sets it for a
+    standing or lying exercise, unknot.routine.transition).
     """
 
     kind: int
@@ -68,6 +74,7 @@ class Op:
     sides: bool = False
     tick: bool = False
     label: str = ""
+    body: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,20 +125,34 @@ class Routine:
     numbers_chosen: list[str] = field(default_factory=list)  # numbers the project chose
 
     def ops(self) -> list[Op]:
-        """The compiled step list: BEGIN, the steps, END; with exercises, a get-ready (NEXT)
-        step before each one as the rule (unknot.routine.transition) says."""
+        """The compiled step list: BEGIN, the steps, END; with exercises, a get-ready step
+        before each one as the rule (unknot.routine.transition) says: NEXT (seconds of
+        quiet) or WAIT (until the wearer presses: onto or off the floor, and the prepare
+        step at the start when the routine needs props)."""
         if not self.exercises:
             return [Op(BEGIN), *self.steps, Op(END)]
         ops = [Op(BEGIN)]
         prev: Exercise | None = None
+        props = self.props()
         for ex in self.exercises:
-            seconds = transition.get_ready_s(prev, ex)
-            if seconds:
-                # no label: the exercise names are in the label table already (device RAM)
+            kind, seconds, _why = transition.before(prev, ex, props)
+            # no label: the exercise names are in the label table already (device RAM)
+            if kind == transition.WAIT:
+                ops.append(Op(WAIT))
+            elif kind == transition.NEXT:
                 ops.append(Op(NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
-            ops += ex.steps
+            body = transition.whole_body(ex)
+            ops += [replace(op, body=True) if op.sides and body else op for op in ex.steps]
             prev = ex
         return [*ops, Op(END)]
+
+    def props(self) -> tuple[str, ...]:
+        """Every prop the routine needs, in order of first use (the prepare step names
+        them)."""
+        out: list[str] = []
+        for ex in self.exercises:
+            out += [p for p in ex.props if p not in out]
+        return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ def describe_step(op: Op) -> str:
         return "switch side"
     if op.kind == m.NEXT:
         return f"get ready {d[0]:g} s"
+    if op.kind == m.WAIT:
+        return "get ready: press when in position"
     return ""
 
 
@@ -173,11 +175,11 @@ def steps_table(ov: Overview, cues: bool) -> Any:
     for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
         name = ov.exercises[positions[i].exercises - 1].name if positions[i].exercises else ""
         label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
-        if op.kind == m.NEXT:
+        if op.kind in m.READY:
             label = f"then: {name}"
         elif op.kind in (m.BEGIN, m.END):
             label = op.label
-        number = "" if op.kind in (m.BEGIN, m.END, m.NEXT) else str(positions[i].steps)
+        number = "" if op.kind in (m.BEGIN, m.END, *m.READY) else str(positions[i].steps)
         table.add_row(fmt_time(start), number, m.KIND_NAMES[op.kind], describe_step(op),
                       fmt_time(dur), label)
     return table
@@ -202,10 +204,13 @@ def at_cue(ov: Overview, ev: Event) -> tuple[str, str, str]:
 
     pos = position(ops, ev.step_index)
     count = ov.count
-    if op.kind == m.NEXT:
+    if op.kind in m.READY:
         e = ov.exercises[pos.exercises - 1]
-        return (f"get ready: exercise {pos.exercises}/{count.exercises}",
-                e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
+        where = f"get ready: exercise {pos.exercises}/{count.exercises}"
+        if op.kind == m.WAIT:
+            props = ov.props if pos.exercises == 1 and ov.props else ()
+            where += (f" · fetch {', '.join(props)}" if props else "") + " · press when ready"
+        return (where, e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
     if op.kind in (m.BEGIN, m.END):
         return str(count), op.label or ov.name, coming(ov, 1) if op.kind == m.BEGIN else ""
     say = ov.says[ev.step_index]
