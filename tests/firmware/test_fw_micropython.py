@@ -55,13 +55,13 @@ def test_hand_built_samples_under_micropython(fw, mpy, unkbuild, tmp_path):
     assert _parse(mpy(["ptrace", str(tmp_path)])) == _cpython(fw, tmp_path)
 
 
-def test_vectors_v1_and_v2_under_micropython(fw, mpy):
-    # the shared vectors (v1 and v2, tests/vectors) decode and play the same under the VM
+def test_vectors_v1_v2_v3_under_micropython(fw, mpy):
+    # the shared vectors (v1, v2 and v3, tests/vectors) decode and play the same under the VM
     vectors = Path(__file__).resolve().parents[1] / "vectors"
     valid = vectors / "routines"
-    assert _parse(mpy(["ptrace", str(valid)])) == _cpython(fw, valid)
+    assert _parse(mpy(["ptrace", str(valid)], heap="36k")) == _cpython(fw, valid)
     versions = {p.read_bytes()[4] for p in valid.glob("*.unk")}
-    assert versions == {1, 2}
+    assert versions == {1, 2, 3}
     import json
 
     want = json.loads((vectors / "invalid" / "reasons.json").read_text())

@@ -55,21 +55,37 @@ def test_every_routine_has_exercises_numbers_and_stop_on_pain(lib: dict[str, Rou
 
 
 def test_transitions_keep_the_rule(lib: dict[str, Routine]) -> None:
+    """Issue 18: at least 5 s of quiet after the get-ready taps, 8 s between sitting and
+    standing, a wait for the press onto or off the floor, a prepare step first when the
+    routine needs props, 5 s for a whole-body side switch; measured on the timeline."""
+    from unknot.routine.overview import of
+
     for r in lib.values():
         ops = r.ops()
         prev = None
         k = 0
-        for ex in r.exercises:
-            while ops[k].kind in (m.BEGIN, m.NEXT):
+        views = of(r).exercises
+        for ex, view in zip(r.exercises, views, strict=True):
+            while ops[k].kind in (m.BEGIN, *m.READY):
                 k += 1
             ready = ops[k - 1]
-            least, _why = transition.rule(prev, ex)
-            if prev is not None or ready.kind == m.NEXT:
+            kind, least, _why = transition.rule(prev, ex, r.props())
+            if kind == transition.WAIT:
+                assert ready.kind == m.WAIT, (r.slug, ex.name)
+                assert view.waits and view.quiet_ms >= 2000
+            elif kind == transition.NEXT:
                 assert ready.kind == m.NEXT, (r.slug, ex.name)
                 assert ready.durations[0] >= least * 10 >= transition.BASE_S * 10
+                assert view.quiet_ms >= max(least, transition.BASE_S) * 1000, (r.slug, ex.name)
+            if prev is not None and {prev.position, ex.position} == {"sitting", "standing"}:
+                assert view.quiet_ms >= 8000, (r.slug, ex.name)
+            body = [op for op in ex.steps if op.sides]
+            assert all(transition.whole_body(ex) == o.body for o in ops[k:k + len(ex.steps)]
+                       if o.sides), (r.slug, ex.name, body)
             k += len(ex.steps)
             prev = ex
         assert tally(ops).exercises == len(r.exercises)
+        assert (ops[1].kind == m.WAIT) == bool(r.props()) or r.exercises[0].position == "lying"
 
 
 def test_content_points(lib: dict[str, Routine]) -> None:

@@ -45,6 +45,8 @@ def ptrace(d):
         while not p_.finished:
             now = p_.next_deadline()
             p_.poll(now, lambda cue, arg, t: print(t, cue))
+            if p_.waiting is not None:  # a WAIT: the wearer presses when the cue has ended
+                p_.proceed(p_.paused_at)
     print("E", 0)
 
 
