@@ -297,10 +297,12 @@ def press_when_waiting(app: "Any", deadline: int) -> int:
     player = app.player
     if player is None or player.waiting is None:
         return deadline
-    if app.clock.now_ms() >= player.paused_at:
+    now: int = app.clock.now_ms()
+    stop: int = player.paused_at
+    if now >= stop:
         app.post(("gesture", "press"))
-        return app.clock.now_ms()
-    return min(deadline, player.paused_at)
+        return now
+    return min(deadline, stop)
 
 
 def play_all(app: "Any", index: int, limit_ms: int = 4 * 3600 * 1000) -> "list[tuple[int, str]]":
