@@ -156,7 +156,9 @@ def _draw(ov: Overview, found: Routine | Decoded, scale: float) -> tuple[Any, fl
     _legend(page, ov)
     page.rule()
     if isinstance(found, Routine):
-        for line in credits(found):
+        for line in credits(found):  # the text's own numbers are in the steps above
+            if line.startswith("Numbers from the text"):
+                continue
             page.lines(0, page.wrap(line, w, SMALL_PT), SMALL_PT, color="0.25")
             page.down(0.02)
         page.rule()
