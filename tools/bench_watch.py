@@ -15,8 +15,9 @@ Scenario: PRESENT_H hours in range, AWAY_H hours away (advertising stopped), the
   per hour while the device was away.
 - watch_return_s: from the device coming back to its first sync.
 - watch_device_tags_per_day: tags (HMAC-SHA256) the device computed per day of the
-  scenario: one per new session and one per ROTATE_MS; what each costs on the board is
-  `advert_tag_*` of tools/bench_firmware.py's board model.
+  scenario: one per new session and one per ROTATE_MS; watch_device_tag_ms what one costs
+  the board (the board model's fuel count, tools/board/cpu.py), and
+  watch_device_tag_cpu_s_per_day the product: the advert's extra CPU a day.
 
 Time charged (virtual): the device steps in 1 s; a changed advertisement is heard
 ADV_HEARD_S later (one slow advertising interval, 1 s, with the laptop scanning all the
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -219,14 +221,29 @@ def _figures(clock: DeviceTime, listener: BenchListener, syncs: list[tuple[float
     }
 
 
+def tag_ms() -> float:
+    """Board milliseconds of one Advert.update (a random counter, the HMAC-SHA256 tag, the
+    payload), counted on the board model (tools/board/cpu.py: wasmtime fuel, 32-bit
+    MicroPython, the board's libraries: the pure-Python SHA-256)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "board"))
+    import cpu
+
+    return cpu.Meter().ms("a.update(s, h, 0)\n    h += 1",
+                          "from unknot import advert\na = advert.Advert()\n"
+                          "s = advert.secret(1)\nh = 0", n=5)
+
+
 def run() -> dict[str, float | int]:
     m = asyncio.run(measure())
+    ms = tag_ms()
     return {
         "watch_arrival_s": round(statistics.median(m["arrivals"]), 1),
         "watch_arrival_max_s": round(max(m["arrivals"]), 1),
         "watch_wakeups_per_away_hour": round(m["away_wakeups"] / m["away_h"], 1),
         "watch_return_s": round(m["return_s"], 1),
         "watch_device_tags_per_day": round(m["tags_per_day"], 1),
+        "watch_device_tag_ms": round(ms, 1),
+        "watch_device_tag_cpu_s_per_day": round(ms * m["tags_per_day"] / 1000, 1),
     }
 
 

@@ -62,3 +62,19 @@ def test_judge() -> None:
     assert judge(None, [me]) == ("untagged", None, 0)
     future = (15 << 12 | 7).to_bytes(2, "little") + adv.tag(me.secret, 7, 10)
     assert judge(future, [me]) == ("untagged", None, 0)  # a version this host cannot read
+
+
+def test_the_real_scanner_accepts_the_passive_scan_arguments() -> None:
+    """On Linux, bleak's BlueZ backend takes a passive scan only with an or-pattern (ours:
+    the company id at the start of the manufacturer data); built, not started (no D-Bus)."""
+    import sys
+
+    from bleak import BleakScanner
+    from unknot.ble.advert import scanner_kwargs
+
+    kw = scanner_kwargs()
+    if sys.platform.startswith("linux"):
+        assert kw["scanning_mode"] == "passive"
+        (pattern,) = kw["bluez"]["or_patterns"]
+        assert pattern.content_of_pattern == core.advert.COMPANY.to_bytes(2, "little")
+    BleakScanner(lambda _d, _a: None, None, **kw)

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine import transition
 from unknot.routine.count import tally
@@ -66,15 +67,15 @@ def test_transitions_keep_the_rule(lib: dict[str, Routine]) -> None:
         k = 0
         views = of(r).exercises
         for ex, view in zip(r.exercises, views, strict=True):
-            while ops[k].kind in (m.BEGIN, *m.READY):
+            while ops[k].kind in (fmt.BEGIN, *m.READY):
                 k += 1
             ready = ops[k - 1]
             kind, least, _why = transition.rule(prev, ex, r.props())
             if kind == transition.WAIT:
-                assert ready.kind == m.WAIT, (r.slug, ex.name)
+                assert ready.kind == fmt.WAIT, (r.slug, ex.name)
                 assert view.waits and view.quiet_ms >= 2000
             elif kind == transition.NEXT:
-                assert ready.kind == m.NEXT, (r.slug, ex.name)
+                assert ready.kind == fmt.NEXT, (r.slug, ex.name)
                 assert ready.durations[0] >= least * 10 >= transition.BASE_S * 10
                 assert view.quiet_ms >= max(least, transition.BASE_S) * 1000, (r.slug, ex.name)
             if prev is not None and {prev.position, ex.position} == {"sitting", "standing"}:
@@ -85,7 +86,7 @@ def test_transitions_keep_the_rule(lib: dict[str, Routine]) -> None:
             k += len(ex.steps)
             prev = ex
         assert tally(ops).exercises == len(r.exercises)
-        assert (ops[1].kind == m.WAIT) == bool(r.props()) or r.exercises[0].position == "lying"
+        assert (ops[1].kind == fmt.WAIT) == bool(r.props()) or r.exercises[0].position == "lying"
 
 
 def test_content_points(lib: dict[str, Routine]) -> None:
@@ -124,7 +125,7 @@ def test_content_points(lib: dict[str, Routine]) -> None:
     massage = lib["self-massage"]
     roll = _exercise(massage, "Tennis-ball roll")
     assert roll.steps[0].durations[0] >= 1200 and roll.position == "lying" and roll.props
-    assert massage.ops()[1].kind == m.WAIT and massage.props() == roll.props
+    assert massage.ops()[1].kind == fmt.WAIT and massage.props() == roll.props
     assert "beside the spine" in roll.say and "front of the neck" in roll.say
     assert "never pull" in " ".join(massage.safety.split())
     squeeze = _exercise(massage, "Neck squeeze")
@@ -158,7 +159,7 @@ def test_content_points(lib: dict[str, Routine]) -> None:
     assert "shoulder height" in shoulders.say
     up, longest = 0, 0
     for op in shoulders.steps:  # arms up from the first reach until a rest or "arms down"
-        up = 0 if op.kind == m.REST else up + sum(op.durations[:1]) if op.kind == m.HOLD \
+        up = 0 if op.kind == fmt.REST else up + sum(op.durations[:1]) if op.kind == fmt.HOLD \
             else up + op.count * sum(op.durations)
         longest = max(longest, up)
     assert longest <= 300, longest  # 30 s at most (ds)
@@ -170,7 +171,7 @@ def test_content_points(lib: dict[str, Routine]) -> None:
         for e in lib[slug].exercises:
             if not e.name.startswith("Chin tuck"):
                 for op in e.steps:
-                    if op.kind == m.HOLD:
+                    if op.kind == fmt.HOLD:
                         assert 200 <= op.durations[0] <= 300, (slug, e.name)
     shrugs = _exercise(lib["neck-stretches"], "Shoulder shrugs").steps[0]
     assert shrugs.count == 10 and 20 <= shrugs.durations[0] <= 30

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from unknot import core
 from unknot.cli import cli
+from unknot.core import routine as fmt
 from unknot.routine import ProblemsError, compile_routine, decode, parse_text, transition
 from unknot.routine import model as m
 from unknot.routine.count import Count, position, tally
@@ -57,9 +58,9 @@ def test_compiler_inserts_get_ready_steps() -> None:
                    + exercise("C", "lying", 'props = ["mat"]')
                    + exercise("D", "lying", "get_ready = 20"))
     kinds = [op.kind for op in r.ops()]
-    assert kinds == [m.BEGIN, m.WAIT, m.HOLD, m.NEXT, m.HOLD, m.WAIT, m.HOLD, m.NEXT, m.HOLD,
-                     m.END]
-    assert [op.durations[0] for op in r.ops() if op.kind == m.NEXT] == [80, 200]
+    assert kinds == [fmt.BEGIN, fmt.WAIT, fmt.HOLD, fmt.NEXT, fmt.HOLD, fmt.WAIT, fmt.HOLD,
+                     fmt.NEXT, fmt.HOLD, fmt.END]
+    assert [op.durations[0] for op in r.ops() if op.kind == fmt.NEXT] == [80, 200]
     assert tally(r.ops()) == Count(4, 4)
     assert str(tally(r.ops())) == "4 exercises, 4 steps"
     assert [position(r.ops(), i) for i in (0, 1, 2, 3)] == [(0, 0), (1, 0), (1, 1), (2, 1)]
@@ -150,7 +151,7 @@ def test_v2_bytes_and_round_trip() -> None:
     assert (d.version, d.countdown, d.exercises) == (2, 3, ("A", "B", "C"))
     assert [op.kind for op in d.ops] == [op.kind for op in r.ops()]
     assert [op.durations for op in d.ops] == [op.durations for op in r.ops()]
-    assert d.ops[4].kind == m.NEXT and d.ops[4].label == ""  # the name is in d.exercises
+    assert d.ops[4].kind == fmt.NEXT and d.ops[4].label == ""  # the name is in d.exercises
 
 
 def test_v1_sources_still_compile_to_v1() -> None:

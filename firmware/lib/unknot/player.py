@@ -16,8 +16,21 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from .patterns import event_ms
-from .routine import (BEGIN, BODY, BREATHE, DS_MS, END, HOLD, NEXT, REPEAT, REST, SIDES, SWITCH,
-                      TICK, WAIT)
+from .routine import (
+    BEGIN,
+    BODY,
+    BREATHE,
+    DS_MS,
+    END,
+    HOLD,
+    NEXT,
+    REPEAT,
+    REST,
+    SIDES,
+    SWITCH,
+    TICK,
+    WAIT,
+)
 
 _LEAD_IN_MS = const(2000)  # after the begin cue has ended
 _SWITCH_MS = const(3000)  # to change side, after the switch cue has ended

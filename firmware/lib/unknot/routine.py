@@ -8,7 +8,6 @@ the typed facade unknot.core. `decode(data)` returns a `Routine` or raises
 the file: every offset is bounds-checked.
 """
 
-from struct import unpack_from
 
 try:
     from micropython import const
@@ -18,19 +17,24 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+from . import wire
 from .crc import crc32
 
 MAGIC = b"UNKR"
 VERSION = const(3)  # the newest version this decoder reads; it reads 1, 2 and 3
 VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
 VERSION_WAIT = const(3)  # WAIT steps (the wearer's press) and BODY side switches
-HEADER = "<4sBBHHHI"
+# The header, a field spec (wire.py); crc: file_crc of the file
+HEADER = ("magic:4s version:B flags:B routine_id:H step_count:H total_len:H"
+              " crc32:I")
 HEADER_SIZE = const(16)
 CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
 FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
 COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
 COUNTDOWN_MASK = const(0x0E)
-HEADER_FLAGS = {1: FLAG_LABELS, 2: FLAG_LABELS | COUNTDOWN_MASK, 3: FLAG_LABELS | COUNTDOWN_MASK}
+# Tables indexed by a number (bytes: a dict would cost several times their RAM), 0: none.
+# version -> the header flags it allows: v1 FLAG_LABELS, v2 and v3 also COUNTDOWN_MASK
+HEADER_FLAGS = b"\x00\x01\x0f\x0f"
 KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
@@ -49,15 +53,16 @@ _DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole 
 SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
 TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
 SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
-BODY = const(0x80)  # v3 op-byte flag, with SIDES: the whole body changes side (5 s, not 3)
+BODY = const(0x80)  # v3 op-byte flag on HOLD/REPEAT with SIDES: the whole body changes side
 
 # kind -> size of the step in bytes (op byte included)
-STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 1}
+#              -  BEGIN END BREATHE HOLD REPEAT REST SWITCH NEXT (v2: 1 or 2) ...
+STEP_SIZE = b"\x00\x01\x01\x06\x03\x04\x03\x01\x00\x00\x00\x00\x00\x00\x00\x00"
 # v2, SHORT flag set: BREATHE count + two nibble pairs, HOLD/REST u8 s, REPEAT count + nibbles
-SHORT_SIZE = {BREATHE: 4, HOLD: 2, REPEAT: 3, REST: 2}
+SHORT_SIZE = b"\x00\x00\x00\x04\x02\x03\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 # kind -> op-byte flags it may carry (v1; v2 also allows SHORT where SHORT_SIZE has the kind)
-ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
-BODY_KINDS = (HOLD, REPEAT)  # v3: BODY allowed on these, with SIDES
+# HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK
+ALLOWED_FLAGS = b"\x00\x00\x00\x00\x30\x10\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
 # Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
 TRUNCATED = "truncated"  # shorter than the header, or than total_len says
@@ -100,7 +105,7 @@ def tally(kinds, end=-1):
     return exercises, steps
 
 
-_H_VERSION = const(1)  # field indices in unpack_from(HEADER, ...)
+_H_VERSION = const(1)  # field indices in wire.unpack(HEADER, ...)
 _H_FLAGS = const(2)
 _H_ID = const(3)
 _H_STEPS = const(4)
@@ -121,10 +126,10 @@ class Routine:
     def __init__(self, data, labels=0):
         self.data = data
         self.file = ""
-        self._labels = labels  # offset of the label table in data (0: none)
+        self.label_at = labels  # offset of the label table in data (0: none)
 
     def _header(self, field):
-        return unpack_from(HEADER, self.data, 0)[field]
+        return wire.unpack(HEADER, self.data)[field]
 
     @property
     def id(self):
@@ -135,7 +140,7 @@ class Routine:
         return (self._header(_H_FLAGS) & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
 
     def _label(self, k):
-        pos = self._labels
+        pos = self.label_at
         if not pos:
             return ""
         data = self.data
@@ -152,7 +157,7 @@ class Routine:
         return self._label(1)
 
     def iter_steps(self):
-        return _walk(self.data, self._header(_H_VERSION), self._header(_H_STEPS), None)
+        return walk(self.data, self._header(_H_VERSION), self._header(_H_STEPS), None)
 
     @property
     def steps(self):
@@ -175,9 +180,10 @@ def _fail(reason):
     raise RoutineFormatError(reason)
 
 
-def _walk(data, version, step_count, end):
-    """Yield the step tuples of `data` (see Routine), checking each; `end` (a list or None)
-    gets the offset after the last step."""
+def walk(data, version, step_count, end):
+    """Yield the step tuples of `data` (see Routine) of a file of `version`, checking each
+    (RoutineFormatError BAD_STEP); `end` (a list or None) gets the offset after the last
+    step. The host's decoder (host/unknot/routine/decode.py) walks the steps with it too."""
     v2 = version >= VERSION_EXERCISES
     v3 = version >= VERSION_WAIT
     n = len(data)
@@ -190,29 +196,16 @@ def _walk(data, version, step_count, end):
         op = data[pos]
         kind = op & KIND_MASK
         sflags = op - kind
-        if kind == NEXT and v2:
-            # get-ready: seconds in the high nibble, or 0 and a u8 of seconds after the op
-            a = sflags >> 4
-            size = 1
-            if a == 0 and pos + 1 < n:
-                a = data[pos + 1]
-                size = 2
+        if (kind == NEXT and v2) or (kind == WAIT and v3):
             # never first, last, next to another NEXT or WAIT or right before END
-            if a == 0 or prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
+            if prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
                 _fail(BAD_STEP)
+            step, size = _ready(data, pos, kind, sflags)
             pos += size
             prev = kind
-            yield (kind, 0, a * _DS_PER_S)
+            yield step
             continue
-        if kind == WAIT and v3:
-            # the same places as NEXT; no flags, no fields
-            if sflags or prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
-                _fail(BAD_STEP)
-            pos += 1
-            prev = kind
-            yield (kind, 0)
-            continue
-        body = v3 and kind in BODY_KINDS and sflags & BODY
+        body = v3 and (kind == HOLD or kind == REPEAT) and sflags & BODY
         if body:
             if not sflags & SIDES:
                 _fail(BAD_STEP)
@@ -220,8 +213,8 @@ def _walk(data, version, step_count, end):
         short = v2 and sflags & SHORT
         if short:
             sflags &= ~SHORT
-        size = SHORT_SIZE.get(kind, 0) if short else STEP_SIZE.get(kind, 0)
-        if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS.get(kind, 0):
+        size = SHORT_SIZE[kind] if short else STEP_SIZE[kind]
+        if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS[kind]:
             _fail(BAD_STEP)
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)
@@ -231,6 +224,23 @@ def _walk(data, version, step_count, end):
         if end is not None and i == last:
             end[0] = pos
         yield step
+
+
+def _ready(data, pos, kind, sflags):
+    """(step tuple, size) of a get-ready step at `pos`. NEXT: seconds in the high nibble,
+    or 0 and a u8 of seconds after the op. WAIT: the op byte alone, no flags."""
+    if kind == WAIT:
+        if sflags:
+            _fail(BAD_STEP)
+        return (kind, 0), 1
+    a = sflags >> 4
+    size = 1
+    if a == 0 and pos + 1 < len(data):
+        a = data[pos + 1]
+        size = 2
+    if a == 0:
+        _fail(BAD_STEP)
+    return (kind, 0, a * _DS_PER_S), size
 
 
 def _fields(data, pos, kind, sflags, short):
@@ -280,13 +290,12 @@ def decode(data):
     n = len(data)
     if n < HEADER_SIZE:
         _fail(TRUNCATED)
-    magic, version, flags, _id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
+    magic, version, flags, _id, step_count, total_len, crc = wire.unpack(HEADER, data)
     if magic != MAGIC:
         _fail(BAD_MAGIC)
-    allowed = HEADER_FLAGS.get(version, -1)
-    if allowed < 0:
+    if not 0 < version < len(HEADER_FLAGS):
         _fail(BAD_VERSION)
-    if flags & ~allowed:
+    if flags & ~HEADER_FLAGS[version]:
         _fail(BAD_FLAGS)
     if total_len > n:
         _fail(TRUNCATED)
@@ -298,27 +307,33 @@ def decode(data):
         _fail(BAD_STEP)
     v2 = version >= VERSION_EXERCISES
     end = [0]
-    exercises = tally((s[0] for s in _walk(data, version, step_count, end)))[0]
+    exercises = tally((s[0] for s in walk(data, version, step_count, end)))[0]
     pos = end[0]
-    labels = 0
-    if flags & FLAG_LABELS:
-        labels = pos
-        # v2: one exercise name per exercise between the routine name and the step labels
-        count = step_count + 2 + (exercises if v2 else 0)
-        for k in range(count):
-            if pos >= n:
-                _fail(BAD_LABELS)
-            end = pos + 1 + data[pos]
-            if end > n:
-                _fail(BAD_LABELS)
-            if k < 2:  # the slug and the name (Routine reads them again when asked)
-                try:
-                    bytes(data[pos + 1 : end]).decode("utf-8")
-                except Exception:
-                    _fail(BAD_LABELS)
-            pos = end
+    if not flags & FLAG_LABELS:
         if pos != n:
+            _fail(BAD_STEP)
+        return Routine(data, 0)
+    # v2: one exercise name per exercise between the routine name and the step labels
+    k = 0
+    for start, stop in labels(data, pos, step_count + 2 + (exercises if v2 else 0)):
+        if k < 2:  # the slug and the name must be UTF-8 (Routine reads them when asked);
+            try:  # the other labels are bytes the device never shows (the host may)
+                bytes(data[start:stop]).decode("utf-8")
+            except Exception:
+                _fail(BAD_LABELS)
+        k += 1
+    return Routine(data, pos)
+
+
+def labels(data, pos, count):
+    """Yield (start, stop) of each of the `count` labels of the table at `pos` (a u8 length,
+    then the bytes); RoutineFormatError BAD_LABELS when one runs past the end or bytes are
+    left after the last. Labels: the slug, the name, (v2) the exercise names, one per step."""
+    n = len(data)
+    for _ in range(count):
+        if pos >= n or pos + 1 + data[pos] > n:
             _fail(BAD_LABELS)
-    elif pos != n:
-        _fail(BAD_STEP)
-    return Routine(data, labels)
+        yield pos + 1, pos + 1 + data[pos]
+        pos += 1 + data[pos]
+    if pos != n:
+        _fail(BAD_LABELS)

@@ -105,6 +105,8 @@ class ScanListener:
         self._scanner: Any = None
 
     def _on_advert(self, device: Any, adv: Any) -> None:
+        if core.gatt.SERVICE not in [u.lower() for u in adv.service_uuids]:
+            return  # (BlueZ's passive scan matches the company id only)
         now = self.clock.time()
         address = str(device.address)
         payload = payload_of(adv.manufacturer_data)
@@ -120,8 +122,9 @@ class ScanListener:
 
         from unknot.errors import DeviceError
 
-        self._scanner = BleakScanner(self._on_advert, service_uuids=[core.gatt.SERVICE],
-                                     **self.scan_kw)
+        # BlueZ filters a passive scan by its or-pattern, not by service UUID (bleak warns)
+        uuids = None if "bluez" in self.scan_kw else [core.gatt.SERVICE]
+        self._scanner = BleakScanner(self._on_advert, service_uuids=uuids, **self.scan_kw)
         try:
             await self._scanner.start()
         except OSError as exc:

@@ -28,6 +28,7 @@ CSV_COLUMNS = [
     "seq",
     "start",
     "start_approx",
+    "start_guessed",
     "routine_id",
     "routine_slug",
     "routine_name",

@@ -14,7 +14,8 @@ from unknot.text import plural
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-SESSIONS_LEGEND = "~ time reconstructed (device clock was unset); * started from a nudge"
+SESSIONS_LEGEND = ("~ time reconstructed (device clock was unset); ? guessed: the latest it can "
+                   "have been (a boot no sync saw running); * started from a nudge")
 
 
 def _local(t: datetime) -> str:
@@ -44,7 +45,7 @@ def sessions_table(sessions: Sequence[StoredSession], ids: list[str]) -> Rendera
         )
     for s in sessions:
         table.add_row(
-            ("~" if s.start_approx else "") + _local(s.start),
+            ("?" if s.start_guessed else "~" if s.start_approx else "") + _local(s.start),
             _routine_label(s),
             f"{s.steps_done}/{s.steps_total}",
             f"{s.active_s // 60}:{s.active_s % 60:02d}",

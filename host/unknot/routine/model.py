@@ -12,35 +12,23 @@ from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import transition
 
-# Step kinds and op-byte flags: the firmware's format definition (docs/format.md "Steps").
-BEGIN = fmt.BEGIN
-END = fmt.END
-BREATHE = fmt.BREATHE
-HOLD = fmt.HOLD
-REPEAT = fmt.REPEAT
-REST = fmt.REST
-SWITCH = fmt.SWITCH
-NEXT = fmt.NEXT  # v2: get ready for the next exercise (inserted by the compiler)
-WAIT = fmt.WAIT  # v3: get ready until the wearer presses (inserted by the compiler)
-READY = (NEXT, WAIT)  # the get-ready steps: not steps of their own, they lead to an exercise
-FLAG_SIDES = fmt.SIDES
-FLAG_TICK = fmt.TICK
-FLAG_SHORT = fmt.SHORT  # v2: durations in whole seconds, packed
-FLAG_BODY = fmt.BODY  # v3: with SIDES, the whole body changes side (5 s to switch)
-
 # The one table of kind names (the device has no use for them): sources, `routines show`
 # and `unknot sim` all read it.
+# (kind codes and op-byte flags are the firmware's: unknot.core.routine)
 KIND_NAMES = {
-    BEGIN: "begin",
-    END: "end",
-    BREATHE: "breathe",
-    HOLD: "hold",
-    REPEAT: "repeat",
-    REST: "rest",
-    SWITCH: "switch",
-    NEXT: "get ready",
-    WAIT: "wait for press",
+    fmt.BEGIN: "begin",
+    fmt.END: "end",
+    fmt.BREATHE: "breathe",
+    fmt.HOLD: "hold",
+    fmt.REPEAT: "repeat",
+    fmt.REST: "rest",
+    fmt.SWITCH: "switch",
+    fmt.NEXT: "get ready",
+    fmt.WAIT: "wait for press",
 }
+# The get-ready steps (inserted by the compiler): not steps of their own, they lead to an
+# exercise; NEXT has seconds of quiet, WAIT waits for the wearer's press (v3).
+READY = (fmt.NEXT, fmt.WAIT)
 
 # Body positions of an exercise (docs/routines.md "Exercises").
 POSITIONS = ("sitting", "standing", "lying")
@@ -63,9 +51,7 @@ class Op:
     """One binary step.
 
     durations (ds): BREATHE (inhale, hold, exhale, pause); HOLD and REST (duration,);
-    REPEAT (work, gap); BEGIN, END, SWITCH, WAIT ().  count: breaths or repetitions,
-    else 0. body (v3, with sides): the whole body changes side (the compiler sets it for a
-    standing or lying exercise, unknot.routine.transition).
+    REPEAT (work, gap); BEGIN, END, SWITCH ().  count: breaths or repetitions, else 0.
     """
 
     kind: int
@@ -74,7 +60,7 @@ class Op:
     sides: bool = False
     tick: bool = False
     label: str = ""
-    body: bool = False
+    body: bool = False  # v3, with sides: the whole body changes side (transition.whole_body)
 
 
 @dataclass(frozen=True)
@@ -130,21 +116,21 @@ class Routine:
         quiet) or WAIT (until the wearer presses: onto or off the floor, and the prepare
         step at the start when the routine needs props)."""
         if not self.exercises:
-            return [Op(BEGIN), *self.steps, Op(END)]
-        ops = [Op(BEGIN)]
+            return [Op(fmt.BEGIN), *self.steps, Op(fmt.END)]
+        ops = [Op(fmt.BEGIN)]
         prev: Exercise | None = None
         props = self.props()
         for ex in self.exercises:
             kind, seconds, _why = transition.before(prev, ex, props)
             # no label: the exercise names are in the label table already (device RAM)
             if kind == transition.WAIT:
-                ops.append(Op(WAIT))
+                ops.append(Op(fmt.WAIT))
             elif kind == transition.NEXT:
-                ops.append(Op(NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
+                ops.append(Op(fmt.NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
             body = transition.whole_body(ex)
             ops += [replace(op, body=True) if op.sides and body else op for op in ex.steps]
             prev = ex
-        return [*ops, Op(END)]
+        return [*ops, Op(fmt.END)]
 
     def props(self) -> tuple[str, ...]:
         """Every prop the routine needs, in order of first use (the prepare step names

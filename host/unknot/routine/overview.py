@@ -13,10 +13,10 @@ from itertools import pairwise
 from typing import Any
 
 from unknot import core
-from unknot.routine import model as m
+from unknot.core import routine as fmt
 from unknot.routine.count import Count, position, tally
 from unknot.routine.decode import Decoded
-from unknot.routine.model import Op, Routine
+from unknot.routine.model import READY, Op, Routine
 from unknot.routine.timeline import expand, step_starts, total_ms
 
 
@@ -78,7 +78,7 @@ def of(found: Routine | Decoded) -> Overview:
 
         version = format_version(found)
         authored = iter(found.says)
-        op_says = tuple("" if op.kind in (m.BEGIN, m.END, *m.READY) else next(authored, "")
+        op_says = tuple("" if op.kind in (fmt.BEGIN, fmt.END, *READY) else next(authored, "")
                         for op in ops)
         known = found.exercises or None
     else:
@@ -94,8 +94,8 @@ def of(found: Routine | Decoded) -> Overview:
     views: list[ExerciseView] = []
     for number in range(1, count.exercises + 1):
         idx = [i for i, op in enumerate(ops) if pos[i].exercises == number
-               and op.kind not in (m.BEGIN, m.END, *m.READY)]
-        ready = [i for i, op in enumerate(ops) if op.kind in m.READY and pos[i].exercises == number]
+               and op.kind not in (fmt.BEGIN, fmt.END, *READY)]
+        ready = [i for i, op in enumerate(ops) if op.kind in READY and pos[i].exercises == number]
         first, last = idx[0], idx[-1]
         if known is not None:
             ex = known[number - 1]
@@ -107,8 +107,8 @@ def of(found: Routine | Decoded) -> Overview:
         views.append(ExerciseView(
             number=number, name=ex_name or f"exercise {number}", say=say, position=where,
             props=props,
-            get_ready_ms=sum(ops[i].durations[0] for i in ready if ops[i].kind == m.NEXT)
-            * core.routine.DS_MS, waits=any(ops[i].kind == m.WAIT for i in ready),
+            get_ready_ms=sum(ops[i].durations[0] for i in ready if ops[i].kind == fmt.NEXT)
+            * core.routine.DS_MS, waits=any(ops[i].kind == fmt.WAIT for i in ready),
             quiet_ms=quiet.get(number, 0),
             start_ms=starts[first][0],
             duration_ms=starts[last][0] + starts[last][1] - starts[first][0],
@@ -134,10 +134,10 @@ def timeline(ov: Overview) -> list[dict[str, Any]]:
     for ev in expand(ops, ov.countdown):
         op = ops[ev.step_index]
         p = pos[ev.step_index]
-        work = op.kind not in (m.BEGIN, m.END, *m.READY)
+        work = op.kind not in (fmt.BEGIN, fmt.END, *READY)
         if op.sides and ev.cue == "switch":
             side[ev.step_index] = 2
-        exercise = p.exercises if work or op.kind in m.READY else None
+        exercise = p.exercises if work or op.kind in READY else None
         felt = core.patterns.felt(ev.cue, ev.detail)
         out.append({
             "t_ms": ev.t_ms,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from unknot import core
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine import overview
 from unknot.routine.decode import Decoded
@@ -39,20 +40,20 @@ def describe_step(op: Op) -> str:
     d = [x / 10 for x in op.durations]
     each = " each side" if op.sides else ""
     tick = " (ticks)" if op.tick else ""
-    if op.kind == m.BREATHE:
+    if op.kind == fmt.BREATHE:
         return (f"{op.count} x in {d[0]:g}" + (f" hold {d[1]:g}" if d[1] else "")
                 + f" out {d[2]:g}" + (f" pause {d[3]:g}" if d[3] else "") + " s")
-    if op.kind == m.HOLD:
+    if op.kind == fmt.HOLD:
         return f"hold {d[0]:g} s{each}{tick}"
-    if op.kind == m.REST:
+    if op.kind == fmt.REST:
         return f"rest {d[0]:g} s{tick}"
-    if op.kind == m.REPEAT:
+    if op.kind == fmt.REPEAT:
         return f"{op.count} x {d[0]:g} s, gap {d[1]:g} s{each}"
-    if op.kind == m.SWITCH:
+    if op.kind == fmt.SWITCH:
         return "switch side"
-    if op.kind == m.NEXT:
+    if op.kind == fmt.NEXT:
         return f"get ready {d[0]:g} s"
-    if op.kind == m.WAIT:
+    if op.kind == fmt.WAIT:
         return "get ready: press when in position"
     return ""
 
@@ -210,9 +211,9 @@ def steps_table(ov: Overview, cues: bool) -> Any:
         label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
         if op.kind in m.READY:
             label = f"then: {name}"
-        elif op.kind in (m.BEGIN, m.END):
+        elif op.kind in (fmt.BEGIN, fmt.END):
             label = op.label
-        number = "" if op.kind in (m.BEGIN, m.END, *m.READY) else str(positions[i].steps)
+        number = "" if op.kind in (fmt.BEGIN, fmt.END, *m.READY) else str(positions[i].steps)
         table.add_row(fmt_time(start), number, m.KIND_NAMES[op.kind], describe_step(op),
                       fmt_time(dur), label)
     return table
@@ -240,12 +241,12 @@ def at_cue(ov: Overview, ev: Event) -> tuple[str, str, str]:
     if op.kind in m.READY:
         e = ov.exercises[pos.exercises - 1]
         where = f"get ready: exercise {pos.exercises}/{count.exercises}"
-        if op.kind == m.WAIT:
+        if op.kind == fmt.WAIT:
             props = ov.props if pos.exercises == 1 and ov.props else ()
             where += (f" · fetch {', '.join(props)}" if props else "") + " · press when ready"
         return (where, e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
-    if op.kind in (m.BEGIN, m.END):
-        return str(count), op.label or ov.name, coming(ov, 1) if op.kind == m.BEGIN else ""
+    if op.kind in (fmt.BEGIN, fmt.END):
+        return str(count), op.label or ov.name, coming(ov, 1) if op.kind == fmt.BEGIN else ""
     say = ov.says[ev.step_index]
     name = ov.exercises[pos.exercises - 1].name
     return (f"exercise {pos.exercises}/{count.exercises} · step {pos.steps}/{count.steps}",
