@@ -70,7 +70,8 @@ def test_vectors_v1_v2_v3_under_micropython(fw, mpy):
 
     want = json.loads((vectors / "invalid" / "reasons.json").read_text())
     got = {name: reason for name, reason in
-           (line.split(" ", 1) for line in mpy(["reasons", str(vectors / "invalid")])
+           (line.split(" ", 1) for line in mpy(["reasons", str(vectors / "invalid")],
+                                               heap=PTRACE_HEAP)
             .splitlines())}
     assert got == want
 
