@@ -71,7 +71,7 @@ class Watching:
     """The real watch loop on the real clock, over the sim link: the real passive scan
     (ScanListener on the bumble backend) and the real sync entry point."""
 
-    def __init__(self, radio: SimRadio, attempt: Any = None) -> None:
+    def __init__(self, radio: SimRadio, attempt: Any = None, only: str | None = None) -> None:
         self.radio = radio
         self.lines: list[str] = []
         self.synced: list[SyncSummary] = []
@@ -82,7 +82,7 @@ class Watching:
             return sync_device(address, radio=radio, scan_s=scan_s, lock_wait_s=0.0)
 
         self.watcher = Watcher(attempt or sync, listener, self.lines.append, policy=FAST,
-                               on_sync=lambda _t, s: self.synced.append(s))
+                               on_sync=lambda _t, s: self.synced.append(s), only=only)
         self.task: asyncio.Task[None] | None = None
 
     def __enter__(self) -> Watching:
@@ -127,6 +127,24 @@ def test_a_new_session_is_synced_in_seconds_and_a_rotation_is_not(home: Path) ->
         await radio.stop()
         with HistoryStore.open() as store:
             assert db_seqs(store) == [1, 2, 3, 4]
+
+    run(go)
+
+
+def test_address_given_other_devices_are_not_listened_to(home: Path) -> None:
+    """`sync --watch --address A`: another Unknot's advertisement changing does not wake a
+    sync (here the simulated device is "another": the watcher was told a different A)."""
+    app = App(3)
+    consent(app)
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=home / "keys").start()
+        with Watching(radio, only="00:00:00:00:00:01") as w:
+            await until(lambda: w.watcher.syncs == 1)  # the sync at start
+            new_session(app, radio)
+            await asyncio.sleep(1.0)
+            assert w.watcher.syncs == 1
+        await radio.stop()
 
     run(go)
 

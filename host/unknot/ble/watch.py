@@ -87,7 +87,8 @@ class Watcher:
     def __init__(self, attempt: Attempt, listener: Listener, log: Callable[[str], None], *,
                  policy: WatchPolicy | None = None, clock: WatchClock | None = None,
                  known: Callable[[], Sequence[Known]] = known_devices,
-                 on_sync: Callable[[float, SyncSummary], None] | None = None) -> None:
+                 on_sync: Callable[[float, SyncSummary], None] | None = None,
+                 only: str | None = None) -> None:
         self.attempt = attempt
         self.listener = listener
         self.log = log
@@ -95,6 +96,7 @@ class Watcher:
         self.clock: WatchClock = clock or RealClock()
         self.known = known
         self.on_sync = on_sync
+        self.only = None if only is None else only.upper()  # --address: other devices ignored
         self.away: bool | None = None  # None until the first attempt or sighting says
         self.failure: str | None = None  # the last failure logged (repeats are not)
         self.wakeups = 0  # times the loop woke: a change heard, or something due
@@ -201,6 +203,8 @@ class Watcher:
                            f"{self.policy.away_s:g} s; syncing when it is heard again")
                 self.away = True
             return
+        if self.only is not None and seen.address.upper() != self.only:
+            return
         if self.away is True:
             self._line("device back in range")
             self.away = False
@@ -237,4 +241,4 @@ def watch(address: str | None = None, *, name: str | None = None,
                            scan_s=scan_s, lock_wait_s=0.0)
 
     hears = listener if listener is not None else ScanListener(policy.away_s)
-    asyncio.run(Watcher(attempt, hears, log, policy=policy).run())
+    asyncio.run(Watcher(attempt, hears, log, policy=policy, only=address).run())
