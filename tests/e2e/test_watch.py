@@ -378,3 +378,22 @@ def test_watch_sim_hears_a_running_sim(tmp_path: Path, consent_sim: Any) -> None
         sim.close(force=True)
     with HistoryStore.open(tmp_path / "history.sqlite3", readonly=True) as st:
         assert len(st.sessions(include_sim=True)) == 1
+
+
+def test_a_device_that_refuses_this_computer_is_not_retried_on_a_timer(home: Path) -> None:
+    """Someone else's Unknot (not paired with this computer): one line, then no sync until
+    its advertisement changes again, and not before the backoff has passed."""
+    app = App(3)  # no consent: this computer is not paired with it
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=home / "keys").start()
+        with Watching(radio) as w:
+            await until(lambda: w.watcher.syncs == 2)  # at start, and when first heard
+            await asyncio.sleep(1.0)  # heard all along: no retry on a timer
+            assert w.watcher.syncs == 2
+            new_session(app, radio)  # its advertisement changes: tried once more
+            await until(lambda: w.watcher.syncs == 3)
+        await radio.stop()
+        assert len(w.lines) == 1 and "not synced: this computer is not paired" in w.lines[0]
+
+    run(go)

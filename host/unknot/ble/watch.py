@@ -12,7 +12,9 @@ connecting. The loop syncs once at start, then sleeps until the scan reports a c
   someone else's) or no tag (firmware before the advert): sync, then not again for that
   address before the backoff (unknown) or `untagged_sync_s` (no tag) has passed;
 - a failed sync (link dropped, no adapter): retried with backoff from `first_retry_s` to
-  `max_retry_s` while the device is still heard, one log line per new failure message;
+  `max_retry_s` while the device is still heard, one log line per new failure message; a
+  device that refuses this computer (not paired: someone else's) is not retried on a
+  timer, only when its advertisement changes after the backoff;
   nothing is lost or duplicated (the store commits verified batches with the cursor);
 - another process holds the sync lock: retried after `first_retry_s`.
 
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from unknot.ble.advert import Known, Sighting, judge, known_devices
+from unknot.ble.session import NotPaired
 from unknot.ble.sync import SyncSummary
 from unknot.errors import DeviceNotFound, SyncBusy, UnknotError
 
@@ -143,6 +146,15 @@ class Watcher:
                 self._line("device away: not advertising nearby; syncing when it is heard")
                 self.away = True
             self._failed(address, self.clock.now())
+            return
+        except NotPaired as exc:  # a stranger's device, or consent withdrawn: no timed retry
+            key = address or ""
+            wait = self.backoff.get(key, self.policy.first_retry_s)
+            self.backoff[key] = min(self.policy.max_retry_s, wait * 2)
+            self.hold_until[key] = self.clock.now() + wait
+            if str(exc) != self.failure:
+                self._line(f"not synced: {exc}")
+                self.failure = str(exc)
             return
         except SyncBusy as exc:
             wait = self._failed(address, self.clock.now(), self.policy.first_retry_s)
