@@ -65,6 +65,10 @@ def _play(app, index):
         d = app.step()
         if app.player is None and app.last_record != rec0:
             return
+        p = app.player
+        if p is not None and p.waiting is not None:  # a WAIT: the wearer presses at once
+            p.proceed(clock.t)
+            continue
         if d > clock.t:
             clock.t = d
 
@@ -74,9 +78,10 @@ def _core(lib):
     import os
 
     from unknot import player, routine
+    from unknot.library import SUFFIX
 
     for name in sorted(os.listdir(lib)):
-        if not name.endswith(".unk"):
+        if not name.endswith(SUFFIX):
             continue
         with open(lib + "/" + name, "rb") as f:
             r = routine.decode(f.read())
@@ -84,6 +89,8 @@ def _core(lib):
         p.start(0)
         while not p.finished:
             p.poll(p.next_deadline(), lambda cue, arg, t: None)
+            if p.waiting is not None:  # a WAIT: the wearer presses at once
+                p.proceed(p.paused_at)
         del p, r
         gc.collect()
 
@@ -219,7 +226,9 @@ def _upload(state, lib):
 
     p = state["proto"]
     host = state["host"]
-    names = sorted(n for n in os.listdir(lib) if n.endswith(".unk"))
+    from unknot.library import SUFFIX
+
+    names = sorted(n for n in os.listdir(lib) if n.endswith(SUFFIX))
     sizes = []
     for n in names:
         sizes.append(os.stat(lib + "/" + n)[6])
