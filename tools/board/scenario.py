@@ -79,10 +79,10 @@ def aes_call(payload: bytes) -> str:
 def _info() -> bytes:
     """The INFO value the model's board serves (device id: cp/microcontroller.py's cpu.uid
     cut to 6 bytes as hw/__init__.py does), which the device's proof covers."""
-    from unknot import fwload
+    from unknot import core
 
-    proto = fwload.module("proto")
-    version = fwload.core().FIRMWARE_VERSION.split(".")
+    proto = core.proto
+    version = core.FIRMWARE_VERSION.split(".")
     major, minor, patch = (int("".join(c for c in v if c.isdigit()) or 0) for v in version[:3])
     uid = b"\x11\x22\x33\x44\x55\x66\x77\x88"[:6]
     return _wire().pack(proto.INFO, proto.PROTOCOL_VERSION, 0, uid, major, minor, patch, 0)
@@ -103,9 +103,9 @@ def key_file() -> bytes:
 class Scenario:
     def __init__(self, archive: bytes, phases: tuple[str, ...] = PHASES) -> None:
         self.proto, self.auth, self.crc = fw()
-        from unknot import fwload
+        from unknot import core
 
-        self.seal = fwload.module("seal")
+        self.seal = core.seal
         self.archive = archive  # the routine set the upload phase sends
         self.phases = phases
         self.rec = Record()
@@ -323,9 +323,9 @@ class Scenario:
         """A second host pairs (protocol v3): the wearer's long press opens the window, the
         host commits, the device makes its X25519 key, the host reveals, the device computes
         the shared secret and taps the SAS, the wearer presses, the host checks."""
-        from unknot import fwload
+        from unknot import core
 
-        p, a, pairing = self.proto, self.auth, fwload.module("pairing")
+        p, a, pairing = self.proto, self.auth, core.pairing
         yield from self._press(1300)  # a long press, released: the pairing window opens
         yield from self._sleep()
         secret, public = pairing.keypair()
