@@ -73,8 +73,10 @@ def x25519(scalar, u):
         e = aa - bb
         d = (x3 - z3) * a % p
         cb = (x3 + z3) * c % p
-        x3 = (d + cb) * (d + cb) % p
-        z3 = x1 * ((d - cb) * (d - cb) % p) % p
+        x3 = d + cb
+        x3 = x3 * x3 % p
+        z3 = d - cb
+        z3 = x1 * (z3 * z3 % p) % p
         x2 = aa * bb % p
         z2 = e * (aa + _A24 * e) % p
     if swap:
