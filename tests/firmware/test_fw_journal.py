@@ -36,6 +36,11 @@ def test_record_layout_matches_doc(fw):
     assert fields[8] == zlib.crc32(rec[:16])
 
 
+def journal_on(fw: Any, nvm: Any, *args: Any, **kw: Any) -> Any:
+    """The firmware Journal on `nvm`, told the model's page size (the board's is 4 KiB)."""
+    return fw.journal.Journal(nvm, *args, page=nvm.page, **kw)
+
+
 def _rec(i: int) -> tuple[int, ...]:
     return (5000 + i, 77, i % 5, 5, i, 1, 1)
 
@@ -49,12 +54,12 @@ def fw_record(seq: int, i: int) -> bytes:
 
 def test_append_read_reboot(fw):
     nvm = new_nvm()
-    j = fw.journal.Journal(nvm)
+    j = journal_on(fw, nvm)
     seqs = [j.append(*_rec(i)) for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5] and (j.head, j.tail, j.dropped) == (6, 1, 0)
     assert j.capacity == (4096 - 276) // 20 == 191
     assert nvm.erases == [3, 2]  # one page erase per record, alternating pages
-    j2 = fw.journal.Journal(nvm)
+    j2 = journal_on(fw, nvm)
     assert (j2.head, j2.tail, j2.epoch) == (6, 1, j.epoch)
     assert fw.journal.unpack_record(j2.read(3))[1] == 5002
     assert j2.read(0) is None and j2.read(6) is None
@@ -63,14 +68,14 @@ def test_append_read_reboot(fw):
 
 def test_image_layout_matches_doc(fw):
     nvm = new_nvm()
-    j = fw.journal.Journal(nvm)
+    j = journal_on(fw, nvm)
     j.boot = 3
     j.set_settings(b"SNOOZE_MIN=7\n")
     j.append(*_rec(0))
     img = bytes(nvm[0:4096])  # the first write goes to slot 0 (page 0)
     magic, gen, epoch, boot, head, count, slen, zero = struct.unpack_from("<4sIIIIHBB", img)
     assert (magic, gen, epoch, boot, head, count, slen, zero) == (
-        b"UNJ2", 1, j.epoch, 3, 2, 1, 13, 0)
+        b"UNJ3", 1, j.epoch, 3, 2, 1, 13, 0)  # no RAM: nothing held, reserve 0
     assert img[24:37] == b"SNOOZE_MIN=7\n" and img[37:272] == b"\xff" * 235
     assert img[272:292] == j.read(1)
     assert struct.unpack_from("<I", img, 292)[0] == zlib.crc32(img[:292])
@@ -78,29 +83,29 @@ def test_image_layout_matches_doc(fw):
 
 def test_empty_zeroed_and_erased(fw):
     for fill in (b"\x00", b"\xff"):
-        j = fw.journal.Journal(PageNVM(data=fill * 8192))
+        j = journal_on(fw, PageNVM(data=fill * 8192))
         assert (j.head, j.tail, j.dropped, len(j), j.boot, j.settings) == (1, 1, 0, 0, 0, b"")
 
 
 def test_overflow_reports_dropped(fw):
     nvm = new_nvm(1280, page=640)  # two 640-byte slots: 18 records
-    j = fw.journal.Journal(nvm)
+    j = journal_on(fw, nvm)
     for i in range(25):
         j.append(*_rec(i))
     assert j.capacity == 18 and (j.head, j.tail, j.dropped) == (26, 8, 7)
     assert j.read(7) is None and j.read(8) is not None
-    j2 = fw.journal.Journal(nvm)
+    j2 = journal_on(fw, nvm)
     assert (j2.head, j2.tail, j2.dropped) == (26, 8, 7)
     assert [fw.journal.unpack_record(j2.read(s))[1] for s in (8, 25)] == [5007, 5024]
 
 
 def test_corrupt_newest_image_falls_back(fw):
     nvm = new_nvm(1024, page=512)
-    j = fw.journal.Journal(nvm)
+    j = journal_on(fw, nvm)
     for i in range(3):
         j.append(*_rec(i))
     nvm.data[j._slot * 512 + 150] ^= 0xFF  # newest image (seq 3) damaged
-    j2 = fw.journal.Journal(nvm)
+    j2 = journal_on(fw, nvm)
     assert (j2.head, j2.tail) == (3, 1)
 
 
@@ -149,7 +154,7 @@ def _cut_everywhere(
 def _check_journal(fw: Any, storage: Any = None) -> Callable[[PageNVM, Committed, int],
                                                             tuple[int, int]]:
     def check(nvm: PageNVM, done: Committed, cut: int) -> tuple[int, int]:
-        j = fw.journal.Journal(nvm, storage)
+        j = journal_on(fw, nvm, storage)
         last = done.last
         # in flight: at most one more record (seq last+1) made it
         assert j.head in (last + 1, last + 2), cut
@@ -197,7 +202,7 @@ def _journal_scenario(fw: Any) -> Callable[[PageNVM, Committed], None]:
     def run(nvm: PageNVM, done: Committed) -> None:
         i = 0
         for boot, appends in ((1, 10), (2, 16), (3, 14)):
-            j = fw.journal.Journal(nvm)
+            j = journal_on(fw, nvm)
             j.boot = boot  # persisted by this boot's first write
             j.set_settings(b"SNOOZE_MIN=%d\n" % boot)
             _write(j, done, j.flush)  # settings save (and boot-counter save)
@@ -222,14 +227,14 @@ def test_power_cut_real_geometry_full_journal(fw):
     """8 KiB nvm, 4 KiB pages: a full journal (191 records), a settings save, then two
     appends that each drop the oldest record."""
     base = new_nvm()
-    j = fw.journal.Journal(base)
+    j = journal_on(fw, base)
     j.boot = 4
     j.extend([_rec(i) for i in range(j.capacity)])
     start = bytes(base.data)
     before = {s: fw_record(s, s - 1) for s in range(j.tail, j.head)}
 
     def run(nvm: PageNVM, done: Committed) -> None:
-        j = fw.journal.Journal(nvm)
+        j = journal_on(fw, nvm)
         done.boot, done.settings, done.last = 4, b"", j.head - 1
         done.records = dict(before)
         j.boot = 5
@@ -264,11 +269,11 @@ def test_migration_keeps_the_newest_records(fw, sa):
     old = _v1_nvm(fw, 150, 7, b"SNOOZE_MIN=7\n")
     nvm = PageNVM(data=old)
     storage = sa.DictStorage({})
-    j = fw.journal.Journal(nvm, storage)
+    j = journal_on(fw, nvm, storage)
     assert (j.head, j.tail, j.migrated, j.boot, j.settings) == (151, 1, 150, 7, b"SNOOZE_MIN=7\n")
     assert nvm.erases == [1, 0] and storage.files == {}  # the v1 copy is gone again
     assert fw.journal.unpack_record(j.read(150))[1] == 5149
-    full = fw.journal.Journal(PageNVM(data=_v1_nvm(fw, 400, 2, b"")))
+    full = journal_on(fw, PageNVM(data=_v1_nvm(fw, 400, 2, b"")))
     assert (full.head, full.tail, full.dropped) == (401, 401 - 191, 400 - 191)
 
 
@@ -283,7 +288,7 @@ def test_power_cut_at_every_step_of_the_migration(fw, sa):
         storage.files.clear()
         done.boot, done.settings, done.last = 7, b"SNOOZE_MIN=7\n", 400
         done.records = dict(keep)
-        j = fw.journal.Journal(nvm, storage)  # migrates
+        j = journal_on(fw, nvm, storage)  # migrates
         j.boot = 8
         _append(j, done, 400)
 
@@ -294,12 +299,12 @@ def test_power_cut_at_every_step_of_the_migration(fw, sa):
 
 def test_migration_without_storage_copy_is_still_complete(fw):
     nvm = PageNVM(data=_v1_nvm(fw, 20, 3, b""))
-    j = fw.journal.Journal(nvm)
+    j = journal_on(fw, nvm)
     assert (j.head, j.tail, j.boot) == (21, 1, 3)
-    assert fw.journal.Journal(nvm).head == 21
+    assert journal_on(fw, nvm).head == 21
 
 
 def test_settings_too_large(fw):
-    j = fw.journal.Journal(new_nvm())
+    j = journal_on(fw, new_nvm())
     with pytest.raises(ValueError):
         j.set_settings(b"x" * (fw.journal.SETTINGS_MAX + 1))

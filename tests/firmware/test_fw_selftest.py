@@ -191,8 +191,10 @@ def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
 def _mp_run(args: list[str], mpy: Any | None) -> list[str]:
     if mpy is not None:
         # the App (96k for a trace) plus the self-test and the pattern table, and one 4 KiB
-        # journal image write: 112k is the least that passes on the 64-bit unix port
-        return str(mpy(args, heap="128k")).splitlines()
+        # journal image write through the in-RAM nvm model (its 8 KiB and a page copy per
+        # write are on this heap too): 144k is the least that passes on the 64-bit unix port
+        # with the RAM hold (issue 19; 128k before), success is not monotonic below it
+        return str(mpy(args, heap="160k")).splitlines()
     env = {"PYTHONPATH": ":".join(str(REPO / d) for d in ("tools/mp/shims", "firmware/lib",
                                                           "tools/mp", "host/unknot/sim")),
            "UNKNOT_MP_NVM": str(Path(__file__).parent / ".nvm-cpython.bin")}

@@ -1,11 +1,14 @@
 """The app state machine: one loop that decides (button and BLE callbacks only queue).
 
 `App(clock, motor, button, storage, nvm, sleeper, watchdog, battery=None, settings=None,
-device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.sim). Their
-contract, one Protocol per adapter with a docstring per method (storage includes the upload
-staging area, and remove() for the journal's v1 nvm copy while migrating), is
-host/unknot/adapters.py. With a battery, `app.battery` is a percent estimate (linear
-3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading.
+device_id=b"", new_hosts=b"", ram=None, usb=None)` takes its adapters as arguments
+(board: unknot.hw; host: unknot.sim). Their contract, one Protocol per adapter with a
+docstring per method (storage includes the upload staging area, and remove() for the
+journal's v1 nvm copy while migrating), is host/unknot/adapters.py. With a battery,
+`app.battery` is a percent estimate (linear
+3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading. `ram` is the memory
+that survives resets (alarm.sleep_memory) where finished sessions wait for a batch write;
+`usb()` says whether USB power is present (docs/firmware.md "Flash wear").
 
 `step()` handles queued events, runs the work that is due and returns the next deadline
 (absolute ms); `run()` loops safe_step() + sleep_until(). The sync protocol handler is hooked
@@ -33,12 +36,23 @@ except ImportError:  # CPython (tests, the simulated device)
 from . import auth
 from . import settings as settings_mod
 from .gestures import Gestures
-from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
+from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, HOLD, Journal
 from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
-SETTINGS_WRITE_MS = const(3600000)  # at most one settings-only flash write per hour
+# Flash wear (docs/firmware.md "Flash wear"): sessions are written in batches (journal
+# HOLD); the writes a paired host can cause (settings, host keys, the self-test's rewrite)
+# are at most HOST_WRITES_DAY in any 24 hours, more wait for the next batch or until the
+# oldest is 24 hours old; a failed write is retried after RETRY_MS, doubling up to
+# RETRY_MAX_MS, while the budget day has written fewer than DAY_WRITES (10 years of 10,000
+# erases on 2 pages allow 5.48 a day).
+DAY_MS = const(86400000)
+HOST_WRITES_DAY = const(2)
+DAY_WRITES = const(5)
+RETRY_MS = const(60000)
+RETRY_MAX_MS = const(3840000)  # 64 min
+ERROR_CUE = "refused"  # the wearer's one cue for a flash that does not take the sessions
 _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
 _SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
@@ -56,7 +70,7 @@ class App:
     _number = None  # (deadline ms, n): exercise number taps still to play
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
-                 settings=None, device_id=b"", new_hosts=b""):
+                 settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
         self.clock = clock
         self.motor = motor
         self.button = button
@@ -65,6 +79,7 @@ class App:
         self.sleeper = sleeper
         self.watchdog = watchdog
         self.battery_source = battery
+        self.usb = usb
         self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
@@ -94,7 +109,12 @@ class App:
         # (journal.py). The new boot number is written with this boot's first flash write
         # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
         # no trace.
-        self.journal = Journal(nvm, storage)
+        self.journal = Journal(nvm, storage, ram)
+        self._day_at = None  # the retry budget's day (see _day)
+        self._day_writes = 0
+        self._host_at = []  # times (ms) of the last HOST_WRITES_DAY writes a host caused
+        self._retry_at = None  # when a failed flash write is tried again
+        self._retry_ms = 0
         self.overrides = self._load_overrides()
         self.boot = self.journal.boot + 1
         self.journal.boot = self.boot
@@ -106,9 +126,11 @@ class App:
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
         now = clock.now_ms()
-        self._settings_due = None  # when pending settings may be written (rate limit)
-        self._settings_written = None  # when settings were last written alone
+        self._settings_due = None  # when pending settings may be written (host budget)
         self.booted_at = now
+        self._hold_policy(now)
+        if self.journal.refused is not None:
+            motor.play(ERROR_CUE)  # a board whose nvm cannot keep the journal: say so
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
         self.reminders = Reminders(self.settings, now)
         self.routines = []
@@ -130,27 +152,89 @@ class App:
         return auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
 
     def _save_hosts(self):
-        """Host keys are written at once (the wearer's consent is rare; no rate limit)."""
+        """Host keys (pairing, forget): written like settings, within the host budget."""
         self.journal.set_settings(self._blob())
-        self.flush()
+        self._host_write(self.clock.now_ms())
 
     def _save_settings(self, now):
-        """Persist the overrides, at most once per SETTINGS_WRITE_MS (docs/firmware.md
-        "Settings writes"): otherwise they stay pending until then, or until the next
-        record or flush() writes them with it."""
         self.journal.set_settings(self._blob())
+        self._host_write(now)
+
+    # -- flash wear and errors (docs/firmware.md "Flash wear") --------------------------
+    def _day(self, now):
+        """Start a new retry budget day when the last one is over."""
+        if self._day_at is None or now - self._day_at >= DAY_MS:
+            self._day_at = now
+            self._day_writes = self.journal.writes
+
+    def spend_host_write(self, now):
+        """True (and counted) when a write a host caused may go to flash now: fewer than
+        HOST_WRITES_DAY in the last 24 hours."""
+        times = self._host_at
+        if len(times) >= HOST_WRITES_DAY:
+            if now - times[0] <= DAY_MS:  # the oldest must be more than 24 hours old
+                return False
+            times.pop(0)
+        times.append(now)
+        return True
+
+    def _host_write(self, now):
+        """Pending settings/keys: written now within the host budget, else they wait for
+        the next batch, a flush, or the next budget day."""
         if not self.journal.pending:
             return
-        last = self._settings_written
-        if last is None or now - last >= SETTINGS_WRITE_MS:
-            self.flush(now)
+        if self.spend_host_write(now):
+            self._flush(now)
+            self._settings_due = None
         else:
-            self._settings_due = last + SETTINGS_WRITE_MS
+            self._settings_due = self._host_at[0] + DAY_MS + 1
+
+    def _hold_policy(self, now):
+        """Batches (journal HOLD) unless the battery is low or the board runs from USB
+        without a battery (UNKNOT_BATTERY=0): then every session is written at once, and
+        what waits is written now."""
+        usb = self.usb is not None and self.usb()
+        through = self.low_battery or (usb and not self.settings["UNKNOT_BATTERY"])
+        self.journal.hold = 0 if through or self.journal.ram is None else HOLD
+        if through and (self.journal.held or self.journal.pending):
+            self._flush(now)
+
+    def _flush(self, now):
+        try:
+            self.journal.flush()
+        except Exception:
+            pass  # journal.error says why; _after_write schedules the retry
+        self._after_write(now)
+
+    def _after_write(self, now):
+        """After a flash write: on a failure, one error cue for the wearer (not one per
+        retry) and a retry with backoff; after a good one, the error is over."""
+        j = self.journal
+        if j.error is None:
+            self._retry_at = None
+            self._retry_ms = 0
+            return
+        if j.refused is not None:
+            return  # no retry can help (the cue played at boot)
+        if self._retry_ms == 0:
+            self.motor.play(ERROR_CUE)
+            self._retry_ms = RETRY_MS
+        else:
+            self._retry_ms = min(self._retry_ms * 2, RETRY_MAX_MS)
+        self._retry_at = now + self._retry_ms
+
+    def _retry(self, now):
+        """A due retry: within the day's DAY_WRITES, else at the next budget day."""
+        self._day(now)
+        if self.journal.writes - self._day_writes >= DAY_WRITES:
+            self._retry_at = self._day_at + DAY_MS
+            return
+        self._retry_ms = max(self._retry_ms, RETRY_MS)
+        self._flush(now)
 
     def flush(self, now=None):
-        """Write pending settings now (before a shutdown, on low battery)."""
-        if self.journal.flush():
-            self._settings_written = self.clock.now_ms() if now is None else now
+        """Write what waits (sessions, settings) now: before a shutdown, on low battery."""
+        self._flush(self.clock.now_ms() if now is None else now)
         self._settings_due = None
 
     def _merged(self):
@@ -337,6 +421,7 @@ class App:
                 self.session_start, routine.id, player.steps_done(), routine.work_steps(),
                 active_s, self.session_flags | flag, self.boot)
         finally:
+            self._after_write(now)
             kind = self.from_nudge
             self.from_nudge = None
             if flag == COMPLETED:
@@ -445,9 +530,8 @@ class App:
             mv = self.battery_source.millivolts()
             self.battery_mv = mv
             self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
-            if self.low_battery and self.journal.pending:
-                self.flush(now)
             self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
+            self._hold_policy(now)  # low battery or USB alone: nothing waits in RAM
         player = self.player
         if player is not None:
             player.poll(now, self._emit)
@@ -482,7 +566,13 @@ class App:
             if not self.journal.pending:
                 self._settings_due = None
             elif d <= now:
-                self.flush(now)
+                self._host_write(now)  # a new budget day
+            elif d < deadline:
+                deadline = d
+        d = self._retry_at
+        if d is not None:
+            if d <= now:
+                self._retry(now)
             elif d < deadline:
                 deadline = d
         d = g.next_deadline()

@@ -75,6 +75,8 @@ ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 INFO_PAIRING = const(0x01)  # INFO flags: the pairing window is open
 STATE_CLOCK_SET = const(0x01)  # STATE flags
 STATE_UPLOAD_OPEN = const(0x02)
+STATE_NVM_ERROR = const(0x04)  # the last flash write failed: sessions wait in RAM (retrying)
+STATE_NVM_REFUSED = const(0x08)  # the nvm cannot hold the journal (one page): RAM only
 BATTERY_UNKNOWN = const(0xFF)
 
 # Wire formats, each named once.
@@ -237,6 +239,10 @@ class Protocol:
             flags |= STATE_CLOCK_SET
         if self._upload is not None and self._upload.open:
             flags |= STATE_UPLOAD_OPEN
+        if journal.refused is not None:
+            flags |= STATE_NVM_REFUSED
+        elif journal.error is not None:
+            flags |= STATE_NVM_ERROR
         battery = app.battery
         if battery is None:
             battery = BATTERY_UNKNOWN

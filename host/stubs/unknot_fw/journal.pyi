@@ -1,4 +1,4 @@
-# The session record format and the Journal (nvm layout v2, docs/journal.md) of firmware journal.py.
+# The session record format and the Journal (nvm layout v3 and the RAM hold, docs/journal.md) of firmware journal.py.
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -33,17 +33,33 @@ def pack_record(
 def unpack_record(b: Buffer) -> _Fields | None: ...
 
 MAGIC: Final[bytes]
+MAGIC_V2: Final[bytes]
 HEADER: Final[str]
 HEADER_SIZE: Final[int]
 SETTINGS_MAX: Final[int]
 RECORDS_AT: Final[int]
 STASH: Final[str]
+FLASH_PAGE: Final[int]
+RAM_MAGIC: Final[bytes]
+RAM_HEADER: Final[str]
+RAM_HEADER_SIZE: Final[int]
+RAM_SIZE: Final[int]
+RAM_MAX: Final[int]
+HOLD: Final[int]
+
+def image_at(
+    nvm: Any, slot_size: int, capacity: int, slot: int
+) -> tuple[int, int, int, int, bytes, int, int] | None: ...
+def has_image(nvm: Any) -> bool: ...
 
 class Journal:
     """The device's journal, boot counter and settings in nvm (layout: docs/journal.md)."""
 
     nvm: Any
     storage: Any
+    ram: Any
+    hold: int
+    refused: str | None
     slot_size: int
     capacity: int
     pending: bool
@@ -52,12 +68,21 @@ class Journal:
     epoch: int
     boot: int
     settings: bytes
+    durable: int
+    spare: int
     head: int
+    held: int
     count: int
-    def __init__(self, nvm: Any, storage: Any = None) -> None: ...
+    writes: int
+    error: str | None
+    ram_lost: bool
+    def __init__(
+        self, nvm: Any, storage: Any = None, ram: Any = None, hold: int = ..., page: int = ...
+    ) -> None: ...
     def recover(self) -> None: ...
     def set_settings(self, blob: bytes) -> None: ...
     def flush(self) -> bool: ...
+    def rewrite(self) -> None: ...
     @property
     def tail(self) -> int: ...
     @property

@@ -16,6 +16,13 @@ the bytes do not change.
 Power cuts: set `cut_in = k` and the (k+1)-th flash step (an erase or one word program)
 does not happen: `PowerCut` is raised instead and the memory stays as the cut left it (a
 page erased and partly programmed). `steps` counts steps done, `erases[p]` erases of page p.
+`fail_writes = n` makes the next n writes raise RuntimeError (a SoftDevice flash timeout)
+after erasing the page, as a failed `sd_flash_write` leaves it.
+
+`SleepMemory` is `alarm.sleep_memory` on the nordic port (docs/journal.md "RAM hold"): kept
+through a reset, the watchdog and deep sleep, undefined after a power cut (`power_cut()`).
+Given a PageNVM as `steps`, each of its writes is one step of that nvm's cut counter (a cut
+there leaves the write half done).
 """
 
 try:
@@ -36,6 +43,7 @@ PAGE_SIZE = const(4096)  # nRF52840 flash page (erase unit)
 WORD = const(4)  # program unit
 NVM_SIZE = const(8192)  # CIRCUITPY_INTERNAL_NVM_SIZE on every supported board
 RATED_ERASES = const(10000)  # nRF52840 flash endurance per page (product specification)
+SLEEP_MEMORY_SIZE = const(256)  # ports/nordic/common-hal/alarm/SleepMemory.h SLEEP_MEMORY_LENGTH
 
 
 class PowerCut(Exception):
@@ -56,6 +64,7 @@ class PageNVM:
         self.erases = [0] * (size // page)
         self.steps = 0
         self.cut_in = None
+        self.fail_writes = 0
 
     def __len__(self):
         return len(self.data)
@@ -99,6 +108,9 @@ class PageNVM:
         self._step()
         self._put(base, b"\xff" * self.page)
         self.erases[base // self.page] += 1
+        if self.fail_writes:
+            self.fail_writes -= 1
+            raise RuntimeError("flash write timed out")  # the SoftDevice gave up
         words = self.page // WORD
         cut = self.cut_in
         if cut is not None and cut < words:
@@ -131,6 +143,7 @@ class FilePageNVM(PageNVM):
         self.erases = [0] * (size // page)
         self.steps = 0
         self.cut_in = None
+        self.fail_writes = 0
         try:
             self.f = open(path, "r+b")
             if self.f.seek(0, 2) != size:
@@ -166,7 +179,7 @@ class FilePageNVM(PageNVM):
         self.f.close()
 
     def __setitem__(self, key, value):
-        if self.cut_in is not None:  # the page-by-page model, step by step
+        if self.cut_in is not None or self.fail_writes:  # the page model, step by step
             PageNVM.__setitem__(self, key, value)
             return
         # the same outcome without a page buffer on the VM heap (the board does this in C):
@@ -187,3 +200,71 @@ def new_nvm(size=NVM_SIZE, path=None, page=PAGE_SIZE):
     if path is not None:
         return FilePageNVM(path, size, page)
     return PageNVM(size, page)
+
+
+class SleepMemory:
+    """`alarm.sleep_memory`: SLEEP_MEMORY_SIZE bytes of RAM that a reset, the watchdog and
+    deep sleep keep, and a power cut does not (`power_cut()`: the RAM then holds whatever
+    it powers up with). In RAM, or in the file `path` (the simulated device: kept across
+    its restarts, which are resets). `steps`: a PageNVM whose cut counter a write counts
+    as one step of."""
+
+    def __init__(self, size=SLEEP_MEMORY_SIZE, path=None, steps=None):
+        self.path = path
+        self.steps = steps
+        self.data = bytearray(size)
+        self.writes = 0
+        if path is not None:
+            try:
+                with open(path, "rb") as f:
+                    got = f.read()
+                if len(got) == size:
+                    self.data[:] = got
+            except OSError:
+                pass
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def __setitem__(self, key, value):
+        if isinstance(key, int):
+            self.data[key] = value
+        else:
+            value = bytes(value)
+            start = key.start or 0
+            stop = len(self.data) if key.stop is None else key.stop
+            if stop - start != len(value):
+                raise ValueError("sleep_memory slice assignment must keep the size")
+            steps = self.steps
+            if steps is not None:
+                try:
+                    steps._step()
+                except PowerCut:
+                    half = len(value) // 2  # torn: a reset in the middle of the copy
+                    self.data[start : start + half] = value[0:half]
+                    raise
+            self.data[start:stop] = value
+        self.writes += 1
+        self._save()
+
+    def power_cut(self, seed=1):
+        """The power went: the RAM powers up with arbitrary bytes (a fixed pseudo-random
+        pattern per seed; 0 gives all zeros)."""
+        x = seed & 0xFFFFFFFF
+        for i in range(len(self.data)):
+            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+            self.data[i] = (x >> 16) & 0xFF if seed else 0
+        self._save()
+
+    def _save(self):
+        if self.path is not None:
+            with open(self.path, "wb") as f:
+                f.write(self.data)
+
+
+def new_sleep_memory(path=None, steps=None):
+    """The one place a simulated sleep_memory is made (SleepMemory)."""
+    return SleepMemory(SLEEP_MEMORY_SIZE, path, steps)
