@@ -234,7 +234,7 @@ def test_boot_costs_no_erase_and_counts_only_boots_that_wrote(make):
 def test_host_writes_are_budgeted(fw, make):
     nvm = new_nvm()
     a = make(nvm=nvm)
-    day = fw.app.DAY_MS
+    day = fw.app._DAY_MS
     per_day = fw.app.HOST_WRITES_DAY
     for i in range(per_day):  # the first ones of the day are written at once
         a.apply_settings({"UNKNOT_SNOOZE_MIN": 7 + i})

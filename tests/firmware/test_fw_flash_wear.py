@@ -113,7 +113,7 @@ def test_retries_stay_inside_the_daily_budget(fw, sa, boot):
     _session(sa, app)
     w = app.journal.writes
     _idle(app, 24 * 60 * MIN)
-    assert app.journal.writes - w <= fw.app.DAY_WRITES
+    assert app.journal.writes - w <= fw.app._DAY_WRITES
     assert app.journal.held == 1  # still waiting, not dropped
 
 

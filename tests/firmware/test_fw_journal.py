@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import struct
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,9 @@ from typing import Any
 
 import pytest
 from unknot.sim.simnvm import PageNVM, PowerCut, new_nvm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from journal_app import prefill
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "journal"
 FIELDS = ("seq", "start", "routine_id", "steps_done", "steps_total", "active_s", "flags", "boot")
@@ -229,7 +233,7 @@ def test_power_cut_real_geometry_full_journal(fw):
     base = new_nvm()
     j = journal_on(fw, base)
     j.boot = 4
-    j.extend([_rec(i) for i in range(j.capacity)])
+    prefill(j, [_rec(i) for i in range(j.capacity)])
     start = bytes(base.data)
     before = {s: fw_record(s, s - 1) for s in range(j.tail, j.head)}
 

@@ -49,7 +49,12 @@ GOAL_KIB = 40  # issue 9: the whole firmware (all groups) adds at most this (not
 # heap). 84 after the hardening merge (issue 11/10: settings table with ranges, atomic routine
 # sets in sets.py loaded at boot, every uploaded file decoded at COMMIT: +11). 103 with
 # protocol v2 (auth.py, HMAC-SHA256 in pure Python, tagged frames, keyring: +19, issue 11).
-CEILING_KIB = 104
+# 107 with the flash-wear work (issue 19: sessions batched through sleep memory, the seq
+# reserve, host write budget, write retries: +7 as first written; the v1 migration, the
+# image loading (jload.py, dropped after boot) and the test-only prefill moved out of the
+# resident journal and the image buffer placed after the boot's recovery won back 4; by
+# gc.mem_alloc the resident cost is +1 KiB, the rest is fragmentation the bisection sees).
+CEILING_KIB = 107
 MP = Path(__file__).resolve().parent
 
 

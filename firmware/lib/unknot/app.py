@@ -44,14 +44,14 @@ from .reminders import MICRO, REST, Reminders
 # Flash wear (docs/firmware.md "Flash wear"): sessions are written in batches (journal
 # HOLD); the writes a paired host can cause (settings, host keys, the self-test's rewrite)
 # are at most HOST_WRITES_DAY in any 24 hours, more wait for the next batch or until the
-# oldest is 24 hours old; a failed write is retried after RETRY_MS, doubling up to
-# RETRY_MAX_MS, while the budget day has written fewer than DAY_WRITES (10 years of 10,000
+# oldest is 24 hours old; a failed write is retried after _RETRY_MS, doubling up to
+# _RETRY_MAX_MS, while the budget day has written fewer than _DAY_WRITES (10 years of 10,000
 # erases on 2 pages allow 5.48 a day).
-DAY_MS = const(86400000)
+_DAY_MS = const(86400000)
 HOST_WRITES_DAY = const(2)
-DAY_WRITES = const(5)
-RETRY_MS = const(60000)
-RETRY_MAX_MS = const(3840000)  # 64 min
+_DAY_WRITES = const(5)
+_RETRY_MS = const(60000)
+_RETRY_MAX_MS = const(3840000)  # 64 min
 ERROR_CUE = "refused"  # the wearer's one cue for a flash that does not take the sessions
 _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
@@ -68,6 +68,11 @@ class App:
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
     _number = None  # (deadline ms, n): exercise number taps still to play
+    _day_at = None  # the retry budget's day (see _day)
+    _day_writes = 0
+    _retry_at = None  # when a failed flash write is tried again
+    _retry_ms = 0
+    _settings_due = None  # when pending settings may be written (host budget)
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
@@ -110,11 +115,7 @@ class App:
         # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
         # no trace.
         self.journal = Journal(nvm, storage, ram)
-        self._day_at = None  # the retry budget's day (see _day)
-        self._day_writes = 0
         self._host_at = []  # times (ms) of the last HOST_WRITES_DAY writes a host caused
-        self._retry_at = None  # when a failed flash write is tried again
-        self._retry_ms = 0
         self.overrides = self._load_overrides()
         self.boot = self.journal.boot + 1
         self.journal.boot = self.boot
@@ -126,7 +127,6 @@ class App:
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
         now = clock.now_ms()
-        self._settings_due = None  # when pending settings may be written (host budget)
         self.booted_at = now
         self._hold_policy(now)
         if self.journal.refused is not None:
@@ -151,86 +151,73 @@ class App:
         """The image's settings area: host keys, then the settings lines."""
         return auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
 
-    def _save_hosts(self):
-        """Host keys (pairing, forget): written like settings, within the host budget."""
-        self.journal.set_settings(self._blob())
-        self._host_write(self.clock.now_ms())
-
-    def _save_settings(self, now):
-        self.journal.set_settings(self._blob())
-        self._host_write(now)
+    def _save_hosts(self, now=None):
+        """Host keys (pairing, forget) and settings: written at once within the host
+        budget (spend_host_write), else they wait for the next batch, a flush, or the time
+        the budget allows (docs/firmware.md "Flash wear")."""
+        j = self.journal
+        j.set_settings(self._blob())
+        if not j.pending:
+            return
+        if now is None:
+            now = self.clock.now_ms()
+        if self.spend_host_write(now):
+            self._flush(now)
+            self._settings_due = None
+        else:
+            self._settings_due = self._host_at[0] + _DAY_MS + 1
 
     # -- flash wear and errors (docs/firmware.md "Flash wear") --------------------------
-    def _day(self, now):
-        """Start a new retry budget day when the last one is over."""
-        if self._day_at is None or now - self._day_at >= DAY_MS:
-            self._day_at = now
-            self._day_writes = self.journal.writes
-
     def spend_host_write(self, now):
         """True (and counted) when a write a host caused may go to flash now: fewer than
         HOST_WRITES_DAY in the last 24 hours."""
         times = self._host_at
         if len(times) >= HOST_WRITES_DAY:
-            if now - times[0] <= DAY_MS:  # the oldest must be more than 24 hours old
+            if now - times[0] <= _DAY_MS:  # the oldest must be more than 24 hours old
                 return False
             times.pop(0)
         times.append(now)
         return True
 
-    def _host_write(self, now):
-        """Pending settings/keys: written now within the host budget, else they wait for
-        the next batch, a flush, or the next budget day."""
-        if not self.journal.pending:
-            return
-        if self.spend_host_write(now):
-            self._flush(now)
-            self._settings_due = None
-        else:
-            self._settings_due = self._host_at[0] + DAY_MS + 1
-
     def _hold_policy(self, now):
         """Batches (journal HOLD) unless the battery is low or the board runs from USB
         without a battery (UNKNOT_BATTERY=0): then every session is written at once, and
         what waits is written now."""
-        usb = self.usb is not None and self.usb()
-        through = self.low_battery or (usb and not self.settings["UNKNOT_BATTERY"])
-        self.journal.hold = 0 if through or self.journal.ram is None else HOLD
-        if through and (self.journal.held or self.journal.pending):
+        j = self.journal
+        through = self.low_battery or (self.usb is not None and self.usb()
+                                       and not self.settings["UNKNOT_BATTERY"])
+        j.hold = 0 if through or j.ram is None else HOLD
+        if through and (j.held or j.pending):
             self._flush(now)
 
-    def _flush(self, now):
+    def _flush(self, now, retry=False):
+        """Write what waits. A failure: one error cue for the wearer (not one per retry)
+        and a retry after _RETRY_MS, doubling up to _RETRY_MAX_MS, while the budget day has
+        written fewer than _DAY_WRITES (else at the next day)."""
+        j = self.journal
+        if retry:
+            if self._day_at is None or now - self._day_at >= _DAY_MS:
+                self._day_at = now
+                self._day_writes = j.writes
+            if j.writes - self._day_writes >= _DAY_WRITES:
+                self._retry_at = self._day_at + _DAY_MS
+                return
         try:
-            self.journal.flush()
+            j.flush()
         except Exception:
-            pass  # journal.error says why; _after_write schedules the retry
+            pass  # j.error says why
         self._after_write(now)
 
     def _after_write(self, now):
-        """After a flash write: on a failure, one error cue for the wearer (not one per
-        retry) and a retry with backoff; after a good one, the error is over."""
         j = self.journal
         if j.error is None:
             self._retry_at = None
             self._retry_ms = 0
-            return
-        if j.refused is not None:
-            return  # no retry can help (the cue played at boot)
-        if self._retry_ms == 0:
-            self.motor.play(ERROR_CUE)
-            self._retry_ms = RETRY_MS
-        else:
-            self._retry_ms = min(self._retry_ms * 2, RETRY_MAX_MS)
-        self._retry_at = now + self._retry_ms
-
-    def _retry(self, now):
-        """A due retry: within the day's DAY_WRITES, else at the next budget day."""
-        self._day(now)
-        if self.journal.writes - self._day_writes >= DAY_WRITES:
-            self._retry_at = self._day_at + DAY_MS
-            return
-        self._retry_ms = max(self._retry_ms, RETRY_MS)
-        self._flush(now)
+        elif j.refused is None:  # a refused nvm: no retry can help (cue played at boot)
+            if self._retry_ms == 0:
+                self.motor.play(ERROR_CUE)
+            self._retry_ms = min(self._retry_ms * 2, _RETRY_MAX_MS) or _RETRY_MS
+            self._retry_at = now + self._retry_ms
 
     def flush(self, now=None):
         """Write what waits (sessions, settings) now: before a shutdown, on low battery."""
@@ -260,7 +247,7 @@ class App:
         for key in accepted:
             self.overrides[key] = accepted[key]
         try:
-            self._save_settings(self.clock.now_ms())
+            self._save_hosts(self.clock.now_ms())
         except ValueError:
             self.overrides = old
             raise
@@ -566,13 +553,13 @@ class App:
             if not self.journal.pending:
                 self._settings_due = None
             elif d <= now:
-                self._host_write(now)  # a new budget day
+                self._save_hosts(now)  # the host budget allows it now
             elif d < deadline:
                 deadline = d
         d = self._retry_at
         if d is not None:
             if d <= now:
-                self._retry(now)
+                self._flush(now, True)
             elif d < deadline:
                 deadline = d
         d = g.next_deadline()

@@ -15,7 +15,7 @@ finds the RAM lost continues after the reserve, so no number a host may have see
 given twice.
 """
 
-from struct import pack, pack_into, unpack_from
+from struct import pack_into, unpack_from
 
 try:
     from micropython import const
@@ -75,21 +75,18 @@ def unpack_record(b):
 
 
 # -- nvm layout v3 (docs/journal.md "Layout") --------------------------------------------
-MAGIC = b"UNJ3"
-MAGIC_V2 = b"UNJ2"  # layout v2 images (reserve 0, no gaps) are read as they are
+MAGIC = b"UNJ3"  # (jload.py reads layout v2 images too)
 HEADER = "<4sIIIIHBB"  # magic, generation, epoch, boot, head, count, settings length, reserve
 HEADER_SIZE = const(24)
 SETTINGS_MAX = const(248)  # settings area, fixed size: host keys (auth.py, 97 B) + settings
 RECORDS_AT = const(272)  # HEADER_SIZE + SETTINGS_MAX
-FLASH_PAGE = const(4096)  # the nRF52840's erase unit (docs/firmware.md "Non-volatile memory")
+_FLASH_PAGE = const(4096)  # the nRF52840 erase unit (docs/firmware.md "Non-volatile memory")
 STASH = "journal-v1.bin"  # v1 nvm copy kept in storage while migrating (migrate.py)
 
-# -- the RAM hold (docs/journal.md "RAM hold") -------------------------------------------
-RAM_MAGIC = b"UNR1"
-RAM_HEADER = "<4sIII"  # magic, epoch, crc32 of bytes [0:8], 0
+# -- the RAM hold (docs/journal.md "RAM hold"; its header: jload.py) --------------------
 RAM_HEADER_SIZE = const(16)
-RAM_SIZE = const(256)  # alarm.sleep_memory on nordic (SLEEP_MEMORY_LENGTH, docs/journal.md)
-RAM_MAX = const(12)  # (RAM_SIZE - RAM_HEADER_SIZE) // RECORD_SIZE: record slots (seq % 12)
+_RAM_SIZE = const(256)  # alarm.sleep_memory on nordic (SLEEP_MEMORY_LENGTH, docs/journal.md)
+RAM_MAX = const(12)  # (256 - RAM_HEADER_SIZE) // RECORD_SIZE: record slots (seq % 12)
 HOLD = const(7)  # records held before a batch write: the 8th finished session writes all 8
 
 
@@ -129,45 +126,46 @@ class Journal:
     v1 nvm while it is migrated (migrate.py). `page`: the flash erase unit; an nvm of fewer than two
     pages is refused (`refused` says why; records are then held in RAM only)."""
 
-    def __init__(self, nvm, storage=None, ram=None, hold=HOLD, page=FLASH_PAGE):
+    # rarely set: class attributes, so each Journal's own dict stays small (heap)
+    refused = None  # why the nvm cannot hold the journal (one page), else None
+    error = None  # why the last write failed (None after a good one)
+    ram_lost = False  # the RAM hold did not survive (a power cut): see jload.py
+    migrated = 0  # records taken over from a v1 nvm at this boot
+
+    def __init__(self, nvm, storage=None, ram=None, hold=HOLD, page=_FLASH_PAGE):
         self.nvm = nvm
         self.slot_size = (len(nvm) // 2) & ~3
         self.capacity = (self.slot_size - RECORDS_AT - 4) // RECORD_SIZE
-        self.refused = None
         if len(nvm) < 2 * page:  # two images in one page are one image
             self.refused = "nvm is %d bytes, less than two %d-byte flash pages" % (len(nvm), page)
         elif self.capacity < 1:
             raise ValueError("nvm too small")
         self.storage = storage
-        self.ram = ram if ram is not None and len(ram) >= RAM_SIZE else None
+        self.ram = ram if ram is not None and len(ram) >= _RAM_SIZE else None
         self.hold = min(hold, RAM_MAX) if self.ram is not None else 0
-        # the one image buffer (at most 4 KiB), made first so it is not a late large
-        # allocation in a fragmented heap
-        self._buf = bytearray(max(0, RECORDS_AT + self.capacity * RECORD_SIZE + 4))
-        self.pending = False  # settings not yet written
-        self.migrated = 0  # records taken over from a v1 nvm at this boot
+        self._buf = None
         self.generation = 0
         self.epoch = _random32()
         self.boot = 0
         self.settings = b""
         self.durable = 1  # head of the newest image: every seq below it is on flash or gone
-        self.spare = 0  # the newest image's reserve: seqs durable.. the RAM may hand out
         self.head = 1
         self._next = 1  # the next seq to give (> head while held records wait unserved)
-        self.held = 0  # records in the RAM: seqs _next-held .. _next-1
         self.count = 0  # records stored in the newest image, read from flash
+        self.held = 0  # records in the RAM: seqs _next-held .. _next-1
+        self.spare = 0  # the newest image's reserve: seqs durable.. the RAM may hand out
+        self.pending = False  # settings not yet written
         self.writes = 0  # nvm write attempts (each one page erase)
-        self.error = None  # why the last write failed (None after a good one)
-        self.ram_lost = False  # the RAM hold did not survive (a power cut): see recover()
         if self.refused is not None:
             self.error = "nvm refused: " + self.refused
         self._slot = 1  # slot of the newest valid image (the next write goes to the other)
         self.recover()
+        # the one image buffer (at most 4 KiB), made at boot so it is not a late large
+        # allocation in a fragmented heap: after the recovery, into the room its code left
+        if self._buf is None:
+            self._buf = bytearray(max(0, RECORDS_AT + self.capacity * RECORD_SIZE + 4))
 
     # -- reading -----------------------------------------------------------------------
-    def _image(self, slot):
-        return image_at(self.nvm, self.slot_size, self.capacity, slot)
-
     def _at(self, slot, i):
         pos = slot * self.slot_size + RECORDS_AT + i * RECORD_SIZE
         return self.nvm[pos : pos + RECORD_SIZE]  # the image CRC vouches for it
@@ -178,60 +176,11 @@ class Journal:
 
     def recover(self):
         """Load the newest valid image (migrate a v1 nvm, or finish a cut migration), then
-        the records the RAM still holds."""
-        best = None
-        if self.refused is None:
-            for slot in range(2):
-                img = self._image(slot)
-                if img is not None and (best is None or img[0] > best[0]):
-                    best = img
-                    self._slot = slot
-        if best is not None:
-            (self.generation, self.epoch, self.boot, self.durable, settings, self.count,
-             self.spare) = best
-            self.settings = bytes(settings)
-            self._load_ram(True)
-            if self.storage is not None:
-                try:
-                    self.storage.remove(STASH)  # a migration's v1 copy, no longer needed
-                except Exception:
-                    pass  # none there, or read-only (boot.py removes it: migrate.prepare)
-            return
-        self.count = 0
-        if self.refused is None:
-            from .migrate import migrate  # only when no image is found: not in the heap else
+        the records the RAM still holds (jload.py: loaded for this, then dropped)."""
+        from . import jload
 
-            if migrate(self):
-                return
-        self._load_ram(False)  # a new journal: written with the first batch
-        # its epoch lives in the RAM only until then: a power cut makes a new journal, so
-        # the first records need no reserve on flash
-        self.spare = self.hold
-        self._served()
-
-    def _load_ram(self, image):
-        """Take the held records from the RAM (kept through a reset, not a power cut). A
-        RAM whose header does not check out (power cut, another journal) holds nothing, and
-        the seqs the newest image reserved are skipped: one of them may have reached a host.
-        A record slot torn by a reset was the one being written (never handed out)."""
-        ram = self.ram
-        d = self.durable
-        ok = ram is not None and _ram_epoch(ram) is not None
-        if ok and image and _ram_epoch(ram) != self.epoch:
-            ok = False
-        if not ok:
-            self.ram_lost = bool(ram is not None and image and self.spare > 0)
-            self._next = d + self.spare
-            self.held = 0
-            if ram is not None:
-                self._save_ram()
-        else:
-            if not image:
-                self.epoch = _ram_epoch(ram)  # a new journal's first records, not yet on flash
-            base, n = _ram_scan(ram, d)
-            self.held = n
-            self._next = base + n if n else d
-        self._served()
+        jload.recover(self)
+        _unload("jload")
 
     def _served(self):
         """head: the held records a host may see are those inside the reserve of the
@@ -242,14 +191,7 @@ class Journal:
         else:
             self.head = min(self._next, self.durable + self.spare)
 
-    # -- migration from v1 -------------------------------------------------------------
     # -- the RAM hold ------------------------------------------------------------------
-    def _save_ram(self):
-        """Write the RAM header (this journal's epoch); the record slots stay as they are."""
-        hdr = pack(RAM_HEADER, RAM_MAGIC, self.epoch & 0xFFFFFFFF, 0, 0)
-        hdr = hdr[0:8] + pack("<II", _crc(hdr[0:8]), 0)
-        self.ram[0:RAM_HEADER_SIZE] = hdr
-
     def _hold(self, rec):
         """Put `rec` (its seq is _next) into its RAM slot: one 20-byte copy. False when the
         RAM is full or absent."""
@@ -275,6 +217,8 @@ class Journal:
         count = keep + len(new) // RECORD_SIZE
         end = RECORDS_AT + count * RECORD_SIZE
         buf = self._buf
+        if buf is None:  # a migration, during the recovery
+            buf = self._buf = bytearray(RECORDS_AT + self.capacity * RECORD_SIZE + 4)
         pack_into(HEADER, buf, 0, MAGIC, self.generation + 1, self.epoch & 0xFFFFFFFF,
                   self.boot & 0xFFFFFFFF, self._next, count, len(self.settings), self.hold)
         settings_end = HEADER_SIZE + len(self.settings)
@@ -345,10 +289,6 @@ class Journal:
         self._commit()
         return True
 
-    def rewrite(self):
-        """Write the newest image again (the self-test); raises when it fails."""
-        self._commit()
-
     @property
     def tail(self):
         if self.count:
@@ -385,25 +325,6 @@ class Journal:
             self._served()
             return self._next - 1
 
-    def extend(self, fields):
-        """Append several records with one flash write (prefilled test journals)."""
-        new = b""
-        head = self._next
-        for f in fields:
-            new += pack_record(head, *f)
-            head += 1
-        room = self.capacity * RECORD_SIZE
-        if len(new) > room:
-            new = new[len(new) - room :]
-        keep = min(self.count, (room - len(new)) // RECORD_SIZE)
-        old = self._next
-        self._next = head
-        try:
-            self._write(keep, new)
-        except Exception:
-            self._next = old
-            raise
-
     def read(self, seq):
         """The 20-byte record `seq` (bytes-like, one copy), or None if it is not stored
         (never written, dropped, skipped after a power cut) or damaged since the image was
@@ -431,12 +352,6 @@ class Journal:
         only after a power cut), or None: a binary search, 4 bytes read per probe."""
         lo = 0
         hi = self.count - 1
-        if hi < 0:
-            return None
-        # the common case: no gap, the record is where the count says
-        guess = self.count - (self.durable - seq)
-        if 0 <= guess <= hi and self._seq_at(guess) == seq:
-            return guess
         while lo <= hi:
             mid = (lo + hi) // 2
             s = self._seq_at(mid)
@@ -449,82 +364,18 @@ class Journal:
         return None
 
 
-def image_at(nvm, slot_size, capacity, slot):
-    """(generation, epoch, boot, head, settings, count, reserve) of the image in `slot`
-    if it is valid, else None."""
-    pos = slot * slot_size
-    hdr = bytes(nvm[pos : pos + HEADER_SIZE])
-    magic, gen, epoch, boot, head, count, slen, spare = unpack_from(HEADER, hdr, 0)
-    if magic == MAGIC_V2:
-        spare = 0  # v2: a reserved 0
-    elif magic != MAGIC:
-        return None
-    if count > capacity or slen > SETTINGS_MAX or count >= head:
-        return None
-    end = RECORDS_AT + count * RECORD_SIZE
-    crc = 0
-    at = 0
-    while at < end:  # in small pieces: no page-sized temporary
-        n = min(end - at, 256)
-        crc = crc32(bytes(nvm[pos + at : pos + at + n]), crc)
-        at += n
-    if crc & 0xFFFFFFFF != unpack_from("<I", bytes(nvm[pos + end : pos + end + 4]))[0]:
-        return None
-    if count:  # the image CRC covers the records; their seqs must fit the header
-        first = unpack_record(_rec_at(nvm, pos, 0))
-        last = unpack_record(_rec_at(nvm, pos, count - 1))
-        if first is None or last is None or last[0] >= head or last[0] - first[0] < count - 1:
-            return None
-    settings = bytes(nvm[pos + HEADER_SIZE : pos + HEADER_SIZE + slen])
-    return gen, epoch, boot, head, settings, count, spare
+def _unload(name):
+    """Drop a module only the boot needs, from sys.modules and from the package (which
+    the import made hold it too), so its heap comes back."""
+    import sys
 
-
-def _rec_at(nvm, pos, i):
-    at = pos + RECORDS_AT + i * RECORD_SIZE
-    return bytes(nvm[at : at + RECORD_SIZE])
-
-
-def has_image(nvm):
-    """True when `nvm` holds a valid image (boot.py, through migrate.prepare)."""
-    slot_size = (len(nvm) // 2) & ~3
-    capacity = (slot_size - RECORDS_AT - 4) // RECORD_SIZE
-    if capacity < 1:
-        return False
-    return (image_at(nvm, slot_size, capacity, 0) is not None
-            or image_at(nvm, slot_size, capacity, 1) is not None)
+    pkg = __name__.rsplit(".", 1)[0]
+    sys.modules.pop(pkg + "." + name, None)
+    try:
+        delattr(sys.modules[pkg], name)
+    except (AttributeError, KeyError):
+        pass
 
 
 def _ram_slot(seq):
     return RAM_HEADER_SIZE + (seq % RAM_MAX) * RECORD_SIZE
-
-
-def _ram_epoch(ram):
-    """The epoch in a RAM header that checks out (magic, CRC), else None."""
-    hdr = bytes(ram[0:RAM_HEADER_SIZE])
-    magic, epoch, crc, _ = unpack_from(RAM_HEADER, hdr, 0)
-    if magic != RAM_MAGIC or _crc(hdr[0:8]) != crc:
-        return None
-    return epoch
-
-
-def _ram_scan(ram, durable):
-    """(first seq, count) of the held records: the valid records (own CRC) with seq >=
-    `durable` in the slots, which must be one run of consecutive seqs; the run ends at the
-    first gap (a slot torn by a reset)."""
-    low = 0
-    for i in range(RAM_MAX):
-        pos = RAM_HEADER_SIZE + i * RECORD_SIZE
-        rec = unpack_record(bytes(ram[pos : pos + RECORD_SIZE]))
-        if rec is not None and rec[0] >= durable and rec[0] % RAM_MAX == i:
-            if low == 0 or rec[0] < low:
-                low = rec[0]
-    if low == 0:
-        return durable, 0
-    n = 0
-    while n < RAM_MAX:
-        pos = _ram_slot(low + n)
-        rec = unpack_record(bytes(ram[pos : pos + RECORD_SIZE]))
-        if rec is None or rec[0] != low + n:
-            break
-        n += 1
-    return low, n

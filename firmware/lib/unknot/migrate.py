@@ -19,7 +19,8 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from .crc import crc32
-from .journal import RECORD_SIZE, SETTINGS_MAX, STASH, unpack_record
+from .jload import image_at, save_ram
+from .journal import RECORD_SIZE, RECORDS_AT, SETTINGS_MAX, STASH, unpack_record
 
 _V1_STORE = const(512)  # v1: two 256-byte store copies, then the ring of 20-byte slots
 
@@ -62,13 +63,23 @@ def migrate(j):
     j.held = 0  # the v1 firmware held nothing in RAM
     j._served()
     if j.ram is not None:
-        j._save_ram()
+        save_ram(j)
     if j.storage is not None:
         try:
             j.storage.remove(STASH)
         except Exception:
             pass  # read-only: boot.py removes it at the next boot (prepare)
     return True
+
+
+def has_image(nvm):
+    """True when `nvm` holds a valid image."""
+    slot_size = (len(nvm) // 2) & ~3
+    capacity = (slot_size - RECORDS_AT - 4) // RECORD_SIZE
+    if capacity < 1:
+        return False
+    return (image_at(nvm, slot_size, capacity, 0) is not None
+            or image_at(nvm, slot_size, capacity, 1) is not None)
 
 
 def stash_ok(raw, n):
@@ -82,8 +93,6 @@ def prepare(nvm, storage):
     """boot.py, while code may write the drive: keep a copy of a v1 nvm in `storage`
     (STASH) before the app migrates it, and remove the copy once an image holds the data.
     Returns what it did: "stashed", "removed" or ""."""
-    from .journal import has_image
-
     if has_image(nvm):
         try:
             storage.remove(STASH)

@@ -164,7 +164,8 @@ class SelfTest:
         try:
             wrote = app.spend_host_write(app.clock.now_ms())
             if wrote:
-                j.rewrite()  # the same records, settings and boot; held sessions go along
+                j.pending = True  # the same records, settings and boot (and held ones)
+                j.flush()
             bad = 0
             for seq in range(j.tail, j.head):
                 if j.read(seq) is None:

@@ -1,5 +1,4 @@
-# The session record format and the Journal (nvm layout v3 and the RAM hold, docs/journal.md) of firmware journal.py.
-from collections.abc import Iterable
+# The record format and the Journal (layout v3, RAM hold: docs/journal.md) of journal.py.
 from typing import Any, Final
 
 from typing_extensions import Buffer
@@ -33,24 +32,14 @@ def pack_record(
 def unpack_record(b: Buffer) -> _Fields | None: ...
 
 MAGIC: Final[bytes]
-MAGIC_V2: Final[bytes]
 HEADER: Final[str]
 HEADER_SIZE: Final[int]
 SETTINGS_MAX: Final[int]
 RECORDS_AT: Final[int]
 STASH: Final[str]
-FLASH_PAGE: Final[int]
-RAM_MAGIC: Final[bytes]
-RAM_HEADER: Final[str]
 RAM_HEADER_SIZE: Final[int]
-RAM_SIZE: Final[int]
 RAM_MAX: Final[int]
 HOLD: Final[int]
-
-def image_at(
-    nvm: Any, slot_size: int, capacity: int, slot: int
-) -> tuple[int, int, int, int, bytes, int, int] | None: ...
-def has_image(nvm: Any) -> bool: ...
 
 class Journal:
     """The device's journal, boot counter and settings in nvm (layout: docs/journal.md)."""
@@ -82,7 +71,6 @@ class Journal:
     def recover(self) -> None: ...
     def set_settings(self, blob: bytes) -> None: ...
     def flush(self) -> bool: ...
-    def rewrite(self) -> None: ...
     @property
     def tail(self) -> int: ...
     @property
@@ -98,5 +86,6 @@ class Journal:
         flags: int,
         boot: int,
     ) -> int: ...
-    def extend(self, fields: Iterable[tuple[int, int, int, int, int, int, int]]) -> None: ...
+    _next: int
+    def _write(self, keep: int | None = ..., new: bytes = ...) -> None: ...
     def read(self, seq: int) -> bytes | None: ...
