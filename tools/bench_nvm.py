@@ -24,7 +24,8 @@ from typing import Any
 
 from unknot import fwload
 from unknot.sim import simadapters as sa
-from unknot.sim.simnvm import RATED_ERASES, PageNVM, SleepMemory, new_nvm, new_sleep_memory
+from unknot.sim.simnvm import RATED_ERASES, PageNVM, new_nvm
+from unknot.sim.simram import SleepMemory, new_sleep_memory
 
 DAYS = 7
 HOUR = 3_600_000

@@ -8,7 +8,8 @@ import struct
 from typing import Any
 
 import pytest
-from unknot.sim.simnvm import new_nvm, new_sleep_memory
+from unknot.sim.simnvm import new_nvm
+from unknot.sim.simram import new_sleep_memory
 
 MIN = 60_000
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from unknot.sim.simnvm import PageNVM, PowerCut, SleepMemory, new_nvm, new_sleep_memory
+from unknot.sim.simnvm import PageNVM, PowerCut, new_nvm
+from unknot.sim.simram import SleepMemory, new_sleep_memory
 
 
 def _rec(i: int) -> tuple[int, ...]:
@@ -206,8 +207,9 @@ def test_ram_block_layout_matches_doc(fw):
     j = _open(fw, nvm, ram)
     j.append(*_rec(0))
     j.append(*_rec(1))
-    magic, epoch, crc, zero = struct.unpack_from("<4sIII", bytes(ram[0:16]))
-    assert (magic, epoch, crc, zero) == (b"UNR1", j.epoch, zlib.crc32(bytes(ram[0:8])), 0)
+    j.set_boot(5)
+    magic, epoch, boot, crc = struct.unpack_from("<4sIII", bytes(ram[0:16]))
+    assert (magic, epoch, boot, crc) == (b"UNR1", j.epoch, 5, zlib.crc32(bytes(ram[0:12])))
     assert bytes(ram[16 + 20 : 16 + 40]) == bytes(j.read(1))  # seq s in slot s % 12
     assert bytes(ram[16 + 40 : 16 + 60]) == bytes(j.read(2))
     assert fw.journal.RAM_MAX == (len(ram) - 16) // 20 == 12

@@ -118,7 +118,7 @@ class App:
         self._host_at = []  # times (ms) of the last HOST_WRITES_DAY writes a host caused
         self.overrides = self._load_overrides()
         self.boot = self.journal.boot + 1
-        self.journal.boot = self.boot
+        self.journal.set_boot(self.boot)
         usb = auth.parse_key_file(new_hosts)  # USB consent (auth.KEY_FILE)
         for host_id, key in usb:
             self.keyring.keep(host_id, key)

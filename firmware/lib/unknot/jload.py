@@ -3,14 +3,16 @@ migration when the nvm holds v1 data (migrate.py), and the records the RAM hold 
 (docs/journal.md). Imported for the recovery and dropped again: the rest of the time only
 journal.py is in the heap."""
 
-from struct import pack, unpack_from
+from struct import unpack_from
 
 from .crc import crc32
 from .journal import (
     HEADER,
     HEADER_SIZE,
     MAGIC,
+    RAM_HEADER,
     RAM_HEADER_SIZE,
+    RAM_MAGIC,
     RAM_MAX,
     RECORD_SIZE,
     RECORDS_AT,
@@ -23,8 +25,6 @@ from .journal import (
 )
 
 MAGIC_V2 = b"UNJ2"  # layout v2 images (reserve 0, no gaps) are read as they are
-RAM_MAGIC = b"UNR1"
-RAM_HEADER = "<4sIII"  # magic, epoch, crc32 of bytes [0:8], 0 (docs/journal.md "RAM hold")
 
 
 def recover(j):
@@ -69,18 +69,19 @@ def _load_ram(j, image):
     A record slot torn by a reset was the one being written (never handed out)."""
     ram = j.ram
     d = j.durable
-    ok = ram is not None and _ram_epoch(ram) is not None
-    if ok and image and _ram_epoch(ram) != j.epoch:
-        ok = False
-    if not ok:
+    got = None if ram is None else _ram_header(ram)
+    if got is not None and image and got[0] != j.epoch:
+        got = None
+    if got is None:
         j.ram_lost = bool(ram is not None and image and j.spare > 0)
         j._next = d + j.spare
         j.held = 0
         if ram is not None:
-            save_ram(j)
+            j.save_ram()
     else:
         if not image:
-            j.epoch = _ram_epoch(ram)  # a new journal's first records, not yet on flash
+            j.epoch = got[0]  # a new journal's first records, not yet on flash
+        j.boot = max(j.boot, got[1])  # boots that wrote no image count too
         base, n = _ram_scan(ram, d)
         j.held = n
         j._next = base + n if n else d
@@ -137,13 +138,13 @@ def _blank(nvm):
     return True
 
 
-def _ram_epoch(ram):
-    """The epoch in a RAM header that checks out (magic, CRC), else None."""
+def _ram_header(ram):
+    """(epoch, boot) of a RAM header that checks out (magic, CRC), else None."""
     hdr = bytes(ram[0:RAM_HEADER_SIZE])
-    magic, epoch, crc, _ = unpack_from(RAM_HEADER, hdr, 0)
-    if magic != RAM_MAGIC or _crc(hdr[0:8]) != crc:
+    magic, epoch, boot, crc = unpack_from(RAM_HEADER, hdr, 0)
+    if magic != RAM_MAGIC or _crc(hdr[0:12]) != crc:
         return None
-    return epoch
+    return epoch, boot
 
 
 def _ram_scan(ram, durable):
@@ -167,9 +168,3 @@ def _ram_scan(ram, durable):
             break
         n += 1
     return low, n
-
-
-def save_ram(j):
-    """Write the RAM header (this journal's epoch); the record slots stay as they are."""
-    hdr = pack(RAM_HEADER, RAM_MAGIC, j.epoch & 0xFFFFFFFF, 0, 0)
-    j.ram[0:RAM_HEADER_SIZE] = hdr[0:8] + pack("<II", _crc(hdr[0:8]), 0)

@@ -15,7 +15,7 @@ finds the RAM lost continues after the reserve, so no number a host may have see
 given twice.
 """
 
-from struct import pack_into, unpack_from
+from struct import pack, pack_into, unpack_from
 
 try:
     from micropython import const
@@ -83,7 +83,9 @@ RECORDS_AT = const(272)  # HEADER_SIZE + SETTINGS_MAX
 _FLASH_PAGE = const(4096)  # the nRF52840 erase unit (docs/firmware.md "Non-volatile memory")
 STASH = "journal-v1.bin"  # v1 nvm copy kept in storage while migrating (migrate.py)
 
-# -- the RAM hold (docs/journal.md "RAM hold"; its header: jload.py) --------------------
+# -- the RAM hold (docs/journal.md "RAM hold") -------------------------------------------
+RAM_MAGIC = b"UNR1"
+RAM_HEADER = "<4sIII"  # magic, epoch, boot, crc32 of bytes [0:12]
 RAM_HEADER_SIZE = const(16)
 _RAM_SIZE = const(256)  # alarm.sleep_memory on nordic (SLEEP_MEMORY_LENGTH, docs/journal.md)
 RAM_MAX = const(12)  # (256 - RAM_HEADER_SIZE) // RECORD_SIZE: record slots (seq % 12)
@@ -143,7 +145,9 @@ class Journal:
         self.storage = storage
         self.ram = ram if ram is not None and len(ram) >= _RAM_SIZE else None
         self.hold = min(hold, RAM_MAX) if self.ram is not None else 0
-        self._buf = None
+        # the one image buffer (at most 4 KiB), made first so it is not a late large
+        # allocation in a fragmented heap
+        self._buf = bytearray(max(0, RECORDS_AT + self.capacity * RECORD_SIZE + 4))
         self.generation = 0
         self.epoch = _random32()
         self.boot = 0
@@ -160,10 +164,6 @@ class Journal:
             self.error = "nvm refused: " + self.refused
         self._slot = 1  # slot of the newest valid image (the next write goes to the other)
         self.recover()
-        # the one image buffer (at most 4 KiB), made at boot so it is not a late large
-        # allocation in a fragmented heap: after the recovery, into the room its code left
-        if self._buf is None:
-            self._buf = bytearray(max(0, RECORDS_AT + self.capacity * RECORD_SIZE + 4))
 
     # -- reading -----------------------------------------------------------------------
     def _at(self, slot, i):
@@ -192,13 +192,27 @@ class Journal:
             self.head = min(self._next, self.durable + self.spare)
 
     # -- the RAM hold ------------------------------------------------------------------
+    def set_boot(self, boot):
+        """This boot's number: written with the next image, and now into the RAM header,
+        so boots that write no image (sessions held) still count (lost at a power cut)."""
+        self.boot = boot
+        self.save_ram()
+
+    def save_ram(self):
+        """Write the RAM header (epoch, boot); the record slots stay as they are."""
+        ram = self.ram
+        if ram is not None:
+            hdr = pack("<4sII", RAM_MAGIC, self.epoch & 0xFFFFFFFF, self.boot & 0xFFFFFFFF)
+            ram[0:RAM_HEADER_SIZE] = hdr + pack("<I", _crc(hdr))
+
     def _hold(self, rec):
         """Put `rec` (its seq is _next) into its RAM slot: one 20-byte copy. False when the
         RAM is full or absent."""
-        if self.ram is None or self.held >= RAM_MAX:
+        ram = self.ram
+        if ram is None or self.held >= RAM_MAX:
             return False
         pos = _ram_slot(self._next)
-        self.ram[pos : pos + RECORD_SIZE] = rec
+        ram[pos : pos + RECORD_SIZE] = rec
         self.held += 1
         self._next += 1
         return True
@@ -217,8 +231,6 @@ class Journal:
         count = keep + len(new) // RECORD_SIZE
         end = RECORDS_AT + count * RECORD_SIZE
         buf = self._buf
-        if buf is None:  # a migration, during the recovery
-            buf = self._buf = bytearray(RECORDS_AT + self.capacity * RECORD_SIZE + 4)
         pack_into(HEADER, buf, 0, MAGIC, self.generation + 1, self.epoch & 0xFFFFFFFF,
                   self.boot & 0xFFFFFFFF, self._next, count, len(self.settings), self.hold)
         settings_end = HEADER_SIZE + len(self.settings)
@@ -256,9 +268,11 @@ class Journal:
         """Write the held records (+ `rec`, seq _next) and the settings in one image."""
         room = self.capacity * RECORD_SIZE
         new = b""
-        for seq in range(self._next - self.held, self._next):
-            pos = _ram_slot(seq)
-            new += bytes(self.ram[pos : pos + RECORD_SIZE])
+        ram = self.ram
+        if ram is not None:
+            for seq in range(self._next - self.held, self._next):
+                pos = _ram_slot(seq)
+                new += bytes(ram[pos : pos + RECORD_SIZE])
         new += rec
         if len(new) > room:
             new = new[len(new) - room :]
@@ -332,10 +346,10 @@ class Journal:
         docs/protocol.md)."""
         if seq < 1 or seq >= self.head:
             return None
-        first_held = self._next - self.held
-        if seq >= first_held:
+        ram = self.ram
+        if ram is not None and seq >= self._next - self.held:
             pos = _ram_slot(seq)
-            b = self.ram[pos : pos + RECORD_SIZE]
+            b = ram[pos : pos + RECORD_SIZE]
         else:
             i = self._find(seq)
             if i is None:

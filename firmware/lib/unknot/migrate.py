@@ -19,7 +19,7 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from .crc import crc32
-from .jload import image_at, save_ram
+from .jload import image_at
 from .journal import RECORD_SIZE, RECORDS_AT, SETTINGS_MAX, STASH, unpack_record
 
 _V1_STORE = const(512)  # v1: two 256-byte store copies, then the ring of 20-byte slots
@@ -63,7 +63,7 @@ def migrate(j):
     j.held = 0  # the v1 firmware held nothing in RAM
     j._served()
     if j.ram is not None:
-        save_ram(j)
+        j.save_ram()
     if j.storage is not None:
         try:
             j.storage.remove(STASH)

@@ -4,11 +4,8 @@ from typing import Any, Final
 from .journal import Journal
 
 MAGIC_V2: Final[bytes]
-RAM_MAGIC: Final[bytes]
-RAM_HEADER: Final[str]
 
 def recover(j: Journal) -> None: ...
 def image_at(
     nvm: Any, slot_size: int, capacity: int, slot: int
 ) -> tuple[int, int, int, int, bytes, int, int] | None: ...
-def save_ram(j: Journal) -> None: ...

@@ -46,7 +46,7 @@ from unknot.sim.simadapters import (
     VirtualSleeper,
     new_nvm,
 )
-from unknot.sim.simnvm import new_sleep_memory
+from unknot.sim.simram import new_sleep_memory
 
 
 def read_settings(path: Path) -> dict[str, Any]:

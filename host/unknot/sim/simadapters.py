@@ -263,7 +263,7 @@ def make_app(App: "Any", files: "Any" = None, nvm: "Any" = None,
              device_id: bytes = DEVICE_ID, ram: "Any" = None, usb: "Any" = None) -> "Any":
     """The firmware `App` class built with these adapters: `files` is a storage adapter or a
     dict of routine files; the defaults are a VirtualClock and its sleeper, a recording
-    motor, a button, an erased nvm, no sleep_memory (`ram`: simnvm.new_sleep_memory(); then
+    motor, a button, an erased nvm, no sleep_memory (`ram`: simram.new_sleep_memory(); then
     sessions are batched) and no USB (`usb`: a function -> bool)."""
     clock = clock or VirtualClock()
     storage = files if hasattr(files, "read") else DictStorage(files)

@@ -19,10 +19,7 @@ page erased and partly programmed). `steps` counts steps done, `erases[p]` erase
 `fail_writes = n` makes the next n writes raise RuntimeError (a SoftDevice flash timeout)
 after erasing the page, as a failed `sd_flash_write` leaves it.
 
-`SleepMemory` is `alarm.sleep_memory` on the nordic port (docs/journal.md "RAM hold"): kept
-through a reset, the watchdog and deep sleep, undefined after a power cut (`power_cut()`).
-Given a PageNVM as `steps`, each of its writes is one step of that nvm's cut counter (a cut
-there leaves the write half done).
+The sleep memory next to it (RAM kept through resets) is simram.py.
 """
 
 try:
@@ -43,7 +40,6 @@ PAGE_SIZE = const(4096)  # nRF52840 flash page (erase unit)
 WORD = const(4)  # program unit
 NVM_SIZE = const(8192)  # CIRCUITPY_INTERNAL_NVM_SIZE on every supported board
 RATED_ERASES = const(10000)  # nRF52840 flash endurance per page (product specification)
-SLEEP_MEMORY_SIZE = const(256)  # ports/nordic/common-hal/alarm/SleepMemory.h SLEEP_MEMORY_LENGTH
 
 
 class PowerCut(Exception):
@@ -201,70 +197,3 @@ def new_nvm(size=NVM_SIZE, path=None, page=PAGE_SIZE):
         return FilePageNVM(path, size, page)
     return PageNVM(size, page)
 
-
-class SleepMemory:
-    """`alarm.sleep_memory`: SLEEP_MEMORY_SIZE bytes of RAM that a reset, the watchdog and
-    deep sleep keep, and a power cut does not (`power_cut()`: the RAM then holds whatever
-    it powers up with). In RAM, or in the file `path` (the simulated device: kept across
-    its restarts, which are resets). `steps`: a PageNVM whose cut counter a write counts
-    as one step of."""
-
-    def __init__(self, size=SLEEP_MEMORY_SIZE, path=None, steps=None):
-        self.path = path
-        self.steps = steps
-        self.data = bytearray(size)
-        self.writes = 0
-        if path is not None:
-            try:
-                with open(path, "rb") as f:
-                    got = f.read()
-                if len(got) == size:
-                    self.data[:] = got
-            except OSError:
-                pass
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, key):
-        return self.data[key]
-
-    def __setitem__(self, key, value):
-        if isinstance(key, int):
-            self.data[key] = value
-        else:
-            value = bytes(value)
-            start = key.start or 0
-            stop = len(self.data) if key.stop is None else key.stop
-            if stop - start != len(value):
-                raise ValueError("sleep_memory slice assignment must keep the size")
-            steps = self.steps
-            if steps is not None:
-                try:
-                    steps._step()
-                except PowerCut:
-                    half = len(value) // 2  # torn: a reset in the middle of the copy
-                    self.data[start : start + half] = value[0:half]
-                    raise
-            self.data[start:stop] = value
-        self.writes += 1
-        self._save()
-
-    def power_cut(self, seed=1):
-        """The power went: the RAM powers up with arbitrary bytes (a fixed pseudo-random
-        pattern per seed; 0 gives all zeros)."""
-        x = seed & 0xFFFFFFFF
-        for i in range(len(self.data)):
-            x = (x * 1103515245 + 12345) & 0x7FFFFFFF
-            self.data[i] = (x >> 16) & 0xFF if seed else 0
-        self._save()
-
-    def _save(self):
-        if self.path is not None:
-            with open(self.path, "wb") as f:
-                f.write(self.data)
-
-
-def new_sleep_memory(path=None, steps=None):
-    """The one place a simulated sleep_memory is made (SleepMemory)."""
-    return SleepMemory(SLEEP_MEMORY_SIZE, path, steps)
