@@ -62,10 +62,12 @@ def test_vectors_v1_and_v2_under_micropython(fw, mpy):
     assert got == want
 
 
-def test_journal_1000_records_32k(fw, mpy):
+def test_journal_1000_records_36k(fw, mpy):
     from unknot.sim.simnvm import new_nvm
 
-    out = mpy(["journal", "1000"], heap="32k").split()
+    # 32k before the RAM hold (issue 19): its code and the boot-time loader (jload.py, loaded
+    # while the journal recovers, then dropped) need 2-4 KiB more on the 64-bit unix port
+    out = mpy(["journal", "1000"], heap="36k").split()
     capacity = fw.journal.Journal(new_nvm()).capacity
     assert out == ["J", "1001", str(1001 - capacity), str(1000 - capacity)]
 
