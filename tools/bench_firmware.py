@@ -1,14 +1,15 @@
 """Firmware benchmarks (run by tools/bench.py): `run() -> dict`.
 
-- fw_min_heap_kb: the heap (KiB) the whole firmware (as .mpy, see tools/mp/mpbuild.py) adds
-  to the harness floor: the smallest `micropython -X heapsize` (bisected) with which routines
+- fw_unix64_min_heap_kb: on the 64-bit MicroPython unix port, NOT the board (the board's
+  figures are tools/bench_board.py's fw_board_heap_*): the heap (KiB) the firmware core
+  (as .mpy, see tools/mp/mpbuild.py, without hw/ or the adafruit libraries) adds to the
+  harness floor: the smallest `micropython -X heapsize` (bisected) with which routines
   are decoded and played, 1000 journal records written and read, the App plays the library,
   the sync protocol serves INFO and the full history, and the library is uploaded over it
   and reloaded, less the smallest heap of the runner alone (tools/mp/fw_heap.py).
-  fw_heap_kb_<group>: what each group (core, journal, app, protocol, upload) adds;
-  fw_heap_kb_harness the floor (VM + runner), fw_heap_kb_with_harness the whole heap.
-  The unix port is 64-bit: objects there are about twice their size on the nRF52840, so
-  this over-states the board's need.
+  fw_unix64_heap_kb_<group>: what each group (core, journal, app, protocol, upload) adds;
+  fw_unix64_heap_kb_harness the floor (VM + runner), fw_unix64_heap_kb_with_harness the
+  whole heap. Bisected, so a lucky low end: success is not monotonic in the heap size.
 - fw_wakeups_per_idle_hour: App.step() calls in one simulated hour with no break due.
 - fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
@@ -137,8 +138,9 @@ def run() -> dict[str, float | int]:
         p99 = errors[min(len(errors) - 1, int(len(errors) * 0.99))]
         heap = fw_heap.measure(lib_dir)
         return {
-            "fw_min_heap_kb": heap["total"],
-            **{f"fw_heap_kb_{group}": kib for group, kib in heap.items() if group != "total"},
+            "fw_unix64_min_heap_kb": heap["total"],
+            **{f"fw_unix64_heap_kb_{group}": kib for group, kib in heap.items()
+               if group != "total"},
             "fw_wakeups_per_idle_hour": wakeups_idle_hour(),
             "fw_wakeups_per_routine_minute": wakeups_per_routine_minute(lib),
             "fw_cue_error_ms_max": max(errors),

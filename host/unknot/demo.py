@@ -29,6 +29,7 @@ from unknot.sim.engine import Engine, Felt
 from unknot.sim.panel import felt_line, render
 from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.terminal import EnterPresses
+from unknot.text import plural
 
 DEMO_NAME = "demo"  # <home>/sim/demo
 BLE_NAME = "Unknot-DEMO"
@@ -129,7 +130,7 @@ class _Demo:
         self.say(f"[bold]Unknot demo[/bold]: a simulated board running the firmware from "
                  f"{paths.firmware_dir()}")
         self.say(f"Device {BLE_NAME} (state in {self.directory}): boot #{self.app.boot}, "
-                 f"{len(self.app.journal)} session(s) in its journal; device clock "
+                 f"{plural(len(self.app.journal), 'session')} in its journal; device clock "
                  f"x{self.speed:g}.")
         self.engine.start()
         self.radio = await SimRadio(self.app, keys_dir=self.directory, name=BLE_NAME).start()

@@ -278,11 +278,12 @@ async def sim_target() -> AsyncIterator[tuple[Connect, float]]:
     """`follow --sim`: the running `unknot sim` (its clock speed from its link file), else
     the simulated device served and run in this process at real speed."""
     from unknot.ble import open_device
+    from unknot.radio import pick
     from unknot.sim import interproc
 
     running = interproc.running_link(interproc.sim_dir())
     if running is not None:
-        yield (lambda: open_device(sim=True)), running.speed
+        yield (lambda: open_device(radio=pick(True))), running.speed
         return
     from unknot.sim.device import SimDevice
     from unknot.sim.engine import Engine

@@ -82,7 +82,10 @@ async def held(
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+            try:
+                os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+            except OSError as exc:  # e.g. a full disk: name the file
+                raise OSError(exc.errno, exc.strerror, str(path)) from exc
             yield
         finally:
             _unlock(fd)

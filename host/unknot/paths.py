@@ -33,8 +33,9 @@ def sync_lock() -> Path:
     return home() / "sync.lock"
 
 
-def home() -> Path:
-    """The data directory: --home, else $UNKNOT_HOME, else the platform's user data dir."""
+def home(*, create: bool = True) -> Path:
+    """The data directory: --home, else $UNKNOT_HOME, else the platform's user data dir;
+    made if missing unless `create` is false (commands that only read never make it)."""
     if _home_override is not None:
         path = _home_override
     elif os.environ.get("UNKNOT_HOME"):
@@ -43,7 +44,8 @@ def home() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir("unknot", appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -71,3 +73,16 @@ def user_routines_dir() -> Path:
     with contextlib.suppress(OSError):
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def parent_problem(path: Path) -> str | None:
+    """Why `path` cannot be made for want of its folder (None when the folder is there):
+    a file standing where a folder should be, or a missing folder."""
+    for parent in path.parents:
+        if parent.is_dir():
+            return None
+        if parent.exists():
+            return f"{parent} is a file, not a folder"
+        if parent == path.parent and parent.parent.is_dir():
+            return f"folder {parent} does not exist"
+    return f"folder {path.parent} does not exist"

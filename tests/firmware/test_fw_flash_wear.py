@@ -26,6 +26,11 @@ def boot(fw, sa, library):
     return boot
 
 
+def _error_cue(fw: Any) -> str:
+    """The cue the wearer feels for the App's error event (patterns.felt)."""
+    return str(fw.patterns.felt(fw.app.ERROR_EVENT, 1)[0])
+
+
 def _session(sa: Any, app: Any) -> int:
     sa.play_all(app, 0)
     return int(app.last_record)
@@ -89,7 +94,7 @@ def test_failed_write_keeps_the_session_cues_once_and_retries_with_backoff(fw, s
     nvm.fail_writes = 3
     seq = _session(sa, app)
     assert app.journal.held == 1 and app.journal.error and app.journal.head == seq  # unserved
-    assert app.motor.cues().count(fw.app.ERROR_CUE) == 1
+    assert app.motor.cues().count(_error_cue(fw)) == 1
     proto = fw.proto.Protocol(app)
     flags = struct.unpack(fw.proto.STATE, proto.state())[8]
     assert flags & fw.proto.STATE_NVM_ERROR
@@ -101,7 +106,7 @@ def test_failed_write_keeps_the_session_cues_once_and_retries_with_backoff(fw, s
         if app.journal.writes != w:
             tries.append((app.clock.t - t0) // MIN)
     assert tries == [1, 3, 7]  # after 1, 2, 4 min: the fourth attempt takes
-    assert app.motor.cues().count(fw.app.ERROR_CUE) == 1  # one cue, not one per retry
+    assert app.motor.cues().count(_error_cue(fw)) == 1  # one cue, not one per retry
     assert app.journal.head == seq + 1 and app.journal.read(seq) is not None
     assert not struct.unpack(fw.proto.STATE, proto.state())[8] & fw.proto.STATE_NVM_ERROR
     assert boot(nvm, new_sleep_memory()).journal.head == seq + 1  # on flash now
@@ -151,11 +156,11 @@ def test_usb_without_a_battery_writes_at_once(sa, boot):
 def test_single_page_nvm_is_refused_with_a_cue_and_in_state(fw, sa, boot):
     nvm, ram = new_nvm(4096), new_sleep_memory()
     app = boot(nvm, ram)
-    assert app.journal.refused and app.motor.cues() == [fw.app.ERROR_CUE]
+    assert app.journal.refused and app.motor.cues() == [_error_cue(fw)]
     flags = struct.unpack(fw.proto.STATE, fw.proto.Protocol(app).state())[8]
     assert flags & fw.proto.STATE_NVM_REFUSED
     assert _session(sa, app) == 1 and nvm.erases == [0]  # never written to the one page
-    assert app.motor.cues().count(fw.app.ERROR_CUE) == 1
+    assert app.motor.cues().count(_error_cue(fw)) == 1
 
 
 def test_unknown_board_is_refused():

@@ -1,42 +1,48 @@
-"""The whole firmware (core, journal, App, protocol, upload: tools/mp/fw_heap.py) must run
-under the MicroPython VM in the harness floor + fw_heap.CEILING_KIB: a change that needs more
-fails."""
+"""The heap guard, on the board model (tools/board/model.py): on every supported board the
+firmware as `unknot device install` writes it passes every phase (boot, routine, BLE session
+with a full READ, upload, pairing, disconnect) in the VM's floor + model.CEILING_KIB, for two
+allocation orders; a change that needs more fails. (The benchmark scans 5 orders upward:
+tools/bench_board.py, fw_board_heap_peak_kb.)"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools" / "mp"))
-sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "tools" / "board"))
 
-import bench_firmware  # noqa: E402
-import fw_heap  # noqa: E402
+import model  # noqa: E402
 
 
-def _lib(tmp_path: Path) -> Path:
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    for name, data in bench_firmware.library().items():
-        (lib / name).write_bytes(data)
-    return lib
+@pytest.fixture(scope="module")
+def board_model() -> model.Model:
+    return model.Model()
 
 
-def test_whole_firmware_fits_the_heap_ceiling(tmp_path: Path) -> None:
-    runner = fw_heap.Runner(_lib(tmp_path))
-    floor = runner.smallest([])
-    ok, out = runner.run(floor + fw_heap.CEILING_KIB, fw_heap.GROUPS)
-    assert ok, out[-2000:]
-    # the ceiling is tight (the runner really measures): 4 KiB less is not enough
-    ok, _ = runner.run(floor + fw_heap.CEILING_KIB - 4, fw_heap.GROUPS)
-    assert not ok
+@pytest.mark.parametrize("board", model.BOARDS)
+def test_firmware_fits_the_heap_ceiling_on_the_board(board_model: model.Model,
+                                                     board: str) -> None:
+    big = board_model.run(board, model.MAX_KIB)
+    assert big.ok, big.error
+    board_model.learn(board, big)
+    floor_kib, floor_live = model.floor(board_model, board, runs=1)
+    for seed in (0, 3):
+        run = board_model.run(board, floor_kib + model.CEILING_KIB, seed)
+        assert run.ok, f"{board} seed {seed}: {run.error}"
+    # the guard sees what it guards: below the live heap after boot the firmware fails
+    live_kib = (big.record.heap["boot"][0] - floor_live) // 1024
+    assert not board_model.run(board, floor_kib + live_kib - 4).ok
 
 
-def test_the_harness_floor_runs_no_firmware(tmp_path: Path) -> None:
-    """The floor subtracted from fw_min_heap_kb is the VM and the runner only: with no group
-    it fits where any group fails (what it measures holds no firmware module)."""
-    runner = fw_heap.Runner(_lib(tmp_path))
-    floor = runner.smallest([])
-    assert runner.run(floor, [])[0]
-    assert not runner.run(floor, ["core"])[0]
+def test_the_floor_holds_no_firmware(board_model: model.Model) -> None:
+    """The floor subtracted from every figure is the VM and the stand-ins only: no firmware
+    or library module is imported in it."""
+    board = "feather_nrf52840"
+    board_model.learn(board, board_model.run(board, model.MAX_KIB))
+    run = board_model.run(board, model.MAX_KIB, floor=True)
+    assert run.ok, run.error
+    assert "_bleio" in run.record.modules
+    assert not [m for m in run.record.modules if m.startswith(("unknot", "adafruit"))]

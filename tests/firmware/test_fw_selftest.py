@@ -105,12 +105,12 @@ def test_hold_through_reset_or_late_long_press_is_not_the_gesture(tmp_path: Path
     dev.button.push(True, 0)  # held at boot: boot.py's serial-mode hold
     dev.button.push(False, 1500)
     dev.advance(2000)
-    assert dev.app.selftest is None and dev.motor.cues() == ["pair_open"]
+    assert dev.app.selftest is None and dev.motor.played[-1][1:] == ("ack", 3)  # pair_open
     dev, _ = _sim(tmp_path / "b")
     dev.advance(12_000)
     dev.button.long_press()  # more than 10 s after boot: the pairing window
     dev.advance(2000)
-    assert dev.app.selftest is None and dev.motor.cues() == ["pair_open"]
+    assert dev.app.selftest is None and dev.motor.played[-1][1:] == ("ack", 3)  # pair_open
 
 
 def test_no_self_test_during_a_routine(tmp_path: Path) -> None:
@@ -191,9 +191,9 @@ def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
 def _mp_run(args: list[str], mpy: Any | None) -> list[str]:
     if mpy is not None:
         # the App (96k for a trace) plus the self-test and the pattern table, and one 4 KiB
-        # journal image write through the in-RAM nvm model (its 8 KiB and a page copy per
-        # write are on this heap too): 144k is the least that passes on the 64-bit unix port
-        # with the RAM hold (issue 19; 128k before), success is not monotonic below it
+        # journal image write. This checks the logic under the VM, not the heap (the heap
+        # guard is test_fw_heap.py): near its least heap (108-128k on the 64-bit unix port)
+        # success flips with the build path's length, so it runs with room to spare
         return str(mpy(args, heap="160k")).splitlines()
     env = {"PYTHONPATH": ":".join(str(REPO / d) for d in ("tools/mp/shims", "firmware/lib",
                                                           "tools/mp", "host/unknot/sim")),

@@ -15,7 +15,7 @@ def test_press_plays_routine_and_persists(tmp_path, unkbuild):
     assert [r.slug for r in dev.app.routines] == ["breathe"]
     dev.button.press()
     dev.advance(100_000)
-    assert dev.motor.cues()[0] == "begin" and dev.motor.cues()[-1] == "done"
+    assert dev.motor.cues()[0] == "go" and dev.motor.cues()[-1] == "done"
     assert len(dev.records()) == 1
     dev2 = SimDevice(tmp_path / "dev")
     assert dev2.app.boot == 2 and dev2.device_id == dev.device_id
@@ -31,7 +31,7 @@ def test_gestures_and_settings_toml(tmp_path, unkbuild):
     dev = SimDevice(d)
     dev.button.double_press()
     dev.advance(1000)
-    assert dev.app.selected == 1 and dev.motor.played[-1][1:] == ("select", 2)
+    assert dev.app.selected == 1 and dev.motor.played[-1][1:] == ("count", 2)
     dev.advance(60_000)
     assert dev.motor.cues()[-1] == "nudge"
     dev.button.long_press()
@@ -61,6 +61,27 @@ def test_engine_runs_it_in_scaled_real_time(tmp_path):
         assert engine.records == [1]
 
     asyncio.run(main())
-    assert dev.motor.cues()[0] == "begin" and "done" in dev.motor.cues()
+    assert dev.motor.cues()[0] == "go" and "done" in dev.motor.cues()
     assert dev.clock.now_ms() >= 100_000
     assert dev.app.motor is dev.motor and dev.app.button is dev.button  # never swapped
+
+
+def test_quit_keeps_a_setting_held_back_by_the_hourly_limit(tmp_path):
+    """Issue 20: `q` in `unknot sim` lost a setting changed within the hourly write limit;
+    stopping the engine flushes it (App.flush, as before a shutdown)."""
+    from unknot.sim.engine import Engine
+    from unknot.sim.scaledclock import ScaledClock
+
+    dev = SimDevice(tmp_path / "dev", clock=ScaledClock(1.0))
+
+    async def main() -> None:
+        engine = Engine(dev)
+        engine.start()
+        dev.app.apply_settings({"UNKNOT_MICRO_MIN": 25})  # written at once
+        dev.app.apply_settings({"UNKNOT_MICRO_MIN": 40})  # held back: within the hour
+        await asyncio.sleep(0.05)
+        await engine.stop()
+
+    asyncio.run(main())
+    again = SimDevice(tmp_path / "dev")
+    assert again.app.settings["UNKNOT_MICRO_MIN"] == 40

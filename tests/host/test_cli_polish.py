@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
-from unknot.history import HistoryStore
+from unknot.history import DeviceSeen, HistoryStore
 from unknot.journal import COMPLETED, SessionRecord
 from unknot.routine.selection import compile_selection
 
@@ -55,8 +55,8 @@ def filled(home: Path) -> Path:
     now = time.time()
     recs = [SessionRecord(s, int(now) - 3000 * s, 7, 4, 4, 240, COMPLETED, 1) for s in (1, 2)]
     with HistoryStore.open() as st:
-        st.ingest("c0ffee0012345678", "A", "0.1.0", recs, device_unix_at_sync=int(now),
-                  device_uptime_s=10, device_boot=1, host_now=now, tail_seq=1)
+        st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
+                             boot=1, tail_seq=1), recs, now)
     return home
 
 
@@ -115,7 +115,7 @@ def test_flash_sim_with_broken_user_routine(home: Path, consent_sim: Any) -> Non
     r = subprocess.run([sys.executable, "-m", "unknot", "--home", str(home), "flash", "--sim",
                         "micro-break"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert "Flashed 1 routine(s)" in r.stdout and "mine.toml" in r.stderr
+    assert "Flashed 1 routine " in r.stdout and "mine.toml" in r.stderr
     assert not r.stdout.startswith("\n") and not r.stderr.startswith("\n")
 
 
@@ -128,7 +128,28 @@ def test_check_and_build_take_ids(home: Path, tmp_path: Path) -> None:
     r = run(home, "routines", "build", "micro-break", "-o", str(tmp_path / "out"))
     assert r.exit_code == 0 and (tmp_path / "out" / "micro-break.unk").stat().st_size > 0
     r = run(home, "routines", "check", "no-such-routine")
-    assert r.exit_code == 1 and "no such file (and no routine with that id)" in r.stderr
+    assert r.exit_code == 1 and "no routine with id 'no-such-routine' and no such file" in r.stderr
+    # a typo: the closest ids, and no "PATH:1:" as if it were a file's first line
+    r = run(home, "routines", "check", "nek-stretches")
+    assert r.stderr.startswith("nek-stretches: no routine with id 'nek-stretches'")
+    assert "did you mean neck-stretches" in r.stderr
+    for args in (["routines", "show", "nek-stretches"], ["flash", "--sim", "nek-stretches"],
+                 ["preview", "nek-stretches"]):
+        r = run(home, *args)
+        assert r.exit_code == 1 and "did you mean neck-stretches" in r.stderr, (args, r.stderr)
+
+
+def test_card_and_export_paths_say_what_is_wrong(home: Path, tmp_path: Path) -> None:
+    r = run(home, "routines", "card", "neck-stretches", "-o", str(tmp_path))
+    assert r.exit_code == 1 and "--all -o DIR" in r.stderr
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args in (["routines", "card", "neck-stretches", "-o", str(afile / "c.pdf")],
+                 ["export", "--format", "csv", "-o", str(afile / "x.csv")]):
+        r = run(home, *args)
+        assert r.exit_code == 1 and f"{afile} is a file, not a folder" in r.stderr, r.stderr
+    r = run(home, "export", "--format", "csv", "-o", str(tmp_path / "none" / "x.csv"))
+    assert f"folder {tmp_path / 'none'} does not exist" in r.stderr
 
 
 # ----------------------------------------------------------------- Ctrl-C
@@ -213,27 +234,50 @@ def test_stats_png(filled: Path, tmp_path: Path) -> None:
 
 
 def test_chart_axes(filled: Path, tmp_path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from unknot.history.export import write_png
+    from unknot.history.export import chart
 
     with HistoryStore.open(readonly=True) as st:
         stats = st.stats()
-    captured = []
-    real_close = plt.close
-    plt.close = lambda fig: captured.append(fig)  # type: ignore[assignment]
-    try:
-        write_png(stats, tmp_path / "chart.png")
-    finally:
-        plt.close = real_close
-    ax = captured[0].axes[0]
+    fig = chart(stats)
+    ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert len(labels) == 7 and all(len(x.split()) == 3 for x in labels)  # "Sun 22 Nov"
     ticks = [t for t in ax.get_yticks() if 0 <= t <= ax.get_ylim()[1]]
     assert all(float(t).is_integer() for t in ticks)
-    real_close(captured[0])
+    plt.close(fig)
+
+
+def test_terminal_and_png_show_the_same_days_and_totals(home: Path) -> None:
+    """Issue 20: stats printed one day where the PNG showed seven; the week panel's title
+    total did not match its bar; a single week's bar sat narrow at the far left."""
+    import matplotlib.pyplot as plt
+    from unknot.history.export import chart
+    from unknot.history.stats import minutes
+
+    now = time.time()
+    recs = [SessionRecord(1, int(now) - 600, 7, 4, 4, 105, COMPLETED, 1)]  # 1.75 minutes
+    with HistoryStore.open() as st:
+        st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
+                             boot=1, tail_seq=1), recs, now)
+    r = run(home, "stats", "--days", "1")
+    day_rows = [line for line in r.output.splitlines() if line.count("│") >= 3
+                and line.split("│")[1].strip()[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri",
+                                                      "Sat", "Sun")]
+    with HistoryStore.open(readonly=True) as st:
+        stats = st.stats(days=1)
+    fig = chart(stats)
+    day_ax, week_ax = fig.axes
+    assert len(day_rows) == len(day_ax.containers[0]) == 7
+    bars = week_ax.containers[0]
+    assert len(bars) == 1
+    title_total = week_ax.get_title().split("(")[1].split(" total")[0]
+    assert title_total == minutes(bars[0].get_height() * 60) == "1.8"
+    assert f"{title_total} active minutes" in " ".join(r.output.split())
+    lo, hi = week_ax.get_xlim()
+    centre = bars[0].get_x() + bars[0].get_width() / 2
+    assert abs((lo + hi) / 2 - centre) < 1e-9  # centred, not at the far left
+    plt.close(fig)
 
 
 def test_export_onto_an_immutable_file(filled: Path, tmp_path: Path) -> None:

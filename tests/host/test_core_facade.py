@@ -34,7 +34,8 @@ sys.exit(main())
 
 
 def _stubtest(stubs: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"MYPYPATH": str(stubs), "PATH": "/usr/bin:/bin"}
+    # this tree's host package (so this tree's firmware), not whichever one is installed
+    env = {"MYPYPATH": str(stubs), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO / "host")}
     return subprocess.run([sys.executable, "-c", _STUBTEST], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from unknot.cli import COMMANDS, cli
-from unknot.history import HistoryStore
+from unknot.history import DeviceSeen, HistoryStore
 from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
 
 DEV = "c0ffee0012345678"
@@ -26,17 +26,8 @@ def filled(home: Path) -> Path:
         SessionRecord(4, 100, 9, 5, 5, 300, COMPLETED | CLOCK_UNSET, 2),
     ]
     with HistoryStore.open() as s:
-        s.ingest(
-            DEV,
-            "Unknot-A",
-            "0.1.0",
-            recs,
-            device_unix_at_sync=None,
-            device_uptime_s=1000,
-            device_boot=2,
-            host_now=now,
-            tail_seq=1,
-        )
+        s.ingest(DeviceSeen(DEV, "Unknot-A", "0.1.0", unix=None, uptime_s=1000, boot=2,
+                            tail_seq=1), recs, now)
     return home
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
-from unknot.history import HistoryError, HistoryStore
+from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.export import PARTIAL_SUFFIX
 from unknot.history.repair import check
 from unknot.journal import COMPLETED, SessionRecord
@@ -34,8 +34,8 @@ def fill(path: Path, n: int, first: int = 1, dev: str = DEV) -> None:
     recs = [SessionRecord(s, int(now) - 60 * (first + n - s), 7, 4, 4, 240, COMPLETED, 1)
             for s in range(first, first + n)]
     with HistoryStore.open(path) as st:
-        st.ingest(dev, "Unknot-A", "0.1.0", recs, device_unix_at_sync=int(now),
-                  device_uptime_s=100, device_boot=1, host_now=now, tail_seq=first)
+        st.ingest(DeviceSeen(dev, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,
+                             tail_seq=first), recs, now)
 
 
 def count(path: Path) -> int:
@@ -205,8 +205,8 @@ def test_disk_full_mid_sync_leaves_the_database_as_it_was(mount: Path) -> None:
     recs = [SessionRecord(s, int(now) - 5000 + s, 7, 4, 4, 240, COMPLETED, 1)
             for s in range(11, 4000)]
     with pytest.raises(sqlite3.OperationalError) as exc, HistoryStore.open(db) as st:
-        st.ingest(DEV, "Unknot-A", "0.1.0", recs, device_unix_at_sync=int(now),
-                  device_uptime_s=100, device_boot=1, host_now=now, tail_seq=11)
+        st.ingest(DeviceSeen(DEV, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,
+                             tail_seq=11), recs, now)
     from unknot.errors import describe_failure
 
     assert describe_failure(exc.value) == (

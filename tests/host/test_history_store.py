@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from unknot.history import HistoryError, HistoryStore
+from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.clock import TIME_FLOOR, reconstruct_starts
 from unknot.history.schema import MIGRATIONS
 from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
@@ -39,17 +39,9 @@ def ingest(
     boot: int = 1,
     dev: str = DEV,
 ) -> tuple[int, int, int]:
-    r = store.ingest(
-        dev,
-        "Unknot-1",
-        "0.1.0",
-        recs,
-        device_unix_at_sync=int(now),
-        device_uptime_s=uptime,
-        device_boot=boot,
-        host_now=now,
-        tail_seq=tail,
-    )
+    seen = DeviceSeen(dev, "Unknot-1", "0.1.0", unix=int(now), uptime_s=uptime, boot=boot,
+                      tail_seq=tail)
+    r = store.ingest(seen, recs, now)
     return r.new, r.known, r.lost
 
 
@@ -82,10 +74,11 @@ def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
         db.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
+    p = tmp_path / "h.sqlite3"
+    HistoryStore.open(p).close()  # a history made by this version...
     broken = [*MIGRATIONS, ("m999_broken", m999_broken)]
     monkeypatch.setattr("unknot.history.schema.MIGRATIONS", broken)
-    p = tmp_path / "h.sqlite3"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError):  # ...and a later version's migration fails
         HistoryStore.open(p)
     db = sqlite3.connect(p)
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}

@@ -18,7 +18,7 @@ CHILD = r"""
 import sys
 from pathlib import Path
 from unknot.journal import SessionRecord
-from unknot.history import HistoryStore
+from unknot.history import DeviceSeen, HistoryStore
 
 dev = "00112233aabbccdd"
 with HistoryStore.open(Path(sys.argv[1])) as store:
@@ -29,8 +29,8 @@ with HistoryStore.open(Path(sys.argv[1])) as store:
         # overlap the previous batch so every ingest also meets known records
         recs = [SessionRecord(max(1, c - 50) + i, 1767225600, 1, 2, 2, 60, 1, 1)
                 for i in range(min(50, c - 1))] + recs
-        store.ingest(dev, "kill", "1", recs, device_unix_at_sync=None, device_uptime_s=10,
-                     device_boot=1, host_now=1767225600 + c, tail_seq=1)
+        seen = DeviceSeen(dev, "kill", "1", unix=None, uptime_s=10, boot=1, tail_seq=1)
+        store.ingest(seen, recs, 1767225600 + c)
 """
 
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from unknot import paths
 from unknot.cli import cli
 from unknot.device.install import CIRCUITPYTHON_BUILTINS, install
+from unknot.device.mpy import as_micropython, target_for
 from unknot.errors import DeviceError, UnknotError
 
 BOOT = ("Adafruit CircuitPython 9.2.1 on 2024-11-20; Adafruit Feather nRF52840 Express with "
@@ -40,7 +41,8 @@ def _firmware(tmp_path: Path) -> Path:
 
 
 def assert_imports_complete(drive: Path) -> None:
-    """Every unconditional import in every .py on the drive is built in or on the drive."""
+    """Every unconditional import in every .py on the drive is built in or on the drive
+    (as .py or .mpy)."""
     for src in drive.rglob("*.py"):
         tree = ast.parse(src.read_text())
         guarded = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try)
@@ -57,15 +59,16 @@ def assert_imports_complete(drive: Path) -> None:
                 if name.split(".")[0] in CIRCUITPYTHON_BUILTINS:
                     continue
                 rel = name.replace(".", "/")
-                ok = (drive / "lib" / f"{rel}.py").is_file() or (
-                    drive / "lib" / rel / "__init__.py").is_file()
+                ok = any((drive / "lib" / f"{rel}{ext}").is_file()
+                         or (drive / "lib" / rel / f"__init__{ext}").is_file()
+                         for ext in (".py", ".mpy"))
                 assert ok, f"{src.relative_to(drive)} imports {name}, missing on the drive"
 
 
 def test_install_synthetic_firmware(tmp_path: Path) -> None:
     drive = _drive(tmp_path)
     (drive / "settings.toml").write_text("UNKNOT_MICRO_MIN = 45\n")  # the user's own
-    r = install(drive, _firmware(tmp_path))
+    r = install(drive, _firmware(tmp_path), py=True)
     assert r.settings_kept and (drive / "settings.toml").read_text() == "UNKNOT_MICRO_MIN = 45\n"
     assert (drive / "lib" / "adafruit_drv2605.py").is_file()
     assert (drive / "lib" / "adafruit_ble" / "services" / "nordic.py").is_file()
@@ -76,8 +79,15 @@ def test_install_synthetic_firmware(tmp_path: Path) -> None:
     assert r.plan.distributions["adafruit_ble"].startswith("adafruit-circuitpython-ble ")
     assert_imports_complete(drive)
     n = len(r.summary.copied)
-    again = install(drive, _firmware(tmp_path))
+    again = install(drive, _firmware(tmp_path), py=True)
     assert again.summary.copied == [] and len(again.summary.unchanged) == n
+    # the default: .mpy for the board's CircuitPython, and no .py left to shadow them
+    mpy = install(drive, _firmware(tmp_path))
+    assert mpy.mpy and (drive / "lib" / "adafruit_drv2605.mpy").is_file()
+    assert not (drive / "lib" / "adafruit_drv2605.py").exists()
+    assert (drive / "code.py").is_file() and not (drive / "code.mpy").exists()
+    head = (drive / "lib" / "unknot" / "app.mpy").read_bytes()[:4]
+    assert head == b"C\x06\x00\x1f"  # CircuitPython's header, mpy v6, bytecode, 31-bit ints
 
 
 def test_install_refuses_unknown_import_and_old_circuitpython(tmp_path: Path) -> None:
@@ -99,6 +109,28 @@ def test_install_cli_real_firmware(tmp_path: Path) -> None:
     assert "copied" in r.output and "adafruit-circuitpython" in r.output
     assert (drive / "code.py").read_bytes() == (paths.firmware_dir() / "code.py").read_bytes()
     assert (drive / "boot.py").is_file()
+    assert (drive / "lib" / "unknot" / "proto.mpy").is_file()
     assert_imports_complete(drive)
     r = CliRunner().invoke(cli, ["device", "install", "--drive", str(drive)])
     assert "0 copied" in r.output
+
+
+def test_mpy_format_follows_the_circuitpython_version() -> None:
+    """py/persistentcode.h at the release tags: 9.0/9.1 load mpy 6.1, 9.2 and 10.x 6.3; a
+    major version the table does not know is refused, not guessed."""
+    assert (target_for((9, 0)).sub_version, target_for((9, 1)).sub_version) == (1, 1)
+    assert target_for((9, 2)).sub_version == 3 and target_for((10, 2)).sub_version == 3
+    for unknown in ((8, 2), (11, 0)):
+        with pytest.raises(DeviceError, match="--py"):
+            target_for(unknown)
+    with pytest.raises(ValueError):
+        as_micropython(b"M\x06\x00\x1f")
+
+
+def test_install_py_fallback_cli(tmp_path: Path) -> None:
+    drive = _drive(tmp_path)
+    r = CliRunner().invoke(cli, ["device", "install", "--py", "--drive", str(drive)])
+    assert r.exit_code == 0, r.output
+    assert "plain .py" in r.output
+    assert (drive / "lib" / "unknot" / "proto.py").is_file()
+    assert not list(drive.rglob("*.mpy"))

@@ -1,5 +1,6 @@
-"""Heap needed by the whole firmware under the MicroPython unix port (the `fw_min_heap_kb`
-benchmark, tools/bench_firmware.py), by module group.
+"""Heap needed by the firmware core under the 64-bit MicroPython unix port (the
+`fw_unix64_min_heap_kb` benchmark, tools/bench_firmware.py), by module group. Not the board:
+the board's figures come from the board model (tools/board/, fw_board_heap_*).
 
     python tools/mp/fw_heap.py [--py] [--json]   (bisects the heap size per group)
 
@@ -18,7 +19,7 @@ alive stays alive, as on the board), and prints "OK" at the end:
 Run by CPython it bisects `micropython -X heapsize=N` (KiB) over the cumulative group lists:
 "core", "core journal", ... ; a group's figure is the growth it adds.
 
-`fw_min_heap_kb` (`total`) is the heap the firmware adds to the harness floor: the smallest
+`fw_unix64_min_heap_kb` (`total`) is the heap the firmware adds to the harness floor: the smallest
 heap for all groups (`with_harness`) less the smallest heap for the runner with no group
 (`harness`: the VM, about 3 KiB, and the runner's own code and adapter stand-ins, which import
 no firmware module). The floor is independent of the firmware: padding the runner with 8 KiB
@@ -39,22 +40,6 @@ import tempfile
 from pathlib import Path
 
 GROUPS = ("core", "journal", "app", "protocol", "upload")
-GOAL_KIB = 40  # issue 9: the whole firmware (all groups) adds at most this (not reached yet)
-# Regression guard (tests/firmware/test_fw_heap.py): the firmware must run in the harness
-# floor + CEILING_KIB. Lower it as the firmware shrinks; never raise it to fit a feature
-# without saving the same elsewhere. Measured 73 (v2 library, power-safe journal with
-# its 4 KiB image buffer, the haptic vocabulary, STATUS frames and the self-test op; the
-# routines kept as their file bytes and decoded as played save 5-6 KiB of it; allocating the
-# journal image buffer per write instead measures 107: a late 4 KiB block in a fragmented
-# heap). 84 after the hardening merge (issue 11/10: settings table with ranges, atomic routine
-# sets in sets.py loaded at boot, every uploaded file decoded at COMMIT: +11). 103 with
-# protocol v2 (auth.py, HMAC-SHA256 in pure Python, tagged frames, keyring: +19, issue 11).
-# 107 with the flash-wear work (issue 19: sessions batched through sleep memory, the seq
-# reserve, host write budget, write retries: +7 as first written; the v1 migration, the
-# image loading (jload.py, dropped after boot) and the test-only prefill moved out of the
-# resident journal and the image buffer placed after the boot's recovery won back 4; by
-# gc.mem_alloc the resident cost is +1 KiB, the rest is fragmentation the bisection sees).
-CEILING_KIB = 107
 MP = Path(__file__).resolve().parent
 
 
@@ -112,7 +97,7 @@ def measure(lib: Path, use_py: bool = False) -> dict[str, int]:
     """{"harness": KiB, "core": KiB, ..., "with_harness": KiB, "total": KiB}: the smallest
     heap for the harness alone, then the growth each group adds on top of the previous ones;
     `with_harness` is the smallest heap for all groups, `total` what the firmware adds to the
-    harness (fw_min_heap_kb: the sum of the groups)."""
+    harness (fw_unix64_min_heap_kb: the sum of the groups)."""
     r = Runner(lib, use_py)
     out = {"harness": r.smallest([])}
     prev = out["harness"]

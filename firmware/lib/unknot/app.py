@@ -33,7 +33,7 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from . import auth
+from . import auth, patterns
 from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, HOLD, Journal
@@ -52,12 +52,11 @@ HOST_WRITES_DAY = const(2)
 _DAY_WRITES = const(5)
 _RETRY_MS = const(60000)
 _RETRY_MAX_MS = const(3840000)  # 64 min
-ERROR_CUE = "refused"  # the wearer's one cue for a flash that does not take the sessions
+ERROR_EVENT = "refused"  # what the wearer feels when the flash does not take the sessions
 _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
 _SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
 _SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
-_NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `next_exercise`
 # (its 1110 ms + 290 ms of silence; a test keeps it after the cue's end. Not read from the
 # pattern table here: that would load the table into the app's heap for one number)
 
@@ -67,8 +66,7 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
-    _number = None  # (deadline ms, n): exercise number taps still to play
-    _day_at = None  # the retry budget's day (see _day)
+    _day_at = None  # the retry budget's day (see _flush)
     _day_writes = 0
     _retry_at = None  # when a failed flash write is tried again
     _retry_ms = 0
@@ -109,7 +107,7 @@ class App:
         self._ann_step = 0  # the step index last announced
         self._ann_new = False  # announce() queued something since the protocol last polled
         # the hosts the wearer consented to and the pairing window (docs/security.md)
-        self.keyring = auth.Keyring(clock, self._save_hosts, motor.play)
+        self.keyring = auth.Keyring(clock, self._save_hosts, self.buzz)
         # journal, boot counter, host keys and persisted settings: one power-safe image
         # (journal.py). The new boot number is written with this boot's first flash write
         # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
@@ -130,7 +128,7 @@ class App:
         self.booted_at = now
         self._hold_policy(now)
         if self.journal.refused is not None:
-            motor.play(ERROR_CUE)  # a board whose nvm cannot keep the journal: say so
+            self.buzz(ERROR_EVENT)  # a board whose nvm cannot keep the journal: say so
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
         self.reminders = Reminders(self.settings, now)
         self.routines = []
@@ -215,7 +213,7 @@ class App:
             self._retry_ms = 0
         elif j.refused is None:  # a refused nvm: no retry can help (cue played at boot)
             if self._retry_ms == 0:
-                self.motor.play(ERROR_CUE)
+                self.buzz(ERROR_EVENT)
             self._retry_ms = min(self._retry_ms * 2, _RETRY_MAX_MS) or _RETRY_MS
             self._retry_at = now + self._retry_ms
 
@@ -337,11 +335,11 @@ class App:
             if g == "press":
                 if self.player.paused_at is None:
                     self.player.pause(now)
-                    self.motor.play("paused")
+                    self.buzz("paused")
                     self.announce("paused")
                 else:
                     self.player.resume(now)
-                    self.motor.play("resumed")
+                    self.buzz("resumed")
                     self.announce("resumed")
             elif g == "long":
                 self._finish(now, ABORTED)
@@ -352,19 +350,19 @@ class App:
                 self._start(self.break_routine(kind), now, kind)
             elif g == "double":
                 snoozed = rem.snooze(now)
-                self.motor.play("ack" if snoozed else "refused")
+                self.buzz("ack" if snoozed else "refused")
                 if snoozed:
                     self.announce("idle")
             elif g == "long":
                 rem.reset(now, rem.pending)
-                self.motor.play("ack")
+                self.buzz("ack")
                 self.announce("idle")
             return
         if g == "press":
             self._start(self.selected, now, None)
         elif g == "double":
             self.selected = (self.selected + 1) % len(self.routines)
-            self.motor.play("select", self.selected + 1)
+            self.buzz("select", self.selected + 1)
         elif g == "long":
             down = self._down_at
             if down is not None and (_SELFTEST_AFTER_MS <= down - self.booted_at
@@ -402,7 +400,7 @@ class App:
         routine = player.routine
         active_s = player.active_ms(now) // 1000
         if flag == ABORTED:
-            self.motor.play("aborted")
+            self.buzz("aborted")
         try:
             self.last_record = self.journal.append(
                 self.session_start, routine.id, player.steps_done(), routine.work_steps(),
@@ -421,11 +419,17 @@ class App:
             self.playing_index = None
             self.announce("done" if flag == COMPLETED else "stopped", routine.id)
 
+    def buzz(self, event, number=1):
+        """Play what the wearer feels for `event` (patterns.felt: the one event -> cue
+        table); the motor queues it behind a cue that still plays."""
+        cue, times = patterns.felt(event, number)
+        if times:
+            self.motor.play(cue, times)
+
     def _emit(self, cue, arg, scheduled):
-        self.motor.play(cue)
-        if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
-            self._number = (scheduled - self.settings["UNKNOT_MOTOR_LATENCY_MS"] + _NUMBER_AFTER_MS,
-                            arg)
+        if cue == "next_exercise" and not self.settings["UNKNOT_EXERCISE_NUMBER"]:
+            arg = 1  # one tap; the player keeps the time of the whole number
+        self.buzz(cue, arg)
         log = self.cue_log
         player = self.player
         if player is None:
@@ -442,38 +446,12 @@ class App:
 
     # -- STATUS for a following host (docs/protocol.md "Status") -----------------------
     def announce(self, event, routine_id=0):
-        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS):
-        (event code, routine id, step, flags, next break s, routine base ms, paused position
-        ms); the protocol packs it when it sends it, with the routine clock then (now - base;
-        the paused position while paused)."""
-        if not self.following:
-            return
-        from . import status as st  # loaded once a host follows
+        """When a host follows, queue a STATUS tuple for `event` (a name in status.EVENTS;
+        status.queue builds it)."""
+        if self.following:
+            from . import status  # loaded once a host follows
 
-        player = self.player
-        nxt = st.NO_BREAK
-        base = frozen = -1
-        flags = st.FL_SIDE2 if self._side else 0
-        if player is not None:
-            routine_id = player.routine.id
-            step = min(player.step_index, st.NO_STEP - 1)
-            base = player.base
-            if player.paused_at is not None:
-                frozen = max(0, player.paused_at - base)
-                flags |= st.FL_PAUSED
-        else:
-            step = st.NO_STEP
-            rem = self.reminders
-            if rem.pending is not None:
-                flags |= st.FL_NUDGE
-            d = rem.next_deadline() if rem.pending is None else None
-            if d is not None:
-                nxt = min(st.MAX_BREAK_S, max(0, d - self.clock.now_ms()) // 1000)
-        q = self.announced
-        if len(q) >= st.ANNOUNCE_MAX:
-            q.pop(0)
-        self._ann_new = True
-        q.append((st.EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))
+            status.queue(self, event, routine_id)
 
     def minute_of_day(self):
         unix = self.clock.unix()
@@ -483,10 +461,36 @@ class App:
 
     # -- the loop --------------------------------------------------------------------
     def step(self):
-        """One iteration; returns the next deadline (absolute ms)."""
+        """One iteration: input, queued events, due work; returns the next deadline (absolute
+        ms): the earliest any part asks for (None: no deadline)."""
         self.wakeups += 1
         self.watchdog.feed()
         now = self.clock.now_ms()
+        self._input(now)
+        while self.events:
+            self._event(self.events.pop(0), now)
+        self._ann_new = False
+        protocol = self.protocol
+        sent = None if protocol is None else protocol.poll(now)
+        self._read_battery(now)
+        self._play(now)
+        keyring = self.keyring
+        poll = getattr(self.motor, "poll", None)
+        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
+        for d in (sent, self._work(now), self._settings_write(now),
+                  self.gestures.next_deadline(),
+                  # pairing() closes an expired window; it closes on time (INFO's flag)
+                  keyring.pair_until if keyring.pairing() else None,
+                  None if poll is None else poll(now)):
+            if d is not None and d < deadline:
+                deadline = d
+        if self.events or self._ann_new:
+            return now  # new STATUS frames go out on the next pass (protocol.poll)
+        return deadline
+
+    def _input(self, now):
+        """Button edges to the gesture decoder, its gestures to the app (the self-test, while
+        it runs, takes the button for itself)."""
         g = self.gestures
         test = self.selftest if self.selftest_running() else None
         ev = self.button.poll()
@@ -500,82 +504,68 @@ class App:
         g.poll(now)
         name = g.pop()
         while name is not None:
-            if test is None:  # the self-test takes the button for itself
+            if test is None:
                 self._gesture(name, now)
             name = g.pop()
-        while self.events:
-            self._event(self.events.pop(0), now)
-        deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
-        self._ann_new = False
-        if self.protocol is not None:
-            d = self.protocol.poll(now)
-            if d is not None and d < deadline:
-                deadline = d
-        if self.battery_source is not None and (self._battery_at is None or
-                                                now - self._battery_at >= _BATTERY_EVERY_MS):
-            self._battery_at = now
-            mv = self.battery_source.millivolts()
-            self.battery_mv = mv
-            self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
-            self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
-            self._hold_policy(now)  # low battery or USB alone: nothing waits in RAM
+
+    def _read_battery(self, now):
+        """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (what waits for the
+        flash is written at once then, and every session after it) and the percent
+        estimate."""
+        at = self._battery_at
+        if self.battery_source is None or (at is not None and now - at < _BATTERY_EVERY_MS):
+            return
+        self._battery_at = now
+        mv = self.battery_source.millivolts()
+        self.battery_mv = mv
+        self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
+        self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
+        self._hold_policy(now)  # low battery or USB alone: nothing waits in RAM
+
+    def _play(self, now):
+        """The playing routine's due cues; a finished one is recorded."""
         player = self.player
         if player is not None:
             player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
-        number = self._number  # the exercise number taps (deadline, n), unless paused
-        if number is not None and (self.player is None or self.player.paused_at is None):
-            if now >= number[0]:
-                self._number = None
-                self.motor.play("select", number[1])
-            elif number[0] < deadline:
-                deadline = number[0]
-        test = self.selftest
+
+    def _work(self, now):
+        """The routine, else the self-test, else the break reminders: the next deadline."""
         if self.player is not None:
-            d = self.player.next_deadline()
-        elif test is not None and not test.done:
-            d = test.poll(now)
-        else:
-            action = self.reminders.poll(now, self.minute_of_day())
-            if action == "nudge" or action == "nudge_firm":
-                self.motor.play(action)
-                if self.low_battery and self.reminders.pending is not None:
-                    self.reminders.next_nudge = self.reminders.giveup_at  # no repeats
-                self.announce("nudge")
-            elif action == "giveup":
-                self.announce("idle")
-            d = self.reminders.next_deadline()
-        if d is not None and d < deadline:
-            deadline = d
+            return self.player.next_deadline()
+        test = self.selftest
+        if test is not None and not test.done:
+            return test.poll(now)
+        rem = self.reminders
+        action = rem.poll(now, self.minute_of_day())
+        if action == "nudge" or action == "nudge_firm":
+            self.buzz(action)
+            if self.low_battery and rem.pending is not None:
+                rem.next_nudge = rem.giveup_at  # no repeats
+            self.announce("nudge")
+        elif action == "giveup":
+            self.announce("idle")
+        return rem.next_deadline()
+
+    def _settings_write(self, now):
+        """Pending settings written when the host budget allows, a failed flash write
+        retried when its backoff is over: else when the next of those is (ms)."""
         d = self._settings_due
         if d is not None:
             if not self.journal.pending:
                 self._settings_due = None
+                d = None
             elif d <= now:
                 self._save_hosts(now)  # the host budget allows it now
-            elif d < deadline:
-                deadline = d
-        d = self._retry_at
-        if d is not None:
-            if d <= now:
-                self._flush(now, True)
-            elif d < deadline:
-                deadline = d
-        d = g.next_deadline()
-        if d is not None and d < deadline:
-            deadline = d
-        d = self.keyring.pair_until if self.keyring.pairing() else None  # closes an expired one
-        if d is not None and d < deadline:
-            deadline = d  # the window closes on time (INFO's pairing flag)
-        poll = getattr(self.motor, "poll", None)
-        if poll is not None:
-            d = poll(now)
-            if d is not None and d < deadline:
-                deadline = d
-        if self.events or self._ann_new:
-            deadline = now  # new STATUS frames go out on the next pass (protocol.poll)
-        return deadline
+                d = self._settings_due
+        r = self._retry_at
+        if r is not None and r <= now:
+            self._flush(now, True)
+            r = self._retry_at
+        if r is not None and (d is None or r < d):
+            return r
+        return d
 
     def safe_step(self):
         """step(), but an exception is counted and the loop goes on."""
@@ -624,3 +614,4 @@ class App:
             except Exception:
                 idle = False
             self.sleeper.sleep_until(deadline, idle)
+

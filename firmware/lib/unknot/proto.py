@@ -402,7 +402,9 @@ class Protocol:
         elif op == OP_SELFTEST:
             from .selftest import control  # rarely used: loaded on the first such request
 
-            control(self, data)
+            room = self.mtu - 3 - struct.calcsize(RESP) - auth.TAG_SIZE
+            outcome, payload = control(self.app, data, room)
+            self._respond(op, (ST_OK, ST_BUSY, ST_BAD_ARG, ST_BAD_LENGTH)[outcome], payload)
         elif op == OP_FOLLOW:
             if n != 2 or data[1] > 1:
                 self._respond(op, ST_BAD_LENGTH if n != 2 else ST_BAD_ARG)
@@ -413,22 +415,26 @@ class Protocol:
                 self._respond(op, ST_OK)
                 app.announce("hello")  # the state now (nothing when off)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
-            up = self._upload
-            if up is None:
-                up = self._upload = self._make_upload(self.app.storage)
-            if op == OP_UPLOAD_BEGIN:
-                status, payload = up.begin(data)
-            elif op == OP_UPLOAD_CHUNK:
-                status, payload = up.chunk(data)
-            elif op == OP_UPLOAD_COMMIT:
-                status, payload = up.commit(data)
-                if status == ST_OK:
-                    self.app.reload_routines()
-            else:
-                status, payload = up.settings(self.app, data)
-            self._respond(op, status, payload)
+            self._upload_op(op, data)
         else:
             self._respond(op, _ST_UNKNOWN_OPCODE)
+
+    def _upload_op(self, op, data):
+        """UPLOAD_BEGIN / CHUNK / COMMIT and SET_SETTINGS: the upload handler answers."""
+        up = self._upload
+        if up is None:
+            up = self._upload = self._make_upload(self.app.storage)
+        if op == OP_UPLOAD_BEGIN:
+            status, payload = up.begin(data)
+        elif op == OP_UPLOAD_CHUNK:
+            status, payload = up.chunk(data)
+        elif op == OP_UPLOAD_COMMIT:
+            status, payload = up.commit(data)
+            if status == ST_OK:
+                self.app.reload_routines()
+        else:
+            status, payload = up.settings(self.app, data)
+        self._respond(op, status, payload)
 
     # -- record stream -------------------------------------------------------------------
 

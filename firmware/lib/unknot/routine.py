@@ -185,7 +185,6 @@ def _walk(data, v2, step_count, end):
         op = data[pos]
         kind = op & KIND_MASK
         sflags = op - kind
-        a = b = c = d = e = 0
         if kind == NEXT and v2:
             # get-ready: seconds in the high nibble, or 0 and a u8 of seconds after the op
             a = sflags >> 4
@@ -209,47 +208,53 @@ def _walk(data, v2, step_count, end):
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)
         prev = kind
-        if short:
-            a = data[pos + 1]
-            ok = a
-            if kind == BREATHE:
-                x, y = data[pos + 2], data[pos + 3]
-                s = _DS_PER_S
-                b, c, d, e = (x >> 4) * s, (x & 15) * s, (y >> 4) * s, (y & 15) * s
-                ok = a and b and d
-            elif kind == REPEAT:
-                x = data[pos + 2]
-                b, c = (x >> 4) * _DS_PER_S, (x & 15) * _DS_PER_S
-                ok = a and b
-            else:
-                a *= _DS_PER_S
-            if not ok:
-                _fail(BAD_STEP)
-        elif kind == BREATHE:
-            a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
-            d, e = data[pos + 4], data[pos + 5]
-            if a == 0 or b == 0 or d == 0:
-                _fail(BAD_STEP)
-        elif kind == HOLD or kind == REST:
-            a = data[pos + 1] | (data[pos + 2] << 8)
-            if a == 0:
-                _fail(BAD_STEP)
-        elif kind == REPEAT:
-            a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
-            if a == 0 or b == 0:
-                _fail(BAD_STEP)
+        step = _fields(data, pos, kind, sflags, short)
         pos += size
         if end is not None and i == last:
             end[0] = pos
-        # as short a tuple as the kind needs: (kind, flags) + its fields
+        yield step
+
+
+def _fields(data, pos, kind, sflags, short):
+    """The checked tuple of the step at `pos` (kind, flags and size already checked): as
+    short as the kind needs, (kind, flags) + its fields, durations in ds."""
+    a = b = c = d = e = 0
+    if short:
+        a = data[pos + 1]
+        ok = a
         if kind == BREATHE:
-            yield (kind, sflags, a, b, c, d, e)
+            x, y = data[pos + 2], data[pos + 3]
+            s = _DS_PER_S
+            b, c, d, e = (x >> 4) * s, (x & 15) * s, (y >> 4) * s, (y & 15) * s
+            ok = a and b and d
         elif kind == REPEAT:
-            yield (kind, sflags, a, b, c)
-        elif a:
-            yield (kind, sflags, a)
+            x = data[pos + 2]
+            b, c = (x >> 4) * _DS_PER_S, (x & 15) * _DS_PER_S
+            ok = a and b
         else:
-            yield (kind, sflags)
+            a *= _DS_PER_S
+        if not ok:
+            _fail(BAD_STEP)
+    elif kind == BREATHE:
+        a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
+        d, e = data[pos + 4], data[pos + 5]
+        if a == 0 or b == 0 or d == 0:
+            _fail(BAD_STEP)
+    elif kind == HOLD or kind == REST:
+        a = data[pos + 1] | (data[pos + 2] << 8)
+        if a == 0:
+            _fail(BAD_STEP)
+    elif kind == REPEAT:
+        a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
+        if a == 0 or b == 0:
+            _fail(BAD_STEP)
+    if kind == BREATHE:
+        return (kind, sflags, a, b, c, d, e)
+    if kind == REPEAT:
+        return (kind, sflags, a, b, c)
+    if a:
+        return (kind, sflags, a)
+    return (kind, sflags)
 
 
 def decode(data):

@@ -254,20 +254,23 @@ class SelfTest:
         return lines
 
 
-def control(proto, data):
-    """The SELFTEST control op (docs/protocol.md) for `proto` (a proto.Protocol): start, or
-    read the report from an offset. Answers exactly once through `proto._respond`."""
+# outcomes of control(), which proto.py answers with its status codes (in this order)
+OK = const(0)
+BUSY = const(1)
+BAD_ARG = const(2)
+BAD_LENGTH = const(3)
+
+
+def control(app, data, room):
+    """The SELFTEST control op (docs/protocol.md) on `app`: start, or read the report from an
+    offset, at most `room` bytes of answer payload. Returns (outcome, payload): OK, BUSY
+    (a routine or a self-test runs), BAD_ARG or BAD_LENGTH; proto.py sends the answer."""
     from struct import calcsize, pack, unpack
 
-    from . import auth
-    from . import proto as p
-
-    app = proto.app
     n = len(data)
     if n == calcsize(REQ_SELFTEST) and data[1] == SELFTEST_START:
-        started = app.start_selftest(app.clock.now_ms())
-        proto._respond(p.OP_SELFTEST, p.ST_OK if started else p.ST_BUSY)
-    elif n == calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
+        return (OK if app.start_selftest(app.clock.now_ms()) else BUSY), None
+    if n == calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
         offset = unpack(REQ_SELFTEST_REPORT, data)[2]
         test = app.selftest
         if test is None:
@@ -276,10 +279,8 @@ def control(proto, data):
             state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
             state, text = SELFTEST_RUNNING, b""
-        room = proto.mtu - 3 - calcsize(p.RESP) - calcsize(RESP_SELFTEST) - auth.TAG_SIZE
-        proto._respond(p.OP_SELFTEST, p.ST_OK, pack(RESP_SELFTEST, state, len(text))
-                       + text[offset:offset + room])
-    elif n in (calcsize(REQ_SELFTEST), calcsize(REQ_SELFTEST_REPORT)):
-        proto._respond(p.OP_SELFTEST, p.ST_BAD_ARG)
-    else:
-        proto._respond(p.OP_SELFTEST, p.ST_BAD_LENGTH)
+        room -= calcsize(RESP_SELFTEST)
+        return OK, pack(RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
+    if n in (calcsize(REQ_SELFTEST), calcsize(REQ_SELFTEST_REPORT)):
+        return BAD_ARG, None
+    return BAD_LENGTH, None

@@ -46,3 +46,34 @@ EVENTS = (
     "nudge",  # 8: a break is due: the device nudges (each nudge)
     "idle",  # 9: idle again (break snoozed, skipped or given up; settings changed)
 )
+
+
+def queue(app, event, routine_id=0):
+    """Queue the STATUS tuple for `event` on `app.announced` (App.announce, only while a host
+    follows): (event code, routine id, step, flags, next break s, routine base ms, paused
+    position ms); the protocol packs it when it sends it, with the routine clock then (now -
+    base; the paused position while paused). At most ANNOUNCE_MAX: the oldest goes first."""
+    player = app.player
+    nxt = NO_BREAK
+    base = frozen = -1
+    flags = FL_SIDE2 if app._side else 0
+    if player is not None:
+        routine_id = player.routine.id
+        step = min(player.step_index, NO_STEP - 1)
+        base = player.base
+        if player.paused_at is not None:
+            frozen = max(0, player.paused_at - base)
+            flags |= FL_PAUSED
+    else:
+        step = NO_STEP
+        rem = app.reminders
+        if rem.pending is not None:
+            flags |= FL_NUDGE
+        d = rem.next_deadline() if rem.pending is None else None
+        if d is not None:
+            nxt = min(MAX_BREAK_S, max(0, d - app.clock.now_ms()) // 1000)
+    q = app.announced
+    if len(q) >= ANNOUNCE_MAX:
+        q.pop(0)
+    app._ann_new = True
+    q.append((EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))

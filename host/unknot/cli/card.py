@@ -27,4 +27,4 @@ def card(routine: str | None, all_: bool, output: Path, fmt: str) -> None:
     except CardError as exc:
         raise click.ClickException(str(exc)) from None
     for path in written:
-        click.echo(f"wrote {path}")
+        click.echo(f"Wrote {path}")

@@ -22,8 +22,12 @@ def device() -> None:
 @device.command()
 @click.option("--drive", type=click.Path(file_okay=False), metavar="PATH",
               help="The board's CIRCUITPY drive (found automatically if omitted).")
-def install(drive: str | None) -> None:
-    """Copy the firmware and the libraries it needs onto the board's CIRCUITPY drive.
+@click.option("--py", "py", is_flag=True,
+              help="Copy plain .py files instead of precompiled .mpy (fallback: needs far "
+                   "more RAM on the board at import, see docs/firmware.md \"Heap\").")
+def install(drive: str | None, py: bool) -> None:
+    """Copy the firmware and the libraries it needs onto the board's CIRCUITPY drive,
+    precompiled (.mpy) for the board's CircuitPython version.
 
     Works offline: the libraries come from this computer's installed Python packages. Your
     settings.toml on the board is kept. Files already up to date are skipped.
@@ -34,9 +38,11 @@ def install(drive: str | None) -> None:
 
     root = resolve_drive(drive)
     with progress_bar() as progress:
-        result = run(root, paths.firmware_dir(), progress)
+        result = run(root, paths.firmware_dir(), progress, py=py)
     s = result.summary
     click.echo(f"Board: {result.board}, CircuitPython {result.circuitpython} ({root})")
+    if not result.mpy:
+        click.echo("Files: plain .py (--py); the default .mpy needs less RAM on the board")
     libs = ", ".join(sorted(result.plan.distributions.values())) or "none"
     click.echo(f"Libraries: {libs}")
     if result.settings_kept:
@@ -110,9 +116,10 @@ def forget(address: str | None, sim: bool) -> None:
 
     On the device itself: hold the button 10 s while idle (two long fades).
     """
+    from unknot import radio
     from unknot.ble.pair import forget_hosts
 
-    info = forget_hosts(address or None, sim=sim)
+    info = forget_hosts(address or None, radio=radio.pick(sim))
     click.echo(f"{info.name or info.device_id} forgot every paired computer; pair again with "
                "`unknot pair`.")
 
@@ -127,7 +134,9 @@ def selftest(port: str | None, ble: str | None, sim: bool) -> None:
     and wake, BLE advertising. Prints one line per check; exits non-zero on a FAIL.
 
     Stay with the board: it asks for a button press, then for a press that wakes it from
-    light sleep (15 s each). See docs/getting-started.md, "First board".
+    light sleep (15 s each). See docs/getting-started.md, "First board". With --sim and
+    `unknot sim` running, the running device runs it (press its keys when asked); else a
+    simulated bench runs it on the device's saved state.
     """
     from unknot import selftest as st
 
@@ -136,7 +145,14 @@ def selftest(port: str | None, ble: str | None, sim: bool) -> None:
     if sim:
         from unknot.sim import interproc
 
-        report = st.run_sim(interproc.sim_dir(), click.echo)
+        if interproc.running_link(interproc.sim_dir()) is not None:
+            # never a second copy of a running device's state: ask it over its link
+            click.echo("Using the running `unknot sim`: press its keys when asked.")
+            from unknot import radio
+
+            report = st.run_ble(None, click.echo, radio=radio.pick(True))
+        else:
+            report = st.run_sim(interproc.sim_dir(), click.echo)
     elif port is not None:
         report = st.run_serial(port, click.echo)
     else:

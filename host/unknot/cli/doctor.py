@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from unknot.text import plural
+
 
 @click.command()
 @click.option("--repair", is_flag=True, help="Back up a damaged database, then rebuild it.")
@@ -16,7 +18,7 @@ def doctor(repair: bool) -> None:
     from unknot.history.repair import check
     from unknot.history.repair import repair as run_repair
 
-    path = db_path()
+    path = db_path(create_home=False)
     found = check(path)
     if not found.exists:
         click.echo(f"No history database yet at {path} (it is made by the first sync).")
@@ -35,7 +37,7 @@ def doctor(repair: bool) -> None:
     click.echo(f"Rebuilt {path}: kept {kept}.")
     lost = sum(done.unreadable.values())
     if lost:
-        click.echo(f"Skipped {lost} unreadable row id(s) on damaged pages.")
+        click.echo(f"Skipped {plural(lost, 'unreadable row id')} on damaged pages.")
     after = check(path)
     if not after.ok:
         raise click.ClickException(f"the rebuilt database is still damaged: {after.problems[0]}")

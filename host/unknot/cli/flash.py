@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from unknot.cli.options import SimArgsCommand, ble_arg, progress_bar, transport_options
+from unknot.text import plural
 
 
 @click.command(cls=SimArgsCommand)
@@ -29,7 +30,10 @@ def flash(routines: tuple[str, ...], drive: str | None, port: str | None, ble: s
             summary = t.write_routines(files, progress, prune=prune)
         where = t.description
     for name in summary.copied:
-        click.echo(f"  wrote   {name}")
+        click.echo(f"  copied  {name}")
     for name in summary.removed:
         click.echo(f"  removed {name}")
-    click.echo(f"Flashed {len(files)} routine(s) to {where}: {summary.line()}.")
+    if summary.replaced:
+        click.echo(f"  replaced the device's set of {plural(summary.replaced, 'routine')}"
+                   " (over BLE the whole set is replaced: name every routine to keep)")
+    click.echo(f"Flashed {plural(len(files), 'routine')} to {where}: {summary.line()}.")

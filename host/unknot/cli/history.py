@@ -12,6 +12,7 @@ import click
 
 from unknot.history import HistoryStore
 from unknot.history.export import atomic_write, parse_since, sessions_text, write_png
+from unknot.text import plural
 
 
 def _filters(f: Callable[..., object]) -> Callable[..., object]:
@@ -20,6 +21,17 @@ def _filters(f: Callable[..., object]) -> Callable[..., object]:
     f = click.option("--device", "device_id",
                      help="Only this device (its id or any unique prefix of it).")(f)
     return f
+
+
+def _hidden_note(store: HistoryStore, shown: int, since: str | None, device_id: str | None,
+                 include_sim: bool) -> None:
+    """Say on stderr when sessions of simulated devices were left out, and how to see them."""
+    if include_sim or device_id is not None:
+        return
+    hidden = len(store.sessions(parse_since(since), include_sim=True)) - shown
+    if hidden > 0:
+        click.echo(f"({plural(hidden, 'session')} of simulated devices (`unknot sim`, `demo`) "
+                   "not shown: add --include-sim)", err=True)
 
 
 @click.command("history")
@@ -32,6 +44,7 @@ def history(since: str | None, device_id: str | None, include_sim: bool, as_json
         sessions = store.sessions(since=parse_since(since), device_id=device_id,
                                   include_sim=include_sim)
         ids = store.known_ids()
+        _hidden_note(store, len(sessions), since, device_id, include_sim)
     if as_json:
         click.echo(json.dumps([s.to_json() for s in sessions], indent=2))
         return
@@ -54,6 +67,8 @@ def stats(days: int | None, device_id: str | None, include_sim: bool, png: str |
     """Sessions per day and week, completion rate, streaks, active minutes."""
     with HistoryStore.open(readonly=True) as store:
         st = store.stats(days=days, device_id=device_id, include_sim=include_sim)
+        _hidden_note(store, len(store.sessions(device_id=device_id, include_sim=include_sim)),
+                     None, device_id, include_sim)
     if png:
         write_png(st, Path(png))
     if as_json:
@@ -83,12 +98,13 @@ def export(fmt: str, output: str | None, since: str | None, device_id: str | Non
     with HistoryStore.open(readonly=True) as store:
         sessions = store.sessions(parse_since(since), device_id=device_id,
                                   include_sim=include_sim)
+        _hidden_note(store, len(sessions), since, device_id, include_sim)
     text = sessions_text(sessions, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
         atomic_write(Path(output), lambda f: f.write(text.encode("utf-8")))
-        click.echo(f"Wrote {len(sessions)} sessions to {output}", err=True)
+        click.echo(f"Wrote {plural(len(sessions), 'session')} to {output}", err=True)
 
 
 @click.group("devices", invoke_without_command=True)
@@ -119,6 +135,6 @@ def forget(device_id: str, yes: bool) -> None:
         dev = store.resolve_device(device_id)
         n = len(store.sessions(device_id=dev))
         if not yes:
-            click.confirm(f"Forget device {dev} and its {n} session(s)?", abort=True)
+            click.confirm(f"Forget device {dev} and its {plural(n, 'session')}?", abort=True)
         removed = store.forget(dev)
-    click.echo(f"Forgot device {dev}: {removed} session(s) removed.")
+    click.echo(f"Forgot device {dev}: {plural(removed, 'session')} removed.")

@@ -35,8 +35,9 @@ def pair(address: str | None, sim: bool, drive: str | None) -> None:
         click.echo(f"Key written to {path}; the board takes it at its next start "
                    "(eject the drive and press reset).")
         return
+    from unknot import radio
     from unknot.ble.pair import pair_device
 
-    info = pair_device(address or None, sim=sim)
+    info = pair_device(address or None, radio=radio.pick(sim, open_window=True))
     click.echo(f"Paired with {info.name or info.address} ({info.device_id}): this computer can "
                "now sync and change settings.")

@@ -22,7 +22,14 @@ from unknot.sim.interproc import DEFAULT_NAME
 def sim(name: str, speed: float, headless: bool, port: int) -> None:
     """Run the simulated device (the real firmware) interactively in this terminal.
 
-    Keys: p or space = press, d = double press, l = long press, q = quit. While it runs,
+    \b
+    Keys (the button): p or space = press, d = double press, l = long press (what the
+    firmware does with it depends on its state: idle = open the pairing window, but the
+    self-test in the first 10 s after boot; nudge = skip the break; playing = stop),
+    b = the wearer's 1 s hold that opens the pairing window whatever the state (for
+    `unknot pair --sim`), q = quit (settings are saved first).
+
+    While it runs,
     `unknot sync --sim`, `unknot flash --sim` and `unknot device info --sim` in another
     terminal talk to it over the simulated BLE link. Its state persists between runs.
     """

@@ -21,11 +21,15 @@ def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
     With --watch it stays running and syncs each time the device comes in range, logging one
     line per sync; `unknot autostart enable` runs it as a background service."""
     if watch:
+        from unknot import radio
+        from unknot.ble.watch import WatchPolicy
         from unknot.ble.watch import watch as run_watch
 
         click.echo("Watching for the device (Ctrl-C stops).", err=True)
         try:
-            run_watch(address, sim=sim, name=name, log=lambda line: click.echo(line))
+            run_watch(address, name=name, radio=radio.pick(sim), clock_rate=radio.clock_rate(sim),
+                      listener=radio.watch_listener(sim, WatchPolicy().away_s),
+                      log=lambda line: click.echo(line))
         except KeyboardInterrupt:
             click.echo("Stopped.", err=True)
             sys.exit(130)
@@ -34,6 +38,7 @@ def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
+    from unknot import radio
     from unknot.ble.sync import sync_history
 
     console = Console(stderr=True)
@@ -48,7 +53,9 @@ def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = sync_history(address, sim=sim, name=name, progress=progress, on_wait=waiting)
+        summary = sync_history(address, name=name, radio=radio.pick(sim),
+                               clock_rate=radio.clock_rate(sim), progress=progress,
+                               on_wait=waiting)
     d = summary.device
     if summary.notice is not None:
         click.echo(summary.notice)

@@ -26,6 +26,8 @@ class UploadSummary:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     bytes_written: int = 0
+    replaced: int | None = None  # BLE: routines in the device's set before it was replaced
+
 
     def line(self) -> str:
         s = (f"{len(self.copied)} copied, {len(self.unchanged)} unchanged, "

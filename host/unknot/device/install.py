@@ -27,6 +27,7 @@ from pathlib import Path
 from unknot.device.circuitpy import check_version, read_boot_info
 from unknot.device.files import Progress, UploadSummary, sync_files
 from unknot.device.layout import SETTINGS_FILE
+from unknot.device.mpy import NO_COMPILE, MpyTarget, compile_mpy, target_for
 from unknot.errors import UnknotError
 
 # Modules built into CircuitPython 9/10 firmware (a superset over boards is fine: a board
@@ -214,6 +215,31 @@ def plan(firmware: Path) -> Plan:
     return result
 
 
+def drive_files(what: Plan, target: MpyTarget | None) -> dict[str, bytes]:
+    """The drive's files (drive-relative path -> bytes): every .py module compiled to a
+    CircuitPython .mpy for `target` (code.py and boot.py stay source: CircuitPython runs
+    them only as .py), or all .py when `target` is None (the fallback, `install --py`)."""
+    files: dict[str, bytes] = {}
+    for rel, src in {**what.firmware, **what.libraries}.items():
+        data = src.read_bytes()
+        if target is not None and rel.endswith(".py") and rel not in NO_COMPILE:
+            rel = rel[:-3] + ".mpy"
+            data = compile_mpy(data, rel[:-4] + ".py", target)
+        files[rel] = data
+    return files
+
+
+def write_tree(firmware: Path, root: Path, target: MpyTarget | None) -> Plan:
+    """Write what `install` would put on a drive into the directory `root` (no boot_out.txt
+    check; the board model and the tests)."""
+    what = plan(firmware)
+    for rel, data in drive_files(what, target).items():
+        dst = root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(data)
+    return what
+
+
 @dataclass
 class InstallResult:
     summary: UploadSummary
@@ -221,20 +247,36 @@ class InstallResult:
     circuitpython: str
     board: str
     settings_kept: bool
+    mpy: bool  # .mpy files (False: the .py fallback)
 
 
-def install(drive: Path, firmware: Path, progress: Progress | None = None) -> InstallResult:
-    """Check the board's CircuitPython version, then copy firmware + libraries onto the drive.
-    The user's settings.toml is kept: it is only written when the drive has none."""
+def _stale(drive: Path, files: dict[str, bytes]) -> list[str]:
+    """Files of the other form (.py vs .mpy) of a module now installed: CircuitPython
+    imports a .py before a .mpy of the same name, so a left-over would shadow the new one."""
+    out = []
+    for rel in files:
+        for a, b in ((".mpy", ".py"), (".py", ".mpy")):
+            if rel.endswith(a) and rel.startswith("lib/"):
+                other = rel[: -len(a)] + b
+                if other not in files and (drive / other).is_file():
+                    out.append(other)
+    return out
+
+
+def install(drive: Path, firmware: Path, progress: Progress | None = None,
+            py: bool = False) -> InstallResult:
+    """Check the board's CircuitPython version, then write firmware + libraries onto the
+    drive, compiled to .mpy for that version (`py=True`: plain .py files). The user's
+    settings.toml is kept: it is only written when the drive has none."""
     boot = read_boot_info(drive)
     check_version(boot)
+    target = None if py else target_for(boot.major_minor)
     what = plan(firmware)
-    files: dict[str, bytes] = {}
-    settings_kept = False
-    for rel, src in {**what.firmware, **what.libraries}.items():
-        if rel == SETTINGS_FILE and (drive / SETTINGS_FILE).exists():
-            settings_kept = True
-            continue
-        files[rel] = src.read_bytes()
+    files = drive_files(what, target)
+    settings_kept = SETTINGS_FILE in files and (drive / SETTINGS_FILE).exists()
+    if settings_kept:
+        del files[SETTINGS_FILE]
+    for rel in _stale(drive, files):
+        (drive / rel).unlink()
     summary = sync_files(drive, files, progress)
-    return InstallResult(summary, what, boot.version, boot.board, settings_kept)
+    return InstallResult(summary, what, boot.version, boot.board, settings_kept, not py)

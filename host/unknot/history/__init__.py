@@ -6,8 +6,15 @@ back), clock (start-time reconstruction), names (routine names), stats, export.
 
 from __future__ import annotations
 
-from unknot.history.records import HistoryError, IngestResult, KnownDevice, StoredSession
+from unknot.history.records import (
+    DeviceSeen,
+    HistoryError,
+    IngestResult,
+    KnownDevice,
+    StoredSession,
+)
 from unknot.history.stats import Stats
 from unknot.history.store import HistoryStore
 
-__all__ = ["HistoryError", "HistoryStore", "IngestResult", "KnownDevice", "Stats", "StoredSession"]
+__all__ = ["DeviceSeen", "HistoryError", "HistoryStore", "IngestResult", "KnownDevice", "Stats",
+           "StoredSession"]

@@ -4,6 +4,7 @@ memory). Every sqlite3 failure here becomes a HistoryError with one clear messag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -14,19 +15,25 @@ from unknot.history.records import HistoryError
 from unknot.history.schema import DB_NAME, migrate, pending_migrations
 
 
-def db_path(path: Path | None = None) -> Path:
-    """The history database file: `path`, or <unknot home>/history.sqlite3."""
+def db_path(path: Path | None = None, *, create_home: bool = True) -> Path:
+    """The history database file: `path`, or <unknot home>/history.sqlite3 (the home is made
+    if missing, unless `create_home` is false: reading never makes it)."""
     if path is not None:
         return Path(path)
     from unknot import paths
 
-    return paths.home() / DB_NAME
+    return paths.home(create=create_home) / DB_NAME
 
 
-def quick_check(db: sqlite3.Connection) -> list[str]:
-    """PRAGMA quick_check's problems ([] = the database is sound)."""
+EMPTY = "the file is empty (0 bytes): its contents were lost (truncated)"
+
+
+def integrity_problems(db: sqlite3.Connection) -> list[str]:
+    """PRAGMA integrity_check's problems ([] = the database is sound). Not quick_check: that
+    one passes a file whose (device, seq) uniqueness index misses a row, and a sync would
+    then write duplicates into it."""
     try:
-        rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+        rows = [str(r[0]) for r in db.execute("PRAGMA integrity_check").fetchall()]
     except sqlite3.DatabaseError as exc:
         if not exc.sqlite_errorname.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
             raise  # not damage (e.g. cannot open): reported as what it is
@@ -36,6 +43,28 @@ def quick_check(db: sqlite3.Connection) -> list[str]:
     return [" ".join(r.replace("*** in database main ***", "").split()) for r in rows]
 
 
+def _create(path: Path) -> None:
+    """A new database, made beside `path` and renamed into place once its schema is in, so
+    a crash never leaves a 0-byte file (which is refused as damaged); mode 0600, like the
+    host keys: the history is personal."""
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    db = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        migrate(db)
+    finally:
+        db.close()
+    os.replace(tmp, path)
+
+
+def _private(path: Path) -> None:
+    """Mode 0600 for the database (a file made by an older unknot was 0644)."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
 def connect_for_writing(path: Path) -> sqlite3.Connection:
     for p in (path, path.parent):
         if p.exists() and not os.access(p, os.W_OK):
@@ -43,13 +72,19 @@ def connect_for_writing(path: Path) -> sqlite3.Connection:
                 f"cannot write the history database: {p} is read-only "
                 "(history, stats, export and devices can still read it)"
             )
+    if path.exists() and path.stat().st_size == 0:
+        raise HistoryError(f"the history database {path} is damaged ({EMPTY}); nothing was "
+                           f"written: {DOCTOR_HINT}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _create(path)
+        _private(path)
         db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
     except (OSError, sqlite3.Error) as exc:
-        raise HistoryError(f"cannot open history database {path}: {exc}") from exc
+        raise HistoryError(f"cannot open history database {path}: {describe_failure(exc)}") from exc
     try:
-        problems = quick_check(db)
+        problems = integrity_problems(db)
         if problems:
             raise HistoryError(
                 f"the history database {path} is damaged ({problems[0]}); nothing was "

@@ -15,6 +15,24 @@ __all__ = ["HistoryError"]
 
 
 @dataclass(frozen=True)
+class DeviceSeen:
+    """The device as one sync saw it: who it is, its clock and its journal then."""
+
+    device_id: str
+    name: str
+    firmware: str
+    unix: int | None  # the device's clock (unix s) at the sync; None: not set
+    uptime_s: int  # seconds since its boot (on its own clock)
+    boot: int  # its boot counter
+    tail_seq: int  # the oldest seq it still holds (its head if it holds none)
+    resume_seq: int | None = None  # where it said to continue (the END frame's next_seq)
+    simulated: bool = False
+    clock_rate: float = 1.0  # its clock's speed: 1 for a board, a simulated one's speed
+    epoch: int | None = None  # its journal's epoch
+    journal: int = 0  # the host's number for that journal (Cursor): a new one starts at 1
+
+
+@dataclass(frozen=True)
 class IngestResult:
     new: int
     known: int
@@ -37,6 +55,9 @@ class StoredSession(FlagsMixin):
     flags: int
     boot: int
     synced_at: datetime
+    # the start of a boot no sync saw running: placed to end before the next boot began, so
+    # the latest it can have been (after `devices forget`, or a boot synced only later)
+    start_guessed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +65,7 @@ class StoredSession(FlagsMixin):
             "seq": self.seq,
             "start": iso_utc(self.start),
             "start_approx": self.start_approx,
+            "start_guessed": self.start_guessed,
             "routine_id": self.routine_id,
             "routine_slug": self.routine_slug,
             "routine_name": self.routine_name,

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from unknot.history.connect import EMPTY, integrity_problems
 from unknot.history.records import HistoryError
 from unknot.history.schema import migrate, pending_migrations
 
@@ -46,17 +47,20 @@ def check(path: Path) -> Checkup:
     """PRAGMA integrity_check (read-only) plus the migrations still to apply."""
     if not path.exists():
         return Checkup(path, exists=False)
+    if path.stat().st_size == 0:
+        return Checkup(path, exists=True, problems=[EMPTY])
+    # A read-only folder (no -shm file can be made for WAL): read it as immutable.
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if writable else "&immutable=1")
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         return Checkup(path, exists=True, problems=[str(exc)])
     try:
         try:
-            rows = [str(r[0]) for r in db.execute("PRAGMA integrity_check").fetchall()]
+            problems = integrity_problems(db)
         except sqlite3.DatabaseError as exc:
-            rows = [str(exc)]
-        problems = [] if rows == ["ok"] else [
-            " ".join(r.replace("*** in database main ***", "").split()) for r in rows]
+            problems = [str(exc)]
         pending: list[str] = []
         if not problems:
             with contextlib.suppress(sqlite3.DatabaseError):
@@ -113,6 +117,7 @@ def repair(path: Path) -> Repair:
         shutil.copy2(wal, backup.with_name(backup.name + "-wal"))
     fresh_path = path.with_name(f".{path.name}.{os.getpid()}.repair")
     fresh_path.unlink(missing_ok=True)
+    os.close(os.open(fresh_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # personal
     kept: dict[str, int] = {}
     unreadable: dict[str, int] = {}
     src = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)

@@ -20,6 +20,7 @@ from unknot.history.clock import BootStart, reconstruct_starts
 from unknot.history.connect import connect_for_writing, connect_readonly, db_path
 from unknot.history.names import RoutineNames, routine_names
 from unknot.history.records import (
+    DeviceSeen,
     IngestResult,
     KnownDevice,
     StoredSession,
@@ -57,12 +58,12 @@ class HistoryStore:
     def open(cls, path: Path | None = None, *, readonly: bool = False) -> HistoryStore:
         """The history database (default: <home>/history.sqlite3).
 
-        For writing (sync), the database is checked first (PRAGMA quick_check) and a
+        For writing (sync), the database is checked first (PRAGMA integrity_check) and a
         damaged one is refused (HistoryError naming `unknot doctor`). readonly=True (history,
         stats, export, devices) never writes: a file or folder that cannot be written is
         opened read-only, and pending migrations are applied to a copy in memory.
         """
-        path = db_path(path)
+        path = db_path(path, create_home=not readonly)
         return cls(connect_readonly(path) if readonly else connect_for_writing(path), path)
 
     def close(self) -> None:
@@ -95,150 +96,22 @@ class HistoryStore:
             return Cursor(epoch=None, journal=0, next_seq=1)
         return Cursor(epoch=row[0], journal=int(row[1]), next_seq=int(row[2]))
 
-    def ingest(
-        self,
-        device_id: str,
-        name: str,
-        firmware: str,
-        records: Sequence[SessionRecord],
-        *,
-        device_unix_at_sync: int | None,
-        device_uptime_s: int,
-        device_boot: int,
-        host_now: float,
-        tail_seq: int,
-        resume_seq: int | None = None,
-        simulated: bool = False,
-        clock_rate: float = 1.0,
-        epoch: int | None = None,
-        journal: int = 0,
-    ) -> IngestResult:
-        """Store one sync's records in one transaction; see the module docstring.
+    def ingest(self, seen: DeviceSeen, records: Sequence[SessionRecord],
+               host_now: float) -> IngestResult:
+        """Store one sync's records in one transaction; see the module docstring and
+        DeviceSeen (what the device said at the sync, host_now: the host's unix time then).
 
-        tail_seq is the oldest seq the device still holds (its head + 1 if it holds none):
-        seqs below it that the host never received were overwritten on the device and are
-        counted as `lost`, and the cursor moves past them. resume_seq is where the device
-        said to continue (the END frame's next_seq): seqs between the records given and it
-        are slots the device skipped as corrupt, counted as `corrupt`. clock_rate is the
-        device clock's speed (1 for a board; a simulated device's speed). `journal` is the
-        host's number for the device's journal `epoch` (Cursor): a new one starts at seq 1.
-        """
-        dev = normalize_device_id(device_id)
-        boot_byte = device_boot & 0xFF
-        stored: dict[int, BootStart] = {
-            int(b): (float(t), bool(g)) for b, t, g in self._db.execute(
-                "SELECT boot, start_utc, guessed FROM boots WHERE device_id = ?", (dev,))
-        }
-        before = dict(stored)
-        estimate = host_now - device_uptime_s / clock_rate
-        current = stored.get(boot_byte)
-        if current is None or abs(current[0] - estimate) > BOOT_START_TOLERANCE_S:
-            stored[boot_byte] = (estimate, False)  # a boot not seen before (or byte wrapped)
-        elif current[1]:
-            stored[boot_byte] = (current[0], False)  # seen running now: no longer a guess
-        learned: dict[int, BootStart] = {boot_byte: stored[boot_byte]}
-        placed = reconstruct_starts(
-            records, device_uptime_s=device_uptime_s, device_boot=device_boot,
-            host_now=host_now, rate=clock_rate, boot_starts=stored, learned=learned,
-        )
-        if self._routines is None:
-            self._routines = routine_names()
-        routines = self._routines
-        offset = None if device_unix_at_sync is None else host_now - device_unix_at_sync
-        new = known = 0
+        Seqs below seen.tail_seq that the host never received were overwritten on the device
+        and are counted as `lost`, and the cursor moves past them; seqs between the records
+        given and seen.resume_seq are slots the device skipped as corrupt (`corrupt`)."""
+        dev = normalize_device_id(seen.device_id)
+        before, learned, placed = self._place(dev, seen, records, host_now)
         with Transaction(self._db) as db:
-            db.execute(
-                """INSERT INTO devices (device_id, name, firmware, first_seen, last_sync,
-                                       simulated)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (device_id) DO UPDATE SET
-                     name = excluded.name, firmware = excluded.firmware,
-                     last_sync = excluded.last_sync, simulated = excluded.simulated""",
-                (dev, name, firmware, host_now, host_now, int(simulated)),
-            )
-            db.executemany(
-                """INSERT INTO boots (device_id, boot, start_utc, rate, guessed)
-                   VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (device_id, boot) DO UPDATE SET
-                     start_utc = excluded.start_utc, rate = excluded.rate,
-                     guessed = excluded.guessed""",
-                [(dev, b, t, clock_rate, int(g)) for b, (t, g) in learned.items()],
-            )
-            for b, (t, _g) in learned.items():
-                old = before.get(b)
-                if old is not None and old[1] and old[0] != t:
-                    # a guessed boot start moved: records stored with it move along
-                    db.execute(
-                        """UPDATE sessions SET start_utc = start_utc + ?
-                           WHERE device_id = ? AND boot = ? AND start_approx = 1
-                             AND flags & ? != 0
-                             AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
-                        (round(t - old[0]), dev, b, CLOCK_UNSET, old[0], clock_rate),
-                    )
-            row = db.execute(
-                "SELECT next_seq, journal FROM cursors WHERE device_id = ?", (dev,)
-            ).fetchone()
-            old_cursor = int(row[0]) if row and int(row[1]) == journal else 1
-            for rec, (start_utc, approx) in zip(records, placed, strict=True):
-                slug_name = routines.get(rec.routine_id)
-                cur = db.execute(
-                    """INSERT INTO sessions (device_id, seq, start_utc, start_approx, raw_start,
-                         routine_id, routine_slug, routine_name, steps_done, steps_total,
-                         active_s, flags, boot, synced_at, journal)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (device_id, journal, seq) DO NOTHING""",
-                    (
-                        dev,
-                        rec.seq,
-                        start_utc,
-                        int(approx),
-                        rec.start,
-                        rec.routine_id,
-                        slug_name[0] if slug_name else None,
-                        slug_name[1] if slug_name else None,
-                        rec.steps_done,
-                        rec.steps_total,
-                        rec.active_s,
-                        rec.flags,
-                        rec.boot,
-                        host_now,
-                        journal,
-                    ),
-                )
-                if cur.rowcount == 1:
-                    new += 1
-                else:
-                    known += 1
-            lost = 0
-            nxt = old_cursor
-            if tail_seq > old_cursor:
-                have = db.execute(
-                    """SELECT COUNT(*) FROM sessions
-                       WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
-                    (dev, journal, old_cursor, tail_seq),
-                ).fetchone()[0]
-                lost = (tail_seq - old_cursor) - int(have)
-                nxt = tail_seq
-            nxt = self._contiguous_end(db, dev, journal, nxt)
-            corrupt = 0
-            if resume_seq is not None and resume_seq > nxt >= tail_seq:
-                have = db.execute(
-                    """SELECT COUNT(*) FROM sessions
-                       WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
-                    (dev, journal, nxt, resume_seq),
-                ).fetchone()[0]
-                corrupt = (resume_seq - nxt) - int(have)
-                nxt = self._contiguous_end(db, dev, journal, resume_seq)
-            db.execute(
-                """INSERT INTO cursors (device_id, next_seq, epoch, journal) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (device_id) DO UPDATE
-                   SET next_seq = CASE WHEN journal = excluded.journal
-                                  THEN MAX(next_seq, excluded.next_seq)
-                                  ELSE excluded.next_seq END,
-                       epoch = COALESCE(excluded.epoch, epoch),
-                       journal = excluded.journal""",
-                (dev, nxt, epoch, journal),
-            )
+            self._upsert_device(db, dev, seen, host_now)
+            self._store_boots(db, dev, seen.clock_rate, before, learned)
+            new, known = self._insert_sessions(db, dev, seen.journal, records, placed, host_now)
+            lost, corrupt = self._advance_cursor(db, dev, seen)
+            offset = None if seen.unix is None else host_now - seen.unix
             db.execute(
                 """INSERT INTO sync_log (device_id, at, new, known, lost, clock_offset_s,
                                         corrupt)
@@ -246,6 +119,132 @@ class HistoryStore:
                 (dev, host_now, new, known, lost, offset, corrupt),
             )
         return IngestResult(new=new, known=known, lost=lost, corrupt=corrupt)
+
+    def _place(self, dev: str, seen: DeviceSeen, records: Sequence[SessionRecord],
+               host_now: float) -> tuple[dict[int, BootStart], dict[int, BootStart],
+                                         list[tuple[int, bool]]]:
+        """The boot starts stored before, the ones this sync learns, and each record's
+        (start_utc, approximate) placed with them (docs/history.md, unknot.history.clock)."""
+        boot_byte = seen.boot & 0xFF
+        stored: dict[int, BootStart] = {
+            int(b): (float(t), bool(g)) for b, t, g in self._db.execute(
+                "SELECT boot, start_utc, guessed FROM boots WHERE device_id = ?", (dev,))
+        }
+        before = dict(stored)
+        estimate = host_now - seen.uptime_s / seen.clock_rate
+        current = stored.get(boot_byte)
+        if current is None or abs(current[0] - estimate) > BOOT_START_TOLERANCE_S:
+            stored[boot_byte] = (estimate, False)  # a boot not seen before (or byte wrapped)
+        elif current[1]:
+            stored[boot_byte] = (current[0], False)  # seen running now: no longer a guess
+        learned: dict[int, BootStart] = {boot_byte: stored[boot_byte]}
+        placed = reconstruct_starts(
+            records, device_uptime_s=seen.uptime_s, device_boot=seen.boot,
+            host_now=host_now, rate=seen.clock_rate, boot_starts=stored, learned=learned,
+        )
+        return before, learned, placed
+
+    @staticmethod
+    def _upsert_device(db: sqlite3.Connection, dev: str, seen: DeviceSeen,
+                       host_now: float) -> None:
+        db.execute(
+            """INSERT INTO devices (device_id, name, firmware, first_seen, last_sync,
+                                   simulated)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (device_id) DO UPDATE SET
+                 name = excluded.name, firmware = excluded.firmware,
+                 last_sync = excluded.last_sync, simulated = excluded.simulated""",
+            (dev, seen.name, seen.firmware, host_now, host_now, int(seen.simulated)),
+        )
+
+    @staticmethod
+    def _store_boots(db: sqlite3.Connection, dev: str, rate: float,
+                     before: dict[int, BootStart], learned: dict[int, BootStart]) -> None:
+        """The boot starts learned; a guessed one that moved takes its records along."""
+        db.executemany(
+            """INSERT INTO boots (device_id, boot, start_utc, rate, guessed)
+               VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (device_id, boot) DO UPDATE SET
+                 start_utc = excluded.start_utc, rate = excluded.rate,
+                 guessed = excluded.guessed""",
+            [(dev, b, t, rate, int(g)) for b, (t, g) in learned.items()],
+        )
+        for b, (t, _g) in learned.items():
+            old = before.get(b)
+            if old is not None and old[1] and old[0] != t:
+                db.execute(
+                    """UPDATE sessions SET start_utc = start_utc + ?
+                       WHERE device_id = ? AND boot = ? AND start_approx = 1
+                         AND flags & ? != 0
+                         AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
+                    (round(t - old[0]), dev, b, CLOCK_UNSET, old[0], rate),
+                )
+
+    def _insert_sessions(self, db: sqlite3.Connection, dev: str, journal: int,
+                         records: Sequence[SessionRecord], placed: list[tuple[int, bool]],
+                         host_now: float) -> tuple[int, int]:
+        """Insert the records (a seq already held is kept as it was): (new, known)."""
+        if self._routines is None:
+            self._routines = routine_names()
+        routines = self._routines
+        new = known = 0
+        for rec, (start_utc, approx) in zip(records, placed, strict=True):
+            slug_name = routines.get(rec.routine_id)
+            cur = db.execute(
+                """INSERT INTO sessions (device_id, seq, start_utc, start_approx, raw_start,
+                     routine_id, routine_slug, routine_name, steps_done, steps_total,
+                     active_s, flags, boot, synced_at, journal)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (device_id, journal, seq) DO NOTHING""",
+                (dev, rec.seq, start_utc, int(approx), rec.start, rec.routine_id,
+                 slug_name[0] if slug_name else None, slug_name[1] if slug_name else None,
+                 rec.steps_done, rec.steps_total, rec.active_s, rec.flags, rec.boot,
+                 host_now, journal),
+            )
+            if cur.rowcount == 1:
+                new += 1
+            else:
+                known += 1
+        return new, known
+
+    def _advance_cursor(self, db: sqlite3.Connection, dev: str,
+                        seen: DeviceSeen) -> tuple[int, int]:
+        """Move the cursor past what is held, lost (below the device's tail) and corrupt
+        (skipped up to resume_seq): (lost, corrupt)."""
+        journal, tail = seen.journal, seen.tail_seq
+        row = db.execute(
+            "SELECT next_seq, journal FROM cursors WHERE device_id = ?", (dev,)
+        ).fetchone()
+        nxt = int(row[0]) if row and int(row[1]) == journal else 1
+        lost = corrupt = 0
+        if tail > nxt:
+            lost = (tail - nxt) - self._held(db, dev, journal, nxt, tail)
+            nxt = tail
+        nxt = self._contiguous_end(db, dev, journal, nxt)
+        resume = seen.resume_seq
+        if resume is not None and resume > nxt >= tail:
+            corrupt = (resume - nxt) - self._held(db, dev, journal, nxt, resume)
+            nxt = self._contiguous_end(db, dev, journal, resume)
+        db.execute(
+            """INSERT INTO cursors (device_id, next_seq, epoch, journal) VALUES (?, ?, ?, ?)
+               ON CONFLICT (device_id) DO UPDATE
+               SET next_seq = CASE WHEN journal = excluded.journal
+                              THEN MAX(next_seq, excluded.next_seq)
+                              ELSE excluded.next_seq END,
+                   epoch = COALESCE(excluded.epoch, epoch),
+                   journal = excluded.journal""",
+            (dev, nxt, seen.epoch, journal),
+        )
+        return lost, corrupt
+
+    @staticmethod
+    def _held(db: sqlite3.Connection, dev: str, journal: int, start: int, end: int) -> int:
+        """How many seqs in [start, end) the history holds."""
+        return int(db.execute(
+            """SELECT COUNT(*) FROM sessions
+               WHERE device_id = ? AND journal = ? AND seq >= ? AND seq < ?""",
+            (dev, journal, start, end),
+        ).fetchone()[0])
 
     @staticmethod
     def _contiguous_end(db: sqlite3.Connection, dev: str, journal: int, start: int) -> int:
@@ -296,8 +295,9 @@ class HistoryStore:
         sql = (
             "SELECT s.device_id, s.seq, s.start_utc, s.start_approx, s.routine_id,"
             " s.routine_slug, s.routine_name, s.steps_done, s.steps_total, s.active_s,"
-            " s.flags, s.boot, s.synced_at"
+            " s.flags, s.boot, s.synced_at, s.start_approx AND COALESCE(b.guessed, 0)"
             " FROM sessions s JOIN devices d ON d.device_id = s.device_id"
+            " LEFT JOIN boots b ON b.device_id = s.device_id AND b.boot = s.boot"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -317,6 +317,7 @@ class HistoryStore:
                 flags=r[10],
                 boot=r[11],
                 synced_at=from_unix(r[12]),
+                start_guessed=bool(r[13]),
             )
             for r in self._db.execute(sql, args)
         ]

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from unknot import core
+from unknot import core, paths
 from unknot.errors import UnknotError
 from unknot.routine import model as m
 from unknot.routine.decode import Decoded
@@ -236,7 +236,11 @@ def write(fig: Any, path: Path) -> None:
 
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise CardError(f"{path}: a card is {', '.join(FORMATS)} (by the file's suffix)")
+        hint = "; for a card of every routine in a folder: --all -o DIR" if not suffix else ""
+        raise CardError(f"{path}: a card is {', '.join(FORMATS)} (by the file's suffix){hint}")
+    problem = paths.parent_problem(path)
+    if problem is not None:
+        raise CardError(f"cannot write {path}: {problem}")
     with matplotlib.rc_context({"svg.fonttype": "none", "pdf.compression": 0,
                                 "pdf.fonttype": 42}):
         try:

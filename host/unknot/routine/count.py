@@ -14,6 +14,7 @@ from typing import NamedTuple
 from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine.model import Op
+from unknot.text import plural
 
 
 class Count(NamedTuple):
@@ -21,8 +22,7 @@ class Count(NamedTuple):
     steps: int
 
     def __str__(self) -> str:
-        return (f"{self.exercises} exercise{'s' if self.exercises != 1 else ''},"
-                f" {self.steps} step{'s' if self.steps != 1 else ''}")
+        return f"{plural(self.exercises, 'exercise')}, {plural(self.steps, 'step')}"
 
 
 def tally(ops: Sequence[Op], end: int = -1) -> Count:

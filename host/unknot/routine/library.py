@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from unknot import core, paths
 from unknot.errors import RoutineError
+from unknot.routine.compile import routine_id
 from unknot.routine.decode import Decoded, decode
+from unknot.routine.lines import LineMap
 from unknot.routine.model import Problem, ProblemsError, Routine
 from unknot.routine.parse import load_file
-from unknot.routine.validate import check_unique
 
 
 def source_files(targets: list[str] | None = None) -> list[Path]:
@@ -43,6 +45,26 @@ def file_for_id(slug: str) -> Path | None:
     return None
 
 
+def known_ids() -> list[str]:
+    """The ids of the library and the user folder (files that fail to load are passed over)."""
+    ids = []
+    for f in source_files():
+        try:
+            ids.append(load_file(f).slug)
+        except (ProblemsError, OSError):
+            continue
+    return ids
+
+
+def no_such_routine(name: str) -> str:
+    """The one message for an id or file that names no routine, with the closest ids."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known_ids(), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "see `unknot routines list`"
+    return f"no routine with id '{name}' and no such file ({hint})"
+
+
 def warn_skipped(message: str) -> None:
     """How a skipped user routine is reported: one warning line on stderr."""
     sys.stderr.write(f"Warning: {message}\n")
@@ -60,7 +82,7 @@ def load_all(targets: list[str] | None = None, *, strict: bool = False) -> list[
     lenient = not targets and not strict
     for f in source_files(targets):
         if not f.exists():
-            problems.append(Problem(str(f), 1, "no such file (and no routine with that id)"))
+            problems.append(Problem(str(f), 0, no_such_routine(str(f))))
             continue
         try:
             routines.append(load_file(f))
@@ -101,4 +123,47 @@ def find(id_or_path: str) -> Routine | Decoded:
             continue
         if r.slug == id_or_path:
             return r
-    raise RoutineError(f"no routine with id '{id_or_path}' (see `unknot routines list`)")
+    raise RoutineError(no_such_routine(id_or_path))
+
+
+def listing(r: Routine) -> dict[str, Any]:
+    """One routine as `unknot routines list --json` prints it."""
+    from unknot.routine import total_ms
+    from unknot.routine.count import tally
+
+    count = tally(r.ops())
+    return {"id": r.slug, "name": r.name, "exercises": count.exercises, "steps": count.steps,
+            "duration_ms": total_ms(r.ops()),
+            "sources": [{"title": s.title, "file": s.file, "use": s.use} for s in r.sources]}
+
+
+def check_unique(routines: list[Routine]) -> list[Problem]:
+    """Duplicate slugs and colliding numeric ids across a set of routines."""
+    problems: list[Problem] = []
+    by_slug: dict[str, Routine] = {}
+    by_id: dict[int, Routine] = {}
+    for r in routines:
+        line = _id_line(r.path)
+        other = by_slug.get(r.slug)
+        if other is not None:
+            problems.append(Problem(r.path, line, f"duplicate routine id '{r.slug}'"
+                                    f" (also in {other.path})"))
+            continue
+        by_slug[r.slug] = r
+        num = routine_id(r.slug)
+        clash = by_id.get(num)
+        if clash is not None:
+            problems.append(Problem(r.path, line, f"routine id '{r.slug}' has numeric id"
+                                    f" 0x{num:04x}, the same as '{clash.slug}' ({clash.path});"
+                                    " choose another id"))
+            continue
+        by_id[num] = r
+    return problems
+
+
+def _id_line(path: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return LineMap(f.read()).line(("id",))
+    except OSError:
+        return 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
+from unknot.routine import transition
 
 # Step kinds and op-byte flags: the firmware's format definition (docs/format.md "Steps").
 BEGIN = fmt.BEGIN
@@ -117,12 +118,20 @@ class Routine:
     numbers_chosen: list[str] = field(default_factory=list)  # numbers the project chose
 
     def ops(self) -> list[Op]:
-        """The compiled step list: BEGIN, the steps (with get-ready steps), END."""
+        """The compiled step list: BEGIN, the steps, END; with exercises, a get-ready (NEXT)
+        step before each one as the rule (unknot.routine.transition) says."""
         if not self.exercises:
             return [Op(BEGIN), *self.steps, Op(END)]
-        from unknot.routine.transition import with_transitions
-
-        return [Op(BEGIN), *with_transitions(self.exercises), Op(END)]
+        ops = [Op(BEGIN)]
+        prev: Exercise | None = None
+        for ex in self.exercises:
+            seconds = transition.get_ready_s(prev, ex)
+            if seconds:
+                # no label: the exercise names are in the label table already (device RAM)
+                ops.append(Op(NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
+            ops += ex.steps
+            prev = ex
+        return [*ops, Op(END)]
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.line <= 0:  # about the whole input (a missing file, an unknown id)
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from unknot.errors import RoutineError
 from unknot.routine.compile import compile_routine, file_name
-from unknot.routine.library import load_all
+from unknot.routine.library import load_all, no_such_routine
 
 
 def compile_selection(names: tuple[str, ...]) -> dict[str, bytes]:
@@ -19,8 +19,7 @@ def compile_selection(names: tuple[str, ...]) -> dict[str, bytes]:
         library = {r.slug: r for r in load_all()}
         missing = [i for i in ids if i not in library]
         if missing:
-            raise RoutineError(f"no routine with id {', '.join(repr(m) for m in missing)} "
-                               "(see `unknot routines list`)")
+            raise RoutineError("; ".join(no_such_routine(m) for m in missing))
         routines += list(library.values()) if not names else [library[i] for i in ids]
     if not routines:
         raise RoutineError("no routines to flash")

@@ -13,19 +13,28 @@ validator (which flags an author's get-ready shorter than the rule). docs/routin
 
 from __future__ import annotations
 
-from unknot.core import routine as fmt
-from unknot.routine import model as m
-from unknot.routine.model import Exercise, Op
+from typing import Protocol
+
+
+class Placed(Protocol):
+    """Where an exercise is done (unknot.routine.model.Exercise is one)."""
+
+    @property
+    def position(self) -> str: ...
+    @property
+    def props(self) -> tuple[str, ...]: ...
+    @property
+    def get_ready(self) -> int | None: ...
+
 
 BASE_S = 5
 POSITION_S = 8  # sitting <-> standing
 LYING_S = 10  # into or out of lying
 PROP_S = 5  # fetch a prop the previous exercise did not use
 DESK = ("sitting", ())  # where the wearer is when the routine starts
-_DS_PER_S = 1000 // fmt.DS_MS
 
 
-def rule(prev: Exercise | None, nxt: Exercise) -> tuple[int, str]:
+def rule(prev: Placed | None, nxt: Placed) -> tuple[int, str]:
     """(minimum get-ready seconds before `nxt`, the reason in a few words)."""
     position, props = (prev.position, prev.props) if prev is not None else DESK
     seconds, why = BASE_S, "next exercise"
@@ -40,7 +49,7 @@ def rule(prev: Exercise | None, nxt: Exercise) -> tuple[int, str]:
     return seconds, why
 
 
-def get_ready_s(prev: Exercise | None, nxt: Exercise) -> int:
+def get_ready_s(prev: Placed | None, nxt: Placed) -> int:
     """Seconds of the get-ready step before `nxt` (0: none, only before the first)."""
     seconds, _ = rule(prev, nxt)
     if prev is None and seconds == BASE_S:
@@ -48,17 +57,3 @@ def get_ready_s(prev: Exercise | None, nxt: Exercise) -> int:
     if nxt.get_ready is not None:
         seconds = max(seconds, nxt.get_ready)
     return seconds
-
-
-def with_transitions(exercises: list[Exercise]) -> list[Op]:
-    """The steps of all exercises with a get-ready (NEXT) step before each as the rule says."""
-    ops: list[Op] = []
-    prev: Exercise | None = None
-    for ex in exercises:
-        seconds = get_ready_s(prev, ex)
-        if seconds:
-            # no label: the exercise names are in the label table already (device RAM)
-            ops.append(Op(m.NEXT, durations=(seconds * _DS_PER_S,)))
-        ops += ex.steps
-        prev = ex
-    return ops

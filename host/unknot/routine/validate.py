@@ -8,8 +8,10 @@ from typing import Any
 
 from unknot.routine import model as m
 from unknot.routine import transition
+from unknot.routine.compile import compile_routine
+from unknot.routine.lines import Key, LineMap
 from unknot.routine.model import Exercise, Op, Problem, Routine, Source
-from unknot.routine.parse import Key, LineMap
+from unknot.routine.timeline import total_ms
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -307,31 +309,8 @@ def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine |
         says = [say for ex in exercises for say in ex.says]
     else:
         steps, says = _steps(c, data.get("steps"), ("steps",))
-    countdown = 0
-    if "countdown" in data:
-        value = data["countdown"]
-        if isinstance(value, bool) or not isinstance(value, int) \
-                or not 0 <= value <= m.MAX_COUNTDOWN_S:
-            c.err(("countdown",), f"'countdown' must be whole seconds 0..{m.MAX_COUNTDOWN_S},"
-                  f" got {value!r}")
-        elif not exercises:
-            c.err(("countdown",), "'countdown' needs [[exercises]] (format v2)")
-        else:
-            countdown = value
-    numbers_text: list[str] = []
-    numbers_chosen: list[str] = []
-    numbers = data.get("numbers")
-    if numbers is None:
-        if exercises:
-            c.err((), "missing [numbers]: text = [...] (numbers taken from the source text)"
-                  " and chosen = [...] (numbers the project chose)")
-    elif not isinstance(numbers, dict):
-        c.err(("numbers",), "'numbers' must be a table: [numbers] text = [...], chosen = [...]")
-    else:
-        c.unknown(numbers, NUMBERS_KEYS, ("numbers",), "[numbers]")
-        # both lists are required so that an empty one is a statement, not an omission
-        numbers_text = c.texts(numbers, "text", ("numbers",), required=True, empty=True)
-        numbers_chosen = c.texts(numbers, "chosen", ("numbers",), required=True, empty=True)
+    countdown = _countdown(c, data, bool(exercises))
+    numbers_text, numbers_chosen = _numbers(c, data, bool(exercises))
     if len(steps) + 2 > m.MAX_STEPS:
         c.err(("exercises",) if exercises else ("steps", m.MAX_STEPS - 2),
               f"too many steps: {len(steps)}"
@@ -345,53 +324,54 @@ def validate(data: dict[str, Any], lines: LineMap, path: str) -> tuple[Routine |
                       says=says, path=path, exercises=exercises, countdown=countdown,
                       sources=sources, numbers_text=numbers_text,
                       numbers_chosen=numbers_chosen)
-    from unknot.routine.compile import compile_routine
-    from unknot.routine.timeline import total_ms
+    _compiled_limits(c, routine)
+    return (None if c.problems else routine), c.problems
 
+
+def _countdown(c: _Checker, data: dict[str, Any], v2: bool) -> int:
+    """The v2 header's countdown seconds (0: none)."""
+    if "countdown" not in data:
+        return 0
+    value = data["countdown"]
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 0 <= value <= m.MAX_COUNTDOWN_S:
+        c.err(("countdown",), f"'countdown' must be whole seconds 0..{m.MAX_COUNTDOWN_S},"
+              f" got {value!r}")
+    elif not v2:
+        c.err(("countdown",), "'countdown' needs [[exercises]] (format v2)")
+    else:
+        return value
+    return 0
+
+
+def _numbers(c: _Checker, data: dict[str, Any], v2: bool) -> tuple[list[str], list[str]]:
+    """[numbers]: (taken from the source text, chosen by the project); required in v2."""
+    numbers = data.get("numbers")
+    if numbers is None:
+        if v2:
+            c.err((), "missing [numbers]: text = [...] (numbers taken from the source text)"
+                  " and chosen = [...] (numbers the project chose)")
+        return [], []
+    if not isinstance(numbers, dict):
+        c.err(("numbers",), "'numbers' must be a table: [numbers] text = [...], chosen = [...]")
+        return [], []
+    c.unknown(numbers, NUMBERS_KEYS, ("numbers",), "[numbers]")
+    # both lists are required so that an empty one is a statement, not an omission
+    return (c.texts(numbers, "text", ("numbers",), required=True, empty=True),
+            c.texts(numbers, "chosen", ("numbers",), required=True, empty=True))
+
+
+def _compiled_limits(c: _Checker, routine: Routine) -> None:
+    """The limits of the compiled routine: steps with get-ready steps, length, file size."""
     ops = routine.ops()
     if len(ops) > m.MAX_STEPS:
         c.err(("exercises",), f"too many steps with the get-ready steps: {len(ops)}"
               f" (at most {m.MAX_STEPS})")
     total = total_ms(ops)
     if total > m.MAX_TOTAL_S * 1000:
-        c.err(("exercises" if exercises else "steps",), f"routine lasts {total / 1000:g} s,"
-              f" at most {m.MAX_TOTAL_S // 60} minutes allowed")
+        c.err(("exercises" if routine.exercises else "steps",),
+              f"routine lasts {total / 1000:g} s, at most {m.MAX_TOTAL_S // 60} minutes allowed")
     size = len(compile_routine(routine, labels=True, check=False))
     if size > m.MAX_FILE_BYTES:
         c.err(("steps",), f"compiled routine is {size} bytes, the format holds at most"
               f" {m.MAX_FILE_BYTES}")
-    return (None if c.problems else routine), c.problems
-
-
-def check_unique(routines: list[Routine]) -> list[Problem]:
-    """Duplicate slugs and colliding numeric ids across a set of routines."""
-    from unknot.routine.compile import routine_id
-
-    problems: list[Problem] = []
-    by_slug: dict[str, Routine] = {}
-    by_id: dict[int, Routine] = {}
-    for r in routines:
-        line = _id_line(r.path)
-        other = by_slug.get(r.slug)
-        if other is not None:
-            problems.append(Problem(r.path, line, f"duplicate routine id '{r.slug}'"
-                                    f" (also in {other.path})"))
-            continue
-        by_slug[r.slug] = r
-        num = routine_id(r.slug)
-        clash = by_id.get(num)
-        if clash is not None:
-            problems.append(Problem(r.path, line, f"routine id '{r.slug}' has numeric id"
-                                    f" 0x{num:04x}, the same as '{clash.slug}' ({clash.path});"
-                                    " choose another id"))
-            continue
-        by_id[num] = r
-    return problems
-
-
-def _id_line(path: str) -> int:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return LineMap(f.read()).line(("id",))
-    except OSError:
-        return 1

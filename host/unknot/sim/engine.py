@@ -96,6 +96,7 @@ class Engine:
                 await self._task
         self.device.motor.listeners.remove(self._played)
         self.device.button.listeners.remove(self.wake)
+        self.app.flush()  # as before a shutdown: settings held back by the hourly limit
 
     def wake(self) -> None:
         self._wake.set()

@@ -7,6 +7,7 @@ from typing import Any
 
 from unknot.sim.engine import Felt
 from unknot.sim.status import Status
+from unknot.text import plural
 
 
 def _secs(ms: int | None) -> str:
@@ -62,7 +63,7 @@ def render(st: Status, title: str, footer: str = "",
                                   f"next cue in {_secs(st.next_cue_ms)}")
     if st.reminder_ms is not None:
         grid.add_row("Next break", f"in {_secs(st.reminder_ms)} (device time)")
-    grid.add_row("Journal", f"{st.journal} record(s), next seq {st.head}")
+    grid.add_row("Journal", f"{plural(st.journal, 'record')}, next seq {st.head}")
     grid.add_row("Uptime", f"{_secs(st.now_ms)} device time"
                            + ("" if st.clock_set else " (wall clock not set)"))
     for key, value in extra:

@@ -17,6 +17,7 @@ from unknot.sim.engine import Engine, Felt
 from unknot.sim.panel import felt_line, render
 from unknot.sim.scaledclock import ScaledClock
 from unknot.sim.terminal import KEY_GESTURES, KEYS_HELP, PAIR_KEY, QUIT_KEYS, cbreak_keys
+from unknot.text import plural
 
 SIM_NAME_PREFIX = "Unknot-"
 REFRESH_HZ = 15
@@ -58,7 +59,7 @@ class SimServer:
 
     def ble_rows(self) -> tuple[tuple[str, str], ...]:
         state = "connected" if self.peripheral.connection is not None else "advertising"
-        return (("BLE", f"{state} · {self.hci.connected} host(s) on TCP, "
+        return (("BLE", f"{state} · {plural(self.hci.connected, 'host')} on TCP, "
                         f"{self.hci.clients} so far · {self.peripheral.handled} requests"),)
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+from unknot import radio
 from unknot.ble import open_device
 from unknot.device.files import Progress, UploadSummary
 from unknot.device.layout import check_routine_names
@@ -32,7 +33,7 @@ class BleBackend(Transport):
 
     def _run(self, op: Callable[[Session], Awaitable[T]]) -> T:
         async def main() -> T:
-            async with open_device(address=self.address, sim=self.sim) as session:
+            async with open_device(address=self.address, radio=radio.pick(self.sim)) as session:
                 return await op(session)
 
         return asyncio.run(main())
@@ -49,16 +50,20 @@ class BleBackend(Transport):
             if progress:
                 progress("routines (BLE)", done, whole)
 
-        self._run(lambda s: s.upload_routines(dict(files), step))
-        return UploadSummary(copied=[f"routines/{n}" for n in files], bytes_written=total)
+        async def upload(s: Session) -> int:
+            before = (await s.read_info()).routine_count
+            await s.upload_routines(dict(files), step)
+            return before
+
+        before = self._run(upload)
+        return UploadSummary(copied=[f"routines/{n}" for n in files], bytes_written=total,
+                             replaced=before)
 
     def read_info(self) -> DeviceReport:
         raw = self._run(lambda s: s.read_info())
         info = DeviceReport(f"{self.description} {raw.name} {raw.address}".strip())
         info.firmware_version = raw.firmware
-        unset = ("not set (a simulated device started by a command starts with its clock"
-                 " unset; `unknot sync` sets it, `unknot sim` keeps one running)" if self.sim
-                 else "not set (it is set on the next `unknot sync`)")
+        unset = _unset_clock(self.sim)
         info.clock = (time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(raw.unix))
                       if raw.unix is not None else unset)
         info.battery = None if raw.battery is None else f"{raw.battery} %"
@@ -77,3 +82,16 @@ class BleBackend(Transport):
 
     def write_settings(self, values: Mapping[str, int | str]) -> None:
         self._run(lambda s: s.set_settings(dict(values)))
+
+
+def _unset_clock(sim: bool) -> str:
+    """Why the device's clock is not set, and what sets it."""
+    if not sim:
+        return "not set (it is set on the next `unknot sync`)"
+    from unknot.sim import interproc
+
+    if interproc.running_link(interproc.sim_dir()) is not None:
+        return ("not set (the running `unknot sim` has not been synced since it started: "
+                "`unknot sync --sim` sets it)")
+    return ("not set (a simulated device started by a command starts with its clock unset; "
+            "`unknot sync --sim` sets it, `unknot sim` keeps one running)")

@@ -1,0 +1,87 @@
+"""The board model itself (tools/board/): its VM's garbage collector, its drive as
+`unknot device install` writes it, and its scenario. The heap guard is test_fw_heap.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools" / "board"))
+
+import model  # noqa: E402
+import vm  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def board_model() -> model.Model:
+    return model.Model()
+
+
+def test_gc_selftest_fails_unspilled_and_passes_spilled() -> None:
+    """As shipped, the wasm VM's collector frees objects held only in wasm locals; the
+    spilled artifact (wasm-opt --spill-pointers, the model's build step) keeps them."""
+    shipped = vm.gc_selftest(vm.Guest(spilled=False))
+    assert not shipped.ok, shipped.stdout[-300:]
+    spilled = vm.gc_selftest(vm.Guest(spilled=True))
+    assert spilled.ok, spilled.stdout[-300:] + spilled.stderr[-1000:] + spilled.error
+
+
+def test_vm_is_32_bit_and_honours_the_heap_size(tmp_path: Path) -> None:
+    (tmp_path / "t.py").write_text("import gc, sys\nprint(sys.maxsize, gc.mem_free() + "
+                                   "gc.mem_alloc())\n")
+    res = vm.Guest().run(["/t.py"], 48, root=tmp_path)
+    assert res.ok, res.stderr
+    maxsize, total = map(int, res.stdout.split())
+    assert maxsize == 2**31 - 1 and 46 * 1024 <= total <= 48 * 1024
+
+
+def test_installed_mpy_files_load_on_the_32_bit_vm(tmp_path: Path) -> None:
+    """`unknot device install` (CircuitPython 10) writes .mpy with header byte 'C'; patched
+    back to MicroPython's 'M' (unknot.device.mpy.as_micropython) the same bytecode imports."""
+    from unknot.device.install import install
+    from unknot.device.mpy import as_micropython
+    from unknot.paths import firmware_dir
+
+    drive = tmp_path / "CIRCUITPY"
+    drive.mkdir()
+    (drive / "boot_out.txt").write_text("Adafruit CircuitPython 10.0.3 on 2025-10-01; "
+                                        "Seeed XIAO nRF52840 with nRF52840\n")
+    install(drive, firmware_dir())
+    mpys = sorted(drive.rglob("*.mpy"))
+    assert mpys and all(f.read_bytes()[:1] == b"C" for f in mpys)
+    for f in mpys:
+        f.write_bytes(as_micropython(f.read_bytes()))
+    (drive / "t.py").write_text("import unknot.routine, unknot.journal, unknot.player\n"
+                                "print(unknot.routine.__file__)\n")
+    res = vm.Guest().run(["/t.py"], 96, root=drive, env={"MICROPYPATH": "/lib"})
+    assert res.ok, res.stderr
+    assert res.stdout.strip().endswith("routine.mpy")
+
+
+def test_scenario_runs_every_phase_and_sees_the_firmware(board_model: model.Model) -> None:
+    run = board_model.run("xiao_nrf52840", model.MAX_KIB)
+    assert run.ok, run.error
+    rec = run.record
+    assert rec.done == list(board_model.phases)
+    assert rec.cues > 5  # the routine played on the motor
+    assert rec.marks["read_records"] > 100  # READ checked records and stream CRC
+    assert "unknot.app" in rec.modules and "adafruit_ble" in rec.modules
+
+
+def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
+    """A run fails when the App's loop catches an exception, even if it goes on."""
+    settings = board_model.drive.root / "settings.toml"
+    good = board_model.run("cpb", model.MAX_KIB, seed=0)
+    assert good.ok, good.error
+    code = board_model.drive.root / "code.py"
+    original = code.read_text()
+    try:
+        code.write_text(original.replace("app.run()", "app.protocol = 1\napp.run()"))
+        bad = board_model.run("cpb", model.MAX_KIB)
+        assert not bad.ok and "caught" in bad.error
+    finally:
+        code.write_text(original)
+    assert settings.is_file()

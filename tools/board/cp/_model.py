@@ -1,0 +1,127 @@
+"""The board model's guest side (tools/board/README.md): the virtual clock, the link to the
+host-side scenario (tools/board/scenario.py) through the VM's `host.call`, and the state the
+stand-ins share. Imported by every stand-in; never by the firmware.
+
+Each wait of the firmware (time.sleep, alarm.light_sleep_until_alarms) ends in `wait()`: the
+host answers with the new time and commands (key events, a central's connect / write /
+disconnect, a heap measurement, the end of the run). `UNKNOT_MODEL_SEED` (process env) varies
+the allocation order: each wait leaves one short-lived bytearray of a seed-dependent size.
+"""
+
+import builtins
+import gc
+
+from ubinascii import unhexlify
+from uos import getenv
+
+import host
+
+now_ns = 0
+keys = None  # the firmware's keypad.Keys (key events from the host go to its queue)
+control = None  # the PacketBuffer bound to a characteristic the central writes
+connection = None  # the _bleio.Connection of the central, if connected
+mtu = 23
+_seed = int(getenv("UNKNOT_MODEL_SEED") or "0")
+_collect = not getenv("UNKNOT_MODEL_NOGC")  # the CPU runs: unspilled VM, no collection
+_junk = None
+_pin_wake = False
+
+
+_bytes = bytes
+
+
+def _bytes_of(*args):
+    """CircuitPython's bytes(x) calls x.__bytes__() (py/objstr.c bytes_make_new,
+    CIRCUITPY-CHANGE; adafruit_ble's advertisements rely on it); MicroPython's does not.
+    (isinstance(x, bytes) no longer works: neither the firmware nor the library paths the
+    model runs use it.)"""
+    if len(args) == 1:
+        to_bytes = getattr(args[0], "__bytes__", None)
+        if to_bytes is not None:
+            return to_bytes()
+    return _bytes(*args)
+
+
+builtins.bytes = _bytes_of
+
+
+def _rand():
+    global _seed
+    _seed = (_seed * 1103515245 + 12345) & 0x7FFFFFFF
+    return _seed
+
+
+def call(name, payload=b""):
+    return host.call(name, payload)
+
+
+def shuffle_heap():
+    """Seed-dependent allocations before the firmware starts (none for seed 0)."""
+    if not _seed:
+        return
+    junk = [bytearray(_rand() % 64) for _ in range(_rand() % 40)]
+    step = 2 + _rand() % 3
+    for i in range(len(junk) - 1, -1, -step):
+        junk.pop(i)  # holes between the survivors
+    return junk
+
+
+def _app():
+    import sys
+
+    return getattr(sys.modules.get("code"), "app", None)
+
+
+def wait(kind, ms):
+    """The firmware waits `ms` (kind "s" sleep, "l" light sleep); returns True when a key
+    press ended it early (a PinAlarm)."""
+    global now_ns, _junk, _pin_wake
+    if _seed:
+        _junk = None
+        _junk = bytearray(_rand() % 160)
+    _pin_wake = False
+    app = _app()
+    if app is not None and app.errors:
+        host.call("error", "%d %s" % (app.errors, app.last_error))
+    answer = host.call("wait", "%s%d %d" % (kind, now_ns // 1000000, ms))
+    for cmd in answer.split("|"):
+        if cmd:
+            _command(cmd)
+    return _pin_wake
+
+
+def _command(cmd):
+    global now_ns, connection, mtu, _pin_wake
+    op = cmd[0]
+    if op == "t":
+        now_ns = int(cmd[1:]) * 1000000
+    elif op == "k":
+        _pin_wake = True
+        if keys is not None:
+            keys.events._push(cmd[1] == "1", now_ns // 1000000)
+    elif op == "c":
+        import _bleio
+
+        mtu = int(cmd[1:])
+        connection = _bleio.Connection()
+    elif op == "d":
+        if connection is not None:
+            connection._drop()
+        connection = None
+    elif op == "w":
+        if control is not None:
+            control._receive(unhexlify(cmd[1:]))
+    elif op == "m":
+        import sys
+
+        host.call("mods", " ".join(sys.modules))
+        if _collect:
+            gc.collect()
+        host.call("mem", "%s %d %d" % (cmd[1:], gc.mem_alloc(), gc.mem_free()))
+    elif op == "x":
+        raise SystemExit(0)
+
+
+def motor_on():
+    """A cue starts on the motor (PWM duty set, or the DRV2605's GO bit)."""
+    host.call("cue", "")

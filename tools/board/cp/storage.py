@@ -1,0 +1,5 @@
+"""Stand-in for `storage` (boot.py only)."""
+
+
+def remount(path, readonly=False):
+    pass

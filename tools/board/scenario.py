@@ -1,0 +1,307 @@
+"""The board model's world (host side, CPython): the wearer's button, a central in radio
+range and the virtual clock, scripted as PHASES, answering the guest's waits (cp/_model.py).
+
+The scenario is a generator: every guest wait (`time.sleep`, a light sleep) resumes it with
+the wait, and it yields the answer: the new time and commands ("k1"/"k0" key down/up,
+"c247" a central connects with ATT MTU 247, "w<hex>" it writes the control characteristic,
+"d" it disconnects, "m<phase>" measure the live heap, "x" the end). The central speaks the
+sync protocol with the firmware's own codec and proofs (unknot.fwload: proto, auth, crc), so
+a change of the protocol changes this central too.
+
+Phases, in order (each ends with a heap measurement named after it):
+  boot        code.py ran: the App built, BLE attached and advertising
+  routine     a press 12 s after boot plays the selected routine to its end
+  session     a central connects, authenticates (AUTH_BEGIN, AUTH) with the host key the
+              drive carried (USB consent), sets the clock and READs every record the journal
+              holds after 1000 were appended (records and stream CRC checked)
+  upload      the routine library uploaded as one set (UPLOAD_BEGIN, CHUNKs, COMMIT)
+  pairing     a long press opens the pairing window; a second host PAIRs
+  disconnect  the central leaves; the board advertises again
+Adding a phase: write a generator method `_phase_<name>` (use `_wait_until`, `_request`,
+`_press`) and put its name in PHASES.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+PHASES = ("boot", "routine", "session", "upload", "pairing", "disconnect")
+MTU = 247
+RECORDS = 1000
+HOST_ID = b"modelhst"
+HOST_KEY = b"K" * 16
+PAIR_ID = b"newhost!"
+PAIR_KEY = b"P" * 16
+_LIMIT_MS = 3 * 3600 * 1000  # virtual time a run may take
+
+
+class ScenarioFailed(Exception):
+    pass
+
+
+@dataclass
+class Wait:
+    kind: str  # "s" time.sleep, "l" light sleep, "" the start
+    now: int  # ms
+    ms: int  # asked for
+    fuel: int  # wasm instructions so far
+
+
+@dataclass
+class Record:
+    """What one run saw: heap per phase (bytes alloc, free), cue starts, fuel marks."""
+
+    heap: dict[str, tuple[int, int]] = field(default_factory=dict)
+    cues: int = 0
+    adverts: int = 0
+    notes: list[str] = field(default_factory=list)
+    fuel: dict[str, int] = field(default_factory=dict)  # phase -> fuel spent in it
+    steps: list[int] = field(default_factory=list)  # fuel between waits while playing
+    marks: dict[str, int] = field(default_factory=dict)  # named fuel spans (CPU budget)
+    done: list[str] = field(default_factory=list)
+    modules: list[str] = field(default_factory=list)  # sys.modules at the last measurement
+
+
+def fw() -> tuple[Any, Any, Any]:
+    from unknot import fwload
+
+    return fwload.module("proto"), fwload.module("auth"), fwload.module("crc")
+
+
+def key_file() -> bytes:
+    """The USB consent file the model's drive carries (auth.KEY_FILE)."""
+    _, auth, _ = fw()
+    return struct.pack(auth.HOST_RECORD, HOST_ID, HOST_KEY)
+
+
+class Scenario:
+    def __init__(self, archive: bytes, phases: tuple[str, ...] = PHASES) -> None:
+        self.proto, self.auth, self.crc = fw()
+        self.archive = archive  # the routine set the upload phase sends
+        self.phases = phases
+        self.rec = Record()
+        self.frames: list[bytes] = []
+        self.wait = Wait("", 0, 0, 0)
+        self.connected = False
+        self.session: bytes | None = None
+        self.counter = 0
+        self.playing_steps = False
+        self.failed = ""
+        self._gen = self._script()
+        self._next_answer = next(self._gen)
+
+    # -- the VM's host calls -----------------------------------------------------------
+    def handler(self, name: str, payload: bytes, fuel: int) -> str:
+        if name == "wait":
+            if self.failed:
+                return "x"
+            kind, rest = payload[:1].decode(), payload[1:].decode().split()
+            if self.playing_steps:
+                self.rec.steps.append(fuel - self.wait.fuel)
+            self.wait = Wait(kind, int(rest[0]), int(rest[1]), fuel)
+            try:
+                return self._gen.send(self.wait)
+            except StopIteration:
+                return "x"
+            except ScenarioFailed as exc:
+                self.failed = self.failed or str(exc)
+                return "x"
+        if name == "notify":
+            self.frames.append(payload)
+        elif name == "cue":
+            self.rec.cues += 1
+        elif name == "adv":
+            self.rec.adverts += 1
+        elif name == "drop":
+            self.connected = False
+            self.rec.notes.append("device dropped the link")
+        elif name == "error":
+            self.failed = self.failed or "the App's loop caught: " + payload.decode()
+        elif name == "mods":
+            self.rec.modules = payload.decode().split()
+        elif name == "mem":
+            phase, alloc, free = payload.decode().split()
+            self.rec.heap[phase] = (int(alloc), int(free))
+        return ""
+
+    # -- building blocks (generators yielding answers) -----------------------------------
+    def _sleep(self, extra: str = "") -> Generator[str, Wait, Wait]:
+        """Let the guest's current wait run its course."""
+        w = self.wait
+        if w.now > _LIMIT_MS:
+            raise ScenarioFailed("virtual time limit")
+        return (yield f"t{w.now + max(w.ms, 1)}|{extra}")
+
+    def _wait_until(self, cond: Any, what: str, limit_ms: int = 600_000
+                    ) -> Generator[str, Wait, None]:
+        start = self.wait.now
+        while not cond():
+            if self.wait.now - start > limit_ms:
+                raise ScenarioFailed(f"timeout waiting for {what}")
+            yield from self._sleep()
+
+    def _at(self, t_ms: int, cmd: str) -> Generator[str, Wait, None]:
+        """Sleep until `t_ms`, then give `cmd` (a key event wakes a light sleep early)."""
+        while True:
+            w = self.wait
+            if w.now + max(w.ms, 1) >= t_ms:
+                yield f"t{max(t_ms, w.now)}|{cmd}"
+                return
+            yield from self._sleep()
+
+    def _press(self, hold_ms: int) -> Generator[str, Wait, None]:
+        t = self.wait.now
+        yield from self._at(t + 1, "k1")
+        yield from self._at(self.wait.now + hold_ms, "k0")
+
+    def _measure(self, phase: str, t0: int) -> Generator[str, Wait, None]:
+        self.rec.fuel[phase] = self.wait.fuel - t0
+        yield f"t{self.wait.now}|m{phase}"
+        self.rec.done.append(phase)
+
+    def _request(self, body: bytes, tagged: bool = True) -> Generator[str, Wait, bytes]:
+        """Write one control request; returns its response frame (tag checked)."""
+        if not self.connected:
+            raise ScenarioFailed("link down")
+        if tagged:
+            assert self.session is not None
+            body += self.auth.tag(self.session, self.auth.REQUEST_LABEL, self.counter, body)
+        n = len(self.frames)
+        yield f"t{self.wait.now}|w{body.hex()}"
+        yield from self._wait_until(lambda: any(f[0] == self.proto.F_RESP
+                                                 for f in self.frames[n:]), "a response")
+        frame = next(f for f in self.frames[n:] if f[0] == self.proto.F_RESP)
+        del self.frames[n:]
+        if tagged and self.session is not None:
+            body_len = len(frame) - self.auth.TAG_SIZE
+            want = self.auth.tag(self.session, self.auth.ANSWER_LABEL, self.counter,
+                                 frame[:body_len])
+            self.counter += 1
+            if frame[body_len:] != want:
+                raise ScenarioFailed("bad answer tag")
+        return frame
+
+    def _ok(self, frame: bytes, what: str) -> None:
+        if len(frame) < 3 or frame[2] != self.proto.ST_OK:
+            raise ScenarioFailed(f"{what} refused: {frame[:3].hex()}")
+
+    # -- the phases ----------------------------------------------------------------------
+    def _script(self) -> Generator[str, Wait, None]:
+        yield ""  # primes the generator; the first guest wait resumes it
+        if not self.phases:
+            self.rec.marks["boot"] = self.wait.fuel
+            yield from self._measure("floor", 0)
+        for phase in self.phases:
+            t0 = self.wait.fuel
+            yield from getattr(self, f"_phase_{phase}")()
+            yield from self._measure(phase, t0)
+        yield "x"
+
+    def _phase_boot(self) -> Generator[str, Wait, None]:
+        self.rec.marks["boot"] = self.wait.fuel  # from the VM's start to the first wait
+        yield from self._wait_until(lambda: self.rec.adverts > 0, "advertising", 5000)
+
+    def _phase_routine(self) -> Generator[str, Wait, None]:
+        yield from self._at(max(12_000, self.wait.now + 1), "k1")
+        yield from self._at(self.wait.now + 120, "k0")
+        yield from self._wait_until(lambda: self.rec.cues > 0, "the first cue", 5000)
+        self.playing_steps = True
+        yield from self._wait_until(lambda: self.wait.kind == "l", "the routine's end",
+                                    3600_000)
+        self.playing_steps = False
+
+    def _phase_session(self) -> Generator[str, Wait, None]:
+        p, a = self.proto, self.auth
+        self.connected = True
+        yield f"t{self.wait.now}|c{MTU}"
+        nh = b"N" * a.NONCE_SIZE
+        f0 = self.wait.fuel
+        frame = yield from self._request(struct.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN,
+                                                     HOST_ID, nh), tagged=False)
+        self._ok(frame, "AUTH_BEGIN")
+        nd, state, proof = struct.unpack(p.RESP_AUTH_BEGIN, frame[3:])
+        if proof != a.device_proof(HOST_KEY, nh, nd, state):
+            raise ScenarioFailed("bad device proof")
+        frame = yield from self._request(struct.pack(p.REQ_AUTH, p.OP_AUTH,
+                                                     a.host_proof(HOST_KEY, nh, nd)), False)
+        self._ok(frame, "AUTH")
+        self.rec.marks["auth"] = self.wait.fuel - f0
+        self.session = a.session_key(HOST_KEY, nh, nd)
+        self.counter = 0
+        f0 = self.wait.fuel
+        frame = yield from self._request(struct.pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,
+                                                     1_770_000_000))
+        self._ok(frame, "SET_CLOCK")
+        self.rec.marks["request"] = self.wait.fuel - f0
+        head, tail = struct.unpack(p.STATE, state)[1:3]
+        yield from self._read(head - tail)
+
+    def _read(self, want: int) -> Generator[str, Wait, None]:
+        p = self.proto
+        n = len(self.frames)
+        f0 = self.wait.fuel
+        body = struct.pack(p.REQ_READ, p.OP_READ, 0, 0)
+        assert self.session is not None
+        body += self.auth.tag(self.session, self.auth.REQUEST_LABEL, self.counter, body)
+        self.counter += 1
+        yield f"t{self.wait.now}|w{body.hex()}"
+        yield from self._wait_until(lambda: any(f[0] in (p.F_END, p.F_RESP)
+                                                 for f in self.frames[n:]), "END", 600_000)
+        self.rec.marks["read"] = self.wait.fuel - f0
+        data = [f for f in self.frames[n:] if f[0] == p.F_DATA]
+        end = next(f for f in self.frames[n:] if f[0] in (p.F_END, p.F_RESP))
+        del self.frames[n:]
+        if end[0] != p.F_END:
+            raise ScenarioFailed(f"READ refused: {end[:3].hex()}")
+        fields = struct.unpack(p.END, end[: struct.calcsize(p.END)])
+        crc = 0
+        size = 0
+        for f in data:
+            crc = self.crc.crc32(f[1:], crc)
+            size += len(f) - 1
+        if fields[3] != want or fields[5] != crc & 0xFFFFFFFF or size % max(want, 1):
+            raise ScenarioFailed(f"bad READ stream: {fields} want {want}")
+        self.rec.marks["read_records"] = want
+
+    def _phase_upload(self) -> Generator[str, Wait, None]:
+        p = self.proto
+        total, crc = len(self.archive), self.crc.crc32(self.archive) & 0xFFFFFFFF
+        frame = yield from self._request(struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN,
+                                                     total, crc))
+        self._ok(frame, "UPLOAD_BEGIN")
+        room = MTU - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK) - self.auth.TAG_SIZE
+        for off in range(0, total, room):
+            frame = yield from self._request(struct.pack(p.REQ_UPLOAD_CHUNK,
+                                                         p.OP_UPLOAD_CHUNK, off)
+                                             + self.archive[off : off + room])
+            self._ok(frame, "UPLOAD_CHUNK")
+        frame = yield from self._request(bytes([p.OP_UPLOAD_COMMIT]))
+        self._ok(frame, "UPLOAD_COMMIT")
+
+    def _phase_pairing(self) -> Generator[str, Wait, None]:
+        p = self.proto
+        yield from self._press(1300)  # a long press: the pairing window opens
+        yield from self._sleep()
+        frame = yield from self._request(struct.pack(p.REQ_PAIR, p.OP_PAIR, PAIR_ID, PAIR_KEY),
+                                         tagged=False)
+        self._ok(frame, "PAIR")
+
+    def _phase_disconnect(self) -> Generator[str, Wait, None]:
+        adverts = self.rec.adverts
+        self.connected = False
+        self.session = None
+        yield f"t{self.wait.now}|d"
+        yield from self._wait_until(lambda: self.rec.adverts > adverts, "advertising again",
+                                    5000)
+
+
+def archive(files: dict[str, bytes]) -> bytes:
+    """A routine-set archive (proto.ARCHIVE_ENTRY per file, then name and data)."""
+    proto = fw()[0]
+    out = b""
+    for name, data in sorted(files.items()):
+        out += struct.pack(proto.ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
+    return out
