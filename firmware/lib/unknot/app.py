@@ -108,15 +108,9 @@ class App:
         self._ann_new = False  # announce() queued something since the protocol last polled
         # the hosts the wearer consented to and the pairing window (docs/security.md)
         self.keyring = auth.Keyring(clock, self._save_hosts, self.buzz)
-        # journal, boot counter, host keys and persisted settings: one power-safe image
-        # (journal.py). The new boot number is written with this boot's first flash write
-        # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
-        # no trace.
-        self.journal = Journal(nvm, storage, ram)
+        self.journal = self._open_journal(nvm, storage, ram)
         self._host_at = []  # times (ms) of the last HOST_WRITES_DAY writes a host caused
         self.overrides = self._load_overrides()
-        self.boot = self.journal.boot + 1
-        self.journal.set_boot(self.boot)
         usb = auth.parse_key_file(new_hosts)  # USB consent (auth.KEY_FILE)
         for host_id, key in usb:
             self.keyring.keep(host_id, key)
@@ -137,6 +131,21 @@ class App:
         self.reload_routines()
 
     # -- persisted state -------------------------------------------------------------
+    def _open_journal(self, nvm, storage, ram):
+        """Journal, boot counter, host keys and persisted settings: one power-safe image
+        (journal.py), finished sessions held in `ram` until a batch. A layout v1 nvm is
+        migrated first (migrate.py, loaded for it only). The new boot number is written to
+        the RAM now and to flash with this boot's first write (a batch or settings), so a
+        boot costs no erase."""
+        j = Journal(nvm, storage, ram)
+        if j.v1:
+            from . import migrate
+
+            migrate.migrate(j)
+        self.boot = j.boot + 1
+        j.set_boot(self.boot)
+        return j
+
     def _load_overrides(self):
         """The settings overrides; the host keys in front of them go to the keyring."""
         try:

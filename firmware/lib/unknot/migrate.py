@@ -19,8 +19,7 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from .crc import crc32
-from .jload import image_at
-from .journal import RECORD_SIZE, RECORDS_AT, SETTINGS_MAX, STASH, unpack_record
+from .journal import RECORD_SIZE, RECORDS_AT, SETTINGS_MAX, STASH, image_at, unpack_record
 
 _V1_STORE = const(512)  # v1: two 256-byte store copies, then the ring of 20-byte slots
 
@@ -31,7 +30,12 @@ def _crc(b):
 
 def migrate(j):
     """Migrate the v1 data of `j.nvm` (or of the copy in `j.storage`) into `j`'s first
-    image. False when there is none (a new journal)."""
+    image (`j.v1` was set by its recovery). False when there is none after all."""
+    if not j.v1:
+        return False
+    j.v1 = False
+    j.refused = None
+    j.error = None
     n = len(j.nvm)
     old = None
     if j.storage is not None:
@@ -89,24 +93,27 @@ def stash_ok(raw, n):
     return raw[:-4]
 
 
-def prepare(nvm, storage):
+def prepare(nvm, storage, writable=None):
     """boot.py, while code may write the drive: keep a copy of a v1 nvm in `storage`
     (STASH) before the app migrates it, and remove the copy once an image holds the data.
-    Returns what it did: "stashed", "removed" or ""."""
-    if has_image(nvm):
-        try:
-            storage.remove(STASH)
-            return "removed"
-        except Exception:
-            return ""
+    `writable()` is called first when something must be written (boot.py remounts the
+    drive). Returns what it did: "stashed", "removed" or ""."""
     try:
-        if stash_ok(storage.read(STASH), len(nvm)) is not None:
-            return ""
+        raw = storage.read(STASH)
     except Exception:
-        pass
-    if v1_state(nvm) is None:
+        raw = None
+    if has_image(nvm):
+        if raw is None:
+            return ""
+        if writable is not None:
+            writable()
+        storage.remove(STASH)
+        return "removed"
+    if stash_ok(raw, len(nvm)) is not None or v1_state(nvm) is None:
         return ""
     old = bytes(nvm[0 : len(nvm)])
+    if writable is not None:
+        writable()
     storage.write(STASH, old + pack("<I", _crc(old)))
     return "stashed"
 
