@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import struct
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unknot import core
+from unknot.core import routine as fmt
+from unknot.core import wire
 from unknot.errors import DeviceError, RoutineError, SyncError
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class Status:
 def decode(frame: bytes) -> Status:
     if len(frame) != _S.STATUS_SIZE or frame[0] != _S.F_STATUS:
         raise DeviceError(f"not a STATUS frame: {frame.hex()}")
-    _t, ev, step, flags, rid, pos, nxt = struct.unpack(_S.STATUS, frame)
+    _t, ev, step, flags, rid, pos, nxt = wire.unpack(_S.STATUS, frame)
     playing = step != _S.NO_STEP
     return Status(EVENT_NAMES.get(ev, f"event{ev}"), rid if playing or rid else None,
                   step if playing else None, bool(flags & _S.FL_SIDE2),
@@ -175,7 +176,6 @@ class Follower:
         if ov is None:
             return View(state=state, routine=f"routine #{st.routine_id:04x} (not in this "
                         "host's library)", side=2 if st.side2 else None)
-        from unknot.routine import model as m
         from unknot.routine.count import position
 
         t = self.routine_ms(now_s)
@@ -188,7 +188,7 @@ class Follower:
         step = min(step, len(ops) - 1)
         op = ops[step]
         number = position(ops, step).exercises  # a get-ready step: the exercise to come
-        ready = op.kind == m.NEXT
+        ready = op.kind == fmt.NEXT
         ex = ov.exercises[number - 1] if 1 <= number <= len(ov.exercises) else None
         after = ov.exercises[number] if ex is not None and number < len(ov.exercises) else None
         v = View(state=state, routine=ov.name or ov.slug, exercise=ex,

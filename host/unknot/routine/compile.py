@@ -10,16 +10,13 @@ only writes it.
 from __future__ import annotations
 
 import binascii
-import struct
 
-from unknot.core import library
+from unknot.core import library, wire
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
 from unknot.routine.model import Op, Routine
 
-_U16 = "<H"  # HOLD / REST duration field
-_CRC = "<I"  # the header's crc32 field, at fmt.CRC_OFFSET
 _DS_PER_S = 1000 // fmt.DS_MS  # v2 NEXT and SHORT durations are whole seconds
 _BYTE_MAX = 0xFF  # a u8 field
 _NIBBLE_MAX = 0xF  # half of a SHORT byte
@@ -37,42 +34,42 @@ def routine_id(slug: str) -> int:
 
 def _short(op: Op) -> list[int] | None:
     """The durations in whole seconds if the v2 SHORT form holds them, else None."""
-    if op.kind not in fmt.SHORT_SIZE:
+    if not fmt.SHORT_SIZE[op.kind]:
         return None
     if any(d % _DS_PER_S for d in op.durations):
         return None
     secs = [d // _DS_PER_S for d in op.durations]
-    limit = _BYTE_MAX if op.kind in (m.HOLD, m.REST) else _NIBBLE_MAX
+    limit = _BYTE_MAX if op.kind in (fmt.HOLD, fmt.REST) else _NIBBLE_MAX
     return secs if max(secs) <= limit else None
 
 
 def encode_step(op: Op, version: int = 1) -> bytes:
     """The bytes of one step: op byte (kind | flags) and its fields."""
-    flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
-    if op.kind == m.NEXT:
+    flags = (fmt.SIDES if op.sides else 0) | (fmt.TICK if op.tick else 0)
+    if op.kind == fmt.NEXT:
         seconds = op.durations[0] // _DS_PER_S
         if (version < fmt.VERSION_EXERCISES or op.durations[0] % _DS_PER_S
                 or not 1 <= seconds <= _BYTE_MAX):
             raise RoutineError(f"a get-ready step of {op.durations[0] / 10:g} s cannot be"
                                f" encoded in format v{version}")
         if seconds <= _NIBBLE_MAX:  # one byte: seconds in the op byte's high nibble
-            return bytes([seconds << 4 | m.NEXT])
-        return bytes([m.NEXT, seconds])
+            return bytes([seconds << 4 | fmt.NEXT])
+        return bytes([fmt.NEXT, seconds])
     short = _short(op) if version >= fmt.VERSION_EXERCISES else None
     if short is not None:
-        head = bytes([op.kind | flags | m.FLAG_SHORT])
-        if op.kind == m.BREATHE:
+        head = bytes([op.kind | flags | fmt.SHORT])
+        if op.kind == fmt.BREATHE:
             i, h, e, p = short
             return head + bytes([op.count, i << 4 | h, e << 4 | p])
-        if op.kind == m.REPEAT:
+        if op.kind == fmt.REPEAT:
             return head + bytes([op.count, short[0] << 4 | short[1]])
         return head + bytes([short[0]])
     head = bytes([op.kind | flags])
-    if op.kind == m.BREATHE:
+    if op.kind == fmt.BREATHE:
         return head + bytes([op.count, *op.durations])
-    if op.kind in (m.HOLD, m.REST):
-        return head + struct.pack(_U16, op.durations[0])
-    if op.kind == m.REPEAT:
+    if op.kind in (fmt.HOLD, fmt.REST):
+        return head + op.durations[0].to_bytes(2, "little")  # u16 ds
+    if op.kind == fmt.REPEAT:
         return head + bytes([op.count, *op.durations])
     return head
 
@@ -100,10 +97,9 @@ def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True, ver
     flags = fmt.FLAG_LABELS if labels else 0
     if version >= fmt.VERSION_EXERCISES:
         flags |= countdown << fmt.COUNTDOWN_SHIFT & fmt.COUNTDOWN_MASK
-    data = struct.pack(fmt.HEADER, fmt.MAGIC, version, flags, routine_id(slug), len(ops),
-                       total & 0xFFFF, 0) + body
-    crc = struct.pack(_CRC, fmt.file_crc(data))
-    return data[: fmt.CRC_OFFSET] + crc + data[fmt.HEADER_SIZE :]
+    head = (fmt.MAGIC, version, flags, routine_id(slug), len(ops), total & 0xFFFF)
+    crc = fmt.file_crc(wire.pack(fmt.HEADER, *head, 0) + body)  # the crc field is skipped
+    return wire.pack(fmt.HEADER, *head, crc) + body
 
 
 def format_version(routine: Routine) -> int:
