@@ -4,7 +4,6 @@ write-through on low battery and on USB without a battery, a refused nvm geometr
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import pytest
@@ -24,6 +23,12 @@ def boot(fw, sa, library):
         return sa.make_app(fw.app.App, dict(library), nvm=nvm, settings=base, ram=ram, **kw)
 
     return boot
+
+
+def _state_flags(fw: Any, proto: Any) -> int:
+    """The flags of the device's STATE block (docs/protocol.md), unpacked by its spec."""
+    names = [f.split(":")[0] for f in fw.proto.STATE.split()]
+    return int(fw.wire.unpack(fw.proto.STATE, proto.state())[names.index("flags")])
 
 
 def _error_cue(fw: Any) -> str:
@@ -96,7 +101,7 @@ def test_failed_write_keeps_the_session_cues_once_and_retries_with_backoff(fw, s
     assert app.journal.held == 1 and app.journal.error and app.journal.head == seq  # unserved
     assert app.motor.cues().count(_error_cue(fw)) == 1
     proto = fw.proto.Protocol(app)
-    flags = struct.unpack(fw.proto.STATE, proto.state())[8]
+    flags = _state_flags(fw, proto)
     assert flags & fw.proto.STATE_NVM_ERROR
     t0 = app.clock.t
     tries = []
@@ -108,7 +113,7 @@ def test_failed_write_keeps_the_session_cues_once_and_retries_with_backoff(fw, s
     assert tries == [1, 3, 7]  # after 1, 2, 4 min: the fourth attempt takes
     assert app.motor.cues().count(_error_cue(fw)) == 1  # one cue, not one per retry
     assert app.journal.head == seq + 1 and app.journal.read(seq) is not None
-    assert not struct.unpack(fw.proto.STATE, proto.state())[8] & fw.proto.STATE_NVM_ERROR
+    assert not _state_flags(fw, proto) & fw.proto.STATE_NVM_ERROR
     assert boot(nvm, new_sleep_memory()).journal.head == seq + 1  # on flash now
 
 
@@ -157,7 +162,7 @@ def test_single_page_nvm_is_refused_with_a_cue_and_in_state(fw, sa, boot):
     nvm, ram = new_nvm(4096), new_sleep_memory()
     app = boot(nvm, ram)
     assert app.journal.refused and app.motor.cues() == [_error_cue(fw)]
-    flags = struct.unpack(fw.proto.STATE, fw.proto.Protocol(app).state())[8]
+    flags = _state_flags(fw, fw.proto.Protocol(app))
     assert flags & fw.proto.STATE_NVM_REFUSED
     assert _session(sa, app) == 1 and nvm.erases == [0]  # never written to the one page
     assert app.motor.cues().count(_error_cue(fw)) == 1
