@@ -105,8 +105,8 @@ def host_day(lib: dict[str, bytes], days: int = 3) -> int:
         elif kind == 1:
             app.start_selftest(app.clock.t, lambda *_: None)
         elif kind == 2:
-            app.keyring.open()
-            app.keyring.add(bytes([i % 251] * 8), bytes(16))
+            app.keyring.keep(bytes([i % 251] * 8), bytes(16))  # a pairing's end
+            app._save_hosts()  # the keyring's save callback
         else:
             app.keyring.forget()
         _idle(app, minute)
