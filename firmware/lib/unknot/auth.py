@@ -5,9 +5,9 @@ power-safe nvm store, under an 8-byte host id. Every proof is HMAC-SHA256 (RFC 2
 here once; the host (unknot.ble.auth) uses these same functions through unknot.core, so the
 labels and message layouts below exist nowhere else.
 
-SHA-256 comes from the board's `hashlib` where CircuitPython builds it (CIRCUITPY_HASHLIB
-follows CIRCUITPY_WEB_WORKFLOW, i.e. wifi ports; not nRF), else from the pure-Python
-`adafruit_hashlib` that `unknot device install` copies to the board.
+SHA-256 and HMAC-SHA256 come from unknot.sha256: the board's `hashlib` where CircuitPython
+builds it (nRF52840 from 10.1.0), else the firmware's own compact SHA-256 (16-bit halves,
+HMAC key states kept per key).
 """
 
 from struct import pack
@@ -20,14 +20,7 @@ except ImportError:  # CPython (tests, the simulated device, the host)
         return x
 
 
-try:
-    import hashlib
-
-    sha256 = hashlib.sha256
-except ImportError:  # CircuitPython on nRF: no hashlib module
-    import adafruit_hashlib
-
-    sha256 = adafruit_hashlib.sha256
+from .sha256 import hmac_sha256, sha256  # noqa: F401 (the primitives, used as auth.*)
 
 HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
@@ -46,27 +39,6 @@ HOST_LABEL = b"unknot2 host"  # host proof: label | Nh | Nd
 SESSION_LABEL = b"unknot2 session"  # session key: label | Nh | Nd
 REQUEST_LABEL = b"H"  # request tag: label | counter u32 | request bytes
 ANSWER_LABEL = b"D"  # answer tag: label | counter u32 | answer frame bytes
-
-_BLOCK = const(64)
-
-
-def hmac_sha256(key, msg):
-    """HMAC-SHA256(key, msg) -> 32 bytes (RFC 2104)."""
-    key = bytes(key)
-    if len(key) > _BLOCK:
-        key = sha256(key).digest()
-    pad = bytearray(_BLOCK)
-    pad[0 : len(key)] = key
-    for i in range(_BLOCK):
-        pad[i] ^= 0x36
-    inner = sha256(bytes(pad))
-    inner.update(bytes(msg))
-    for i in range(_BLOCK):
-        pad[i] ^= 0x36 ^ 0x5C
-    outer = sha256(bytes(pad))
-    outer.update(inner.digest())
-    return outer.digest()
-
 
 def device_proof(key, host_nonce, device_nonce, status):
     return hmac_sha256(key, DEVICE_LABEL + bytes(host_nonce) + bytes(device_nonce) + bytes(status))
