@@ -85,3 +85,16 @@ def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
     finally:
         code.write_text(original)
     assert settings.is_file()
+
+
+def test_without_ble_the_wearer_feels_the_error_cue(tmp_path: Path) -> None:
+    """A board whose radio part cannot load (here: adafruit_ble missing from the drive) plays
+    the error cue three times at boot and keeps the reason (code.py -> hw.radio_failed)."""
+    import shutil
+
+    m = model.Model(phases=("boot",))
+    shutil.rmtree(m.drive.root / "lib" / "adafruit_ble")
+    run = m.run("feather_nrf52840", model.MAX_KIB)
+    assert not run.ok and "timeout waiting for advertising" in run.error
+    assert "BLE unavailable: ImportError" in run.error
+    assert run.record.cues >= 3  # motor starts: three error cues (each may be pulses)

@@ -68,6 +68,7 @@ class App:
         self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
+        self.radio_error = None  # why BLE did not start (hw.radio_failed), for the self-test
         self.events = []
         self.errors = 0
         self.errors_in_row = 0

@@ -170,13 +170,22 @@ class _Sha256:
         return bytes(out)
 
 
+_native = False
 try:
-    from hashlib import sha256  # built into CircuitPython 10.1+ on nRF52840, and CPython
+    import hashlib  # built into CircuitPython 10.1+ on nRF52840, and CPython
 
     _native = True
 except ImportError:
-    sha256 = _Sha256
-    _native = False
+    pass
+
+
+def sha256(data=b""):
+    """A SHA-256 object (update, digest): hashlib's where the board has it."""
+    if _native:
+        import hashlib
+
+        return hashlib.sha256(data)
+    return _Sha256(data)
 
 _keyed = []  # [(key, inner state, outer state)], most recent last
 
@@ -205,15 +214,17 @@ def hmac_sha256(key, msg):
     if len(key) > _BLOCK:
         key = sha256(key).digest()
     if _native:
+        import hashlib
+
         pad = bytearray(_BLOCK)
         pad[0 : len(key)] = key
         for i in range(_BLOCK):
             pad[i] ^= 0x36
-        inner = sha256(bytes(pad))
+        inner = hashlib.sha256(bytes(pad))
         inner.update(bytes(msg))
         for i in range(_BLOCK):
             pad[i] ^= 0x36 ^ 0x5C
-        outer = sha256(bytes(pad))
+        outer = hashlib.sha256(bytes(pad))
         outer.update(inner.digest())
         return outer.digest()
     inner, outer = _states(key)
