@@ -72,10 +72,10 @@ class DRV2605:
             raise ValueError("library 0-6")
         self._write(_LIBRARY, val)
 
-    def use_ERM(self):  # noqa: N802 (adafruit_drv2605's name)
+    def use_ERM(self):
         self._write(_FEEDBACK, self._read(_FEEDBACK) & 0x7F)
 
-    def use_LRM(self):  # noqa: N802
+    def use_LRM(self):
         self._write(_FEEDBACK, self._read(_FEEDBACK) | 0x80)
 
     def set_waveform(self, effect_id, slot=0):
