@@ -172,7 +172,7 @@ class _Sha256:
 
 _native = False
 try:
-    import hashlib  # built into CircuitPython 10.1+ on nRF52840, and CPython
+    import hashlib  # noqa: F401 (built into CircuitPython 10.1+ on nRF52840, and CPython)
 
     _native = True
 except ImportError:
