@@ -44,8 +44,9 @@ GOAL_PEAK_KIB = 72
 GOAL_LIVE_KIB = 56
 # Regression guard (tests/firmware/test_fw_heap.py): every board passes every phase in the
 # floor + CEILING_KIB. Lower it as the firmware shrinks; never raise it to fit a feature without
-# saving the same elsewhere. 194: the firmware before the diet (worst board 190, .mpy).
-CEILING_KIB = 194
+# saving the same elsewhere. 194: the firmware before the diet (worst board 190, .mpy);
+# 138 after the SHA-256 and DRV2605 levers (worst board, Feather: 134).
+CEILING_KIB = 138
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:
