@@ -36,6 +36,7 @@ class JournalApp:
             [(1_700_000_000 + 61 * i, i % 5, 3 + i % 2, 4, 60 + i % 97, 1, 2)
              for i in range(records)])
         self.clock = VirtualClock(BOOT_MS)
+        self.player = None  # no routine ever plays
         self.device_id = bytes(range(1, 9))
         self.boot = 2
         self.storage = DictStorage(dict(files or {}))

@@ -35,8 +35,9 @@ class Clock(Protocol):
 @runtime_checkable
 class Motor(Protocol):
     def play(self, name: str, count: int = 1) -> None:
-        """Start the haptic pattern `name` (a cue of the firmware's pattern table, e.g.
-        "inhale", "nudge", "select") `count` times; returns at once, never blocks."""
+        """Play the haptic cue `name` (a cue of the firmware's pattern table, e.g.
+        "breathe_in", "nudge", "count") `count` times; returns at once, never blocks. A cue
+        asked for while another plays starts when that one has ended (never cut)."""
         ...
 
 

@@ -4,7 +4,8 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
-haptic vocabulary (`patterns`), host keys and their HMAC proofs (`auth`), the self-test's
+haptic vocabulary (`patterns`), host keys and their HMAC proofs (`auth`), the
+advertisement's "something new" tag (`advert`), the self-test's
 report format (`selftest`) and the STATUS notification frame (`status`); `upload` is the
 protocol's upload handler (the simulated device passes it to proto.Protocol); `sets` installs
 routine sets atomically (the board, the simulated device and the drive and serial installs
@@ -26,6 +27,7 @@ fwload.core()  # registers the firmware package as `unknot_fw`
 
 from unknot_fw import (  # noqa: E402
     FIRMWARE_VERSION,
+    advert,
     auth,
     crc,
     gatt,
@@ -44,6 +46,7 @@ from unknot_fw import (  # noqa: E402
 
 __all__ = [
     "FIRMWARE_VERSION",
+    "advert",
     "auth",
     "crc",
     "gatt",

@@ -1,11 +1,13 @@
 """The haptic vocabulary as the host sees it: the firmware's one pattern table
-(firmware/lib/unknot/patterns.py), its legend, and the distance between cues.
+(firmware/lib/unknot/patterns.py), its legend, the event -> cue map, and the distance
+between cues.
 
-Distance between two cues: both are on/off rhythms (pulse, gap, pulse, ..., trailing gap
-dropped). Aligned segment by segment from the start (a segment one cue lacks counts as 0 ms),
-the distance is the largest difference of any segment, in ms. With every gap at least
-GAP_MIN_MS, cues with different pulse counts are at least GAP_MIN_MS apart; cues with the
-same count must differ in a pulse length by MARGIN_MS (`problems()` checks both).
+Rhythm distance between two cues: both are on/off rhythms (pulse, gap, pulse, ...,
+trailing gap dropped). Aligned segment by segment from the start (a segment one cue lacks
+counts as 0 ms), the distance is the largest difference of any segment, in ms. Level and
+shape are left out on purpose: two cues closer than MARGIN_MS by this distance count as
+identical (`identical_pairs`), whatever their level or shape. Every rendering a wearer can
+feel alone is compared: each cue, and each cue a number is said with, 2..NUMBER_MAX times.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from itertools import combinations
 
 from unknot.core import patterns as pat
 
-NUMBER_CUE = "select"  # played n times for a routine or exercise number
-NUMBER_MAX = 6  # number renderings checked against every other cue (n = 2..NUMBER_MAX)
+NUMBER_EVENTS = ("next_exercise", "wait", "select")  # the events said with a number
+NUMBER_CUE = pat.felt("next_exercise")[0]  # the cue tapped n times for a number
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,32 @@ def vocabulary() -> list[Cue]:
     return [cue(name) for name in pat.CUES]
 
 
+def routine_cues() -> list[str]:
+    return [n for n in pat.CUES if pat.kind(n) == pat.ROUTINE]
+
+
+def device_cues() -> list[str]:
+    return [n for n in pat.CUES if pat.kind(n) == pat.DEVICE]
+
+
 def repeated(c: Cue, n: int) -> Cue:
-    """`c` played n times in a row (the exercise / routine number)."""
+    """`c` played n times in a row (a number)."""
     return Cue(f"{c.name}x{n}", c.meaning, c.pulses * n)
 
 
 def renderings() -> list[Cue]:
-    """Every rhythm the wearer can feel alone: each cue, and the number cue 2..NUMBER_MAX
-    times."""
+    """Every rhythm the wearer can feel alone: each cue, each cue played several times by
+    an event (e.g. pairing), and the number cue 2..NUMBER_MAX times."""
     cues = vocabulary()
-    number = next(c for c in cues if c.name == NUMBER_CUE)
-    return cues + [repeated(number, n) for n in range(2, NUMBER_MAX + 1)]
+    by_name = {c.name: c for c in cues}
+    times: set[tuple[str, int]] = set()
+    for event in pat.EVENTS:
+        name, n = pat.felt(event, pat.NUMBER_MAX)
+        if event in NUMBER_EVENTS:
+            times |= {(name, k) for k in range(2, n + 1)}
+        elif n > 1:
+            times.add((name, n))
+    return cues + [repeated(by_name[name], n) for name, n in sorted(times)]
 
 
 def distance_ms(a: Cue, b: Cue) -> int:
@@ -73,35 +90,22 @@ def distance_ms(a: Cue, b: Cue) -> int:
     return max(abs(x - y) for x, y in zip(sa, sb, strict=True))
 
 
-def pulse_difference_ms(a: Cue, b: Cue) -> int | None:
-    """Largest pulse-length difference of two same-count cues (None: counts differ)."""
-    la, lb = a.lengths(), b.lengths()
-    if len(la) != len(lb):
-        return None
-    return max(abs(x - y) for x, y in zip(la, lb, strict=True))
-
-
 def drv_rendering(name: str) -> tuple[tuple[int, int, int, int], ...]:
     """What a DRV2605 plays: (effect id, pulse ms, gap ms, stopped by the adapter)."""
     return pat.drv_sequence(name)
 
 
-def identical_pairs() -> list[tuple[str, str, str]]:
-    """(a, b, driver) for every pair of cues that one motor driver plays identically."""
-    out = []
-    for a, b in combinations(pat.CUES, 2):
-        if tuple(pat.envelope(a)) == tuple(pat.envelope(b)):
-            out.append((a, b, "pwm"))
-        if drv_rendering(a) == drv_rendering(b):
-            out.append((a, b, "drv2605"))
-    return out
+def identical_pairs() -> list[tuple[str, str, int]]:
+    """(a, b, distance) for every two renderings closer than MARGIN_MS in rhythm."""
+    return [(a.name, b.name, d) for a, b in combinations(renderings(), 2)
+            if (d := distance_ms(a, b)) < pat.MARGIN_MS]
 
 
 def problems() -> list[str]:
     """Every breach of the vocabulary rule (docs/firmware.md, "Haptic vocabulary")."""
-    out = [f"{a} and {b} are identical on {drv}" for a, b, drv in identical_pairs()]
-    all_cues = renderings()
-    for c in all_cues:
+    out = [f"{a} and {b} differ by {d} ms < {pat.MARGIN_MS} ms in rhythm"
+           for a, b, d in identical_pairs()]
+    for c in renderings():
         if not c.pulses:
             out.append(f"{c.name}: no pulses")
         for p in c.pulses:
@@ -111,15 +115,23 @@ def problems() -> list[str]:
         for gap in c.segments()[1::2]:
             if gap < pat.GAP_MIN_MS:
                 out.append(f"{c.name}: gap of {gap} ms < {pat.GAP_MIN_MS} ms")
-        drv = len(pat.drv_sequence(c.name)) if c.name in pat.CUES else len(c.pulses)
-        if drv != len(c.pulses):
-            out.append(f"{c.name}: DRV2605 plays {drv} pulses, PWM {len(c.pulses)}")
-    for a, b in combinations(all_cues, 2):
-        diff = pulse_difference_ms(a, b)
-        if diff is not None and diff < pat.MARGIN_MS:
-            out.append(f"{a.name} and {b.name}: same pulse count, pulse lengths differ by "
-                       f"{diff} ms < {pat.MARGIN_MS} ms")
+        if c.pulses and c.pulses[-1].gap_ms < pat.GAP_MIN_MS:
+            out.append(f"{c.name}: last gap of {c.pulses[-1].gap_ms} ms < {pat.GAP_MIN_MS} ms")
+    for name in pat.CUES:
+        if len(pat.drv_sequence(name)) != len(pat.pulses(name)):
+            out.append(f"{name}: DRV2605 and PWM play different pulse counts")
+    for event in pat.EVENTS:
+        if not pat.felt(event)[1]:
+            out.append(f"event {event}: no cue")
+    if len(routine_cues()) > ROUTINE_CUES_MAX:
+        out.append(f"{len(routine_cues())} routine cues > {ROUTINE_CUES_MAX}")
+    if len(pat.CUES) > CUES_MAX:
+        out.append(f"{len(pat.CUES)} cues > {CUES_MAX}")
     return out
+
+
+ROUTINE_CUES_MAX = 7  # what a wearer can learn in minutes (docs/firmware.md, the research)
+CUES_MAX = 10  # with at most 3 device cues
 
 
 def closest_pair() -> tuple[str, str, int]:
@@ -136,6 +148,7 @@ def summary() -> dict[str, int]:
         "haptic_identical_pairs": len(identical_pairs()),
         "haptic_margin_ms": pat.MARGIN_MS,
         "haptic_cues": len(pat.CUES),
+        "haptic_cues_routine": len(routine_cues()),
     }
 
 
@@ -156,20 +169,26 @@ def notation(c: Cue) -> str:
 
 
 def legend(names: list[str] | None = None) -> list[tuple[str, str, str, str]]:
-    """(cue, rhythm drawn, pulse lengths, meaning) for `names` (default: every cue)."""
+    """(cue, rhythm drawn, pulse lengths, meaning) for `names` (default: every cue); a
+    name may be an event (what the player does): its cue is shown."""
     cues = vocabulary()
     if names is not None:
-        wanted = set(names)
+        wanted = {felt_cue(n) for n in names}
         cues = [c for c in cues if c.name in wanted]
     return [(c.name, notation(c), " ".join(str(p.on_ms) for p in c.pulses) + " ms", c.meaning)
             for c in cues]
 
 
+def felt_cue(name: str) -> str:
+    """The cue a player/App event is felt as (a cue name stays itself)."""
+    return name if name in pat.CUES else pat.felt(name)[0]
+
+
 def markdown_table() -> str:
     """The vocabulary as the Markdown table in docs/firmware.md (a test keeps them equal)."""
     shapes = {pat.FLAT: "", pat.RISE: " swell", pat.FALL: " fade"}
-    rows = ["| cue | feels like | pulses (ms; gaps) | PWM envelope (level/ms) | DRV2605 effects "
-            "| means |", "|---|---|---|---|---|---|"]
+    rows = ["| cue | kind | feels like | pulses (ms; gaps) | PWM envelope (level/ms) "
+            "| DRV2605 effects | means |", "|---|---|---|---|---|---|---|"]
     for c in vocabulary():
         segs = []
         for p in c.pulses:
@@ -178,6 +197,43 @@ def markdown_table() -> str:
                 segs.append(f"({p.gap_ms})")
         env = " ".join(f"{lvl}/{ms}" for lvl, ms in pat.envelope(c.name))
         drv = " ".join(str(e) for e, *_rest in pat.drv_sequence(c.name))
-        rows.append(f"| `{c.name}` | `{notation(c)}` | {' '.join(segs)} | {env} | {drv} "
-                    f"| {c.meaning} |")
+        kind = "routine" if pat.kind(c.name) == pat.ROUTINE else "device"
+        rows.append(f"| `{c.name}` | {kind} | `{notation(c)}` | {' '.join(segs)} | {env} "
+                    f"| {drv} | {c.meaning} |")
     return "\n".join(rows)
+
+
+def events_table() -> str:
+    """The event -> cue map as the Markdown table in docs/firmware.md."""
+    rows = ["| event | felt as |", "|---|---|"]
+    for event in pat.EVENTS:
+        name, times = pat.felt(event, 0)
+        n = "the number" if event in NUMBER_EVENTS else (f"{times} times" if times > 1 else "")
+        rows.append(f"| `{event}` | `{name}`{' ' + n if n else ''} |")
+    return "\n".join(rows)
+
+
+LEARN_PAUSE_MS = 1500  # quiet after each cue in learn mode, before the next one
+
+
+@dataclass(frozen=True)
+class Lesson:
+    cue: str
+    times: int
+    says: str  # what the wearer should take from it, in learn mode's words
+
+
+def lessons() -> list[Lesson]:
+    """Learn mode's plan: the seven routine cues in the order a routine meets them, a
+    number in taps, then the three device cues (`unknot preview --learn`)."""
+    out = [Lesson(c, 1, pat.meaning(c)) for c in routine_cues()]
+    number = pat.felt("next_exercise", 3)
+    out.insert(routine_cues().index(number[0]) + 1,
+               Lesson(number[0], number[1], "three taps after a release: exercise 3 comes next"))
+    out += [Lesson(c, 1, pat.meaning(c)) for c in device_cues()]
+    return out
+
+
+def learn_ms() -> int:
+    """How long learn mode takes at speed 1 (each cue, then LEARN_PAUSE_MS of quiet)."""
+    return sum(pat.duration_ms(x.cue, x.times) + LEARN_PAUSE_MS for x in lessons())

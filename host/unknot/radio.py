@@ -10,11 +10,15 @@ Heavy imports (bumble, the simulated device) happen only when the simulated radi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator
+from typing import Any
 
 from unknot.ble import Radio, RadioSource
+from unknot.ble.advert import ScanListener, Sighting
+from unknot.ble.watch import Listener
 
 
 def pick(sim: bool, *, open_window: bool = False) -> RadioSource | None:
@@ -66,3 +70,50 @@ async def simulated(open_window: bool = False) -> AsyncIterator[Radio]:
             yield radio
         finally:
             await radio.stop()
+
+
+def watch_listener(sim: bool, away_s: float) -> Listener | None:
+    """What `sync --watch` listens with: None (this computer's adapter, passive) unless
+    `sim`: then the running `unknot sim`'s link (`SimListener`)."""
+    return SimListener(away_s) if sim else None
+
+
+class SimListener:
+    """`sync --watch --sim`: a passive scan on the running `unknot sim`'s link (its own
+    central over HCI-on-TCP; it never connects, so it takes no turn). With none running it
+    looks for one every CHECK_S (each sync then serves the device in process, as
+    `unknot sync --sim` does)."""
+
+    CHECK_S = 5.0
+
+    def __init__(self, away_s: float) -> None:
+        self.away_s = away_s
+        self.last_seen: dict[str, float] = {}
+        self.scan: ScanListener | None = None
+        self._remote: Any = None
+
+    async def start(self) -> None:
+        from unknot.sim import interproc
+
+        running = interproc.running_link(interproc.sim_dir())
+        if running is None:
+            return
+        self._remote = await interproc.RemoteRadio(running, keys_dir=None).start()
+        kw = {**self._remote.scanner_kwargs(), "scanning_mode": "passive"}
+        self.scan = ScanListener(self.away_s, kw)
+        self.scan.last_seen = self.last_seen
+        await self.scan.start()
+
+    async def stop(self) -> None:
+        scan, remote, self.scan, self._remote = self.scan, self._remote, None, None
+        if scan is not None:
+            await scan.stop()
+        if remote is not None:
+            await remote.stop()
+
+    async def next(self, timeout: float | None) -> Sighting | None:
+        if self.scan is None:
+            await asyncio.sleep(self.CHECK_S if timeout is None else min(timeout, self.CHECK_S))
+            await self.start()
+            return None
+        return await self.scan.next(timeout)

@@ -17,12 +17,15 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unknot.core import proto, selftest
 from unknot.errors import DeviceError, UnknotError
 from unknot.sim import simadapters
 from unknot.sim.simadapters import SimChecks, drive_selftest
+
+if TYPE_CHECKING:
+    from unknot.ble import RadioSource
 
 Out = Callable[[str], None]
 
@@ -221,11 +224,13 @@ async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
     return parse(lines)
 
 
-def run_ble(address: str | None, out: Out) -> Report:
+def run_ble(address: str | None, out: Out, *, radio: RadioSource | None = None) -> Report:
+    """Over BLE (`radio`: unknot.radio.pick; the running `unknot sim`'s wearer presses its
+    keys)."""
     from unknot.ble import open_device
 
     async def main() -> Report:
-        async with open_device(address=address) as session:
+        async with open_device(address=address, radio=radio) as session:
             return await selftest_over(session, out)
 
     return asyncio.run(main())

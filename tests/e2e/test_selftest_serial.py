@@ -73,7 +73,7 @@ def test_selftest_over_serial_streams_the_console(board: Callable[[Path], str],
     report = st.run_serial(port, lines.append)
     assert report.complete and [c.name for c in report.checks] == list(st.selftest.CHECKS)
     assert {c.name: c.status for c in report.checks}["sleep"] == "PASS"
-    assert "cue begin: routine starts" in lines and lines[-1].startswith("SELFTEST end")
+    assert "cue switch: switch side" in lines and lines[-1].startswith("SELFTEST end")
     st.verdict(report)
     # the board was soft-rebooted and answers again
     assert st.run_serial(port, lambda _l: None).complete

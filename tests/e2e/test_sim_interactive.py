@@ -50,22 +50,22 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         while time.time() < t_end:
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
         child.send("b")
-        child.expect("pair_open")
+        child.expect("ack x3")  # pair_open
         while p.poll() is None:
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
         _out, err = p.communicate()
         assert p.returncode == 0, err
-        child.expect("pair_ok")
+        child.expect("ack x2")  # pair_ok
         flashed = unknot("flash", "--sim", "micro-break")
         assert flashed.returncode == 0, flashed.stderr
         assert "1 copied" in flashed.stdout
         child.expect("selected: Micro-break")  # the firmware reloaded its routines
 
         child.send("d")  # double press when idle: select the next routine (buzzes its number)
-        child.expect("select")
+        child.expect("count")  # the routine number in taps
         child.send("p")  # press: start the selected routine
-        child.expect("begin")
-        child.expect("inhale")
+        child.expect("go")
+        child.expect("breathe_in")
         # the one count: exercise and step as the host counts them (2 exercises, 2 steps)
         child.expect(r"exercise 1/2 . step 1/2\s+breathe: Slow breaths")
         child.expect(r"1 record,", timeout=30)  # the session is in the journal
@@ -83,7 +83,7 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         assert "1 new" in synced.stdout
 
         child.send("l")  # long press when idle: the pairing window again
-        child.expect("pair_open")
+        child.expect("ack x3")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:

@@ -57,7 +57,7 @@ def test_press_plays_and_records_completed(fw, make):
     app = make()
     press(app)
     advance(app, app.clock.t + 200_000)
-    assert cues(app)[0] == "begin" and cues(app)[-1] == "done"
+    assert cues(app)[0] == "go" and cues(app)[-1] == "done"
     rec = fw.journal.unpack_record(app.journal.read(1))
     seq, start, rid, done, total, active, flags, boot = rec
     assert (seq, rid, done, total, boot) == (1, app.routines[0].id, 2, 2, 1)
@@ -72,14 +72,14 @@ def test_pause_resume_and_long_press_abort(fw, make):
     press(app)
     advance(app, app.clock.t + 10_000)
     press(app)  # pause
-    assert app.player.paused_at is not None and cues(app)[-1] == "paused"
+    assert app.player.paused_at is not None and cues(app)[-1] == "ack"  # paused
     advance(app, app.clock.t + 60_000)
     n = len(app.motor.played)
     press(app)  # resume
-    assert cues(app)[n] == "resumed"
+    assert cues(app)[n] == "go"  # resumed
     advance(app, app.clock.t + 5_000)
     press(app, "long")
-    assert app.player is None and "aborted" in cues(app)
+    assert app.player is None and cues(app)[-1] == "ack"  # aborted
     rec = fw.journal.unpack_record(app.journal.read(1))
     assert rec[6] == fw.journal.ABORTED and rec[1] >= 1_767_225_600
     assert 14 <= rec[5] <= 18  # ~16 s active, the 60 s pause excluded
@@ -89,7 +89,7 @@ def test_pause_resume_and_long_press_abort(fw, make):
 def test_double_press_selects_and_buzzes_number(make):
     app = make()
     press(app, "double")
-    assert app.selected == 1 and app.motor.played[-1][1] == "select"
+    assert app.selected == 1 and app.motor.played[-1][1:] == ("count", 2)  # routine 2
     press(app)
     assert app.player.routine.slug == "rest"
 
@@ -129,11 +129,11 @@ def test_snooze_limit_then_firm(make):
     press(app, "double")
     assert app.reminders.snoozes == 2
     advance(app, app.clock.t + 5 * MIN + 1000)
-    assert cues(app)[-1] == "nudge_firm"
+    assert app.motor.played[-1][1:] == ("nudge", 2)  # firm: twice
     press(app, "double")
-    assert cues(app)[-1] == "refused" and app.reminders.pending is not None
+    assert cues(app)[-1] == "error" and app.reminders.pending is not None  # refused
     advance(app, app.clock.t + 61_000)
-    assert cues(app)[-1] == "nudge_firm"
+    assert app.motor.played[-1][1:] == ("nudge", 2)
     press(app, "long")  # skip this break
     assert app.reminders.pending is None and app.reminders.snoozes == 0
 

@@ -68,11 +68,16 @@ class Radio:
         self.connections: list[Any] = []
         self.connected = False
 
+        self.advertised: list[tuple[bytes, float]] = []  # (payload, interval) per start
+        self.advertising = False
+
     def start_advertising(self, adv: Any, interval: float) -> None:
-        pass
+        assert not self.advertising, "start while advertising: _bleio raises"
+        self.advertising = True
+        self.advertised.append((bytes(adv.data_dict.get(0xFF, b"")), interval))
 
     def stop_advertising(self) -> None:
-        pass
+        self.advertising = False
 
 
 @pytest.fixture
@@ -83,7 +88,7 @@ def ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "adafruit_ble": types.SimpleNamespace(BLERadio=Radio),
         "adafruit_ble.advertising": types.SimpleNamespace(),
         "adafruit_ble.advertising.standard": types.SimpleNamespace(
-            ProvideServicesAdvertisement=lambda service: types.SimpleNamespace()),
+            ProvideServicesAdvertisement=lambda service: types.SimpleNamespace(data_dict={})),
         "adafruit_ble.attributes": types.SimpleNamespace(
             Attribute=types.SimpleNamespace(NO_ACCESS=0, OPEN=1, ENCRYPT_NO_MITM=2)),
         "adafruit_ble.characteristics": types.SimpleNamespace(
@@ -116,6 +121,7 @@ class App:
         self.storage = None
         self.keyring = fwload.module("auth").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
+        self.player: object | None = None  # a routine playing (the advert's rotation waits)
 
 
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
@@ -147,3 +153,47 @@ def test_info_is_refreshed_only_when_it_changes(ble: Any) -> None:
     app.keyring.open()  # the pairing window is public
     link.poll(7)
     assert len(link.service.history["info"]) == 2
+
+
+def test_advert_says_when_there_is_something_new(ble: Any) -> None:
+    """The advertisement's payload (advert.py) changes when a session is journaled and on
+    its rotation timer, and the link restarts advertising with it; a paired host that knows
+    the secret and the head it synced tells "same" from "new" (docs/protocol.md)."""
+    proto = fwload.module("proto")
+    advert = fwload.module("advert")
+    app = App()
+    radio = Radio()
+    link = ble.BleLink(proto.Protocol(app), "Unknot-0102", radio=radio)
+    link.poll(0)
+    assert len(radio.advertised) == 1
+    payload, _interval = radio.advertised[0]
+    secret = advert.secret_of(app)
+    company, field, _tag = advert.unpack_from(advert.PAYLOAD, payload, 0)
+    assert company == advert.COMPANY and field >> 12 == advert.VERSION
+    assert advert.parse(payload[2:])[2] == advert.tag(secret, field & 0xFFF, app.journal.head)
+    # legacy advertising data: flags (3) + 128-bit service UUID (18) + this AD (2 + 8) = 31
+    assert 3 + 18 + 2 + len(payload) <= 31
+    for t in range(1, 50):
+        link.poll(t * 100)
+    assert len(radio.advertised) == 1  # nothing changed: no restart
+    head = app.journal.head
+    app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)  # a session ends
+    link.poll(5000)
+    assert len(radio.advertised) == 2 and radio.advertised[1][0] != payload
+    new = radio.advertised[1][0]
+    _c, field2, _t = advert.unpack_from(advert.PAYLOAD, new, 0)
+    got = advert.parse(new[2:])[2]
+    assert got != advert.tag(secret, field2 & 0xFFF, head)  # not "same" for the old head
+    assert got == advert.tag(secret, field2 & 0xFFF, head + 1)  # one new record
+    # the rotation: a fresh tag at least every ROTATE_MS, and the loop is told when
+    deadline = link.poll(40000)  # slow advertising by now
+    assert deadline is not None and deadline <= 5000 + advert.ROTATE_MS
+    app.player = object()  # a routine plays: the rotation waits (a tag is ~0.6 s of CPU)
+    link.poll(5000 + advert.ROTATE_MS)
+    assert radio.advertised[-1][0] == new
+    app.player = None
+    link.poll(5000 + advert.ROTATE_MS + 10)
+    assert radio.advertised[-1][0] != new
+    # three payloads (boot, the session, the rotation); one restart only slowed down
+    assert len({p for p, _ in radio.advertised}) == 3
+    assert [i for _, i in radio.advertised] == [0.1, 0.1, 1.0, 1.0]

@@ -108,13 +108,55 @@ def test_pwm_plays_the_envelope(motor_mod: tuple[Any, Clock]) -> None:
         assert m.pwm.log == want, name
 
 
-def test_select_played_n_times(motor_mod: tuple[Any, Clock]) -> None:
+def test_a_number_is_the_cue_played_n_times(motor_mod: tuple[Any, Clock]) -> None:
     mod, clock = motor_mod
     m, drv = _drv(mod, clock)
-    _run(m, clock, "select", 3)
-    assert [e for _t, what, e in drv.log if what == "play"] == [118] * 3
+    _run(m, clock, "count", 3)
+    assert [e for _t, what, e in drv.log if what == "play"] == [1] * 3  # strong clicks
     starts = [t for t, what, _e in drv.log if what == "play"]
-    assert starts[1] - starts[0] == core.patterns.duration_ms("select") == 530
+    assert starts[1] - starts[0] == core.patterns.duration_ms("count") == 300
+
+
+@pytest.mark.parametrize("kind", ["pwm", "drv"])
+def test_a_cue_asked_for_while_another_plays_waits(motor_mod: tuple[Any, Clock],
+                                                   kind: str) -> None:
+    """Never cut: `release` asked for 100 ms into `go` starts when `go` has ended; a queue of
+    more than 4 drops the newest."""
+    mod, clock = motor_mod
+    pat = core.patterns
+    if kind == "drv":
+        m, drv = _drv(mod, clock)
+    else:
+        m = mod.PwmMotor.__new__(mod.PwmMotor)
+        mod._Steps.__init__(m)
+        m.pwm, m.scale = FakePwm(clock), 257
+
+    def onsets() -> list[int]:
+        """When a pulse starts: a DRV2605 effect, or the PWM duty rising from 0."""
+        if kind == "drv":
+            return [t for t, what, _e in drv.log if what == "play"]
+        log, out, prev = m.pwm.log, [], 0
+        for t, v in log:
+            if v and not prev:
+                out.append(t)
+            prev = v
+        return out
+
+    t0 = clock.t
+    m.play("go")
+    clock.t += 100
+    m.poll(clock.t)
+    m.play("release")
+    while (d := m.poll(clock.t)) is not None:
+        clock.t = d
+    go = pat.duration_ms("go")
+    assert onsets() == [t0, t0 + go, t0 + go + pat.pulses("release")[0][2]
+                        + pat.pulses("release")[0][3]]
+    assert clock.t == t0 + go + pat.duration_ms("release")
+    m.play("go")
+    for _ in range(5):
+        m.play("count")
+    assert m.dropped == 1 and len(m._queue) == 4
 
 
 def test_no_motor_reports_why() -> None:

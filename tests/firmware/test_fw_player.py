@@ -16,25 +16,28 @@ def _routine(fw, unkbuild, steps):
 def test_expansion_rules(fw, unkbuild):
     r = _routine(fw, unkbuild, [(1, 0), (3, 0, 2, 30, 10, 40, 0), (4, 0x30, 120),
                                 (5, 0, 2, 20, 10), (6, 0x20, 100), (7, 0), (2, 0)])
+    # breath holds are silent; a cue never starts before the one before it has ended (the
+    # switch waits for the release: 750 ms), and the 3 s to change side follow the switch
+    # cue (1100 ms); the lead-in follows `begin` (500 ms)
     assert fw.player.trace(r) == [
         (0, "begin"),
-        (2000, "inhale"), (5000, "hold_in"), (6000, "exhale"),
-        (10000, "inhale"), (13000, "hold_in"), (14000, "exhale"),
-        (18000, "hold_start"), (23000, "tick"), (28000, "tick"), (30000, "hold_end"),
-        (30000, "switch"),
-        (33000, "hold_start"), (38000, "tick"), (43000, "tick"), (45000, "hold_end"),
-        (45000, "rep"), (47000, "rep_end"), (48000, "rep"), (50000, "rep_end"),
-        (51000, "rest"), (56000, "tick"),
-        (61000, "switch"),
-        (64000, "done"),
+        (2500, "inhale"), (6500, "exhale"),
+        (10500, "inhale"), (14500, "exhale"),
+        (18500, "hold_start"), (23500, "tick"), (28500, "tick"), (30500, "hold_end"),
+        (31250, "switch"),
+        (35350, "hold_start"), (40350, "tick"), (45350, "tick"), (47350, "hold_end"),
+        (48100, "rep"), (50100, "rep_end"), (51100, "rep"), (53100, "rep_end"),
+        (54100, "rest"), (59100, "tick"),
+        (64100, "switch"),
+        (68200, "done"),
     ]
 
 
 def test_repeat_sides_and_short_tick_step(fw, unkbuild):
     r = _routine(fw, unkbuild, [(1, 0), (5, 0x10, 1, 10, 5), (4, 0x20, 99), (2, 0)])
     assert fw.player.trace(r) == [
-        (0, "begin"), (2000, "rep"), (3000, "rep_end"), (3500, "switch"), (6500, "rep"),
-        (7500, "rep_end"), (8000, "hold_start"), (17900, "hold_end"), (17900, "done")]
+        (0, "begin"), (2500, "rep"), (3500, "rep_end"), (4250, "switch"), (8350, "rep"),
+        (9350, "rep_end"), (10100, "hold_start"), (20000, "hold_end"), (20750, "done")]
     assert [c for _, c in fw.player.trace(r, ticks=False)].count("tick") == 0
 
 
@@ -62,7 +65,7 @@ def test_no_drift_over_30_minutes(fw, unkbuild):
     # 30 min of breathing (180 breaths of 10 s) with late wake-ups of up to 15 ms each
     r = _routine(fw, unkbuild, [(1, 0)] + [(3, 0, 90, 40, 0, 60, 0)] * 2 + [(2, 0)])
     _p, got = _run(fw, r, jitter=15)
-    assert got[-1][2] == "done" and got[-1][1] - 1_000_000 == 2000 + 180 * 10000
+    assert got[-1][2] == "done" and got[-1][1] - 1_000_000 == 2500 + 180 * 10000
     errors = [sent - sched for sent, sched, _ in got]
     assert max(errors) <= 15 and min(errors) >= 0
 
@@ -88,25 +91,31 @@ def test_steps_done_counts_finished_steps(fw, unkbuild):
     r = _routine(fw, unkbuild, unkbuild.SAMPLES["holds"])
     p = fw.player.Player(r)
     p.start(0)
-    p.poll(2000, lambda *a: None)  # first hold started
+    p.poll(2500, lambda *a: None)  # first hold started
     assert p.steps_done() == 0
-    p.poll(2000 + 43000 + 1, lambda *a: None)  # 2nd step (hold 10 s) started
+    # 20 s, the release (750 ms), the switch (1100 ms) and 3 s, 20 s, the release: 2nd step
+    p.poll(2500 + 43000 + 2 * 750 + 1100 + 1, lambda *a: None)
     assert p.steps_done() == 1
 
 
 def test_firmware_trace_equals_host_timeline(fw, sa, library):
     import unknot.routine as host
     import unknot.routine.timeline as timeline
-    app = sa.make_app(fw.app.App, dict(library), nvm=sa.new_nvm(),  # the routine's own cues:
-                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0,  # no exercise number taps
-                                "UNKNOT_EXERCISE_NUMBER": 0})
+    pat = fw.patterns
+    app = sa.make_app(fw.app.App, dict(library), nvm=sa.new_nvm(),
+                      settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
     assert len(app.routines) == len(library)
     for i, r in enumerate(app.routines):
         played = sa.play_all(app, i)
         decoded = host.decode(library[r.file])
-        expected = [(e.t_ms, e.cue) for e in timeline.expand(decoded.ops, decoded.countdown)]
-        assert played == expected, r.file
-        assert fw.player.trace(r) == expected
+        events = timeline.expand(decoded.ops, decoded.countdown)
+        # what the motor plays is each event's cue, as many times as felt(), at its time
+        assert [(t, c) for t, c in played] == [(e.t_ms, pat.felt(e.cue, e.detail)[0])
+                                              for e in events], r.file
+        assert [(p[1], p[2]) for p in app.motor.played[-len(events):]] == [
+            pat.felt(e.cue, e.detail) for e in events]
+        assert fw.player.trace(r) == [(e.t_ms, e.cue) for e in events]
+        assert app.motor.late == []  # no cue asked for while another played: none cut
     assert app.errors == 0
 
 
@@ -117,16 +126,16 @@ def test_v2_exercises_count_and_cues(fw):
     assert r.countdown == 3 and r.tally() == (3, 6) and r.work_steps() == 6
     events = list(fw.player.expand(r))
     nexts = [(t, arg) for t, cue, arg, _i in events if cue == "next_exercise"]
-    assert nexts == [(39500, 2), (109500, 3)]
+    assert nexts == [(40000, 2), (114300, 3)]
     downs = [(t, arg) for t, cue, arg, _i in events if cue == "countdown"]
-    assert downs[:3] == [(64500, 3), (65500, 2), (66500, 1)]
+    assert downs[:3] == [(65600, 3), (66600, 2), (67600, 1)]
     # a countdown second is never also a tick
     ticks = {t for t, cue, _a, _i in events if cue == "tick"}
     assert not ticks & {t for t, _a in downs}
     # steps done: get-ready steps are not steps (finished: all 6)
     p = fw.player.Player(r)
     p.start(0)
-    p.poll(39500, lambda *a: None)  # up to the first get-ready
+    p.poll(40000, lambda *a: None)  # up to the first get-ready
     assert p.steps_done() == 2
     p.poll(10**9, lambda *a: None)
     assert p.finished and p.steps_done() == 6

@@ -15,7 +15,7 @@ def test_press_plays_routine_and_persists(tmp_path, unkbuild):
     assert [r.slug for r in dev.app.routines] == ["breathe"]
     dev.button.press()
     dev.advance(100_000)
-    assert dev.motor.cues()[0] == "begin" and dev.motor.cues()[-1] == "done"
+    assert dev.motor.cues()[0] == "go" and dev.motor.cues()[-1] == "done"
     assert len(dev.records()) == 1
     dev2 = SimDevice(tmp_path / "dev")
     assert dev2.app.boot == 2 and dev2.device_id == dev.device_id
@@ -31,7 +31,7 @@ def test_gestures_and_settings_toml(tmp_path, unkbuild):
     dev = SimDevice(d)
     dev.button.double_press()
     dev.advance(1000)
-    assert dev.app.selected == 1 and dev.motor.played[-1][1:] == ("select", 2)
+    assert dev.app.selected == 1 and dev.motor.played[-1][1:] == ("count", 2)
     dev.advance(60_000)
     assert dev.motor.cues()[-1] == "nudge"
     dev.button.long_press()
@@ -61,7 +61,7 @@ def test_engine_runs_it_in_scaled_real_time(tmp_path):
         assert engine.records == [1]
 
     asyncio.run(main())
-    assert dev.motor.cues()[0] == "begin" and "done" in dev.motor.cues()
+    assert dev.motor.cues()[0] == "go" and "done" in dev.motor.cues()
     assert dev.clock.now_ms() >= 100_000
     assert dev.app.motor is dev.motor and dev.app.button is dev.button  # never swapped
 

@@ -234,27 +234,50 @@ def test_stats_png(filled: Path, tmp_path: Path) -> None:
 
 
 def test_chart_axes(filled: Path, tmp_path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from unknot.history.export import write_png
+    from unknot.history.export import chart
 
     with HistoryStore.open(readonly=True) as st:
         stats = st.stats()
-    captured = []
-    real_close = plt.close
-    plt.close = lambda fig: captured.append(fig)  # type: ignore[assignment]
-    try:
-        write_png(stats, tmp_path / "chart.png")
-    finally:
-        plt.close = real_close
-    ax = captured[0].axes[0]
+    fig = chart(stats)
+    ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert len(labels) == 7 and all(len(x.split()) == 3 for x in labels)  # "Sun 22 Nov"
     ticks = [t for t in ax.get_yticks() if 0 <= t <= ax.get_ylim()[1]]
     assert all(float(t).is_integer() for t in ticks)
-    real_close(captured[0])
+    plt.close(fig)
+
+
+def test_terminal_and_png_show_the_same_days_and_totals(home: Path) -> None:
+    """Issue 20: stats printed one day where the PNG showed seven; the week panel's title
+    total did not match its bar; a single week's bar sat narrow at the far left."""
+    import matplotlib.pyplot as plt
+    from unknot.history.export import chart
+    from unknot.history.stats import minutes
+
+    now = time.time()
+    recs = [SessionRecord(1, int(now) - 600, 7, 4, 4, 105, COMPLETED, 1)]  # 1.75 minutes
+    with HistoryStore.open() as st:
+        st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
+                             boot=1, tail_seq=1), recs, now)
+    r = run(home, "stats", "--days", "1")
+    day_rows = [line for line in r.output.splitlines() if line.count("│") >= 3
+                and line.split("│")[1].strip()[:3] in ("Mon", "Tue", "Wed", "Thu", "Fri",
+                                                      "Sat", "Sun")]
+    with HistoryStore.open(readonly=True) as st:
+        stats = st.stats(days=1)
+    fig = chart(stats)
+    day_ax, week_ax = fig.axes
+    assert len(day_rows) == len(day_ax.containers[0]) == 7
+    bars = week_ax.containers[0]
+    assert len(bars) == 1
+    title_total = week_ax.get_title().split("(")[1].split(" total")[0]
+    assert title_total == minutes(bars[0].get_height() * 60) == "1.8"
+    assert f"{title_total} active minutes" in " ".join(r.output.split())
+    lo, hi = week_ax.get_xlim()
+    centre = bars[0].get_x() + bars[0].get_width() / 2
+    assert abs((lo + hi) / 2 - centre) < 1e-9  # centred, not at the far left
+    plt.close(fig)
 
 
 def test_export_onto_an_immutable_file(filled: Path, tmp_path: Path) -> None:

@@ -132,3 +132,31 @@ def test_every_sim_key_is_in_the_help_and_demo_doc() -> None:
     for key in [k for k in KEY_GESTURES if k.strip()] + [PAIR_KEY, "q"]:
         assert f"{key} = " in res.output or f"{key} or " in res.output, key
         assert f"**{key}**" in demo, key
+
+
+def _keys_in(doc: str, start: str, end: str) -> set[str]:
+    text = (ROOT / "docs" / doc).read_text(encoding="utf-8")
+    part = text[text.index(start):]
+    part = part[:part.index(end)]
+    return set(re.findall(r"`([a-z_]+)`", part))
+
+
+def test_history_json_fields_are_the_documented_ones(tmp_path: Path) -> None:
+    from unknot.history import DeviceSeen, HistoryStore
+    from unknot.journal import COMPLETED, SessionRecord
+
+    with HistoryStore.open(tmp_path / "h.sqlite3") as st:
+        st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=1_800_000_100,
+                             uptime_s=10, boot=1, tail_seq=1),
+                  [SessionRecord(1, 1_800_000_000, 7, 4, 4, 240, COMPLETED, 1)],
+                  1_800_000_100.0)
+        keys = set(st.sessions()[0].to_json())
+    documented = _keys_in("history.md", "with exactly these keys", "writes the same objects")
+    assert keys == documented - {"json"}
+
+
+def test_link_json_keys_are_the_documented_ones(tmp_path: Path) -> None:
+    from unknot.sim import interproc
+
+    keys = set(json.loads(interproc.write_link(tmp_path, 1234, 2.0).read_text()))
+    assert keys <= _keys_in("demo.md", "Its keys:", "writes it.")

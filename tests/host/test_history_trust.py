@@ -189,3 +189,41 @@ def test_sync_sim_marks_the_device_simulated(home: Path, consent_sim: Any) -> No
     assert "0 corrupt slots skipped" in r.stdout
     (dev,) = json.loads(run(home, "devices", "--json")[1])
     assert dev["simulated"] is True and len(dev["device_id"]) == 16
+
+
+def test_a_guessed_start_is_marked_as_such(tmp_path: Path) -> None:
+    """Issue 20 (the demo after `devices forget`): a record of a boot no sync saw running
+    can only be placed to end before the next boot began, the latest it can have been; it
+    is marked `?` (start_guessed), not `~` like a start rebuilt from a running boot."""
+    home = tmp_path / "home"
+    with HistoryStore.open(home / "history.sqlite3") as store:
+        # boot 1's session, then a reboot: the sync sees boot 2 running (uptime 500 s)
+        put(store, REAL, [unset(1, 100, 1), unset(2, 200, 2)], uptime=500, boot=2)
+        first, second = store.sessions()
+    assert first.start_approx and first.start_guessed
+    assert second.start_approx and not second.start_guessed
+    assert abs(second.start.timestamp() - (NOW - 500 + 200)) < 1  # rebuilt from boot 2
+    assert first.start.timestamp() + 60 <= NOW - 500  # ended before boot 2 began
+    res = CliRunner().invoke(cli, ["--home", str(home), "history", "--json"])
+    assert [s["start_guessed"] for s in json.loads(res.output)] == [True, False]
+    res = CliRunner().invoke(cli, ["--home", str(home), "history"])
+    rows = [line for line in res.output.splitlines() if line.startswith("│")]
+    assert rows[0].split("│")[1].strip().startswith("?")
+    assert rows[1].split("│")[1].strip().startswith("~")
+    assert "? guessed" in " ".join(res.output.split())
+
+
+
+def test_a_guessed_start_runs_at_the_device_clock_rate(tmp_path: Path) -> None:
+    """The guess "ends before the next boot began" counts the session's active seconds at
+    the device clock's rate too (a demo at x60: 60 device seconds are 1 s; it subtracted
+    60 s, and the demo's re-synced session came out earlier than it really was)."""
+    with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+        put(store, SIM, [unset(1, 600, 1), unset(2, 1200, 2)], uptime=6000, boot=2, rate=60.0,
+            sim=True)
+        first, second = store.sessions(include_sim=True)
+    boot2 = NOW - 6000 / 60
+    assert first.start_guessed and not second.start_guessed
+    assert abs(second.start.timestamp() - (boot2 + 1200 / 60)) < 1
+    # boot 1's session ended (600 + 60 device s after its boot) just before boot 2 began
+    assert abs(first.start.timestamp() + 60 / 60 - boot2) < 1.01

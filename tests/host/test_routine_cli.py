@@ -32,7 +32,7 @@ def test_list(home: Path) -> None:
     assert code == 0
     for slug in ("micro-break", "rest-break", "neck-stretches", "self-massage"):
         assert slug in out
-    assert "1:00" in out and "5:00" in out and "(002)" in out
+    assert "1:01.8" in out and "5:16" in out and "(002)" in out
 
 
 def test_check_library_and_user_folder(home: Path) -> None:
@@ -78,7 +78,7 @@ def test_build_library(home: Path, tmp_path: Path) -> None:
 def test_show_id_toml_and_unk(home: Path, tmp_path: Path) -> None:
     code, out, _ = run("routines", "show", "micro-break")
     assert code == 0
-    assert "Safety:" in out and "Chin to chest" in out and "0:35" in out and "1:00" in out
+    assert "Safety:" in out and "Chin to chest" in out and "0:35.5" in out and "1:01.8" in out
     code, out2, _ = run("routines", "show", str(LIB / "micro-break.toml"))
     assert code == 0 and out2 == out
     run("routines", "build", str(LIB / "micro-break.toml"), "-o", str(tmp_path))

@@ -149,10 +149,12 @@ def test_show_json_timeline(home: Path) -> None:
                                                           "standing"]
     assert data["exercises"][0]["get_ready_ms"] == 15000
     tl = data["timeline"]
-    assert tl[0] == {"t_ms": 0, "cue": "begin", "exercise": None, "exercise_name": None,
-                     "step": None, "step_label": None, "side": None, "detail": 0}
+    assert tl[0] == {"t_ms": 0, "cue": "begin", "felt": "go", "times": 1, "exercise": None,
+                     "exercise_name": None, "step": None, "step_label": None, "side": None,
+                     "detail": 0}
     assert tl[1]["cue"] == "next_exercise" and tl[1]["exercise"] == 1
-    assert tl[-1]["cue"] == "done" and tl[-1]["t_ms"] == data["total_ms"] == 150_000
+    assert (tl[1]["felt"], tl[1]["times"]) == ("count", 1)
+    assert tl[-1]["cue"] == "done" and tl[-1]["t_ms"] == data["total_ms"] == 158_350
     bend = [e for e in tl if e["exercise_name"] == "Side bend" and e["cue"] == "hold_start"]
     assert [e["side"] for e in bend] == [1, 2]
     assert [e["detail"] for e in tl if e["cue"] == "countdown"][:3] == [3, 2, 1]
@@ -161,7 +163,7 @@ def test_show_json_timeline(home: Path) -> None:
 def test_show_lists_exercises_numbers_and_legend(home: Path) -> None:
     code, out, _ = run("routines", "show", "stress-relief")
     assert code == 0
-    assert "5 exercises, 5 steps" in out and "Cue legend" in out and "next_exercise" in out
+    assert "5 exercises, 5 steps" in out and "Cue legend" in out and "count" in out
     assert "advice only" in out and "Numbers from the text" in out
     assert "Numbers the project chose" in out and "each side" in out
 

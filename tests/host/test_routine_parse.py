@@ -170,7 +170,7 @@ def test_too_many_steps() -> None:
 def test_routine_longer_than_an_hour() -> None:
     body = "".join(f'[[steps]]\nkind = "rest"\nlabel = "r{i}"\nseconds = 600\n' for i in range(7))
     _line, message = one(HEAD + body)
-    assert "at most 60 minutes" in message and "4202 s" in message
+    assert "at most 60 minutes" in message and "4202.5 s" in message
 
 
 def test_format_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:

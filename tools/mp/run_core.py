@@ -4,7 +4,7 @@ MICROPYPATH=tools/mp/shims:firmware/lib:tools/mp:host/unknot/sim micropython -X 
     tools/mp/run_core.py MODE ARGS...
 
 Modes:
-  ptrace DIR           like trace, but the Player alone (decoder + player: fits in 32 KiB)
+  ptrace DIR           like trace, but the Player alone (decoder + player + vocabulary: 36 KiB)
   trace DIR            play every DIR/*.unk through the App on virtual time; prints
                        "R name" then "t cue" lines, "E errors" at the end
   journal N            append N records to a Journal in the shim nvm (page-erase model),
@@ -87,7 +87,7 @@ def trace(d, quiet=False):
         gc.collect()
         if not quiet:
             print("R", app.routines[i].file)
-        t0[0] = clock.t
+        t0[0] = max(clock.t, motor.busy_until)  # play_all starts once the motor is still
         sa.play_all(app, i)
     if not quiet:
         print("E", app.errors)

@@ -30,7 +30,7 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from . import auth
+from . import auth, patterns
 from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
@@ -43,7 +43,6 @@ _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
 _SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
 _SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
-_NUMBER_AFTER_MS = const(1400)  # exercise number taps start this long after `next_exercise`
 # (its 1110 ms + 290 ms of silence; a test keeps it after the cue's end. Not read from the
 # pattern table here: that would load the table into the app's heap for one number)
 
@@ -53,7 +52,6 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
-    _number = None  # (deadline ms, n): exercise number taps still to play
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b""):
@@ -90,7 +88,7 @@ class App:
         self._ann_step = 0  # the step index last announced
         self._ann_new = False  # announce() queued something since the protocol last polled
         # the hosts the wearer consented to and the pairing window (docs/security.md)
-        self.keyring = auth.Keyring(clock, self._save_hosts, motor.play)
+        self.keyring = auth.Keyring(clock, self._save_hosts, self.buzz)
         # journal, boot counter, host keys and persisted settings: one power-safe image
         # (journal.py). The new boot number is written with this boot's first flash write
         # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
@@ -267,11 +265,11 @@ class App:
             if g == "press":
                 if self.player.paused_at is None:
                     self.player.pause(now)
-                    self.motor.play("paused")
+                    self.buzz("paused")
                     self.announce("paused")
                 else:
                     self.player.resume(now)
-                    self.motor.play("resumed")
+                    self.buzz("resumed")
                     self.announce("resumed")
             elif g == "long":
                 self._finish(now, ABORTED)
@@ -282,19 +280,19 @@ class App:
                 self._start(self.break_routine(kind), now, kind)
             elif g == "double":
                 snoozed = rem.snooze(now)
-                self.motor.play("ack" if snoozed else "refused")
+                self.buzz("ack" if snoozed else "refused")
                 if snoozed:
                     self.announce("idle")
             elif g == "long":
                 rem.reset(now, rem.pending)
-                self.motor.play("ack")
+                self.buzz("ack")
                 self.announce("idle")
             return
         if g == "press":
             self._start(self.selected, now, None)
         elif g == "double":
             self.selected = (self.selected + 1) % len(self.routines)
-            self.motor.play("select", self.selected + 1)
+            self.buzz("select", self.selected + 1)
         elif g == "long":
             down = self._down_at
             if down is not None and (_SELFTEST_AFTER_MS <= down - self.booted_at
@@ -332,7 +330,7 @@ class App:
         routine = player.routine
         active_s = player.active_ms(now) // 1000
         if flag == ABORTED:
-            self.motor.play("aborted")
+            self.buzz("aborted")
         try:
             self.last_record = self.journal.append(
                 self.session_start, routine.id, player.steps_done(), routine.work_steps(),
@@ -350,11 +348,17 @@ class App:
             self.playing_index = None
             self.announce("done" if flag == COMPLETED else "stopped", routine.id)
 
+    def buzz(self, event, number=1):
+        """Play what the wearer feels for `event` (patterns.felt: the one event -> cue
+        table); the motor queues it behind a cue that still plays."""
+        cue, times = patterns.felt(event, number)
+        if times:
+            self.motor.play(cue, times)
+
     def _emit(self, cue, arg, scheduled):
-        self.motor.play(cue)
-        if cue == "next_exercise" and arg > 0 and self.settings["UNKNOT_EXERCISE_NUMBER"]:
-            self._number = (scheduled - self.settings["UNKNOT_MOTOR_LATENCY_MS"] + _NUMBER_AFTER_MS,
-                            arg)
+        if cue == "next_exercise" and not self.settings["UNKNOT_EXERCISE_NUMBER"]:
+            arg = 1  # one tap; the player keeps the time of the whole number
+        self.buzz(cue, arg)
         log = self.cue_log
         player = self.player
         if player is None:
@@ -402,7 +406,7 @@ class App:
         keyring = self.keyring
         poll = getattr(self.motor, "poll", None)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
-        for d in (sent, self._number_taps(now), self._work(now), self._settings_write(now),
+        for d in (sent, self._work(now), self._settings_write(now),
                   self.gestures.next_deadline(),
                   # pairing() closes an expired window; it closes on time (INFO's flag)
                   keyring.pair_until if keyring.pairing() else None,
@@ -455,17 +459,6 @@ class App:
             if player.finished:
                 self._finish(now, COMPLETED)
 
-    def _number_taps(self, now):
-        """The exercise number taps (unless paused): played when due, else their deadline."""
-        number = self._number
-        if number is None or (self.player is not None and self.player.paused_at is not None):
-            return None
-        if now >= number[0]:
-            self._number = None
-            self.motor.play("select", number[1])
-            return None
-        return number[0]
-
     def _work(self, now):
         """The routine, else the self-test, else the break reminders: the next deadline."""
         if self.player is not None:
@@ -476,7 +469,7 @@ class App:
         rem = self.reminders
         action = rem.poll(now, self.minute_of_day())
         if action == "nudge" or action == "nudge_firm":
-            self.motor.play(action)
+            self.buzz(action)
             if self.low_battery and rem.pending is not None:
                 rem.next_nudge = rem.giveup_at  # no repeats
             self.announce("nudge")

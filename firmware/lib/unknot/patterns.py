@@ -1,22 +1,30 @@
 """The haptic vocabulary: ONE table, one rhythm per cue (docs/firmware.md, "Haptic vocabulary").
 
-Every cue is a short rhythm of pulses. Each pulse has a shape (flat, rising, falling), a level
-(0..255) and a length, and is followed by a gap. Both motor drivers play the same rhythm
-(hw/motor.py derives from this table): a PWM motor plays `envelope(name)`, a DRV2605 plays one
-ROM effect per pulse (`drv_effect()`, effect ids from the DRV2605 datasheet's waveform
-library) and the adapter times the gaps and stops sustained effects at the pulse length.
+Ten cues in all: seven a wearer meets in routines and three the device plays outside them
+(a break nudge, "press taken", "refused / failed"). Every cue is a short rhythm of pulses;
+each pulse has a shape (flat, swell, fade), a level (0..255) and a length, and is followed
+by a gap. Some cues are played n times in a row to say a number (`count`: the next
+exercise; `ack`: pairing). Both motor drivers play the same rhythm (hw/motor.py derives
+from this table): a PWM motor plays `envelope(name)`, a DRV2605 one ROM effect per pulse
+(`drv_sequence(name)`, effect ids from the DRV2605 datasheet's waveform library).
 
-The rule that makes cues tell-apart-able by touch alone (checked by tests/host/test_haptics.py
-and measured by tools/bench_haptics.py from this table):
-- every gap between two pulses is at least GAP_MIN_MS, so a different pulse count is felt;
-- two cues with the same pulse count differ in the length of at least one pulse by
-  MARGIN_MS or more; every pulse is at most PULSE_MAX_MS, so MARGIN_MS is never below the
-  ~13 % Weber fraction for vibrotactile duration (the source is cited in docs/firmware.md).
-Level and shape (swell, fade) make cues easier still, but are never the only difference.
+What the routine player and the App *do* (events: "hold_start", "next_exercise",
+"pair_open", ...) is mapped here, once, to the cue the wearer feels and how many times it
+is played (`felt(event, number)`): the player and the App name events, never rhythms.
 
-Storage (RAM-light bytes): per pulse 4 bytes: shape, level, length / 10 ms, gap after / 10 ms.
-The last gap is 0, except for cues played n times in a row (`select`), whose gap spaces them.
-Unknown names give empty tuples (nothing is played).
+The rule that keeps cues apart by rhythm (checked by tests/host/test_haptics.py and
+measured by tools/bench_haptics.py): aligned pulse by pulse and gap by gap, any two cues,
+and any two numbers played with a number cue (up to 9), differ somewhere by MARGIN_MS or
+more; every gap is at least GAP_MIN_MS, every pulse PULSE_MIN_MS..PULSE_MAX_MS, so
+MARGIN_MS is never below the ~13 % Weber fraction for vibrotactile duration.
+
+Storage: ONE bytes object for the rhythms and meanings (`_BLOB`; RAM: the tuple table of
+strings and bytes it replaces cost ~8 KiB on the 32-bit heap), the names as tuples of
+literals (interned: no heap of their own), and 2 bytes per event (`_FELT`). Lookups walk the
+blob and allocate nothing but what they return; `duration_ms` and `event_ms`, which the
+player calls for every cue, allocate nothing. Every cue's last gap is > 0: it spaces the
+repeats of a number and keeps two cues from running together. Unknown names give empty
+tuples (nothing is played).
 """
 
 try:
@@ -30,12 +38,15 @@ except ImportError:  # CPython (tests, the simulated device)
 FLAT = const(0)
 RISE = const(1)
 FALL = const(2)
+ROUTINE = const(0)  # cue kinds
+DEVICE = const(1)
 
-MARGIN_MS = const(100)  # smallest pulse-length difference between two same-count cues
+MARGIN_MS = const(100)  # smallest segment difference between two cues (rhythm distance)
 GAP_MIN_MS = const(100)  # smallest gap between two pulses of one cue
 PULSE_MIN_MS = const(40)  # shortest pulse (felt as a tap; shorter is hardly felt)
 PULSE_MAX_MS = const(760)  # longest pulse: MARGIN_MS >= 13 % of every pulse
 TAP_MS = const(60)  # pulses up to this are taps: a DRV2605 click effect, self-ending
+NUMBER_MAX = const(9)  # numbers said with a number cue are 1..NUMBER_MAX (more: capped)
 
 # DRV2605 ROM effect ids (datasheet, "Waveform Library Effects List")
 _DRV_STRONG_CLICK = const(1)  # Strong Click - 100%
@@ -46,67 +57,124 @@ _DRV_SMOOTH_HUM_50 = const(119)  # Smooth Hum 1 (No kick or brake pulse) - 50%
 _DRV_RAMP_UP = const(82)  # Transition Ramp Up Long Smooth 1 - 0 to 100%
 _DRV_RAMP_DOWN = const(70)  # Transition Ramp Down Long Smooth 1 - 100 to 0%
 
-# (name, pulses: shape, level, length/10 ms, gap after/10 ms ..., what it means), in the
-# order the self-test plays them (a tuple: MicroPython dicts have no order)
-_TABLE = (
-    # -- routine cues (the player) --
-    ("begin", b"\x00\xff\x05\x0f\x00\xff\x05\x0f\x00\xff\x26\x00", "routine starts"),
-    ("inhale", b"\x01\xff\x34\x00", "breathe in"),
-    ("hold_in", b"\x00\xc8\x05\x0f\x00\x5a\x40\x00", "hold the breath"),
-    ("exhale", b"\x02\xff\x4b\x00", "breathe out"),
-    ("pause", b"\x00\x5a\x1a\x14\x00\x5a\x1a\x00", "rest before the next breath"),
-    ("hold_start", b"\x00\xff\x26\x0f\x00\xff\x05\x00", "start holding the stretch"),
-    ("tick", b"\x00\x6e\x04\x00", "5 s passed in a long hold or rest"),
-    ("countdown", b"\x00\xc8\x1a\x00", "a second left (last seconds of a hold)"),
-    ("hold_end", b"\x00\xff\x05\x0f\x00\xff\x26\x00", "release the stretch"),
-    ("switch", b"\x00\xff\x0f\x0f\x00\xff\x0f\x0f\x00\xff\x0f\x00", "switch side"),
-    ("rep", b"\x00\xff\x0f\x00", "a repetition starts"),
-    ("rep_end", b"\x00\x78\x05\x0f\x00\x78\x05\x00", "repetition done"),
-    ("rest", b"\x00\x64\x40\x00", "rest"),
-    ("next_exercise", b"\x00\xff\x26\x0f\x00\xff\x05\x0f\x00\xff\x26\x00",
-     "get ready: the next exercise"),
-    ("done", b"\x00\xff\x05\x0f\x00\xff\x05\x0f\x00\xff\x4b\x00", "routine done"),
-    # -- device cues (the app) --
-    ("nudge", b"\x00\xc8\x1a\x19\x00\xc8\x1a\x19\x00\xc8\x1a\x00", "time for a break"),
-    ("nudge_firm", b"\x00\xff\x34\x0f\x00\xff\x34\x0f\x00\xff\x34\x00", "break overdue"),
-    ("ack", b"\x00\xff\x1a\x0c\x00\xff\x05\x00", "button acknowledged"),
-    ("select", b"\x00\xdc\x26\x0f", "one per number: routine or exercise number"),
-    ("paused", b"\x00\xff\x05\x0f\x02\xc8\x4b\x00", "paused"),
-    ("resumed", b"\x01\xff\x34\x0f\x00\xff\x05\x00", "resumed"),
-    ("aborted", b"\x00\xff\x34\x0f\x02\xff\x34\x00", "stopped"),
-    ("refused", b"\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x0c\x00\xff\x05\x00",
-     "not allowed (snooze limit reached)"),
-    # -- consent cues (the keyring, docs/security.md) --
-    ("pair_open", b"\x01\xff\x34\x0f\x00\xff\x05\x0f\x00\xff\x05\x00",
-     "pairing window open (60 s)"),
-    ("pair_ok", b"\x01\xff\x40\x0f\x01\xff\x1a\x00", "a new computer paired"),
-    ("forget", b"\x02\xff\x4b\x0f\x02\xff\x4b\x00", "every paired computer forgotten"),
+# the cues, in the order the self-test plays them (names are literals: no heap of their own)
+CUES = (
+    "go", "release", "switch", "count", "breathe_in", "breathe_out", "done", "nudge", "ack",
+    "error",
+)
+# per cue, in CUES order: kind (0 routine, 1 device), pulse count, per pulse shape, level,
+# length / 10 ms, gap after / 10 ms; then the meaning (length u8, UTF-8)
+_BLOB = (
+    b"\x00\x01\x00\xff\x1e\x14"  # go
+    b"\x2ego: a hold, a repetition or the routine starts"
+    b"\x00\x02\x00\xff\x0a\x0f\x02\xff\x1e\x14"  # release
+    b"\x27let go: a hold or repetition ends, rest"
+    b"\x00\x03\x00\xff\x14\x0f\x00\xff\x14\x0f\x00\xff\x14\x14"  # switch
+    b"\x0bswitch side"
+    b"\x00\x01\x00\xff\x06\x18"  # count
+    b"\x33taps: next exercise number; in a hold, time passing"
+    b"\x00\x01\x01\xff\x32\x14"  # breathe_in
+    b"\x0abreathe in"
+    b"\x00\x01\x02\xff\x4b\x14"  # breathe_out
+    b"\x0bbreathe out"
+    b"\x00\x03\x00\xff\x0a\x0c\x00\xff\x0a\x0c\x00\xff\x3c\x14"  # done
+    b"\x0croutine done"
+    b"\x01\x02\x00\xc8\x1a\x19\x00\xc8\x1a\x28"  # nudge
+    b"\x21time for a break (twice: overdue)"
+    b"\x01\x02\x00\xff\x19\x0c\x00\xff\x06\x1e"  # ack
+    b"\x24press taken (with a number: pairing)"
+    b"\x01\x04\x00\xff\x06\x0a\x00\xff\x06\x0a\x00\xff\x06\x0a\x00\xff\x06\x1e"  # error
+    b"\x11refused or failed"
+)
+# what the player and the App do; _FELT: per event the cue index and the times (0: the number)
+EVENTS = (
+    "begin", "hold_start", "rep", "resumed", "hold_end", "rep_end", "rest", "switch",
+    "next_exercise", "wait", "tick", "countdown", "select", "inhale", "exhale", "done",
+    "nudge", "nudge_firm", "ack", "paused", "aborted", "pair_open", "pair_ok", "refused",
+    "forget",
+)
+_FELT = (
+    b"\x00\x01"  # begin -> go
+    b"\x00\x01"  # hold_start -> go
+    b"\x00\x01"  # rep -> go
+    b"\x00\x01"  # resumed -> go
+    b"\x01\x01"  # hold_end -> release
+    b"\x01\x01"  # rep_end -> release
+    b"\x01\x01"  # rest -> release
+    b"\x02\x01"  # switch -> switch
+    b"\x03\x00"  # next_exercise -> count x0
+    b"\x03\x00"  # wait -> count x0
+    b"\x03\x01"  # tick -> count
+    b"\x03\x01"  # countdown -> count
+    b"\x03\x00"  # select -> count x0
+    b"\x04\x01"  # inhale -> breathe_in
+    b"\x05\x01"  # exhale -> breathe_out
+    b"\x06\x01"  # done -> done
+    b"\x07\x01"  # nudge -> nudge
+    b"\x07\x02"  # nudge_firm -> nudge x2
+    b"\x08\x01"  # ack -> ack
+    b"\x08\x01"  # paused -> ack
+    b"\x08\x01"  # aborted -> ack
+    b"\x08\x03"  # pair_open -> ack x3
+    b"\x08\x02"  # pair_ok -> ack x2
+    b"\x09\x01"  # refused -> error
+    b"\x09\x02"  # forget -> error x2
 )
 
-CUES = tuple(e[0] for e in _TABLE)
+
+def _at(name):
+    """Offset of cue `name`'s record in _BLOB (its kind byte), or -1."""
+    pos = 0
+    b = _BLOB
+    for n in CUES:
+        if n == name:
+            return pos
+        pos += 2 + 4 * b[pos + 1]
+        pos += 1 + b[pos]
+    return -1
 
 
-def _entry(name):
-    for e in _TABLE:
-        if e[0] == name:
-            return e
-    return None
+def kind(name):
+    """ROUTINE or DEVICE; -1 if unknown."""
+    off = _at(name)
+    return _BLOB[off] if off >= 0 else -1
 
 
 def pulses(name):
     """((shape, level, length_ms, gap_after_ms), ...) of `name`; () if unknown."""
-    entry = _entry(name)
-    if entry is None:
+    off = _at(name)
+    if off < 0:
         return ()
-    raw = entry[1]
-    return tuple((raw[i], raw[i + 1], raw[i + 2] * 10, raw[i + 3] * 10)
-                 for i in range(0, len(raw), 4))
+    b = _BLOB
+    p = off + 2
+    return tuple((b[i], b[i + 1], b[i + 2] * 10, b[i + 3] * 10)
+                 for i in range(p, p + 4 * b[off + 1], 4))
 
 
 def meaning(name):
     """What the cue tells the wearer (the legend), or ""."""
-    entry = _entry(name)
-    return entry[2] if entry else ""
+    off = _at(name)
+    if off < 0:
+        return ""
+    p = off + 2 + 4 * _BLOB[off + 1]
+    return _BLOB[p + 1:p + 1 + _BLOB[p]].decode()
+
+
+def _event(event):
+    for k in range(len(EVENTS)):
+        if EVENTS[k] == event:
+            return k
+    return -1
+
+
+def felt(event, number=1):
+    """(cue, times) the wearer feels for a player or App event; times is `number` (1..
+    NUMBER_MAX) for the number events (next_exercise, wait, select). ("", 0): no such event
+    (nothing is played)."""
+    k = _event(event)
+    if k < 0:
+        return "", 0
+    return CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number))
 
 
 def envelope(name):
@@ -147,9 +215,21 @@ def drv_sequence(name):
                  for s, lvl, on, off in pulses(name))
 
 
-def duration_ms(name):
-    """How long one play of `name` lasts, gaps included."""
+def duration_ms(name, times=1):
+    """How long `times` plays of `name` last, gaps included (the motor is busy that long)."""
+    off = _at(name)
+    if off < 0:
+        return 0
+    b = _BLOB
     total = 0
-    for _s, _l, on, off in pulses(name):
-        total += on + off
-    return total
+    for i in range(off + 2, off + 2 + 4 * b[off + 1], 4):
+        total += b[i + 2] + b[i + 3]
+    return total * 10 * times
+
+
+def event_ms(event, number=1):
+    """How long the motor is busy with `event` (0: nothing is played)."""
+    k = _event(event)
+    if k < 0:
+        return 0
+    return duration_ms(CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number)))

@@ -15,10 +15,11 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+from .patterns import event_ms
 from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, NEXT, REPEAT, REST, SIDES, SWITCH, TICK
 
-_LEAD_IN_MS = const(2000)  # after the begin cue
-_SWITCH_MS = const(3000)  # to change side, after a switch cue
+_LEAD_IN_MS = const(2000)  # after the begin cue has ended
+_SWITCH_MS = const(3000)  # to change side, after the switch cue has ended
 _TICK_MS = const(5000)  # light ticks every 5 s
 _TICK_MIN_DS = const(100)  # ticks (and the countdown) only in a HOLD/REST of 10 s or more
 _S_MS = const(1000)  # countdown cues are one second apart
@@ -32,94 +33,108 @@ def _ticks(start, duration_ms):
         t += _TICK_MS
 
 
-def expand(routine, ticks=True):
-    """Yield (t_ms, cue, arg, step_index) for every cue of `routine` in time order.
-
-    `arg` is the repetition number (1-based) for `rep`, the breath number for `inhale`, the
-    number of the exercise that comes next for `next_exercise`, the seconds left for
-    `countdown`, else 0.
-    """
-    t = 0
-    i = 0
-    exercise = 0  # exercises started so far (routine.tally's count)
-    fresh = True
-    for step in routine.iter_steps():
-        # decoded from the file bytes as played, as short as the kind needs: pad the fields
-        kind, flags, a, b, c, d, e = step + _ZEROS[len(step):]
-        if kind == NEXT:
-            fresh = True
-            yield t, "next_exercise", exercise + 1, i
-            t += a * DS_MS
-        elif fresh and kind != BEGIN and kind != END:
-            exercise += 1
-            fresh = False
-        if kind == BEGIN:
-            yield t, "begin", 0, i
-            t += _LEAD_IN_MS
-        elif kind == BREATHE:
-            t = yield from _breathe(t, a, b, c, d, e, i)
-        elif kind == HOLD:
-            # countdown: the last seconds of a hold of 10 s or more, ticks stop before them
-            count = routine.countdown if a >= _TICK_MIN_DS else 0
-            t = yield from _hold(t, a, flags, count, ticks, i)
-        elif kind == REPEAT:
-            for side in range(2 if flags & SIDES else 1):
-                if side:
-                    yield t, "switch", 0, i
-                    t += _SWITCH_MS
-                for n in range(a):
-                    yield t, "rep", n + 1, i
-                    t += b * DS_MS
-                    yield t, "rep_end", 0, i
-                    t += c * DS_MS
-        elif kind == REST:
-            dur = a * DS_MS
-            yield t, "rest", 0, i
-            if ticks and flags & TICK and a >= _TICK_MIN_DS:
-                for tt in _ticks(t, dur):
-                    yield tt, "tick", 0, i
-            t += dur
-        elif kind == SWITCH:
-            yield t, "switch", 0, i
-            t += _SWITCH_MS
-        elif kind == END:
-            yield t, "done", 0, i
-        i += 1
-
-
-def _breathe(t, count, inhale, hold, exhale, pause, i):
-    """The cues of a BREATHE step from t (ms), then the time after it."""
-    for n in range(count):
-        yield t, "inhale", n + 1, i
-        t += inhale * DS_MS
-        if hold:
-            yield t, "hold_in", 0, i
-            t += hold * DS_MS
-        yield t, "exhale", 0, i
-        t += exhale * DS_MS
-        if pause:
-            yield t, "pause", 0, i
-            t += pause * DS_MS
-    return t
-
-
-def _hold(t, a, flags, count, ticks, i):
+def _hold(t, a, flags, count, ticks):
     """The cues of a HOLD step of `a` ds (both sides with SIDES, ticks with TICK and
     `ticks`, the last `count` seconds counted down) from t (ms), then the time after it."""
     dur = a * DS_MS
     for side in range(2 if flags & SIDES else 1):
         if side:
-            yield t, "switch", 0, i
-            t += _SWITCH_MS
-        yield t, "hold_start", 0, i
+            yield t, "switch", 0
+            t += event_ms("switch") + _SWITCH_MS
+        yield t, "hold_start", 0
         if ticks and flags & TICK and a >= _TICK_MIN_DS:
             for tt in _ticks(t, dur - count * _S_MS):
-                yield tt, "tick", 0, i
+                yield tt, "tick", 0
         for k in range(count, 0, -1):
-            yield t + dur - k * _S_MS, "countdown", k, i
+            yield t + dur - k * _S_MS, "countdown", k
         t += dur
-        yield t, "hold_end", 0, i
+        yield t, "hold_end", 0
     return t
+
+
+def _step_cues(routine, step, t, number, ticks):
+    """Yield (t_ms, event, arg) of one step starting at `t`, then (end ms, None, 0).
+    `number`: the exercise a NEXT gets ready for."""
+    # decoded from the file bytes as played, as short as the kind needs: pad the fields
+    kind, flags, a, b, c, d, e = step + _ZEROS[len(step):]
+    if kind == NEXT:
+        yield t, "next_exercise", number
+        t += event_ms("next_exercise", number) + a * DS_MS
+    elif kind == BEGIN:
+        yield t, "begin", 0
+        t += event_ms("begin") + _LEAD_IN_MS
+    elif kind == BREATHE:
+        for n in range(a):
+            yield t, "inhale", n + 1
+            t += (b + c) * DS_MS  # a breath hold is silent
+            yield t, "exhale", 0
+            t += (d + e) * DS_MS  # and so is the pause after the breath
+    elif kind == HOLD:
+        # countdown: the last seconds of a hold of 10 s or more, ticks stop before them
+        count = routine.countdown if a >= _TICK_MIN_DS else 0
+        t = yield from _hold(t, a, flags, count, ticks)
+    elif kind == REPEAT:
+        for side in range(2 if flags & SIDES else 1):
+            if side:
+                yield t, "switch", 0
+                t += event_ms("switch") + _SWITCH_MS
+            for n in range(a):
+                yield t, "rep", n + 1
+                t += b * DS_MS
+                yield t, "rep_end", 0
+                t += c * DS_MS
+    elif kind == REST:
+        dur = a * DS_MS
+        yield t, "rest", 0
+        if ticks and flags & TICK and a >= _TICK_MIN_DS:
+            for tt in _ticks(t, dur):
+                yield tt, "tick", 0
+        t += dur
+    elif kind == SWITCH:
+        yield t, "switch", 0
+        t += event_ms("switch") + _SWITCH_MS
+    elif kind == END:
+        yield t, "done", 0
+    yield t, None, 0
+
+
+def expand(routine, ticks=True):
+    """Yield (t_ms, event, arg, step_index) for every cue of `routine` in time order.
+
+    `event` is what happens (patterns.felt maps it to the cue the wearer feels). `arg` is
+    the repetition number (1-based) for `rep`, the breath number for `inhale`, the number of
+    the exercise that comes next for `next_exercise` (tapped that many times), the seconds
+    left for `countdown`, else 0. Breath holds and pauses are silent.
+
+    Every cue is felt whole: a cue never starts before the one before it has ended
+    (patterns.event_ms); when one is due earlier, it and everything after it move later by
+    the difference, so no step is shortened. The waits after `begin`, `next_exercise` and
+    `switch` are counted from the end of their cue: a get-ready of N s is N s of quiet.
+    """
+    t = 0  # the routine's own time (steps one after the other)
+    free = 0  # when the motor is free again (played time)
+    shift = 0  # how far the cues have moved later so that none is cut
+    exercise = 0  # exercises started so far (routine.tally's count)
+    fresh = True
+    i = 0
+    for step in routine.iter_steps():
+        kind = step[0]
+        if kind == NEXT:
+            fresh = True
+        elif fresh and kind != BEGIN and kind != END:
+            exercise += 1
+            fresh = False
+        for tc, event, arg in _step_cues(routine, step, t, exercise + 1, ticks):
+            if event is None:
+                t = tc
+                break
+            at = tc + shift
+            if at < free:
+                shift += free - at
+                at = free
+            free = at + event_ms(event, arg)
+            yield at, event, arg, i
+        i += 1
 
 
 def trace(routine, ticks=True):

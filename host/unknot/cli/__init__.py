@@ -16,7 +16,7 @@ from unknot.errors import UnknotError, describe_failure
 COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("unknot.cli.sync:sync", "Sync session history from the device over BLE."),
     "routines": ("unknot.cli.routines:routines", "Check, build, list and show routine files."),
-    "preview": ("unknot.cli.routines:preview", "Play a routine in the terminal in real time."),
+    "preview": ("unknot.cli.preview:preview", "Play a routine in the terminal in real time."),
     "device": ("unknot.cli.device:device", "Install firmware, show info, change settings."),
     "flash": ("unknot.cli.flash:flash", "Compile routines and write them onto the device."),
     "history": ("unknot.cli.history:history", "List synced sessions (table or --json)."),

@@ -134,7 +134,9 @@ def selftest(port: str | None, ble: str | None, sim: bool) -> None:
     and wake, BLE advertising. Prints one line per check; exits non-zero on a FAIL.
 
     Stay with the board: it asks for a button press, then for a press that wakes it from
-    light sleep (15 s each). See docs/getting-started.md, "First board".
+    light sleep (15 s each). See docs/getting-started.md, "First board". With --sim and
+    `unknot sim` running, the running device runs it (press its keys when asked); else a
+    simulated bench runs it on the device's saved state.
     """
     from unknot import selftest as st
 
@@ -143,7 +145,14 @@ def selftest(port: str | None, ble: str | None, sim: bool) -> None:
     if sim:
         from unknot.sim import interproc
 
-        report = st.run_sim(interproc.sim_dir(), click.echo)
+        if interproc.running_link(interproc.sim_dir()) is not None:
+            # never a second copy of a running device's state: ask it over its link
+            click.echo("Using the running `unknot sim`: press its keys when asked.")
+            from unknot import radio
+
+            report = st.run_ble(None, click.echo, radio=radio.pick(True))
+        else:
+            report = st.run_sim(interproc.sim_dir(), click.echo)
     elif port is not None:
         report = st.run_serial(port, click.echo)
     else:

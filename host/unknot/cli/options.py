@@ -4,12 +4,27 @@ command modules import this and never each other."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from unknot.sim.interproc import DEFAULT_NAME
+
+if TYPE_CHECKING:
+    from unknot.routine import ProblemsError
+
+
+def report_problems(exc: ProblemsError) -> NoReturn:
+    """Every problem of a routine check on its own line, a count, exit 1."""
+    from unknot.text import plural
+
+    for p in exc.problems:
+        click.echo(str(p), err=True)
+    click.echo(f"{plural(len(exc.problems), 'problem')} found.", err=True)
+    sys.exit(1)
 
 
 def _select_sim(_ctx: click.Context, _param: click.Parameter, value: str | None) -> bool:

@@ -22,11 +22,13 @@ def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
     line per sync; `unknot autostart enable` runs it as a background service."""
     if watch:
         from unknot import radio
+        from unknot.ble.watch import WatchPolicy
         from unknot.ble.watch import watch as run_watch
 
         click.echo("Watching for the device (Ctrl-C stops).", err=True)
         try:
             run_watch(address, name=name, radio=radio.pick(sim), clock_rate=radio.clock_rate(sim),
+                      listener=radio.watch_listener(sim, WatchPolicy().away_s),
                       log=lambda line: click.echo(line))
         except KeyboardInterrupt:
             click.echo("Stopped.", err=True)

@@ -93,7 +93,7 @@ def _boot_start(r: SessionRecord, starts: dict[int, BootStart], ceiling: float, 
     record of an older boot, whose start is guessed (or moved earlier) to end by `ceiling`."""
     known = starts.get(r.boot)
     if guess:
-        latest = ceiling - r.active_s - r.start / rate
+        latest = ceiling - (r.start + r.active_s) / rate  # both in device seconds
         if known is not None and known[0] >= ceiling:
             known = None  # a stale entry (the boot byte wrapped): not this boot
         if known is None or (known[1] and known[0] > latest):

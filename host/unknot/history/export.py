@@ -16,9 +16,10 @@ from typing import IO, Any
 
 from unknot.errors import UnknotError
 from unknot.history.records import StoredSession
-from unknot.history.stats import Stats
+from unknot.history.stats import Stats, minutes
 from unknot.lock import pid_alive
 from unknot.paths import parent_problem
+from unknot.text import plural
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dwh])$")
 
@@ -27,6 +28,7 @@ CSV_COLUMNS = [
     "seq",
     "start",
     "start_approx",
+    "start_guessed",
     "routine_id",
     "routine_slug",
     "routine_name",
@@ -77,7 +79,19 @@ def sessions_text(sessions: Sequence[StoredSession], fmt: str) -> str:
 
 
 def write_png(st: Stats, path: Path) -> None:
-    """A chart of sessions per day (dated) and active minutes per ISO week."""
+    """The chart (`chart`) as a PNG file, written atomically."""
+    import matplotlib.pyplot as plt
+
+    fig = chart(st)
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    finally:
+        plt.close(fig)
+
+
+def chart(st: Stats) -> Any:
+    """A matplotlib figure: sessions per day (dated; the days `unknot stats` shows) and
+    active minutes per ISO week."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,18 +99,18 @@ def write_png(st: Stats, path: Path) -> None:
     from matplotlib.ticker import MaxNLocator
 
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 6), constrained_layout=True)
-    xs = [d.day for d in st.days]
-    done = [d.completed for d in st.days]
-    other = [d.sessions - d.completed for d in st.days]
+    days = st.chart_days()  # the days the terminal's chart shows too
+    xs = [d.day for d in days]
+    done = [d.completed for d in days]
+    other = [d.sessions - d.completed for d in days]
     ax1.bar(xs, done, width=0.8, color="#3a7d44", label="completed")
     ax1.bar(xs, other, width=0.8, bottom=done, color="#c0504d", label="not completed")
     ax1.set_title(
-        f"Sessions per day: {st.sessions} sessions, {st.completion_rate:.0%} completed, "
+        f"Sessions per day: {plural(st.sessions, 'session')}, {st.completion_rate:.0%} completed, "
         f"streak {st.current_streak} (longest {st.longest_streak})"
     )
-    # At least a week wide, so one day of data is one bar, not the whole plot.
-    span = max(len(xs), 7)
-    left = st.last_day - timedelta(days=span - 1)
+    span = len(xs)
+    left = xs[0]
     ax1.set_xlim(datetime.combine(left, time()) - timedelta(hours=12),
                  datetime.combine(st.last_day, time()) + timedelta(hours=12))
     every = max(1, -(-span // 10))  # at most ten dated labels
@@ -104,21 +118,24 @@ def write_png(st: Stats, path: Path) -> None:
     ax1.set_xticks([datetime.combine(d, time()) for d in ticks])
     ax1.set_xticklabels([d.strftime("%a %d %b") for d in ticks])
     ax1.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax1.set_ylim(0, max([d.sessions for d in st.days] + [1]) + 0.5)
+    ax1.set_ylim(0, max([d.sessions for d in days] + [1]) + 0.5)
     ax1.set_ylabel("sessions")
     ax1.legend(loc="upper left")
     for label in ax1.get_xticklabels():
         label.set_rotation(30)
         label.set_horizontalalignment("right")
-    ax2.bar([w.week for w in st.weeks], [w.active_s / 60 for w in st.weeks], color="#4f81bd")
-    ax2.set_title(f"Active minutes per ISO week ({st.active_minutes:.0f} total)")
+    bars = ax2.bar([w.week for w in st.weeks], [w.active_s / 60 for w in st.weeks],
+                   color="#4f81bd", width=0.6)
+    # each bar labelled as the title counts: the total is the sum of the bars
+    ax2.bar_label(bars, labels=[minutes(w.active_s) for w in st.weeks])
+    total = sum(w.active_s for w in st.weeks)
+    ax2.set_title(f"Active minutes per ISO week ({minutes(total)} total)")
     ax2.set_ylabel("minutes")
-    ax2.set_xlim(-0.5, max(len(st.weeks), 4) - 0.5)  # one week is one bar, not the width
+    slots = max(len(st.weeks), 4)  # a few weeks: centred, not one bar at the far left
+    pad = (slots - len(st.weeks)) / 2
+    ax2.set_xlim(-0.5 - pad, len(st.weeks) - 0.5 + pad)
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
-    try:
-        atomic_write(path, lambda f: fig.savefig(f, format="png"))
-    finally:
-        plt.close(fig)
+    return fig
 
 
 # Temp files are named `.<name>.<pid>.unknot-partial` next to the target: recognisable,

@@ -55,6 +55,9 @@ class StoredSession(FlagsMixin):
     flags: int
     boot: int
     synced_at: datetime
+    # the start of a boot no sync saw running: placed to end before the next boot began, so
+    # the latest it can have been (after `devices forget`, or a boot synced only later)
+    start_guessed: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class StoredSession(FlagsMixin):
             "seq": self.seq,
             "start": iso_utc(self.start),
             "start_approx": self.start_approx,
+            "start_guessed": self.start_guessed,
             "routine_id": self.routine_id,
             "routine_slug": self.routine_slug,
             "routine_name": self.routine_name,

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from unknot.history.records import KnownDevice, StoredSession, short_ids
-from unknot.history.stats import Stats
+from unknot.history.stats import Stats, minutes
 from unknot.text import plural
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-SESSIONS_LEGEND = "~ time reconstructed (device clock was unset); * started from a nudge"
+SESSIONS_LEGEND = ("~ time reconstructed (device clock was unset); ? guessed: the latest it can "
+                   "have been (a boot no sync saw running); * started from a nudge")
 
 
 def _local(t: datetime) -> str:
@@ -44,7 +45,7 @@ def sessions_table(sessions: Sequence[StoredSession], ids: list[str]) -> Rendera
         )
     for s in sessions:
         table.add_row(
-            ("~" if s.start_approx else "") + _local(s.start),
+            ("?" if s.start_guessed else "~" if s.start_approx else "") + _local(s.start),
             _routine_label(s),
             f"{s.steps_done}/{s.steps_total}",
             f"{s.active_s // 60}:{s.active_s % 60:02d}",
@@ -62,13 +63,13 @@ def stats_report(st: Stats) -> list[RenderableType]:
     out: list[RenderableType] = [
         f"[bold]{st.first_day} .. {st.last_day}[/bold]: {plural(st.sessions, 'session')}, "
         f"{st.completed} completed ({st.completion_rate:.0%}), {st.aborted} aborted, "
-        f"{st.active_minutes:.0f} active minutes",
+        f"{minutes(st.active_minutes * 60)} active minutes",
         f"Streak: {plural(st.current_streak, 'day')} (longest {st.longest_streak})",
     ]
-    days = st.days[-31:]
+    days = st.chart_days()[-31:]
     top = max([d.sessions for d in days] + [1])
     width = 30
-    chart = Table(title="Sessions per day" + (" (last 31)" if len(st.days) > 31 else ""))
+    chart = Table(title="Sessions per day" + (" (last 31)" if len(st.chart_days()) > 31 else ""))
     chart.add_column("day")
     chart.add_column("n", justify="right")
     chart.add_column("", no_wrap=True)
@@ -82,7 +83,7 @@ def stats_report(st: Stats) -> list[RenderableType]:
     for col in ("week", "sessions", "completed", "minutes"):
         weeks.add_column(col, justify="left" if col == "week" else "right")
     for w in st.weeks:
-        weeks.add_row(w.week, str(w.sessions), str(w.completed), f"{w.active_s / 60:.0f}")
+        weeks.add_row(w.week, str(w.sessions), str(w.completed), minutes(w.active_s))
     out.append(weeks)
     return out
 

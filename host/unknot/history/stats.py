@@ -9,6 +9,14 @@ from typing import Any
 
 from unknot.history.records import HistoryError, StoredSession
 
+CHART_MIN_DAYS = 7  # a chart of sessions per day spans at least a week
+
+
+def minutes(seconds: float) -> str:
+    """Active minutes as every report and chart prints them (one decimal under 10)."""
+    m = seconds / 60
+    return f"{m:.1f}" if m < 10 else f"{m:.0f}"
+
 
 @dataclass(frozen=True)
 class DayStats:
@@ -39,6 +47,13 @@ class Stats:
     longest_streak: int
     days: list[DayStats] = field(default_factory=list)  # every day in range, zeros included
     weeks: list[WeekStats] = field(default_factory=list)
+
+    def chart_days(self, minimum: int = CHART_MIN_DAYS) -> list[DayStats]:
+        """The days a chart shows: every day in range, and at least `minimum` days ending
+        on the last one (earlier days empty), so the terminal and the PNG show the same."""
+        pad = [DayStats(self.first_day - timedelta(days=k), 0, 0, 0)
+               for k in range(minimum - len(self.days), 0, -1)]
+        return pad + self.days
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

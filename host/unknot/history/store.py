@@ -295,8 +295,9 @@ class HistoryStore:
         sql = (
             "SELECT s.device_id, s.seq, s.start_utc, s.start_approx, s.routine_id,"
             " s.routine_slug, s.routine_name, s.steps_done, s.steps_total, s.active_s,"
-            " s.flags, s.boot, s.synced_at"
+            " s.flags, s.boot, s.synced_at, s.start_approx AND COALESCE(b.guessed, 0)"
             " FROM sessions s JOIN devices d ON d.device_id = s.device_id"
+            " LEFT JOIN boots b ON b.device_id = s.device_id AND b.boot = s.boot"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -316,6 +317,7 @@ class HistoryStore:
                 flags=r[10],
                 boot=r[11],
                 synced_at=from_unix(r[12]),
+                start_guessed=bool(r[13]),
             )
             for r in self._db.execute(sql, args)
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from unknot import core
 from unknot.routine import model as m
 from unknot.routine.count import Count, position, tally
 from unknot.routine.decode import Decoded
@@ -43,7 +44,7 @@ class Overview:
     exercises: tuple[ExerciseView, ...]
     ops: tuple[Op, ...]
     says: tuple[str, ...]  # per op ("" for BEGIN, END and get-ready steps)
-    cues: tuple[str, ...]  # the cue names the routine plays, in order of first use
+    cues: tuple[str, ...]  # the vocabulary cues the routine plays, in order of first use
 
 
 def steps_positions(ops: list[Op]) -> list[Count]:
@@ -87,14 +88,16 @@ def of(found: Routine | Decoded) -> Overview:
             say, where, props = "", "", ()
         views.append(ExerciseView(
             number=number, name=ex_name or f"exercise {number}", say=say, position=where,
-            props=props, get_ready_ms=starts[ready[0]][1] if ready else 0,
+            props=props,
+            get_ready_ms=ops[ready[0]].durations[0] * core.routine.DS_MS if ready else 0,
             start_ms=starts[first][0],
             duration_ms=starts[last][0] + starts[last][1] - starts[first][0],
             sides=any(ops[i].sides for i in idx), steps=len(idx)))
-    cues: list[str] = []
+    cues: list[str] = []  # the vocabulary cues the wearer feels, in order of first use
     for ev in expand(ops, countdown):
-        if ev.cue not in cues:
-            cues.append(ev.cue)
+        cue = core.patterns.felt(ev.cue, ev.detail)[0]
+        if cue not in cues:
+            cues.append(cue)
     return Overview(slug=slug, name=name, version=version, countdown=countdown, count=count,
                     total_ms=total_ms(ops), exercises=tuple(views), ops=tuple(ops),
                     says=op_says, cues=tuple(cues))
@@ -114,9 +117,12 @@ def timeline(ov: Overview) -> list[dict[str, Any]]:
         if op.sides and ev.cue == "switch":
             side[ev.step_index] = 2
         exercise = p.exercises if work or op.kind == m.NEXT else None
+        felt = core.patterns.felt(ev.cue, ev.detail)
         out.append({
             "t_ms": ev.t_ms,
             "cue": ev.cue,
+            "felt": felt[0],
+            "times": felt[1],
             "exercise": exercise,
             "exercise_name": ov.exercises[exercise - 1].name if exercise else None,
             "step": p.steps if work else None,

@@ -55,9 +55,12 @@ def describe_step(op: Op) -> str:
     return ""
 
 
-def cue_envelope(cue: str) -> Envelope:
-    """The motor envelope the firmware plays for this cue (firmware patterns table)."""
-    return core.patterns.envelope(cue)
+def cue_envelope(event: str, number: int = 1) -> Envelope:
+    """The motor envelope the firmware plays for this player event (or cue name): its cue
+    (patterns.felt) from the firmware pattern table, as many times as it is played."""
+    pat = core.patterns
+    cue, times = (event, 1) if event in pat.CUES else pat.felt(event, number)
+    return pat.envelope(cue) * times
 
 
 def sparkline(envelope: Envelope, slot_ms: int = 40) -> str:
@@ -132,16 +135,18 @@ def exercise_table(ov: Overview) -> Any:
 
 def legend_table(ov: Overview) -> Any:
     """The cues this routine plays, each with the rhythm it has on the motor, its pulses and
-    what it means (the firmware's one vocabulary table, through unknot.haptics); after a
-    `next_exercise` the device taps the exercise's number (`select`)."""
+    what it means (the firmware's one vocabulary table, through unknot.haptics): the get-ready
+    taps the number of the exercise that comes (`count`)."""
     from rich.markup import escape
     from rich.table import Table
 
     from unknot import haptics
 
-    cues = list(ov.cues)
-    if "next_exercise" in cues and haptics.NUMBER_CUE not in cues:
-        cues.append(haptics.NUMBER_CUE)
+    cues: list[str] = []
+    for event in ov.cues:
+        cue = haptics.felt_cue(event)
+        if cue not in cues:
+            cues.append(cue)
     table = Table("cue", "feels like", "pulses", "means", title="Cue legend",
                   title_justify="left")
     for cue in cues:
@@ -215,4 +220,33 @@ def cue_line(ov: Overview, ev: Event) -> str:
     where, what, after = at_cue(ov, ev)
     detail = f" {ev.detail}" if ev.detail else ""
     return (f"{fmt_time(ev.t_ms):>6}  {ev.cue.upper()}{detail}  [{where}] {what}"
-            + (f"  ({after})" if after else "") + "  motor " + sparkline(cue_envelope(ev.cue)))
+            + (f"  ({after})" if after else "") + "  motor "
+            + sparkline(cue_envelope(ev.cue, ev.detail)))
+
+
+def learn(speed: float) -> None:
+    """`preview --learn`: every cue drawn in real time (one block per 40 ms of the motor's
+    envelope), its name and meaning, then a short quiet."""
+    from rich.console import Console
+
+    from unknot import haptics
+
+    console = Console(highlight=False)
+    total = haptics.learn_ms() / 1000 / speed
+    console.print(f"[bold]The cues[/bold]: {len(haptics.routine_cues())} in routines,"
+                  f" {len(haptics.device_cues())} from the device ({total:.0f} s)."
+                  " Feel them on a board: play the `learn` routine with `unknot follow`.")
+    for k, lesson in enumerate(haptics.lessons(), 1):
+        if lesson.cue == haptics.device_cues()[0]:
+            console.print("[bold]Outside routines[/bold]")
+        env = core.patterns.envelope(lesson.cue) * lesson.times
+        times = f" x{lesson.times}" if lesson.times > 1 else ""
+        console.print(f"{k:2}. [bold cyan]{lesson.cue}{times}[/bold cyan]  "
+                      f"{haptics.notation(haptics.repeated(haptics.cue(lesson.cue), lesson.times))}"
+                      f"  {lesson.says}")
+        for level, ms in env:
+            console.print(sparkline(((level, ms),)), end="", markup=False)
+            console.file.flush()
+            time.sleep(ms / 1000 / speed)
+        console.print()
+        time.sleep(haptics.LEARN_PAUSE_MS / 1000 / speed)

@@ -62,6 +62,7 @@ class BumbleScanner(BaseBleakScanner):
     ) -> None:
         super().__init__(detection_callback, service_uuids)
         self._central = central
+        self._active = scanning_mode != "passive"  # passive: no scan requests
 
     def _on_advertisement(self, adv: Advertisement) -> None:
         data: AdvertisingData = adv.data
@@ -80,9 +81,13 @@ class BumbleScanner(BaseBleakScanner):
             return
         local_name = name if isinstance(name, str) else None
         address = str(adv.address).split("/")[0]
+        makers: dict[int, bytes] = {}
+        for entry in data.get_all(AdvertisingData.MANUFACTURER_SPECIFIC_DATA):
+            if isinstance(entry, tuple):
+                makers[int(entry[0])] = bytes(entry[1])
         ad = AdvertisementData(
             local_name=local_name,
-            manufacturer_data={},
+            manufacturer_data=makers,
             service_data={},
             service_uuids=uuids,
             tx_power=None,
@@ -95,7 +100,7 @@ class BumbleScanner(BaseBleakScanner):
     async def start(self) -> None:
         self.seen_devices = {}
         self._central.on(self._central.EVENT_ADVERTISEMENT, self._on_advertisement)
-        await self._central.start_scanning(filter_duplicates=False)
+        await self._central.start_scanning(active=self._active, filter_duplicates=False)
 
     async def stop(self) -> None:
         self._central.remove_listener(self._central.EVENT_ADVERTISEMENT, self._on_advertisement)

@@ -33,6 +33,7 @@ from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
 from unknot import core
+from unknot.sim.advertising import AppHook, ScanResponseController
 from unknot.sim.link import DEVICE_ADDRESS
 
 logging.getLogger("bumble").setLevel(logging.WARNING)
@@ -63,7 +64,7 @@ def _guard(permission: int, conn: Connection, refuse: att.ErrorCode) -> None:
 
 def make_bumble_device(link: LocalLink, address: str, name: str) -> tuple[Device, Controller]:
     """A bumble Device with its own controller on `link` (needs a running loop)."""
-    controller = Controller(name, link=link, public_address=address)
+    controller = ScanResponseController(name, link=link, public_address=address)
     device = Device(
         name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
     )
@@ -100,7 +101,12 @@ class SimPeripheral:
         # frames it has ready (STATUS frames of a following host, announced by the loop) to
         # `sender`; here that queues them for the notifying task, in order.
         self.proto.sender = self._send_soon
-        app.protocol = self.proto
+        # Like the board's BleLink, the App loop polls the radio side: the protocol, and the
+        # advertisement's payload (core.advert) while no central is connected.
+        self.advert = core.advert.Advert()
+        self._advertising: float | None = None  # the interval advertised at, None = off
+        self._adv_stale = False  # the payload changed: advertise it again
+        app.protocol = AppHook(self)
         self.device, self.controller = make_bumble_device(link, address, name)
         self.device.pairing_config_factory = lambda _conn: just_works()
         if keys_path is not None:
@@ -191,6 +197,8 @@ class SimPeripheral:
             self.connection = None
         self._queue.put_nowait(("reset", None, b""))
         self._schedule_slow_down()
+        if self._adv_stale:  # after bumble's own restart with the old payload
+            asyncio.get_running_loop().call_later(0.01, self._readvertise_soon)
 
     # -- the app loop ---------------------------------------------------------------------
 
@@ -206,6 +214,8 @@ class SimPeripheral:
             wait = 1.0 if drop is None else min(1.0, max(0.02, (drop - self._now()) / 1000))
             await asyncio.sleep(wait)
             await self._drop_squatter()
+            if self.connection is None:
+                self._readvertise_soon()
 
     async def _app_loop(self) -> None:
         while True:
@@ -248,23 +258,62 @@ class SimPeripheral:
     # -- lifecycle ------------------------------------------------------------------------
 
     def advertising_data(self) -> bytes:
+        """As the board's (hw/ble.py): flags, the service UUID and the advert payload, 31
+        bytes; the name is in the scan response."""
         uuid = UUID(self.gatt_ids.SERVICE)
-        return bytes(
+        data = bytes(
             AdvertisingData(
                 [
-                    (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
+                    (AdvertisingData.FLAGS, bytes([0x06])),  # LE general discoverable, no BR/EDR
                     (
                         AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
                         uuid.to_bytes(),
                     ),
+                    (AdvertisingData.MANUFACTURER_SPECIFIC_DATA, bytes(self.advert.data)),
                 ]
             )
         )
+        assert len(data) <= 31, "legacy advertising data is at most 31 bytes"
+        return data
+
+    def scan_response_data(self) -> bytes:
+        return bytes(AdvertisingData([(AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode())]))
+
+    def poll_advert(self, now_ms: int) -> int | None:
+        """The App loop's hook (see AppHook): a new payload when the journal head changed
+        or the rotation is due; advertised again at once unless a central is connected (then
+        after it leaves). Returns the rotation deadline (App clock, ms)."""
+        app = self.app
+        busy = app.player is not None  # a routine plays: a rotation waits for its end
+        if self.advert.update(core.advert.secret_of(app), app.journal.head, now_ms, busy):
+            self._adv_stale = True
+            if self.connection is None and self._advertising is not None:
+                with contextlib.suppress(RuntimeError):  # no loop: the policy loop does it
+                    asyncio.get_running_loop().call_soon(self._readvertise_soon)
+        return self.advert.due_ms
+
+    def _readvertise_soon(self) -> None:
+        if self._adv_stale and self._advertising is not None:
+            self._readvertise_task = asyncio.get_running_loop().create_task(
+                self._set_interval(self._advertising))
+
+    async def set_advertising(self, on: bool) -> None:
+        """Start (at the fast interval) or stop advertising, as coming into or going out of
+        range: the benchmark's and tests' switch."""
+        if on:
+            await self._set_interval(FAST_ADV_S)
+        else:
+            self._advertising = None
+            with contextlib.suppress(Exception):
+                await self.device.stop_advertising()
 
     async def _advertise(self, interval_s: float) -> None:
         ms = interval_s * 1000
+        self._adv_stale = False
+        self._advertising = interval_s
         await self.device.start_advertising(
             advertising_data=self.advertising_data(),
+            scan_response_data=self.scan_response_data(),
             auto_restart=True,
             advertising_interval_min=ms,
             advertising_interval_max=ms,
@@ -277,7 +326,7 @@ class SimPeripheral:
 
         def slow() -> None:
             self._slow_timer = None
-            if self.connection is None:
+            if self.connection is None and self._advertising is not None:
                 self._slow_task = loop.create_task(self._set_interval(SLOW_ADV_S))
 
         self._slow_timer = loop.call_later(SLOW_AFTER_S, slow)
@@ -288,6 +337,7 @@ class SimPeripheral:
             await self._advertise(interval_s)
 
     async def start(self) -> None:
+        self.poll_advert(self.app.clock.now_ms())
         await self.device.power_on()
         loop = asyncio.get_running_loop()
         self._loop_task = loop.create_task(self._app_loop())
@@ -311,3 +361,4 @@ class SimPeripheral:
         for controller in list(self.link.controllers):
             for conn in list(controller.le_connections.values()):
                 controller.on_le_disconnected(conn, 0x08)  # HCI Connection Timeout
+

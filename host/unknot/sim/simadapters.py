@@ -88,19 +88,40 @@ class VirtualSleeper:
 # -- motor, button, watchdog ----------------------------------------------------------------
 
 
+def _patterns() -> "Any":
+    try:
+        from unknot.core import patterns  # CPython: the firmware module through the facade
+    except ImportError:  # MicroPython: `unknot` is the firmware package
+        patterns = __import__("unknot.patterns").patterns
+    return patterns
+
+
 class RecordingMotor:
-    """Records every pattern the firmware plays as (t_ms, cue, count) in `played` (unless
-    `keep` is False: MicroPython runs print instead of keeping); every listener is called
-    with (t_ms, cue, count) too."""
+    """The motor off the board: every cue plays for its real length (the pattern table's
+    pulses and gaps, `count` times), one at a time. A cue played while another still plays
+    starts when that one has ended, as the board's adapters queue it (hw/motor.py); `late`
+    records (t asked, cue, ms it waited) for each such cue, so a test sees a cue that the
+    firmware asked for too early (on a motor without the queue it would have been cut).
+
+    `played` records (t_ms it starts, cue, count) (unless `keep` is False: MicroPython runs
+    print instead of keeping); every listener is called with the same."""
 
     def __init__(self, clock: "Any", keep: bool = True) -> None:
         self.clock = clock
         self.keep = keep
         self.played: list[tuple[int, str, int]] = []
+        self.late: list[tuple[int, str, int]] = []
         self.listeners: list[Callable[[int, str, int], None]] = []
+        self.busy_until = 0
+        self._patterns = _patterns()
 
     def play(self, name: str, count: int = 1) -> None:
-        t = self.clock.now_ms()
+        asked = self.clock.now_ms()
+        t = asked
+        if t < self.busy_until:
+            t = self.busy_until
+            self.late.append((asked, name, t - asked))
+        self.busy_until = t + self._patterns.duration_ms(name, count)
         if self.keep:
             self.played.append((t, name, count))
         for listener in self.listeners:
@@ -108,7 +129,6 @@ class RecordingMotor:
 
     def cues(self) -> "list[str]":
         return [p[1] for p in self.played]
-
 
 class QueueButton:
     """The button: queued (pressed, t_ms) events, as keypad gives them on the board; press(),
@@ -272,11 +292,13 @@ def make_app(App: "Any", files: "Any" = None, nvm: "Any" = None,
 
 
 def play_all(app: "Any", index: int, limit_ms: int = 4 * 3600 * 1000) -> "list[tuple[int, str]]":
-    """Start routine `index` and step the app on its VirtualClock until it has finished.
-    Returns the motor's (t_ms, cue) played meanwhile, t relative to the start."""
+    """Start routine `index` once the motor is still (the wearer's hand after the last cue)
+    and step the app on its VirtualClock until it has finished. Returns the motor's
+    (t_ms, cue) played meanwhile, t relative to the start."""
     clock = app.clock
     played = app.motor.played
     n0 = len(played)
+    clock.t = max(clock.t, app.motor.busy_until)
     t0 = clock.t
     rec0 = app.last_record
     app.post(("start", index))

@@ -18,7 +18,7 @@ from adafruit_ble.services import Service
 from adafruit_ble.uuid import VendorUUID
 from micropython import const
 
-from .. import gatt
+from .. import advert, gatt
 
 _FAST_ADV_S = 0.1  # advertising interval while recently idle
 _SLOW_ADV_S = 1.0
@@ -83,8 +83,10 @@ class BleLink:
         self.radio = radio or BLERadio()
         self.radio.name = name
         self.service = UnknotService()
+        # flags + the service UUID + the advert payload: 31 bytes, the legacy maximum; the
+        # name goes in the scan response (adafruit_ble's default one: name and tx power)
         self.adv = ProvideServicesAdvertisement(self.service)
-        self.adv.complete_name = name
+        self.advert = advert.Advert()
         self.connection = None
         self._adv_interval = 0.0
         self._idle_since = None
@@ -99,6 +101,13 @@ class BleLink:
         return self.connection is not None or bool(self.radio.connected)
 
     def _advertise(self, interval, now_ms):
+        app = self.protocol.app
+        busy = app.player is not None
+        if self.advert.update(advert.secret_of(app), app.journal.head, now_ms, busy):
+            self.adv.data_dict[advert.AD_TYPE] = bytes(self.advert.data)
+            if self._adv_interval:
+                self.radio.stop_advertising()
+                self._adv_interval = 0.0  # restart below with the new payload
         if self._adv_interval == interval:
             return
         if self._adv_interval:
@@ -149,7 +158,12 @@ class BleLink:
             slow = idle is not None and now_ms - idle >= _SLOW_AFTER_MS
             self._advertise(_SLOW_ADV_S if slow else _FAST_ADV_S, now_ms)
             self._refresh()
-            return None if slow else now_ms + _SLOW_AFTER_MS
+            due = self.advert.due_ms  # the advert's rotation (set by _advertise)
+            since = self._idle_since
+            if not slow and since is not None:  # and the slow-down
+                slow_at = since + _SLOW_AFTER_MS
+                due = slow_at if due is None or slow_at < due else due
+            return due
         packets = control.packets
         out_len = packets.outgoing_packet_length
         if out_len:

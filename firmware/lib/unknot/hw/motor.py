@@ -2,6 +2,7 @@
 an ERM/LRA through a transistor, playing level envelopes. Both derive what they play from the
 one vocabulary table (unknot.patterns) and are non-blocking: `play()` starts a cue,
 `poll(now)` advances it and returns the next deadline (ms) while something is left to do.
+A cue played while another plays is queued (never cut: `_Steps`).
 `probe()` (the self-test) says whether the driver answers."""
 
 import time
@@ -13,24 +14,46 @@ def _now():
     return time.monotonic_ns() // 1000000
 
 
+_QUEUE_MAX = 4  # cues waiting behind the one that plays (more: the newest is dropped)
+
+
 class _Steps:
-    """Plays a tuple of (value, ms) steps, `count` times; value 0 is silence."""
+    """Plays a tuple of (value, ms) steps, `count` times; value 0 is silence. A cue played
+    while another still plays waits in a small queue and starts when that one has ended
+    (a cue is never cut); the queue holds _QUEUE_MAX cues, so the wait is bounded."""
 
     def __init__(self):
         self._steps = ()
         self._i = 0
         self._seg_end = 0
         self._repeat = 0
+        self._queue = []
+        self.dropped = 0  # cues not played because the queue was full
 
     def _set(self, value):
         raise NotImplementedError
 
-    def _start(self, steps, count):
+    def _steps_of(self, name):
+        raise NotImplementedError
+
+    def _play(self, name, count):
+        """Start cue `name` (`count` times in a row), or queue it behind the one playing."""
+        if patterns.kind(name) < 0:
+            return  # not a cue: nothing to play
+        if self._steps:
+            if len(self._queue) < _QUEUE_MAX:
+                self._queue.append((name, count))
+            else:
+                self.dropped += 1
+            return
+        self._start(self._steps_of(name), count, _now())
+
+    def _start(self, steps, count, at):
         self._steps = steps
         self._repeat = count - 1
         self._i = -1
-        self._seg_end = _now()
-        self._advance(self._seg_end)
+        self._seg_end = at
+        self._advance(at)
 
     def _advance(self, now):
         while self._steps and now >= self._seg_end:
@@ -38,6 +61,11 @@ class _Steps:
             if self._i >= len(self._steps):
                 if self._repeat > 0:
                     self._repeat -= 1
+                    self._i = 0
+                elif self._queue:
+                    name, count = self._queue.pop(0)
+                    self._steps = self._steps_of(name)
+                    self._repeat = count - 1
                     self._i = 0
                 else:
                     self._set(0)
@@ -88,7 +116,7 @@ class DrvMotor(_Steps):
         return tuple(steps)
 
     def play(self, name, count=1):
-        self._start(self._steps_of(name), count)
+        self._play(name, count)
 
     def poll(self, now):
         return self._advance(now)
@@ -113,8 +141,11 @@ class PwmMotor(_Steps):
     def _set(self, value):
         self.pwm.duty_cycle = value * self.scale if value else 0
 
+    def _steps_of(self, name):
+        return patterns.envelope(name)
+
     def play(self, name, count=1):
-        self._start(patterns.envelope(name), count)
+        self._play(name, count)
 
     def poll(self, now):
         return self._advance(now)

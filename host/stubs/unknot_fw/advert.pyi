@@ -1,0 +1,30 @@
+from typing import Any, Protocol
+
+from typing_extensions import Buffer
+
+VERSION: int
+COMPANY: int
+AD_TYPE: int
+PAYLOAD: str
+PAYLOAD_SIZE: int
+TAG_SIZE: int
+COUNTER_MASK: int
+ROTATE_MS: int
+LABEL: bytes
+
+class _HasJournal(Protocol):
+    journal: Any
+
+def secret(epoch: int) -> bytes: ...
+def secret_of(app: _HasJournal) -> bytes: ...
+def tag(secret: Buffer, counter: int, head: int) -> bytes: ...
+def parse(payload: Buffer) -> tuple[int, int, bytes] | None: ...
+
+class Advert:
+    data: bytearray
+    counter: int
+    head: int | None
+    due_ms: int | None
+    updates: int
+    def __init__(self) -> None: ...
+    def update(self, secret: Buffer, head: int, now_ms: int, busy: bool = False) -> bool: ...
