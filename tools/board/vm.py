@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FUEL = 10**13  # far more than any run needs: the budget is counted, not enforced
-_RESULT_CAP = 4096  # the largest answer a host call returns to the guest (bytes)
+# The largest answer a host call returns to the guest (bytes). The VM allocates a buffer of
+# this size on its heap for every call: kept small, it is a few hundred bytes of garbage per
+# wait (a "w" command: 1 + 2 x 244 hex digits, plus the time).
+_RESULT_CAP = 560
 
 Handler = Callable[[str, bytes, int], str]
 
