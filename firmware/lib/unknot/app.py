@@ -52,6 +52,7 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
+    radio_error = None  # why BLE did not start (board: hw.radio_failed), for the self-test
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b""):
@@ -66,7 +67,6 @@ class App:
         self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
-        self.radio_error = None  # why BLE did not start (hw.radio_failed), for the self-test
         self.events = []
         self.errors = 0
         self.errors_in_row = 0

@@ -50,10 +50,9 @@ _H0 = (
 _W = [0] * 128  # message schedule: W[i] high half at 2i, low half at 2i + 1
 
 
-def _compress(state, block):
-    """One compression of the 64-byte `block` into `state` (16 halves, high first)."""
+def _schedule(block):
+    """The message schedule of `block` into _W."""
     w = _W
-    k = _K
     for i in range(16):
         j = 4 * i
         w[2 * i] = (block[j] << 8) | block[j + 1]
@@ -73,6 +72,13 @@ def _compress(state, block):
         lo = w[i - 31] + s0l + w[i - 13] + s1l
         w[i + 1] = lo & 0xFFFF
         w[i] = (w[i - 32] + s0h + w[i - 14] + s1h + (lo >> 16)) & 0xFFFF
+
+
+def _compress(state, block):
+    """One compression of the 64-byte `block` into `state` (16 halves, high first)."""
+    _schedule(block)
+    w = _W
+    k = _K
     ah, al, bh, bl, ch, cl, dh, dl, eh, el, fh, fl, gh, gl, hh, hl = state
     for i in range(64):
         j = 4 * i

@@ -37,8 +37,8 @@ def _make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
-RADIO_CUE = "refused"  # the error cue (docs/firmware.md "Haptic vocabulary")
-RADIO_CUE_TIMES = 3  # three of them: BLE did not start
+RADIO_EVENT = "refused"  # felt as the error cue (patterns.felt, docs/firmware.md)
+RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
 
 
 def radio_failed(app, exc):
@@ -55,7 +55,9 @@ def radio_failed(app, exc):
     app.radio_error = reason
     print("BLE unavailable:", reason)
     try:
-        app.motor.play(RADIO_CUE, RADIO_CUE_TIMES)
+        from ..patterns import felt
+
+        app.motor.play(felt(RADIO_EVENT)[0], RADIO_CUE_TIMES)
     except Exception:
         pass  # no motor either: the console and the self-test still say why
 
