@@ -33,7 +33,7 @@ def build() -> dict[str, Any]:
     from unknot import core
     from unknot.sim.simadapters import VirtualClock, new_nvm
 
-    proto, auth, jmod = core.proto, core.auth, core.journal
+    proto, auth, jmod, wire = core.proto, core.auth, core.journal, core.wire
 
     class _App:
         def __init__(self) -> None:
@@ -77,15 +77,15 @@ def build() -> dict[str, Any]:
                                        HOST_NONCE)),
             ("auth", struct.pack(proto.REQ_AUTH, proto.OP_AUTH,
                                  auth.host_proof(KEY, HOST_NONCE, DEVICE_NONCE))),
-            ("set_clock #0", tagged(0, struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK,
+            ("set_clock #0", tagged(0, wire.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK,
                                                    1700000100))),
             ("state #1", tagged(1, bytes([proto.OP_STATE]))),
-            ("read #2", tagged(2, struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))),
-            ("read past the head #3", tagged(3, struct.pack(proto.REQ_READ, proto.OP_READ, 9, 0))),
+            ("read #2", tagged(2, wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0))),
+            ("read past the head #3", tagged(3, wire.pack(proto.REQ_READ, proto.OP_READ, 9, 0))),
         ]
         steps.append(("replay of #3 (fails, the connection is no longer authenticated)",
                       steps[-1][1]))
-        steps.append(("read without a session", tagged(4, struct.pack(proto.REQ_READ,
+        steps.append(("read without a session", tagged(4, wire.pack(proto.REQ_READ,
                                                                       proto.OP_READ, 1, 0))))
         info = bytes(p.info()).hex()
         requests = []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import struct
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "host"))
 
 from unknot.core import routine as fmt  # noqa: E402
+from unknot.core import wire  # noqa: E402
 from unknot.routine.compile import compile_routine, file_name  # noqa: E402
 from unknot.routine.parse import load_file  # noqa: E402
 
@@ -32,16 +32,15 @@ HEADER_SIZE = fmt.HEADER_SIZE
 
 
 def _fix_crc(data: bytes) -> bytes:
-    values = list(struct.unpack_from(HEADER, data))
-    values[-1] = fmt.file_crc(data)
-    return struct.pack(HEADER, *values) + data[HEADER_SIZE:]
+    return _set_header(data, crc32=fmt.file_crc(data))
 
 
 def _set_header(data: bytes, **fields: int) -> bytes:
-    names = ("magic", "version", "flags", "routine_id", "step_count", "total_len", "crc")
-    values = dict(zip(names, struct.unpack_from(HEADER, data), strict=True))
+    """`data` with header fields (by their names in fmt.HEADER) replaced."""
+    names = wire.names(HEADER)
+    values = dict(zip(names, wire.unpack(HEADER, data), strict=True))
     values.update(fields)
-    return struct.pack(HEADER, *(values[n] for n in names)) + data[HEADER_SIZE:]
+    return wire.pack(HEADER, *(values[n] for n in names)) + data[HEADER_SIZE:]
 
 
 def _patch(data: bytes, offset: int, value: int) -> bytes:

@@ -5,8 +5,9 @@ format the device reads or writes and every playback rule: the routine binary fo
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
 haptic vocabulary (`patterns`), host keys and their HMAC proofs (`auth`), the
-advertisement's "something new" tag (`advert`), the self-test's
-report format (`selftest`) and the STATUS notification frame (`status`); `upload` is the
+advertisement's "something new" tag (`advert`), the self-test's report format (`selftest`)
+and the STATUS notification frame (`status`), each wire format declared once as a field spec
+and packed and unpacked by `wire`; `upload` is the
 protocol's upload handler (the simulated device passes it to proto.Protocol); `sets` installs
 routine sets atomically (the board, the simulated device and the drive and serial installs
 all use it).
@@ -42,6 +43,7 @@ from unknot_fw import (  # noqa: E402
     settings,
     status,
     upload,
+    wire,
 )
 
 __all__ = [
@@ -61,4 +63,5 @@ __all__ = [
     "settings",
     "status",
     "upload",
+    "wire",
 ]

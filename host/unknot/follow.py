@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import struct
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unknot import core
+from unknot.core import wire
 from unknot.errors import DeviceError, RoutineError, SyncError
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class Status:
 def decode(frame: bytes) -> Status:
     if len(frame) != _S.STATUS_SIZE or frame[0] != _S.F_STATUS:
         raise DeviceError(f"not a STATUS frame: {frame.hex()}")
-    _t, ev, step, flags, rid, pos, nxt = struct.unpack(_S.STATUS, frame)
+    _t, ev, step, flags, rid, pos, nxt = wire.unpack(_S.STATUS, frame)
     playing = step != _S.NO_STEP
     return Status(EVENT_NAMES.get(ev, f"event{ev}"), rid if playing or rid else None,
                   step if playing else None, bool(flags & _S.FL_SIDE2),

@@ -1,28 +1,17 @@
 """Session records (docs/journal.md): the 20-byte record the device journals and syncs.
 
-The layout, sizes and flag bits are the firmware journal's (read through unknot.core); this
-module gives them host types and strict errors.
+The layout, sizes and flag bits are the firmware journal's, and so are the code that packs
+and checks a record (`pack_record`, `unpack_record`, read through unknot.core): this module
+gives them host types and strict errors, and restates none of them.
 """
 
 from __future__ import annotations
 
-import struct
-import zlib
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from unknot.core import journal as fmt
+from unknot.core import wire
 from unknot.errors import UnknotError
-
-RECORD = fmt.RECORD
-RECORD_SIZE = fmt.RECORD_SIZE
-WIRE_RECORD_SIZE = fmt.WIRE_RECORD_SIZE
-
-COMPLETED = fmt.COMPLETED
-ABORTED = fmt.ABORTED
-CLOCK_UNSET = fmt.CLOCK_UNSET
-FROM_NUDGE = fmt.FROM_NUDGE
-
-EMPTY_SEQS = (0, fmt.EMPTY_SEQ)
 
 
 class RecordError(UnknotError):
@@ -36,19 +25,19 @@ class FlagsMixin:
 
     @property
     def completed(self) -> bool:
-        return bool(self.flags & COMPLETED)
+        return bool(self.flags & fmt.COMPLETED)
 
     @property
     def aborted(self) -> bool:
-        return bool(self.flags & ABORTED)
+        return bool(self.flags & fmt.ABORTED)
 
     @property
     def clock_unset(self) -> bool:
-        return bool(self.flags & CLOCK_UNSET)
+        return bool(self.flags & fmt.CLOCK_UNSET)
 
     @property
     def from_nudge(self) -> bool:
-        return bool(self.flags & FROM_NUDGE)
+        return bool(self.flags & fmt.FROM_NUDGE)
 
 
 @dataclass(frozen=True)
@@ -63,41 +52,33 @@ class SessionRecord(FlagsMixin):
     boot: int
 
 
-
 def pack(rec: SessionRecord) -> bytes:
-    """Encode one record, CRC included. Raises RecordError if a field is out of range."""
-    try:
-        body = struct.pack(
-            fmt.RECORD_BODY,
-            rec.seq,
-            rec.start,
-            rec.routine_id,
-            rec.steps_done,
-            rec.steps_total,
-            rec.active_s,
-            rec.flags,
-            rec.boot,
-        )
-    except struct.error as exc:
-        raise RecordError(f"session record {rec.seq}: field out of range ({exc})") from exc
-    return body + struct.pack(fmt.RECORD_CRC, zlib.crc32(body))
+    """Encode one record, CRC included (the firmware's pack_record). Raises RecordError if a
+    field is out of range (the firmware would clamp it)."""
+    raw = fmt.pack_record(*astuple(rec))
+    if fmt.unpack_record(raw) != astuple(rec):
+        raise RecordError(f"session record {rec.seq}: a field is out of range")
+    return raw
 
 
 def unpack(b: bytes) -> SessionRecord:
-    """Decode one record; RecordError on wrong length, CRC mismatch or an empty-slot seq."""
-    if len(b) != RECORD_SIZE:
-        raise RecordError(f"session record: wrong length {len(b)}, expected {RECORD_SIZE}")
-    seq, start, rid, done, total, active, flags, boot, crc = struct.unpack(RECORD, b)
-    if zlib.crc32(b[: fmt.CRC_SPAN]) != crc:
-        raise RecordError(f"session record {seq}: CRC mismatch")
-    if seq in EMPTY_SEQS:
-        raise RecordError(f"session record has reserved seq {seq:#x} (empty slot)")
-    return SessionRecord(seq, start, rid, done, total, active, flags, boot)
+    """Decode one record (the firmware's unpack_record); RecordError on a wrong length, a CRC
+    mismatch or an empty-slot seq."""
+    if len(b) != fmt.RECORD_SIZE:
+        raise RecordError(f"session record: wrong length {len(b)}, expected {fmt.RECORD_SIZE}")
+    fields = fmt.unpack_record(b)
+    if fields is None:
+        seq = wire.unpack(fmt.RECORD_BODY, b)[0]
+        raise RecordError(f"session record {seq:#x}: CRC mismatch, or a reserved seq (an empty"
+                          " slot)")
+    return SessionRecord(*fields)
 
 
-def from_wire(seq: int, wire: bytes) -> bytes:
-    """The full record, seq and CRC added, of one synced record (fmt.WIRE_RECORD)."""
-    if len(wire) != WIRE_RECORD_SIZE:
-        raise RecordError(f"synced record {seq}: {len(wire)} bytes, expected {WIRE_RECORD_SIZE}")
-    body = struct.pack(fmt.RECORD_BODY, seq, *struct.unpack(fmt.WIRE_RECORD, wire))
-    return body + struct.pack(fmt.RECORD_CRC, zlib.crc32(body))
+def from_wire(seq: int, data: bytes) -> bytes:
+    """The full record, seq and CRC added, of one synced record: the record body's bytes
+    [WIRE_START:CRC_SPAN]."""
+    if len(data) != fmt.WIRE_RECORD_SIZE:
+        raise RecordError(f"synced record {seq}: {len(data)} bytes, expected"
+                          f" {fmt.WIRE_RECORD_SIZE}")
+    fields = wire.unpack(fmt.RECORD_BODY, bytes(fmt.WIRE_START) + data)  # seq: filled below
+    return fmt.pack_record(seq, *fields[1:])

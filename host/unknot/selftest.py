@@ -13,13 +13,12 @@ Three ways, one self-test (firmware/lib/unknot/selftest.py):
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from unknot.core import proto, selftest
+from unknot.core import proto, selftest, wire
 from unknot.errors import DeviceError, UnknotError
 from unknot.sim import simadapters
 from unknot.sim.simadapters import SimChecks, drive_selftest
@@ -193,20 +192,20 @@ async def selftest_over(session: Any, out: Out, poll_s: float = 1.0,
     """Start the self-test over an open unknot.ble Session and read the report."""
     p, t = proto, selftest
     sleep = wait or asyncio.sleep
-    status, _ = await session.request(struct.pack(t.REQ_SELFTEST, p.OP_SELFTEST,
-                                                  t.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))
+    status, _ = await session.request(wire.pack(t.REQ_SELFTEST, p.OP_SELFTEST,
+                                                t.SELFTEST_START), ok=(p.ST_OK, p.ST_BUSY))
     if status == p.ST_BUSY:
         raise DeviceError("the device is busy (a routine or a self-test is running); "
                           "try again when it is idle")
     out("selftest: started on the device; it plays every cue, then asks for a button press "
         "and a wake from light sleep")
-    head = struct.calcsize(t.RESP_SELFTEST)
+    head = wire.size(t.RESP_SELFTEST)
     waited = 0.0
     text = b""
     while True:
         _st, payload = await session.request(
-            struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text)))
-        state, total = struct.unpack_from(t.RESP_SELFTEST, payload)
+            wire.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text)))
+        state, total = wire.unpack(t.RESP_SELFTEST, payload)
         if state == t.SELFTEST_DONE:
             text += bytes(payload[head:])
             if len(text) >= total:

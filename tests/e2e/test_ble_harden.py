@@ -5,7 +5,6 @@ refused on the device, junk uploads refused, prune over BLE, a squatting central
 from __future__ import annotations
 
 import asyncio
-import struct
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from bleapp import consent, run
 from unknot import core
 from unknot.ble import open_device
+from unknot.core import wire
 from unknot.errors import DeviceError
 from unknot.routine.selection import compile_selection
 from unknot.sim.device import SimDevice
@@ -49,8 +49,7 @@ def test_settings_out_of_range_are_refused_on_the_device(tmp_path: Path, home: P
 
 
 def _archive(files: dict[str, bytes]) -> bytes:
-    p = core.proto
-    return b"".join(struct.pack(p.ARCHIVE_ENTRY, len(n), len(d)) + n.encode() + d
+    return b"".join(wire.pack(core.upload.ARCHIVE_ENTRY, len(n), len(d)) + n.encode() + d
                     for n, d in files.items())
 
 

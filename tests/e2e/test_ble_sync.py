@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from bleapp import App, consent, db_seqs, run
 from unknot import fwload
 from unknot.ble import open_device
 from unknot.ble.sync import sync
+from unknot.core import wire
 from unknot.errors import SyncError
 from unknot.history import HistoryStore
 from unknot.sim.bumble_backend import AttError
@@ -99,7 +99,7 @@ def test_unpaired_central_is_refused(tmp_path: Path, home: Path) -> None:
         async with open_device(radio=radio, pair=False, authenticate=False) as s:
             info = await s.read_public()  # INFO is readable without pairing: public part only
             assert info.protocol == proto.PROTOCOL_VERSION and not info.pairing
-            req = struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0)
+            req = wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0)
             with pytest.raises(AttError) as w:
                 await s.client.write_gatt_char(uuids.CONTROL, req, response=True)
             assert w.value.code == 0x05  # Insufficient Authentication

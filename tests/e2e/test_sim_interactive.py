@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pexpect
 from unknot.history import HistoryStore
@@ -136,3 +137,32 @@ def test_stale_link_file_is_ignored(home: Path) -> None:
     interproc.write_link(d, port)
     interproc.remove_link(d)
     assert not (d / interproc.LINK_FILE).exists()
+
+
+def test_selftest_sim_runs_on_the_running_sim(home: Path, consent_sim: Any) -> None:
+    """Issue 20: `device selftest --sim` with `unknot sim` running opened the same state
+    folder in its own process (nvm.bin rewritten, the boot count rising under the running
+    sim); now the running device runs it, and its wearer presses its keys when asked."""
+    consent_sim(home)
+    env = _env(home)
+    sim = pexpect.spawn(sys.executable, ["-m", "unknot", "sim", "--headless", "--speed", "20"],
+                        env=env, encoding="utf-8", timeout=30)
+    try:
+        sim.expect(r"serving Unknot-SIM")
+        time.sleep(1.0)
+        p = subprocess.Popen([sys.executable, "-m", "unknot", "device", "selftest", "--sim"],
+                             env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sim.expect("selftest: start")  # in the running sim's process
+        sim.expect("press the button now")
+        sim.send("p")
+        while p.poll() is None:
+            sim.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+        out, err = p.communicate()
+    finally:
+        sim.sendintr()
+        sim.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=20)
+        sim.close(force=True)
+    assert "Using the running `unknot sim`" in out, out + err
+    report = out.split("Self-test report:")[1]
+    assert "button   PASS" in report
+    assert "boot 1" in report  # the running device's boot, not a second one in this process

@@ -308,3 +308,55 @@ def test_manual_sync_reports_a_sync_running_in_another_process(
     assert res.exit_code == 1
     assert f"Another sync is running (pid {child.pid}); waiting" in res.output
     assert res.output.rstrip().endswith(f"Error: sync already running (pid {child.pid})")
+
+
+def test_watch_sim_hears_a_running_sim(tmp_path: Path, consent_sim: Any) -> None:
+    """`sync --watch --sim` with `unknot sim` running in another process: it listens on
+    the sim's link (passive, its own central), and a session that ends there is in the
+    history seconds later (the sim's advertisement changed), not at the next poll."""
+    import threading
+
+    import pexpect
+
+    consent_sim(tmp_path)
+    env = {**os.environ, "UNKNOT_HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    sim = pexpect.spawn(sys.executable, ["-m", "unknot", "sim", "--headless", "--speed", "20"],
+                        env=env, encoding="utf-8", timeout=30)
+    watch = None
+    try:
+        sim.expect("serving")
+        watch = subprocess.Popen([sys.executable, "-m", "unknot", "sync", "--watch", "--sim"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        lines: list[tuple[float, str]] = []
+
+        def read() -> None:
+            assert watch is not None and watch.stdout is not None
+            for line in watch.stdout:
+                lines.append((time.monotonic(), line.strip()))
+
+        threading.Thread(target=read, daemon=True).start()
+
+        def pump(until: Any, limit: float) -> float:
+            """Keep reading the sim (a full pty would block it) until `until()`."""
+            t_end = time.monotonic() + limit
+            while not until():
+                assert time.monotonic() < t_end, lines
+                sim.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
+            return time.monotonic()
+
+        pump(lambda: any("synced, 0 new" in line for _, line in lines), 30)  # at start
+        sim.send("p")  # the built-in routine: about 6 s at x20
+        sim.expect("done", timeout=60)
+        ended = time.monotonic()
+        arrived = pump(lambda: any("synced, 1 new" in line for _, line in lines), 30)
+        assert arrived - ended < 5.0, (arrived - ended, lines)
+    finally:
+        if watch is not None:
+            watch.send_signal(signal.SIGINT)
+            watch.communicate(timeout=30)
+        sim.sendintr()
+        sim.expect([pexpect.EOF, pexpect.TIMEOUT], timeout=20)
+        sim.close(force=True)
+    with HistoryStore.open(tmp_path / "history.sqlite3", readonly=True) as st:
+        assert len(st.sessions(include_sim=True)) == 1

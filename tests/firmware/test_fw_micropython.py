@@ -72,10 +72,13 @@ def test_vectors_v1_and_v2_under_micropython(fw, mpy):
     assert got == want
 
 
-def test_journal_1000_records_32k(fw, mpy):
+# 34k: the wire-format codec (wire.py, issue 21) added 2 KiB on this 64-bit port (30 -> 32k
+# the least that passes, and the edge moves with the build path); the board model
+# (tools/board/model.py) is the heap guard, these check the VM runs the code.
+def test_journal_1000_records_34k(fw, mpy):
     from unknot.sim.simnvm import new_nvm
 
-    out = mpy(["journal", "1000"], heap="32k").split()
+    out = mpy(["journal", "1000"], heap="34k").split()
     capacity = fw.journal.Journal(new_nvm()).capacity
     assert out == ["J", "1001", str(1001 - capacity), str(1000 - capacity)]
 
@@ -86,6 +89,6 @@ def test_journal_power_cut_under_micropython(mpy):
 
 
 def test_fuzz_batch_under_micropython(mpy, library_dir):
-    out = mpy(["fuzz", str(library_dir), "1500", "99"], heap="32k").split()
+    out = mpy(["fuzz", str(library_dir), "1500", "99"], heap="34k").split()  # see above
     assert out[0] == "F" and out[3] == "0", out  # no exception escaped
     assert int(out[1]) + int(out[2]) == 1500

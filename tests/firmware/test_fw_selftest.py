@@ -5,7 +5,6 @@ same logic under the MicroPython VM."""
 from __future__ import annotations
 
 import asyncio
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from authed import Authed
 from click.testing import CliRunner
 from unknot import core
 from unknot import selftest as st
+from unknot.core import wire
 from unknot.sim import simadapters as sa
 from unknot.sim.device import SimDevice
 
@@ -126,30 +126,30 @@ def _request(proto: Any, app: Any, payload: bytes) -> tuple[int, bytes]:
     proto.control(payload)
     frame = proto.next_frame()
     assert frame[0] == p.F_RESP and frame[1] == p.OP_SELFTEST
-    return frame[2], frame[struct.calcsize(p.RESP):]
+    return frame[2], frame[wire.size(p.RESP):]
 
 
 def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
     p, t = core.proto, core.selftest
     dev, checks = _sim(tmp_path)
     proto = Authed(p.Protocol(dev.app))  # MTU 23: the report takes many reads
-    report_req = struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, 0)
+    report_req = wire.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, 0)
     status, payload = _request(proto, dev.app, report_req)
-    assert status == p.ST_OK and struct.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_NONE, 0)
-    start = struct.pack(t.REQ_SELFTEST, p.OP_SELFTEST, t.SELFTEST_START)
+    assert status == p.ST_OK and wire.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_NONE, 0)
+    start = wire.pack(t.REQ_SELFTEST, p.OP_SELFTEST, t.SELFTEST_START)
     assert _request(proto, dev.app, start)[0] == p.ST_OK
     assert _request(proto, dev.app, start)[0] == p.ST_BUSY
     status, payload = _request(proto, dev.app, report_req)
-    assert struct.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_RUNNING, 0)
+    assert wire.unpack(t.RESP_SELFTEST, payload) == (t.SELFTEST_RUNNING, 0)
     assert _request(proto, dev.app, bytes([p.OP_SELFTEST, 7]))[0] == p.ST_BAD_ARG
     assert _request(proto, dev.app, bytes([p.OP_SELFTEST]))[0] == p.ST_BAD_LENGTH
     sa.drive_selftest(dev.app, checks)
     text = b""
     while True:
-        req = struct.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text))
+        req = wire.pack(t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text))
         _s, payload = _request(proto, dev.app, req)
-        state, total = struct.unpack_from(t.RESP_SELFTEST, payload)
-        chunk = payload[struct.calcsize(t.RESP_SELFTEST):]
+        state, total = wire.unpack(t.RESP_SELFTEST, payload)
+        chunk = payload[wire.size(t.RESP_SELFTEST):]
         assert state == t.SELFTEST_DONE and len(chunk) <= 23 - 9
         text += chunk
         if len(text) >= total:

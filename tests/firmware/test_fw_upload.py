@@ -11,6 +11,7 @@ import pytest
 import unkbuild  # tools/mp (tests/firmware/conftest.py puts it on the path)
 from authed import Authed
 from unknot import core, fwload
+from unknot.core import wire
 from unknot.sim.simnvm import new_nvm
 
 proto = fwload.module("proto")
@@ -70,22 +71,22 @@ class App:
 
 
 def _flags(p: object) -> int:
-    return int(struct.unpack(proto.STATE, p.state())[8])  # type: ignore[attr-defined]
+    return int(wire.unpack(proto.STATE, p.state())[8])  # type: ignore[attr-defined]
 
 
 def archive(files: dict[str, bytes]) -> bytes:
     out = b""
     for name, data in files.items():
-        out += struct.pack(proto.ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
+        out += wire.pack(core.upload.ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
     return out
 
 
 def send(p: object, blob: bytes, size: int, crc: int | None = None) -> list[int]:
     """BEGIN, CHUNKs of `size` bytes, COMMIT: the status of every answer."""
     crc = zlib.crc32(blob) if crc is None else crc
-    reqs = [struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob), crc)]
+    reqs = [wire.pack(core.upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob), crc)]
     for off in range(0, len(blob), size):
-        reqs.append(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, off)
+        reqs.append(wire.pack(core.upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, off)
                     + blob[off : off + size])
     reqs.append(bytes([proto.OP_UPLOAD_COMMIT]))
     out = []
@@ -115,14 +116,14 @@ def test_nothing_installed_before_commit_and_abort_drops() -> None:
     app = App()
     p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive(FILES)
-    p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
+    p.control(wire.pack(core.upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
                           zlib.crc32(blob)))
-    p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:100])
+    p.control(wire.pack(core.upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:100])
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged
     assert _flags(p) & proto.STATE_UPLOAD_OPEN
     p.control(bytes([proto.OP_UPLOAD_ABORT]))
     assert app.storage.staged == {} and not _flags(p) & proto.STATE_UPLOAD_OPEN
-    p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 100) + blob[100:])
+    p.control(wire.pack(core.upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 100) + blob[100:])
     frames = [p.next_frame() for _ in range(4)]
     assert frames[-1][2] == proto.ST_NO_UPLOAD
 
@@ -131,9 +132,9 @@ def test_link_drop_discards_the_staging() -> None:
     app = App()
     p = Authed(proto.Protocol(app, upload.Upload))
     blob = archive(FILES)
-    p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
+    p.control(wire.pack(core.upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, len(blob),
                           zlib.crc32(blob)))
-    p.control(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:50])
+    p.control(wire.pack(core.upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, 0) + blob[:50])
     p.reset()
     assert app.storage.staged == {} and app.storage.files == {"old.unk": b"old"}
 
@@ -206,5 +207,5 @@ def test_two_control_writes_between_polls_are_both_answered() -> None:
 
 def test_without_an_upload_handler_uploads_are_unknown() -> None:
     p = Authed(proto.Protocol(App()))
-    p.control(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, 10, 0))
+    p.control(wire.pack(core.upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, 10, 0))
     assert p.next_frame()[2] == 1  # UNKNOWN_OPCODE

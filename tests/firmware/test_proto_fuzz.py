@@ -4,11 +4,11 @@ and the handler keeps serving; the record stream matches the journal."""
 from __future__ import annotations
 
 import random
-import struct
 import zlib
 
 from authed import Authed
 from unknot import fwload
+from unknot.core import wire
 from unknot.sim.simadapters import VirtualClock, new_nvm
 
 
@@ -39,13 +39,13 @@ class _App:
 
 
 def _read_all(p: object, proto: object, from_seq: int) -> tuple[bytes, tuple[int, ...]]:
-    p.control(struct.pack(proto.REQ_READ, proto.OP_READ, from_seq, 0))  # type: ignore[attr-defined]
+    p.control(wire.pack(proto.REQ_READ, proto.OP_READ, from_seq, 0))  # type: ignore[attr-defined]
     stream = b""
     while (f := p.next_frame()) is not None:  # type: ignore[attr-defined]
         if f[0] == proto.F_DATA:  # type: ignore[attr-defined]
             stream += f[1:]
         elif f[0] == proto.F_END:  # type: ignore[attr-defined]
-            return stream, struct.unpack(proto.END, f)  # type: ignore[attr-defined]
+            return stream, wire.unpack(proto.END, f)  # type: ignore[attr-defined]
     raise AssertionError("no END frame")
 
 
@@ -71,7 +71,7 @@ def test_random_writes_never_raise_and_stream_is_right() -> None:
     for i in range(count):
         assert stream[i * 12 : i * 12 + 12] == app.journal.read(5 + i)[4:16]
     # every data notification but the last is full (MTU - 3 bytes)
-    p.control(struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
+    p.control(wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
     sizes = []
     while (f := p.next_frame()) is not None:
         sizes.append(len(f))

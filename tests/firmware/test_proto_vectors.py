@@ -15,6 +15,7 @@ from pathlib import Path
 
 from unknot import core
 from unknot.ble.auth import HostAuth
+from unknot.core import wire
 
 REPO = Path(__file__).resolve().parents[2]
 PATH = os.pathsep.join([str(REPO / "firmware" / "lib"), str(REPO / "host" / "unknot" / "sim")])
@@ -103,9 +104,9 @@ def test_vectors_host_client() -> None:
         assert a.unwrap(n, last) == last[:-8]
         assert last[-8:] == _mac(session, b"D" + struct.pack("<I", n) + last[:-8])[:8]
         assert a.unwrap(n + 1, last) is None  # bound to its request
-    end = struct.unpack(p.END, frames[4][-1][:-8])
+    end = wire.unpack(p.END, frames[4][-1][:-8])
     assert end[1:5] == (0, 1, 3, 4) and end[6] == vec["epoch"]  # READ 1..: 3 records, epoch
-    past = struct.unpack(p.END, frames[5][-1][:-8])
+    past = wire.unpack(p.END, frames[5][-1][:-8])
     assert past[1:5] == (0, 4, 0, 4)  # past the head: nothing, next_seq = head
     assert frames[6] == [bytes([p.F_RESP, reqs[6][0], p.ST_AUTH_FAILED])]  # replayed
     assert frames[7] == [bytes([p.F_RESP, reqs[7][0], p.ST_AUTH_REQUIRED])]

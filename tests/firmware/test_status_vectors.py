@@ -16,6 +16,7 @@ from typing import Any
 
 from authed import Authed
 from unknot import core
+from unknot.core import wire
 from unknot.follow import decode
 from unknot.sim.device import SimDevice
 
@@ -128,9 +129,8 @@ def test_status_frames_under_micropython(tmp_path: Path) -> None:
 
 def test_status_frame_layout_is_twelve_bytes() -> None:
     s = core.status
-    import struct
 
-    frame = struct.pack(s.STATUS, s.F_STATUS, s.EVENTS.index("step"), 3,
+    frame = wire.pack(s.STATUS, s.F_STATUS, s.EVENTS.index("step"), 3,
                         s.FL_SIDE2 | s.FL_PAUSED, 0xBEEF, 123456, s.NO_BREAK)
     assert len(frame) == s.STATUS_SIZE == 12
     assert frame.hex() == "04020303efbe40e20100ffff"

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
+from unknot.core import journal as record
 from unknot.history import DeviceSeen, HistoryStore
-from unknot.journal import COMPLETED, SessionRecord
+from unknot.journal import SessionRecord
 from unknot.routine.selection import compile_selection
 
 BROKEN = 'id = "mine"\nname = "Mine"\nsteps = [ this is not toml\n'
@@ -53,7 +54,8 @@ def ro_dir(tmp_path: Path, tmpfs_mount: Callable[[Path, str], None]) -> Iterator
 @pytest.fixture
 def filled(home: Path) -> Path:
     now = time.time()
-    recs = [SessionRecord(s, int(now) - 3000 * s, 7, 4, 4, 240, COMPLETED, 1) for s in (1, 2)]
+    recs = [SessionRecord(s, int(now) - 3000 * s, 7, 4, 4, 240, record.COMPLETED, 1)
+            for s in (1, 2)]
     with HistoryStore.open() as st:
         st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
                              boot=1, tail_seq=1), recs, now)
@@ -256,7 +258,7 @@ def test_terminal_and_png_show_the_same_days_and_totals(home: Path) -> None:
     from unknot.history.stats import minutes
 
     now = time.time()
-    recs = [SessionRecord(1, int(now) - 600, 7, 4, 4, 105, COMPLETED, 1)]  # 1.75 minutes
+    recs = [SessionRecord(1, int(now) - 600, 7, 4, 4, 105, record.COMPLETED, 1)]  # 1.75 minutes
     with HistoryStore.open() as st:
         st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
                              boot=1, tail_seq=1), recs, now)

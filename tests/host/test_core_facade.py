@@ -58,17 +58,21 @@ def test_stubtest_catches_a_drifted_stub(tmp_path: Path) -> None:
 
 
 def _core_literals() -> dict[str | bytes, str]:
-    """Literal values the core owns (formats, magic, UUIDs) -> where they are defined."""
+    """Literal values the core owns (formats, magic, UUIDs) -> where they are defined. A
+    wire format counts as its field spec and (3 fields or more) as the struct format derived
+    from it."""
     facts: dict[str | bytes, str] = {
-        core.routine.HEADER: "routine.HEADER",
         core.routine.MAGIC: "routine.MAGIC",
         core.routine.MAGIC.decode(): "routine.MAGIC",
-        core.journal.RECORD: "journal.RECORD",
-        core.journal.RECORD_BODY: "journal.RECORD_BODY",
-        core.journal.WIRE_RECORD: "journal.WIRE_RECORD",
         core.gatt.NAME_PREFIX: "gatt.NAME_PREFIX",
         core.library.SUFFIX: "library.SUFFIX",
     }
+    for mod in ("routine", "journal", "proto", "status", "selftest"):
+        for name, value in vars(getattr(core, mod)).items():
+            if isinstance(value, str) and ":" in value and name.isupper():
+                facts[value] = f"{mod}.{name}"
+                if len(core.wire.names(value)) >= 3:  # "<I" alone is no one's fact
+                    facts[core.wire.fmt(value)] = f"{mod}.{name}"
     for name in ("SERVICE", "INFO", "CONTROL", "DATA"):
         uuid = getattr(core.gatt, name)
         facts[uuid] = facts[uuid.upper()] = f"gatt.{name}"

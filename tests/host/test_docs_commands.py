@@ -142,13 +142,14 @@ def _keys_in(doc: str, start: str, end: str) -> set[str]:
 
 
 def test_history_json_fields_are_the_documented_ones(tmp_path: Path) -> None:
+    from unknot.core import journal as record
     from unknot.history import DeviceSeen, HistoryStore
-    from unknot.journal import COMPLETED, SessionRecord
+    from unknot.journal import SessionRecord
 
     with HistoryStore.open(tmp_path / "h.sqlite3") as st:
         st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=1_800_000_100,
                              uptime_s=10, boot=1, tail_seq=1),
-                  [SessionRecord(1, 1_800_000_000, 7, 4, 4, 240, COMPLETED, 1)],
+                  [SessionRecord(1, 1_800_000_000, 7, 4, 4, 240, record.COMPLETED, 1)],
                   1_800_000_100.0)
         keys = set(st.sessions()[0].to_json())
     documented = _keys_in("history.md", "with exactly these keys", "writes the same objects")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from unknot.cli import COMMANDS, cli
+from unknot.core import journal as record
 from unknot.history import DeviceSeen, HistoryStore
-from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
+from unknot.journal import SessionRecord
 
 DEV = "c0ffee0012345678"
 
@@ -20,10 +21,10 @@ def filled(home: Path) -> Path:
     now = time.time()
     day = 86400
     recs = [
-        SessionRecord(1, int(now - 3 * day), 7, 4, 4, 240, COMPLETED, 1),
-        SessionRecord(2, int(now - 2 * day), 7, 1, 4, 30, ABORTED, 1),
-        SessionRecord(3, int(now - 1 * day), 9, 5, 5, 300, COMPLETED, 1),
-        SessionRecord(4, 100, 9, 5, 5, 300, COMPLETED | CLOCK_UNSET, 2),
+        SessionRecord(1, int(now - 3 * day), 7, 4, 4, 240, record.COMPLETED, 1),
+        SessionRecord(2, int(now - 2 * day), 7, 1, 4, 30, record.ABORTED, 1),
+        SessionRecord(3, int(now - 1 * day), 9, 5, 5, 300, record.COMPLETED, 1),
+        SessionRecord(4, 100, 9, 5, 5, 300, record.COMPLETED | record.CLOCK_UNSET, 2),
     ]
     with HistoryStore.open() as s:
         s.ingest(DeviceSeen(DEV, "Unknot-A", "0.1.0", unix=None, uptime_s=1000, boot=2,

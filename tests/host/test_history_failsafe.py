@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
+from unknot.core import journal as record
 from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.export import PARTIAL_SUFFIX
 from unknot.history.repair import check
-from unknot.journal import COMPLETED, SessionRecord
+from unknot.journal import SessionRecord
 
 DEV = "c0ffee0012345678"
 READ_COMMANDS = [
@@ -31,7 +32,7 @@ READ_COMMANDS = [
 
 def fill(path: Path, n: int, first: int = 1, dev: str = DEV) -> None:
     now = time.time()
-    recs = [SessionRecord(s, int(now) - 60 * (first + n - s), 7, 4, 4, 240, COMPLETED, 1)
+    recs = [SessionRecord(s, int(now) - 60 * (first + n - s), 7, 4, 4, 240, record.COMPLETED, 1)
             for s in range(first, first + n)]
     with HistoryStore.open(path) as st:
         st.ingest(DeviceSeen(dev, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,
@@ -202,7 +203,7 @@ def test_disk_full_mid_sync_leaves_the_database_as_it_was(mount: Path) -> None:
     os.truncate(ballast, ballast.stat().st_size - 48 * 1024)  # room for a part of the sync
     before = count(db)
     now = time.time()
-    recs = [SessionRecord(s, int(now) - 5000 + s, 7, 4, 4, 240, COMPLETED, 1)
+    recs = [SessionRecord(s, int(now) - 5000 + s, 7, 4, 4, 240, record.COMPLETED, 1)
             for s in range(11, 4000)]
     with pytest.raises(sqlite3.OperationalError) as exc, HistoryStore.open(db) as st:
         st.ingest(DeviceSeen(DEV, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from unknot.cli import cli
+from unknot.core import journal as record
 from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.repair import check
-from unknot.journal import COMPLETED, SessionRecord
+from unknot.journal import SessionRecord
 
 DEV = "c0ffee0012345678"
 SIM = "5151515151515151"
@@ -25,7 +26,7 @@ SIM = "5151515151515151"
 
 def fill(path: Path, n: int, dev: str = DEV, simulated: bool = False) -> None:
     now = time.time()
-    recs = [SessionRecord(s, int(now) - 60 * (n + 1 - s), 7, 4, 4, 240, COMPLETED, 1)
+    recs = [SessionRecord(s, int(now) - 60 * (n + 1 - s), 7, 4, 4, 240, record.COMPLETED, 1)
             for s in range(1, n + 1)]
     with HistoryStore.open(path) as st:
         st.ingest(DeviceSeen(dev, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,

@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from unknot.core import journal as record
 from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.clock import TIME_FLOOR, reconstruct_starts
 from unknot.history.schema import MIGRATIONS
-from unknot.journal import ABORTED, CLOCK_UNSET, COMPLETED, SessionRecord
+from unknot.journal import SessionRecord
 
 DEV = "a1b2c3d4e5f60708"
 T0 = 1767225600  # 2026-01-01T00:00:00Z
@@ -19,7 +20,7 @@ def rec(
     seq: int,
     start: int | None = None,
     *,
-    flags: int = COMPLETED,
+    flags: int = record.COMPLETED,
     boot: int = 1,
     active: int = 120,
     rid: int = 7,
@@ -108,7 +109,7 @@ def test_ingest_counts_new_and_known_and_repeat_adds_nothing(store: HistoryStore
 
 def test_upsert_keeps_first_copy_of_a_seq(store: HistoryStore) -> None:
     ingest(store, [rec(1, active=100)])
-    ingest(store, [rec(1, active=999, flags=ABORTED)])
+    ingest(store, [rec(1, active=999, flags=record.ABORTED)])
     (s,) = store.sessions()
     assert s.active_s == 100 and s.completed
 
@@ -149,7 +150,7 @@ def test_lost_does_not_count_records_already_held(store: HistoryStore) -> None:
 
 def test_error_mid_ingest_rolls_back_everything(store: HistoryStore) -> None:
     ingest(store, [rec(1)])
-    bad = SessionRecord(3, T0, 7, [3], 3, 10, COMPLETED, 1)  # type: ignore[arg-type]
+    bad = SessionRecord(3, T0, 7, [3], 3, 10, record.COMPLETED, 1)  # type: ignore[arg-type]
     with pytest.raises(sqlite3.Error):
         ingest(store, [rec(2), bad])
     assert [s.seq for s in store.sessions()] == [1]
@@ -167,7 +168,8 @@ def test_bad_device_id(store: HistoryStore) -> None:
 
 def test_current_boot_unset_clock_is_placed_from_uptime(store: HistoryStore) -> None:
     # device booted 2000 s ago (boot 5); session started 500 s after boot
-    ingest(store, [rec(1, 500, flags=COMPLETED | CLOCK_UNSET, boot=5)], uptime=2000, boot=5)
+    ingest(store, [rec(1, 500, flags=record.COMPLETED | record.CLOCK_UNSET, boot=5)],
+           uptime=2000, boot=5)
     (s,) = store.sessions()
     assert s.start == datetime.fromtimestamp(NOW - 1500, UTC)
     assert s.start_approx
@@ -181,10 +183,11 @@ def test_clock_set_records_are_exact(store: HistoryStore) -> None:
 
 def test_earlier_boots_are_placed_before_later_records() -> None:
     recs = [
-        rec(1, 100, flags=CLOCK_UNSET | COMPLETED, boot=2, active=60),
-        rec(2, 400, flags=CLOCK_UNSET | ABORTED, boot=2, active=30),
+        rec(1, 100, flags=record.CLOCK_UNSET | record.COMPLETED, boot=2, active=60),
+        rec(2, 400, flags=record.CLOCK_UNSET | record.ABORTED, boot=2, active=30),
         rec(3, NOW - 7200, boot=3),  # clock was set in boot 3
-        rec(4, 50, flags=CLOCK_UNSET | COMPLETED, boot=4),  # current boot, clock lost again
+        # current boot, clock lost again
+        rec(4, 50, flags=record.CLOCK_UNSET | record.COMPLETED, boot=4),
     ]
     out = reconstruct_starts(recs, device_uptime_s=1000, device_boot=4, host_now=NOW)
     starts = [t for t, _ in out]
@@ -199,10 +202,11 @@ def test_earlier_boots_are_placed_before_later_records() -> None:
 
 def test_never_pre_2020_dates() -> None:
     recs = [
-        rec(1, 0, flags=COMPLETED, boot=9),  # "clock set" but the RTC says 1970
-        rec(2, 946684800, flags=COMPLETED, boot=9),  # year 2000
-        rec(3, 5, flags=CLOCK_UNSET | COMPLETED, boot=10),
-        rec(4, 4_000_000_000, flags=CLOCK_UNSET | COMPLETED, boot=11),  # absurd uptime
+        rec(1, 0, flags=record.COMPLETED, boot=9),  # "clock set" but the RTC says 1970
+        rec(2, 946684800, flags=record.COMPLETED, boot=9),  # year 2000
+        rec(3, 5, flags=record.CLOCK_UNSET | record.COMPLETED, boot=10),
+        # absurd uptime
+        rec(4, 4_000_000_000, flags=record.CLOCK_UNSET | record.COMPLETED, boot=11),
     ]
     for uptime, boot in [(10, 11), (4_000_000_100, 11), (10, 200)]:
         out = reconstruct_starts(recs, device_uptime_s=uptime, device_boot=boot, host_now=NOW)
@@ -215,7 +219,7 @@ def test_never_pre_2020_dates() -> None:
 def test_boot_counter_wrap_is_not_current_boot() -> None:
     # last record is from boot byte 4 but the device is now on boot 5: not the current boot
     out = reconstruct_starts(
-        [rec(1, 50, flags=CLOCK_UNSET | COMPLETED, boot=4)],
+        [rec(1, 50, flags=record.CLOCK_UNSET | record.COMPLETED, boot=4)],
         device_uptime_s=1000,
         device_boot=5,
         host_now=NOW,
@@ -238,7 +242,7 @@ def test_stats_streaks_rates_and_minutes(store: HistoryStore) -> None:
         rec(1, T0 + 0 * day + 3600, active=60),
         rec(2, T0 + 1 * day + 3600, active=120),
         rec(3, T0 + 2 * day + 3600, active=180),  # 3-day streak Jan 1-3
-        rec(4, T0 + 4 * day + 3600, flags=ABORTED, active=30),  # aborted only: no streak day
+        rec(4, T0 + 4 * day + 3600, flags=record.ABORTED, active=30),  # aborted only: no streak day
         rec(5, T0 + 6 * day + 3600, active=60),
         rec(6, T0 + 7 * day + 3600, active=60),  # current streak Jan 7-8
         rec(7, T0 + 7 * day + 7200, active=60),

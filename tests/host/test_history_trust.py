@@ -13,14 +13,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from unknot.cli import cli
+from unknot.core import journal as record
 from unknot.history import DeviceSeen, HistoryError, HistoryStore
 from unknot.history.records import device_id_hex, short_ids
-from unknot.journal import CLOCK_UNSET, COMPLETED, SessionRecord
+from unknot.journal import SessionRecord
 
 NOW = 1767225600 + 30 * 86400
 REAL = "a1b2c3d4e5f60708"
 SIM = "b026085d210d0000"
-UNSET = COMPLETED | CLOCK_UNSET
+UNSET = record.COMPLETED | record.CLOCK_UNSET
 
 
 def unset(seq: int, uptime: int, boot: int) -> SessionRecord:

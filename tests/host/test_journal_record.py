@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import json
-import struct
 import zlib
 from pathlib import Path
 
 import pytest
-from unknot import journal
+from unknot import core
 from unknot.errors import UnknotError
 from unknot.journal import RecordError, SessionRecord, pack, unpack
 
@@ -31,12 +30,12 @@ def test_first_vector_is_the_documented_layout() -> None:
         + (0x1234).to_bytes(2, "little")
         + bytes([5, 5])
         + (185).to_bytes(2, "little")
-        + bytes([journal.COMPLETED, 3])
+        + bytes([core.journal.COMPLETED, 3])
     )
     raw = body + zlib.crc32(body).to_bytes(4, "little")
     assert raw.hex() == GOOD[0]["hex"]
-    assert len(raw) == journal.RECORD_SIZE == 20
-    assert struct.calcsize(journal.RECORD) == 20
+    assert len(raw) == core.journal.RECORD_SIZE == 20
+    assert core.wire.size(core.journal.RECORD_BODY) == core.journal.CRC_SPAN == 16
 
 
 @pytest.mark.parametrize("vec", BAD, ids=[v["name"] for v in BAD])

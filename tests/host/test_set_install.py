@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import zlib
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from unknot import core
+from unknot.core import wire
 from unknot.routine.selection import compile_selection
 from unknot.sim import simadapters as sa
 from unknot.sim.simnvm import new_nvm
@@ -76,8 +76,7 @@ def test_drive_install_is_old_or_new_at_every_cut(tmp_path: Path, layout: str) -
 
 
 def _archive(files: dict[str, bytes]) -> bytes:
-    p = core.proto
-    return b"".join(struct.pack(p.ARCHIVE_ENTRY, len(n), len(d)) + n.encode() + d
+    return b"".join(wire.pack(core.upload.ARCHIVE_ENTRY, len(n), len(d)) + n.encode() + d
                     for n, d in files.items())
 
 
@@ -105,9 +104,10 @@ def _ble_upload(root: Path, files: dict[str, bytes]) -> None:
 
     proto = Authed(p.Protocol(App(), core.upload.Upload))  # a consented, authenticated host
     blob = _archive(files)
-    proto.control(struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob)))
+    up = core.upload
+    proto.control(wire.pack(up.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob)))
     for off in range(0, len(blob), 240):
-        proto.control(struct.pack(p.REQ_UPLOAD_CHUNK, p.OP_UPLOAD_CHUNK, off) + blob[off:off + 240])
+        proto.control(wire.pack(up.REQ_UPLOAD_CHUNK, p.OP_UPLOAD_CHUNK, off) + blob[off:off + 240])
     proto.control(bytes([p.OP_UPLOAD_COMMIT]))
     frames = []
     while (f := proto.next_frame()) is not None:

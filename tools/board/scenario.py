@@ -232,18 +232,18 @@ class Scenario:
         self.session = a.session_key(HOST_KEY, nh, nd)
         self.counter = 0
         f0 = self.wait.fuel
-        frame = yield from self._request(struct.pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,
+        frame = yield from self._request(_wire().pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,
                                                      1_770_000_000))
         self._ok(frame, "SET_CLOCK")
         self.rec.marks["request"] = self.wait.fuel - f0
-        head, tail = struct.unpack(p.STATE, state)[1:3]
+        head, tail = _wire().unpack(p.STATE, state)[1:3]
         yield from self._read(head - tail)
 
     def _read(self, want: int) -> Generator[str, Wait, None]:
         p = self.proto
         n = len(self.frames)
         f0 = self.wait.fuel
-        body = struct.pack(p.REQ_READ, p.OP_READ, 0, 0)
+        body = _wire().pack(p.REQ_READ, p.OP_READ, 0, 0)
         assert self.session is not None
         body += self.auth.tag(self.session, self.auth.REQUEST_LABEL, self.counter, body)
         self.counter += 1
@@ -256,7 +256,7 @@ class Scenario:
         del self.frames[n:]
         if end[0] != p.F_END:
             raise ScenarioFailed(f"READ refused: {end[:3].hex()}")
-        fields = struct.unpack(p.END, end[: struct.calcsize(p.END)])
+        fields = _wire().unpack(p.END, end)
         crc = 0
         size = 0
         for f in data:
@@ -269,12 +269,12 @@ class Scenario:
     def _phase_upload(self) -> Generator[str, Wait, None]:
         p = self.proto
         total, crc = len(self.archive), self.crc.crc32(self.archive) & 0xFFFFFFFF
-        frame = yield from self._request(struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN,
+        frame = yield from self._request(_wire().pack(_upload().REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN,
                                                      total, crc))
         self._ok(frame, "UPLOAD_BEGIN")
-        room = MTU - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK) - self.auth.TAG_SIZE
+        room = MTU - 3 - _wire().size(_upload().REQ_UPLOAD_CHUNK) - self.auth.TAG_SIZE
         for off in range(0, total, room):
-            frame = yield from self._request(struct.pack(p.REQ_UPLOAD_CHUNK,
+            frame = yield from self._request(_wire().pack(_upload().REQ_UPLOAD_CHUNK,
                                                          p.OP_UPLOAD_CHUNK, off)
                                              + self.archive[off : off + room])
             self._ok(frame, "UPLOAD_CHUNK")
@@ -298,10 +298,23 @@ class Scenario:
                                     5000)
 
 
+def _wire() -> Any:
+    """The firmware's wire formats codec (wire.py): the central packs every format with it."""
+    from unknot import fwload
+
+    return fwload.module("wire")
+
+
+def _upload() -> Any:
+    """The firmware's upload module: the upload frames' formats."""
+    from unknot import fwload
+
+    return fwload.module("upload")
+
+
 def archive(files: dict[str, bytes]) -> bytes:
-    """A routine-set archive (proto.ARCHIVE_ENTRY per file, then name and data)."""
-    proto = fw()[0]
+    """A routine-set archive (upload.ARCHIVE_ENTRY per file, then name and data)."""
     out = b""
     for name, data in sorted(files.items()):
-        out += struct.pack(proto.ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
+        out += _wire().pack(_upload().ARCHIVE_ENTRY, len(name), len(data)) + name.encode() + data
     return out

@@ -159,9 +159,8 @@ class _Host:
 
 
 def _protocol(state):
-    import struct
 
-    from unknot import proto
+    from unknot import proto, wire
     from unknot.crc import crc32
 
     app = state["app"]
@@ -173,14 +172,14 @@ def _protocol(state):
         p = proto.Protocol(app)
     p.set_mtu(MTU)
     state["proto"] = p
-    if len(p.info()) != struct.calcsize(proto.INFO):
+    if len(p.info()) != wire.size(proto.INFO):
         raise SystemExit("bad info")
     host = state["host"] = _Host(p, app)
-    host.send(struct.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000000))
+    host.send(wire.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000000))
     if _frames(p)[0][2] != proto.ST_OK:
         raise SystemExit("set clock refused")
     j = app.journal
-    host.send(struct.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
+    host.send(wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
     data = 0
     crc = 0
     end = None
@@ -192,7 +191,7 @@ def _protocol(state):
             data += len(f) - 1
             crc = crc32(memoryview(f)[1:], crc)
         else:
-            end = struct.unpack(proto.END, f[: struct.calcsize(proto.END)])
+            end = wire.unpack(proto.END, f[: wire.size(proto.END)])
     want = j.head - j.tail
     if end is None or end[3] != want or data != want * 12 or end[5] != crc & 0xFFFFFFFF:
         raise SystemExit("bad stream " + str(end))
@@ -205,9 +204,8 @@ def pairs(a, b):
 
 def _upload(state, lib):
     import os
-    import struct
 
-    from unknot import proto
+    from unknot import proto, upload, wire
     from unknot.crc import crc32
 
     p = state["proto"]
@@ -216,18 +214,18 @@ def _upload(state, lib):
     sizes = []
     for n in names:
         sizes.append(os.stat(lib + "/" + n)[6])
-    total = sum(struct.calcsize(proto.ARCHIVE_ENTRY) + len(n) + s for n, s in pairs(names, sizes))
+    total = sum(wire.size(upload.ARCHIVE_ENTRY) + len(n) + s for n, s in pairs(names, sizes))
 
     def pieces():  # the archive, produced a file slice at a time (the host side)
         for n, s in pairs(names, sizes):
-            yield struct.pack(proto.ARCHIVE_ENTRY, len(n), s) + n.encode()
+            yield wire.pack(upload.ARCHIVE_ENTRY, len(n), s) + n.encode()
             with open(lib + "/" + n, "rb") as f:
                 yield f.read()
 
     crc = 0
     for piece in pieces():
         crc = crc32(piece, crc)
-    host.send(struct.pack(proto.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
+    host.send(wire.pack(upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
     _frames(p)
     room = MTU - 3 - 5 - 8  # ATT header, chunk header, tag
     offset = 0
@@ -235,14 +233,14 @@ def _upload(state, lib):
     for piece in pieces():
         buf += piece
         while len(buf) >= room:
-            host.send(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset)
+            host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset)
                       + buf[:room])
             offset += room
             buf = buf[room:]
             if _frames(p)[0][2] != proto.ST_OK:
                 raise SystemExit("chunk refused")
     if buf:
-        host.send(struct.pack(proto.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset) + buf)
+        host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset) + buf)
         _frames(p)
     host.send(bytes([proto.OP_UPLOAD_COMMIT]))
     status = _frames(p)[0][2]

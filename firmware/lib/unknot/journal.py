@@ -19,18 +19,19 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+from . import wire
 from .crc import crc32
 
-# The session record (docs/journal.md), defined here only: the firmware proto, the host
-# (unknot.journal, unknot.ble.session, through unknot.core) and the tests import these.
-RECORD_BODY = "<IIHBBHBB"  # seq, start, routine_id, steps_done, steps_total, active_s, flags, boot
-RECORD_CRC = "<I"  # crc32 of the body, at CRC_SPAN
-RECORD = RECORD_BODY + RECORD_CRC[1:]
-RECORD_SIZE = const(20)
-CRC_SPAN = const(16)  # the crc32 covers bytes [0:16]
-# A synced record is bytes [4:16]: the body without seq (implied by the stream's first seq);
-# the CRC is per stream (docs/protocol.md).
-WIRE_RECORD = "<" + RECORD_BODY[2:]
+# The session record (docs/journal.md), defined here only as field specs (wire.py): the
+# firmware proto, the host (unknot.journal, unknot.ble.session, through unknot.core) and the
+# tests pack and unpack it with these and wire's functions.
+RECORD_BODY = ("seq:I start:I routine_id:H steps_done:B steps_total:B active_s:H flags:B"
+               " boot:B")
+RECORD_CRC = "crc:I"  # crc32 of the body, at CRC_SPAN
+RECORD_SIZE = const(20)  # the body and its crc
+CRC_SPAN = const(16)  # the body's size: the crc32 covers bytes [0:16]
+# A synced record is bytes [WIRE_START:CRC_SPAN], the body without seq (implied by the
+# stream's first seq); the CRC is per stream (docs/protocol.md).
 WIRE_START = const(4)
 WIRE_RECORD_SIZE = const(12)
 EMPTY_SEQ = const(0xFFFFFFFF)  # an erased slot; seq 0 is never used either
@@ -45,13 +46,13 @@ FROM_NUDGE = const(0x08)
 def pack_record(seq, start, routine_id, steps_done, steps_total, active_s, flags, boot):
     """The 20-byte record (values are clamped to their field sizes)."""
     buf = bytearray(RECORD_SIZE)
-    pack_into(
+    wire.pack_into(
         RECORD_BODY, buf, 0,
         seq & 0xFFFFFFFF, start & 0xFFFFFFFF, routine_id & 0xFFFF,
         min(steps_done, 255), min(steps_total, 255), min(active_s, 0xFFFF),
         flags & 0xFF, boot & 0xFF,
     )
-    pack_into(RECORD_CRC, buf, CRC_SPAN, crc32(memoryview(buf)[0:CRC_SPAN]) & 0xFFFFFFFF)
+    wire.pack_into(RECORD_CRC, buf, CRC_SPAN, crc32(memoryview(buf)[0:CRC_SPAN]) & 0xFFFFFFFF)
     return bytes(buf)
 
 
@@ -60,12 +61,12 @@ def unpack_record(b):
     `b` is not a valid record (wrong size, CRC mismatch, seq 0 or 0xFFFFFFFF)."""
     if len(b) != RECORD_SIZE:
         return None
-    fields = unpack_from(RECORD, b, 0)
-    if crc32(bytes(b[0:CRC_SPAN])) & 0xFFFFFFFF != fields[8]:
+    if crc32(bytes(b[0:CRC_SPAN])) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, CRC_SPAN)[0]:
         return None
+    fields = wire.unpack(RECORD_BODY, b)
     if fields[0] == 0 or fields[0] == EMPTY_SEQ:
         return None
-    return fields[0:8]
+    return fields
 
 
 # -- nvm layout v2 (docs/journal.md "Layout") --------------------------------------------
@@ -310,7 +311,7 @@ class Journal:
         if i < 0 or seq >= self.head:
             return None
         b = self._at(self._slot, i)
-        if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != unpack_from(RECORD_CRC, b, CRC_SPAN)[0]:
+        if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, CRC_SPAN)[0]:
             return None
         return b
 

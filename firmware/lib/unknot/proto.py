@@ -18,7 +18,7 @@ frame, or a record stream ending in an END frame).
 
 import struct
 
-from . import FIRMWARE_VERSION, auth
+from . import FIRMWARE_VERSION, auth, wire
 from .crc import crc32
 from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
@@ -51,7 +51,7 @@ OP_PAIR = const(0x12)  # open to any central, refused unless the pairing window 
 OP_FORGET = const(0x13)
 OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
 OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
-OP_FOLLOW = const(0x0A)  # `<BB` op, on (1) / off (0): STATUS frames on this connection
+OP_FOLLOW = const(0x0A)  # status.REQ_FOLLOW: STATUS frames on this connection
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
@@ -77,26 +77,21 @@ STATE_CLOCK_SET = const(0x01)  # STATE flags
 STATE_UPLOAD_OPEN = const(0x02)
 BATTERY_UNKNOWN = const(0xFF)
 
-# Wire formats, each named once.
-INFO = "<BB8sBBBB"  # 14 bytes, public, see docs/protocol.md "Info"
+# Wire formats, each declared once as a field spec (wire.py; docs/protocol.md byte by byte).
+# INFO is public
+INFO = "version:B flags:B device_id:8s major:B minor:B patch:B reserved:B"
 # Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
-# epoch, head, tail, clock, uptime, boot counter, capacity, battery, flags, routine count
-STATE = "<IIIIIHHBBB"  # 27 bytes
+STATE = ("epoch:I head:I tail:I clock:I uptime_s:I boot:H capacity:H battery:B flags:B"
+         " routines:B")
 REQ_AUTH_BEGIN = "<B8s16s"  # opcode, host id, host nonce
 RESP_AUTH_BEGIN = "<16s27s32s"  # payload: device nonce, STATE, device proof
 REQ_AUTH = "<B32s"  # opcode, host proof
 REQ_PAIR = "<B8s16s"  # opcode, host id, key
-REQ_READ = "<BIH"  # opcode, from_seq, max_count (0 = up to head)
-REQ_SET_CLOCK = "<BI"  # opcode, unix seconds
-REQ_UPLOAD_BEGIN = "<BII"  # opcode, total length, crc32 of the whole archive
-REQ_UPLOAD_CHUNK = "<BI"  # opcode, offset; chunk bytes follow
-END = "<BBIHIII"  # F_END, status, first_seq, count, next_seq, stream crc32, journal epoch
-RESP = "<BBB"  # F_RESP, opcode, status; payload follows
-RESP_OFFSET = "<I"  # payload of a BAD_OFFSET response / OK chunk: next expected offset
-ARCHIVE_ENTRY = "<BI"  # name length, data length; name and data follow
-SETTING_HEAD = "<BB"  # key length, type; key and value follow
-SETTING_INT = "<i"
-REQ_FOLLOW = "<BB"  # opcode, 1 = send STATUS frames (status.py) on this connection, 0 = stop
+REQ_READ = "op:B from_seq:I max_count:H"  # max_count 0: up to head
+REQ_SET_CLOCK = "op:B unix:I"
+# crc: of the stream; epoch: the journal's
+END = "frame:B status:B first_seq:I count:H next_seq:I crc:I epoch:I"
+RESP = "frame:B op:B status:B"  # payload follows
 
 SET_INT = const(1)
 SET_STR = const(2)
@@ -112,8 +107,7 @@ _AUTH_MS = const(10000)
 _IDLE_MS = const(60000)
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
-_INFO_SIZE = const(14)  # struct.calcsize(INFO)
-_STATE_SIZE = const(27)  # struct.calcsize(STATE)
+_INFO_SIZE = const(14)  # X_SIZE = wire.size(X): tests/firmware/test_wire.py checks it
 
 
 class Protocol:
@@ -219,7 +213,7 @@ class Protocol:
             return self._info
         self._info_key = key
         major, minor, patch = _version()
-        struct.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, INFO_PAIRING if key else 0,
+        wire.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, INFO_PAIRING if key else 0,
                          app.device_id[:8], major, minor, patch, 0)
         self.info_changes += 1
         return self._info
@@ -240,7 +234,7 @@ class Protocol:
         battery = app.battery
         if battery is None:
             battery = BATTERY_UNKNOWN
-        return struct.pack(
+        return wire.pack(
             STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
             clock.now_ms() // 1000, app.boot & 0xFFFF, min(journal.capacity, 0xFFFF),
             min(int(battery), 255), flags, min(len(app.routines), 255),
@@ -269,7 +263,7 @@ class Protocol:
             self._respond(op, _ST_INTERNAL)
 
     def _respond(self, op, status, payload=None):
-        frame = struct.pack(RESP, F_RESP, op, status)
+        frame = wire.pack(RESP, F_RESP, op, status)
         if payload:
             frame += payload
         if self._answer is not None:
@@ -357,12 +351,12 @@ class Protocol:
         """An authenticated request (tag removed)."""
         n = len(data)
         if op == OP_READ:
-            if n != struct.calcsize(REQ_READ):
+            if n != wire.size(REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
                 self._respond(op, ST_BUSY)
             else:
-                _, first, count = struct.unpack(REQ_READ, data)
+                _, first, count = wire.unpack(REQ_READ, data)
                 self._read_counter = self._answer
                 self._start_read(first, count)
         elif op == OP_STATE:
@@ -378,10 +372,10 @@ class Protocol:
                 self.app.keyring.forget()
                 self._deauth()
         elif op == OP_SET_CLOCK:
-            if n != struct.calcsize(REQ_SET_CLOCK):
+            if n != wire.size(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
             else:
-                t = struct.unpack(REQ_SET_CLOCK, data)[1]
+                t = wire.unpack(REQ_SET_CLOCK, data)[1]
                 if t < 1_000_000_000:  # before 2001: not a real date
                     self._respond(op, ST_BAD_ARG)
                 else:
@@ -396,7 +390,7 @@ class Protocol:
         elif op == OP_SELFTEST:
             from .selftest import control  # rarely used: loaded on the first such request
 
-            room = self.mtu - 3 - struct.calcsize(RESP) - auth.TAG_SIZE
+            room = self.mtu - 3 - wire.size(RESP) - auth.TAG_SIZE
             outcome, payload = control(self.app, data, room)
             self._respond(op, (ST_OK, ST_BUSY, ST_BAD_ARG, ST_BAD_LENGTH)[outcome], payload)
         elif op == OP_FOLLOW:
@@ -456,14 +450,14 @@ class Protocol:
         room = self.mtu - 3  # ATT header 3 bytes; the frame type takes the first byte
         frame = self._frame
         view = memoryview(frame)
-        wire = self._wire
+        wrec = self._wire
         journal = self.app.journal
         n = 1
         while n < room:
             carry = self._carry
             if carry < WIRE_RECORD_SIZE:
                 take = min(room - n, WIRE_RECORD_SIZE - carry)
-                frame[n : n + take] = memoryview(wire)[carry : carry + take]
+                frame[n : n + take] = memoryview(wrec)[carry : carry + take]
                 n += take
                 self._carry = carry + take
                 continue
@@ -474,8 +468,8 @@ class Protocol:
                 self._end = self._next  # stop at a bad slot; END says where to resume
                 self._bad = True
                 break
-            wire[:] = memoryview(rec)[WIRE_START : WIRE_START + WIRE_RECORD_SIZE]
-            self._crc = crc32(wire, self._crc)
+            wrec[:] = memoryview(rec)[WIRE_START : WIRE_START + WIRE_RECORD_SIZE]
+            self._crc = crc32(wrec, self._crc)
             self._count += 1
             self._next += 1
             self._carry = 0
@@ -488,7 +482,7 @@ class Protocol:
             while resume < head and not _good(journal, resume):
                 resume += 1
         self._reading = False
-        end = struct.pack(END, F_END, ST_OK, self._first, self._count, resume,
+        end = wire.pack(END, F_END, ST_OK, self._first, self._count, resume,
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
@@ -509,7 +503,7 @@ class Protocol:
                 return self._read_frame()
             except Exception:
                 self._reading = False
-                frame = struct.pack(RESP, F_RESP, OP_READ, _ST_INTERNAL)
+                frame = wire.pack(RESP, F_RESP, OP_READ, _ST_INTERNAL)
                 self.last_response = frame
                 return frame
         return None
@@ -528,8 +522,8 @@ class Protocol:
             pos = max(0, self.app.clock.now_ms() - base)
         else:
             pos = 0
-        struct.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
-                         routine_id, pos, next_s)
+        wire.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
+                       routine_id, pos, next_s)
         return self._status
 
     # -- routine upload ------------------------------------------------------------------

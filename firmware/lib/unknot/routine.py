@@ -8,7 +8,6 @@ the typed facade unknot.core. `decode(data)` returns a `Routine` or raises
 the file: every offset is bounds-checked.
 """
 
-from struct import unpack_from
 
 try:
     from micropython import const
@@ -18,18 +17,23 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+from . import wire
 from .crc import crc32
 
 MAGIC = b"UNKR"
 VERSION = const(2)  # the newest version this decoder reads; it reads 1 and 2
 VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
-HEADER = "<4sBBHHHI"
+# The header, a field spec (wire.py); crc: file_crc of the file
+HEADER = ("magic:4s version:B flags:B routine_id:H step_count:H total_len:H"
+              " crc32:I")
 HEADER_SIZE = const(16)
 CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
 FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
 COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
 COUNTDOWN_MASK = const(0x0E)
-HEADER_FLAGS = {1: FLAG_LABELS, 2: FLAG_LABELS | COUNTDOWN_MASK}  # version -> allowed
+# Tables indexed by a number (bytes: a dict would cost several times their RAM), 0: none.
+# version -> the header flags it allows: v1 FLAG_LABELS, v2 also COUNTDOWN_MASK
+HEADER_FLAGS = b"\x00\x01\x0f"
 KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
@@ -49,11 +53,13 @@ TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
 SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
 
 # kind -> size of the step in bytes (op byte included)
-STEP_SIZE = {BEGIN: 1, END: 1, BREATHE: 6, HOLD: 3, REPEAT: 4, REST: 3, SWITCH: 1}
+#              -  BEGIN END BREATHE HOLD REPEAT REST SWITCH NEXT (v2: 1 or 2) ...
+STEP_SIZE = b"\x00\x01\x01\x06\x03\x04\x03\x01\x00\x00\x00\x00\x00\x00\x00\x00"
 # v2, SHORT flag set: BREATHE count + two nibble pairs, HOLD/REST u8 s, REPEAT count + nibbles
-SHORT_SIZE = {BREATHE: 4, HOLD: 2, REPEAT: 3, REST: 2}
+SHORT_SIZE = b"\x00\x00\x00\x04\x02\x03\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 # kind -> op-byte flags it may carry (v1; v2 also allows SHORT where SHORT_SIZE has the kind)
-ALLOWED_FLAGS = {HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK}
+# HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK
+ALLOWED_FLAGS = b"\x00\x00\x00\x00\x30\x10\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 
 # Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
 TRUNCATED = "truncated"  # shorter than the header, or than total_len says
@@ -96,7 +102,7 @@ def tally(kinds, end=-1):
     return exercises, steps
 
 
-_H_VERSION = const(1)  # field indices in unpack_from(HEADER, ...)
+_H_VERSION = const(1)  # field indices in wire.unpack(HEADER, ...)
 _H_FLAGS = const(2)
 _H_ID = const(3)
 _H_STEPS = const(4)
@@ -117,10 +123,10 @@ class Routine:
     def __init__(self, data, labels=0):
         self.data = data
         self.file = ""
-        self._labels = labels  # offset of the label table in data (0: none)
+        self.label_at = labels  # offset of the label table in data (0: none)
 
     def _header(self, field):
-        return unpack_from(HEADER, self.data, 0)[field]
+        return wire.unpack(HEADER, self.data)[field]
 
     @property
     def id(self):
@@ -131,7 +137,7 @@ class Routine:
         return (self._header(_H_FLAGS) & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
 
     def _label(self, k):
-        pos = self._labels
+        pos = self.label_at
         if not pos:
             return ""
         data = self.data
@@ -149,7 +155,7 @@ class Routine:
 
     def iter_steps(self):
         v2 = self._header(_H_VERSION) >= VERSION_EXERCISES
-        return _walk(self.data, v2, self._header(_H_STEPS), None)
+        return walk(self.data, v2, self._header(_H_STEPS), None)
 
     @property
     def steps(self):
@@ -172,9 +178,10 @@ def _fail(reason):
     raise RoutineFormatError(reason)
 
 
-def _walk(data, v2, step_count, end):
-    """Yield the step tuples of `data` (see Routine), checking each; `end` (a list or None)
-    gets the offset after the last step."""
+def walk(data, v2, step_count, end):
+    """Yield the step tuples of `data` (see Routine), checking each (RoutineFormatError
+    BAD_STEP); `end` (a list or None) gets the offset after the last step. The host's
+    decoder (host/unknot/routine/decode.py) walks the steps with it too."""
     n = len(data)
     pos = HEADER_SIZE
     last = step_count - 1
@@ -202,8 +209,8 @@ def _walk(data, v2, step_count, end):
         short = v2 and sflags & SHORT
         if short:
             sflags &= ~SHORT
-        size = SHORT_SIZE.get(kind, 0) if short else STEP_SIZE.get(kind, 0)
-        if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS.get(kind, 0):
+        size = SHORT_SIZE[kind] if short else STEP_SIZE[kind]
+        if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS[kind]:
             _fail(BAD_STEP)
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)
@@ -262,13 +269,12 @@ def decode(data):
     n = len(data)
     if n < HEADER_SIZE:
         _fail(TRUNCATED)
-    magic, version, flags, _id, step_count, total_len, crc = unpack_from(HEADER, data, 0)
+    magic, version, flags, _id, step_count, total_len, crc = wire.unpack(HEADER, data)
     if magic != MAGIC:
         _fail(BAD_MAGIC)
-    allowed = HEADER_FLAGS.get(version, -1)
-    if allowed < 0:
+    if not 0 < version < len(HEADER_FLAGS):
         _fail(BAD_VERSION)
-    if flags & ~allowed:
+    if flags & ~HEADER_FLAGS[version]:
         _fail(BAD_FLAGS)
     if total_len > n:
         _fail(TRUNCATED)
@@ -280,27 +286,33 @@ def decode(data):
         _fail(BAD_STEP)
     v2 = version >= VERSION_EXERCISES
     end = [0]
-    exercises = tally((s[0] for s in _walk(data, v2, step_count, end)))[0]
+    exercises = tally((s[0] for s in walk(data, v2, step_count, end)))[0]
     pos = end[0]
-    labels = 0
-    if flags & FLAG_LABELS:
-        labels = pos
-        # v2: one exercise name per exercise between the routine name and the step labels
-        count = step_count + 2 + (exercises if v2 else 0)
-        for k in range(count):
-            if pos >= n:
-                _fail(BAD_LABELS)
-            end = pos + 1 + data[pos]
-            if end > n:
-                _fail(BAD_LABELS)
-            if k < 2:  # the slug and the name (Routine reads them again when asked)
-                try:
-                    bytes(data[pos + 1 : end]).decode("utf-8")
-                except Exception:
-                    _fail(BAD_LABELS)
-            pos = end
+    if not flags & FLAG_LABELS:
         if pos != n:
+            _fail(BAD_STEP)
+        return Routine(data, 0)
+    # v2: one exercise name per exercise between the routine name and the step labels
+    k = 0
+    for start, stop in labels(data, pos, step_count + 2 + (exercises if v2 else 0)):
+        if k < 2:  # the slug and the name must be UTF-8 (Routine reads them when asked);
+            try:  # the other labels are bytes the device never shows (the host may)
+                bytes(data[start:stop]).decode("utf-8")
+            except Exception:
+                _fail(BAD_LABELS)
+        k += 1
+    return Routine(data, pos)
+
+
+def labels(data, pos, count):
+    """Yield (start, stop) of each of the `count` labels of the table at `pos` (a u8 length,
+    then the bytes); RoutineFormatError BAD_LABELS when one runs past the end or bytes are
+    left after the last. Labels: the slug, the name, (v2) the exercise names, one per step."""
+    n = len(data)
+    for _ in range(count):
+        if pos >= n or pos + 1 + data[pos] > n:
             _fail(BAD_LABELS)
-    elif pos != n:
-        _fail(BAD_STEP)
-    return Routine(data, labels)
+        yield pos + 1, pos + 1 + data[pos]
+        pos += 1 + data[pos]
+    if pos != n:
+        _fail(BAD_LABELS)

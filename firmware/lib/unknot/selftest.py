@@ -35,9 +35,12 @@ from . import patterns
 
 # The SELFTEST control op (proto.OP_SELFTEST, docs/protocol.md); here, not in proto.py, so
 # the protocol's heap does not carry them until the op is used.
-REQ_SELFTEST = "<BB"  # opcode, SELFTEST_START
-REQ_SELFTEST_REPORT = "<BBH"  # opcode, SELFTEST_REPORT, offset into the report text
-RESP_SELFTEST = "<BH"  # payload: state, report length; report bytes [offset:] follow
+# Field specs (wire.py).
+# what: SELFTEST_START, or SELFTEST_REPORT with an offset into the report text
+REQ_SELFTEST = "op:B what:B"
+REQ_SELFTEST_REPORT = "op:B what:B offset:H"
+# payload: state, report length; the report bytes [offset:] follow
+RESP_SELFTEST = "state:B length:H"
 SELFTEST_START = const(0)
 SELFTEST_REPORT = const(1)
 SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
@@ -257,12 +260,12 @@ def control(app, data, room):
     """The SELFTEST control op (docs/protocol.md) on `app`: start, or read the report from an
     offset, at most `room` bytes of answer payload. Returns (outcome, payload): OK, BUSY
     (a routine or a self-test runs), BAD_ARG or BAD_LENGTH; proto.py sends the answer."""
-    from struct import calcsize, pack, unpack
+    from .wire import pack, size, unpack
 
     n = len(data)
-    if n == calcsize(REQ_SELFTEST) and data[1] == SELFTEST_START:
+    if n == size(REQ_SELFTEST) and data[1] == SELFTEST_START:
         return (OK if app.start_selftest(app.clock.now_ms()) else BUSY), None
-    if n == calcsize(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
+    if n == size(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
         offset = unpack(REQ_SELFTEST_REPORT, data)[2]
         test = app.selftest
         if test is None:
@@ -271,8 +274,8 @@ def control(app, data, room):
             state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
             state, text = SELFTEST_RUNNING, b""
-        room -= calcsize(RESP_SELFTEST)
+        room -= size(RESP_SELFTEST)
         return OK, pack(RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
-    if n in (calcsize(REQ_SELFTEST), calcsize(REQ_SELFTEST_REPORT)):
+    if n in (size(REQ_SELFTEST), size(REQ_SELFTEST_REPORT)):
         return BAD_ARG, None
     return BAD_LENGTH, None

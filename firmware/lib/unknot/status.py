@@ -16,11 +16,14 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
+
 F_STATUS = const(0x04)  # data-characteristic frame type (proto.py owns 0x01-0x03)
 
-# frame type, event, step index, flags, routine id, routine clock ms, next break s
-STATUS = "<BBBBHIH"
+# The frame, a field spec (wire.py): routine clock when sent (ms), next break (s)
+STATUS = "frame:B event:B step:B flags:B routine_id:H pos_ms:I next_break_s:H"
 STATUS_SIZE = const(12)
+# The FOLLOW request (proto.OP_FOLLOW): on 1 = send STATUS frames on this connection, 0 = stop
+REQ_FOLLOW = "op:B on:B"
 
 NO_STEP = const(0xFF)  # step byte when no routine plays
 NO_BREAK = const(0xFFFF)  # next-break field when no break is scheduled (or one is due)

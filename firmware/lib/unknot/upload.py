@@ -18,23 +18,16 @@ MAX_FILES of them (else TOO_MANY); any failure, ABORT or a dropped link discards
 (`stage_drop()`), so the old routine set stays untouched until then.
 """
 
-import struct
-
+from . import wire
 from .crc import crc32
 from .library import SUFFIX
 from .proto import (
-    ARCHIVE_ENTRY,
     MAX_FILES,
     MAX_NAME,
     MAX_UPLOAD,
-    REQ_UPLOAD_BEGIN,
-    REQ_UPLOAD_CHUNK,
-    RESP_OFFSET,
     SET_BOOL,
     SET_INT,
     SET_STR,
-    SETTING_HEAD,
-    SETTING_INT,
     ST_BAD_ARG,
     ST_BAD_CRC,
     ST_BAD_FILE,
@@ -57,9 +50,19 @@ except ImportError:
         return x
 
 
-_HEAD = const(5)  # struct.calcsize(ARCHIVE_ENTRY)
-_BEGIN_LEN = const(9)  # struct.calcsize(REQ_UPLOAD_BEGIN)
-_CHUNK_HEAD = const(5)  # struct.calcsize(REQ_UPLOAD_CHUNK)
+# The upload and settings requests (docs/protocol.md), field specs (wire.py): here, not in
+# proto.py, so that they take RAM only once an upload or a settings write comes.
+REQ_UPLOAD_BEGIN = "op:B length:I crc:I"  # crc32 of the whole archive
+REQ_UPLOAD_CHUNK = "op:B offset:I"  # chunk bytes follow
+# payload of a BAD_OFFSET response / OK chunk: next expected offset
+RESP_OFFSET = "offset:I"
+ARCHIVE_ENTRY = "name_len:B data_len:I"  # name and data follow
+SETTING_HEAD = "key_len:B type:B"  # key and value follow (type: proto.SET_*)
+SETTING_INT = "value:i"
+# X_SIZE = wire.size(X): tests/firmware/test_wire.py checks each
+_ARCHIVE_ENTRY_SIZE = const(5)
+_REQ_UPLOAD_BEGIN_SIZE = const(9)
+_REQ_UPLOAD_CHUNK_SIZE = const(5)
 # stream states: reading an entry header (name length, data length), its name, its data;
 # or the archive is malformed (the rest is only counted; COMMIT answers BAD_ARG)
 _S_HEAD = const(0)
@@ -73,14 +76,15 @@ class Upload:
 
     def __init__(self, storage):
         self.storage = storage
-        self._head = bytearray(_HEAD + MAX_NAME)  # the one fixed buffer: header, then name
+        # the one fixed buffer: header, then name
+        self._head = bytearray(_ARCHIVE_ENTRY_SIZE + MAX_NAME)
         self.total = -1  # -1: no upload open
         self.crc = 0
         self.got = 0
         self._run = 0
         self._state = _S_HEAD
         self._fill = 0  # bytes of _head filled
-        self._need = _HEAD  # bytes _head must hold before the state moves on
+        self._need = _ARCHIVE_ENTRY_SIZE  # bytes _head must hold before the state moves on
         self._name = None
         self._names = []  # the files of this upload, in order
         self._left = 0  # data bytes of the current entry still to come
@@ -97,9 +101,9 @@ class Upload:
             self.storage.stage_drop()
 
     def begin(self, data):
-        if len(data) != _BEGIN_LEN:
+        if len(data) != _REQ_UPLOAD_BEGIN_SIZE:
             return ST_BAD_LENGTH, None
-        _, total, crc = struct.unpack(REQ_UPLOAD_BEGIN, data)
+        _, total, crc = wire.unpack(REQ_UPLOAD_BEGIN, data)
         if total == 0 or total > MAX_UPLOAD:
             return ST_TOO_LARGE, None
         try:
@@ -113,7 +117,7 @@ class Upload:
         self._run = 0
         self._state = _S_HEAD
         self._fill = 0
-        self._need = _HEAD
+        self._need = _ARCHIVE_ENTRY_SIZE
         self._name = None
         self._names = []
         self._left = 0
@@ -123,14 +127,14 @@ class Upload:
         if self.total < 0:
             return ST_NO_UPLOAD, None
         n = len(data)
-        if n <= _CHUNK_HEAD:
+        if n <= _REQ_UPLOAD_CHUNK_SIZE:
             return ST_BAD_LENGTH, None
-        offset = struct.unpack_from(REQ_UPLOAD_CHUNK, data)[1]
+        offset = wire.unpack(REQ_UPLOAD_CHUNK, data)[1]
         if offset != self.got:
-            return ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self.got)
-        if offset + n - _CHUNK_HEAD > self.total:
+            return ST_BAD_OFFSET, wire.pack(RESP_OFFSET, self.got)
+        if offset + n - _REQ_UPLOAD_CHUNK_SIZE > self.total:
             return ST_TOO_LARGE, None
-        part = memoryview(data)[_CHUNK_HEAD:]
+        part = memoryview(data)[_REQ_UPLOAD_CHUNK_SIZE:]
         try:
             self._feed(part)
         except (OSError, MemoryError):
@@ -138,7 +142,7 @@ class Upload:
             return ST_STORAGE, None
         self.got += len(part)
         self._run = crc32(part, self._run)
-        return ST_OK, struct.pack(RESP_OFFSET, self.got)
+        return ST_OK, wire.pack(RESP_OFFSET, self.got)
 
     def commit(self, data):
         if len(data) != 1:
@@ -146,7 +150,7 @@ class Upload:
         if self.total < 0:
             return ST_NO_UPLOAD, None
         if self.got != self.total:
-            return ST_BAD_OFFSET, struct.pack(RESP_OFFSET, self.got)
+            return ST_BAD_OFFSET, wire.pack(RESP_OFFSET, self.got)
         status = ST_OK
         payload = None
         if (self._run & 0xFFFFFFFF) != self.crc:
@@ -213,7 +217,7 @@ class Upload:
                 pos += take
                 if self._left == 0:
                     self._state = _S_HEAD
-                    self._need = _HEAD
+                    self._need = _ARCHIVE_ENTRY_SIZE
                 continue
             take = min(self._need - self._fill, n - pos)
             head[self._fill : self._fill + take] = part[pos : pos + take]
@@ -222,7 +226,7 @@ class Upload:
             if self._fill < self._need:
                 return
             if state == _S_HEAD:
-                name_len, size = struct.unpack_from(ARCHIVE_ENTRY, head, 0)
+                name_len, size = wire.unpack(ARCHIVE_ENTRY, head, 0)
                 # the entry must fit in the declared archive length
                 if name_len == 0 or name_len > MAX_NAME or (
                     self.got + pos + name_len + size > self.total
@@ -231,11 +235,11 @@ class Upload:
                     return
                 self._left = size
                 self._state = _S_NAME
-                self._need = _HEAD + name_len
+                self._need = _ARCHIVE_ENTRY_SIZE + name_len
             else:
                 self._state = _S_BAD
                 try:
-                    name = str(head[_HEAD : self._need], "utf-8")
+                    name = str(head[_ARCHIVE_ENTRY_SIZE : self._need], "utf-8")
                 except UnicodeError:
                     return
                 if "/" in name or "\\" in name or name[0] == ".":
@@ -251,7 +255,7 @@ class Upload:
                 if self._left == 0:  # an empty file is still a file
                     self.storage.stage_write(name, b"", True)
                     self._state = _S_HEAD
-                    self._need = _HEAD
+                    self._need = _ARCHIVE_ENTRY_SIZE
                 else:
                     self._state = _S_DATA
 
@@ -260,12 +264,12 @@ def parse_settings(payload):
     """Decode settings TLVs into a dict; ValueError if malformed."""
     out = {}
     pos = 0
-    head = struct.calcsize(SETTING_HEAD)
+    head = wire.size(SETTING_HEAD)
     n = len(payload)
     while pos < n:
         if pos + head > n:
             raise ValueError("truncated setting")
-        klen, kind = struct.unpack_from(SETTING_HEAD, payload, pos)
+        klen, kind = wire.unpack(SETTING_HEAD, payload, pos)
         pos += head
         if klen == 0 or pos + klen > n:
             raise ValueError("bad key")
@@ -274,7 +278,7 @@ def parse_settings(payload):
         if kind == SET_INT:
             if pos + 4 > n:
                 raise ValueError("truncated int")
-            out[key] = struct.unpack_from(SETTING_INT, payload, pos)[0]
+            out[key] = wire.unpack(SETTING_INT, payload, pos)[0]
             pos += 4
         elif kind == SET_BOOL:
             if pos + 1 > n:

@@ -6,10 +6,8 @@ from typing_extensions import Buffer
 
 RECORD_BODY: Final[str]
 RECORD_CRC: Final[str]
-RECORD: Final[str]
 RECORD_SIZE: Final[int]
 CRC_SPAN: Final[int]
-WIRE_RECORD: Final[str]
 WIRE_START: Final[int]
 WIRE_RECORD_SIZE: Final[int]
 EMPTY_SEQ: Final[int]

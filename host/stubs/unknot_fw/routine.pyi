@@ -12,7 +12,7 @@ CRC_OFFSET: Final[int]
 FLAG_LABELS: Final[int]
 COUNTDOWN_SHIFT: Final[int]
 COUNTDOWN_MASK: Final[int]
-HEADER_FLAGS: Final[dict[int, int]]
+HEADER_FLAGS: Final[bytes]
 KIND_MASK: Final[int]
 BEGIN: Final[int]
 END: Final[int]
@@ -26,9 +26,9 @@ DS_MS: Final[int]
 SIDES: Final[int]
 TICK: Final[int]
 SHORT: Final[int]
-STEP_SIZE: Final[dict[int, int]]
-SHORT_SIZE: Final[dict[int, int]]
-ALLOWED_FLAGS: Final[dict[int, int]]
+STEP_SIZE: Final[bytes]
+SHORT_SIZE: Final[bytes]
+ALLOWED_FLAGS: Final[bytes]
 TRUNCATED: Final[str]
 BAD_MAGIC: Final[str]
 BAD_VERSION: Final[str]
@@ -49,6 +49,7 @@ def tally(kinds: Iterable[int], end: int = -1) -> tuple[int, int]: ...
 class Routine:
     data: Buffer
     file: str
+    label_at: int
     def __init__(self, data: Buffer, labels: int = 0) -> None: ...
     @property
     def id(self) -> int: ...
@@ -65,4 +66,8 @@ class Routine:
     def work_steps(self) -> int: ...
 
 def file_crc(data: Buffer) -> int: ...
+def walk(
+    data: Buffer, v2: bool, step_count: int, end: list[int] | None
+) -> Iterator[_Step]: ...
+def labels(data: Buffer, pos: int, count: int) -> Iterator[tuple[int, int]]: ...
 def decode(data: Buffer) -> Routine: ...

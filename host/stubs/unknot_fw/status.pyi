@@ -4,6 +4,7 @@ from typing import Final
 F_STATUS: Final[int]
 STATUS: Final[str]
 STATUS_SIZE: Final[int]
+REQ_FOLLOW: Final[str]
 NO_STEP: Final[int]
 NO_BREAK: Final[int]
 MAX_BREAK_S: Final[int]

@@ -1,5 +1,13 @@
 # The sync protocol's upload and settings requests (docs/protocol.md "Upload"): an archive
 # streamed to the storage's staging area, installed at COMMIT.
+from typing import Final
+
+REQ_UPLOAD_BEGIN: Final[str]
+REQ_UPLOAD_CHUNK: Final[str]
+RESP_OFFSET: Final[str]
+ARCHIVE_ENTRY: Final[str]
+SETTING_HEAD: Final[str]
+SETTING_INT: Final[str]
 
 class Upload:
     storage: object

@@ -43,7 +43,7 @@ class DeviceState:
     @classmethod
     def unpack(cls, raw: bytes) -> DeviceState:
         p = core.proto
-        (epoch, head, tail, unix, up, boot, cap, batt, flags, count) = struct.unpack(
+        (epoch, head, tail, unix, up, boot, cap, batt, flags, count) = core.wire.unpack(
             p.STATE, raw
         )
         return cls(

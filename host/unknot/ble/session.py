@@ -14,6 +14,7 @@ from bleak.exc import BleakError
 
 from unknot import core, journal
 from unknot.ble.auth import AuthError, DeviceState, HostAuth
+from unknot.core import wire
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
 
@@ -129,7 +130,7 @@ class Session:
         while True:
             frame = await self._frame()
             if frame[0] == p.F_RESP and frame[1] == payload[0]:
-                return frame[2], frame[struct.calcsize(p.RESP) :]
+                return frame[2], frame[wire.size(p.RESP) :]
 
     async def request(self, payload: bytes, *, ok: tuple[int, ...] = (0,)) -> tuple[int, bytes]:
         """Write one authenticated control request and wait for its answer, whose tag must be
@@ -144,11 +145,11 @@ class Session:
                 continue  # a stale frame of an earlier exchange
             body = auth.unwrap(n, frame)
             if body is None:
-                if len(frame) == struct.calcsize(p.RESP):  # untagged: refused before auth
+                if len(frame) == wire.size(p.RESP):  # untagged: refused before auth
                     raise self._refused(payload[0], frame[2])
                 continue  # a stale or forged answer
             status = body[2]
-            rest = body[struct.calcsize(p.RESP) :]
+            rest = body[wire.size(p.RESP) :]
             if status not in ok:
                 raise self._refused(payload[0], status, rest)
             return status, rest
@@ -165,13 +166,13 @@ class Session:
             raw = bytes(await self.client.read_gatt_char(self.uuids.INFO))
         except BleakError as exc:
             raise DeviceError(f"could not read device info: {exc}") from exc
-        size = struct.calcsize(p.INFO)
+        size = wire.size(p.INFO)
         if len(raw) < 1 or raw[0] != p.PROTOCOL_VERSION or len(raw) < size:
             raise DeviceError(
                 f"unsupported protocol (device speaks v{raw[0] if raw else '?'}, "
                 f"host v{p.PROTOCOL_VERSION}); update the firmware or the host"
             )
-        ver, flags, dev_id, ma, mi, pa, _r = struct.unpack(p.INFO, raw[:size])
+        ver, flags, dev_id, ma, mi, pa, _r = wire.unpack(p.INFO, raw[:size])
         self.public = PublicInfo(
             protocol=ver, device_id=dev_id.hex(), firmware=f"{ma}.{mi}.{pa}",
             pairing=bool(flags & p.INFO_PAIRING),
@@ -284,7 +285,7 @@ class Session:
     async def follow(self, on: bool = True) -> None:
         """Ask for STATUS frames on this connection (docs/protocol.md "Status"); the device
         answers OK, then sends its state at once (HELLO) and one frame per change."""
-        await self.request(struct.pack(self.proto.REQ_FOLLOW, self.proto.OP_FOLLOW, int(on)))
+        await self.request(wire.pack(core.status.REQ_FOLLOW, self.proto.OP_FOLLOW, int(on)))
 
     async def status_frame(self, timeout: float | None = None) -> bytes:
         """The next STATUS frame (other frames are skipped); LinkLost when the link drops."""
@@ -295,7 +296,7 @@ class Session:
                 return frame
 
     async def set_clock(self, unix: int) -> None:
-        await self.request(struct.pack(self.proto.REQ_SET_CLOCK, self.proto.OP_SET_CLOCK, unix))
+        await self.request(wire.pack(self.proto.REQ_SET_CLOCK, self.proto.OP_SET_CLOCK, unix))
 
     async def read_records(
         self, from_seq: int, max_count: int, on_frame: Callable[[int], None] | None = None
@@ -303,7 +304,7 @@ class Session:
         """Stream records [from_seq, ...) and verify them against the END frame."""
         p = self.proto
         auth = self._authed()
-        n, wrapped = auth.wrap(struct.pack(p.REQ_READ, p.OP_READ, from_seq, max_count))
+        n, wrapped = auth.wrap(wire.pack(p.REQ_READ, p.OP_READ, from_seq, max_count))
         await self._write(wrapped)
         stream = bytearray()
         while True:
@@ -312,19 +313,19 @@ class Session:
             if kind == p.F_DATA:
                 stream += frame[1:]
                 if on_frame is not None:
-                    on_frame(len(stream) // journal.WIRE_RECORD_SIZE)
+                    on_frame(len(stream) // core.journal.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
                 body = auth.unwrap(n, frame)
                 if body is None:
                     raise SyncError("the record stream's end frame failed its tag; nothing saved")
-                _, _status, first, count, nxt, crc, epoch = struct.unpack(p.END, body)
+                _, _status, first, count, nxt, crc, epoch = wire.unpack(p.END, body)
                 break
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
                 body = auth.unwrap(n, frame)
                 raise self._refused(p.OP_READ, (body or frame)[2])
-        if len(stream) != count * journal.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
+        if len(stream) != count * core.journal.WIRE_RECORD_SIZE or zlib.crc32(stream) != crc:
             raise SyncError("record stream failed its check (count or CRC); nothing was saved")
-        size = journal.WIRE_RECORD_SIZE
+        size = core.journal.WIRE_RECORD_SIZE
         records = [journal.from_wire(first + i, bytes(stream[i * size : (i + 1) * size]))
                    for i in range(count)]
         return Batch(first=first, records=records, next_seq=nxt, epoch=epoch)
@@ -332,40 +333,40 @@ class Session:
     async def upload_routines(
         self, files: Mapping[str, bytes], progress: Progress | None = None
     ) -> None:
-        p = self.proto
+        p, up = self.proto, core.upload
         blob = b"".join(
-            struct.pack(p.ARCHIVE_ENTRY, len(n.encode()), len(d)) + n.encode() + d
+            wire.pack(up.ARCHIVE_ENTRY, len(n.encode()), len(d)) + n.encode() + d
             for n, d in sorted(files.items())
         )
         if len(blob) > p.MAX_UPLOAD:
             raise DeviceError(f"routine set too large for BLE upload ({len(blob)} bytes)")
         await self.request(
-            struct.pack(p.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob))
+            wire.pack(up.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob))
         )
-        room = (self.client.mtu_size - 3 - struct.calcsize(p.REQ_UPLOAD_CHUNK)
+        room = (self.client.mtu_size - 3 - wire.size(up.REQ_UPLOAD_CHUNK)
                 - core.auth.TAG_SIZE)
         offset = 0
         while offset < len(blob):
             chunk = blob[offset : offset + room]
-            await self.request(struct.pack(p.REQ_UPLOAD_CHUNK, p.OP_UPLOAD_CHUNK, offset) + chunk)
+            await self.request(wire.pack(up.REQ_UPLOAD_CHUNK, p.OP_UPLOAD_CHUNK, offset) + chunk)
             offset += len(chunk)
             if progress is not None:
                 progress(offset, len(blob))
         await self.request(bytes([p.OP_UPLOAD_COMMIT]))
 
     async def set_settings(self, values: Mapping[str, int | bool | str]) -> None:
-        p = self.proto
+        p, head = self.proto, core.upload.SETTING_HEAD
         out = bytearray([p.OP_SET_SETTINGS])
         for key, value in values.items():
             k = key.encode()
             if isinstance(value, bool):
-                out += struct.pack(p.SETTING_HEAD, len(k), p.SET_BOOL) + k + bytes([int(value)])
+                out += wire.pack(head, len(k), p.SET_BOOL) + k + bytes([int(value)])
             elif isinstance(value, int):
-                out += struct.pack(p.SETTING_HEAD, len(k), p.SET_INT) + k
-                out += struct.pack(p.SETTING_INT, value)
+                out += wire.pack(head, len(k), p.SET_INT) + k
+                out += wire.pack(core.upload.SETTING_INT, value)
             else:
                 v = str(value).encode()
-                out += struct.pack(p.SETTING_HEAD, len(k), p.SET_STR) + k + bytes([len(v)]) + v
+                out += wire.pack(head, len(k), p.SET_STR) + k + bytes([len(v)]) + v
         if len(out) + core.auth.TAG_SIZE > self.client.mtu_size - 3:
             raise DeviceError("too many settings for one write")
         await self.request(bytes(out))

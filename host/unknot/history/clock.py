@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from unknot.journal import CLOCK_UNSET, SessionRecord
+from unknot.core import journal as record
+from unknot.journal import SessionRecord
 
 # No reconstructed or accepted start time is earlier than this (2020-01-01T00:00:00Z):
 # an unset device clock must never show up as a 1970 or 2000 date.
@@ -71,9 +72,9 @@ def reconstruct_starts(
             ceiling = min(ceiling, starts[boot_byte][0])
         run_boot = r.boot
         plausible = floor <= r.start <= now + FUTURE_SLACK_S
-        if not (r.flags & CLOCK_UNSET) and plausible:
+        if not (r.flags & record.CLOCK_UNSET) and plausible:
             start, approx = float(r.start), False
-        elif r.flags & CLOCK_UNSET:
+        elif r.flags & record.CLOCK_UNSET:
             guess = not current_run and newest_of_run
             known = _boot_start(r, starts, ceiling, guess, rate, learned)
             start, approx = known[0] + r.start / rate, True
@@ -89,7 +90,7 @@ def reconstruct_starts(
 
 def _boot_start(r: SessionRecord, starts: dict[int, BootStart], ceiling: float, guess: bool,
                 rate: float, learned: dict[int, BootStart] | None) -> BootStart:
-    """The start of the boot of `r` (a CLOCK_UNSET record). `guess`: `r` is the newest
+    """The start of the boot of `r` (a record.CLOCK_UNSET record). `guess`: `r` is the newest
     record of an older boot, whose start is guessed (or moved earlier) to end by `ceiling`."""
     known = starts.get(r.boot)
     if guess:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from unknot.core import journal as record
 from unknot.history.clock import BootStart, reconstruct_starts
 from unknot.history.connect import connect_for_writing, connect_readonly, db_path
 from unknot.history.names import RoutineNames, routine_names
@@ -30,7 +31,7 @@ from unknot.history.records import (
 )
 from unknot.history.schema import Transaction, applied_migrations
 from unknot.history.stats import Stats, compute_stats
-from unknot.journal import CLOCK_UNSET, SessionRecord
+from unknot.journal import SessionRecord
 
 # A stored boot start within this of a new estimate is the same boot (host/device clock
 # drift and the uptime's whole seconds); further off, the boot byte has wrapped.
@@ -177,7 +178,7 @@ class HistoryStore:
                        WHERE device_id = ? AND boot = ? AND start_approx = 1
                          AND flags & ? != 0
                          AND ABS(start_utc - (? + raw_start / ?)) <= 1""",
-                    (round(t - old[0]), dev, b, CLOCK_UNSET, old[0], rate),
+                    (round(t - old[0]), dev, b, record.CLOCK_UNSET, old[0], rate),
                 )
 
     def _insert_sessions(self, db: sqlite3.Connection, dev: str, journal: int,

@@ -10,16 +10,13 @@ only writes it.
 from __future__ import annotations
 
 import binascii
-import struct
 
-from unknot.core import library
+from unknot.core import library, wire
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import model as m
 from unknot.routine.model import Op, Routine
 
-_U16 = "<H"  # HOLD / REST duration field
-_CRC = "<I"  # the header's crc32 field, at fmt.CRC_OFFSET
 _DS_PER_S = 1000 // fmt.DS_MS  # v2 NEXT and SHORT durations are whole seconds
 _BYTE_MAX = 0xFF  # a u8 field
 _NIBBLE_MAX = 0xF  # half of a SHORT byte
@@ -37,7 +34,7 @@ def routine_id(slug: str) -> int:
 
 def _short(op: Op) -> list[int] | None:
     """The durations in whole seconds if the v2 SHORT form holds them, else None."""
-    if op.kind not in fmt.SHORT_SIZE:
+    if not fmt.SHORT_SIZE[op.kind]:
         return None
     if any(d % _DS_PER_S for d in op.durations):
         return None
@@ -71,7 +68,7 @@ def encode_step(op: Op, version: int = 1) -> bytes:
     if op.kind == m.BREATHE:
         return head + bytes([op.count, *op.durations])
     if op.kind in (m.HOLD, m.REST):
-        return head + struct.pack(_U16, op.durations[0])
+        return head + op.durations[0].to_bytes(2, "little")  # u16 ds
     if op.kind == m.REPEAT:
         return head + bytes([op.count, *op.durations])
     return head
@@ -100,10 +97,9 @@ def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True, ver
     flags = fmt.FLAG_LABELS if labels else 0
     if version >= fmt.VERSION_EXERCISES:
         flags |= countdown << fmt.COUNTDOWN_SHIFT & fmt.COUNTDOWN_MASK
-    data = struct.pack(fmt.HEADER, fmt.MAGIC, version, flags, routine_id(slug), len(ops),
-                       total & 0xFFFF, 0) + body
-    crc = struct.pack(_CRC, fmt.file_crc(data))
-    return data[: fmt.CRC_OFFSET] + crc + data[fmt.HEADER_SIZE :]
+    head = (fmt.MAGIC, version, flags, routine_id(slug), len(ops), total & 0xFFFF)
+    crc = fmt.file_crc(wire.pack(fmt.HEADER, *head, 0) + body)  # the crc field is skipped
+    return wire.pack(fmt.HEADER, *head, crc) + body
 
 
 def format_version(routine: Routine) -> int:
