@@ -48,8 +48,10 @@ GOAL_LIVE_KIB = 56
 # 138 after the SHA-256 and DRV2605 levers (worst board, Feather: 134); 186 after merging
 # the new cue vocabulary and the advert tag (issues 18, 20): on the Feather the qstr pool's
 # table doubles (about 9 KiB at once) when the upload module loads, late in a fragmented
-# heap: peak 182 there, 127-129 on the XIAO and CPB. Next lever: grow the pool at boot.
-CEILING_KIB = 186
+# heap: peak 182 there, 127-129 on the XIAO and CPB. 198 with the wire codec (issue 21):
+# Feather 190-194, XIAO/CPB 131. Importing upload at boot moves the doubling to boot (live
+# +12 KiB) but leaves the Feather's peak at 184: its cause is not found yet (issue-16 notes).
+CEILING_KIB = 198
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:
