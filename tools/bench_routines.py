@@ -36,9 +36,9 @@ def run() -> dict[str, float | int]:
         count = tally(ops)
         steps += count.steps
         exercises += count.exercises
-        transitions += sum(op.kind == m.NEXT for op in ops)
+        transitions += sum(op.kind == fmt.NEXT for op in ops)
         step_bytes += len(plain) - fmt.HEADER_SIZE
-        v1 = compile_ops([m.Op(m.BEGIN), *r.steps, m.Op(m.END)], r.slug, r.name,
+        v1 = compile_ops([m.Op(fmt.BEGIN), *r.steps, m.Op(fmt.END)], r.slug, r.name,
                          labels=False, version=1)
         v1_bytes += len(v1) - fmt.HEADER_SIZE
         compiled += len(plain)

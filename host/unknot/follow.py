@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unknot import core
+from unknot.core import routine as fmt
 from unknot.core import wire
 from unknot.errors import DeviceError, RoutineError, SyncError
 
@@ -175,7 +176,6 @@ class Follower:
         if ov is None:
             return View(state=state, routine=f"routine #{st.routine_id:04x} (not in this "
                         "host's library)", side=2 if st.side2 else None)
-        from unknot.routine import model as m
         from unknot.routine.count import position
 
         t = self.routine_ms(now_s)
@@ -188,7 +188,7 @@ class Follower:
         step = min(step, len(ops) - 1)
         op = ops[step]
         number = position(ops, step).exercises  # a get-ready step: the exercise to come
-        ready = op.kind == m.NEXT
+        ready = op.kind == fmt.NEXT
         ex = ov.exercises[number - 1] if 1 <= number <= len(ov.exercises) else None
         after = ov.exercises[number] if ex is not None and number < len(ov.exercises) else None
         v = View(state=state, routine=ov.name or ov.slug, exercise=ex,

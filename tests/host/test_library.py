@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine import transition
 from unknot.routine.count import tally
@@ -60,12 +61,12 @@ def test_transitions_keep_the_rule(lib: dict[str, Routine]) -> None:
         prev = None
         k = 0
         for ex in r.exercises:
-            while ops[k].kind in (m.BEGIN, m.NEXT):
+            while ops[k].kind in (fmt.BEGIN, fmt.NEXT):
                 k += 1
             ready = ops[k - 1]
             least, _why = transition.rule(prev, ex)
-            if prev is not None or ready.kind == m.NEXT:
-                assert ready.kind == m.NEXT, (r.slug, ex.name)
+            if prev is not None or ready.kind == fmt.NEXT:
+                assert ready.kind == fmt.NEXT, (r.slug, ex.name)
                 assert ready.durations[0] >= least * 10 >= transition.BASE_S * 10
             k += len(ex.steps)
             prev = ex
@@ -115,7 +116,7 @@ def test_content_points(lib: dict[str, Routine]) -> None:
         for e in lib[slug].exercises:
             if e.name != "Posture reset":
                 for op in e.steps:
-                    if op.kind == m.HOLD:
+                    if op.kind == fmt.HOLD:
                         assert 200 <= op.durations[0] <= 300, (slug, e.name)
     shrugs = _exercise(lib["neck-stretches"], "Shoulder shrugs").steps[0]
     assert shrugs.count == 10 and 20 <= shrugs.durations[0] <= 30

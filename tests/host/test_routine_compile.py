@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unknot.core import routine as fmt
 from unknot.routine import DecodeError, compile_routine, decode, parse_text, routine_id
 from unknot.routine import model as m
 from unknot.routine.compile import compile_ops
@@ -46,10 +47,10 @@ def test_minimal_bytes_by_hand() -> None:
 
 
 def test_step_encodings() -> None:
-    ops = [m.Op(m.BEGIN), m.Op(m.BREATHE, (40, 5, 60, 0), count=3),
-           m.Op(m.HOLD, (6000,), sides=True, tick=True), m.Op(m.REPEAT, (25, 20), count=10,
+    ops = [m.Op(fmt.BEGIN), m.Op(fmt.BREATHE, (40, 5, 60, 0), count=3),
+           m.Op(fmt.HOLD, (6000,), sides=True, tick=True), m.Op(fmt.REPEAT, (25, 20), count=10,
                                                            sides=True),
-           m.Op(m.REST, (300,), tick=True), m.Op(m.SWITCH), m.Op(m.END)]
+           m.Op(fmt.REST, (300,), tick=True), m.Op(fmt.SWITCH), m.Op(fmt.END)]
     body = compile_ops(ops, "s", "n", labels=False)[16:]
     assert body == bytes([0x01, 0x03, 3, 40, 5, 60, 0, 0x34, 0x70, 0x17, 0x15, 10, 25, 20,
                           0x26, 0x2C, 0x01, 0x07, 0x02])
@@ -113,21 +114,21 @@ ds_short = st.integers(1, 255)
 ds_zero = st.integers(0, 255)
 label = st.text(max_size=20)
 op = st.one_of(
-    st.builds(lambda c, a, b, x, y, lb: m.Op(m.BREATHE, (a, b, x, y), count=c, label=lb),
+    st.builds(lambda c, a, b, x, y, lb: m.Op(fmt.BREATHE, (a, b, x, y), count=c, label=lb),
               st.integers(1, 255), ds_short, ds_zero, ds_short, ds_zero, label),
-    st.builds(lambda d, s, t, lb: m.Op(m.HOLD, (d,), sides=s, tick=t, label=lb),
+    st.builds(lambda d, s, t, lb: m.Op(fmt.HOLD, (d,), sides=s, tick=t, label=lb),
               ds_long, st.booleans(), st.booleans(), label),
-    st.builds(lambda c, w, g, s, lb: m.Op(m.REPEAT, (w, g), count=c, sides=s, label=lb),
+    st.builds(lambda c, w, g, s, lb: m.Op(fmt.REPEAT, (w, g), count=c, sides=s, label=lb),
               st.integers(1, 255), ds_short, ds_zero, st.booleans(), label),
-    st.builds(lambda d, t, lb: m.Op(m.REST, (d,), tick=t, label=lb), ds_long, st.booleans(),
+    st.builds(lambda d, t, lb: m.Op(fmt.REST, (d,), tick=t, label=lb), ds_long, st.booleans(),
               label),
-    st.builds(lambda lb: m.Op(m.SWITCH, label=lb), label),
+    st.builds(lambda lb: m.Op(fmt.SWITCH, label=lb), label),
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(op, min_size=0, max_size=30), label)
 def test_round_trip_property(steps: list[m.Op], name: str) -> None:
-    ops = [m.Op(m.BEGIN), *steps, m.Op(m.END)]
+    ops = [m.Op(fmt.BEGIN), *steps, m.Op(fmt.END)]
     d = decode(compile_ops(ops, "prop", name, labels=True))
     assert d.ops == ops and d.name == name

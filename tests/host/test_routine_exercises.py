@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from unknot.cli import cli
+from unknot.core import routine as fmt
 from unknot.routine import ProblemsError, compile_routine, decode, parse_text, transition
 from unknot.routine import model as m
 from unknot.routine.count import Count, position, tally
@@ -49,8 +50,9 @@ def test_compiler_inserts_get_ready_steps() -> None:
                    + exercise("C", "lying", 'props = ["mat"]\nget_ready = 20')
                    + exercise("D", "lying"))
     kinds = [op.kind for op in r.ops()]
-    assert kinds == [m.BEGIN, m.HOLD, m.NEXT, m.HOLD, m.NEXT, m.HOLD, m.NEXT, m.HOLD, m.END]
-    assert [op.durations[0] for op in r.ops() if op.kind == m.NEXT] == [80, 200, 50]
+    assert kinds == [fmt.BEGIN, fmt.HOLD, fmt.NEXT, fmt.HOLD, fmt.NEXT, fmt.HOLD, fmt.NEXT,
+                     fmt.HOLD, fmt.END]
+    assert [op.durations[0] for op in r.ops() if op.kind == fmt.NEXT] == [80, 200, 50]
     assert tally(r.ops()) == Count(4, 4)
     assert str(tally(r.ops())) == "4 exercises, 4 steps"
     assert [position(r.ops(), i) for i in (0, 1, 2, 3)] == [(0, 0), (1, 1), (2, 1), (2, 2)]
@@ -123,7 +125,7 @@ def test_v2_bytes_and_round_trip() -> None:
     assert (d.version, d.countdown, d.exercises) == (2, 3, ("A", "B", "C"))
     assert [op.kind for op in d.ops] == [op.kind for op in r.ops()]
     assert [op.durations for op in d.ops] == [op.durations for op in r.ops()]
-    assert d.ops[4].kind == m.NEXT and d.ops[4].label == ""  # the name is in d.exercises
+    assert d.ops[4].kind == fmt.NEXT and d.ops[4].label == ""  # the name is in d.exercises
 
 
 def test_v1_sources_still_compile_to_v1() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from unknot.core import routine as fmt
 from unknot.routine import ProblemsError, parse_text
 from unknot.routine import model as m
 from unknot.routine.library import load_all
@@ -67,14 +68,14 @@ label = "S"
     r = parse_text(text)
     assert (r.slug, r.name, r.source_file) == ("t", "T", "002_17c44f48d25a7800.txt")
     assert r.steps == [
-        m.Op(m.BREATHE, (40, 5, 60, 0), count=3, label="B"),
-        m.Op(m.HOLD, (250,), sides=True, tick=True, label="H"),
-        m.Op(m.REPEAT, (25, 20), count=10, label="R"),
-        m.Op(m.REST, (6000,), label="Z"),
-        m.Op(m.SWITCH, label="S"),
+        m.Op(fmt.BREATHE, (40, 5, 60, 0), count=3, label="B"),
+        m.Op(fmt.HOLD, (250,), sides=True, tick=True, label="H"),
+        m.Op(fmt.REPEAT, (25, 20), count=10, label="R"),
+        m.Op(fmt.REST, (6000,), label="Z"),
+        m.Op(fmt.SWITCH, label="S"),
     ]
     assert r.says == ["breathe", "", "", "", ""]
-    assert r.ops()[0].kind == m.BEGIN and r.ops()[-1].kind == m.END
+    assert r.ops()[0].kind == fmt.BEGIN and r.ops()[-1].kind == fmt.END
 
 
 def step(body: str) -> str:

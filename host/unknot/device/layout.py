@@ -9,7 +9,6 @@ from unknot.core import library
 from unknot.errors import DeviceError
 
 ROUTINES_DIR = "routines"  # on the device: /routines/<id>.unk
-ROUTINE_SUFFIX = library.SUFFIX
 SETTINGS_FILE = "settings.toml"
 FIRMWARE_INIT = "lib/unknot/__init__.py"  # holds FIRMWARE_VERSION = "x.y.z"
 
@@ -17,8 +16,8 @@ FIRMWARE_INIT = "lib/unknot/__init__.py"  # holds FIRMWARE_VERSION = "x.y.z"
 def check_routine_names(names: Iterable[str]) -> None:
     """DeviceError unless every name is a plain <id>.unk file name."""
     for name in names:
-        if "/" in name or "\\" in name or not name.endswith(ROUTINE_SUFFIX):
-            raise DeviceError(f"bad routine file name {name!r} (expected <id>{ROUTINE_SUFFIX})")
+        if "/" in name or "\\" in name or not name.endswith(library.SUFFIX):
+            raise DeviceError(f"bad routine file name {name!r} (expected <id>{library.SUFFIX})")
 
 
 def firmware_version_of(init_py: str) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from unknot import core, paths
+from unknot.core import routine as fmt
 from unknot.errors import UnknotError
 from unknot.routine import model as m
 from unknot.routine.decode import Decoded
@@ -53,7 +54,7 @@ def _steps_text(ov: Overview, e: ExerciseView) -> list[str]:
     ops = list(ov.ops)
     out = []
     for i, op in enumerate(ops):
-        if op.kind in (m.BEGIN, m.END, m.NEXT) or position(ops, i).exercises != e.number:
+        if op.kind in (fmt.BEGIN, fmt.END, fmt.NEXT) or position(ops, i).exercises != e.number:
             continue
         what = _step_words(op)
         out.append(f"{op.label}: {what}" if op.label and op.label != e.name else what)
@@ -64,15 +65,15 @@ def _step_words(op: m.Op) -> str:
     """A step in words for the printed page (the terminal's terse form is view.describe_step)."""
     d = [x / 10 for x in op.durations]
     each = ", on each side" if op.sides else ""
-    if op.kind == m.BREATHE:
+    if op.kind == fmt.BREATHE:
         parts = [f"in {d[0]:g} s"] + ([f"hold {d[1]:g} s"] if d[1] else []) + [
             f"out {d[2]:g} s"] + ([f"pause {d[3]:g} s"] if d[3] else [])
         return f"{op.count} slow breath{'s' if op.count != 1 else ''}: {', '.join(parts)}"
-    if op.kind == m.HOLD:
+    if op.kind == fmt.HOLD:
         return f"hold {_secs(d[0])}{each}"
-    if op.kind == m.REST:
+    if op.kind == fmt.REST:
         return f"rest {_secs(d[0])}"
-    if op.kind == m.REPEAT:
+    if op.kind == fmt.REPEAT:
         gap = f", {d[1]:g} s between" if d[1] else ""
         return f"{op.count} times {d[0]:g} s{gap}{each}"
     return describe_step(op)

@@ -39,37 +39,37 @@ def _short(op: Op) -> list[int] | None:
     if any(d % _DS_PER_S for d in op.durations):
         return None
     secs = [d // _DS_PER_S for d in op.durations]
-    limit = _BYTE_MAX if op.kind in (m.HOLD, m.REST) else _NIBBLE_MAX
+    limit = _BYTE_MAX if op.kind in (fmt.HOLD, fmt.REST) else _NIBBLE_MAX
     return secs if max(secs) <= limit else None
 
 
 def encode_step(op: Op, version: int = 1) -> bytes:
     """The bytes of one step: op byte (kind | flags) and its fields."""
-    flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
-    if op.kind == m.NEXT:
+    flags = (fmt.SIDES if op.sides else 0) | (fmt.TICK if op.tick else 0)
+    if op.kind == fmt.NEXT:
         seconds = op.durations[0] // _DS_PER_S
         if (version < fmt.VERSION_EXERCISES or op.durations[0] % _DS_PER_S
                 or not 1 <= seconds <= _BYTE_MAX):
             raise RoutineError(f"a get-ready step of {op.durations[0] / 10:g} s cannot be"
                                f" encoded in format v{version}")
         if seconds <= _NIBBLE_MAX:  # one byte: seconds in the op byte's high nibble
-            return bytes([seconds << 4 | m.NEXT])
-        return bytes([m.NEXT, seconds])
+            return bytes([seconds << 4 | fmt.NEXT])
+        return bytes([fmt.NEXT, seconds])
     short = _short(op) if version >= fmt.VERSION_EXERCISES else None
     if short is not None:
-        head = bytes([op.kind | flags | m.FLAG_SHORT])
-        if op.kind == m.BREATHE:
+        head = bytes([op.kind | flags | fmt.SHORT])
+        if op.kind == fmt.BREATHE:
             i, h, e, p = short
             return head + bytes([op.count, i << 4 | h, e << 4 | p])
-        if op.kind == m.REPEAT:
+        if op.kind == fmt.REPEAT:
             return head + bytes([op.count, short[0] << 4 | short[1]])
         return head + bytes([short[0]])
     head = bytes([op.kind | flags])
-    if op.kind == m.BREATHE:
+    if op.kind == fmt.BREATHE:
         return head + bytes([op.count, *op.durations])
-    if op.kind in (m.HOLD, m.REST):
+    if op.kind in (fmt.HOLD, fmt.REST):
         return head + op.durations[0].to_bytes(2, "little")  # u16 ds
-    if op.kind == m.REPEAT:
+    if op.kind == fmt.REPEAT:
         return head + bytes([op.count, *op.durations])
     return head
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from unknot.core import routine as fmt
 from unknot.core import wire
 from unknot.errors import RoutineError
-from unknot.routine import model as m
 from unknot.routine.count import tally
 from unknot.routine.model import Op
 
@@ -45,11 +44,11 @@ def _op(step: _STEP) -> Op:
     """The host Op of one firmware step tuple (durations in ds, SHORT already expanded)."""
     kind, flags, *f = step
     sides, tick = bool(flags & fmt.SIDES), bool(flags & fmt.TICK)
-    if kind == m.BREATHE:
+    if kind == fmt.BREATHE:
         return Op(kind, durations=tuple(f[1:5]), count=f[0])
-    if kind == m.REPEAT:
+    if kind == fmt.REPEAT:
         return Op(kind, durations=tuple(f[1:3]), count=f[0], sides=sides)
-    if kind in (m.HOLD, m.REST, m.NEXT):
+    if kind in (fmt.HOLD, fmt.REST, fmt.NEXT):
         return Op(kind, durations=(f[0],), sides=sides, tick=tick)
     return Op(kind)
 

@@ -12,30 +12,18 @@ from unknot.core import routine as fmt
 from unknot.errors import RoutineError
 from unknot.routine import transition
 
-# Step kinds and op-byte flags: the firmware's format definition (docs/format.md "Steps").
-BEGIN = fmt.BEGIN
-END = fmt.END
-BREATHE = fmt.BREATHE
-HOLD = fmt.HOLD
-REPEAT = fmt.REPEAT
-REST = fmt.REST
-SWITCH = fmt.SWITCH
-NEXT = fmt.NEXT  # v2: get ready for the next exercise (inserted by the compiler)
-FLAG_SIDES = fmt.SIDES
-FLAG_TICK = fmt.TICK
-FLAG_SHORT = fmt.SHORT  # v2: durations in whole seconds, packed
-
 # The one table of kind names (the device has no use for them): sources, `routines show`
 # and `unknot sim` all read it.
+# (kind codes and op-byte flags are the firmware's: unknot.core.routine)
 KIND_NAMES = {
-    BEGIN: "begin",
-    END: "end",
-    BREATHE: "breathe",
-    HOLD: "hold",
-    REPEAT: "repeat",
-    REST: "rest",
-    SWITCH: "switch",
-    NEXT: "get ready",
+    fmt.BEGIN: "begin",
+    fmt.END: "end",
+    fmt.BREATHE: "breathe",
+    fmt.HOLD: "hold",
+    fmt.REPEAT: "repeat",
+    fmt.REST: "rest",
+    fmt.SWITCH: "switch",
+    fmt.NEXT: "get ready",
 }
 
 # Body positions of an exercise (docs/routines.md "Exercises").
@@ -121,17 +109,17 @@ class Routine:
         """The compiled step list: BEGIN, the steps, END; with exercises, a get-ready (NEXT)
         step before each one as the rule (unknot.routine.transition) says."""
         if not self.exercises:
-            return [Op(BEGIN), *self.steps, Op(END)]
-        ops = [Op(BEGIN)]
+            return [Op(fmt.BEGIN), *self.steps, Op(fmt.END)]
+        ops = [Op(fmt.BEGIN)]
         prev: Exercise | None = None
         for ex in self.exercises:
             seconds = transition.get_ready_s(prev, ex)
             if seconds:
                 # no label: the exercise names are in the label table already (device RAM)
-                ops.append(Op(NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
+                ops.append(Op(fmt.NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
             ops += ex.steps
             prev = ex
-        return [*ops, Op(END)]
+        return [*ops, Op(fmt.END)]
 
 
 @dataclass(frozen=True)

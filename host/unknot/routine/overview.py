@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unknot import core
-from unknot.routine import model as m
+from unknot.core import routine as fmt
 from unknot.routine.count import Count, position, tally
 from unknot.routine.decode import Decoded
 from unknot.routine.model import Op, Routine
@@ -61,7 +61,7 @@ def of(found: Routine | Decoded) -> Overview:
 
         version = format_version(found)
         authored = iter(found.says)
-        op_says = tuple("" if op.kind in (m.BEGIN, m.END, m.NEXT) else next(authored, "")
+        op_says = tuple("" if op.kind in (fmt.BEGIN, fmt.END, fmt.NEXT) else next(authored, "")
                         for op in ops)
         known = found.exercises or None
     else:
@@ -76,8 +76,9 @@ def of(found: Routine | Decoded) -> Overview:
     views: list[ExerciseView] = []
     for number in range(1, count.exercises + 1):
         idx = [i for i, op in enumerate(ops) if pos[i].exercises == number
-               and op.kind not in (m.BEGIN, m.END, m.NEXT)]
-        ready = [i for i, op in enumerate(ops) if op.kind == m.NEXT and pos[i].exercises == number]
+               and op.kind not in (fmt.BEGIN, fmt.END, fmt.NEXT)]
+        ready = [i for i, op in enumerate(ops)
+                 if op.kind == fmt.NEXT and pos[i].exercises == number]
         first, last = idx[0], idx[-1]
         if known is not None:
             ex = known[number - 1]
@@ -113,10 +114,10 @@ def timeline(ov: Overview) -> list[dict[str, Any]]:
     for ev in expand(ops, ov.countdown):
         op = ops[ev.step_index]
         p = pos[ev.step_index]
-        work = op.kind not in (m.BEGIN, m.END, m.NEXT)
+        work = op.kind not in (fmt.BEGIN, fmt.END, fmt.NEXT)
         if op.sides and ev.cue == "switch":
             side[ev.step_index] = 2
-        exercise = p.exercises if work or op.kind == m.NEXT else None
+        exercise = p.exercises if work or op.kind == fmt.NEXT else None
         felt = core.patterns.felt(ev.cue, ev.detail)
         out.append({
             "t_ms": ev.t_ms,

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from unknot.core import player
-from unknot.routine import model as m
+from unknot.core import routine as fmt
 from unknot.routine.model import Op
 
 _COUNTED = {"inhale", "hold_in", "exhale", "pause", "rep", "rep_end"}  # detail: number
@@ -45,14 +45,14 @@ class _Steps:
 
 
 def _step(op: Op) -> tuple[int, ...]:
-    flags = (m.FLAG_SIDES if op.sides else 0) | (m.FLAG_TICK if op.tick else 0)
-    if op.kind == m.BREATHE:
+    flags = (fmt.SIDES if op.sides else 0) | (fmt.TICK if op.tick else 0)
+    if op.kind == fmt.BREATHE:
         inhale, hold, exhale, pause = op.durations
         return (op.kind, flags, op.count, inhale, hold, exhale, pause)
-    if op.kind == m.REPEAT:
+    if op.kind == fmt.REPEAT:
         work, gap = op.durations
         return (op.kind, flags, op.count, work, gap, 0, 0)
-    if op.kind in (m.HOLD, m.REST, m.NEXT):
+    if op.kind in (fmt.HOLD, fmt.REST, fmt.NEXT):
         return (op.kind, flags, op.durations[0], 0, 0, 0, 0)
     return (op.kind, flags, 0, 0, 0, 0, 0)
 
@@ -67,11 +67,11 @@ def expand(ops: list[Op], countdown: int = 0) -> list[Event]:
             index, number, side = i, 0, 1
         if cue in ("inhale", "rep"):
             number = arg
-        elif cue == "switch" and ops[i].kind != m.SWITCH:
+        elif cue == "switch" and ops[i].kind != fmt.SWITCH:
             side = 2
         if cue in _COUNTED:
             detail = number
-        elif cue in _SIDED or (cue == "tick" and ops[i].kind == m.HOLD):
+        elif cue in _SIDED or (cue == "tick" and ops[i].kind == fmt.HOLD):
             detail = side
         elif cue in _ARG:
             detail = arg

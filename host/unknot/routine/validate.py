@@ -6,6 +6,7 @@ import math
 import re
 from typing import Any
 
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine import transition
 from unknot.routine.compile import compile_routine
@@ -30,7 +31,7 @@ STEP_KEYS: dict[str, set[str]] = {
 }
 # Authored kinds: every kind but BEGIN / END, named as in the one table (model.KIND_NAMES).
 KINDS = {name: kind for kind, name in m.KIND_NAMES.items()
-         if kind not in (m.BEGIN, m.END, m.NEXT)}  # NEXT: inserted by the compiler
+         if kind not in (fmt.BEGIN, fmt.END, fmt.NEXT)}  # NEXT: inserted by the compiler
 
 
 def _place(where: Key) -> str:
@@ -192,22 +193,22 @@ def _step(c: _Checker, where: Key, raw: Any) -> tuple[Op, str] | None:
     label = c.text(raw, "label", where, required=True)
     say = c.text(raw, "say", where, required=False)
     code = KINDS[kind]
-    if code == m.BREATHE:
+    if code == fmt.BREATHE:
         op = Op(code, count=c.count(raw, "breaths", where), label=label, durations=(
             c.ds(raw, "inhale", where, required=True, minimum=1, maximum=m.MAX_SHORT_DS),
             c.ds(raw, "hold", where, required=False, minimum=0, maximum=m.MAX_SHORT_DS),
             c.ds(raw, "exhale", where, required=True, minimum=1, maximum=m.MAX_SHORT_DS),
             c.ds(raw, "pause", where, required=False, minimum=0, maximum=m.MAX_SHORT_DS),
         ))
-    elif code == m.HOLD:
+    elif code == fmt.HOLD:
         op = Op(code, durations=(c.ds(raw, "seconds", where, required=True, minimum=1,
                                       maximum=m.MAX_LONG_DS),),
                 sides=c.sides(raw, where), tick=c.flag(raw, "tick", where), label=label)
-    elif code == m.REST:
+    elif code == fmt.REST:
         op = Op(code, durations=(c.ds(raw, "seconds", where, required=True, minimum=1,
                                       maximum=m.MAX_LONG_DS),),
                 tick=c.flag(raw, "tick", where), label=label)
-    elif code == m.REPEAT:
+    elif code == fmt.REPEAT:
         op = Op(code, count=c.count(raw, "count", where), sides=c.sides(raw, where),
                 label=label, durations=(
                     c.ds(raw, "seconds", where, required=True, minimum=1,

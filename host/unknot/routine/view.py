@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from unknot import core
+from unknot.core import routine as fmt
 from unknot.routine import model as m
 from unknot.routine import overview
 from unknot.routine.decode import Decoded
@@ -39,18 +40,18 @@ def describe_step(op: Op) -> str:
     d = [x / 10 for x in op.durations]
     each = " each side" if op.sides else ""
     tick = " (ticks)" if op.tick else ""
-    if op.kind == m.BREATHE:
+    if op.kind == fmt.BREATHE:
         return (f"{op.count} x in {d[0]:g}" + (f" hold {d[1]:g}" if d[1] else "")
                 + f" out {d[2]:g}" + (f" pause {d[3]:g}" if d[3] else "") + " s")
-    if op.kind == m.HOLD:
+    if op.kind == fmt.HOLD:
         return f"hold {d[0]:g} s{each}{tick}"
-    if op.kind == m.REST:
+    if op.kind == fmt.REST:
         return f"rest {d[0]:g} s{tick}"
-    if op.kind == m.REPEAT:
+    if op.kind == fmt.REPEAT:
         return f"{op.count} x {d[0]:g} s, gap {d[1]:g} s{each}"
-    if op.kind == m.SWITCH:
+    if op.kind == fmt.SWITCH:
         return "switch side"
-    if op.kind == m.NEXT:
+    if op.kind == fmt.NEXT:
         return f"get ready {d[0]:g} s"
     return ""
 
@@ -173,11 +174,11 @@ def steps_table(ov: Overview, cues: bool) -> Any:
     for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
         name = ov.exercises[positions[i].exercises - 1].name if positions[i].exercises else ""
         label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
-        if op.kind == m.NEXT:
+        if op.kind == fmt.NEXT:
             label = f"then: {name}"
-        elif op.kind in (m.BEGIN, m.END):
+        elif op.kind in (fmt.BEGIN, fmt.END):
             label = op.label
-        number = "" if op.kind in (m.BEGIN, m.END, m.NEXT) else str(positions[i].steps)
+        number = "" if op.kind in (fmt.BEGIN, fmt.END, fmt.NEXT) else str(positions[i].steps)
         table.add_row(fmt_time(start), number, m.KIND_NAMES[op.kind], describe_step(op),
                       fmt_time(dur), label)
     return table
@@ -202,12 +203,12 @@ def at_cue(ov: Overview, ev: Event) -> tuple[str, str, str]:
 
     pos = position(ops, ev.step_index)
     count = ov.count
-    if op.kind == m.NEXT:
+    if op.kind == fmt.NEXT:
         e = ov.exercises[pos.exercises - 1]
         return (f"get ready: exercise {pos.exercises}/{count.exercises}",
                 e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
-    if op.kind in (m.BEGIN, m.END):
-        return str(count), op.label or ov.name, coming(ov, 1) if op.kind == m.BEGIN else ""
+    if op.kind in (fmt.BEGIN, fmt.END):
+        return str(count), op.label or ov.name, coming(ov, 1) if op.kind == fmt.BEGIN else ""
     say = ov.says[ev.step_index]
     name = ov.exercises[pos.exercises - 1].name
     return (f"exercise {pos.exercises}/{count.exercises} · step {pos.steps}/{count.steps}",

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from unknot import core
+from unknot.core import routine as fmt
 from unknot.history.records import device_id_hex
-from unknot.routine.model import KIND_NAMES, NEXT
+from unknot.routine.model import KIND_NAMES
 
 
 @dataclass
@@ -91,7 +92,7 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
         ex_total, steps_total = r.tally()
         ex_no, step_no = r.tally(idx + 1)
         steps = r.steps  # decoded from the file bytes on each access: once here
-        if idx < len(steps) and steps[idx][0] == NEXT:
+        if idx < len(steps) and steps[idx][0] == fmt.NEXT:
             ex_no += 1
         st.step = (step_no, steps_total)
         st.exercise = (ex_no, ex_total)

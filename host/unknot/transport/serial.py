@@ -14,11 +14,11 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from unknot.core import library
 from unknot.device import routineset, settings
 from unknot.device.files import Progress, UploadSummary
 from unknot.device.layout import (
     FIRMWARE_INIT,
-    ROUTINE_SUFFIX,
     ROUTINES_DIR,
     SETTINGS_FILE,
     check_routine_names,
@@ -272,7 +272,7 @@ class SerialBackend(Transport):
                 pass
         listing, clock, impl, version = self._eval(_INFO.format(routines=ROUTINES_DIR),
                                                    "reading device info")
-        info.routines = [(n, s) for n, s in listing if n.endswith(ROUTINE_SUFFIX)]
+        info.routines = [(n, s) for n, s in listing if n.endswith(library.SUFFIX)]
         if clock:
             y, mo, d, h, mi, s = clock
             info.clock = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}"
