@@ -70,6 +70,19 @@ def invalid_v2(ex: bytes) -> dict[str, tuple[bytes, str]]:
     }
 
 
+def invalid_v3(floor: bytes) -> dict[str, tuple[bytes, str]]:
+    """Broken v3 files derived from the label-less `floor` vector: BEGIN at 16, WAIT at 17,
+    BREATHE SHORT at 18..21, NEXT 8 s at 22, HOLD SHORT|SIDES|BODY at 23..24, WAIT at 25."""
+    return {
+        "v3_wait_in_v2.unk": (_fix_crc(_set_header(floor, version=2)), "bad step"),
+        "v3_wait_first.unk": (_fix_crc(_patch(floor, 16, 0x09)), "bad step"),
+        "v3_wait_with_flags.unk": (_fix_crc(_patch(floor, 17, 0x19)), "bad step"),
+        "v3_body_without_sides.unk": (_fix_crc(_patch(floor, 23, 0xC4)), "bad step"),
+        "v3_body_on_rest.unk": (_fix_crc(_patch(floor, 23, 0xD6)), "bad step"),
+        "v3_wait_after_next.unk": (_fix_crc(_patch(floor, 23, 0x09)), "bad step"),
+    }
+
+
 def invalid(minimal: bytes, kinds: bytes) -> dict[str, tuple[bytes, str]]:
     """Broken files derived from the label-less compiled vectors, with their reasons.
 
@@ -81,7 +94,7 @@ def invalid(minimal: bytes, kinds: bytes) -> dict[str, tuple[bytes, str]]:
         "short_header.unk": (minimal[:10], "truncated"),
         "truncated.unk": (kinds[:-3], "truncated"),
         "bad_magic.unk": (b"UNKX" + minimal[4:], "bad magic"),
-        "bad_version.unk": (_fix_crc(_set_header(minimal, version=3)), "bad version"),
+        "bad_version.unk": (_fix_crc(_set_header(minimal, version=4)), "bad version"),
         "bad_flags.unk": (_fix_crc(_set_header(minimal, flags=0x02)), "bad flags"),
         "trailing_byte.unk": (minimal + b"\x00", "bad length"),
         "header_only.unk": (_fix_crc(_set_header(minimal[:HEADER_SIZE], total_len=16,
@@ -119,7 +132,8 @@ def build() -> dict[str, bytes]:
         out[f"routines/{file_name(src.stem)}"] = compile_routine(routine, labels=True)
         plain[src.stem] = compile_routine(routine, labels=False)
     reasons: dict[str, str] = {}
-    broken = invalid(plain["minimal"], plain["all-kinds"]) | invalid_v2(plain["exercises"])
+    broken = (invalid(plain["minimal"], plain["all-kinds"]) | invalid_v2(plain["exercises"])
+              | invalid_v3(plain["floor"]))
     for name, (data, reason) in broken.items():
         out[f"invalid/{name}"] = data
         reasons[name] = reason

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unknot import core
-from unknot.core import routine as fmt
 from unknot.core import wire
 from unknot.errors import DeviceError, RoutineError, SyncError
+from unknot.routine.model import READY
 
 if TYPE_CHECKING:
     from unknot.ble.session import Session
@@ -188,7 +188,7 @@ class Follower:
         step = min(step, len(ops) - 1)
         op = ops[step]
         number = position(ops, step).exercises  # a get-ready step: the exercise to come
-        ready = op.kind == fmt.NEXT
+        ready = op.kind in READY
         ex = ov.exercises[number - 1] if 1 <= number <= len(ov.exercises) else None
         after = ov.exercises[number] if ex is not None and number < len(ov.exercises) else None
         v = View(state=state, routine=ov.name or ov.slug, exercise=ex,

@@ -53,7 +53,7 @@ def _refix(data: bytes) -> bytes:
     [
         (lambda b: b[:10], "truncated"),
         (lambda b: b"XNKR" + b[4:], "bad magic"),
-        (lambda b: b[:4] + b"\x03" + b[5:], "bad version"),
+        (lambda b: b[:4] + b"\x04" + b[5:], "bad version"),
         (lambda b: b[:5] + b"\x03" + b[6:], "bad flags"),
         (lambda b: b[:-1], "truncated"),
         (lambda b: b + b"\x00", "bad length"),

@@ -48,7 +48,7 @@ def test_exercise_number_off(tmp_path: Path, boundary: None) -> None:
 def test_no_cue_is_cut_in_the_library(library: dict[str, bytes]) -> None:
     """Every routine played by the App into the simulated motor, which plays each cue for its
     real length: no cue is asked for while another plays, and the get-ready taps are whole
-    and followed by at least 5 s of quiet."""
+    and followed by quiet (the sim's hand presses at every wait as soon as it may)."""
     from unknot.sim import simadapters as sa
 
     app = sa.make_app(fwload.module("app").App, dict(library), nvm=sa.new_nvm(),
@@ -65,7 +65,9 @@ def test_no_cue_is_cut_in_the_library(library: dict[str, bytes]) -> None:
             if cue == "count" and count > 1:
                 seen = max(seen, count)
                 quiet = nxt[0] - t - pat.duration_ms(cue, count)
-                assert quiet >= 5000, (app.routines[i].file, t, quiet)
+                # >= 5 s after a timed get-ready; after a wait, the 2 s lead-in once the
+                # wearer has pressed (tests/host/test_library.py tells the two apart)
+                assert quiet >= 2000, (app.routines[i].file, t, quiet)
     assert app.motor.late == []
     assert seen >= 5  # the library has routines of 5 exercises and more
 

@@ -32,7 +32,7 @@ def test_list(home: Path) -> None:
     assert code == 0
     for slug in ("micro-break", "rest-break", "neck-stretches", "self-massage"):
         assert slug in out
-    assert "1:01.8" in out and "5:16" in out and "(002)" in out
+    assert "1:01.8" in out and "5:19" in out and "(002)" in out
 
 
 def test_check_library_and_user_folder(home: Path) -> None:

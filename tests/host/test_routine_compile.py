@@ -105,8 +105,8 @@ def test_library_round_trips_and_is_deterministic() -> None:
             if labels:
                 assert d.ops == r.ops() and (d.slug, d.name) == (r.slug, r.name)
             else:
-                assert d.ops == [m.Op(o.kind, o.durations, o.count, o.sides, o.tick)
-                                 for o in r.ops()]
+                assert d.ops == [m.Op(o.kind, o.durations, o.count, o.sides, o.tick,
+                                      body=o.body) for o in r.ops()]
 
 
 ds_long = st.integers(1, 6000)

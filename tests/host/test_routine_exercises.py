@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from unknot import core
 from unknot.cli import cli
 from unknot.core import routine as fmt
 from unknot.routine import ProblemsError, compile_routine, decode, parse_text, transition
@@ -35,37 +36,61 @@ def test_rule() -> None:
     def ex(position: str, props: tuple[str, ...] = ()) -> m.Exercise:
         return m.Exercise("e", "", position, props, (), ())
 
-    assert transition.rule(ex("sitting"), ex("sitting"))[0] == transition.BASE_S == 5
-    assert transition.rule(ex("sitting"), ex("standing"))[0] == 8
-    assert transition.rule(ex("standing"), ex("lying"))[0] == 10
-    assert transition.rule(ex("lying"), ex("sitting"))[0] == 10
-    assert transition.rule(ex("lying", ("mat",)), ex("lying", ("mat", "ball")))[0] == 10
-    assert transition.rule(None, ex("lying", ("mat",))) == (15, "sitting to lying, fetch mat")
+    t = transition
+    assert t.rule(ex("sitting"), ex("sitting"))[:2] == (t.NEXT, t.BASE_S) == ("next", 5)
+    assert t.rule(ex("sitting"), ex("standing"))[:2] == (t.NEXT, 8)
+    # onto or off the floor: no timer, the device waits for the wearer's press
+    assert t.rule(ex("standing"), ex("lying"))[:2] == (t.WAIT, 0)
+    assert t.rule(ex("lying"), ex("sitting"))[:2] == (t.WAIT, 0)
+    assert t.rule(ex("lying", ("mat",)), ex("lying", ("mat", "ball")))[:2] == (t.NEXT, 5)
+    # a routine with props starts with a prepare step naming them
+    assert t.rule(None, ex("sitting"), ("mat", "tennis balls")) == (
+        t.WAIT, 0, "prepare: mat, tennis balls")
+    assert t.rule(None, ex("lying"))[0] == t.WAIT
     # at the desk already: no get-ready before a first sitting exercise
-    assert transition.get_ready_s(None, ex("sitting")) == 0
+    assert t.before(None, ex("sitting"))[:2] == ("", 0)
+    # a side switch standing or lying moves the whole body: 5 s, sitting 3 s
+    assert [t.whole_body(ex(p)) for p in m.POSITIONS] == [False, True, True]
 
 
 def test_compiler_inserts_get_ready_steps() -> None:
     r = parse_text(HEAD + exercise("A") + exercise("B", "standing")
-                   + exercise("C", "lying", 'props = ["mat"]\nget_ready = 20')
-                   + exercise("D", "lying"))
+                   + exercise("C", "lying", 'props = ["mat"]')
+                   + exercise("D", "lying", "get_ready = 20"))
     kinds = [op.kind for op in r.ops()]
-    assert kinds == [fmt.BEGIN, fmt.HOLD, fmt.NEXT, fmt.HOLD, fmt.NEXT, fmt.HOLD, fmt.NEXT,
-                     fmt.HOLD, fmt.END]
-    assert [op.durations[0] for op in r.ops() if op.kind == fmt.NEXT] == [80, 200, 50]
+    assert kinds == [fmt.BEGIN, fmt.WAIT, fmt.HOLD, fmt.NEXT, fmt.HOLD, fmt.WAIT, fmt.HOLD,
+                     fmt.NEXT, fmt.HOLD, fmt.END]
+    assert [op.durations[0] for op in r.ops() if op.kind == fmt.NEXT] == [80, 200]
     assert tally(r.ops()) == Count(4, 4)
     assert str(tally(r.ops())) == "4 exercises, 4 steps"
-    assert [position(r.ops(), i) for i in (0, 1, 2, 3)] == [(0, 0), (1, 1), (2, 1), (2, 2)]
-    nexts = [e for e in expand(r.ops()) if e.cue == "next_exercise"]
-    assert [e.detail for e in nexts] == [2, 3, 4]
+    assert [position(r.ops(), i) for i in (0, 1, 2, 3)] == [(0, 0), (1, 0), (1, 1), (2, 1)]
+    ready = [e for e in expand(r.ops()) if e.cue in ("next_exercise", "wait")]
+    assert [(e.cue, e.detail) for e in ready] == [("wait", 1), ("next_exercise", 2),
+                                                  ("wait", 3), ("next_exercise", 4)]
+    assert compile_routine(r, labels=False)[4] == 3  # format v3: it waits for presses
 
 
 def test_short_get_ready_is_flagged_with_its_line() -> None:
-    text = HEAD + exercise("A") + exercise("B", "lying", 'props = ["mat"]\nget_ready = 6')
+    text = HEAD + exercise("A") + exercise("B", "standing", "get_ready = 6")
     [(line, message)] = problems(text)
     assert text.splitlines()[line - 1] == "get_ready = 6"
-    assert message == ("get-ready before exercise 2 'B' is 6 s, shorter than the rule's 15 s"
-                       " (sitting to lying, fetch mat)")
+    assert message == ("get-ready before exercise 2 'B' is 6 s, shorter than the rule's 8 s"
+                       " (sitting to standing)")
+    text = HEAD + exercise("A") + exercise("B", "lying", "get_ready = 30")
+    [(_line, message)] = problems(text)
+    assert "no timer here, the device waits for the wearer's press" in message
+
+
+def test_v3_wait_and_whole_body_switch() -> None:
+    r = parse_text(HEAD + exercise("A") + exercise(
+        "B", "standing", step='kind = "hold"\nlabel = "h"\nseconds = 10\nsides = "each"'))
+    plain = compile_routine(r, labels=False)
+    assert plain[4] == 3 and plain[16:] == bytes([0x01, 0x44, 12, 0x88, 0x80 | 0x54, 10, 0x02])
+    events = expand(r.ops())
+    switch = next(e for e in events if e.cue == "switch")
+    after = next(e for e in events if e.t_ms > switch.t_ms)
+    assert after.t_ms - switch.t_ms - core.patterns.event_ms("switch") == 5000
+    assert decode(compile_routine(r)).ops[3].body
 
 
 def test_exercise_key_errors() -> None:
@@ -106,9 +131,10 @@ def test_v2_bytes_and_round_trip() -> None:
     r = parse_text(HEAD.replace("[numbers]", "countdown = 3\n[numbers]")
                    + exercise("A", step='kind = "breathe"\nlabel = "b"\nbreaths = 2\n'
                               'inhale = 4\nhold = 1\nexhale = 6\npause = 2')
-                   + exercise("B", "standing", step='kind = "repeat"\nlabel = "r"\ncount = 3\n'
+                   + exercise("B", "sitting", "get_ready = 8",
+                              step='kind = "repeat"\nlabel = "r"\ncount = 3\n'
                               'seconds = 2.5\ngap = 1')
-                   + exercise("C", "standing", "get_ready = 40",
+                   + exercise("C", "sitting", "get_ready = 40",
                               step='kind = "hold"\nlabel = "h"\nseconds = 200\nsides = "each"'))
     plain = compile_routine(r, labels=False)
     assert plain[4] == 2 and plain[5] == 3 << 1  # version 2, countdown in flags bits 1-3
@@ -149,14 +175,19 @@ def test_show_json_timeline(home: Path) -> None:
     assert (data["exercises_count"], data["steps_count"]) == (4, 4)
     assert [e["position"] for e in data["exercises"]] == ["lying", "standing", "standing",
                                                           "standing"]
-    assert data["exercises"][0]["get_ready_ms"] == 15000
+    # the mat is fetched at the prepare step, the floor reached at the wearer's press
+    assert data["props"] == ["mat"]
+    first = data["exercises"][0]
+    assert (first["get_ready"], first["get_ready_ms"], first["quiet_ms"]) == ("press", 0, 2000)
+    assert [e["get_ready"] for e in data["exercises"][1:]] == ["press", "timer", "timer"]
+    assert all(e["quiet_ms"] >= 5000 for e in data["exercises"][2:])
     tl = data["timeline"]
     assert tl[0] == {"t_ms": 0, "cue": "begin", "felt": "go", "times": 1, "exercise": None,
                      "exercise_name": None, "step": None, "step_label": None, "side": None,
                      "detail": 0}
-    assert tl[1]["cue"] == "next_exercise" and tl[1]["exercise"] == 1
+    assert tl[1]["cue"] == "wait" and tl[1]["exercise"] == 1
     assert (tl[1]["felt"], tl[1]["times"]) == ("count", 1)
-    assert tl[-1]["cue"] == "done" and tl[-1]["t_ms"] == data["total_ms"] == 158_350
+    assert tl[-1]["cue"] == "done" and tl[-1]["t_ms"] == data["total_ms"]
     bend = [e for e in tl if e["exercise_name"] == "Side bend" and e["cue"] == "hold_start"]
     assert [e["side"] for e in bend] == [1, 2]
     assert [e["detail"] for e in tl if e["cue"] == "countdown"][:3] == [3, 2, 1]
@@ -192,8 +223,8 @@ def test_show_a_compiled_v2_file(home: Path, tmp_path: Path) -> None:
         assert code == 0
         code, out, _ = run("routines", "show", str(out_dir / "self-massage.unk"), "--json")
         data = json.loads(out)
-        assert data["format_version"] == 2 and data["exercises_count"] == 5
+        assert data["format_version"] == 3 and data["exercises_count"] == 5
         got = [e["name"] for e in data["exercises"]]
         assert [got[0], got[-1]] == names
-        assert data["exercises"][-1]["get_ready_ms"] == 15000
+        assert data["exercises"][-1]["get_ready"] == "press"
         assert data["exercises"][-1]["position"] is None  # not in the binary

@@ -65,6 +65,10 @@ def _play(app, index):
         d = app.step()
         if app.player is None and app.last_record != rec0:
             return
+        p = app.player
+        if p is not None and p.waiting is not None:  # a WAIT: the wearer presses at once
+            p.proceed(clock.t)
+            continue
         if d > clock.t:
             clock.t = d
 
@@ -84,6 +88,8 @@ def _core(lib):
         p.start(0)
         while not p.finished:
             p.poll(p.next_deadline(), lambda cue, arg, t: None)
+            if p.waiting is not None:  # a WAIT: the wearer presses at once
+                p.proceed(p.paused_at)
         del p, r
         gc.collect()
 

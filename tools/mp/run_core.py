@@ -4,7 +4,7 @@ MICROPYPATH=tools/mp/shims:firmware/lib:tools/mp:host/unknot/sim micropython -X 
     tools/mp/run_core.py MODE ARGS...
 
 Modes:
-  ptrace DIR           like trace, but the Player alone (decoder + player + vocabulary: 36 KiB)
+  ptrace DIR           like trace, but the Player alone (decoder, player, vocabulary: 38 KiB)
   trace DIR            play every DIR/*.unk through the App on virtual time; prints
                        "R name" then "t cue" lines, "E errors" at the end
   journal N            append N records to a Journal in the shim nvm (page-erase model),
@@ -45,6 +45,8 @@ def ptrace(d):
         while not p_.finished:
             now = p_.next_deadline()
             p_.poll(now, lambda cue, arg, t: print(t, cue))
+            if p_.waiting is not None:  # a WAIT: the wearer presses when the cue has ended
+                p_.proceed(p_.paused_at)
     print("E", 0)
 
 

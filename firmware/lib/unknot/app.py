@@ -262,7 +262,10 @@ class App:
                 self.keyring.forget()
             return
         if self.player is not None:
-            if g == "press":
+            if g == "press" and self.player.waiting is not None:
+                self.player.proceed(now)  # in position: the routine goes on
+                self.announce("resumed")
+            elif g == "press":
                 if self.player.paused_at is None:
                     self.player.pause(now)
                     self.buzz("paused")
@@ -359,6 +362,8 @@ class App:
         if cue == "next_exercise" and not self.settings["UNKNOT_EXERCISE_NUMBER"]:
             arg = 1  # one tap; the player keeps the time of the whole number
         self.buzz(cue, arg)
+        if cue == "wait":
+            self.announce("paused")  # the clock stands until the wearer presses
         log = self.cue_log
         player = self.player
         if player is None:

@@ -16,10 +16,26 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from .patterns import event_ms
-from .routine import BEGIN, BREATHE, DS_MS, END, HOLD, NEXT, REPEAT, REST, SIDES, SWITCH, TICK
+from .routine import (
+    BEGIN,
+    BODY,
+    BREATHE,
+    DS_MS,
+    END,
+    HOLD,
+    NEXT,
+    REPEAT,
+    REST,
+    SIDES,
+    SWITCH,
+    TICK,
+    WAIT,
+)
 
 _LEAD_IN_MS = const(2000)  # after the begin cue has ended
 _SWITCH_MS = const(3000)  # to change side, after the switch cue has ended
+_SWITCH_BODY_MS = const(5000)  # ... when the whole body changes side (v3 BODY flag)
+_REMIND_MS = const(20000)  # while a WAIT waits for the press: the number again, this often
 _TICK_MS = const(5000)  # light ticks every 5 s
 _TICK_MIN_DS = const(100)  # ticks (and the countdown) only in a HOLD/REST of 10 s or more
 _S_MS = const(1000)  # countdown cues are one second apart
@@ -40,7 +56,7 @@ def _hold(t, a, flags, count, ticks):
     for side in range(2 if flags & SIDES else 1):
         if side:
             yield t, "switch", 0
-            t += event_ms("switch") + _SWITCH_MS
+            t += event_ms("switch") + (_SWITCH_BODY_MS if flags & BODY else _SWITCH_MS)
         yield t, "hold_start", 0
         if ticks and flags & TICK and a >= _TICK_MIN_DS:
             for tt in _ticks(t, dur - count * _S_MS):
@@ -60,6 +76,11 @@ def _step_cues(routine, step, t, number, ticks):
     if kind == NEXT:
         yield t, "next_exercise", number
         t += event_ms("next_exercise", number) + a * DS_MS
+    elif kind == WAIT:
+        # the Player stops the clock at the end of the cue until the wearer presses; then
+        # the lead-in, as at the start
+        yield t, "wait", number
+        t += event_ms("wait", number) + _LEAD_IN_MS
     elif kind == BEGIN:
         yield t, "begin", 0
         t += event_ms("begin") + _LEAD_IN_MS
@@ -77,7 +98,7 @@ def _step_cues(routine, step, t, number, ticks):
         for side in range(2 if flags & SIDES else 1):
             if side:
                 yield t, "switch", 0
-                t += event_ms("switch") + _SWITCH_MS
+                t += event_ms("switch") + (_SWITCH_BODY_MS if flags & BODY else _SWITCH_MS)
             for n in range(a):
                 yield t, "rep", n + 1
                 t += b * DS_MS
@@ -119,7 +140,7 @@ def expand(routine, ticks=True):
     i = 0
     for step in routine.iter_steps():
         kind = step[0]
-        if kind == NEXT:
+        if kind == NEXT or kind == WAIT:
             fresh = True
         elif fresh and kind != BEGIN and kind != END:
             exercise += 1
@@ -157,6 +178,7 @@ class Player:
         self.finished = False
         self.step_index = 0
         self.ended_at = None
+        self.waiting = None  # at a WAIT: [exercise number, next reminder ms], until proceed()
 
     def start(self, now):
         self.base = now
@@ -174,7 +196,10 @@ class Player:
         return self.paused_at is None and not self.finished
 
     def next_deadline(self):
-        """Absolute ms at which the next cue must be sent, or None (paused/finished)."""
+        """Absolute ms at which the next cue must be sent, or None (paused/finished); at a
+        WAIT, when the reminder is due."""
+        if self.waiting is not None:
+            return self.waiting[1] - self.latency
         if self._next is None or self.paused_at is not None:
             return None
         return self.base + self._next[0] - self.latency
@@ -185,11 +210,20 @@ class Player:
         `scheduled_ms` is when the cue should be felt (the deadline without the latency).
         """
         count = 0
+        wait = self.waiting
+        if wait is not None and now >= wait[1] - self.latency:  # the gentle reminder
+            emit("wait", wait[0], wait[1])
+            wait[1] += _REMIND_MS
+            return 1
         while self._next is not None and self.paused_at is None:
             t, cue, arg, index = self._next
             if self.base + t - self.latency > now:
                 break
             self.step_index = index
+            if cue == "wait":  # the clock stops when the cue has ended, until proceed()
+                stop = self.base + t + event_ms(cue, arg)
+                self.paused_at = stop
+                self.waiting = [arg, stop + _REMIND_MS]
             emit(cue, arg, self.base + t)
             count += 1
             self._advance()
@@ -202,6 +236,12 @@ class Player:
     def pause(self, now):
         if self.paused_at is None and not self.finished:
             self.paused_at = now
+
+    def proceed(self, now):
+        """The wearer's press at a WAIT: the routine goes on (its lead-in first)."""
+        if self.waiting is not None:
+            self.waiting = None
+            self.resume(max(now, self.paused_at))
 
     def resume(self, now):
         if self.paused_at is not None:

@@ -1,4 +1,4 @@
-"""The routine binary format, versions 1 and 2 (docs/format.md): its one definition, and
+"""The routine binary format, versions 1, 2 and 3 (docs/format.md): its one definition, and
 the decoder.
 
 Header layout, magic, version, kind codes, op-byte flags, step sizes and the file CRC are
@@ -21,8 +21,9 @@ from . import wire
 from .crc import crc32
 
 MAGIC = b"UNKR"
-VERSION = const(2)  # the newest version this decoder reads; it reads 1 and 2
+VERSION = const(3)  # the newest version this decoder reads; it reads 1, 2 and 3
 VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
+VERSION_WAIT = const(3)  # WAIT steps (the wearer's press) and BODY side switches
 # The header, a field spec (wire.py); crc: file_crc of the file
 HEADER = ("magic:4s version:B flags:B routine_id:H step_count:H total_len:H"
               " crc32:I")
@@ -32,8 +33,8 @@ FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
 COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
 COUNTDOWN_MASK = const(0x0E)
 # Tables indexed by a number (bytes: a dict would cost several times their RAM), 0: none.
-# version -> the header flags it allows: v1 FLAG_LABELS, v2 also COUNTDOWN_MASK
-HEADER_FLAGS = b"\x00\x01\x0f"
+# version -> the header flags it allows: v1 FLAG_LABELS, v2 and v3 also COUNTDOWN_MASK
+HEADER_FLAGS = b"\x00\x01\x0f\x0f"
 KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
@@ -44,6 +45,7 @@ REPEAT = const(0x5)
 REST = const(0x6)
 SWITCH = const(0x7)
 NEXT = const(0x8)  # v2: get ready for the next exercise; high nibble = seconds, 0: u8 follows
+WAIT = const(0x9)  # v3: get ready for the next exercise until the wearer presses (1 byte)
 
 DS_MS = const(100)  # step durations are in deciseconds
 _DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole seconds
@@ -51,6 +53,7 @@ _DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole 
 SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
 TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
 SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
+BODY = const(0x80)  # v3 op-byte flag on HOLD/REPEAT with SIDES: the whole body changes side
 
 # kind -> size of the step in bytes (op byte included)
 #              -  BEGIN END BREATHE HOLD REPEAT REST SWITCH NEXT (v2: 1 or 2) ...
@@ -84,7 +87,7 @@ def tally(kinds, end=-1):
 
     The one definition of the count everyone shows (journal, CLI, preview, sim, history):
     a step is one the wearer follows (BREATHE, HOLD, REPEAT, REST, SWITCH); BEGIN, END and
-    the get-ready NEXT are not steps. An exercise is a run of steps between NEXTs, so a v1
+    the get-ready NEXT and WAIT are not steps. An exercise is a run of steps between them, so a v1
     routine is one exercise.
     """
     exercises = steps = 0
@@ -92,7 +95,7 @@ def tally(kinds, end=-1):
     for i, kind in enumerate(kinds):
         if i == end:
             break
-        if kind == NEXT:
+        if kind == NEXT or kind == WAIT:
             fresh = True
         elif kind != BEGIN and kind != END:
             steps += 1
@@ -154,8 +157,7 @@ class Routine:
         return self._label(1)
 
     def iter_steps(self):
-        v2 = self._header(_H_VERSION) >= VERSION_EXERCISES
-        return walk(self.data, v2, self._header(_H_STEPS), None)
+        return walk(self.data, self._header(_H_VERSION), self._header(_H_STEPS), None)
 
     @property
     def steps(self):
@@ -178,10 +180,12 @@ def _fail(reason):
     raise RoutineFormatError(reason)
 
 
-def walk(data, v2, step_count, end):
-    """Yield the step tuples of `data` (see Routine), checking each (RoutineFormatError
-    BAD_STEP); `end` (a list or None) gets the offset after the last step. The host's
-    decoder (host/unknot/routine/decode.py) walks the steps with it too."""
+def walk(data, version, step_count, end):
+    """Yield the step tuples of `data` (see Routine) of a file of `version`, checking each
+    (RoutineFormatError BAD_STEP); `end` (a list or None) gets the offset after the last
+    step. The host's decoder (host/unknot/routine/decode.py) walks the steps with it too."""
+    v2 = version >= VERSION_EXERCISES
+    v3 = version >= VERSION_WAIT
     n = len(data)
     pos = HEADER_SIZE
     last = step_count - 1
@@ -192,20 +196,20 @@ def walk(data, v2, step_count, end):
         op = data[pos]
         kind = op & KIND_MASK
         sflags = op - kind
-        if kind == NEXT and v2:
-            # get-ready: seconds in the high nibble, or 0 and a u8 of seconds after the op
-            a = sflags >> 4
-            size = 1
-            if a == 0 and pos + 1 < n:
-                a = data[pos + 1]
-                size = 2
-            # never first, last, next to another NEXT or right before END
-            if a == 0 or prev == NEXT or i == 0 or i >= last - 1:
+        if (kind == NEXT and v2) or (kind == WAIT and v3):
+            # never first, last, next to another NEXT or WAIT or right before END
+            if prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
                 _fail(BAD_STEP)
+            step, size = _ready(data, pos, kind, sflags)
             pos += size
             prev = kind
-            yield (kind, 0, a * _DS_PER_S)
+            yield step
             continue
+        body = v3 and (kind == HOLD or kind == REPEAT) and sflags & BODY
+        if body:
+            if not sflags & SIDES:
+                _fail(BAD_STEP)
+            sflags &= ~BODY
         short = v2 and sflags & SHORT
         if short:
             sflags &= ~SHORT
@@ -215,11 +219,28 @@ def walk(data, v2, step_count, end):
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
             _fail(BAD_STEP)
         prev = kind
-        step = _fields(data, pos, kind, sflags, short)
+        step = _fields(data, pos, kind, sflags | (BODY if body else 0), short)
         pos += size
         if end is not None and i == last:
             end[0] = pos
         yield step
+
+
+def _ready(data, pos, kind, sflags):
+    """(step tuple, size) of a get-ready step at `pos`. NEXT: seconds in the high nibble,
+    or 0 and a u8 of seconds after the op. WAIT: the op byte alone, no flags."""
+    if kind == WAIT:
+        if sflags:
+            _fail(BAD_STEP)
+        return (kind, 0), 1
+    a = sflags >> 4
+    size = 1
+    if a == 0 and pos + 1 < len(data):
+        a = data[pos + 1]
+        size = 2
+    if a == 0:
+        _fail(BAD_STEP)
+    return (kind, 0, a * _DS_PER_S), size
 
 
 def _fields(data, pos, kind, sflags, short):
@@ -286,7 +307,7 @@ def decode(data):
         _fail(BAD_STEP)
     v2 = version >= VERSION_EXERCISES
     end = [0]
-    exercises = tally((s[0] for s in walk(data, v2, step_count, end)))[0]
+    exercises = tally((s[0] for s in walk(data, version, step_count, end)))[0]
     pos = end[0]
     if not flags & FLAG_LABELS:
         if pos != n:

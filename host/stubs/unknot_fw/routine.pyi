@@ -6,6 +6,7 @@ from typing_extensions import Buffer
 MAGIC: Final[bytes]
 VERSION: Final[int]
 VERSION_EXERCISES: Final[int]
+VERSION_WAIT: Final[int]
 HEADER: Final[str]
 HEADER_SIZE: Final[int]
 CRC_OFFSET: Final[int]
@@ -22,10 +23,12 @@ REPEAT: Final[int]
 REST: Final[int]
 SWITCH: Final[int]
 NEXT: Final[int]
+WAIT: Final[int]
 DS_MS: Final[int]
 SIDES: Final[int]
 TICK: Final[int]
 SHORT: Final[int]
+BODY: Final[int]
 STEP_SIZE: Final[bytes]
 SHORT_SIZE: Final[bytes]
 ALLOWED_FLAGS: Final[bytes]
@@ -67,7 +70,7 @@ class Routine:
 
 def file_crc(data: Buffer) -> int: ...
 def walk(
-    data: Buffer, v2: bool, step_count: int, end: list[int] | None
+    data: Buffer, version: int, step_count: int, end: list[int] | None
 ) -> Iterator[_Step]: ...
 def labels(data: Buffer, pos: int, count: int) -> Iterator[tuple[int, int]]: ...
 def decode(data: Buffer) -> Routine: ...

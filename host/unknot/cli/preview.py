@@ -48,6 +48,8 @@ def _play(routine: str, speed: float) -> None:
     console = Console()
     console.print(f"[bold]{ov.name or 'routine'}[/bold]  {v.totals(ov)}")
     if isinstance(info, Routine):
+        for line in v.credits(info):
+            console.print(line, markup=False, highlight=False)
         console.print(f"[yellow]Safety:[/yellow] {info.safety}")
     console.print(v.exercise_table(ov))
     console.print(v.legend_table(ov))
@@ -78,7 +80,13 @@ def _play(routine: str, speed: float) -> None:
     # Ctrl-C: the CLI entry prints "Stopped." and exits 130, as for every command.
     if console.is_terminal:
         with Live(view(0, 0), console=console, refresh_per_second=10, transient=False) as live:
-            v.play(events, speed, lambda i, ms: live.update(view(i, ms)))
+
+            def press() -> None:  # the device waits for the button; here, Enter
+                live.stop()
+                console.input("[bold]Press Enter when you are in position[/bold] ")
+                live.start()
+
+            v.play(events, speed, lambda i, ms: live.update(view(i, ms)), press)
     else:
         v.play(events, speed, log)
     console.print("\nDone.")

@@ -22,7 +22,7 @@ from unknot.routine import model as m
 from unknot.routine.decode import Decoded
 from unknot.routine.model import Routine
 from unknot.routine.overview import ExerciseView, Overview
-from unknot.routine.view import describe_step, fmt_time
+from unknot.routine.view import credits, describe_step, fmt_time, ready_words
 
 FORMATS = (".pdf", ".png", ".svg")
 A4_IN = (8.27, 11.69)  # portrait
@@ -54,7 +54,7 @@ def _steps_text(ov: Overview, e: ExerciseView) -> list[str]:
     ops = list(ov.ops)
     out = []
     for i, op in enumerate(ops):
-        if op.kind in (fmt.BEGIN, fmt.END, fmt.NEXT) or position(ops, i).exercises != e.number:
+        if op.kind in (fmt.BEGIN, fmt.END, *m.READY) or position(ops, i).exercises != e.number:
             continue
         what = _step_words(op)
         out.append(f"{op.label}: {what}" if op.label and op.label != e.name else what)
@@ -156,6 +156,13 @@ def _draw(ov: Overview, found: Routine | Decoded, scale: float) -> tuple[Any, fl
     page.rule()
     _legend(page, ov)
     page.rule()
+    if isinstance(found, Routine):
+        for line in credits(found):  # the text's own numbers are in the steps above
+            if line.startswith("Numbers from the text"):
+                continue
+            page.lines(0, page.wrap(line, w, SMALL_PT), SMALL_PT, color="0.25")
+            page.down(0.02)
+        page.rule()
     safety = found.safety if isinstance(found, Routine) and found.safety else ""
     page.lines(0, ["Safety"], HEAD_PT, weight="bold")
     page.down(0.04)
@@ -178,7 +185,8 @@ def _exercises(page: _Page, ov: Overview) -> None:
         where = (e.position or "position not given") + (
             f" · with {', '.join(e.props)}" if e.props else "") + (
             " · left and right side (the time is both)" if e.sides else "")
-        ready = f" · {fmt_time(e.get_ready_ms)} to get ready first" if e.get_ready_ms else ""
+        words = ready_words(e)
+        ready = f" · {words}" if words else ""
         text_w = page.width - num_w
         page.lines(num_w, page.wrap(where.capitalize() + ready, text_w, SMALL_PT), SMALL_PT,
                    color="0.3")

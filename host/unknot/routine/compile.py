@@ -2,7 +2,8 @@
 
 A source with [[steps]] compiles to version 1 (byte for byte as before); a source with
 [[exercises]] compiles to version 2 (get-ready steps, countdown, SHORT steps, exercise
-names in the label table). The format itself (header layout, magic, versions, flags, kind
+names in the label table), or to version 3 when it needs a wait for the wearer's press or
+a whole-body side switch. The format itself (header layout, magic, versions, flags, kind
 codes, the file CRC) is the firmware's definition, read through unknot.core; this module
 only writes it.
 """
@@ -46,6 +47,15 @@ def _short(op: Op) -> list[int] | None:
 def encode_step(op: Op, version: int = 1) -> bytes:
     """The bytes of one step: op byte (kind | flags) and its fields."""
     flags = (fmt.SIDES if op.sides else 0) | (fmt.TICK if op.tick else 0)
+    if op.body:
+        if version < fmt.VERSION_WAIT or not op.sides or op.kind not in (fmt.HOLD, fmt.REPEAT):
+            raise RoutineError(f"a whole-body side switch cannot be encoded in format"
+                               f" v{version} on a {m.KIND_NAMES[op.kind]} step")
+        flags |= fmt.BODY
+    if op.kind == fmt.WAIT:
+        if version < fmt.VERSION_WAIT:
+            raise RoutineError(f"a wait for the press cannot be encoded in format v{version}")
+        return bytes([fmt.WAIT])
     if op.kind == fmt.NEXT:
         seconds = op.durations[0] // _DS_PER_S
         if (version < fmt.VERSION_EXERCISES or op.durations[0] % _DS_PER_S
@@ -103,8 +113,13 @@ def compile_ops(ops: list[Op], slug: str, name: str, *, labels: bool = True, ver
 
 
 def format_version(routine: Routine) -> int:
-    """1 for a source with plain [[steps]], 2 for one with [[exercises]]."""
-    return fmt.VERSION_EXERCISES if routine.exercises else 1
+    """1 for a source with plain [[steps]], 2 for one with [[exercises]], 3 when its steps
+    need v3 (a wait for the press, a whole-body side switch)."""
+    if not routine.exercises:
+        return 1
+    if any(op.kind == fmt.WAIT or op.body for op in routine.ops()):
+        return fmt.VERSION_WAIT
+    return fmt.VERSION_EXERCISES
 
 
 def compile_routine(routine: Routine, *, labels: bool = True, check: bool = True) -> bytes:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from unknot.core import routine as fmt
-from unknot.routine.model import Op
+from unknot.routine.model import READY, Op
 from unknot.text import plural
 
 
@@ -34,6 +34,6 @@ def position(ops: Sequence[Op], index: int) -> Count:
     """Where step `index` is, 1-based: (exercise number, step number). For a get-ready step,
     the exercise that comes next and the steps done so far; for BEGIN (0, 0)."""
     here = tally(ops, index + 1)
-    if ops[index].kind == fmt.NEXT:
+    if ops[index].kind in READY:
         return Count(here.exercises + 1, here.steps)
     return here

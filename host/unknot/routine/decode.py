@@ -1,4 +1,4 @@
-"""Decode a routine binary, v1 or v2 (docs/format.md, "Decoder checks"), with the firmware's
+"""Decode a routine binary, v1, v2 or v3 (docs/format.md, "Decoder checks"), with the firmware's
 decoder: `unknot.core.routine.decode` decides whether a file is valid (the device plays what
 it accepts, so there is one decoder), and this module turns what it returns into host types,
 adding a detail to its reason keyword when the file is refused.
@@ -9,7 +9,7 @@ the host shows their undecodable bytes as U+FFFD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from unknot.core import routine as fmt
 from unknot.core import wire
@@ -44,12 +44,13 @@ def _op(step: _STEP) -> Op:
     """The host Op of one firmware step tuple (durations in ds, SHORT already expanded)."""
     kind, flags, *f = step
     sides, tick = bool(flags & fmt.SIDES), bool(flags & fmt.TICK)
+    body = bool(flags & fmt.BODY)  # v3: the firmware keeps it only where it is valid
     if kind == fmt.BREATHE:
         return Op(kind, durations=tuple(f[1:5]), count=f[0])
     if kind == fmt.REPEAT:
-        return Op(kind, durations=tuple(f[1:3]), count=f[0], sides=sides)
+        return Op(kind, durations=tuple(f[1:3]), count=f[0], sides=sides, body=body)
     if kind in (fmt.HOLD, fmt.REST, fmt.NEXT):
-        return Op(kind, durations=(f[0],), sides=sides, tick=tick)
+        return Op(kind, durations=(f[0],), sides=sides, tick=tick, body=body)
     return Op(kind)
 
 
@@ -71,7 +72,7 @@ def _detail(reason: str, data: bytes) -> str:
     if reason == fmt.BAD_STEP:
         done = 0
         try:
-            for _ in fmt.walk(data, version >= fmt.VERSION_EXERCISES, count, None):
+            for _ in fmt.walk(data, version, count, None):
                 done += 1
         except fmt.RoutineFormatError:
             return f"step {done} of {count}"
@@ -95,7 +96,6 @@ def decode(data: bytes) -> Decoded:
                  fmt.labels(data, routine.label_at, count + 2 + n_exercises)]
         slug, name = routine.slug, routine.name
         names = tuple(texts[2 : 2 + n_exercises])
-        ops = [Op(o.kind, o.durations, o.count, o.sides, o.tick, t)
-               for o, t in zip(ops, texts[2 + n_exercises :], strict=True)]
+        ops = [replace(o, label=t) for o, t in zip(ops, texts[2 + n_exercises :], strict=True)]
     return Decoded(routine_id=rid, ops=ops, slug=slug, name=name, size=total, version=version,
                    countdown=routine.countdown, exercises=names)

@@ -6,7 +6,7 @@ BEGIN and END included. Durations are integer deciseconds (ds), as in the format
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from unknot.core import routine as fmt
 from unknot.errors import RoutineError
@@ -24,7 +24,11 @@ KIND_NAMES = {
     fmt.REST: "rest",
     fmt.SWITCH: "switch",
     fmt.NEXT: "get ready",
+    fmt.WAIT: "wait for press",
 }
+# The get-ready steps (inserted by the compiler): not steps of their own, they lead to an
+# exercise; NEXT has seconds of quiet, WAIT waits for the wearer's press (v3).
+READY = (fmt.NEXT, fmt.WAIT)
 
 # Body positions of an exercise (docs/routines.md "Exercises").
 POSITIONS = ("sitting", "standing", "lying")
@@ -56,6 +60,7 @@ class Op:
     sides: bool = False
     tick: bool = False
     label: str = ""
+    body: bool = False  # v3, with sides: the whole body changes side (transition.whole_body)
 
 
 @dataclass(frozen=True)
@@ -106,20 +111,34 @@ class Routine:
     numbers_chosen: list[str] = field(default_factory=list)  # numbers the project chose
 
     def ops(self) -> list[Op]:
-        """The compiled step list: BEGIN, the steps, END; with exercises, a get-ready (NEXT)
-        step before each one as the rule (unknot.routine.transition) says."""
+        """The compiled step list: BEGIN, the steps, END; with exercises, a get-ready step
+        before each one as the rule (unknot.routine.transition) says: NEXT (seconds of
+        quiet) or WAIT (until the wearer presses: onto or off the floor, and the prepare
+        step at the start when the routine needs props)."""
         if not self.exercises:
             return [Op(fmt.BEGIN), *self.steps, Op(fmt.END)]
         ops = [Op(fmt.BEGIN)]
         prev: Exercise | None = None
+        props = self.props()
         for ex in self.exercises:
-            seconds = transition.get_ready_s(prev, ex)
-            if seconds:
-                # no label: the exercise names are in the label table already (device RAM)
+            kind, seconds, _why = transition.before(prev, ex, props)
+            # no label: the exercise names are in the label table already (device RAM)
+            if kind == transition.WAIT:
+                ops.append(Op(fmt.WAIT))
+            elif kind == transition.NEXT:
                 ops.append(Op(fmt.NEXT, durations=(seconds * 1000 // fmt.DS_MS,)))
-            ops += ex.steps
+            body = transition.whole_body(ex)
+            ops += [replace(op, body=True) if op.sides and body else op for op in ex.steps]
             prev = ex
         return [*ops, Op(fmt.END)]
+
+    def props(self) -> tuple[str, ...]:
+        """Every prop the routine needs, in order of first use (the prepare step names
+        them)."""
+        out: list[str] = []
+        for ex in self.exercises:
+            out += [p for p in ex.props if p not in out]
+        return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ unknot.routine.timeline (the one expansion).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from unknot import core
 from unknot.core import routine as fmt
 from unknot.routine.count import Count, position, tally
 from unknot.routine.decode import Decoded
-from unknot.routine.model import Op, Routine
+from unknot.routine.model import READY, Op, Routine
 from unknot.routine.timeline import expand, step_starts, total_ms
 
 
@@ -26,7 +27,10 @@ class ExerciseView:
     say: str
     position: str  # "" when unknown (a decoded .unk carries no positions)
     props: tuple[str, ...]
-    get_ready_ms: int  # the get-ready step before it, 0 if none
+    get_ready_ms: int  # the get-ready step's seconds of quiet before it, 0 if none or a wait
+    waits: bool  # the get-ready before it waits for the wearer's press (onto/off the floor)
+    quiet_ms: int  # measured on the timeline: no buzz from the end of the get-ready cue
+    #                to the exercise's first cue (with a wait: after the press), 0 if none
     start_ms: int  # when its first step starts
     duration_ms: int  # its steps, without the get-ready
     sides: bool  # a step of it is done on each side
@@ -45,6 +49,19 @@ class Overview:
     ops: tuple[Op, ...]
     says: tuple[str, ...]  # per op ("" for BEGIN, END and get-ready steps)
     cues: tuple[str, ...]  # the vocabulary cues the routine plays, in order of first use
+    props: tuple[str, ...] = ()  # every prop it needs (named by the prepare step)
+
+
+def quiet_before(ops: list[Op], countdown: int = 0) -> dict[int, int]:
+    """Exercise number -> ms without a buzz between the end of its get-ready cue (the
+    exercise number in taps) and its first cue, from the player's own timeline."""
+    events = expand(ops, countdown)
+    out: dict[int, int] = {}
+    for ev, nxt in pairwise(events):
+        if ev.cue in ("next_exercise", "wait"):
+            end = ev.t_ms + core.patterns.event_ms(ev.cue, ev.detail)
+            out[ev.detail] = nxt.t_ms - end
+    return out
 
 
 def steps_positions(ops: list[Op]) -> list[Count]:
@@ -61,7 +78,7 @@ def of(found: Routine | Decoded) -> Overview:
 
         version = format_version(found)
         authored = iter(found.says)
-        op_says = tuple("" if op.kind in (fmt.BEGIN, fmt.END, fmt.NEXT) else next(authored, "")
+        op_says = tuple("" if op.kind in (fmt.BEGIN, fmt.END, *READY) else next(authored, "")
                         for op in ops)
         known = found.exercises or None
     else:
@@ -73,12 +90,12 @@ def of(found: Routine | Decoded) -> Overview:
     pos = steps_positions(ops)
     starts = step_starts(ops)
     count = tally(ops)
+    quiet = quiet_before(ops, countdown)
     views: list[ExerciseView] = []
     for number in range(1, count.exercises + 1):
         idx = [i for i, op in enumerate(ops) if pos[i].exercises == number
-               and op.kind not in (fmt.BEGIN, fmt.END, fmt.NEXT)]
-        ready = [i for i, op in enumerate(ops)
-                 if op.kind == fmt.NEXT and pos[i].exercises == number]
+               and op.kind not in (fmt.BEGIN, fmt.END, *READY)]
+        ready = [i for i, op in enumerate(ops) if op.kind in READY and pos[i].exercises == number]
         first, last = idx[0], idx[-1]
         if known is not None:
             ex = known[number - 1]
@@ -90,7 +107,9 @@ def of(found: Routine | Decoded) -> Overview:
         views.append(ExerciseView(
             number=number, name=ex_name or f"exercise {number}", say=say, position=where,
             props=props,
-            get_ready_ms=ops[ready[0]].durations[0] * core.routine.DS_MS if ready else 0,
+            get_ready_ms=sum(ops[i].durations[0] for i in ready if ops[i].kind == fmt.NEXT)
+            * core.routine.DS_MS, waits=any(ops[i].kind == fmt.WAIT for i in ready),
+            quiet_ms=quiet.get(number, 0),
             start_ms=starts[first][0],
             duration_ms=starts[last][0] + starts[last][1] - starts[first][0],
             sides=any(ops[i].sides for i in idx), steps=len(idx)))
@@ -101,7 +120,8 @@ def of(found: Routine | Decoded) -> Overview:
             cues.append(cue)
     return Overview(slug=slug, name=name, version=version, countdown=countdown, count=count,
                     total_ms=total_ms(ops), exercises=tuple(views), ops=tuple(ops),
-                    says=op_says, cues=tuple(cues))
+                    says=op_says, cues=tuple(cues),
+                    props=found.props() if isinstance(found, Routine) else ())
 
 
 def timeline(ov: Overview) -> list[dict[str, Any]]:
@@ -114,10 +134,10 @@ def timeline(ov: Overview) -> list[dict[str, Any]]:
     for ev in expand(ops, ov.countdown):
         op = ops[ev.step_index]
         p = pos[ev.step_index]
-        work = op.kind not in (fmt.BEGIN, fmt.END, fmt.NEXT)
+        work = op.kind not in (fmt.BEGIN, fmt.END, *READY)
         if op.sides and ev.cue == "switch":
             side[ev.step_index] = 2
-        exercise = p.exercises if work or op.kind == fmt.NEXT else None
+        exercise = p.exercises if work or op.kind in READY else None
         felt = core.patterns.felt(ev.cue, ev.detail)
         out.append({
             "t_ms": ev.t_ms,
@@ -144,9 +164,12 @@ def to_json(ov: Overview) -> dict[str, Any]:
         "exercises_count": ov.count.exercises,
         "steps_count": ov.count.steps,
         "total_ms": ov.total_ms,
+        "props": list(ov.props),
         "exercises": [{
             "number": e.number, "name": e.name, "say": e.say, "position": e.position or None,
-            "props": list(e.props), "get_ready_ms": e.get_ready_ms, "start_ms": e.start_ms,
+            "props": list(e.props), "get_ready_ms": e.get_ready_ms,
+            "get_ready": "press" if e.waits else ("timer" if e.get_ready_ms else None),
+            "quiet_ms": e.quiet_ms, "start_ms": e.start_ms,
             "duration_ms": e.duration_ms, "sides": "each" if e.sides else "one",
             "steps": e.steps,
         } for e in ov.exercises],

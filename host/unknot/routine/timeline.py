@@ -22,7 +22,7 @@ from unknot.routine.model import Op
 
 _COUNTED = {"inhale", "hold_in", "exhale", "pause", "rep", "rep_end"}  # detail: number
 _SIDED = {"hold_start", "hold_end"}  # detail: side (a tick too, unless in a REST)
-_ARG = {"next_exercise", "countdown"}  # detail: the player's arg (exercise, seconds left)
+_ARG = {"next_exercise", "wait", "countdown"}  # detail: the player's arg (exercise, s left)
 
 
 class Event(NamedTuple):
@@ -45,7 +45,8 @@ class _Steps:
 
 
 def _step(op: Op) -> tuple[int, ...]:
-    flags = (fmt.SIDES if op.sides else 0) | (fmt.TICK if op.tick else 0)
+    flags = ((fmt.SIDES if op.sides else 0) | (fmt.TICK if op.tick else 0)
+             | (fmt.BODY if op.body else 0))
     if op.kind == fmt.BREATHE:
         inhale, hold, exhale, pause = op.durations
         return (op.kind, flags, op.count, inhale, hold, exhale, pause)

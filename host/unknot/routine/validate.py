@@ -31,7 +31,7 @@ STEP_KEYS: dict[str, set[str]] = {
 }
 # Authored kinds: every kind but BEGIN / END, named as in the one table (model.KIND_NAMES).
 KINDS = {name: kind for kind, name in m.KIND_NAMES.items()
-         if kind not in (fmt.BEGIN, fmt.END, fmt.NEXT)}  # NEXT: inserted by the compiler
+         if kind not in (fmt.BEGIN, fmt.END, *m.READY)}  # NEXT, WAIT: by the compiler
 
 
 def _place(where: Key) -> str:
@@ -279,10 +279,14 @@ def _exercises(c: _Checker, raw: Any) -> list[Exercise]:
         ex = Exercise(name=name, say=say, position=position, props=props, steps=tuple(steps),
                       says=tuple(says), get_ready=get_ready)
         # the get-ready rule (unknot.routine.transition): an author may lengthen, not shorten
-        least, why = transition.rule(out[-1] if out else None, ex)
-        if get_ready is not None and get_ready < least:
+        kind, least, why = transition.rule(out[-1] if out else None, ex)
+        if get_ready is not None and kind == transition.WAIT:
+            c.err((*where, "get_ready"), f"get-ready before exercise {i + 1} '{name}': no"
+                  f" timer here, the device waits for the wearer's press ({why})")
+        elif get_ready is not None and get_ready < max(least, transition.BASE_S):
             c.err((*where, "get_ready"), f"get-ready before exercise {i + 1} '{name}' is"
-                  f" {get_ready} s, shorter than the rule's {least} s ({why})")
+                  f" {get_ready} s, shorter than the rule's {max(least, transition.BASE_S)} s"
+                  f" ({why})")
         out.append(ex)
     return out
 

@@ -17,7 +17,7 @@ from unknot.routine import overview
 from unknot.routine.decode import Decoded
 from unknot.routine.library import find
 from unknot.routine.model import Op, Routine
-from unknot.routine.overview import Overview
+from unknot.routine.overview import ExerciseView, Overview
 from unknot.routine.timeline import Event, step_starts
 
 Envelope = Sequence[tuple[int, int]]  # (level 0..255, duration ms)
@@ -53,6 +53,8 @@ def describe_step(op: Op) -> str:
         return "switch side"
     if op.kind == fmt.NEXT:
         return f"get ready {d[0]:g} s"
+    if op.kind == fmt.WAIT:
+        return "get ready: press when in position"
     return ""
 
 
@@ -74,11 +76,18 @@ def sparkline(envelope: Envelope, slot_ms: int = 40) -> str:
     return "".join(out) or " "
 
 
-def play(events: Sequence[Event], speed: float, show: Callable[[int, int], None]) -> None:
+def play(events: Sequence[Event], speed: float, show: Callable[[int, int], None],
+         on_wait: Callable[[], None] | None = None) -> None:
     """Pace a preview: show(i, t_ms) when event i is due (times divided by speed), and
-    about every 0.1 s before that show(i - 1, now_ms) so a countdown can run."""
+    about every 0.1 s before that show(i - 1, now_ms) so a countdown can run. At a `wait`
+    (the device waits for the wearer's press) `on_wait()` blocks, as the device would, and
+    the clock stands meanwhile."""
     start = time.monotonic()
     for i, ev in enumerate(events):
+        if i and events[i - 1].cue == "wait" and on_wait is not None:
+            t0 = time.monotonic()
+            on_wait()
+            start += time.monotonic() - t0
         deadline = start + ev.t_ms / 1000 / speed
         while True:
             now = time.monotonic()
@@ -97,22 +106,47 @@ def header(ov: Overview, info: Routine | Decoded) -> list[str]:
         return [f"[bold]{info.name or '(no labels)'}[/bold]  id {info.slug or '?'}"
                 f" (0x{info.routine_id:04x}), format v{ov.version}, {info.size} bytes",
                 totals(ov)]
+    from rich.markup import escape
+
     lines = [f"[bold]{info.name}[/bold]  id {info.slug} (0x{routine_id(info.slug):04x})"]
     if info.summary:
-        lines.append(info.summary)
-    for src in info.sources:
-        what = ("advice only (no exercises or timings)" if src.use == "advice"
-                else "exercises and timings")
-        lines.append(f"Source: {src.title} ({src.file}): {what}")
-    if info.exercises:
-        lines.append("Numbers from the text: "
-                     + ("; ".join(info.numbers_text) or "none (the text gives no numbers)"))
-        lines.append("Numbers the project chose: " + ("; ".join(info.numbers_chosen) or "none"))
-    lines.append(f"Safety: {info.safety}")
+        lines.append(escape(info.summary))
+    lines += [escape(line) for line in credits(info)]
+    lines.append(f"Safety: {escape(info.safety)}")
     lines.append(f"Compiled: format v{ov.version}, {len(compile_routine(info))} bytes with"
                  f" labels, {len(compile_routine(info, labels=False))} without")
     lines.append(totals(ov))
     return lines
+
+
+def credits(info: Routine) -> list[str]:
+    """Where a routine comes from (plain text; `routines show`, preview and the card): each
+    source and what it gives, the numbers taken from the text and those the project chose,
+    and the prepare step's props."""
+    lines = []
+    for src in info.sources:
+        what = ("advice only (no exercises or timings)" if src.use == "advice"
+                else "exercises and timings")
+        lines.append(f"Source: {src.title} ({src.file}): {what}")
+    if not info.sources and info.exercises:
+        lines.append("Source: none (the project's own routine)")
+    if info.exercises:
+        lines.append("Numbers from the text: "
+                     + ("; ".join(info.numbers_text) or "none (the text gives no numbers)"))
+        lines.append("Numbers the project chose: " + ("; ".join(info.numbers_chosen) or "none"))
+    if info.props():
+        lines.append(f"Prepare: {', '.join(info.props())} (the device waits for your press)")
+    return lines
+
+
+def ready_words(e: ExerciseView) -> str:
+    """The get-ready before an exercise in words (card, show): the quiet to move, or the
+    wait for the wearer's press."""
+    if e.waits:
+        return "the device waits for your press to go on"
+    if e.quiet_ms:
+        return f"{e.quiet_ms / 1000:g} s of quiet to get ready first"
+    return ""
 
 
 def totals(ov: Overview) -> str:
@@ -124,11 +158,12 @@ def exercise_table(ov: Overview) -> Any:
     """One row per exercise: position (props), get-ready before it, start, time, sides."""
     from rich.table import Table
 
-    table = Table("#", "exercise", "position", "get ready", "starts", "time", "sides", "steps")
+    table = Table("#", "exercise", "position", "get ready (quiet)", "starts", "time", "sides",
+                  "steps")
     for e in ov.exercises:
         where = e.position + (f" ({', '.join(e.props)})" if e.props else "")
-        table.add_row(str(e.number), e.name, where or "?",
-                      f"{e.get_ready_ms / 1000:g} s" if e.get_ready_ms else "-",
+        ready = "your press" if e.waits else f"{e.quiet_ms / 1000:g} s" if e.quiet_ms else "-"
+        table.add_row(str(e.number), e.name, where or "?", ready,
                       fmt_time(e.start_ms), fmt_time(e.duration_ms),
                       "each side" if e.sides else "one", str(e.steps))
     return table
@@ -174,11 +209,11 @@ def steps_table(ov: Overview, cues: bool) -> Any:
     for i, (op, (start, dur)) in enumerate(zip(ops, step_starts(ops), strict=True)):
         name = ov.exercises[positions[i].exercises - 1].name if positions[i].exercises else ""
         label = op.label + (f" - {ov.says[i]}" if ov.says[i] else "")
-        if op.kind == fmt.NEXT:
+        if op.kind in m.READY:
             label = f"then: {name}"
         elif op.kind in (fmt.BEGIN, fmt.END):
             label = op.label
-        number = "" if op.kind in (fmt.BEGIN, fmt.END, fmt.NEXT) else str(positions[i].steps)
+        number = "" if op.kind in (fmt.BEGIN, fmt.END, *m.READY) else str(positions[i].steps)
         table.add_row(fmt_time(start), number, m.KIND_NAMES[op.kind], describe_step(op),
                       fmt_time(dur), label)
     return table
@@ -203,10 +238,13 @@ def at_cue(ov: Overview, ev: Event) -> tuple[str, str, str]:
 
     pos = position(ops, ev.step_index)
     count = ov.count
-    if op.kind == fmt.NEXT:
+    if op.kind in m.READY:
         e = ov.exercises[pos.exercises - 1]
-        return (f"get ready: exercise {pos.exercises}/{count.exercises}",
-                e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
+        where = f"get ready: exercise {pos.exercises}/{count.exercises}"
+        if op.kind == fmt.WAIT:
+            props = ov.props if pos.exercises == 1 and ov.props else ()
+            where += (f" · fetch {', '.join(props)}" if props else "") + " · press when ready"
+        return (where, e.name + (f": {e.say}" if e.say else ""), coming(ov, pos.exercises + 1))
     if op.kind in (fmt.BEGIN, fmt.END):
         return str(count), op.label or ov.name, coming(ov, 1) if op.kind == fmt.BEGIN else ""
     say = ov.says[ev.step_index]

@@ -291,6 +291,20 @@ def make_app(App: "Any", files: "Any" = None, nvm: "Any" = None,
                NullWatchdog(), settings=settings, device_id=device_id)
 
 
+def press_when_waiting(app: "Any", deadline: int) -> int:
+    """The wearer at a WAIT (get ready until the press): presses the moment the cue has
+    ended (so the routine keeps the times of the host timeline); the next deadline."""
+    player = app.player
+    if player is None or player.waiting is None:
+        return deadline
+    now: int = app.clock.now_ms()
+    stop: int = player.paused_at
+    if now >= stop:
+        app.post(("gesture", "press"))
+        return now
+    return min(deadline, stop)
+
+
 def play_all(app: "Any", index: int, limit_ms: int = 4 * 3600 * 1000) -> "list[tuple[int, str]]":
     """Start routine `index` once the motor is still (the wearer's hand after the last cue)
     and step the app on its VirtualClock until it has finished. Returns the motor's
@@ -308,6 +322,7 @@ def play_all(app: "Any", index: int, limit_ms: int = 4 * 3600 * 1000) -> "list[t
             break
         if clock.t - t0 > limit_ms:
             raise RuntimeError("routine did not finish")
+        d = press_when_waiting(app, d)
         if d > clock.t:
             clock.t = d
     return [(p[0] - t0, p[1]) for p in played[n0:]]
