@@ -197,7 +197,6 @@ class Guest:
         except (Trap, WasmtimeError) as exc:
             error = "trap: " + str(exc).splitlines()[0]
         fuel = FUEL - store.get_fuel()
-        del store, linker
         out = (io / "out").read_bytes().decode("utf-8", "replace")
         err = (io / "err").read_bytes().decode("utf-8", "replace")
         import shutil
