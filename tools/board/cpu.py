@@ -27,6 +27,7 @@ BOARD_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BOARD_DIR))
 
 import model  # noqa: E402
+import scenario  # noqa: E402
 
 # wasm instructions per board millisecond (docs/firmware.md "CPU budget"; 55,000-85,000)
 FUEL_PER_MS = 63_000
@@ -56,6 +57,8 @@ class Meter:
         def handler(name: str, payload: bytes, fuel: int) -> str:
             if name == "mark":
                 marks.append(fuel)
+            if name == "aes":
+                return scenario.aes_call(payload)
             return ""
 
         d = self.model.drive

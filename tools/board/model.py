@@ -51,7 +51,9 @@ GOAL_LIVE_KIB = 56
 # heap: peak 182 there, 127-129 on the XIAO and CPB. 198 with the wire codec (issue 21):
 # Feather 190-194, XIAO/CPB 131. Importing upload at boot moves the doubling to boot (live
 # +12 KiB) but leaves the Feather's peak at 184: its cause is not found yet (issue-16 notes).
-CEILING_KIB = 198
+# 200 with protocol v3 (issue 17): worst board 196-199 over 5 seeds (keyring: hosts with
+# names, the wearer's consent, lockout). See /work/notes/issue-16.md and issue-17.md.
+CEILING_KIB = 200
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:
