@@ -51,7 +51,7 @@ BACK_H = 0.25
 REAL_SCAN_S = 0.3  # real seconds a sync's scan listens on the sim link
 ADV_HEARD_S = 1.0
 SYNC_S = 2.0
-REAL_WAIT_S = 2.0  # real seconds to wait for the scan to deliver an expected change
+REAL_WAIT_S = 15.0  # real seconds to wait for the scan to deliver an expected change (load)
 
 
 class DeviceTime:

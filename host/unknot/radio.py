@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unknot.ble import Radio, RadioSource
-from unknot.ble.advert import ScanListener, Sighting
-from unknot.ble.watch import Listener
+
+if TYPE_CHECKING:  # only `sync --watch` needs them: not imported by every --sim command
+    from unknot.ble.advert import ScanListener, Sighting
+    from unknot.ble.watch import Listener
 
 
 def pick(sim: bool, *, open_window: bool = False) -> RadioSource | None:
@@ -98,6 +100,8 @@ class SimListener:
         running = interproc.running_link(interproc.sim_dir())
         if running is None:
             return
+        from unknot.ble.advert import ScanListener
+
         self._remote = await interproc.RemoteRadio(running, keys_dir=None).start()
         kw = {**self._remote.scanner_kwargs(), "scanning_mode": "passive"}
         self.scan = ScanListener(self.away_s, kw)

@@ -71,7 +71,7 @@ class Watching:
     """The real watch loop on the real clock, over the sim link: the real passive scan
     (ScanListener on the bumble backend) and the real sync entry point."""
 
-    def __init__(self, radio: SimRadio, attempt: Any = None) -> None:
+    def __init__(self, radio: SimRadio, attempt: Any = None, only: str | None = None) -> None:
         self.radio = radio
         self.lines: list[str] = []
         self.synced: list[SyncSummary] = []
@@ -82,7 +82,7 @@ class Watching:
             return sync_device(address, radio=radio, scan_s=scan_s, lock_wait_s=0.0)
 
         self.watcher = Watcher(attempt or sync, listener, self.lines.append, policy=FAST,
-                               on_sync=lambda _t, s: self.synced.append(s))
+                               on_sync=lambda _t, s: self.synced.append(s), only=only)
         self.task: asyncio.Task[None] | None = None
 
     def __enter__(self) -> Watching:
@@ -127,6 +127,24 @@ def test_a_new_session_is_synced_in_seconds_and_a_rotation_is_not(home: Path) ->
         await radio.stop()
         with HistoryStore.open() as store:
             assert db_seqs(store) == [1, 2, 3, 4]
+
+    run(go)
+
+
+def test_address_given_other_devices_are_not_listened_to(home: Path) -> None:
+    """`sync --watch --address A`: another Unknot's advertisement changing does not wake a
+    sync (here the simulated device is "another": the watcher was told a different A)."""
+    app = App(3)
+    consent(app)
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=home / "keys").start()
+        with Watching(radio, only="00:00:00:00:00:01") as w:
+            await until(lambda: w.watcher.syncs == 1)  # the sync at start
+            new_session(app, radio)
+            await asyncio.sleep(1.0)
+            assert w.watcher.syncs == 1
+        await radio.stop()
 
     run(go)
 
@@ -360,3 +378,22 @@ def test_watch_sim_hears_a_running_sim(tmp_path: Path, consent_sim: Any) -> None
         sim.close(force=True)
     with HistoryStore.open(tmp_path / "history.sqlite3", readonly=True) as st:
         assert len(st.sessions(include_sim=True)) == 1
+
+
+def test_a_device_that_refuses_this_computer_is_not_retried_on_a_timer(home: Path) -> None:
+    """Someone else's Unknot (not paired with this computer): one line, then no sync until
+    its advertisement changes again, and not before the backoff has passed."""
+    app = App(3)  # no consent: this computer is not paired with it
+
+    async def go() -> None:
+        radio = await SimRadio(app, keys_dir=home / "keys").start()
+        with Watching(radio) as w:
+            await until(lambda: w.watcher.syncs == 2)  # at start, and when first heard
+            await asyncio.sleep(1.0)  # heard all along: no retry on a timer
+            assert w.watcher.syncs == 2
+            new_session(app, radio)  # its advertisement changes: tried once more
+            await until(lambda: w.watcher.syncs == 3)
+        await radio.stop()
+        assert len(w.lines) == 1 and "not synced: this computer is not paired" in w.lines[0]
+
+    run(go)

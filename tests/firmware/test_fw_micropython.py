@@ -93,6 +93,6 @@ def test_journal_power_cut_under_micropython(mpy):
 
 
 def test_fuzz_batch_under_micropython(mpy, library_dir):
-    out = mpy(["fuzz", str(library_dir), "1500", "99"], heap="34k").split()  # see above
+    out = mpy(["fuzz", str(library_dir), "1500", "99"], heap=PTRACE_HEAP).split()  # as ptrace
     assert out[0] == "F" and out[3] == "0", out  # no exception escaped
     assert int(out[1]) + int(out[2]) == 1500

@@ -21,7 +21,7 @@ from unknot import core
 REPO = Path(__file__).resolve().parents[2]
 STUBS = REPO / "host" / "stubs"
 HOST_CODE = [*sorted((REPO / "host" / "unknot").rglob("*.py")),
-             *sorted((REPO / "tools").glob("*.py"))]
+             *sorted((REPO / "tools").rglob("*.py"))]  # tools/mp, tools/board included
 
 _STUBTEST = """
 import sys

@@ -132,3 +132,38 @@ def test_round_trip_property(steps: list[m.Op], name: str) -> None:
     ops = [m.Op(fmt.BEGIN), *steps, m.Op(fmt.END)]
     d = decode(compile_ops(ops, "prop", name, labels=True))
     assert d.ops == ops and d.name == name
+
+
+def _refix(data: bytearray) -> bytes:
+    """`data` with its header's CRC recomputed (the firmware's file_crc, packed by wire)."""
+    from unknot.core import routine as fw
+    from unknot.core import wire
+
+    names = wire.names(fw.HEADER)
+    head = dict(zip(names, wire.unpack(fw.HEADER, data), strict=True))
+    head["crc32"] = fw.file_crc(bytes(data))
+    return wire.pack(fw.HEADER, *(head[n] for n in names)) + bytes(data[fw.HEADER_SIZE:])
+
+
+def test_one_decoder_decides_about_utf8() -> None:
+    """A step label that is not UTF-8: the device plays the file (it never shows step labels),
+    so the host accepts it too and shows U+FFFD; a slug that is not UTF-8 both refuse."""
+    from unknot.core import routine as fw
+
+    r = parse_text((VECTORS / "routines/minimal.toml").read_text())
+    data = bytearray(compile_routine(r, labels=True))
+    label = decode(bytes(data)).ops[1].label
+    assert label
+    at = bytes(data).rindex(label.encode())  # a step label (after the slug and the name)
+    data[at] = 0xFF
+    bad_label = _refix(data)
+    fw.decode(bad_label)  # the firmware plays it
+    assert decode(bad_label).ops[1].label.startswith("\ufffd")
+    slug_at = bytes(data).index(r.slug.encode())
+    data[at] = ord(label[0])
+    data[slug_at] = 0xFF
+    bad_slug = _refix(data)
+    with pytest.raises(fw.RoutineFormatError):
+        fw.decode(bad_slug)
+    with pytest.raises(DecodeError, match="bad labels"):
+        decode(bad_slug)

@@ -56,10 +56,10 @@ def _compile(src: Path, dst: Path, name: str) -> None:
 
 def _journal_nvm() -> bytes:
     """The nvm after 1000 session records were appended by the firmware's own Journal."""
-    from unknot import fwload
+    from unknot import core
 
     nvm = bytearray(b"\xff" * 8192)
-    journal = fwload.module("journal").Journal(nvm)
+    journal = core.journal.Journal(nvm)
     for k in range(scenario.RECORDS):
         journal.append(1_700_000_000 + k * 600, k & 0xFFFF, 3, 5, 60, 1, 7)
     return bytes(nvm)
@@ -91,9 +91,9 @@ class Drive:
         model = self.root / ".model"
         (model / "nvm.bin").write_bytes(self._nvm)
         (model / "sleep_memory.bin").write_bytes(bytes(256))
-        from unknot import fwload
+        from unknot import core
 
-        key_file = fwload.module("auth").KEY_FILE
+        key_file = core.auth.KEY_FILE
         (self.root / key_file).write_bytes(scenario.key_file())
 
     def __post_init__(self) -> None:

@@ -5,7 +5,7 @@ The scenario is a generator: every guest wait (`time.sleep`, a light sleep) resu
 the wait, and it yields the answer: the new time and commands ("k1"/"k0" key down/up,
 "c247" a central connects with ATT MTU 247, "w<hex>" it writes the control characteristic,
 "d" it disconnects, "m<phase>" measure the live heap, "x" the end). The central speaks the
-sync protocol with the firmware's own codec and proofs (unknot.fwload: proto, auth, crc), so
+sync protocol with the firmware's own codec and proofs (unknot.core: proto, auth, crc, wire), so
 a change of the protocol changes this central too.
 
 Phases, in order (each ends with a heap measurement named after it):
@@ -66,9 +66,9 @@ class Record:
 
 
 def fw() -> tuple[Any, Any, Any]:
-    from unknot import fwload
+    from unknot import core
 
-    return fwload.module("proto"), fwload.module("auth"), fwload.module("crc")
+    return core.proto, core.auth, core.crc
 
 
 def key_file() -> bytes:
@@ -300,16 +300,16 @@ class Scenario:
 
 def _wire() -> Any:
     """The firmware's wire formats codec (wire.py): the central packs every format with it."""
-    from unknot import fwload
+    from unknot import core
 
-    return fwload.module("wire")
+    return core.wire
 
 
 def _upload() -> Any:
     """The firmware's upload module: the upload frames' formats."""
-    from unknot import fwload
+    from unknot import core
 
-    return fwload.module("upload")
+    return core.upload
 
 
 def archive(files: dict[str, bytes]) -> bytes:

@@ -78,9 +78,10 @@ def _core(lib):
     import os
 
     from unknot import player, routine
+    from unknot.library import SUFFIX
 
     for name in sorted(os.listdir(lib)):
-        if not name.endswith(".unk"):
+        if not name.endswith(SUFFIX):
             continue
         with open(lib + "/" + name, "rb") as f:
             r = routine.decode(f.read())
@@ -216,7 +217,9 @@ def _upload(state, lib):
 
     p = state["proto"]
     host = state["host"]
-    names = sorted(n for n in os.listdir(lib) if n.endswith(".unk"))
+    from unknot.library import SUFFIX
+
+    names = sorted(n for n in os.listdir(lib) if n.endswith(SUFFIX))
     sizes = []
     for n in names:
         sizes.append(os.stat(lib + "/" + n)[6])

@@ -32,7 +32,7 @@ def build(out: Path) -> Path:
     out.mkdir(parents=True)
     for src in sorted(CORE.glob("*.py")):
         _compile(src, out / "unknot" / (src.stem + ".mpy"), "unknot/" + src.name)
-    for name in ("fuzz", "unkbuild", "run_core"):
+    for name in ("fuzz", "run_core"):
         _compile(MP / f"{name}.py", out / f"{name}.mpy", f"{name}.py")
     for name in ("simadapters", "scaledclock", "simnvm"):
         _compile(SIM / f"{name}.py", out / f"{name}.mpy", f"{name}.py")

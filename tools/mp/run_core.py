@@ -24,7 +24,9 @@ import sys
 def _files(d):
     import os
 
-    return [d + "/" + n for n in sorted(os.listdir(d)) if n.endswith(".unk")]
+    from unknot.library import SUFFIX
+
+    return [d + "/" + n for n in sorted(os.listdir(d)) if n.endswith(SUFFIX)]
 
 
 def _read(path):

@@ -1,55 +1,51 @@
-"""Build routine files (docs/format.md v1) by hand, for tests until the host compiler's
-vectors exist. Runs on CPython and MicroPython.
+"""Routine files built from step tuples, for the firmware tests and benchmarks (CPython).
 
-steps: list of tuples (kind, flags, *fields), e.g. (3, 0, count, inhale, hold, exhale, pause),
-(4, 0x30, duration_ds), (5, 0x10, count, work, gap), (6, 0, duration_ds), (1, 0), (2, 0), (7, 0).
+Not an encoder of its own: each step tuple becomes a host `Op` and the host compiler
+(unknot.routine.compile, which packs the firmware's format with unknot.core) writes the file.
+
+steps: tuples (kind, flags, *fields) as the firmware decoder yields them, e.g.
+(3, 0, count, inhale, hold, exhale, pause), (4, 0x30, duration_ds), (5, 0x10, count, work,
+gap), (6, 0, duration_ds), (1, 0), (2, 0), (7, 0).
 """
 
-import struct
+from unknot.core import routine as fmt
+from unknot.core import wire
+from unknot.routine.compile import compile_ops, routine_id
+from unknot.routine.model import Op
 
-try:
-    from binascii import crc32
-except ImportError:  # pragma: no cover
-    from zlib import crc32
-
-HEADER = "<4sBBHHHI"
+__all__ = ["SAMPLES", "build", "routine_id"]
 
 
-def routine_id(slug):
-    return crc32(slug.encode("utf-8")) & 0xFFFF
-
-
-def encode_step(step):
-    kind, flags = step[0], step[1]
-    op = bytes([kind | flags])
-    f = step[2:]
-    if kind in (1, 2, 7):
-        return op
-    if kind == 3:
-        return op + bytes(f[0:5])
-    if kind in (4, 6):
-        return op + struct.pack("<H", f[0])
-    if kind == 5:
-        return op + bytes(f[0:3])
-    raise ValueError("kind")
+def _op(step):
+    kind, flags, *f = step
+    sides, tick = bool(flags & fmt.SIDES), bool(flags & fmt.TICK)
+    if kind == fmt.BREATHE:
+        return Op(kind, durations=tuple(f[1:5]), count=f[0])
+    if kind == fmt.REPEAT:
+        return Op(kind, durations=tuple(f[1:3]), count=f[0], sides=sides)
+    if kind in (fmt.HOLD, fmt.REST):
+        return Op(kind, durations=(f[0],), sides=sides, tick=tick)
+    return Op(kind)
 
 
 def build(steps, slug="test", name="Test", labels=None, version=1, rid=None):
-    body = b"".join(encode_step(s) for s in steps)
-    flags = 0
-    if labels is not None or slug is not None:
-        flags = 1
-        strings = [slug or "", name or ""]
-        strings.extend(labels or [""] * len(steps))
-        for s in strings:
-            b = s.encode("utf-8")
-            body += bytes([len(b)]) + b
+    """A version-1 file of `steps`; with labels unless both `slug` and `labels` are None;
+    `rid` overrides the routine id (the crc32 of the slug)."""
+    ops = [_op(s) for s in steps]
+    if labels is not None:
+        ops = [Op(o.kind, o.durations, o.count, o.sides, o.tick, t)
+               for o, t in zip(ops, labels, strict=True)]
+    data = compile_ops(ops, slug or "", name or "", labels=labels is not None or slug is not None,
+                       version=version)
     if rid is None:
-        rid = routine_id(slug or "")
-    total = 16 + len(body)
-    head12 = struct.pack("<4sBBHHH", b"UNKR", version, flags, rid, len(steps), total)
-    crc = crc32(body, crc32(head12)) & 0xFFFFFFFF
-    return head12 + struct.pack("<I", crc) + body
+        return data
+    names = wire.names(fmt.HEADER)
+    head = dict(zip(names, wire.unpack(fmt.HEADER, data), strict=True))
+    head["routine_id"] = rid
+    head["crc32"] = 0
+    body = data[fmt.HEADER_SIZE :]
+    head["crc32"] = fmt.file_crc(wire.pack(fmt.HEADER, *(head[n] for n in names)) + body)
+    return wire.pack(fmt.HEADER, *(head[n] for n in names)) + body
 
 
 # A few hand-made routines covering every step kind and flag.

@@ -12,7 +12,9 @@ connecting. The loop syncs once at start, then sleeps until the scan reports a c
   someone else's) or no tag (firmware before the advert): sync, then not again for that
   address before the backoff (unknown) or `untagged_sync_s` (no tag) has passed;
 - a failed sync (link dropped, no adapter): retried with backoff from `first_retry_s` to
-  `max_retry_s` while the device is still heard, one log line per new failure message;
+  `max_retry_s` while the device is still heard, one log line per new failure message; a
+  device that refuses this computer (not paired: someone else's) is not retried on a
+  timer, only when its advertisement changes after the backoff;
   nothing is lost or duplicated (the store commits verified batches with the cursor);
 - another process holds the sync lock: retried after `first_retry_s`.
 
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from unknot.ble.advert import Known, Sighting, judge, known_devices
+from unknot.ble.session import NotPaired
 from unknot.ble.sync import SyncSummary
 from unknot.errors import DeviceNotFound, SyncBusy, UnknotError
 
@@ -87,7 +90,8 @@ class Watcher:
     def __init__(self, attempt: Attempt, listener: Listener, log: Callable[[str], None], *,
                  policy: WatchPolicy | None = None, clock: WatchClock | None = None,
                  known: Callable[[], Sequence[Known]] = known_devices,
-                 on_sync: Callable[[float, SyncSummary], None] | None = None) -> None:
+                 on_sync: Callable[[float, SyncSummary], None] | None = None,
+                 only: str | None = None) -> None:
         self.attempt = attempt
         self.listener = listener
         self.log = log
@@ -95,6 +99,7 @@ class Watcher:
         self.clock: WatchClock = clock or RealClock()
         self.known = known
         self.on_sync = on_sync
+        self.only = None if only is None else only.upper()  # --address: other devices ignored
         self.away: bool | None = None  # None until the first attempt or sighting says
         self.failure: str | None = None  # the last failure logged (repeats are not)
         self.wakeups = 0  # times the loop woke: a change heard, or something due
@@ -141,6 +146,15 @@ class Watcher:
                 self._line("device away: not advertising nearby; syncing when it is heard")
                 self.away = True
             self._failed(address, self.clock.now())
+            return
+        except NotPaired as exc:  # a stranger's device, or consent withdrawn: no timed retry
+            key = address or ""
+            wait = self.backoff.get(key, self.policy.first_retry_s)
+            self.backoff[key] = min(self.policy.max_retry_s, wait * 2)
+            self.hold_until[key] = self.clock.now() + wait
+            if str(exc) != self.failure:
+                self._line(f"not synced: {exc}")
+                self.failure = str(exc)
             return
         except SyncBusy as exc:
             wait = self._failed(address, self.clock.now(), self.policy.first_retry_s)
@@ -201,6 +215,8 @@ class Watcher:
                            f"{self.policy.away_s:g} s; syncing when it is heard again")
                 self.away = True
             return
+        if self.only is not None and seen.address.upper() != self.only:
+            return
         if self.away is True:
             self._line("device back in range")
             self.away = False
@@ -237,4 +253,4 @@ def watch(address: str | None = None, *, name: str | None = None,
                            scan_s=scan_s, lock_wait_s=0.0)
 
     hears = listener if listener is not None else ScanListener(policy.away_s)
-    asyncio.run(Watcher(attempt, hears, log, policy=policy).run())
+    asyncio.run(Watcher(attempt, hears, log, policy=policy, only=address).run())

@@ -14,12 +14,14 @@ from unknot.cli.options import sim_option
 @click.option("--name", help="Advertised name of the device, e.g. Unknot-1A2B.")
 @sim_option("Sync the simulated device (state under <home>/sim/NAME; NAME: default).")
 @click.option("--watch", is_flag=True,
-              help="Keep running: sync whenever the device is in range (Ctrl-C stops).")
+              help="Keep running: sync when the device's advertisement says there is "
+                   "something new, or it comes back in range (Ctrl-C stops).")
 def sync(address: str | None, name: str | None, sim: bool, watch: bool) -> None:
     """Sync the device's session history over BLE (resumes where the last sync stopped).
 
-    With --watch it stays running and syncs each time the device comes in range, logging one
-    line per sync; `unknot autostart enable` runs it as a background service."""
+    With --watch it stays running, listens passively to the device's advertisement and syncs
+    when it says a session ended (seconds later) or the device comes back in range, logging
+    one line per sync; `unknot autostart enable` runs it as a background service."""
     if watch:
         from unknot import radio
         from unknot.ble.watch import WatchPolicy

@@ -294,8 +294,19 @@ class SimPeripheral:
 
     def _readvertise_soon(self) -> None:
         if self._adv_stale and self._advertising is not None:
-            self._readvertise_task = asyncio.get_running_loop().create_task(
-                self._set_interval(self._advertising))
+            self._adv_stale = False
+            self._readvertise_task = asyncio.get_running_loop().create_task(self._new_data())
+
+    async def _new_data(self) -> None:
+        """The new payload into the running advertising set (no stop and start: a central
+        connecting meanwhile is not disturbed; the board has to restart, hw/ble.py)."""
+        adv_set = self.device.legacy_advertising_set
+        if adv_set is None:
+            if self._advertising is not None:
+                await self._set_interval(self._advertising)
+            return
+        with contextlib.suppress(Exception):  # stopped meanwhile: the next start has it
+            await adv_set.set_advertising_data(self.advertising_data())
 
     async def set_advertising(self, on: bool) -> None:
         """Start (at the fast interval) or stop advertising, as coming into or going out of
