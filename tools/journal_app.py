@@ -42,7 +42,8 @@ class JournalApp:
         self.storage = DictStorage(dict(files or {}))
         self.routines = [1]
         self.battery: int | None = None
-        self.keyring = core.auth.Keyring(self.clock)  # hosts: tests add theirs (keep/add)
+        self.keyring = core.keyring.Keyring(self.clock)  # hosts: tests add theirs (keep)
+        self.player = None  # no routine plays
         self.reloads = 0
         self.settings: dict[str, Any] = {}
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it; empty)

@@ -4,13 +4,14 @@ The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) 
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
-haptic vocabulary (`patterns`), host keys and their HMAC proofs (`auth`), the
-advertisement's "something new" tag (`advert`), the self-test's report format (`selftest`)
-and the STATUS notification frame (`status`), each wire format declared once as a field spec
-and packed and unpacked by `wire`; `upload` is the
-protocol's upload handler (the simulated device passes it to proto.Protocol); `sets` installs
-routine sets atomically (the board, the simulated device and the drive and serial installs
-all use it).
+haptic vocabulary (`patterns`), host keys and the protocol's labels and sizes (`auth`),
+proofs and sealed frames (`seal`), the key agreement of a pairing (`pairing`), the paired
+hosts, the pairing window and the wearer's consent (`keyring`), the advertisement's
+"something new" tag (`advert`), the self-test's report format (`selftest`) and the STATUS
+notification frame (`status`), each wire format declared once as a field spec and packed
+and unpacked by `wire`; `upload` is the protocol's upload handler (the simulated device
+passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
+simulated device and the drive and serial installs all use it).
 Host code imports them from here only, e.g. `from unknot.core import routine`, and never
 restates them (tests/host/test_core_facade.py fails on a restated format, magic or UUID).
 
@@ -33,11 +34,14 @@ from unknot_fw import (  # noqa: E402
     crc,
     gatt,
     journal,
+    keyring,
     library,
+    pairing,
     patterns,
     player,
     proto,
     routine,
+    seal,
     selftest,
     sets,
     settings,
@@ -53,11 +57,14 @@ __all__ = [
     "crc",
     "gatt",
     "journal",
+    "keyring",
     "library",
+    "pairing",
     "patterns",
     "player",
     "proto",
     "routine",
+    "seal",
     "selftest",
     "sets",
     "settings",

@@ -140,6 +140,26 @@ class _Demo:
             await self.radio.stop()
         await self.engine.stop()
 
+    async def pair(self) -> None:
+        """0. Pairing: the wearer's 1 s hold opens the window; the device taps three numbers;
+        a stand-in wearer (unknot.sim.radio.SimWearer) feels them from the simulated motor,
+        checks them against this computer's and presses (docs/demo.md)."""
+        from unknot.ble import open_device
+        from unknot.ble.pair import pair
+        from unknot.sim.radio import SimWearer
+
+        async def advance(ms: int) -> None:
+            await asyncio.sleep(ms / 1000 / self.speed)
+
+        wearer = SimWearer(self.device.motor, self.device.button, advance)
+        self.engine.open_pairing()
+        async with open_device(radio=self.radio, name=BLE_NAME, authenticate=False) as s:
+            await pair(s, wearer)
+        self.say("\n[bold]0. Pair[/bold]: the wearer held the button 1 s (pairing window "
+                 "open); the device tapped " + " ".join(map(str, wearer.felt)) + ", the same "
+                 "numbers this computer derived from the key exchange; the wearer pressed to "
+                 "confirm (docs/security.md).")
+
     async def flash(self) -> None:
         """1. Flash the routine library and the demo settings over the simulated BLE link."""
         from unknot.ble import open_device
@@ -148,12 +168,7 @@ class _Demo:
         files = compile_selection(())
         t0 = time.monotonic()
         if not self.app.keyring.hosts:
-            # the wearer's consent: a 1 s hold opens the pairing window, the host sends a key
-            self.app.keyring.open()
-            async with open_device(radio=self.radio, name=BLE_NAME, authenticate=False) as s:
-                await s.pair()
-            self.say("\n[bold]0. Pair[/bold]: the wearer held the button 1 s (pairing window "
-                     "open), this computer gave the device its key (docs/security.md).")
+            await self.pair()
         async with open_device(radio=self.radio, name=BLE_NAME) as session:
             await session.upload_routines(files)
             await session.set_settings(DEMO_SETTINGS)

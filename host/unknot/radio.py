@@ -48,7 +48,7 @@ async def simulated(open_window: bool = False) -> AsyncIterator[Radio]:
     here, as the wearer would). One command at a time holds it (`interproc.take_turn`:
     DeviceBusy)."""
     from unknot.sim import interproc
-    from unknot.sim.radio import SimRadio
+    from unknot.sim.radio import SimRadio, SimWearer
     from unknot.sim.server import ble_name
 
     name = interproc.selected()
@@ -67,7 +67,8 @@ async def simulated(open_window: bool = False) -> AsyncIterator[Radio]:
         device = SimDevice(sim_dir)
         if open_window:
             device.app.keyring.open()
-        radio = await SimRadio(device.app, keys_dir=sim_dir, name=ble_name(name)).start()
+        radio = await SimRadio(device.app, keys_dir=sim_dir, name=ble_name(name),
+                               wearer=SimWearer.stepping(device)).start()
         try:
             yield radio
         finally:

@@ -46,3 +46,22 @@ def consent(app: Any, store: KeyStore | None = None) -> HostKey:
     app.keyring.keep(hk.host_id, hk.key)
     (store or KeyStore()).save(device_hex(app), hk)
     return hk
+
+
+class FeelingWearer:
+    """The wearer of a JournalApp device in a test: feels the numbers the device would tap
+    (its keyring's attempt), compares them with the laptop's and presses (or not)."""
+
+    def __init__(self, app: Any, presses: bool = True) -> None:
+        self.app = app
+        self.presses = presses
+        self.felt: tuple[int, ...] = ()
+
+    async def compare(self, sas: tuple[int, ...]) -> bool:
+        consent = self.app.keyring.consent
+        self.felt = tuple(consent[1].sas) if consent is not None else ()
+        return self.felt == tuple(sas)
+
+    async def press(self) -> None:
+        if self.presses:
+            self.app.keyring.answer(True)

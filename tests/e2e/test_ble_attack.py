@@ -5,14 +5,12 @@ the project's client; the wearer's laptop is the project's client after consent.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
-from bleapp import App, consent, db_seqs, device_hex, run
+from bleapp import App, FeelingWearer, consent, db_seqs, device_hex, run
 from bumble import pairing
 from bumble.controller import Controller
 from bumble.core import UUID
@@ -21,10 +19,11 @@ from bumble.hci import Address
 from bumble.host import Host
 from bumble.transport.common import AsyncPipeSink
 from unknot.ble import open_device
-from unknot.ble.auth import AuthError
+from unknot.ble.pair import forget, pair
 from unknot.ble.session import NotPaired
 from unknot.ble.sync import sync
 from unknot.device.keys import KeyStore
+from unknot.errors import DeviceError
 from unknot.history import HistoryStore
 from unknot.sim.link import DEVICE_ADDRESS
 from unknot.sim.radio import SimRadio
@@ -34,13 +33,13 @@ SERVICE = "a1e70001-7a6b-4e2e-9c1d-756e6b6e6f74"
 INFO = "a1e70002-7a6b-4e2e-9c1d-756e6b6e6f74"
 CONTROL = "a1e70003-7a6b-4e2e-9c1d-756e6b6e6f74"
 DATA = "a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74"
-AUTH_REQUIRED, AUTH_FAILED, NOT_PAIRABLE = 11, 12, 13
+AUTH_REQUIRED, AUTH_FAILED, NOT_PAIRABLE, PENDING, REFUSED = 11, 12, 13, 14, 15
 
 
 class Stranger:
     """A bumble central in radio range: connects, pairs "just works", writes CONTROL."""
 
-    def __init__(self, radio: SimRadio, address: str = "F0:BA:D0:00:00:07") -> None:
+    def __init__(self, radio: Any, address: str = "F0:BA:D0:00:00:07") -> None:
         self.controller = Controller("stranger", link=radio.link, public_address=address)
         self.device = Device(name="stranger", address=Address(address),
                              host=Host(self.controller, AsyncPipeSink(self.controller)))
@@ -56,6 +55,7 @@ class Stranger:
         self.conn = await d.connect(DEVICE_ADDRESS)
         await self.conn.pair()  # just works: the board cannot refuse it
         self.peer = Peer(self.conn)
+        await self.peer.request_mtu(247)  # as docs/protocol.md asks (answers up to 54 bytes)
         await self.peer.discover_services()
         await self.peer.discover_characteristics()
         (self.control,) = self.peer.get_characteristics_by_uuid(UUID(CONTROL))
@@ -83,7 +83,7 @@ def _ops() -> list[bytes]:
         struct.pack("<BI", 0x04, 0) + b"junk",  # UPLOAD_CHUNK
         bytes([0x05]), bytes([0x06]),  # UPLOAD_COMMIT, UPLOAD_ABORT
         bytes([0x07, 9, 1]) + b"MICRO_MIN" + struct.pack("<i", 0),  # SET_SETTINGS
-        bytes([0x13]), bytes([0x14]),  # FORGET, STATE
+        bytes([0x13, 2]) + b"\xff" * 8, bytes([0x13, 0]), bytes([0x14]),  # HOSTS, STATE
     ]
 
 
@@ -98,18 +98,19 @@ def test_stranger_is_refused_for_every_op_and_changes_nothing(tmp_path: Path, ho
         s = Stranger(radio)
         await s.connect()
         raw = await s.peer.read_value(s.info)
-        assert raw[0] == 2 and len(raw) == 14  # INFO: public part only (no head, no clock)
+        assert raw[0] == 3 and len(raw) == 14  # INFO: public part only (no head, no clock)
+        assert raw[1] == 0  # and no pairing flag to poll
         for req in _ops():
             frames = await s.ask(req)
             assert frames == [bytes([0x03, req[0], AUTH_REQUIRED])], (req, frames)
-        # PAIR outside the wearer's window
-        frames = await s.ask(bytes([0x12]) + b"attacker" + bytes(16))
+        # PAIR_BEGIN outside the wearer's window
+        frames = await s.ask(bytes([0x12]) + bytes(32))
         assert frames == [bytes([0x03, 0x12, NOT_PAIRABLE])]
-        # AUTH_BEGIN with an unknown host id, and with the wearer's id (sniffed) and a guess
-        for host_id in (b"attacker", hk.host_id):
-            frames = await s.ask(bytes([0x10]) + host_id + bytes(16))
-            assert frames[0][:3] in (bytes([3, 0x10, AUTH_FAILED]), bytes([3, 0x10, 0]))
-            frames = await s.ask(bytes([0x11]) + bytes(32))  # wrong key: wrong proof
+        # AUTH_BEGIN with a made-up blinded id, and with the wearer's host id in its place
+        for blind in (b"attacker", hk.host_id):
+            frames = await s.ask(bytes([0x10]) + bytes(16) + blind)
+            assert frames == [bytes([3, 0x10, AUTH_FAILED])]
+            frames = await s.ask(bytes([0x11]) + bytes(16))  # no challenge: refused
             assert frames == [bytes([0x03, 0x11, AUTH_FAILED])]
             frames = await s.ask(struct.pack("<BIH", 0x01, 1, 0) + bytes(8))
             assert frames == [bytes([0x03, 0x01, AUTH_REQUIRED])]
@@ -173,27 +174,38 @@ def app_proto(radio: SimRadio) -> Any:
     return radio.peripheral.proto
 
 
-def test_forgetting_hosts_works(tmp_path: Path, home: Path) -> None:
+def test_forgetting_hosts_needs_the_wearer_and_pairing_needs_the_window(
+        tmp_path: Path, home: Path) -> None:
     app = App(3)
     consent(app)
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
         async with open_device(radio=radio) as sess:
-            await sess.forget_hosts()
+            with pytest.raises(DeviceError, match="did not confirm"):
+                task = asyncio.create_task(forget(sess, b"\xff" * 8))
+                await asyncio.sleep(0.5)
+                assert app.keyring.waiting()  # a forget over BLE waits for the press ...
+                app.clock.t += 61_000  # ... and the wearer says nothing: refused
+                app.keyring.poll(app.clock.now_ms())
+                await task
+            assert len(app.keyring.hosts) == 1
+            task = asyncio.create_task(forget(sess, b"\xff" * 8))
+            await asyncio.sleep(0.5)
+            app.keyring.answer(True)  # the wearer's press
+            await task
         assert app.keyring.hosts == [] and KeyStore().get(device_hex(app)) is None
         with pytest.raises(NotPaired):
             async with open_device(radio=radio):
                 pass
-        # the wearer opens the window: a new pairing works, a second host in the same window
-        # does not (the window closes after one)
+        # the wearer opens the window: one pairing, with the wearer's comparison and press
         app.keyring.open()
         async with open_device(radio=radio, authenticate=False) as sess:
-            await sess.pair()
+            await pair(sess, FeelingWearer(app))
         assert len(app.keyring.hosts) == 1 and not app.keyring.pairing()
         async with open_device(radio=radio, authenticate=False) as sess:
-            with pytest.raises(Exception, match="pairing mode"):
-                await sess.pair(KeyStore(tmp_path / "other"))
+            with pytest.raises(DeviceError, match="pairing window is not open"):
+                await pair(sess, FeelingWearer(app), KeyStore(tmp_path / "other"))
         await radio.stop()
 
     run(go)
@@ -215,19 +227,20 @@ def test_look_alike_device_cannot_move_the_cursor(tmp_path: Path, home: Path) ->
                 await sync(sess, store)
             await radio.stop()
             cursor = store.cursor(device_hex(real))
-            # the look-alike knows the wearer's host id (sniffed) but not the key
-            fake.keyring.keep(KeyStore().get(device_hex(real)).host_id, bytes(16))
-            radio = await SimRadio(fake, keys_dir=tmp_path / "k2").start()
-            with pytest.raises(AuthError):
-                async with open_device(radio=radio) as sess:
-                    await sync(sess, store)
-            await radio.stop()
-            fake.keyring.hosts = []  # and one that knows nothing at all
-            radio = await SimRadio(fake, keys_dir=tmp_path / "k3").start()
-            with pytest.raises(NotPaired):
-                async with open_device(radio=radio):
-                    pass
-            await radio.stop()
+            # the look-alike knows the wearer's host id (not sent in v3) but not the key; and
+            # one that knows nothing at all: both "not the device you paired with", never
+            # "open the pairing window" (the phishing of issue 17)
+            for hosts in ([KeyStore().get(device_hex(real)).host_id], []):
+                fake.keyring.hosts = []
+                for hid in hosts:
+                    fake.keyring.keep(hid, bytes(16))
+                radio = await SimRadio(fake, keys_dir=tmp_path / "k2").start()
+                with pytest.raises(NotPaired) as no:
+                    async with open_device(radio=radio) as sess:
+                        await sync(sess, store)
+                await radio.stop()
+                assert "not the device this computer paired with" in str(no.value)
+                assert "hold the button" not in str(no.value) and "window" not in str(no.value)
             assert store.cursor(device_hex(real)) == cursor and cursor.next_seq == 13
             real.journal.append(1_700_100_000, 1, 2, 2, 60, 1, 3)
             radio = await SimRadio(real, keys_dir=tmp_path / "k").start()
@@ -273,13 +286,3 @@ def test_journal_wipe_hides_no_session(tmp_path: Path, home: Path) -> None:
             await radio.stop()
 
     run(go)
-
-
-def test_docs_recipe_matches_python_hmac() -> None:
-    """docs/protocol.md's proof recipe, computed with Python's hmac, is what the device
-    checks (the stranger could compute it too, given the key)."""
-    key, nh, nd = bytes(16), bytes(range(16)), bytes(range(16, 32))
-    from unknot import core
-
-    assert core.auth.host_proof(key, nh, nd) == hmac.new(
-        key, b"unknot2 host" + nh + nd, hashlib.sha256).digest()

@@ -98,7 +98,7 @@ def test_unpaired_central_is_refused(tmp_path: Path, home: Path) -> None:
         radio = await SimRadio(app, keys_dir=None).start()
         async with open_device(radio=radio, pair=False, authenticate=False) as s:
             info = await s.read_public()  # INFO is readable without pairing: public part only
-            assert info.protocol == proto.PROTOCOL_VERSION and not info.pairing
+            assert info.protocol == proto.PROTOCOL_VERSION and info.raw[1] == 0  # no flags
             req = wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0)
             with pytest.raises(AttError) as w:
                 await s.client.write_gatt_char(uuids.CONTROL, req, response=True)

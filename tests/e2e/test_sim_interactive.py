@@ -46,12 +46,24 @@ def test_sim_keys_and_second_process(home: Path) -> None:
         # `unknot pair` first, then the wearer's 1 s hold (key b): at x50 the 60 s window
         # lasts 1.2 s of real time, so the host waits for it to open
         p = subprocess.Popen([sys.executable, "-m", "unknot", "pair", "--sim"], env=env,
-                             text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        assert p.stdin is not None
         t_end = time.time() + 3
         while time.time() < t_end:
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
         child.send("b")
         child.expect("ack x3")  # pair_open
+        # the wearer feels three numbers (the TUI prints each number as `count xN`), types
+        # them into `unknot pair`, then presses the device's button (key p)
+        felt: dict[str, str] = {}  # device time -> count: the TUI may show a line again
+        while len(felt) < 3:
+            child.expect(r"(\d+:\d\d\.\d)  count(?: x(\d))?\b")  # a felt line: n taps
+            felt[child.match.group(1)] = child.match.group(2) or "1"
+        felt_sas = [felt[t] for t in sorted(felt, key=lambda t: (len(t), t))]
+        p.stdin.write(" ".join(felt_sas) + "\n")
+        p.stdin.flush()
+        child.send("p")
         while p.poll() is None:
             child.expect([pexpect.TIMEOUT, pexpect.EOF], timeout=0.05)
         _out, err = p.communicate()

@@ -119,7 +119,7 @@ class App:
         self.device_id = b"\x01\x02"
         self.boot = 1
         self.storage = None
-        self.keyring = fwload.module("auth").Keyring(self.clock)
+        self.keyring = fwload.module("keyring").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
         self.player: object | None = None  # a routine playing (the advert's rotation waits)
 
@@ -150,9 +150,10 @@ def test_info_is_refreshed_only_when_it_changes(ble: Any) -> None:
     app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)  # private: not in INFO
     link.poll(6)
     assert len(link.service.history["info"]) == 1
-    app.keyring.open()  # the pairing window is public
+    app.keyring.open()  # v3: the pairing window is not in INFO (a squatter cannot poll it)
     link.poll(7)
-    assert len(link.service.history["info"]) == 2
+    assert len(link.service.history["info"]) == 1
+    assert link.service.history["info"][-1][1] == 0  # flags
 
 
 def test_advert_says_when_there_is_something_new(ble: Any) -> None:

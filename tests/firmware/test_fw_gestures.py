@@ -34,14 +34,16 @@ def test_two_presses_outside_window(fw):
 
 def test_long_fires_while_held(fw):
     assert _run(fw, [(True, 0)], 9_999) == [("long", 800)]
-    assert [g for g, _ in _run(fw, [(True, 0), (False, 2000)], 10_000)] == ["long"]
+    # its release (before the 10 s hold) is "long_up": the pairing window opens on it
+    assert [g for g, _ in _run(fw, [(True, 0), (False, 2000)], 10_000)] == ["long", "long_up"]
 
 
 def test_long_detected_on_release_if_not_polled(fw):
     g = fw.gestures.Gestures(300, 800)
     g.feed(True, 0)
     g.feed(False, 900)
-    assert g.pop() == "long" and g.pop() is None and g.next_deadline() is None
+    assert g.pop() == "long" and g.pop() == "long_up" and g.pop() is None
+    assert g.next_deadline() is None
 
 
 def test_configurable_window(fw):
@@ -52,4 +54,6 @@ def test_configurable_window(fw):
 def test_hold_fires_after_long_while_still_held(fw):
     hold = fw.gestures.HOLD_MS
     assert _run(fw, [(True, 0)], 20_000) == [("long", 800), ("hold", hold)]
-    assert [g for g, _ in _run(fw, [(True, 0), (False, hold - 1)], 20_000)] == ["long"]
+    assert [g for g, _ in _run(fw, [(True, 0), (False, hold - 1)], 20_000)] == ["long", "long_up"]
+    # held through the hold: no long_up, so the forget-all never opens the window on its way
+    assert [g for g, _ in _run(fw, [(True, 0), (False, hold + 1)], 20_000)] == ["long", "hold"]

@@ -160,8 +160,9 @@ def test_selftest_op_start_busy_and_report_by_offset(tmp_path: Path) -> None:
 def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
     """The host's BLE path: SELFTEST over a bumble link (ATT writes, notifications)."""
     from unknot.ble import open_device
+    from unknot.ble.pair import pair
     from unknot.device.keys import KeyStore
-    from unknot.sim.radio import SimRadio
+    from unknot.sim.radio import SimRadio, SimWearer
 
     dev, _checks = _sim(tmp_path)
     lines: list[str] = []
@@ -177,7 +178,7 @@ def test_selftest_over_ble_with_the_real_stack(tmp_path: Path) -> None:
             keys = KeyStore(tmp_path / "keys")  # SELFTEST needs a paired host, like sync
             dev.app.keyring.open()  # the wearer opens the pairing window
             async with open_device(radio=radio, timeout=5.0, authenticate=False) as session:
-                await session.pair(keys)
+                await pair(session, SimWearer.stepping(dev), keys)  # compares and presses
                 return await st.selftest_over(session, lines.append, wait=bench)
         finally:
             await radio.stop()

@@ -63,7 +63,7 @@ class App:
         self.boot = 1
         self.battery = None
         self.routines: list[object] = []
-        self.keyring = fwload.module("auth").Keyring(self.clock)
+        self.keyring = fwload.module("keyring").Keyring(self.clock)
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
 
     def reload_routines(self) -> None:
@@ -188,8 +188,7 @@ def test_junk_and_too_many_files_install_nothing(files: dict[str, bytes], status
     app = App()
     p = Authed(proto.Protocol(app, upload.Upload))
     assert send(p, archive(files), 200)[-1] == getattr(proto, status)
-    answer = bytes(p.last_response)[: -core.auth.TAG_SIZE]  # the COMMIT answer, tag stripped
-    assert answer[3:] == named
+    assert p.last_body[3:] == named  # the COMMIT answer, opened
     assert app.storage.files == {"old.unk": b"old"} and app.storage.staged == {}
     assert app.reloads == 0
 
@@ -209,3 +208,16 @@ def test_without_an_upload_handler_uploads_are_unknown() -> None:
     p = Authed(proto.Protocol(App()))
     p.control(wire.pack(core.upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, 10, 0))
     assert p.next_frame()[2] == 1  # UNKNOWN_OPCODE
+
+
+@pytest.mark.parametrize("name", ["SET", "set.7"])
+def test_reserved_set_names_are_refused_at_staging(name: str) -> None:
+    """Issue 17: a paired host stages `SET` (the set manifest) or `set.<n>` next to a routine
+    and never commits: nothing is staged (so no power cut can install it), COMMIT refuses."""
+    app = App()
+    p = Authed(proto.Protocol(app, upload.Upload))
+    blob = archive({"a.unk": FILES["a.unk"], name: b"a.unk 1\n"})
+    statuses = send(p, blob, 200)
+    assert statuses[-1] == proto.ST_BAD_ARG
+    assert not any(n.endswith(name) for n in app.storage.staged)
+    assert app.storage.files == {"old.unk": b"old"}

@@ -40,7 +40,7 @@ def scenario(tmp: Path) -> list[bytes]:
     raw.control(bytes([core.proto.OP_FOLLOW, 1]))  # STATUS is private: not before AUTH
     assert _drain(raw) == [bytes([core.proto.F_RESP, core.proto.OP_FOLLOW,
                                   core.proto.ST_AUTH_REQUIRED])] and not app.following
-    p = Authed(raw)  # answers' tags checked and stripped; STATUS frames carry none
+    p = Authed(raw)  # answers and STATUS frames opened (tags checked, decrypted)
     p.control(bytes([core.proto.OP_FOLLOW, 1]))
     frames += _drain(p)
     app.post(("start", 0))
@@ -84,19 +84,18 @@ import simadapters
 from unknot import proto
 from unknot.app import App
 app = simadapters.make_app(App)
-import struct
-from unknot import auth
+from unknot import auth, seal, wire
 p = proto.Protocol(app)
 app.protocol = p
 app.step()
 hid, key, nh = b"h" * 8, b"k" * 16, b"n" * 16
 app.keyring.keep(hid, key)
-p.control(struct.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, hid, nh))
+p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
 nd = bytes(p.next_frame())[3:19]
-p.control(struct.pack(proto.REQ_AUTH, proto.OP_AUTH, auth.host_proof(key, nh, nd)))
+p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, seal.host_proof(key, nh, nd)))
 p.next_frame()
-body = bytes([proto.OP_FOLLOW, 1])
-p.control(body + auth.tag(auth.session_key(key, nh, nd), auth.REQUEST_LABEL, 0, body))
+s = seal.Session(key, nh, nd)
+p.control(s.seal(auth.REQUEST_LABEL, 0, 0, bytes([proto.OP_FOLLOW, 1]), 1))
 out = []
 app.post(("start", 0))
 for i in range(40):
@@ -106,7 +105,8 @@ for i in range(40):
         f = p.next_frame()
     app.clock.t += 100
     app.step()
-print("EVENTS", " ".join(str(o[1]) for o in out if o[0] == 4))
+opened = [s.open(auth.STATUS_LABEL, 0, i, o, 1) for i, o in enumerate(x for x in out if x[0] == 4)]
+print("EVENTS", " ".join(str(o[1]) for o in opened))
 """
 
 

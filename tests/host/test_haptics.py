@@ -96,7 +96,7 @@ def _player_events() -> set[str]:
 
 
 def _app_events() -> set[str]:
-    src = (FW / "app.py").read_text() + (FW / "auth.py").read_text()
+    src = "".join((FW / f).read_text() for f in ("app.py", "auth.py", "keyring.py"))
     # reminder actions the App hands to buzz(): `if action == "a" or ...:` followed by
     # `self.buzz(action)` (other actions, e.g. "giveup", are not events)
     played_actions = set()

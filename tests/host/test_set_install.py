@@ -92,7 +92,7 @@ def _ble_upload(root: Path, files: dict[str, bytes]) -> None:
 
         def __init__(self) -> None:  # what AUTH_BEGIN's STATE block reads
             self.clock = sa.VirtualClock()
-            self.keyring = core.auth.Keyring(self.clock)
+            self.keyring = core.keyring.Keyring(self.clock)
             self.journal = core.journal.Journal(new_nvm())
             self.device_id = b"\x01\x02"
             self.boot = 1

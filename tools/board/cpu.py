@@ -27,6 +27,7 @@ BOARD_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BOARD_DIR))
 
 import model  # noqa: E402
+import scenario  # noqa: E402
 
 FUEL_PER_MS = 70_000  # wasm instructions per board millisecond (range 55,000-85,000)
 BIG_HEAP_KIB = 8192  # no collection runs in any measured span
@@ -55,6 +56,8 @@ class Meter:
         def handler(name: str, payload: bytes, fuel: int) -> str:
             if name == "mark":
                 marks.append(fuel)
+            if name == "aes":
+                return scenario.aes_call(payload)
             return ""
 
         d = self.model.drive

@@ -23,7 +23,6 @@ Adding a phase: write a generator method `_phase_<name>` (use `_wait_until`, `_r
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +32,6 @@ MTU = 247
 RECORDS = 1000
 HOST_ID = b"modelhst"
 HOST_KEY = b"K" * 16
-PAIR_ID = b"newhost!"
-PAIR_KEY = b"P" * 16
 _LIMIT_MS = 3 * 3600 * 1000  # virtual time a run may take
 
 
@@ -65,6 +62,32 @@ class Record:
     modules: list[str] = field(default_factory=list)  # sys.modules at the last measurement
 
 
+def aes_call(payload: bytes) -> str:
+    """The host side of the model's aesio (cp/aesio.py): mode, key (16), IV (16), data ->
+    hex of the data encrypted (the board does this in C: no fuel)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    mode, key, iv, data = payload[0], payload[1:17], payload[17:33], payload[33:]
+    if mode == 6:  # CTR: each call starts a new key-stream block (tiny-AES-c)
+        padded = data + bytes(-len(data) % 16)
+        enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+        return (enc.update(padded)[: len(data)]).hex()
+    m = modes.CBC(iv) if mode == 2 else modes.ECB()
+    return Cipher(algorithms.AES(key), m).encryptor().update(data).hex()
+
+
+def _info() -> bytes:
+    """The INFO value the model's board serves (device id: cp/microcontroller.py's cpu.uid
+    cut to 6 bytes as hw/__init__.py does), which the device's proof covers."""
+    from unknot import core
+
+    proto = core.proto
+    version = core.FIRMWARE_VERSION.split(".")
+    major, minor, patch = (int("".join(c for c in v if c.isdigit()) or 0) for v in version[:3])
+    uid = b"\x11\x22\x33\x44\x55\x66\x77\x88"[:6]
+    return _wire().pack(proto.INFO, proto.PROTOCOL_VERSION, 0, uid, major, minor, patch, 0)
+
+
 def fw() -> tuple[Any, Any, Any]:
     from unknot import core
 
@@ -74,12 +97,15 @@ def fw() -> tuple[Any, Any, Any]:
 def key_file() -> bytes:
     """The USB consent file the model's drive carries (auth.KEY_FILE)."""
     _, auth, _ = fw()
-    return struct.pack(auth.HOST_RECORD, HOST_ID, HOST_KEY)
+    return bytes(auth.key_file(0x5EED, HOST_ID, HOST_KEY))
 
 
 class Scenario:
     def __init__(self, archive: bytes, phases: tuple[str, ...] = PHASES) -> None:
         self.proto, self.auth, self.crc = fw()
+        from unknot import core
+
+        self.seal = core.seal
         self.archive = archive  # the routine set the upload phase sends
         self.phases = phases
         self.rec = Record()
@@ -109,6 +135,8 @@ class Scenario:
             except ScenarioFailed as exc:
                 self.failed = self.failed or str(exc)
                 return "x"
+        if name == "aes":
+            return aes_call(payload)
         if name == "notify":
             self.frames.append(payload)
         elif name == "cue":
@@ -163,12 +191,13 @@ class Scenario:
         self.rec.done.append(phase)
 
     def _request(self, body: bytes, tagged: bool = True) -> Generator[str, Wait, bytes]:
-        """Write one control request; returns its response frame (tag checked)."""
+        """Write one control request (sealed unless `tagged` is False); returns its response
+        frame (opened: tag checked, payload decrypted)."""
         if not self.connected:
             raise ScenarioFailed("link down")
         if tagged:
             assert self.session is not None
-            body += self.auth.tag(self.session, self.auth.REQUEST_LABEL, self.counter, body)
+            body = self.session.seal(self.auth.REQUEST_LABEL, self.counter, 0, body, 1)
         n = len(self.frames)
         yield f"t{self.wait.now}|w{body.hex()}"
         yield from self._wait_until(lambda: any(f[0] == self.proto.F_RESP
@@ -176,12 +205,11 @@ class Scenario:
         frame = next(f for f in self.frames[n:] if f[0] == self.proto.F_RESP)
         del self.frames[n:]
         if tagged and self.session is not None:
-            body_len = len(frame) - self.auth.TAG_SIZE
-            want = self.auth.tag(self.session, self.auth.ANSWER_LABEL, self.counter,
-                                 frame[:body_len])
+            opened = self.session.open(self.auth.ANSWER_LABEL, self.counter, 0, frame, 3)
             self.counter += 1
-            if frame[body_len:] != want:
+            if opened is None:
                 raise ScenarioFailed("bad answer tag")
+            return bytes(opened)
         return frame
 
     def _ok(self, frame: bytes, what: str) -> None:
@@ -219,17 +247,21 @@ class Scenario:
         yield f"t{self.wait.now}|c{MTU}"
         nh = b"N" * a.NONCE_SIZE
         f0 = self.wait.fuel
-        frame = yield from self._request(struct.pack(p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN,
-                                                     HOST_ID, nh), tagged=False)
+        frame = yield from self._request(_wire().pack(
+            p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, nh, self.seal.blind(HOST_KEY, nh)), tagged=False)
         self._ok(frame, "AUTH_BEGIN")
-        nd, state, proof = struct.unpack(p.RESP_AUTH_BEGIN, frame[3:])
-        if proof != a.device_proof(HOST_KEY, nh, nd, state):
+        nd, proof = _wire().unpack(p.RESP_AUTH_BEGIN, frame[3:])
+        if proof != self.seal.device_proof(HOST_KEY, nh, nd, _info()):
             raise ScenarioFailed("bad device proof")
-        frame = yield from self._request(struct.pack(p.REQ_AUTH, p.OP_AUTH,
-                                                     a.host_proof(HOST_KEY, nh, nd)), False)
+        frame = yield from self._request(_wire().pack(p.REQ_AUTH, p.OP_AUTH,
+                                                     self.seal.host_proof(HOST_KEY, nh, nd)), False)
         self._ok(frame, "AUTH")
         self.rec.marks["auth"] = self.wait.fuel - f0
-        self.session = a.session_key(HOST_KEY, nh, nd)
+        self.session = self.seal.Session(HOST_KEY, nh, nd)
+        opened = self.session.open(a.ANSWER_LABEL, a.AUTH_COUNTER, 0, frame, 3)
+        if opened is None:
+            raise ScenarioFailed("bad AUTH answer tag")
+        state = bytes(opened[3 + a.SECRET_SIZE :])
         self.counter = 0
         f0 = self.wait.fuel
         frame = yield from self._request(_wire().pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,
@@ -245,7 +277,7 @@ class Scenario:
         f0 = self.wait.fuel
         body = _wire().pack(p.REQ_READ, p.OP_READ, 0, 0)
         assert self.session is not None
-        body += self.auth.tag(self.session, self.auth.REQUEST_LABEL, self.counter, body)
+        body = self.session.seal(self.auth.REQUEST_LABEL, self.counter, 0, body, 1)
         self.counter += 1
         yield f"t{self.wait.now}|w{body.hex()}"
         yield from self._wait_until(lambda: any(f[0] in (p.F_END, p.F_RESP)
@@ -256,6 +288,12 @@ class Scenario:
         del self.frames[n:]
         if end[0] != p.F_END:
             raise ScenarioFailed(f"READ refused: {end[:3].hex()}")
+        a, k = self.auth, self.counter - 1
+        data = [self.seal.Session.open(self.session, a.ANSWER_LABEL, k, i, f, 1) for i, f in
+                enumerate(data)]
+        end = self.session.open(a.ANSWER_LABEL, k, len(data), end, 1)
+        if end is None or any(f is None for f in data):
+            raise ScenarioFailed("a READ frame failed its seal")
         fields = _wire().unpack(p.END, end)
         crc = 0
         size = 0
@@ -282,12 +320,39 @@ class Scenario:
         self._ok(frame, "UPLOAD_COMMIT")
 
     def _phase_pairing(self) -> Generator[str, Wait, None]:
-        p = self.proto
-        yield from self._press(1300)  # a long press: the pairing window opens
+        """A second host pairs (protocol v3): the wearer's long press opens the window, the
+        host commits, the device makes its X25519 key, the host reveals, the device computes
+        the shared secret and taps the SAS, the wearer presses, the host checks."""
+        from unknot import core
+
+        p, a, pairing = self.proto, self.auth, core.pairing
+        yield from self._press(1300)  # a long press, released: the pairing window opens
         yield from self._sleep()
-        frame = yield from self._request(struct.pack(p.REQ_PAIR, p.OP_PAIR, PAIR_ID, PAIR_KEY),
-                                         tagged=False)
-        self._ok(frame, "PAIR")
+        secret, public = pairing.keypair()
+        nonce = b"n" * a.NONCE_SIZE
+        f0 = self.wait.fuel
+        frame = yield from self._request(_wire().pack(
+            p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, pairing.commitment(public, nonce)), False)
+        self._ok(frame, "PAIR_BEGIN")
+        self.rec.marks["pair_begin"] = self.wait.fuel - f0
+        dev_pub, dev_nonce = _wire().unpack(p.RESP_PAIR_BEGIN, frame[3:])
+        f0 = self.wait.fuel
+        frame = yield from self._request(_wire().pack(
+            p.REQ_PAIR_REVEAL, p.OP_PAIR_REVEAL, public, nonce), False)
+        self._ok(frame, "PAIR_REVEAL")
+        self.rec.marks["pair_reveal"] = self.wait.fuel - f0
+        key, _host_id, _sas = pairing.pair_digest(pairing.x25519(secret, dev_pub), public,
+                                                  dev_pub, nonce, dev_nonce)
+        check = self.seal.Session(key, nonce, dev_nonce)
+        yield from self._at(self.wait.now + 20_000, "")  # the device taps the numbers
+        yield from self._press(120)  # the wearer's press: yes (decided after the double-
+        yield from self._at(self.wait.now + 1000, "")  # press window has passed)
+        frame = yield from self._request(check.seal(
+            a.REQUEST_LABEL, 0, 0, _wire().pack(p.REQ_PAIR_CHECK, p.OP_PAIR_CHECK, 0), 1), False)
+        opened = check.open(a.ANSWER_LABEL, 0, 0, frame, 3)
+        if opened is None:
+            raise ScenarioFailed("bad PAIR_CHECK answer tag")
+        self._ok(bytes(opened), "PAIR_CHECK")
 
     def _phase_disconnect(self) -> Generator[str, Wait, None]:
         adverts = self.rec.adverts

@@ -13,10 +13,12 @@ as `app.protocol`: if set, the loop calls `app.protocol.poll(now_ms)` every step
 return a deadline (ms) for its own pending work, or None.
 
 Gestures: idle: press = start the selected routine, double = select the next one (it buzzes
-its number), long = open the pairing window for 60 s (cue `pair_open`; a new host then
-plays `pair_ok`) -- except a long press that starts 0.3-10 s after boot, which starts the
-self-test instead (unknot.selftest; while it runs the button is its) --, hold 10 s =
-forget every paired host (cue `forget`; docs/security.md).
+its number), long press released before 10 s = open the pairing window for 60 s (cue
+`pair_open`, on release) -- except a long press that starts 0.3-10 s after boot, which
+starts the self-test instead (unknot.selftest; while it runs the button is its) --, hold
+10 s = forget every paired host (cue `forget`; the window never opens on the way;
+docs/security.md). While the device asks the wearer (a pairing's SAS was played, or a host
+asked to forget hosts): press = yes, double or long = no (keyring.py).
 Nudge pending: press = start the break routine, double = snooze
 (refused after UNKNOT_MAX_SNOOZES in a row), long = skip this break. Playing: press =
 pause/resume, long = stop (recorded as aborted), double = ignored.
@@ -30,10 +32,11 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from . import auth, patterns
+from . import patterns
 from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
+from .keyring import Keyring
 from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
@@ -43,8 +46,7 @@ _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
 _SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
 _SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and within this
-# (its 1110 ms + 290 ms of silence; a test keeps it after the cue's end. Not read from the
-# pattern table here: that would load the table into the app's heap for one number)
+_SAS_GAP_MS = const(1200)  # silence between two numbers of the pairing SAS
 
 
 class App:
@@ -52,6 +54,8 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
+    _numbers = None  # [deadline ms, n, n, ...]: the pairing SAS still to play
+    _long_idle = False  # the current long press began while idle: its release opens the window
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b""):
@@ -87,7 +91,7 @@ class App:
         self._ann_step = 0  # the step index last announced
         self._ann_new = False  # announce() queued something since the protocol last polled
         # the hosts the wearer consented to and the pairing window (docs/security.md)
-        self.keyring = auth.Keyring(clock, self._save_hosts, self.buzz)
+        self.keyring = Keyring(clock, self._save_hosts, self.buzz, self.play_numbers)
         # journal, boot counter, host keys and persisted settings: one power-safe image
         # (journal.py). The new boot number is written with this boot's first flash write
         # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
@@ -96,11 +100,7 @@ class App:
         self.overrides = self._load_overrides()
         self.boot = self.journal.boot + 1
         self.journal.boot = self.boot
-        usb = auth.parse_key_file(new_hosts)  # USB consent (auth.KEY_FILE)
-        for host_id, key in usb:
-            self.keyring.keep(host_id, key)
-        if usb:
-            self._save_hosts()
+        self.keyring.import_usb(new_hosts)  # USB consent (auth.KEY_FILE), imported once
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
         now = clock.now_ms()
@@ -118,14 +118,13 @@ class App:
     def _load_overrides(self):
         """The settings overrides; the host keys in front of them go to the keyring."""
         try:
-            self.keyring.hosts, rest = auth.decode_hosts(self.journal.settings)
-            return settings_mod.decode(rest)
+            return settings_mod.decode(self.keyring.load(self.journal.settings))
         except Exception:
             return {}
 
     def _blob(self):
         """The image's settings area: host keys, then the settings lines."""
-        return auth.encode_hosts(self.keyring.hosts) + settings_mod.encode(self.overrides)
+        return self.keyring.encode() + settings_mod.encode(self.overrides)
 
     def _save_hosts(self):
         """Host keys are written at once (the wearer's consent is rare; no rate limit)."""
@@ -254,11 +253,26 @@ class App:
         self.selftest = SelfTest(self, now, out)
         return True
 
+    def play_numbers(self, digits):
+        """Play numbers as tap counts (`select` n), _SAS_GAP_MS apart: the pairing SAS."""
+        self._numbers = [self.clock.now_ms()] + list(digits)  # noqa: RUF005 - MicroPython
+
     def _gesture(self, g, now):
         rem = self.reminders
+        keyring = self.keyring
         if g == "hold":
+            self._long_idle = False
             if self.player is None and rem.pending is None:
-                self.keyring.forget()
+                keyring.forget()
+            return
+        if keyring.waiting() and self.player is None:
+            if g == "press" or g == "double" or g == "long":
+                keyring.answer(g == "press")  # the wearer's consent (pairing, forget)
+            return
+        if g == "long_up":
+            if self._long_idle:
+                self._long_idle = False
+                keyring.open()  # released before the 10 s hold: the pairing window
             return
         if self.player is not None:
             if g == "press" and self.player.waiting is not None:
@@ -301,7 +315,7 @@ class App:
                                      <= _SELFTEST_WINDOW_MS):
                 self.start_selftest(now)  # the first 10 s after boot: the self-test
             else:
-                self.keyring.open()  # afterwards: the pairing window (cue pair_open)
+                self._long_idle = True  # afterwards: the pairing window, on release
 
     # -- sessions --------------------------------------------------------------------
     def _start(self, index, now, nudge_kind):
@@ -410,10 +424,9 @@ class App:
         keyring = self.keyring
         poll = getattr(self.motor, "poll", None)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
-        for d in (sent, self._work(now), self._settings_write(now),
+        for d in (sent, self._sas_taps(now), self._work(now), self._settings_write(now),
                   self.gestures.next_deadline(),
-                  # pairing() closes an expired window; it closes on time (INFO's flag)
-                  keyring.pair_until if keyring.pairing() else None,
+                  keyring.poll(now),  # the window, an attempt, the wearer's consent expire
                   None if poll is None else poll(now)):
             if d is not None and d < deadline:
                 deadline = d
@@ -462,6 +475,20 @@ class App:
             player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
+
+    def _sas_taps(self, now):
+        """The pairing SAS: its next number of taps when due, else when that is."""
+        numbers = self._numbers
+        if numbers is None:
+            return None
+        if now >= numbers[0]:
+            n = numbers.pop(1)
+            self.buzz("select", n)
+            numbers[0] = now + patterns.event_ms("select", n) + _SAS_GAP_MS
+            if len(numbers) == 1:
+                self._numbers = None
+                return None
+        return numbers[0]
 
     def _work(self, now):
         """The routine, else the self-test, else the break reminders: the next deadline."""

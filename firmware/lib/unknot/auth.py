@@ -1,16 +1,18 @@
-"""Host keys and their proofs (docs/protocol.md "Authentication", docs/security.md).
+"""Host keys and the facts of protocol v3's proofs and sealed frames: sizes, labels, the
+stored host section, the USB key file (docs/protocol.md "Authentication", "Sealed frames";
+docs/security.md). Written once here; the host uses them through unknot.core, so the labels
+and message layouts below exist nowhere else. The MACs and the sealing (AES-CMAC, AES-CTR)
+are seal.py, loaded on the first connection that authenticates; the key
+agreement itself (X25519, the SHA-256 digests) is pairing.py, loaded only when a pairing
+starts. SHA-256 comes from `hashlib` where the board builds it, else the pure-Python
+`adafruit_hashlib` that `unknot device install` copies.
 
-A host (a laptop the wearer consented to) holds a 16-byte key that the device keeps in its
-power-safe nvm store, under an 8-byte host id. Every proof is HMAC-SHA256 (RFC 2104), written
-here once; the host (unknot.ble.auth) uses these same functions through unknot.core, so the
-labels and message layouts below exist nowhere else.
-
-SHA-256 comes from the board's `hashlib` where CircuitPython builds it (CIRCUITPY_HASHLIB
-follows CIRCUITPY_WEB_WORKFLOW, i.e. wifi ports; not nRF), else from the pure-Python
-`adafruit_hashlib` that `unknot device install` copies to the board.
+AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
+AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
+the MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
 """
 
-from struct import pack
+from . import wire
 
 try:
     from micropython import const
@@ -24,7 +26,7 @@ try:
     import hashlib
 
     sha256 = hashlib.sha256
-except ImportError:  # CircuitPython on nRF: no hashlib module
+except ImportError:  # CircuitPython on nRF before 10.1: no hashlib module
     import adafruit_hashlib
 
     sha256 = adafruit_hashlib.sha256
@@ -32,59 +34,67 @@ except ImportError:  # CircuitPython on nRF: no hashlib module
 HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
 NONCE_SIZE = const(16)
-PROOF_SIZE = const(32)
-TAG_SIZE = const(8)  # truncated HMAC carried by every authenticated frame
+PUBLIC_SIZE = const(32)  # an X25519 public key
+COMMIT_SIZE = const(32)  # SHA-256 of the host's public key and nonce
+PROOF_SIZE = const(16)  # a full AES-CMAC
+TAG_SIZE = const(8)  # the truncated AES-CMAC every sealed frame carries
+BLIND_SIZE = const(8)  # the host's blinded id in AUTH_BEGIN
+SECRET_SIZE = const(16)  # the device secret paired hosts hold (docs/security.md)
+NAME_SIZE = const(8)  # a host's name on the device (UTF-8, zero padded)
 MAX_HOSTS = const(4)  # host keys the device keeps; a fifth consent evicts the oldest
-PAIR_WINDOW_MS = const(60000)  # the pairing window closes after one new host or this long
-HOST_RECORD = "<8s16s"  # host id, key: one stored host, and one entry of KEY_FILE
-HOST_RECORD_SIZE = const(24)
-KEY_FILE = "unknot-host.key"  # USB consent: drive root, imported into nvm at boot, deleted
+PAIR_WINDOW_MS = const(60000)  # the window closes after one pairing attempt or this long
+CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
+LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
+SAS_DIGITS = const(3)  # the short authentication string: 3 numbers of 1..SAS_BASE taps
+SAS_BASE = const(5)  # 5**3 = 125 values: a relay's one guess wins with p = 0.8 %
 
-# Labels: the first bytes of each HMAC message (docs/protocol.md "Authentication").
-DEVICE_LABEL = b"unknot2 device"  # device proof: label | Nh | Nd | STATE
-HOST_LABEL = b"unknot2 host"  # host proof: label | Nh | Nd
-SESSION_LABEL = b"unknot2 session"  # session key: label | Nh | Nd
-REQUEST_LABEL = b"H"  # request tag: label | counter u32 | request bytes
-ANSWER_LABEL = b"D"  # answer tag: label | counter u32 | answer frame bytes
+# The stored host section (in front of the settings lines in the nvm image, docs/security.md):
+HOSTS_MAGIC = const(0xA3)
+HOSTS_HEAD = "magic:B count:B usb_id:I secret:16s"  # usb_id: the last key file imported
+HOSTS_HEAD_SIZE = const(22)
+HOST_RECORD = "host_id:8s key:16s name:8s paired:I"  # paired: unix s (0: clock unset)
+HOST_RECORD_SIZE = const(36)
+# The USB key file (drive root): one record, imported once (its id is remembered).
+KEY_FILE = "unknot-host.key"
+KEY_FILE_RECORD = "magic:4s import_id:I host_id:8s key:16s"  # import id: random, not 0
+KEY_FILE_RECORD_SIZE = const(32)
+KEY_FILE_MAGIC = b"UNK3"
 
-_BLOCK = const(64)
+# Labels: the first bytes of each hashed or MACed message (docs/protocol.md).
+COMMIT_LABEL = b"unknot3 commit"  # SHA-256(label | host public | host nonce)
+PAIR_LABEL = b"unknot3 pair"  # SHA-256(label | shared | host public | device public | Nh | Nd)
+ID_LABEL = b"unknot3 id"  # blinded host id: CMAC(key, label | Nh)[0:8]
+DEVICE_LABEL = b"unknot3 device"  # device proof: CMAC(key, label | Nh | Nd | INFO)
+HOST_LABEL = b"unknot3 host"  # host proof: CMAC(key, label | Nh | Nd)
+ENC_LABEL = b"unknot3 enc"  # session encryption key: CMAC(key, label | Nh | Nd)
+MAC_LABEL = b"unknot3 mac"  # session MAC key: CMAC(key, label | Nh | Nd)
+REQUEST_LABEL = const(0x48)  # "H": sealed request (host to device)
+ANSWER_LABEL = const(0x44)  # "D": sealed answer (RESP, DATA, END)
+STATUS_LABEL = const(0x53)  # "S": sealed STATUS frame
+SEAL = "label:B counter:I index:H"  # the first 7 bytes of a tag's message and of the IV
+SEAL_SIZE = const(7)
+AUTH_COUNTER = const(0xFFFFFFFF)  # the counter of the AUTH answer (requests start at 0)
+
+_ZERO16 = bytes(16)
 
 
 def hmac_sha256(key, msg):
-    """HMAC-SHA256(key, msg) -> 32 bytes (RFC 2104)."""
+    """HMAC-SHA256(key, msg) -> 32 bytes (RFC 2104). Not used by the protocol (v3 has no
+    HMAC); the advertisement's tag (advert.py) uses it."""
     key = bytes(key)
-    if len(key) > _BLOCK:
+    if len(key) > 64:
         key = sha256(key).digest()
-    pad = bytearray(_BLOCK)
+    pad = bytearray(64)
     pad[0 : len(key)] = key
-    for i in range(_BLOCK):
+    for i in range(64):
         pad[i] ^= 0x36
     inner = sha256(bytes(pad))
     inner.update(bytes(msg))
-    for i in range(_BLOCK):
+    for i in range(64):
         pad[i] ^= 0x36 ^ 0x5C
     outer = sha256(bytes(pad))
     outer.update(inner.digest())
     return outer.digest()
-
-
-def device_proof(key, host_nonce, device_nonce, status):
-    return hmac_sha256(key, DEVICE_LABEL + bytes(host_nonce) + bytes(device_nonce) + bytes(status))
-
-
-def host_proof(key, host_nonce, device_nonce):
-    return hmac_sha256(key, HOST_LABEL + bytes(host_nonce) + bytes(device_nonce))
-
-
-def session_key(key, host_nonce, device_nonce):
-    return hmac_sha256(key, SESSION_LABEL + bytes(host_nonce) + bytes(device_nonce))
-
-
-def tag(session, label, counter, frame):
-    """The TAG_SIZE-byte tag of one authenticated frame."""
-    return hmac_sha256(session, label + pack("<I", counter & 0xFFFFFFFF) + bytes(frame))[
-        0:TAG_SIZE
-    ]
 
 
 def same(a, b):
@@ -97,106 +107,74 @@ def same(a, b):
     return diff == 0
 
 
-def nonce():
-    """NONCE_SIZE random bytes (os.urandom: the nRF52840's hardware RNG on the board)."""
+def random(n):
+    """n random bytes (os.urandom: the nRF52840's hardware RNG on the board)."""
     from os import urandom
 
-    return urandom(NONCE_SIZE)
+    return urandom(n)
 
 
-def encode_hosts(hosts):
-    """The stored form of a list of (host id, key): a count byte, then HOST_RECORDs."""
-    out = bytearray([len(hosts)])
-    for host_id, key in hosts:
-        out += bytes(host_id) + bytes(key)
+def nonce():
+    return random(NONCE_SIZE)
+
+
+# -- stored form ----------------------------------------------------------------------------
+
+
+def pad_name(name):
+    raw = bytes(name)[0:NAME_SIZE]
+    return raw + bytes(NAME_SIZE - len(raw))
+
+
+def encode_hosts(hosts, usb_id=0, secret=None):
+    """The stored host section: HOSTS_HEAD, then one HOST_RECORD per host (oldest first).
+    `hosts` are lists [host id, key, name, paired at, last seen]; last seen is not stored
+    (it lives in RAM since the device's last start)."""
+    out = bytearray(HOSTS_HEAD_SIZE + HOST_RECORD_SIZE * len(hosts))
+    wire.pack_into(HOSTS_HEAD, out, 0, HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
+    at = HOSTS_HEAD_SIZE
+    for h in hosts:
+        wire.pack_into(HOST_RECORD, out, at, h[0], h[1], pad_name(h[2]), h[3])
+        at += HOST_RECORD_SIZE
     return bytes(out)
 
 
 def decode_hosts(blob):
-    """(list of (host id, key), bytes after the host section) from a stored blob; a blob
-    without a valid host section gives no hosts and the whole blob back."""
+    """(hosts, usb id, device secret or None, rest of the blob). A blob without a v3 host
+    section (e.g. protocol v2's, whose keys crossed the air in the clear) gives no hosts,
+    and the bytes after a v2 section (its count byte and 24-byte records) as the rest."""
     blob = bytes(blob)
     if not blob:
-        return [], b""
-    n = blob[0]
-    end = 1 + n * HOST_RECORD_SIZE
+        return [], 0, None, b""
+    if blob[0] != HOSTS_MAGIC or len(blob) < HOSTS_HEAD_SIZE:
+        n = blob[0]
+        if n <= MAX_HOSTS and len(blob) >= 1 + 24 * n:  # v2: dropped, re-pair
+            return [], 0, None, blob[1 + 24 * n :]
+        return [], 0, None, blob
+    _, n, usb_id, secret = wire.unpack(HOSTS_HEAD, blob, 0)
+    end = HOSTS_HEAD_SIZE + n * HOST_RECORD_SIZE
     if n > MAX_HOSTS or len(blob) < end:
-        return [], blob
+        return [], 0, None, blob
     hosts = []
     for i in range(n):
-        at = 1 + i * HOST_RECORD_SIZE
-        mid = at + HOST_ID_SIZE
-        hosts.append((blob[at:mid], blob[mid : at + HOST_RECORD_SIZE]))
-    return hosts, blob[end:]
+        at = HOSTS_HEAD_SIZE + i * HOST_RECORD_SIZE
+        hid, key, name, paired = wire.unpack(HOST_RECORD, blob, at)
+        hosts.append([hid, key, name.rstrip(b"\x00"), paired, 0])
+    if secret == _ZERO16:
+        secret = None
+    return hosts, usb_id, secret, blob[end:]
 
 
 def parse_key_file(data):
-    """(host id, key) entries of a KEY_FILE (concatenated HOST_RECORDs); junk is ignored."""
+    """(import id, host id, key) of a KEY_FILE, or None for anything else."""
     data = bytes(data)
-    out = []
-    for at in range(0, len(data) - HOST_RECORD_SIZE + 1, HOST_RECORD_SIZE):
-        out.append((data[at : at + HOST_ID_SIZE], data[at + HOST_ID_SIZE : at + HOST_RECORD_SIZE]))
-    return out
-
-
-class Keyring:
-    """The hosts the wearer consented to, oldest first, and the pairing window.
-
-    `clock.now_ms()` times the window; `save()` (optional) persists `hosts` (the App writes
-    them into its power-safe store, encode_hosts); `play(cue)` (optional) buzzes."""
-
-    def __init__(self, clock, save=None, play=None):
-        self.clock = clock
-        self.hosts = []
-        self.pair_until = None  # ms deadline of the open pairing window
-        self._save = save
-        self._play = play
-
-    def _buzz(self, cue):
-        if self._play is not None:
-            self._play(cue)
-
-    def key(self, host_id):
-        """The key of a paired host, or None."""
-        for hid, key in self.hosts:
-            if same(hid, host_id):
-                return key
+    if len(data) != KEY_FILE_RECORD_SIZE:
         return None
+    magic, import_id, host_id, key = wire.unpack(KEY_FILE_RECORD, data, 0)
+    if magic != KEY_FILE_MAGIC or import_id == 0:
+        return None
+    return import_id, host_id, key
 
-    def keep(self, host_id, key):
-        """Add or replace a host (not saved): the oldest goes beyond MAX_HOSTS."""
-        hosts = [h for h in self.hosts if bytes(h[0]) != bytes(host_id)]
-        hosts.append((bytes(host_id), bytes(key)))
-        self.hosts = hosts[-MAX_HOSTS:]
 
-    def pairing(self):
-        """True while the pairing window is open."""
-        until = self.pair_until
-        if until is not None and self.clock.now_ms() >= until:
-            self.pair_until = until = None
-        return until is not None
-
-    def open(self):
-        self.pair_until = self.clock.now_ms() + PAIR_WINDOW_MS
-        self._buzz("pair_open")
-
-    def add(self, host_id, key):
-        """A new host inside the window: keep and save its key, close the window, buzz."""
-        old = self.hosts
-        self.keep(host_id, key)
-        if self._save is not None:
-            try:
-                self._save()
-            except ValueError:  # the store is full: nothing changes
-                self.hosts = old
-                raise
-        self.pair_until = None
-        self._buzz("pair_ok")
-
-    def forget(self):
-        """Clear every host key (`unknot device forget` or the 10 s hold)."""
-        self.hosts = []
-        self.pair_until = None
-        if self._save is not None:
-            self._save()
-        self._buzz("forget")
+def key_file(import_id, host_id, key):
+    return wire.pack(KEY_FILE_RECORD, KEY_FILE_MAGIC, import_id, host_id, key)

@@ -3,7 +3,9 @@
 - long: held for `long_ms` (fires while still held, so the wearer feels the ack at once);
 - double: two short presses, the second key-down within `double_ms` of the first key-up;
 - press: a short press with no second one within `double_ms`;
-- hold: still held `hold_ms` (10 s) after the press began (fires while held, after "long").
+- hold: still held `hold_ms` (10 s) after the press began (fires while held, after "long");
+- long_up: the release of a long press that did not reach the hold (the pairing window opens
+  on it, so a 10 s hold never opens the window on its way).
 Feed events in time order with `feed(pressed, t_ms)`, call `poll(now)` for time-outs, read
 results with `pop()`. `next_deadline()` says when a time-out can next fire (or None).
 """
@@ -53,6 +55,8 @@ class Gestures:
             held = t - self.down_at
             self.down_at = None
             if self.long_fired:
+                if not self.hold_fired:
+                    self.out.append("long_up")
                 return
             if held >= self.long_ms:
                 self.first_up = None

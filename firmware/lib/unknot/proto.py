@@ -1,11 +1,12 @@
-"""Sync protocol handler, version 2 (docs/protocol.md): bytes in, bytes out, no hardware.
+"""Sync protocol handler, version 3 (docs/protocol.md): bytes in, bytes out, no hardware.
 
-Version 2 gates every control operation behind authentication (docs/security.md): a central
-may read INFO (public: version, device id, firmware, pairing window open), pair inside the
-wearer's pairing window (PAIR) and authenticate (AUTH_BEGIN, AUTH); everything else answers
-AUTH_REQUIRED until this connection has proved a stored host key. After AUTH, every request
-ends with a tag and every answer (RESP, END) carries one (auth.py: HMAC-SHA256 under a
-per-connection session key and a request counter), so a replayed or altered frame fails.
+Every control operation needs authentication (docs/security.md): a central may read INFO
+(public: version, device id, firmware), run a pairing attempt that only the wearer's press
+completes (PAIR_BEGIN, PAIR_REVEAL, PAIR_CHECK) and authenticate (AUTH_BEGIN, AUTH);
+everything else answers AUTH_REQUIRED until this connection has proved a stored host key.
+After AUTH every request and every answer (RESP, DATA, END, STATUS) is sealed (seal.Session:
+AES-CTR payload, AES-CMAC tag under per-connection keys and the request counter), so a
+replayed, altered or overheard frame gives nothing.
 
 The BLE adapter (hw/ble.py on the board, unknot.sim.peripheral on the host) only moves bytes:
 - a read of the info characteristic returns `info()`;
@@ -16,7 +17,6 @@ Nothing here raises out of `control()`: every request gets exactly one answer (a
 frame, or a record stream ending in an END frame).
 """
 
-import struct
 
 from . import FIRMWARE_VERSION, auth, wire
 from .crc import crc32
@@ -30,7 +30,7 @@ except ImportError:
         return x
 
 
-PROTOCOL_VERSION = const(2)
+PROTOCOL_VERSION = const(3)
 
 # Data characteristic frame types (byte 0 of every notification).
 F_DATA = const(0x01)
@@ -47,8 +47,10 @@ OP_UPLOAD_ABORT = const(0x06)
 OP_SET_SETTINGS = const(0x07)
 OP_AUTH_BEGIN = const(0x10)  # open to any central
 OP_AUTH = const(0x11)  # open to any central
-OP_PAIR = const(0x12)  # open to any central, refused unless the pairing window is open
-OP_FORGET = const(0x13)
+OP_PAIR_BEGIN = const(0x12)  # open: the host's commitment, inside the wearer's window
+OP_HOSTS = const(0x13)  # list / name / forget paired hosts (forget needs the wearer's press)
+OP_PAIR_REVEAL = const(0x15)  # open: the host's public key and nonce
+OP_PAIR_CHECK = const(0x16)  # open, sealed under the new key: did the wearer confirm?
 OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
 OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
 OP_FOLLOW = const(0x0A)  # status.REQ_FOLLOW: STATUS frames on this connection
@@ -67,12 +69,13 @@ ST_STORAGE = const(9)
 _ST_INTERNAL = const(10)
 ST_AUTH_REQUIRED = const(11)  # this connection has not authenticated
 ST_AUTH_FAILED = const(12)  # unknown host, wrong proof, bad or replayed tag
-ST_NOT_PAIRABLE = const(13)  # PAIR outside the wearer's pairing window
+ST_NOT_PAIRABLE = const(13)  # PAIR_BEGIN outside the wearer's pairing window
+ST_PENDING = const(14)  # the device waits for the wearer's press (PAIR_CHECK, HOSTS)
+ST_REFUSED = const(15)  # the wearer said no, or did not answer in time
 ST_BAD_SETTING = const(20)  # SET_SETTINGS: a key the settings table refuses; payload: the key
 ST_BAD_FILE = const(21)  # UPLOAD_COMMIT: a file that is not a valid routine; payload: its name
 ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 
-INFO_PAIRING = const(0x01)  # INFO flags: the pairing window is open
 STATE_CLOCK_SET = const(0x01)  # STATE flags
 STATE_UPLOAD_OPEN = const(0x02)
 BATTERY_UNKNOWN = const(0xFF)
@@ -83,15 +86,26 @@ INFO = "version:B flags:B device_id:8s major:B minor:B patch:B reserved:B"
 # Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
 STATE = ("epoch:I head:I tail:I clock:I uptime_s:I boot:H capacity:H battery:B flags:B"
          " routines:B")
-REQ_AUTH_BEGIN = "<B8s16s"  # opcode, host id, host nonce
-RESP_AUTH_BEGIN = "<16s27s32s"  # payload: device nonce, STATE, device proof
-REQ_AUTH = "<B32s"  # opcode, host proof
-REQ_PAIR = "<B8s16s"  # opcode, host id, key
+REQ_AUTH_BEGIN = "op:B nonce:16s blind:8s"  # host nonce, blinded host id
+RESP_AUTH_BEGIN = "nonce:16s proof:16s"  # payload: device nonce, proof (covers INFO)
+REQ_AUTH = "op:B proof:16s"  # host proof
+RESP_AUTH = "secret:16s state:27s"  # payload (sealed): the device secret, STATE
+REQ_PAIR_BEGIN = "op:B commit:32s"  # commitment to the host's public key and nonce
+RESP_PAIR_BEGIN = "public:32s nonce:16s"  # payload: the device's public key, nonce
+REQ_PAIR_REVEAL = "op:B public:32s nonce:16s"  # the host's public key and nonce
+REQ_PAIR_CHECK = "op:B abort:B"  # 1: the wearer typed another SAS; sealed
+REQ_HOSTS = "op:B sub:B host_id:8s"  # LIST: op and sub only
+HOSTS_ENTRY = "host_id:8s name:8s paired:I seen:I"  # LIST answer, after a count byte
 REQ_READ = "op:B from_seq:I max_count:H"  # max_count 0: up to head
 REQ_SET_CLOCK = "op:B unix:I"
 # crc: of the stream; epoch: the journal's
 END = "frame:B status:B first_seq:I count:H next_seq:I crc:I epoch:I"
 RESP = "frame:B op:B status:B"  # payload follows
+
+HOSTS_LIST = const(0)
+HOSTS_NAME = const(1)  # this host's own name (host id field: the name)
+HOSTS_FORGET = const(2)  # asks the wearer; host id ff*8: every host
+HOSTS_CHECK = const(3)  # the answer to a FORGET: PENDING, OK, REFUSED
 
 SET_INT = const(1)
 SET_STR = const(2)
@@ -105,6 +119,7 @@ MAX_FILES = const(16)  # files in one routine set (uploaded, or installed over U
 # control write; the BLE adapters ask `drop_at()` and disconnect (the board then sleeps).
 _AUTH_MS = const(10000)
 _IDLE_MS = const(60000)
+_HEAD = const(3)  # bytes of a RESP that stay clear (type, op, status); the rest is sealed
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
 _INFO_SIZE = const(14)  # X_SIZE = wire.size(X): tests/firmware/test_wire.py checks it
@@ -116,14 +131,17 @@ class Protocol:
     `upload` makes the handler of the upload and settings requests: `upload(storage)` ->
     an upload.Upload; proto never imports upload (the board passes a loader that imports
     it on the first such request, see hw/ble.py). Without it those requests answer
+    UNKNOWN_OPCODE. `pairing()` likewise gives the pairing module (pairing.py: the PAIR_*
+    and HOSTS handlers, X25519); without it PAIR_BEGIN answers NOT_PAIRABLE and HOSTS
     UNKNOWN_OPCODE."""
 
-    def __init__(self, app, upload=None):
+    def __init__(self, app, upload=None, pairing=None):
         self.app = app
         self.sender = None  # board: a function that notifies one frame, False when full
         self.mtu = _DEFAULT_MTU
         self.last_response = b""
         self._make_upload = upload
+        self._pairing_module = pairing
         self._upload = None  # the upload.Upload, made on the first upload request
         self._out = []  # response frames waiting to be sent
         self._pending = None
@@ -142,11 +160,17 @@ class Protocol:
         self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
         # authentication of this connection (docs/protocol.md "Authentication")
         self.authenticated = False
-        self._challenge = None  # (key, host nonce, device nonce) between AUTH_BEGIN and AUTH
-        self._session = None  # session key once authenticated
+        self._challenge = None  # (host, host nonce, device nonce) between AUTH_BEGIN and AUTH
+        self._session = None  # seal.Session once authenticated
+        self._host = None  # the authenticated host's record (keyring)
+        self._gen = 0  # keyring.generation when authenticated: a forget ends the session
         self._counter = 0  # the next request's counter
-        self._answer = None  # counter of the request being answered (None: untagged)
+        self._answer = None  # (session, counter) sealing the answer being made, or None
         self._read_counter = None  # counter of the READ whose END is still to come
+        self._index = 0  # DATA frames sent in this READ stream (their seal index)
+        self._status_n = 0  # STATUS frames sent since FOLLOW (their seal index)
+        self._follow_counter = 0
+        self._pairing = False  # this connection runs a pairing attempt (connection policy)
         self._since = None  # connection policy: connected at / last activity (ms), or None
         self._touched = False  # a control write came since the last drop_at()
 
@@ -161,6 +185,8 @@ class Protocol:
         self._pending = None
         self._reading = False
         self._since = None
+        self._pairing = False
+        self.last_response = b""  # CONTROL's value: never the previous central's answer
         self._deauth()  # also stops STATUS frames: the next connection asks FOLLOW again
         try:
             self.reset_upload()
@@ -176,15 +202,19 @@ class Protocol:
     def drop_at(self, now_ms):
         """The connection policy: None with no central, else when (ms) the adapter must
         disconnect it -- _AUTH_MS after connecting while it has not authenticated, _IDLE_MS
-        after its last control write once it has. At or before now_ms: drop it now."""
+        after its last control write once it has, and while it runs a pairing attempt
+        auth.CONSENT_MS after its last write (the wearer feels the SAS, types it, presses).
+        At or before now_ms: drop it now."""
         since = self._since
         if since is None:
             return None
         if self._touched:
             self._touched = False
-            if self.authenticated:
+            if self.authenticated or self._pairing:
                 self._since = since = now_ms
-        return since + (_IDLE_MS if self.authenticated else _AUTH_MS)
+        if self.authenticated:
+            return since + _IDLE_MS
+        return since + (auth.CONSENT_MS if self._pairing else _AUTH_MS)
 
     # -- the app loop hook (board) ----------------------------------------------------
 
@@ -206,14 +236,14 @@ class Protocol:
 
     def info(self):
         """The INFO value (14 bytes, a buffer reused between calls; public: nothing private,
-        see docs/security.md), packed again only when a field changed (`info_changes`)."""
+        and no pairing flag a squatter could poll, see docs/security.md), packed once."""
         app = self.app
-        key = app.keyring.pairing()
+        key = app.device_id
         if key == self._info_key:
             return self._info
         self._info_key = key
         major, minor, patch = _version()
-        wire.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, INFO_PAIRING if key else 0,
+        wire.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, 0,
                          app.device_id[:8], major, minor, patch, 0)
         self.info_changes += 1
         return self._info
@@ -248,7 +278,9 @@ class Protocol:
         self._touched = True
         self._answer = None
         try:
-            if op == OP_AUTH_BEGIN or op == OP_AUTH or op == OP_PAIR or not len(data):
+            self._still_paired()
+            if (op == OP_AUTH_BEGIN or op == OP_AUTH or op == OP_PAIR_BEGIN
+                    or op == OP_PAIR_REVEAL or op == OP_PAIR_CHECK or not len(data)):
                 self._open(op, data)
             elif not self.authenticated:
                 self._respond(op, ST_AUTH_REQUIRED)
@@ -267,7 +299,8 @@ class Protocol:
         if payload:
             frame += payload
         if self._answer is not None:
-            frame += auth.tag(self._session, auth.ANSWER_LABEL, self._answer, frame)
+            session, counter = self._answer
+            frame = session.seal(auth.ANSWER_LABEL, counter, 0, frame, _HEAD)
         self.last_response = frame
         self._out.append(frame)
 
@@ -282,70 +315,91 @@ class Protocol:
         app.announced = []
         self._challenge = None
         self._session = None
+        self._host = None
         self._counter = 0
         self._read_counter = None
 
+    def _still_paired(self):
+        """A forget (any host, by any path) ends every session whose host is gone, at once."""
+        keyring = self.app.keyring
+        host = self._host
+        if host is not None and keyring.generation != self._gen:
+            self._gen = keyring.generation
+            if keyring.find(host[0]) is not host:
+                self._deauth()
+
     def _check(self, data):
-        """The request without its tag if the tag is right for the next counter, else None.
-        The counter moves on only for a good tag: a replayed or forged frame never counts."""
-        n = len(data) - auth.TAG_SIZE
-        if n < 1:
+        """The request opened (decrypted, tag removed) if its tag is right for the next
+        counter, else None. The counter moves on only for a good tag."""
+        session = self._session
+        if session is None:
             return None
-        body = memoryview(data)[:n]
-        want = auth.tag(self._session, auth.REQUEST_LABEL, self._counter, body)
-        if not auth.same(want, bytes(memoryview(data)[n:])):
+        body = session.open(auth.REQUEST_LABEL, self._counter, 0, data, 1)
+        if body is None or not len(body):
             return None
-        self._answer = self._counter
+        self._answer = (self._session, self._counter)
         self._counter += 1
         return body
 
     def _open(self, op, data):
-        """The requests any central may send: AUTH_BEGIN, AUTH, PAIR (and an empty write)."""
+        """The requests any central may send (and an empty write)."""
         n = len(data)
-        app = self.app
         if n == 0:
             self._respond(0, ST_BAD_LENGTH)
         elif op == OP_AUTH_BEGIN:
-            self._deauth()
-            if n != struct.calcsize(REQ_AUTH_BEGIN):
-                self._respond(op, ST_BAD_LENGTH)
-                return
-            _, host_id, host_nonce = struct.unpack(REQ_AUTH_BEGIN, data)
-            key = app.keyring.key(host_id)
-            if key is None:
-                self._respond(op, ST_AUTH_FAILED)
-                return
-            dev_nonce = auth.nonce()
-            state = self.state()
-            self._challenge = (key, host_nonce, dev_nonce)
-            proof = auth.device_proof(key, host_nonce, dev_nonce, state)
-            self._respond(op, ST_OK, struct.pack(RESP_AUTH_BEGIN, dev_nonce, state, proof))
+            self._auth_begin(data)
         elif op == OP_AUTH:
-            challenge = self._challenge
-            self._challenge = None  # one try per AUTH_BEGIN
-            if n != struct.calcsize(REQ_AUTH):
-                self._respond(op, ST_BAD_LENGTH)
-            elif challenge is None:
+            self._auth(data)
+        elif self._pairing_module is not None:
+            self._pairing_module().control(self, op, data)  # loaded when a pairing starts
+        else:
+            self._respond(op, ST_NOT_PAIRABLE)
+
+    def _auth_begin(self, data):
+        from . import seal  # the MACs: loaded on the first authentication, not at boot
+
+        op = OP_AUTH_BEGIN
+        self._deauth()
+        if len(data) != wire.size(REQ_AUTH_BEGIN):
+            self._respond(op, ST_BAD_LENGTH)
+            return
+        _, host_nonce, blind = wire.unpack(REQ_AUTH_BEGIN, data)
+        host = self.app.keyring.blinded(blind, host_nonce)
+        if host is None:
+            self._respond(op, ST_AUTH_FAILED)
+            return
+        dev_nonce = auth.nonce()
+        self._challenge = (host, host_nonce, dev_nonce)
+        proof = seal.device_proof(host[1], host_nonce, dev_nonce, self.info())
+        self._respond(op, ST_OK, wire.pack(RESP_AUTH_BEGIN, dev_nonce, proof))
+
+    def _auth(self, data):
+        from . import seal
+
+        op = OP_AUTH
+        challenge = self._challenge
+        self._challenge = None  # one try per AUTH_BEGIN
+        if len(data) != wire.size(REQ_AUTH):
+            self._respond(op, ST_BAD_LENGTH)
+        elif challenge is None:
+            self._respond(op, ST_AUTH_FAILED)
+        else:
+            host, host_nonce, dev_nonce = challenge
+            want = seal.host_proof(host[1], host_nonce, dev_nonce)
+            if not auth.same(want, wire.unpack(REQ_AUTH, data)[1]):
                 self._respond(op, ST_AUTH_FAILED)
-            else:
-                key, host_nonce, dev_nonce = challenge
-                want = auth.host_proof(key, host_nonce, dev_nonce)
-                if auth.same(want, struct.unpack(REQ_AUTH, data)[1]):
-                    self._session = auth.session_key(key, host_nonce, dev_nonce)
-                    self._counter = 0
-                    self.authenticated = True
-                    self._respond(op, ST_OK)
-                else:
-                    self._respond(op, ST_AUTH_FAILED)
-        else:  # OP_PAIR
-            if n != struct.calcsize(REQ_PAIR):
-                self._respond(op, ST_BAD_LENGTH)
-            elif not app.keyring.pairing():
-                self._respond(op, ST_NOT_PAIRABLE)
-            else:
-                _, host_id, key = struct.unpack(REQ_PAIR, data)
-                app.keyring.add(host_id, key)
-                self._respond(op, ST_OK)
+                return
+            keyring = self.app.keyring
+            self._session = seal.Session(host[1], host_nonce, dev_nonce)
+            self._host = host
+            self._gen = keyring.generation
+            self._counter = 0
+            self.authenticated = True
+            t = self.app.clock.unix()
+            host[4] = 0 if t is None else t  # last seen (RAM: no flash write per sync)
+            self._answer = (self._session, auth.AUTH_COUNTER)
+            self._respond(op, ST_OK, wire.pack(RESP_AUTH, keyring.secret or bytes(16),
+                                                 self.state()))
 
     def _dispatch(self, op, data):
         """An authenticated request (tag removed)."""
@@ -357,20 +411,15 @@ class Protocol:
                 self._respond(op, ST_BUSY)
             else:
                 _, first, count = wire.unpack(REQ_READ, data)
-                self._read_counter = self._answer
+                self._read_counter = self._counter - 1
                 self._start_read(first, count)
         elif op == OP_STATE:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
             else:
                 self._respond(op, ST_OK, self.state())
-        elif op == OP_FORGET:
-            if n != 1:
-                self._respond(op, ST_BAD_LENGTH)
-            else:
-                self._respond(op, ST_OK)  # tagged with the session that asked
-                self.app.keyring.forget()
-                self._deauth()
+        elif op == OP_HOSTS and self._pairing_module is not None:
+            self._pairing_module().hosts(self, data)  # rarely used: loaded on first use
         elif op == OP_SET_CLOCK:
             if n != wire.size(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
@@ -400,6 +449,8 @@ class Protocol:
                 app = self.app
                 app.announced = []
                 app.following = data[1] == 1
+                self._follow_counter = self._counter - 1
+                self._status_n = 0
                 self._respond(op, ST_OK)
                 app.announce("hello")  # the state now (nothing when off)
         elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
@@ -443,11 +494,12 @@ class Protocol:
         self._crc = 0
         self._carry = WIRE_RECORD_SIZE
         self._bad = False
+        self._index = 0
 
     def _read_frame(self):
         """The next DATA frame (a memoryview of the frame buffer, valid until the next call),
         or the END frame."""
-        room = self.mtu - 3  # ATT header 3 bytes; the frame type takes the first byte
+        room = self.mtu - 3 - auth.TAG_SIZE  # ATT header 3 bytes, the tag 8
         frame = self._frame
         view = memoryview(frame)
         wrec = self._wire
@@ -473,8 +525,15 @@ class Protocol:
             self._count += 1
             self._next += 1
             self._carry = 0
+        session = self._session
+        if session is None:  # the session ended mid-stream (a forget): stop here
+            self._reading = False
+            return None
         if n > 1:
-            return view[:n]
+            session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame,
+                                    1, n)
+            self._index += 1
+            return view[: n + auth.TAG_SIZE]
         # Stream done: END. A stream stopped by bad slots tells the host to skip them.
         resume = self._next
         if self._bad:
@@ -486,9 +545,7 @@ class Protocol:
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
-        if counter is not None and self._session is not None:
-            end += auth.tag(self._session, auth.ANSWER_LABEL, counter, end)
-        return end
+        return session.seal(auth.ANSWER_LABEL, counter, self._index, end, 1)
 
     def next_frame(self):
         """The next notification to send on the data characteristic (bytes, or a memoryview
@@ -496,6 +553,7 @@ class Protocol:
         if self._out:
             return self._out.pop(0)
         announced = self.app.announced
+        self._still_paired()
         if announced and self.authenticated:
             return self._status_frame(announced.pop(0))
         if self._reading:
@@ -515,7 +573,7 @@ class Protocol:
 
         event, routine_id, step, flags, next_s, base, frozen = item
         if self._status is None:
-            self._status = bytearray(st.STATUS_SIZE)
+            self._status = bytearray(st.STATUS_SIZE + auth.TAG_SIZE)
         if frozen >= 0:
             pos = frozen
         elif base >= 0:
@@ -524,6 +582,12 @@ class Protocol:
             pos = 0
         wire.pack_into(st.STATUS, self._status, 0, st.F_STATUS, event, step, flags,
                        routine_id, pos, next_s)
+        session = self._session
+        if session is None:
+            return None
+        session.seal_into(auth.STATUS_LABEL, self._follow_counter, self._status_n,
+                          self._status, 1, st.STATUS_SIZE)
+        self._status_n = (self._status_n + 1) & 0xFFFF
         return self._status
 
     # -- routine upload ------------------------------------------------------------------

@@ -30,6 +30,12 @@ _SUFFIX = ".unk"  # routine files (library.SUFFIX; not imported: the loader impo
 MANIFEST = "SET"
 
 
+def reserved(name):
+    """True for a name the set layout itself uses (the manifest, a set folder): an upload
+    may never stage a file under it (docs/protocol.md "Control requests")."""
+    return name == MANIFEST or name.startswith(_PREFIX)
+
+
 class OsFS:
     """The filesystem operations a set install uses, on `os` under `root` ("" on the board,
     the mounted drive or a device folder on the host)."""

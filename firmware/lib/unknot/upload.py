@@ -41,6 +41,7 @@ from .proto import (
     ST_TOO_MANY,
 )
 from .routine import decode
+from .sets import reserved
 
 try:
     from micropython import const
@@ -242,8 +243,8 @@ class Upload:
                     name = str(head[_ARCHIVE_ENTRY_SIZE : self._need], "utf-8")
                 except UnicodeError:
                     return
-                if "/" in name or "\\" in name or name[0] == ".":
-                    return
+                if "/" in name or "\\" in name or name[0] == "." or reserved(name):
+                    return  # nothing staged; COMMIT answers BAD_ARG
                 if name in self._names:
                     return  # the same file twice
                 self._names.append(name)

@@ -1,56 +1,62 @@
-# Host keys and their HMAC-SHA256 proofs (docs/protocol.md "Authentication").
+# Host keys, proofs and sealed frames (docs/protocol.md "Authentication", "Sealed frames").
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Final
 
 HOST_ID_SIZE: Final[int]
 KEY_SIZE: Final[int]
 NONCE_SIZE: Final[int]
+PUBLIC_SIZE: Final[int]
+COMMIT_SIZE: Final[int]
 PROOF_SIZE: Final[int]
 TAG_SIZE: Final[int]
+BLIND_SIZE: Final[int]
+SECRET_SIZE: Final[int]
+NAME_SIZE: Final[int]
 MAX_HOSTS: Final[int]
 PAIR_WINDOW_MS: Final[int]
+CONSENT_MS: Final[int]
+LOCKOUT_MS: Final[int]
+SAS_DIGITS: Final[int]
+SAS_BASE: Final[int]
+HOSTS_MAGIC: Final[int]
+HOSTS_HEAD: Final[str]
+HOSTS_HEAD_SIZE: Final[int]
 HOST_RECORD: Final[str]
 HOST_RECORD_SIZE: Final[int]
 KEY_FILE: Final[str]
+KEY_FILE_RECORD: Final[str]
+KEY_FILE_RECORD_SIZE: Final[int]
+KEY_FILE_MAGIC: Final[bytes]
+COMMIT_LABEL: Final[bytes]
+PAIR_LABEL: Final[bytes]
+ID_LABEL: Final[bytes]
 DEVICE_LABEL: Final[bytes]
 HOST_LABEL: Final[bytes]
-SESSION_LABEL: Final[bytes]
-REQUEST_LABEL: Final[bytes]
-ANSWER_LABEL: Final[bytes]
+ENC_LABEL: Final[bytes]
+MAC_LABEL: Final[bytes]
+REQUEST_LABEL: Final[int]
+ANSWER_LABEL: Final[int]
+STATUS_LABEL: Final[int]
+SEAL: Final[str]
+SEAL_SIZE: Final[int]
+AUTH_COUNTER: Final[int]
 
 _Bytes = bytes | bytearray | memoryview
+# a stored host: [host id, key, name, paired unix, last seen unix]
+_Host = list[bytes | int]
 
-def hmac_sha256(key: _Bytes, msg: _Bytes) -> bytes: ...
-def device_proof(
-    key: _Bytes, host_nonce: _Bytes, device_nonce: _Bytes, status: _Bytes
-) -> bytes: ...
-def host_proof(key: _Bytes, host_nonce: _Bytes, device_nonce: _Bytes) -> bytes: ...
-def session_key(key: _Bytes, host_nonce: _Bytes, device_nonce: _Bytes) -> bytes: ...
-def tag(session: _Bytes, label: bytes, counter: int, frame: _Bytes) -> bytes: ...
 def same(a: _Bytes, b: _Bytes) -> bool: ...
+def random(n: int) -> bytes: ...
 def nonce() -> bytes: ...
-def encode_hosts(hosts: list[tuple[bytes, bytes]]) -> bytes: ...
-def decode_hosts(blob: _Bytes) -> tuple[list[tuple[bytes, bytes]], bytes]: ...
-def parse_key_file(data: _Bytes) -> list[tuple[bytes, bytes]]: ...
+def pad_name(name: _Bytes) -> bytes: ...
+def encode_hosts(hosts: list[_Host], usb_id: int = 0, secret: bytes | None = None) -> bytes: ...
+def decode_hosts(blob: _Bytes) -> tuple[list[_Host], int, bytes | None, bytes]: ...
+def parse_key_file(data: _Bytes) -> tuple[int, bytes, bytes] | None: ...
+def key_file(import_id: int, host_id: _Bytes, key: _Bytes) -> bytes: ...
 
-class _Clock(Protocol):
-    def now_ms(self) -> int: ...
+class _Hash:
+    def update(self, data: _Bytes) -> None: ...
+    def digest(self) -> bytes: ...
 
-class Keyring:
-    """The hosts the wearer consented to and the pairing window."""
-
-    clock: _Clock
-    hosts: list[tuple[bytes, bytes]]
-    pair_until: int | None
-    def __init__(
-        self,
-        clock: _Clock,
-        save: Callable[[], None] | None = None,
-        play: Callable[[str], object] | None = None,
-    ) -> None: ...
-    def key(self, host_id: _Bytes) -> bytes | None: ...
-    def keep(self, host_id: _Bytes, key: _Bytes) -> None: ...
-    def pairing(self) -> bool: ...
-    def open(self) -> None: ...
-    def add(self, host_id: _Bytes, key: _Bytes) -> None: ...
-    def forget(self) -> None: ...
+sha256: Callable[..., _Hash]
+def hmac_sha256(key: _Bytes, msg: _Bytes) -> bytes: ...

@@ -19,8 +19,10 @@ OP_SELFTEST: Final[int]
 OP_FOLLOW: Final[int]
 OP_AUTH_BEGIN: Final[int]
 OP_AUTH: Final[int]
-OP_PAIR: Final[int]
-OP_FORGET: Final[int]
+OP_PAIR_BEGIN: Final[int]
+OP_PAIR_REVEAL: Final[int]
+OP_PAIR_CHECK: Final[int]
+OP_HOSTS: Final[int]
 OP_STATE: Final[int]
 ST_OK: Final[int]
 ST_BAD_LENGTH: Final[int]
@@ -37,7 +39,8 @@ ST_TOO_MANY: Final[int]
 ST_AUTH_REQUIRED: Final[int]
 ST_AUTH_FAILED: Final[int]
 ST_NOT_PAIRABLE: Final[int]
-INFO_PAIRING: Final[int]
+ST_PENDING: Final[int]
+ST_REFUSED: Final[int]
 STATE_CLOCK_SET: Final[int]
 STATE_UPLOAD_OPEN: Final[int]
 BATTERY_UNKNOWN: Final[int]
@@ -46,7 +49,17 @@ STATE: Final[str]
 REQ_AUTH_BEGIN: Final[str]
 RESP_AUTH_BEGIN: Final[str]
 REQ_AUTH: Final[str]
-REQ_PAIR: Final[str]
+RESP_AUTH: Final[str]
+REQ_PAIR_BEGIN: Final[str]
+RESP_PAIR_BEGIN: Final[str]
+REQ_PAIR_REVEAL: Final[str]
+REQ_PAIR_CHECK: Final[str]
+REQ_HOSTS: Final[str]
+HOSTS_ENTRY: Final[str]
+HOSTS_LIST: Final[int]
+HOSTS_NAME: Final[int]
+HOSTS_FORGET: Final[int]
+HOSTS_CHECK: Final[int]
 REQ_READ: Final[str]
 REQ_SET_CLOCK: Final[str]
 END: Final[str]
@@ -67,7 +80,8 @@ class Protocol:
     info_changes: int
     authenticated: bool
     def __init__(
-        self, app: object, upload: Callable[[object], Upload] | None = None
+        self, app: object, upload: Callable[[object], Upload] | None = None,
+        pairing: Callable[[], object] | None = None,
     ) -> None: ...
     def set_mtu(self, mtu: int) -> None: ...
     def reset(self) -> None: ...

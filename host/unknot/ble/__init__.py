@@ -18,6 +18,7 @@ from unknot.errors import DeviceBusy, DeviceError, DeviceNotFound
 
 if TYPE_CHECKING:
     from unknot.ble.session import Session
+    from unknot.ble.wearer import Wearer
     from unknot.device.keys import KeyStore
 
 
@@ -29,6 +30,12 @@ class Radio(Protocol):
 
     # a scan that finds nothing for this long means a central holds the device (None: never)
     busy_scan_s: float | None
+
+    @property
+    def wearer(self) -> Wearer | None:
+        """A stand-in for the person at the device (a simulated device served in this
+        process: unknot.sim.radio.SimWearer), or None when a person is there."""
+        ...
 
     def scanner_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for BleakScanner (its backend)."""
@@ -87,6 +94,8 @@ async def open_device(
                 client, device.name or "", device.address, simulated=radio is not None
             )
             await session.start()
+            if radio is not None:
+                session.stand_in_wearer = radio.wearer
             if authenticate:
                 await session.authenticate(keys)
             yield session

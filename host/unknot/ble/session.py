@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import struct
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bleak import BleakClient
 from bleak.exc import BleakError
 
 from unknot import core, journal
-from unknot.ble.auth import AuthError, DeviceState, HostAuth
+from unknot.ble.auth import NOT_THE_DEVICE, AuthError, DeviceState, HostAuth
 from unknot.core import wire
 from unknot.device.keys import HostKey, KeyStore
 from unknot.errors import DeviceError, SyncError
+
+if TYPE_CHECKING:
+    from unknot.ble.wearer import Wearer
 
 Progress = Callable[[int, int], None]  # (done, total)
 
@@ -29,7 +31,7 @@ class PublicInfo:
     protocol: int
     device_id: str  # hex
     firmware: str
-    pairing: bool  # the wearer's pairing window is open
+    raw: bytes  # the INFO value as read: the device's proof covers it
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,10 @@ class Session:
         self._frames: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.auth: HostAuth | None = None
         self.public: PublicInfo | None = None
+        self.state_at_auth: DeviceState | None = None
+        self.stand_in_wearer: Wearer | None = None  # an in-process simulated device's
+        self._status_n = 0  # STATUS frames opened since FOLLOW (their seal index)
+        self._follow_n = 0  # the counter of the FOLLOW request
 
     async def start(self) -> None:
         await self.client.start_notify(self.uuids.DATA, self._on_frame)
@@ -118,17 +124,17 @@ class Session:
         p = self.proto
         if status == p.ST_AUTH_REQUIRED or status == p.ST_AUTH_FAILED:
             return NotPaired(
-                f"{self.name or 'the device'} did not accept this computer (status {status}); "
-                "pair it first: `unknot pair`"
+                f"{self.name or 'the device'} ended this computer's session (status {status}): "
+                "it was forgotten, or the link was tampered with; nothing more was sent"
             )
         return DeviceError(_refusal(op, status, body))
 
-    async def _open_request(self, payload: bytes) -> tuple[int, bytes]:
-        """An untagged request (AUTH_BEGIN, AUTH, PAIR): (status, payload)."""
+    async def open_request(self, payload: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
+        """An untagged request (AUTH_BEGIN, PAIR_BEGIN, PAIR_REVEAL): (status, payload)."""
         p = self.proto
         await self._write(payload)
         while True:
-            frame = await self._frame()
+            frame = await self._frame(timeout)
             if frame[0] == p.F_RESP and frame[1] == payload[0]:
                 return frame[2], frame[wire.size(p.RESP) :]
 
@@ -165,6 +171,8 @@ class Session:
         try:
             raw = bytes(await self.client.read_gatt_char(self.uuids.INFO))
         except BleakError as exc:
+            if not self.client.is_connected:  # e.g. the device dropped an idle central
+                raise LinkLost("the BLE link was lost") from exc
             raise DeviceError(f"could not read device info: {exc}") from exc
         size = wire.size(p.INFO)
         if len(raw) < 1 or raw[0] != p.PROTOCOL_VERSION or len(raw) < size:
@@ -172,85 +180,50 @@ class Session:
                 f"unsupported protocol (device speaks v{raw[0] if raw else '?'}, "
                 f"host v{p.PROTOCOL_VERSION}); update the firmware or the host"
             )
-        ver, flags, dev_id, ma, mi, pa, _r = wire.unpack(p.INFO, raw[:size])
+        ver, _flags, dev_id, ma, mi, pa, _r = wire.unpack(p.INFO, raw[:size])
         self.public = PublicInfo(
-            protocol=ver, device_id=dev_id.hex(), firmware=f"{ma}.{mi}.{pa}",
-            pairing=bool(flags & p.INFO_PAIRING),
+            protocol=ver, device_id=dev_id.hex(), firmware=f"{ma}.{mi}.{pa}", raw=raw[:size],
         )
         return self.public
 
     async def authenticate(self, keys: KeyStore | None = None) -> DeviceState:
         """Prove a key of this computer to the device, and have the device prove it first
-        (docs/protocol.md "Authentication"): nothing it says is used before that."""
+        (docs/protocol.md "Authentication"): nothing it says is used before that, and this
+        computer's host id never crosses the air (only a blinded form of it)."""
         p = self.proto
         store = keys if keys is not None else KeyStore()
         public = self.public or await self.read_public()
+        who = self.name or public.device_id
         candidates = store.candidates(public.device_id)
+        if not candidates:
+            raise NotPaired(f"this computer is not paired with {who}: run `unknot pair`")
         for hk in candidates:
             auth = HostAuth(hk.host_id, hk.key)
-            status, payload = await self._open_request(auth.begin())
+            status, payload = await self.open_request(auth.begin())
             if status == p.ST_AUTH_FAILED:
                 continue  # the device does not know this key
             if status != p.ST_OK:
-                raise self._refused(p.OP_AUTH_BEGIN, status)
-            dev_status = auth.check_begin(payload)  # AuthError for a look-alike
-            status, _ = await self._open_request(auth.prove())
-            if status != p.ST_OK:
-                raise AuthError(f"the device refused this computer's proof (status {status})")
-            auth.accepted()
+                raise AuthError(NOT_THE_DEVICE.format(name=who))
+            auth.check_begin(payload, public.raw, who)  # AuthError for a look-alike
+            frame = await self.open_answer(auth.prove())
+            if frame[2] != p.ST_OK:
+                raise AuthError(f"the device refused this computer's proof (status {frame[2]})")
+            secret, state = auth.accepted(frame)
             self.auth = auth
-            if store.get(public.device_id) != hk:
-                store.bind(public.device_id, hk)
-            return dev_status
-        raise NotPaired(
-            f"this computer is not paired with {self.name or public.device_id}: hold the "
-            "button 1 s to open its pairing window, then run `unknot pair`"
-        )
+            if store.get(public.device_id) != HostKey(hk.host_id, hk.key, secret):
+                store.bind(public.device_id, HostKey(hk.host_id, hk.key, secret))
+            self.state_at_auth = state
+            return state
+        raise NotPaired(NOT_THE_DEVICE.format(name=who))
 
-    async def pair(self, keys: KeyStore | None = None, wait_s: float = 0.0) -> DeviceState:
-        """Give the device a fresh key of this computer inside the wearer's pairing window
-        (waiting up to `wait_s` for the wearer to open it), then authenticate with it."""
+    async def open_answer(self, payload: bytes) -> bytes:
+        """An untagged request's whole answer frame."""
         p = self.proto
-        store = keys if keys is not None else KeyStore()
-        public = await self.read_public()
-        for _ in range(int(wait_s / 0.25)):  # `unknot pair` may come first, then the hold
-            if public.pairing:
-                break
-            await asyncio.sleep(0.25)
-            public = await self.read_public()
-        if not public.pairing:
-            raise DeviceError(
-                f"{self.name or public.device_id} is not in pairing mode: hold its button "
-                "1 s (it buzzes: swell, then two taps), then run this again within 60 s"
-            )
-        hk = HostKey.new()
-        status, _ = await self._open_request(
-            struct.pack(p.REQ_PAIR, p.OP_PAIR, hk.host_id, hk.key)
-        )
-        if status == p.ST_NOT_PAIRABLE:
-            raise DeviceError("the pairing window closed before the key arrived; open it again")
-        if status != p.ST_OK:
-            raise self._refused(p.OP_PAIR, status)
-        store.add_pending(hk)  # bound to the device id once the device proves it holds it
-        auth = HostAuth(hk.host_id, hk.key)
-        status, payload = await self._open_request(auth.begin())
-        if status != p.ST_OK:
-            raise self._refused(p.OP_AUTH_BEGIN, status)
-        dev_status = auth.check_begin(payload)
-        status, _ = await self._open_request(auth.prove())
-        if status != p.ST_OK:
-            raise AuthError(f"the device refused the new key's proof (status {status})")
-        auth.accepted()
-        self.auth = auth
-        store.bind(public.device_id, hk)
-        return dev_status
-
-    async def forget_hosts(self, keys: KeyStore | None = None) -> None:
-        """Clear every host key on the device (this computer's too) and drop ours."""
-        await self.request(bytes([self.proto.OP_FORGET]))
-        if self.public is not None:
-            (keys if keys is not None else KeyStore()).forget(self.public.device_id)
-        self.auth = None
+        await self._write(payload)
+        while True:
+            frame = await self._frame()
+            if frame[0] == p.F_RESP and frame[1] == payload[0]:
+                return frame
 
     async def state(self) -> DeviceState:
         """The private STATE block (OP_STATE)."""
@@ -261,9 +234,8 @@ class Session:
         """Public INFO plus the private STATE (authenticates first if needed)."""
         public = self.public or await self.read_public()
         if self.auth is None:
-            st = await self.authenticate()
-        else:
-            st = await self.state()
+            await self.authenticate()
+        st = await self.state()
         return DeviceInfo(
             protocol=public.protocol,
             device_id=public.device_id,
@@ -285,15 +257,22 @@ class Session:
     async def follow(self, on: bool = True) -> None:
         """Ask for STATUS frames on this connection (docs/protocol.md "Status"); the device
         answers OK, then sends its state at once (HELLO) and one frame per change."""
+        self._follow_n = self._authed().counter
+        self._status_n = 0
         await self.request(wire.pack(core.status.REQ_FOLLOW, self.proto.OP_FOLLOW, int(on)))
 
     async def status_frame(self, timeout: float | None = None) -> bytes:
-        """The next STATUS frame (other frames are skipped); LinkLost when the link drops."""
+        """The next STATUS frame, opened (other frames, and any that fail their seal, are
+        skipped); LinkLost when the link drops."""
         kind = core.status.F_STATUS
+        auth = self._authed()
         while True:
             frame = await self._frame(timeout)
             if frame and frame[0] == kind:
-                return frame
+                body = auth.unwrap_status(self._follow_n, self._status_n, frame)
+                if body is not None:
+                    self._status_n = (self._status_n + 1) & 0xFFFF
+                    return body
 
     async def set_clock(self, unix: int) -> None:
         await self.request(wire.pack(self.proto.REQ_SET_CLOCK, self.proto.OP_SET_CLOCK, unix))
@@ -307,17 +286,23 @@ class Session:
         n, wrapped = auth.wrap(wire.pack(p.REQ_READ, p.OP_READ, from_seq, max_count))
         await self._write(wrapped)
         stream = bytearray()
+        index = 0  # the seal index of the next DATA/END frame
         while True:
             frame = await self._frame()
             kind = frame[0]
             if kind == p.F_DATA:
-                stream += frame[1:]
+                body = auth.unwrap(n, frame, index)
+                if body is None:
+                    raise SyncError("a record frame failed its MAC (altered, dropped or "
+                                    "reordered on the way); nothing was saved")
+                index += 1
+                stream += body[1:]
                 if on_frame is not None:
                     on_frame(len(stream) // core.journal.WIRE_RECORD_SIZE)
             elif kind == p.F_END:
-                body = auth.unwrap(n, frame)
+                body = auth.unwrap(n, frame, index)
                 if body is None:
-                    raise SyncError("the record stream's end frame failed its tag; nothing saved")
+                    raise SyncError("the record stream's end frame failed its MAC; nothing saved")
                 _, _status, first, count, nxt, crc, epoch = wire.unpack(p.END, body)
                 break
             elif kind == p.F_RESP and frame[1] == p.OP_READ:
@@ -344,7 +329,7 @@ class Session:
             wire.pack(up.REQ_UPLOAD_BEGIN, p.OP_UPLOAD_BEGIN, len(blob), zlib.crc32(blob))
         )
         room = (self.client.mtu_size - 3 - wire.size(up.REQ_UPLOAD_CHUNK)
-                - core.auth.TAG_SIZE)
+                - core.auth.TAG_SIZE)  # sealing keeps the length: only the tag is added
         offset = 0
         while offset < len(blob):
             chunk = blob[offset : offset + room]

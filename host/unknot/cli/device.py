@@ -111,17 +111,45 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
 @click.option("--ble", "address", is_flag=False, flag_value="", default=None,
               metavar="[ADDRESS]", help="Over Bluetooth (default).")
 @sim_option()
-def forget(address: str | None, sim: bool) -> None:
-    """Make the device forget every paired computer (this one too).
+def hosts(address: str | None, sim: bool) -> None:
+    """List the computers paired with the device: name, when paired, last seen."""
+    from unknot import radio
+    from unknot.ble.pair import list_hosts
 
-    On the device itself: hold the button 10 s while idle (two long fades).
+    info, found, own = list_hosts(address or None, radio=radio.pick(sim))
+    click.echo(f"{info.name or info.device_id}: {len(found)} paired computer(s)")
+    for h in found:
+        me = "  (this computer)" if h.host_id == own else ""
+        click.echo(f"  {h.name or '?':<10} paired {_when(h.paired)}, last seen "
+                   f"{_when(h.last_seen, 'not since the device started')}{me}")
+
+
+def _when(unix: int | None, none: str = "(clock not set)") -> str:
+    import datetime as dt
+
+    if unix is None:
+        return none
+    return dt.datetime.fromtimestamp(unix).strftime("%Y-%m-%d %H:%M")
+
+
+@device.command()
+@click.option("--host", "host", metavar="NAME", default=None,
+              help="Forget only this computer (a name from `unknot device hosts`).")
+@click.option("--ble", "address", is_flag=False, flag_value="", default=None,
+              metavar="[ADDRESS]", help="Over Bluetooth (default).")
+@sim_option()
+def forget(host: str | None, address: str | None, sim: bool) -> None:
+    """Make the device forget one paired computer (--host NAME) or every one (this one too).
+    The wearer confirms with a press on the device; its sessions end at once.
+
+    On the device itself: hold the button 10 s while idle (two long fades) forgets all.
     """
     from unknot import radio
-    from unknot.ble.pair import forget_hosts
+    from unknot.ble.pair import forget_host
 
-    info = forget_hosts(address or None, radio=radio.pick(sim))
-    click.echo(f"{info.name or info.device_id} forgot every paired computer; pair again with "
-               "`unknot pair`.")
+    info = forget_host(host, address or None, radio=radio.pick(sim), say=click.echo)
+    what = f"forgot {host}" if host is not None else "forgot every paired computer"
+    click.echo(f"{info.name or info.device_id} {what}; pair again with `unknot pair`.")
 
 
 @device.command()

@@ -1,9 +1,13 @@
 """This computer's host keys, one file per device in `<unknot home>/keys/` (mode 0600).
 
-    keys/<device id>.json    {"host_id": hex, "key": hex}: the key a device accepted
+    keys/<device id>.json    {"host_id": hex, "key": hex, "device_secret": hex or absent}:
+                              the key a device accepted, and the device secret it handed
+                              over sealed at authentication (docs/security.md)
     keys/pending-<host id>.json  a key put on a board over USB (`unknot device install`,
                               `unknot pair --drive`) whose device id is not known yet: the
                               first device that authenticates with it binds it to its id.
+                              `pair --drive` replaces the drive's key file (one key, imported
+                              once by the device).
 
 The device keeps the same (host id, key) in its nvm (docs/security.md); sizes come from the
 firmware core (unknot.core.auth).
@@ -27,15 +31,17 @@ _PENDING = "pending-"
 class HostKey:
     host_id: bytes
     key: bytes
+    device_secret: bytes | None = None  # handed over by the device at authentication
 
     @classmethod
     def new(cls) -> HostKey:
         a = core.auth
         return cls(secrets.token_bytes(a.HOST_ID_SIZE), secrets.token_bytes(a.KEY_SIZE))
 
-    def record(self) -> bytes:
-        """The HOST_RECORD the device stores (and reads from the USB key file)."""
-        return self.host_id + self.key
+    def key_file(self) -> bytes:
+        """The USB key file (auth.KEY_FILE_RECORD) with a fresh random import id."""
+        import_id = 1 + secrets.randbelow(0xFFFFFFFF)
+        return bytes(core.auth.key_file(import_id, self.host_id, self.key))
 
 
 class KeyStore:
@@ -47,7 +53,10 @@ class KeyStore:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump({"host_id": hk.host_id.hex(), "key": hk.key.hex()}, f)
+            data = {"host_id": hk.host_id.hex(), "key": hk.key.hex()}
+            if hk.device_secret is not None:
+                data["device_secret"] = hk.device_secret.hex()
+            json.dump(data, f)
         os.chmod(tmp, 0o600)
         tmp.replace(path)
 
@@ -55,7 +64,9 @@ class KeyStore:
     def _read(path: Path) -> HostKey | None:
         try:
             data = json.loads(path.read_text())
-            hk = HostKey(bytes.fromhex(data["host_id"]), bytes.fromhex(data["key"]))
+            secret = data.get("device_secret")
+            hk = HostKey(bytes.fromhex(data["host_id"]), bytes.fromhex(data["key"]),
+                         None if secret is None else bytes.fromhex(secret))
         except (OSError, ValueError, KeyError, TypeError):
             return None
         a = core.auth
@@ -102,13 +113,13 @@ class KeyStore:
 
 
 def write_key_file(drive: Path, hk: HostKey, store: KeyStore) -> Path:
-    """USB consent: put `hk` on the board's drive (the firmware imports it at boot and
-    deletes the file) and keep it here as pending until the device first authenticates."""
+    """USB consent: put `hk` on the board's drive in place of any earlier key file (the
+    firmware imports a key file once: it remembers the file's import id, so neither a reboot
+    nor a file it cannot delete undoes a forget) and keep it here as pending until the
+    device first authenticates with it."""
     path = drive / core.auth.KEY_FILE
-    existing = path.read_bytes() if path.exists() else b""
-    size = core.auth.HOST_RECORD_SIZE
-    if len(existing) % size:
-        existing = b""
-    path.write_bytes(existing + hk.record())
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(hk.key_file())
+    tmp.replace(path)
     store.add_pending(hk)
     return path

@@ -89,7 +89,8 @@ class SimDevice:
                                   self.button, self.storage, self.nvm, sleeper, self.watchdog,
                                   settings=merged, device_id=self.device_id,
                                   new_hosts=new_hosts)
-        key_file.unlink(missing_ok=True)  # imported into nvm
+        # The key file stays, as on the board, whose drive code cannot write in normal mode:
+        # the firmware imports it once (it remembers the file's import id).
 
     @classmethod
     def open(cls, name: str = "default", **kwargs: Any) -> SimDevice:

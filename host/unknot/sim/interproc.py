@@ -265,6 +265,7 @@ class RemoteRadio:
     """The CLI side: a bumble central whose controller lives in the `unknot sim` process."""
 
     busy_scan_s: float | None = BUSY_SCAN_S  # not advertising for this long: a central holds it
+    wearer: None = None  # the wearer is at the `unknot sim` terminal (a person)
 
     def __init__(self, link: LinkInfo, *, keys_dir: Path | None) -> None:
         self.link = link

@@ -96,7 +96,7 @@ class SimPeripheral:
         self.name = name
         self.gatt_ids = core.gatt
         proto = core.proto
-        self.proto = proto.Protocol(app, core.upload.Upload)
+        self.proto = proto.Protocol(app, core.upload.Upload, lambda: core.pairing)
         # Like the board (hw/ble.py BleLink): the App's loop polls the protocol, which hands
         # frames it has ready (STATUS frames of a following host, announced by the loop) to
         # `sender`; here that queues them for the notifying task, in order.

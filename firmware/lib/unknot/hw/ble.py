@@ -194,7 +194,14 @@ def attach(app):
     from ..proto import Protocol
 
     name = gatt.NAME_PREFIX + "-" + "".join("%02X" % b for b in app.device_id[-2:])
-    return BleLink(Protocol(app, _upload), name)
+    return BleLink(Protocol(app, _upload, _pairing), name)
+
+
+def _pairing():
+    """The pairing ops' module, imported on the first pairing or HOSTS request."""
+    from .. import pairing
+
+    return pairing
 
 
 def _upload(storage):

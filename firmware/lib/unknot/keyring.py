@@ -1,0 +1,204 @@
+"""The hosts the wearer consented to, the pairing window, pairing attempts and the wearer's
+consent (docs/security.md, docs/protocol.md "Pairing"). No I/O: the App saves and buzzes
+through the callbacks it passes in, the protocol handler calls begin/reveal/ask/state.
+
+A consent is one question to the wearer, answered on the button while the device is idle:
+press = yes, double press or long press = no, silence for auth.CONSENT_MS = no. Two kinds:
+PAIR (after the SAS was played: keep the new host) and FORGET (a host asked over BLE to
+remove one host or all of them).
+"""
+
+from . import auth
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+PAIR = const(1)
+FORGET = const(2)
+WAITING = const(0)
+YES = const(1)
+NO = const(2)
+EVERY_HOST = b"\xff" * 8  # FORGET's host id for "every host"
+
+
+class Keyring:
+    """`clock.now_ms()` times the window, the attempt and the consent; `clock.unix()` dates
+    a pairing; `save()` persists (the App writes `encode()` into its power-safe store);
+    `play(cue, n)` buzzes; `numbers(digits)` plays the SAS (App.play_numbers)."""
+
+    def __init__(self, clock, save=None, play=None, numbers=None):
+        self.clock = clock
+        self.hosts = []  # [host id, key, name, paired unix, last seen unix], oldest first
+        self.usb_id = 0  # id of the last USB key file imported (auth.KEY_FILE)
+        self.secret = None  # the device secret paired hosts hold (made at the first pairing)
+        self.pair_until = None  # ms deadline of the open pairing window
+        self.locked_until = None  # no window before this (after an unconfirmed attempt)
+        self.attempt = None
+        self.consent = None  # [kind, arg, deadline ms, WAITING/YES/NO]
+        self.generation = 0  # moves on whenever a host is removed: sessions check it
+        self._save = save
+        self._play = play
+        self._numbers = numbers
+
+    def _buzz(self, cue):
+        if self._play is not None:
+            self._play(cue)
+
+    def encode(self):
+        return auth.encode_hosts(self.hosts, self.usb_id, self.secret)
+
+    def load(self, blob):
+        """Hosts from a stored blob; returns the rest of it (the settings lines)."""
+        self.hosts, self.usb_id, self.secret, rest = auth.decode_hosts(blob)
+        return rest
+
+    def _persist(self):
+        if self._save is not None:
+            self._save()
+
+    # -- hosts --------------------------------------------------------------------------
+
+    def find(self, host_id):
+        for h in self.hosts:
+            if auth.same(h[0], host_id):
+                return h
+        return None
+
+    def key(self, host_id):
+        h = self.find(host_id)
+        return None if h is None else h[1]
+
+    def blinded(self, blind, host_nonce):
+        """The host whose key makes `blind` for this nonce (AUTH_BEGIN), or None."""
+        from .seal import blind as make  # the MACs: loaded on the first authentication
+
+        for h in self.hosts:
+            if auth.same(make(h[1], host_nonce), blind):
+                return h
+        return None
+
+    def keep(self, host_id, key, name=b"", paired=0):
+        """Add or replace a host (not saved): the oldest goes beyond MAX_HOSTS."""
+        hosts = [h for h in self.hosts if bytes(h[0]) != bytes(host_id)]
+        hosts.append([bytes(host_id), bytes(key), bytes(name), paired, 0])
+        self.hosts = hosts[-auth.MAX_HOSTS :]
+        if self.secret is None:
+            self.secret = auth.random(auth.SECRET_SIZE)
+
+    def import_usb(self, data):
+        """A USB key file (auth.KEY_FILE) read at boot: imported once. True if it added one."""
+        entry = auth.parse_key_file(data)
+        if entry is None or entry[0] == self.usb_id:
+            return False
+        self.usb_id = entry[0]
+        self.keep(entry[1], entry[2], b"usb", self._unix())
+        self._persist()
+        return True
+
+    def remove(self, host_id):
+        """Forget one host (EVERY_HOST: all of them, and the device secret)."""
+        if bytes(host_id) == EVERY_HOST:
+            self.hosts = []
+            self.secret = None
+        else:
+            self.hosts = [h for h in self.hosts if bytes(h[0]) != bytes(host_id)]
+        self.generation += 1
+        self.pair_until = None
+        self._persist()
+        self._buzz("forget")
+
+    def forget(self):
+        """The 10 s hold: every host."""
+        self.remove(EVERY_HOST)
+
+    def _unix(self):
+        t = self.clock.unix()
+        return 0 if t is None else t
+
+    # -- the pairing window and attempts -------------------------------------------------
+
+    def pairing(self):
+        """True while the pairing window is open (no attempt started in it yet)."""
+        until = self.pair_until
+        if until is not None and self.clock.now_ms() >= until:
+            self.pair_until = until = None
+        return until is not None
+
+    def open(self):
+        """The wearer's 1 s hold: open the window, unless locked out. True if opened."""
+        now = self.clock.now_ms()
+        if self.locked_until is not None and now < self.locked_until:
+            self._buzz("refused")
+            return False
+        self.pair_until = now + auth.PAIR_WINDOW_MS
+        self._buzz("pair_open")
+        return True
+
+    def _fail(self):
+        self.attempt = None
+        self.locked_until = self.clock.now_ms() + auth.LOCKOUT_MS
+        self._buzz("refused")
+
+    # -- the wearer's consent ------------------------------------------------------------
+
+    def ask(self, kind, arg):
+        """Ask the wearer (FORGET over BLE); False if another question is open."""
+        if self.waiting():
+            return False
+        self.consent = [kind, arg, self.clock.now_ms() + auth.CONSENT_MS, WAITING]
+        self._buzz("pair_open")
+        return True
+
+    def waiting(self):
+        c = self.consent
+        return c is not None and c[3] == WAITING
+
+    def answer(self, yes):
+        """The wearer's press (yes) or double/long press (no)."""
+        c = self.consent
+        if c is None or c[3] != WAITING:
+            return
+        c[3] = YES if yes else NO
+        if c[0] == PAIR:
+            attempt = c[1]
+            self.attempt = None
+            if yes:
+                self.keep(attempt.host_id, attempt.key, b"", self._unix())
+                self._persist()
+                self._buzz("pair_ok")
+            else:
+                self._fail()
+        elif yes:
+            self.remove(c[1])
+        else:
+            self._buzz("refused")
+
+    def state(self, kind, arg):
+        """WAITING / YES / NO for the question (kind, arg), or None if it is not the one."""
+        c = self.consent
+        if c is None or c[0] != kind or (c[1] is not arg and c[1] != arg):
+            return None
+        return c[3]
+
+    def poll(self, now):
+        """Expire what is due; returns the next deadline (ms) or None."""
+        c = self.consent
+        if c is not None and c[3] == WAITING:
+            if now >= c[2]:
+                self.answer(False)
+            else:
+                return c[2]
+        attempt = self.attempt
+        if attempt is not None:
+            if now >= attempt.deadline:
+                self._fail()  # committed, never revealed
+            else:
+                return attempt.deadline
+        if self.pairing():
+            return self.pair_until
+        return None

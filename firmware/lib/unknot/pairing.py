@@ -1,0 +1,248 @@
+"""Pairing (docs/protocol.md "Pairing", "Hosts"): the key agreement -- X25519 (RFC 7748)
+in pure Python on big integers, and SHA-256 -- and the protocol handlers of the pairing ops
+and of OP_HOSTS. Loaded only when a pairing starts or a host manages the host list (proto.py
+imports it then), so the App's heap does not carry it otherwise.
+
+SHA-256 is auth.sha256 (the board's hashlib or adafruit_hashlib). The device's CPU cost
+of a pairing (two scalar multiplications, three SHA-256 compressions of the digest, two of
+the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
+"""
+
+from . import auth, seal, wire
+from .proto import (
+    HOSTS_CHECK,
+    HOSTS_ENTRY,
+    HOSTS_FORGET,
+    HOSTS_LIST,
+    HOSTS_NAME,
+    OP_HOSTS,
+    OP_PAIR_BEGIN,
+    OP_PAIR_CHECK,
+    OP_PAIR_REVEAL,
+    REQ_HOSTS,
+    REQ_PAIR_BEGIN,
+    REQ_PAIR_CHECK,
+    REQ_PAIR_REVEAL,
+    RESP_PAIR_BEGIN,
+    ST_AUTH_FAILED,
+    ST_BAD_ARG,
+    ST_BAD_LENGTH,
+    ST_BUSY,
+    ST_NOT_PAIRABLE,
+    ST_OK,
+    ST_PENDING,
+    ST_REFUSED,
+)
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_P = 2**255 - 19
+_A24 = const(121665)
+BASE_POINT = b"\x09" + bytes(31)
+
+
+# -- X25519 (RFC 7748) --------------------------------------------------------------------
+
+
+def x25519(scalar, u):
+    """X25519(scalar, u): 32 bytes. Montgomery ladder on Python big integers."""
+    k = bytearray(scalar)
+    k[0] &= 248
+    k[31] = (k[31] & 127) | 64
+    n = int.from_bytes(bytes(k), "little")
+    x1 = int.from_bytes(bytes(u), "little") & ((1 << 255) - 1)
+    p = _P
+    x2, z2, x3, z3 = 1, 0, x1, 1
+    swap = 0
+    for t in range(254, -1, -1):
+        b = (n >> t) & 1
+        if swap ^ b:
+            x2, x3 = x3, x2
+            z2, z3 = z3, z2
+        swap = b
+        a = x2 + z2
+        aa = a * a % p
+        c = x2 - z2
+        bb = c * c % p
+        e = aa - bb
+        d = (x3 - z3) * a % p
+        cb = (x3 + z3) * c % p
+        x3 = (d + cb) * (d + cb) % p
+        z3 = x1 * ((d - cb) * (d - cb) % p) % p
+        x2 = aa * bb % p
+        z2 = e * (aa + _A24 * e) % p
+    if swap:
+        x2, z2 = x3, z3
+    return (x2 * pow(z2, p - 2, p) % p).to_bytes(32, "little")
+
+
+def keypair():
+    """(secret, public) of a fresh X25519 key (os.urandom: the nRF52840's RNG)."""
+    secret = auth.random(32)
+    return secret, x25519(secret, BASE_POINT)
+
+
+def commitment(public, nonce):
+    """The host's commitment to its public key and nonce (sent before it sees the device's)."""
+    return auth.sha256(auth.COMMIT_LABEL + bytes(public) + bytes(nonce)).digest()
+
+
+def pair_digest(shared, host_public, device_public, host_nonce, device_nonce):
+    """(key, host id, SAS) of a pairing: one SHA-256 over the shared secret and the whole
+    transcript. key = d[0:16], host id = d[16:24], SAS from u32 d[24:28] mod 125 as three
+    numbers 1..5 (docs/protocol.md "Pairing")."""
+    d = auth.sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
+               + bytes(host_nonce) + bytes(device_nonce)).digest()
+    return d[0:auth.KEY_SIZE], d[16:24], sas_digits(d[24] | d[25] << 8 | d[26] << 16 | d[27] << 24)
+
+
+def sas_digits(value):
+    """The SAS as a tuple of auth.SAS_DIGITS numbers 1..auth.SAS_BASE (most significant first)."""
+    n = value % (auth.SAS_BASE**auth.SAS_DIGITS)
+    out = []
+    for _ in range(auth.SAS_DIGITS):
+        out.insert(0, n % auth.SAS_BASE + 1)
+        n //= auth.SAS_BASE
+    return tuple(out)
+
+
+class Attempt:
+    """One pairing attempt: the host committed; the device's ephemeral key is made here."""
+
+    def __init__(self, commit, deadline):
+        self.commit = bytes(commit)
+        self.secret, self.public = keypair()
+        self.nonce = auth.nonce()
+        self.deadline = deadline
+        self.key = self.host_id = self.sas = self.session = None
+
+    def reveal(self, public, host_nonce):
+        """The host's public key and nonce: True when they match the commitment (then the
+        key, host id, SAS and the attempt's sealing session exist)."""
+        if not auth.same(commitment(public, host_nonce), self.commit):
+            return False
+        shared = x25519(self.secret, public)
+        self.secret = None
+        if shared == bytes(32):  # a low-order point: no shared secret
+            return False
+        self.key, self.host_id, self.sas = pair_digest(
+            shared, public, self.public, host_nonce, self.nonce)
+        self.session = seal.Session(self.key, host_nonce, self.nonce)
+        return True
+
+
+# -- protocol handlers (proto.Protocol calls them; `p` is the Protocol) ----------------------
+
+
+def control(p, op, data):
+    """PAIR_BEGIN, PAIR_REVEAL, PAIR_CHECK: open to any central (docs/protocol.md)."""
+    if op == OP_PAIR_BEGIN:
+        _begin(p, data)
+    elif op == OP_PAIR_REVEAL:
+        _reveal(p, data)
+    else:
+        _check(p, data)
+
+
+def _begin(p, data):
+    op = OP_PAIR_BEGIN
+    keyring = p.app.keyring
+    if len(data) != wire.size(REQ_PAIR_BEGIN):
+        p._respond(op, ST_BAD_LENGTH)
+    elif keyring.attempt is not None or keyring.waiting():
+        p._respond(op, ST_BUSY)  # another central's attempt runs (or a question)
+    elif not keyring.pairing():
+        p._respond(op, ST_NOT_PAIRABLE)
+    else:  # the one attempt this window allows
+        p._pairing = True
+        keyring.pair_until = None
+        attempt = keyring.attempt = Attempt(wire.unpack(REQ_PAIR_BEGIN, data)[1],
+                                            keyring.clock.now_ms() + auth.CONSENT_MS)
+        p._respond(op, ST_OK, wire.pack(RESP_PAIR_BEGIN, attempt.public, attempt.nonce))
+
+
+def _reveal(p, data):
+    op = OP_PAIR_REVEAL
+    keyring = p.app.keyring
+    if len(data) != wire.size(REQ_PAIR_REVEAL):
+        p._respond(op, ST_BAD_LENGTH)
+    elif keyring.attempt is None or keyring.attempt.key is not None:
+        p._respond(op, ST_NOT_PAIRABLE)
+    else:
+        _, public, host_nonce = wire.unpack(REQ_PAIR_REVEAL, data)
+        p._pairing = True
+        attempt = keyring.attempt
+        if not attempt.reveal(public, host_nonce):
+            keyring._fail()  # the commitment did not hold: the attempt ends, lockout
+            p._respond(op, ST_AUTH_FAILED)
+            return
+        from .keyring import PAIR, WAITING
+
+        attempt.deadline = keyring.clock.now_ms() + auth.CONSENT_MS
+        keyring.consent = [PAIR, attempt, attempt.deadline, WAITING]
+        p._respond(op, ST_OK)
+        if keyring._numbers is not None:
+            keyring._numbers(attempt.sas)  # the App taps the SAS, then waits for a press
+
+
+def _check(p, data):
+    op = OP_PAIR_CHECK
+    from .keyring import NO, PAIR, WAITING, YES
+
+    keyring = p.app.keyring
+    c = keyring.consent
+    if c is None or c[0] != PAIR:
+        p._respond(op, ST_NOT_PAIRABLE)
+        return
+    session = c[1].session
+    body = session.open(auth.REQUEST_LABEL, 0, 0, data, 1)
+    if body is None or len(body) != wire.size(REQ_PAIR_CHECK) or body[1] > 1:
+        p._respond(op, ST_AUTH_FAILED)
+        return
+    p._pairing = True
+    if body[1] == 1 and c[3] == WAITING:
+        keyring.answer(False)  # the wearer typed another SAS: a relay, or a slip
+    p._answer = (session, 0)
+    state = c[3]
+    p._respond(op, ST_OK if state == YES else ST_REFUSED if state == NO else ST_PENDING)
+
+
+def hosts(p, data):
+    """OP_HOSTS: LIST, NAME (this host's), FORGET (asks the wearer), CHECK."""
+    from .keyring import FORGET, NO, WAITING
+
+    op = OP_HOSTS
+    n = len(data)
+    sub = data[1] if n > 1 else 0xFF
+    keyring = p.app.keyring
+    if sub == HOSTS_LIST and n == 2:
+        out = bytearray([len(keyring.hosts)])
+        for h in keyring.hosts:
+            out += wire.pack(HOSTS_ENTRY, h[0], auth.pad_name(h[2]), h[3], h[4])
+        p._respond(op, ST_OK, out)
+        return
+    if n != wire.size(REQ_HOSTS) or sub > HOSTS_CHECK:
+        p._respond(op, ST_BAD_LENGTH if n != wire.size(REQ_HOSTS) else ST_BAD_ARG)
+        return
+    arg = bytes(data[2:10])
+    host = p._host
+    if sub == HOSTS_NAME:
+        host[2] = arg.rstrip(b"\x00")  # authenticated: the session's own host
+        keyring._persist()
+        p._respond(op, ST_OK)
+    elif sub == HOSTS_FORGET:
+        app = p.app
+        if app.player is not None or not keyring.ask(FORGET, arg):
+            p._respond(op, ST_BUSY)
+        else:
+            p._respond(op, ST_PENDING)  # the wearer presses (or not)
+    else:
+        state = keyring.state(FORGET, arg)
+        p._respond(op, ST_PENDING if state == WAITING else
+                      ST_REFUSED if state == NO or state is None else ST_OK)
