@@ -13,7 +13,7 @@ Two storage modes (docs/getting-started.md, "Two storage modes"):
 hold it for a second; the app, not this file, sees it. docs/firmware.md "Button".)
 
 The button's pin and polarity come from the firmware's one pin table
-(lib/unknot/hw/boards.py, the only unknot module imported here), for the board chosen by
+(lib/unknot/hw/boards.py), for the board chosen by
 UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.make_app
 does. This file must never stop the board booting: any failure leaves the normal mode.
 """
@@ -65,11 +65,41 @@ def _button_held():
         button.deinit()
 
 
+def _journal_copy(serial):
+    """The journal's layout v1 copy (docs/journal.md "Migration from layout v1"): kept on the
+    drive before the app migrates the nvm, removed once an image holds it. Only boot.py may
+    write the drive in the normal mode: it remounts it for that, then gives it back."""
+    import microcontroller
+    from unknot.hw.system import drive_storage
+    from unknot.migrate import prepare
+
+    remounted = []
+
+    def writable():
+        if not serial:
+            storage.remount("/", readonly=False)
+            remounted.append(1)
+
+    try:
+        done = prepare(microcontroller.nvm, drive_storage(), writable)
+        if done:
+            print("unknot boot: journal v1 copy", done)
+    finally:
+        if remounted:
+            storage.remount("/", readonly=True)
+
+
+serial = False
 try:
-    if _button_held():
+    serial = _button_held()
+    if serial:
         storage.remount("/", readonly=False)
         print("unknot boot: serial mode (filesystem writable by code, drive read-only)")
     else:
         print("unknot boot: normal mode (drive writable by the computer)")
-except Exception as e:  # never leave the board unbootable
+except Exception as e:  # never leave the board unbootable (an unknown UNKNOT_BOARD too)
     print("unknot boot: normal mode (boot.py error: %r)" % (e,))
+try:
+    _journal_copy(serial)
+except Exception as e:
+    print("unknot boot: journal v1 copy not made (%r)" % (e,))

@@ -19,10 +19,7 @@
   only on wifi ports); fw_hmac_native_ms: the same with MicroPython's own hashlib. An AUTH
   costs 4 HMACs on the device, each tagged request and answer 1 more. Measured on this
   machine's CPU: the board's 64 MHz Cortex-M4 is far slower (scale by its pystone ratio).
-- fw_nvm_erases_per_session / _per_boot: flash page erases (page-erase nvm model,
-  unknot.sim.simnvm) of one recorded session / one boot of the App.
-- fw_nvm_endurance_years: the rated 10,000 erase cycles of the most-erased nvm page, at
-  12 sessions and 3 boots a day (a simulated day of the App on the 8 KiB nvm).
+- flash wear (fw_nvm_*) and what a power cut costs: tools/bench_nvm.py.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ import fw_heap  # noqa: E402
 import mpbuild  # noqa: E402
 import unkbuild  # noqa: E402
 from unknot.sim import simadapters as sa  # noqa: E402
-from unknot.sim.simnvm import RATED_ERASES, new_nvm  # noqa: E402
 
 _HMAC = r"""
 import time
@@ -119,28 +115,6 @@ def wakeups_per_routine_minute(lib: dict[str, bytes]) -> float:
     return round(wake / (total_ms / 60000), 2)
 
 
-def nvm_wear(lib: dict[str, bytes], sessions: int = 12, boots: int = 3) -> dict[str, float]:
-    """One simulated day: `boots` boots of the App on one nvm, `sessions` routines played
-    (spread over the boots); erases counted per page."""
-    nvm = new_nvm()
-    settings = {"UNKNOT_MICRO_MIN": 0, "UNKNOT_REST_MIN": 0}
-    boot_erases = session_erases = 0
-    for b in range(boots):
-        e0 = sum(nvm.erases)
-        app = sa.make_app(_fw_app(), dict(lib), nvm=nvm, settings=settings)
-        boot_erases += sum(nvm.erases) - e0
-        for _ in range(sessions // boots + (b < sessions % boots)):
-            e0 = sum(nvm.erases)
-            sa.play_all(app, 0)
-            session_erases += sum(nvm.erases) - e0
-    per_day = max(nvm.erases)  # the most-erased page
-    return {
-        "fw_nvm_erases_per_session": round(session_erases / sessions, 2),
-        "fw_nvm_erases_per_boot": round(boot_erases / boots, 2),
-        "fw_nvm_endurance_years": round(RATED_ERASES / per_day / 365, 1),
-    }
-
-
 def cue_errors(build: Path, tmp: Path, runs: int = 2) -> list[int]:
     path = tmp / "short.unk"
     path.write_bytes(unkbuild.build(SHORT, slug="short"))
@@ -164,7 +138,6 @@ def run() -> dict[str, float | int]:
         p99 = errors[min(len(errors) - 1, int(len(errors) * 0.99))]
         heap = fw_heap.measure(lib_dir)
         return {
-            **nvm_wear(lib),
             "fw_unix64_min_heap_kb": heap["total"],
             **{f"fw_unix64_heap_kb_{group}": kib for group, kib in heap.items()
                if group != "total"},

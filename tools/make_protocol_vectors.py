@@ -46,7 +46,7 @@ def build() -> dict[str, Any]:
 
     class _App:
         def __init__(self) -> None:
-            self.journal = jmod.Journal(new_nvm(1456, page=728))  # two 728-byte slots
+            self.journal = jmod.Journal(new_nvm(1456, page=728), page=728)  # two 728-byte slots
             self.journal.epoch = EPOCH
             for i in range(3):
                 self.journal.append(1700000000 + i * 600, 2, 4, 4, 120, 1, 3)

@@ -13,6 +13,7 @@ mypy checks the simulated set against these (tests/host/test_adapter_contract.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -120,6 +121,25 @@ class Nvm(Protocol):
 
 
 @runtime_checkable
+class SleepMemory(Protocol):
+    """RAM that survives a reset, the watchdog and deep sleep but not a power cut
+    (CircuitPython's `alarm.sleep_memory`, 256 bytes on nordic; docs/journal.md "RAM hold").
+    The journal keeps finished sessions there until a batch write."""
+
+    def __len__(self) -> int:
+        """Size in bytes."""
+        ...
+
+    def __getitem__(self, key: slice) -> bytes | bytearray:
+        """Bytes of the slice `key`."""
+        ...
+
+    def __setitem__(self, key: slice, value: bytes | bytearray | memoryview) -> None:
+        """Write `value` at the slice `key` (same length)."""
+        ...
+
+
+@runtime_checkable
 class Sleeper(Protocol):
     def sleep_until(self, deadline_ms: int, idle: bool = False) -> None:
         """Return at `deadline_ms` (on the App's clock) or earlier on a button edge. `idle`
@@ -164,10 +184,13 @@ class Checks(Protocol):
 def build_app(app_class: Any, clock: Clock, motor: Motor, button: Button, storage: Storage,
               nvm: Nvm, sleeper: Sleeper | None, watchdog: Watchdog,
               battery: Battery | None = None, settings: dict[str, Any] | None = None,
-              device_id: bytes = b"", new_hosts: bytes = b"") -> Any:
+              device_id: bytes = b"", new_hosts: bytes = b"", ram: SleepMemory | None = None,
+              usb: Callable[[], bool] | None = None) -> Any:
     """`app_class(...)` (the firmware App, loaded through unknot.fwload) with adapters that
     mypy has checked against this contract. `sleeper` may be None when the caller steps the
     App itself (the App's run() is not used). `new_hosts`: host keys consented to over USB
-    (the contents of the drive's auth.KEY_FILE)."""
+    (the contents of the drive's auth.KEY_FILE). `ram`: sleep memory (sessions batched to
+    the nvm); `usb()`: whether USB power is present."""
     return app_class(clock, motor, button, storage, nvm, sleeper, watchdog, battery=battery,
-                     settings=settings, device_id=device_id, new_hosts=new_hosts)
+                     settings=settings, device_id=device_id, new_hosts=new_hosts, ram=ram,
+                     usb=usb)

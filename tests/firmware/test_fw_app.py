@@ -231,36 +231,38 @@ def test_boot_costs_no_erase_and_counts_only_boots_that_wrote(make):
     assert d.boot == 2 and d.journal.epoch == c.journal.epoch
 
 
-def test_settings_writes_are_rate_limited(fw, make):
+def test_host_writes_are_budgeted(fw, make):
     nvm = new_nvm()
     a = make(nvm=nvm)
-    hour = fw.app.SETTINGS_WRITE_MS
-    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})  # the first one is written at once
-    assert sum(nvm.erases) == 1
+    day = fw.app._DAY_MS
+    per_day = fw.app.HOST_WRITES_DAY
+    for i in range(per_day):  # the first ones of the day are written at once
+        a.apply_settings({"UNKNOT_SNOOZE_MIN": 7 + i})
+    assert sum(nvm.erases) == per_day
     for i in range(50):  # a host hammering settings: applied, not written
-        a.apply_settings({"UNKNOT_SNOOZE_MIN": 8 + i % 3})
+        a.apply_settings({"UNKNOT_SNOOZE_MIN": 10 + i % 3})
         a.clock.t += 1000
         a.safe_step()
-    assert sum(nvm.erases) == 1 and a.settings["UNKNOT_SNOOZE_MIN"] == 9
-    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 7  # a cut now: the saved value
-    advance(a, hour - 1)
-    assert sum(nvm.erases) == 1
-    advance(a, hour + 1)  # the pending value is written at the next allowed moment
-    assert sum(nvm.erases) == 2
-    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 9
-    advance(a, 10 * hour)
-    assert sum(nvm.erases) == 2  # nothing pending: no more writes
+    assert sum(nvm.erases) == per_day and a.settings["UNKNOT_SNOOZE_MIN"] == 11
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 7 + per_day - 1  # a cut: the saved one
+    advance(a, day - 1)
+    assert sum(nvm.erases) == per_day
+    advance(a, day + 1)  # the pending value is written when the next budget day starts
+    assert sum(nvm.erases) == per_day + 1
+    assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 11
+    advance(a, 10 * day)
+    assert sum(nvm.erases) == per_day + 1  # nothing pending: no more writes
 
 
 def test_pending_settings_ride_with_a_record_and_flush(fw, make):
     nvm = new_nvm()
     a = make(nvm=nvm)
-    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
-    a.apply_settings({"UNKNOT_SNOOZE_MIN": 6})
-    assert sum(nvm.erases) == 1 and a.journal.pending
+    for v in (8, 7, 6):
+        a.apply_settings({"UNKNOT_SNOOZE_MIN": v})
+    assert sum(nvm.erases) == 2 and a.journal.pending
     press(a)
     advance(a, a.clock.t + 200_000)  # the session's record carries the pending settings
-    assert sum(nvm.erases) == 2 and not a.journal.pending
+    assert sum(nvm.erases) == 3 and not a.journal.pending
     assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 6
     a.apply_settings({"UNKNOT_SNOOZE_MIN": 5})
     a.flush()  # before a shutdown
@@ -270,9 +272,9 @@ def test_pending_settings_ride_with_a_record_and_flush(fw, make):
 def test_pending_settings_written_when_the_battery_is_low(make):
     nvm = new_nvm()
     a = make(nvm=nvm)
-    a.apply_settings({"UNKNOT_SNOOZE_MIN": 7})
-    a.apply_settings({"UNKNOT_SNOOZE_MIN": 4})
-    assert a.journal.pending and sum(nvm.erases) == 1
+    for v in (8, 7, 4):
+        a.apply_settings({"UNKNOT_SNOOZE_MIN": v})
+    assert a.journal.pending and sum(nvm.erases) == 2
 
     class Bat:
         def millivolts(self):
@@ -280,5 +282,5 @@ def test_pending_settings_written_when_the_battery_is_low(make):
 
     a.battery_source = Bat()
     a.safe_step()
-    assert a.low_battery and not a.journal.pending and sum(nvm.erases) == 2
+    assert a.low_battery and not a.journal.pending and sum(nvm.erases) == 3
     assert make(nvm=nvm).settings["UNKNOT_SNOOZE_MIN"] == 4

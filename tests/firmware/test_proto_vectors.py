@@ -39,7 +39,7 @@ def counter():
 auth.random = eval(vec["drbg"], {"_c": counter()})
 class A:
     def __init__(s):
-        s.journal = Journal(new_nvm(1456, page=728))  # two 728-byte slots
+        s.journal = Journal(new_nvm(1456, page=728), page=728)  # two 728-byte slots
         s.journal.epoch = vec["epoch"]
         s.clock = VirtualClock(42000); s.clock.set_unix(1700000000)
         s.device_id = bytes(range(8)); s.boot = 3; s.storage = None; s.player = None

@@ -49,7 +49,11 @@ GOAL_LIVE_KIB = 56
 # names, the wearer's consent, lockout; the MACs (seal.py) load on the first authentication,
 # which lowers live-at-boot by 1.7 KiB but not the peak). NOT yet saved elsewhere: see
 # /work/notes/issue-17.md; board (16) is trimming.
-CEILING_KIB = 200
+# +the flash-wear work of issue 19 (the RAM hold of finished sessions, the seq reserve,
+# the host write budget, write retries, the boot counter in sleep memory): measured alone
+# on CPB live 139.6 -> 143.5 KiB, peak 191 -> 199 before protocol v3. NOT saved elsewhere
+# yet either: see /work/notes/issue-19.md.
+CEILING_KIB = 208
 
 
 def _compile(src: Path, dst: Path, name: str) -> None:

@@ -1,11 +1,14 @@
 """The app state machine: one loop that decides (button and BLE callbacks only queue).
 
 `App(clock, motor, button, storage, nvm, sleeper, watchdog, battery=None, settings=None,
-device_id=b"")` takes its adapters as arguments (board: unknot.hw; host: unknot.sim). Their
-contract, one Protocol per adapter with a docstring per method (storage includes the upload
-staging area, and remove() for the journal's v1 nvm copy while migrating), is
-host/unknot/adapters.py. With a battery, `app.battery` is a percent estimate (linear
-3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading.
+device_id=b"", new_hosts=b"", ram=None, usb=None)` takes its adapters as arguments
+(board: unknot.hw; host: unknot.sim). Their contract, one Protocol per adapter with a
+docstring per method (storage includes the upload staging area, and remove() for the
+journal's v1 nvm copy while migrating), is host/unknot/adapters.py. With a battery,
+`app.battery` is a percent estimate (linear
+3.3 V = 0 % .. 4.2 V = 100 %) and `app.battery_mv` the last reading. `ram` is the memory
+that survives resets (alarm.sleep_memory) where finished sessions wait for a batch write;
+`usb()` says whether USB power is present (docs/firmware.md "Flash wear").
 
 `step()` handles queued events, runs the work that is due and returns the next deadline
 (absolute ms); `run()` loops safe_step() + sleep_until(). The sync protocol handler is hooked
@@ -35,13 +38,24 @@ except ImportError:  # CPython (tests, the simulated device)
 from . import patterns
 from . import settings as settings_mod
 from .gestures import Gestures
-from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, Journal
+from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, HOLD, Journal
 from .keyring import Keyring
 from .library import find, load_all
 from .player import Player
 from .reminders import MICRO, REST, Reminders
 
-SETTINGS_WRITE_MS = const(3600000)  # at most one settings-only flash write per hour
+# Flash wear (docs/firmware.md "Flash wear"): sessions are written in batches (journal
+# HOLD); the writes a paired host can cause (settings, host keys, the self-test's rewrite)
+# are at most HOST_WRITES_DAY in any 24 hours, more wait for the next batch or until the
+# oldest is 24 hours old; a failed write is retried after _RETRY_MS, doubling up to
+# _RETRY_MAX_MS, while the budget day has written fewer than _DAY_WRITES (10 years of 10,000
+# erases on 2 pages allow 5.48 a day).
+_DAY_MS = const(86400000)
+HOST_WRITES_DAY = const(2)
+_DAY_WRITES = const(5)
+_RETRY_MS = const(60000)
+_RETRY_MAX_MS = const(3840000)  # 64 min
+ERROR_EVENT = "refused"  # what the wearer feels when the flash does not take the sessions
 _BATTERY_EVERY_MS = const(600000)
 _ERROR_BACKOFF_MS = const(1000)
 _SELFTEST_AFTER_MS = const(300)  # a long press starting this long after boot (not a hold
@@ -54,11 +68,16 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
+    _day_at = None  # the retry budget's day (see _flush)
+    _day_writes = 0
+    _retry_at = None  # when a failed flash write is tried again
+    _retry_ms = 0
+    _settings_due = None  # when pending settings may be written (host budget)
     _numbers = None  # [deadline ms, n, n, ...]: the pairing SAS still to play
     _long_idle = False  # the current long press began while idle: its release opens the window
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
-                 settings=None, device_id=b"", new_hosts=b""):
+                 settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
         self.clock = clock
         self.motor = motor
         self.button = button
@@ -67,6 +86,7 @@ class App:
         self.sleeper = sleeper
         self.watchdog = watchdog
         self.battery_source = battery
+        self.usb = usb
         self.battery = None  # percent 0..100 (estimated from the voltage), None if unknown
         self.device_id = bytes(device_id)
         self.protocol = None
@@ -92,21 +112,17 @@ class App:
         self._ann_new = False  # announce() queued something since the protocol last polled
         # the hosts the wearer consented to and the pairing window (docs/security.md)
         self.keyring = Keyring(clock, self._save_hosts, self.buzz, self.play_numbers)
-        # journal, boot counter, host keys and persisted settings: one power-safe image
-        # (journal.py). The new boot number is written with this boot's first flash write
-        # (a record or settings), so a boot costs no erase; a boot that writes nothing leaves
-        # no trace.
-        self.journal = Journal(nvm, storage)
+        self.journal = self._open_journal(nvm, storage, ram)
+        self._host_at = []  # times (ms) of the last HOST_WRITES_DAY writes a host caused
         self.overrides = self._load_overrides()
-        self.boot = self.journal.boot + 1
-        self.journal.boot = self.boot
         self.keyring.import_usb(new_hosts)  # USB consent (auth.KEY_FILE), imported once
         self.base_settings = settings_mod.load(None, settings or {})
         self.settings = settings_mod.load(None, self._merged())
         now = clock.now_ms()
-        self._settings_due = None  # when pending settings may be written (rate limit)
-        self._settings_written = None  # when settings were last written alone
         self.booted_at = now
+        self._hold_policy(now)
+        if self.journal.refused is not None:
+            self.buzz(ERROR_EVENT)  # a board whose nvm cannot keep the journal: say so
         self.gestures = Gestures(self.settings["UNKNOT_DOUBLE_MS"], self.settings["UNKNOT_LONG_MS"])
         self.reminders = Reminders(self.settings, now)
         self.routines = []
@@ -115,6 +131,21 @@ class App:
         self.reload_routines()
 
     # -- persisted state -------------------------------------------------------------
+    def _open_journal(self, nvm, storage, ram):
+        """Journal, boot counter, host keys and persisted settings: one power-safe image
+        (journal.py), finished sessions held in `ram` until a batch. A layout v1 nvm is
+        migrated first (migrate.py, loaded for it only). The new boot number is written to
+        the RAM now and to flash with this boot's first write (a batch or settings), so a
+        boot costs no erase."""
+        j = Journal(nvm, storage, ram)
+        if j.v1:
+            from . import migrate
+
+            migrate.migrate(j)
+        self.boot = j.boot + 1
+        j.set_boot(self.boot)
+        return j
+
     def _load_overrides(self):
         """The settings overrides; the host keys in front of them go to the keyring."""
         try:
@@ -126,28 +157,77 @@ class App:
         """The image's settings area: host keys, then the settings lines."""
         return self.keyring.encode() + settings_mod.encode(self.overrides)
 
-    def _save_hosts(self):
-        """Host keys are written at once (the wearer's consent is rare; no rate limit)."""
-        self.journal.set_settings(self._blob())
-        self.flush()
-
-    def _save_settings(self, now):
-        """Persist the overrides, at most once per SETTINGS_WRITE_MS (docs/firmware.md
-        "Settings writes"): otherwise they stay pending until then, or until the next
-        record or flush() writes them with it."""
-        self.journal.set_settings(self._blob())
-        if not self.journal.pending:
+    def _save_hosts(self, now=None):
+        """Host keys (pairing, forget) and settings: written at once within the host
+        budget (spend_host_write), else they wait for the next batch, a flush, or the time
+        the budget allows (docs/firmware.md "Flash wear")."""
+        j = self.journal
+        j.set_settings(self._blob())
+        if not j.pending:
             return
-        last = self._settings_written
-        if last is None or now - last >= SETTINGS_WRITE_MS:
-            self.flush(now)
+        if now is None:
+            now = self.clock.now_ms()
+        if self.spend_host_write(now):
+            self._flush(now)
+            self._settings_due = None
         else:
-            self._settings_due = last + SETTINGS_WRITE_MS
+            self._settings_due = self._host_at[0] + _DAY_MS + 1
+
+    # -- flash wear and errors (docs/firmware.md "Flash wear") --------------------------
+    def spend_host_write(self, now):
+        """True (and counted) when a write a host caused may go to flash now: fewer than
+        HOST_WRITES_DAY in the last 24 hours."""
+        times = self._host_at
+        if len(times) >= HOST_WRITES_DAY:
+            if now - times[0] <= _DAY_MS:  # the oldest must be more than 24 hours old
+                return False
+            times.pop(0)
+        times.append(now)
+        return True
+
+    def _hold_policy(self, now):
+        """Batches (journal HOLD) unless the battery is low or the board runs from USB
+        without a battery (UNKNOT_BATTERY=0): then every session is written at once, and
+        what waits is written now."""
+        j = self.journal
+        through = self.low_battery or (self.usb is not None and self.usb()
+                                       and not self.settings["UNKNOT_BATTERY"])
+        j.hold = 0 if through or j.ram is None else HOLD
+        if through and (j.held or j.pending):
+            self._flush(now)
+
+    def _flush(self, now, retry=False):
+        """Write what waits. A failure: one error cue for the wearer (not one per retry)
+        and a retry after _RETRY_MS, doubling up to _RETRY_MAX_MS, while the budget day has
+        written fewer than _DAY_WRITES (else at the next day)."""
+        j = self.journal
+        if retry:
+            if self._day_at is None or now - self._day_at >= _DAY_MS:
+                self._day_at = now
+                self._day_writes = j.writes
+            if j.writes - self._day_writes >= _DAY_WRITES:
+                self._retry_at = self._day_at + _DAY_MS
+                return
+        try:
+            j.flush()
+        except Exception:
+            pass  # j.error says why
+        self._after_write(now)
+
+    def _after_write(self, now):
+        j = self.journal
+        if j.error is None:
+            self._retry_at = None
+            self._retry_ms = 0
+        elif j.refused is None:  # a refused nvm: no retry can help (cue played at boot)
+            if self._retry_ms == 0:
+                self.buzz(ERROR_EVENT)
+            self._retry_ms = min(self._retry_ms * 2, _RETRY_MAX_MS) or _RETRY_MS
+            self._retry_at = now + self._retry_ms
 
     def flush(self, now=None):
-        """Write pending settings now (before a shutdown, on low battery)."""
-        if self.journal.flush():
-            self._settings_written = self.clock.now_ms() if now is None else now
+        """Write what waits (sessions, settings) now: before a shutdown, on low battery."""
+        self._flush(self.clock.now_ms() if now is None else now)
         self._settings_due = None
 
     def _merged(self):
@@ -173,7 +253,7 @@ class App:
         for key in accepted:
             self.overrides[key] = accepted[key]
         try:
-            self._save_settings(self.clock.now_ms())
+            self._save_hosts(self.clock.now_ms())
         except ValueError:
             self.overrides = old
             raise
@@ -352,6 +432,7 @@ class App:
                 self.session_start, routine.id, player.steps_done(), routine.work_steps(),
                 active_s, self.session_flags | flag, self.boot)
         finally:
+            self._after_write(now)
             kind = self.from_nudge
             self.from_nudge = None
             if flag == COMPLETED:
@@ -455,8 +536,9 @@ class App:
             name = g.pop()
 
     def _read_battery(self, now):
-        """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (pending settings are
-        written at once then) and the percent estimate."""
+        """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (what waits for the
+        flash is written at once then, and every session after it) and the percent
+        estimate."""
         at = self._battery_at
         if self.battery_source is None or (at is not None and now - at < _BATTERY_EVERY_MS):
             return
@@ -464,9 +546,8 @@ class App:
         mv = self.battery_source.millivolts()
         self.battery_mv = mv
         self.low_battery = mv is not None and mv < self.settings["UNKNOT_LOW_BATTERY_MV"]
-        if self.low_battery and self.journal.pending:
-            self.flush(now)
         self.battery = None if mv is None else max(0, min(100, (mv - 3300) // 9))
+        self._hold_policy(now)  # low battery or USB alone: nothing waits in RAM
 
     def _play(self, now):
         """The playing routine's due cues; a finished one is recorded."""
@@ -509,17 +590,23 @@ class App:
         return rem.next_deadline()
 
     def _settings_write(self, now):
-        """Pending settings written when their rate limit allows: else when that is (ms)."""
+        """Pending settings written when the host budget allows, a failed flash write
+        retried when its backoff is over: else when the next of those is (ms)."""
         d = self._settings_due
-        if d is None:
-            return None
-        if not self.journal.pending:
-            self._settings_due = None
-        elif d <= now:
-            self.flush(now)
-        else:
-            return d
-        return None
+        if d is not None:
+            if not self.journal.pending:
+                self._settings_due = None
+                d = None
+            elif d <= now:
+                self._save_hosts(now)  # the host budget allows it now
+                d = self._settings_due
+        r = self._retry_at
+        if r is not None and r <= now:
+            self._flush(now, True)
+            r = self._retry_at
+        if r is not None and (d is None or r < d):
+            return r
+        return d
 
     def safe_step(self):
         """step(), but an exception is counted and the loop goes on."""

@@ -1,12 +1,18 @@
 """Session journal, boot counter and persisted settings in non-volatile memory (record
-format, nvm layout v2, migration and power-cut guarantees: docs/journal.md; the flash
-itself: docs/firmware.md "Non-volatile memory").
+format, nvm layout v3, the RAM hold, migration and power-cut guarantees: docs/journal.md;
+the flash itself: docs/firmware.md "Non-volatile memory").
 
 The nvm holds two slots (the two 4 KiB flash pages of an 8 KiB nvm). Each write writes one
-complete image -- header (generation, epoch, boot, head, settings), the live records, CRC --
-into the slot that does not hold the newest valid image, so a power cut at any erase or
-program step leaves the newest complete image intact: at most the record being written is
-lost, head never goes back past a committed record, the settings and boot counter survive.
+complete image -- header (generation, epoch, boot, head, reserve, settings), the stored
+records, CRC -- into the slot that does not hold the newest valid image, so a power cut at
+any erase or program step leaves the newest complete image intact.
+
+Finished sessions are first kept in `ram` (alarm.sleep_memory on the board: kept through a
+reset, the watchdog and deep sleep, lost at a power cut) and written to the nvm in batches:
+one erase per batch instead of one per session. Every image reserves the next `hold`
+sequence numbers for the records the RAM may hand out before the next write; a boot that
+finds the RAM lost continues after the reserve, so no number a host may have seen is ever
+given twice.
 """
 
 from struct import pack, pack_into, unpack_from
@@ -69,14 +75,22 @@ def unpack_record(b):
     return fields
 
 
-# -- nvm layout v2 (docs/journal.md "Layout") --------------------------------------------
-MAGIC = b"UNJ2"
-HEADER = "<4sIIIIHBB"  # magic, generation, epoch, boot, head, count, settings length, 0
+# -- nvm layout v3 (docs/journal.md "Layout") --------------------------------------------
+MAGIC = b"UNJ3"  # (image_at reads layout v2 images too)
+HEADER = "<4sIIIIHBB"  # magic, generation, epoch, boot, head, count, settings length, reserve
 HEADER_SIZE = const(24)
 SETTINGS_MAX = const(248)  # settings area, fixed size: host keys (auth.py, 97 B) + settings
 RECORDS_AT = const(272)  # HEADER_SIZE + SETTINGS_MAX
-STASH = "journal-v1.bin"  # v1 nvm copy kept in storage while migrating
-_V1_STORE = const(512)  # v1: two 256-byte store copies, then the ring of 20-byte slots
+_FLASH_PAGE = const(4096)  # the nRF52840 erase unit (docs/firmware.md "Non-volatile memory")
+STASH = "journal-v1.bin"  # v1 nvm copy kept in storage while migrating (migrate.py)
+
+# -- the RAM hold (docs/journal.md "RAM hold") -------------------------------------------
+RAM_MAGIC = b"UNR1"
+RAM_HEADER = "<4sIII"  # magic, epoch, boot, crc32 of bytes [0:12]
+RAM_HEADER_SIZE = const(16)
+_RAM_SIZE = const(256)  # alarm.sleep_memory on nordic (SLEEP_MEMORY_LENGTH, docs/journal.md)
+RAM_MAX = const(12)  # (256 - RAM_HEADER_SIZE) // RECORD_SIZE: record slots (seq % 12)
+HOLD = const(7)  # records held before a batch write: the 8th finished session writes all 8
 
 
 def _random32():
@@ -95,140 +109,130 @@ def _crc(b):
     return crc32(b) & 0xFFFFFFFF
 
 
+def _seq_of(b):
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
+
+
 class Journal:
     """The nvm: a journal of records plus the boot counter and the settings blob.
 
-    `head` is the next seq, `tail` the oldest stored one; `boot`, `settings` (bytes) and
-    `epoch` (u32, random, made when the journal is created) are saved with every image.
-    `append()` writes an image at once; `set_settings()` only marks them pending, `flush()`
-    writes pending settings (the app rate-limits it). `storage` (optional: read, write,
-    remove) keeps a copy of a v1 nvm while it is migrated."""
+    `head` is the next seq a host may see (every seq below it was handed out, is stored, or
+    was skipped after a power cut), `tail` the oldest stored one; `boot`, `settings` (bytes)
+    and `epoch` (u32, random, made when the journal is created) are saved with every image.
 
-    def __init__(self, nvm, storage=None):
+    `ram` (optional, RAM_SIZE bytes that survive resets: alarm.sleep_memory) holds finished
+    records until a batch: `append()` keeps a record there while fewer than `hold` are held
+    and writes them all with the next one (`hold` = 0: every record at once). `flush()`
+    writes the held records and pending settings; `set_settings()` only marks them pending.
+    A write that fails (the board raises RuntimeError) leaves the record held (`error`
+    says why; the App retries). `storage` (optional: read, write, remove) keeps a copy of a
+    v1 nvm while it is migrated (migrate.py). `page`: the flash erase unit; an nvm of fewer than two
+    pages is refused (`refused` says why; records are then held in RAM only)."""
+
+    # rarely set: class attributes, so each Journal's own dict stays small (heap)
+    refused = None  # why the nvm cannot hold the journal (one page), else None
+    error = None  # why the last write failed (None after a good one)
+    ram_lost = False  # the RAM hold did not survive (a power cut): see _load_ram
+    migrated = 0  # records taken over from a v1 nvm at this boot
+    v1 = False  # the nvm holds layout v1 data: migrate.migrate(journal) takes it over
+
+    def __init__(self, nvm, storage=None, ram=None, hold=HOLD, page=_FLASH_PAGE):
         self.nvm = nvm
         self.slot_size = (len(nvm) // 2) & ~3
         self.capacity = (self.slot_size - RECORDS_AT - 4) // RECORD_SIZE
-        if self.capacity < 1:
+        if len(nvm) < 2 * page:  # two images in one page are one image
+            self.refused = "nvm is %d bytes, less than two %d-byte flash pages" % (len(nvm), page)
+        elif self.capacity < 1:
             raise ValueError("nvm too small")
         self.storage = storage
+        self.ram = ram if ram is not None and len(ram) >= _RAM_SIZE else None
+        self.hold = min(hold, RAM_MAX) if self.ram is not None else 0
         # the one image buffer (at most 4 KiB), made first so it is not a late large
         # allocation in a fragmented heap
-        self._buf = bytearray(RECORDS_AT + self.capacity * RECORD_SIZE + 4)
-        self.pending = False
-        self.migrated = 0  # records taken over from a v1 nvm at this boot
+        self._buf = bytearray(max(0, RECORDS_AT + self.capacity * RECORD_SIZE + 4))
         self.generation = 0
         self.epoch = _random32()
         self.boot = 0
         self.settings = b""
+        self.durable = 1  # head of the newest image: every seq below it is on flash or gone
         self.head = 1
-        self.count = 0  # records stored (seq head-count .. head-1), read from flash
+        self._next = 1  # the next seq to give (> head while held records wait unserved)
+        self.count = 0  # records stored in the newest image, read from flash
+        self.held = 0  # records in the RAM: seqs _next-held .. _next-1
+        self.spare = 0  # the newest image's reserve: seqs durable.. the RAM may hand out
+        self.pending = False  # settings not yet written
+        self.writes = 0  # nvm write attempts (each one page erase)
+        if self.refused is not None:
+            self.error = "nvm refused: " + self.refused
         self._slot = 1  # slot of the newest valid image (the next write goes to the other)
         self.recover()
 
     # -- reading -----------------------------------------------------------------------
-    def _image(self, slot):
-        """(generation, epoch, boot, head, settings, count) of a valid image, or None."""
-        pos = slot * self.slot_size
-        hdr = bytes(self.nvm[pos : pos + HEADER_SIZE])
-        magic, gen, epoch, boot, head, count, slen, _ = unpack_from(HEADER, hdr, 0)
-        if magic != MAGIC or count > self.capacity or slen > SETTINGS_MAX or count >= head:
-            return None
-        end = RECORDS_AT + count * RECORD_SIZE
-        crc = 0
-        at = 0
-        while at < end:  # in small pieces: no page-sized temporary
-            n = min(end - at, 256)
-            crc = crc32(bytes(self.nvm[pos + at : pos + at + n]), crc)
-            at += n
-        if crc & 0xFFFFFFFF != unpack_from("<I", bytes(self.nvm[pos + end : pos + end + 4]))[0]:
-            return None
-        if count:  # the image CRC covers the records; their seqs must match the header
-            first = unpack_record(self._at(slot, 0))
-            last = unpack_record(self._at(slot, count - 1))
-            if first is None or last is None or first[0] != head - count or last[0] != head - 1:
-                return None
-        settings = bytes(self.nvm[pos + HEADER_SIZE : pos + HEADER_SIZE + slen])
-        return gen, epoch, boot, head, settings, count
-
     def _at(self, slot, i):
         pos = slot * self.slot_size + RECORDS_AT + i * RECORD_SIZE
         return self.nvm[pos : pos + RECORD_SIZE]  # the image CRC vouches for it
 
+    def _seq_at(self, i):
+        pos = self._slot * self.slot_size + RECORDS_AT + i * RECORD_SIZE
+        return _seq_of(bytes(self.nvm[pos : pos + 4]))
+
     def recover(self):
-        """Load the newest valid image; migrate a v1 nvm (or finish a cut migration)."""
-        best = None
-        for slot in range(2):
-            img = self._image(slot)
-            if img is not None and (best is None or img[0] > best[0]):
-                best = img
-                self._slot = slot
-        if best is not None:
-            self.generation, self.epoch, self.boot, self.head, settings, self.count = best
-            self.settings = bytes(settings)
-            if self.storage is not None:
-                self._drop_stash()
-            return
-        old = self._load_stash()
-        if old is None:
-            if _v1_state(self.nvm) is None:
-                return  # erased or unreadable: a new journal (written with the first record)
-            old = bytes(self.nvm[0 : len(self.nvm)])
-            self._stash(old)
-        self._migrate(old)
+        """Load the newest valid image, then the records the RAM still holds. An nvm with
+        data but no image (layout v1) sets `v1`: the caller migrates it (migrate.py) before
+        anything is written (until then the journal refuses writes)."""
+        _recover(self)
 
-    # -- migration from v1 -------------------------------------------------------------
-    def _load_stash(self):
-        if self.storage is None:
-            return None
-        try:
-            raw = self.storage.read(STASH)
-        except Exception:
-            return None
-        n = len(self.nvm)
-        if len(raw) != n + 4 or _crc(raw[0:n]) != unpack_from("<I", raw, n)[0]:
-            return None
-        return raw[:-4]
+    def _served(self):
+        """head: the held records a host may see are those inside the reserve of the
+        newest image (a record held after a failed write may lie beyond it). With a refused
+        nvm nothing is durable: every boot after a power cut starts a new epoch."""
+        if self.refused is not None:
+            self.head = self._next
+        else:
+            self.head = min(self._next, self.durable + self.spare)
 
-    def _stash(self, old):
-        if self.storage is None:
-            return
-        try:
-            self.storage.write(STASH, old + pack("<I", _crc(old)))
-        except Exception:
-            pass  # read-only drive: migrate without the copy (docs/journal.md "Migration")
-
-    def _drop_stash(self):
-        try:
-            self.storage.remove(STASH)
-        except Exception:
-            pass  # none there, or no remove()
-
-    def _migrate(self, old):
-        boot, settings, head, records = _v1_state(old)
+    # -- the RAM hold ------------------------------------------------------------------
+    def set_boot(self, boot):
+        """This boot's number: written with the next image, and now into the RAM header,
+        so boots that write no image (sessions held) still count (lost at a power cut)."""
         self.boot = boot
-        self.settings = settings[:SETTINGS_MAX]
-        self.head = head
-        if len(records) > self.capacity:
-            records = records[len(records) - self.capacity :]
-        self.migrated = len(records)
-        self._slot = 1
-        self.count = 0
-        self._write(0, b"".join(records))  # into slot 0; page 1 keeps v1 bytes until the next
-        # write, which goes there (an image is only ever valid with the v2 magic and CRC)
-        if self.storage is not None:
-            self._drop_stash()
+        self.save_ram()
+
+    def save_ram(self):
+        """Write the RAM header (epoch, boot); the record slots stay as they are."""
+        ram = self.ram
+        if ram is not None:
+            hdr = pack("<4sII", RAM_MAGIC, self.epoch & 0xFFFFFFFF, self.boot & 0xFFFFFFFF)
+            ram[0:RAM_HEADER_SIZE] = hdr + pack("<I", _crc(hdr))
+
+    def _hold(self, rec):
+        """Put `rec` (its seq is _next) into its RAM slot: one 20-byte copy. False when the
+        RAM is full or absent."""
+        ram = self.ram
+        if ram is None or self.held >= RAM_MAX:
+            return False
+        pos = _ram_slot(self._next)
+        ram[pos : pos + RECORD_SIZE] = rec
+        self.held += 1
+        self._next += 1
+        return True
 
     # -- writing -----------------------------------------------------------------------
     def _write(self, keep=None, new=b""):
         """Write the state as a new image into the slot not holding the newest one: the
-        last `keep` records of the newest image (default: all), then `new` (bytes)."""
+        last `keep` records of the newest image (default: all), then `new` (bytes), with
+        head = the next seq to give and the reserve = `hold`. Raises when the flash write
+        fails (the newest image is left as it was)."""
+        self.writes += 1
+        if self.refused is not None:
+            raise RuntimeError(self.error)
         if keep is None:
             keep = self.count
         count = keep + len(new) // RECORD_SIZE
         end = RECORDS_AT + count * RECORD_SIZE
         buf = self._buf
         pack_into(HEADER, buf, 0, MAGIC, self.generation + 1, self.epoch & 0xFFFFFFFF,
-                  self.boot & 0xFFFFFFFF, self.head, count, len(self.settings), 0)
+                  self.boot & 0xFFFFFFFF, self._next, count, len(self.settings), self.hold)
         settings_end = HEADER_SIZE + len(self.settings)
         buf[HEADER_SIZE:settings_end] = self.settings
         for i in range(settings_end, RECORDS_AT):
@@ -245,14 +249,45 @@ class Journal:
         pack_into("<I", buf, end, _crc(memoryview(buf)[0:end]))
         target = 1 - self._slot
         start = target * self.slot_size
-        self.nvm[start : start + end + 4] = memoryview(buf)[0 : end + 4]
+        try:
+            self.nvm[start : start + end + 4] = memoryview(buf)[0 : end + 4]
+        except Exception as exc:
+            self.error = repr(exc)
+            raise
+        self.error = None
         self.generation += 1
         self._slot = target
         self.count = count
         self.pending = False
+        self.durable = self._next
+        self.spare = self.hold
+        self.held = 0  # the RAM slots keep them: below `durable`, a boot ignores them
+        self._served()
+
+    def _commit(self, rec=b""):
+        """Write the held records (+ `rec`, seq _next) and the settings in one image."""
+        room = self.capacity * RECORD_SIZE
+        new = b""
+        ram = self.ram
+        if ram is not None:
+            for seq in range(self._next - self.held, self._next):
+                pos = _ram_slot(seq)
+                new += bytes(ram[pos : pos + RECORD_SIZE])
+        new += rec
+        if len(new) > room:
+            new = new[len(new) - room :]
+        keep = min(self.count, (room - len(new)) // RECORD_SIZE)
+        if rec:
+            self._next += 1
+        try:
+            self._write(keep, new)
+        except Exception:
+            if rec:
+                self._next -= 1
+            raise
 
     def set_settings(self, blob):
-        """Keep `blob` (bytes) as the settings; written by the next flush() or append()."""
+        """Keep `blob` (bytes) as the settings; written by the next flush() or batch."""
         blob = bytes(blob)
         if len(blob) > SETTINGS_MAX:
             raise ValueError("settings too large")
@@ -261,15 +296,20 @@ class Journal:
             self.pending = True
 
     def flush(self):
-        """Write the pending settings (and the current boot counter). True if it wrote."""
-        if not self.pending:
+        """Write the held records and pending settings (and the boot counter). True if it
+        wrote; raises when the flash write fails (nothing is lost: all stays pending)."""
+        if not self.pending and not self.held:
             return False
-        self._write()
+        self._commit()
         return True
 
     @property
     def tail(self):
-        return self.head - self.count
+        if self.count:
+            return self._seq_at(0)
+        if self.held and self._next - self.held < self.head:
+            return self._next - self.held
+        return self.head
 
     @property
     def dropped(self):
@@ -277,79 +317,209 @@ class Journal:
         return self.tail - 1
 
     def __len__(self):
-        return self.count
+        return self.count + self.held
 
     def append(self, start, routine_id, steps_done, steps_total, active_s, flags, boot):
-        """Write a record (and any pending settings); returns its seq once it is on flash."""
-        self.extend(((start, routine_id, steps_done, steps_total, active_s, flags, boot),))
-        return self.head - 1
-
-    def extend(self, fields):
-        """Append several records with one flash write (prefilled test journals)."""
-        new = b""
-        head = self.head
-        for f in fields:
-            new += pack_record(head, *f)
-            head += 1
-        room = self.capacity * RECORD_SIZE
-        if len(new) > room:
-            new = new[len(new) - room :]
-        keep = min(self.count, (room - len(new)) // RECORD_SIZE)
-        old = self.head
-        self.head = head
+        """Record a finished session; returns its seq. Held in the RAM while fewer than
+        `hold` records are; otherwise written at once with the held ones. A failed write
+        keeps the record held (`error`); raises only when it could be neither written nor
+        held (no RAM, or the RAM full)."""
+        rec = pack_record(self._next, start, routine_id, steps_done, steps_total, active_s,
+                          flags, boot)
+        within = self._next < self.durable + min(self.hold, self.spare)
+        if (within or self.error is not None) and self._hold(rec):
+            self._served()  # after a failed write: held until the App's retry (flush)
+            return self._next - 1
         try:
-            self._write(keep, new)
+            self._commit(rec)
+            return self._next - 1
         except Exception:
-            self.head = old
-            raise
+            if not self._hold(rec):
+                raise
+            self._served()
+            return self._next - 1
 
     def read(self, seq):
-        """The 20-byte record `seq` (bytes-like, one copy from flash), or None if it is not
-        stored (never written, dropped) or damaged since the image was loaded (record CRC,
-        checked in place: the host counts it as corrupt, docs/protocol.md)."""
-        i = seq - self.tail
-        if i < 0 or seq >= self.head:
+        """The 20-byte record `seq` (bytes-like, one copy), or None if it is not stored
+        (never written, dropped, skipped after a power cut) or damaged since the image was
+        loaded (record CRC, checked in place: the host counts it as corrupt,
+        docs/protocol.md)."""
+        if seq < 1 or seq >= self.head:
             return None
-        b = self._at(self._slot, i)
+        ram = self.ram
+        if ram is not None and seq >= self._next - self.held:
+            pos = _ram_slot(seq)
+            b = ram[pos : pos + RECORD_SIZE]
+        else:
+            i = self._find(seq)
+            if i is None:
+                return None
+            b = self._at(self._slot, i)
         if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, CRC_SPAN)[0]:
+            return None
+        if _seq_of(b) != seq:
             return None
         return b
 
-
-def _v1_state(old):
-    """(boot, settings, head, records oldest first) of a v1 nvm (bytes or the nvm), or None
-    when it holds neither a valid store copy nor a record."""
-    boot = None
-    settings = b""
-    best = -1
-    for i in range(2):
-        raw = bytes(old[i * 256 : i * 256 + 256])
-        length, gen = unpack_from("<HI", raw, 0)
-        if length > 246 or gen == 0xFFFFFFFF:
-            continue
-        end = 6 + length
-        if _crc(raw[0:end]) != unpack_from("<I", raw, end)[0] or gen <= best or length < 4:
-            continue
-        best = gen
-        boot = unpack_from("<I", raw, 6)[0]
-        settings = raw[10:end]
-    slots = (len(old) - _V1_STORE) // RECORD_SIZE
-    found = {}
-    top = 0
-    for i in range(slots):
-        pos = _V1_STORE + i * RECORD_SIZE
-        rec = unpack_record(bytes(old[pos : pos + RECORD_SIZE]))
-        if rec is not None and rec[0] % slots == i:
-            found[rec[0]] = pos
-            if rec[0] > top:
-                top = rec[0]
-    if boot is None and not found:
+    def _find(self, seq):
+        """Index of `seq` in the newest image (records oldest first, seqs increasing, gaps
+        only after a power cut), or None: a binary search, 4 bytes read per probe."""
+        lo = 0
+        hi = self.count - 1
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            s = self._seq_at(mid)
+            if s == seq:
+                return mid
+            if s < seq:
+                lo = mid + 1
+            else:
+                hi = mid - 1
         return None
-    records = []
-    seq = top
-    while seq in found and seq > top - (slots - 1):
-        pos = found[seq]
-        records.append(bytes(old[pos : pos + RECORD_SIZE]))
-        seq -= 1
-    records.reverse()
-    return boot or 0, settings, top + 1, records
+
+
+def _ram_slot(seq):
+    return RAM_HEADER_SIZE + (seq % RAM_MAX) * RECORD_SIZE
+
+
+MAGIC_V2 = b"UNJ2"  # layout v2 images (reserve 0, no gaps) are read as they are
+
+
+def _recover(j):
+    """Load the newest valid image (migrate a v1 nvm, or finish a cut migration), then
+    the records the RAM still holds."""
+    best = None
+    if j.refused is None:
+        for slot in range(2):
+            img = image_at(j.nvm, j.slot_size, j.capacity, slot)
+            if img is not None and (best is None or img[0] > best[0]):
+                best = img
+                j._slot = slot
+    if best is not None:
+        (j.generation, j.epoch, j.boot, j.durable, settings, j.count, j.spare) = best
+        j.settings = bytes(settings)
+        _load_ram(j, True)
+        if j.storage is not None:
+            try:
+                j.storage.remove(STASH)  # a migration's v1 copy, no longer needed
+            except Exception:
+                pass  # none there, or read-only (boot.py removes it: migrate.prepare)
+        return
+    j.count = 0
+    if j.refused is None and not _blank(j.nvm):
+        j.v1 = True  # migrate.migrate(j), by the App, before the first write
+        j.refused = "layout v1 data not migrated yet"
+        j.error = "nvm refused: " + j.refused
+    _load_ram(j, False)  # a new journal: written with the first batch
+    # its epoch lives in the RAM only until then: a power cut makes a new journal, so
+    # the first records need no reserve on flash
+    j.spare = j.hold
+    j._served()
+
+
+def _load_ram(j, image):
+    """Take the held records from the RAM (kept through a reset, not a power cut). A
+    RAM whose header does not check out (power cut, another journal) holds nothing, and
+    the seqs the newest image reserved are skipped: one of them may have reached a host.
+    A record slot torn by a reset was the one being written (never handed out)."""
+    ram = j.ram
+    d = j.durable
+    got = None if ram is None else _ram_header(ram)
+    if got is not None and image and got[0] != j.epoch:
+        got = None
+    if got is None:
+        j.ram_lost = bool(ram is not None and image and j.spare > 0)
+        j._next = d + j.spare
+        j.held = 0
+        if ram is not None:
+            j.save_ram()
+    else:
+        if not image:
+            j.epoch = got[0]  # a new journal's first records, not yet on flash
+        j.boot = max(j.boot, got[1])  # boots that wrote no image count too
+        base, n = _ram_scan(ram, d)
+        j.held = n
+        j._next = base + n if n else d
+    j._served()
+
+
+
+def image_at(nvm, slot_size, capacity, slot):
+    """(generation, epoch, boot, head, settings, count, reserve) of the image in `slot`
+    if it is valid, else None."""
+    pos = slot * slot_size
+    hdr = bytes(nvm[pos : pos + HEADER_SIZE])
+    magic, gen, epoch, boot, head, count, slen, spare = unpack_from(HEADER, hdr, 0)
+    if magic == MAGIC_V2:
+        spare = 0  # v2: a reserved 0
+    elif magic != MAGIC:
+        return None
+    if count > capacity or slen > SETTINGS_MAX or count >= head:
+        return None
+    end = RECORDS_AT + count * RECORD_SIZE
+    crc = 0
+    at = 0
+    while at < end:  # in small pieces: no page-sized temporary
+        n = min(end - at, 256)
+        crc = crc32(bytes(nvm[pos + at : pos + at + n]), crc)
+        at += n
+    if crc & 0xFFFFFFFF != unpack_from("<I", bytes(nvm[pos + end : pos + end + 4]))[0]:
+        return None
+    if count:  # the image CRC covers the records; their seqs must fit the header
+        first = unpack_record(_rec_at(nvm, pos, 0))
+        last = unpack_record(_rec_at(nvm, pos, count - 1))
+        if first is None or last is None or last[0] >= head or last[0] - first[0] < count - 1:
+            return None
+    settings = bytes(nvm[pos + HEADER_SIZE : pos + HEADER_SIZE + slen])
+    return gen, epoch, boot, head, settings, count, spare
+
+
+def _rec_at(nvm, pos, i):
+    at = pos + RECORDS_AT + i * RECORD_SIZE
+    return bytes(nvm[at : at + RECORD_SIZE])
+
+
+def _blank(nvm):
+    """True when every byte of `nvm` is 0xFF (erased) or every one is 0: no data at all."""
+    first = nvm[0]
+    if first != 0xFF and first != 0:
+        return False
+    chunk = bytes((first,)) * 256
+    at = 0
+    while at < len(nvm):
+        if bytes(nvm[at : at + 256]) != chunk[0 : min(256, len(nvm) - at)]:
+            return False
+        at += 256
+    return True
+
+
+def _ram_header(ram):
+    """(epoch, boot) of a RAM header that checks out (magic, CRC), else None."""
+    hdr = bytes(ram[0:RAM_HEADER_SIZE])
+    magic, epoch, boot, crc = unpack_from(RAM_HEADER, hdr, 0)
+    if magic != RAM_MAGIC or _crc(hdr[0:12]) != crc:
+        return None
+    return epoch, boot
+
+
+def _ram_scan(ram, durable):
+    """(first seq, count) of the held records: the valid records (own CRC) with seq >=
+    `durable` in the slots, which must be one run of consecutive seqs; the run ends at the
+    first gap (a slot torn by a reset)."""
+    low = 0
+    for i in range(RAM_MAX):
+        pos = RAM_HEADER_SIZE + i * RECORD_SIZE
+        rec = unpack_record(bytes(ram[pos : pos + RECORD_SIZE]))
+        if rec is not None and rec[0] >= durable and rec[0] % RAM_MAX == i:
+            if low == 0 or rec[0] < low:
+                low = rec[0]
+    if low == 0:
+        return durable, 0
+    n = 0
+    while n < RAM_MAX:
+        pos = _ram_slot(low + n)
+        rec = unpack_record(bytes(ram[pos : pos + RECORD_SIZE]))
+        if rec is None or rec[0] != low + n:
+            break
+        n += 1
+    return low, n

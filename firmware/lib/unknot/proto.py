@@ -78,6 +78,8 @@ ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 
 STATE_CLOCK_SET = const(0x01)  # STATE flags
 STATE_UPLOAD_OPEN = const(0x02)
+STATE_NVM_ERROR = const(0x04)  # the last flash write failed: sessions wait in RAM (retrying)
+STATE_NVM_REFUSED = const(0x08)  # the nvm cannot hold the journal (one page): RAM only
 BATTERY_UNKNOWN = const(0xFF)
 
 # Wire formats, each declared once as a field spec (wire.py; docs/protocol.md byte by byte).
@@ -261,6 +263,10 @@ class Protocol:
             flags |= STATE_CLOCK_SET
         if self._upload is not None and self._upload.open:
             flags |= STATE_UPLOAD_OPEN
+        if journal.refused is not None:
+            flags |= STATE_NVM_REFUSED
+        elif journal.error is not None:
+            flags |= STATE_NVM_ERROR
         battery = app.battery
         if battery is None:
             battery = BATTERY_UNKNOWN

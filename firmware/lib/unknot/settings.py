@@ -42,6 +42,7 @@ TABLE = {
     "UNKNOT_WATCHDOG_S": (120, 120, 600),
     "UNKNOT_MAX_SLEEP_S": (60, 5, 60),  # longest main-loop sleep: at most half the watchdog
     "UNKNOT_LOW_BATTERY_MV": (3500, 3000, 3800),
+    "UNKNOT_BATTERY": (1, 0, 1),  # 0: no battery; on USB every session is written at once
 }
 
 

@@ -1,5 +1,4 @@
-# The session record format and the Journal (nvm layout v2, docs/journal.md) of firmware journal.py.
-from collections.abc import Iterable
+# The record format and the Journal (layout v3, RAM hold: docs/journal.md) of journal.py.
 from typing import Any, Final
 
 from typing_extensions import Buffer
@@ -36,12 +35,20 @@ HEADER_SIZE: Final[int]
 SETTINGS_MAX: Final[int]
 RECORDS_AT: Final[int]
 STASH: Final[str]
+RAM_MAGIC: Final[bytes]
+RAM_HEADER: Final[str]
+RAM_HEADER_SIZE: Final[int]
+RAM_MAX: Final[int]
+HOLD: Final[int]
 
 class Journal:
     """The device's journal, boot counter and settings in nvm (layout: docs/journal.md)."""
 
     nvm: Any
     storage: Any
+    ram: Any
+    hold: int
+    refused: str | None
     slot_size: int
     capacity: int
     pending: bool
@@ -50,12 +57,22 @@ class Journal:
     epoch: int
     boot: int
     settings: bytes
+    durable: int
+    spare: int
     head: int
+    held: int
     count: int
-    def __init__(self, nvm: Any, storage: Any = None) -> None: ...
+    writes: int
+    error: str | None
+    ram_lost: bool
+    def __init__(
+        self, nvm: Any, storage: Any = None, ram: Any = None, hold: int = ..., page: int = ...
+    ) -> None: ...
     def recover(self) -> None: ...
     def set_settings(self, blob: bytes) -> None: ...
     def flush(self) -> bool: ...
+    def set_boot(self, boot: int) -> None: ...
+    def save_ram(self) -> None: ...
     @property
     def tail(self) -> int: ...
     @property
@@ -71,5 +88,6 @@ class Journal:
         flags: int,
         boot: int,
     ) -> int: ...
-    def extend(self, fields: Iterable[tuple[int, int, int, int, int, int, int]]) -> None: ...
+    _next: int
+    def _write(self, keep: int | None = ..., new: bytes = ...) -> None: ...
     def read(self, seq: int) -> bytes | None: ...

@@ -58,6 +58,8 @@ class DeviceState:
     battery: int | None
     upload_open: bool
     routine_count: int
+    nvm_error: bool = False  # the device's last flash write failed (sessions wait in RAM)
+    nvm_refused: bool = False  # its nvm cannot hold the journal (docs/journal.md)
 
     @classmethod
     def unpack(cls, raw: bytes) -> DeviceState:
@@ -76,6 +78,8 @@ class DeviceState:
             battery=None if batt == p.BATTERY_UNKNOWN else batt,
             upload_open=bool(flags & p.STATE_UPLOAD_OPEN),
             routine_count=count,
+            nvm_error=bool(flags & p.STATE_NVM_ERROR),
+            nvm_refused=bool(flags & p.STATE_NVM_REFUSED),
         )
 
 

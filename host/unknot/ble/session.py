@@ -54,6 +54,8 @@ class DeviceInfo:
     upload_open: bool
     name: str
     address: str
+    nvm_error: bool = False
+    nvm_refused: bool = False
 
 
 class NotPaired(DeviceError):
@@ -252,6 +254,8 @@ class Session:
             upload_open=st.upload_open,
             name=self.name,
             address=self.address,
+            nvm_error=st.nvm_error,
+            nvm_refused=st.nvm_refused,
         )
 
     async def follow(self, on: bool = True) -> None:

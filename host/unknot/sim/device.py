@@ -7,6 +7,9 @@ the role of the board's CIRCUITPY drive plus its flash:
     <dir>/settings.toml    optional, the same keys as firmware/settings.toml
     <dir>/nvm.bin          8 KiB non-volatile memory (journal, boot counter, settings),
                            written through on every firmware write
+    <dir>/sleep_memory.bin the 256 bytes of alarm.sleep_memory where finished sessions wait
+                           for a batch write: kept when the device restarts (a reset);
+                           `power_cut()` loses it, as a power cut does on the board
     <dir>/device_id        6-byte device id (hex), created once
 
 So separate CLI invocations see the same device (boot counter, journal, routines).
@@ -43,6 +46,7 @@ from unknot.sim.simadapters import (
     VirtualSleeper,
     new_nvm,
 )
+from unknot.sim.simram import new_sleep_memory
 
 
 def read_settings(path: Path) -> dict[str, Any]:
@@ -78,6 +82,7 @@ class SimDevice:
         self.button = QueueButton(self.clock)
         self.storage = DirStorage(str(self.dir / "routines"))
         self.nvm = new_nvm(path=str(self.dir / "nvm.bin"))
+        self.ram = new_sleep_memory(path=str(self.dir / "sleep_memory.bin"))
         self.watchdog = NullWatchdog()
         self.device_id = _device_id(self.dir / "device_id")
         merged = read_settings(self.dir / "settings.toml")
@@ -88,7 +93,7 @@ class SimDevice:
         self.app: Any = build_app(fwload.module("app").App, self.clock, self.motor,
                                   self.button, self.storage, self.nvm, sleeper, self.watchdog,
                                   settings=merged, device_id=self.device_id,
-                                  new_hosts=new_hosts)
+                                  new_hosts=new_hosts, ram=self.ram)
         # The key file stays, as on the board, whose drive code cannot write in normal mode:
         # the firmware imports it once (it remembers the file's import id).
 
@@ -126,6 +131,11 @@ class SimDevice:
         suffix = core.library.SUFFIX
         self.storage.write(name if name.endswith(suffix) else name + suffix, data)
         self.app.post(("reload",))
+
+    def power_cut(self) -> None:
+        """The power goes: what the sleep memory held is gone (build a new SimDevice on the
+        directory to power it up again)."""
+        self.ram.power_cut(int.from_bytes(self.device_id[:4], "little") | 1)
 
     def records(self) -> list[bytes]:
         """Journal records stored on the device, oldest first."""

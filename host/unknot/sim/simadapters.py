@@ -280,15 +280,16 @@ def drive_selftest(app: "Any", checks: "Any", press_after_ms: int = PRESS_AFTER_
 def make_app(App: "Any", files: "Any" = None, nvm: "Any" = None,
              settings: "dict[str, Any] | None" = None, clock: "Any" = None,
              sleeper: "Any" = None, motor: "Any" = None, button: "Any" = None,
-             device_id: bytes = DEVICE_ID) -> "Any":
+             device_id: bytes = DEVICE_ID, ram: "Any" = None, usb: "Any" = None) -> "Any":
     """The firmware `App` class built with these adapters: `files` is a storage adapter or a
     dict of routine files; the defaults are a VirtualClock and its sleeper, a recording
-    motor, a button, an erased nvm."""
+    motor, a button, an erased nvm, no sleep_memory (`ram`: simram.new_sleep_memory(); then
+    sessions are batched) and no USB (`usb`: a function -> bool)."""
     clock = clock or VirtualClock()
     storage = files if hasattr(files, "read") else DictStorage(files)
     return App(clock, motor or RecordingMotor(clock), button or QueueButton(clock), storage,
                nvm if nvm is not None else new_nvm(), sleeper or VirtualSleeper(clock),
-               NullWatchdog(), settings=settings, device_id=device_id)
+               NullWatchdog(), settings=settings, device_id=device_id, ram=ram, usb=usb)
 
 
 def press_when_waiting(app: "Any", deadline: int) -> int:

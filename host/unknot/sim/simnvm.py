@@ -16,6 +16,10 @@ the bytes do not change.
 Power cuts: set `cut_in = k` and the (k+1)-th flash step (an erase or one word program)
 does not happen: `PowerCut` is raised instead and the memory stays as the cut left it (a
 page erased and partly programmed). `steps` counts steps done, `erases[p]` erases of page p.
+`fail_writes = n` makes the next n writes raise RuntimeError (a SoftDevice flash timeout)
+after erasing the page, as a failed `sd_flash_write` leaves it.
+
+The sleep memory next to it (RAM kept through resets) is simram.py.
 """
 
 try:
@@ -56,6 +60,7 @@ class PageNVM:
         self.erases = [0] * (size // page)
         self.steps = 0
         self.cut_in = None
+        self.fail_writes = 0
 
     def __len__(self):
         return len(self.data)
@@ -99,6 +104,9 @@ class PageNVM:
         self._step()
         self._put(base, b"\xff" * self.page)
         self.erases[base // self.page] += 1
+        if self.fail_writes:
+            self.fail_writes -= 1
+            raise RuntimeError("flash write timed out")  # the SoftDevice gave up
         words = self.page // WORD
         cut = self.cut_in
         if cut is not None and cut < words:
@@ -131,6 +139,7 @@ class FilePageNVM(PageNVM):
         self.erases = [0] * (size // page)
         self.steps = 0
         self.cut_in = None
+        self.fail_writes = 0
         try:
             self.f = open(path, "r+b")
             if self.f.seek(0, 2) != size:
@@ -166,7 +175,7 @@ class FilePageNVM(PageNVM):
         self.f.close()
 
     def __setitem__(self, key, value):
-        if self.cut_in is not None:  # the page-by-page model, step by step
+        if self.cut_in is not None or self.fail_writes:  # the page model, step by step
             PageNVM.__setitem__(self, key, value)
             return
         # the same outcome without a page buffer on the VM heap (the board does this in C):
@@ -187,3 +196,4 @@ def new_nvm(size=NVM_SIZE, path=None, page=PAGE_SIZE):
     if path is not None:
         return FilePageNVM(path, size, page)
     return PageNVM(size, page)
+

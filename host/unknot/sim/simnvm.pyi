@@ -14,6 +14,7 @@ class PageNVM:
     erases: list[int]
     steps: int
     cut_in: int | None
+    fail_writes: int
     def __init__(
         self,
         size: int = ...,
@@ -26,6 +27,7 @@ class PageNVM:
     @overload
     def __getitem__(self, key: slice) -> bytes: ...
     def __setitem__(self, key: int | slice, value: Any) -> None: ...
+    def _step(self) -> None: ...
 
 def size_for(slot_bytes: int, page: int = ...) -> int: ...
 

@@ -69,6 +69,13 @@ class BleBackend(Transport):
         info.battery = None if raw.battery is None else f"{raw.battery} %"
         kept = raw.head - raw.tail
         info.journal = f"{kept} of {raw.capacity} records kept (seq {raw.tail}..{raw.head})"
+        if raw.nvm_refused:
+            info.extra["Flash"] = ("refused: this board's nvm is one flash page, too small for "
+                                   "a power-safe journal; sessions are kept in RAM only "
+                                   "(docs/journal.md)")
+        elif raw.nvm_error:
+            info.extra["Flash"] = ("write failed: finished sessions wait in RAM and the "
+                                   "device retries (a power cut would lose them: sync now)")
         info.routine_count = raw.routine_count
         info.device_id = raw.device_id or None
         return info

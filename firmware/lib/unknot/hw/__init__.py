@@ -52,7 +52,7 @@ def make_app(getenv, watchdog=True):
     from .boards import board_config
     from .button import KeypadButton
     from .clock import Clock
-    from .system import Battery, Sleeper, Watchdog, drive_storage
+    from .system import Battery, Sleeper, Watchdog, drive_storage, sleep_memory, usb_powered
 
     settings = settings_mod.load(getenv)
     conf = board_config(settings)
@@ -83,6 +83,8 @@ def make_app(getenv, watchdog=True):
         settings=settings,
         device_id=bytes(microcontroller.cpu.uid)[:6],
         new_hosts=new_hosts,
+        ram=sleep_memory(),
+        usb=usb_powered,
     )
     if new_hosts:
         import os

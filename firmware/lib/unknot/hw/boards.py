@@ -46,8 +46,14 @@ BOARDS = {
 
 
 def board_config(settings):
-    """The board table entry for the settings, with settings.toml overrides applied."""
-    conf = dict(BOARDS.get(settings["UNKNOT_BOARD"], BOARDS["feather_nrf52840"]))
+    """The board table entry for the settings, with settings.toml overrides applied. An
+    UNKNOT_BOARD not in the table is refused (ValueError naming it and the known ones),
+    never taken for another board."""
+    name = settings["UNKNOT_BOARD"]
+    if name not in BOARDS:
+        raise ValueError("UNKNOT_BOARD %r is not a supported board (one of: %s)"
+                         % (name, ", ".join(sorted(BOARDS))))
+    conf = dict(BOARDS[name])
     if settings["UNKNOT_BUTTON_PIN"]:
         conf["button"] = settings["UNKNOT_BUTTON_PIN"]
     if settings["UNKNOT_MOTOR_PIN"]:

@@ -122,3 +122,22 @@ class Battery:
         if self.enable is not None:
             self.enable.value = True
         return raw * 3300 * self.ratio // (65535 * 100)
+
+
+def sleep_memory():
+    """alarm.sleep_memory (kept through resets and deep sleep: docs/journal.md "RAM hold"),
+    or None on a build without `alarm`."""
+    try:
+        import alarm
+
+        return alarm.sleep_memory
+    except (ImportError, AttributeError):
+        return None
+
+
+def usb_powered():
+    """True while a USB host is connected (supervisor.runtime.usb_connected): the board
+    runs from USB power then."""
+    import supervisor
+
+    return bool(supervisor.runtime.usb_connected)
