@@ -1,6 +1,6 @@
 """The host's one typed facade over the firmware core: formats, tables and rules it shares.
 
-The firmware core (firmware/lib/unknot, loaded as `unknot_fw` by unknot.fwload) owns every
+The firmware core (firmware/lib/unknot, imported as `unknot_fw`) owns every
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
 GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
@@ -19,15 +19,18 @@ Typing: the stubs in host/stubs/unknot_fw/*.pyi (on mypy's path) describe these 
 mypy --strict checks every use with no `Any`; tests/host/test_core_facade.py runs mypy's
 stubtest against the loaded modules to prove the stubs match the runtime. See
 docs/architecture.md "Where facts live".
+
+The name: `unknot_fw` is an ordinary package. host/unknot_fw is a committed symlink to
+../firmware/lib/unknot, so it imports wherever host/ is on the path (the editable install's
+.pth, or PYTHONPATH=$PWD/host in a checkout) and editors follow it into the firmware source;
+the wheel packs the same folder as `unknot_fw` (pyproject.toml [tool.hatch.build.targets.
+wheel]). mypy finds the stubs first (mypy_path), so the firmware source is never type-checked
+as host code.
 """
 
 from __future__ import annotations
 
-from unknot import fwload
-
-fwload.core()  # registers the firmware package as `unknot_fw`
-
-from unknot_fw import (  # noqa: E402
+from unknot_fw import (
     FIRMWARE_VERSION,
     advert,
     auth,
@@ -49,6 +52,10 @@ from unknot_fw import (  # noqa: E402
     upload,
     wire,
 )
+
+from unknot import fwload
+
+fwload.standins()  # seal imports `aesio` at its first MAC; CPython needs the stand-in
 
 __all__ = [
     "FIRMWARE_VERSION",

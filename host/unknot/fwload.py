@@ -1,8 +1,13 @@
-"""Load the firmware core (firmware/lib/unknot) into CPython under the name `unknot_fw`.
+"""The firmware core (firmware/lib/unknot) by module name, and CircuitPython's `aesio` stand-in.
 
 The firmware package is called `unknot` on the device, which would clash with this host
-package, so the host loads it under another name. Firmware modules import each other with
-relative imports only (`from .player import Player`), which makes the alias work.
+package, so the host imports it as `unknot_fw`: an ordinary package, because
+host/unknot_fw is a committed symlink to ../firmware/lib/unknot (next to host/unknot, so it
+is importable wherever host/ is on the path: the editable install, PYTHONPATH=$PWD/host),
+and the wheel packs that folder as `unknot_fw` (pyproject.toml). Firmware modules import
+each other with relative imports only (`from .player import Player`), so the name works.
+Host code imports it statically through the typed facade unknot.core; `module("hw.motor")`
+is for the simulated device, tests and tools that pick a module by name.
 """
 
 from __future__ import annotations
@@ -13,26 +18,18 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from unknot.paths import firmware_dir
-
 PACKAGE = "unknot_fw"
 
 
 def core() -> ModuleType:
-    """Return the firmware core package, loading it once."""
-    if PACKAGE in sys.modules:
-        return sys.modules[PACKAGE]
+    """Return the firmware core package (with the stand-ins CPython needs registered)."""
+    standins()
+    return importlib.import_module(PACKAGE)
+
+
+def standins() -> None:
+    """Register the modules the firmware imports on the board that CPython lacks."""
     _standin("aesio")
-    pkg_dir = firmware_dir() / "lib" / "unknot"
-    spec = importlib.util.spec_from_file_location(
-        PACKAGE, pkg_dir / "__init__.py", submodule_search_locations=[str(pkg_dir)]
-    )
-    if spec is None or spec.loader is None:  # pragma: no cover - broken install
-        raise ImportError(f"firmware core not found in {pkg_dir}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[PACKAGE] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _standin(name: str) -> None:
