@@ -8,12 +8,16 @@ from unknot.hw import make_app
 app = make_app(os.getenv)
 
 # BLE sync service (unknot/hw/ble.py): `attach(app)` returns the protocol hook the loop
-# polls (`poll(now_ms)`), or the module is absent on a build without BLE.
+# polls (`poll(now_ms)`). Without BLE (no memory, a missing library, a radio error) the
+# board still plays routines, but never silently: radio_failed plays the error cue three
+# times and keeps the reason for the self-test (docs/firmware.md "Without BLE").
 try:
     from unknot.hw.ble import attach
 
     app.protocol = attach(app)
-except Exception as exc:  # no BLE (module absent, radio error) is better than no device
-    print("BLE unavailable:", exc)
+except Exception as exc:
+    from unknot.hw import radio_failed
+
+    radio_failed(app, exc)
 
 app.run()

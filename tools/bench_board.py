@@ -7,7 +7,10 @@ Heap (KiB above the VM's floor, the firmware as `unknot device install` writes i
   with different allocation orders passes every phase (scanned upward, never bisected);
 - fw_board_heap: {board: {"live": .., "peak": .., phase: live after it, ...}};
 - fw_board_heap_free_estimate_kb: HEAP_AT_REPL_KIB - fw_board_heap_peak_kb, the heap left
-  free at the worst moment on the board (derivation in docs/firmware.md).
+  free at the worst moment on the board (derivation in docs/firmware.md);
+- fw_board_heap_groups: {board: {group: KiB}} (tools/board/groups.py) and
+  fw_board_heap_over_budget: how many (board, group) pairs exceed docs/firmware.md's
+  "Heap budget" table (0 is the rule).
 
 CPU (board milliseconds: wasm instructions counted by wasmtime fuel on the unspilled VM
 with a heap so large that no collection runs, divided by FUEL_PER_MS; worst board):
@@ -28,6 +31,7 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS / "board"))
 
 import cpu  # noqa: E402
+import groups  # noqa: E402
 import model  # noqa: E402
 
 HEAP_AT_REPL_KIB = 140  # 144,080 B free at the REPL (adafruit/circuitpython#3030)
@@ -40,11 +44,19 @@ def heap(m: model.Model, runs: int = model.RUNS) -> dict[str, object]:
         per_board[board] = {"live": fig.live_kib, "peak": fig.peak_kib, **fig.phases}
     live = max(float(v["live"]) for v in per_board.values())  # type: ignore[arg-type]
     peak = max(int(v["peak"]) for v in per_board.values())  # type: ignore[call-overload]
+    by_group: dict[str, dict[str, float]] = {}
+    over = 0
+    for board in model.BOARDS:
+        g = groups.measure(m, board)
+        by_group[board] = {**g["groups"], "objects": g["objects"]}  # type: ignore[dict-item]
+        over += len(groups.check(by_group[board]))
     return {
         "fw_board_heap_live_kb": live,
         "fw_board_heap_peak_kb": peak,
         "fw_board_heap": per_board,
         "fw_board_heap_free_estimate_kb": HEAP_AT_REPL_KIB - peak,
+        "fw_board_heap_groups": by_group,
+        "fw_board_heap_over_budget": over,
     }
 
 

@@ -14,11 +14,10 @@
 - fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
   clock (time.sleep_ms), over a short routine (~11 s) played twice.
-- fw_hmac_ms: one auth.hmac_sha256 of a 64-byte message under MicroPython with the
-  pure-Python SHA-256 (adafruit_hashlib) the nRF board uses (CircuitPython builds hashlib
-  only on wifi ports); fw_hmac_native_ms: the same with MicroPython's own hashlib. An AUTH
-  costs 4 HMACs on the device, each tagged request and answer 1 more. Measured on this
-  machine's CPU: the board's 64 MHz Cortex-M4 is far slower (scale by its pystone ratio).
+- fw_hmac_ms: one auth.hmac_sha256 of a 64-byte message under the MicroPython unix port with
+  the firmware's own SHA-256 (unknot.sha256, what boards without hashlib use);
+  fw_hmac_native_ms: the same with MicroPython's own hashlib. Measured on this machine's
+  CPU; the board's figure is fw_cpu_ms_hmac (tools/bench_board.py, the board model).
 - flash wear (fw_nvm_*) and what a power cut costs: tools/bench_nvm.py.
 """
 
@@ -55,14 +54,12 @@ def hmac_ms(tmp: Path, pure: bool) -> float:
     import os
     import subprocess
 
-    import adafruit_hashlib
-
     (tmp / "hm").mkdir(exist_ok=True)
     (tmp / "hm" / "nohash").mkdir(exist_ok=True)
     (tmp / "hm" / "nohash" / "hashlib.py").write_text("raise ImportError('nRF: no hashlib')\n")
     script = tmp / "hm" / "hmac_bench.py"
     script.write_text(_HMAC)
-    path = [str(REPO / "firmware" / "lib"), str(Path(adafruit_hashlib.__file__).parent.parent)]
+    path = [str(REPO / "firmware" / "lib")]
     if pure:
         path.insert(0, str(tmp / "hm" / "nohash"))
     out = subprocess.run(["micropython", "-X", "heapsize=256k", str(script)],

@@ -39,10 +39,6 @@ disable_error_code = misc, var-annotated
 [mypy-_mpy_shed.*]
 ignore_errors = True
 
-# the pure-Python SHA-256 of boards without hashlib (auth.py): untyped, not MicroPython's
-[mypy-adafruit_hashlib.*]
-follow_imports = skip
-ignore_missing_imports = True
 """
 
 

@@ -46,7 +46,7 @@ namespace_packages = True
 # var-annotated: untyped firmware code has no annotations to give
 disable_error_code = misc, var-annotated
 
-[mypy-adafruit_ble.*,adafruit_drv2605,adafruit_bus_device.*,adafruit_register.*,adafruit_hashlib.*]
+[mypy-adafruit_ble.*]
 follow_imports = silent
 ignore_missing_imports = True
 """

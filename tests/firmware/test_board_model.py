@@ -85,3 +85,29 @@ def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
     finally:
         code.write_text(original)
     assert settings.is_file()
+
+
+def test_without_ble_the_wearer_feels_the_error_cue(tmp_path: Path) -> None:
+    """A board whose radio part cannot load (here: adafruit_ble missing from the drive) plays
+    the error cue three times at boot and keeps the reason (code.py -> hw.radio_failed)."""
+    import shutil
+
+    m = model.Model(phases=("boot",))
+    shutil.rmtree(m.drive.root / "lib" / "adafruit_ble")
+    run = m.run("feather_nrf52840", model.MAX_KIB)
+    assert not run.ok and "timeout waiting for advertising" in run.error
+    assert "BLE unavailable: ImportError" in run.error
+    assert run.record.cues >= 3  # motor starts: three error cues (each may be pulses)
+
+
+def test_heap_budget_table_is_read_and_checked() -> None:
+    """tools/bench_board.py checks docs/firmware.md's "Heap budget" table: every group of
+    tools/board/groups.py has a budget there, and a figure above it is reported."""
+    import groups
+
+    limits = groups.budget()
+    assert set(groups.GROUPS) | {"objects"} == set(limits)
+    within = {g: kib - 0.1 for g, kib in limits.items()}
+    assert groups.check(within) == []
+    assert groups.check({**within, "ble": limits["ble"] + 1}) == ["ble"]
+    assert groups.check({"new_group": 1.0}) == ["new_group"]  # a group needs a budget

@@ -49,8 +49,8 @@ def test_app_trace_under_micropython(fw, mpy, library_dir):
     # port objects are about twice their size on the nRF52840, hence the larger heap
     # (tools/bench_firmware.py measures the minimum: fw_unix64_min_heap_kb)
     # +sets, settings ranges; +the vocabulary (the App plays events through it, issue 18);
-    # protocol v3 keyring (issue 17); +the RAM hold (issue 19); near the least heap success
-    # flips with the build path:
+    # protocol v3 keyring (issue 17); +the RAM hold (issue 19); +the firmware's SHA-256
+    # (issue 16); near the least heap success flips with the build path:
     # this checks the logic (the heap guard is the board model, test_fw_heap.py)
     got = _parse(mpy(["trace", str(library_dir)], heap="144k"))
     assert got == _felt(fw, library_dir)

@@ -32,7 +32,6 @@ def _firmware(tmp_path: Path) -> Path:
     (fw / "lib" / "unknot" / "__init__.py").write_text('FIRMWARE_VERSION = "0.0.1"\n')
     (fw / "lib" / "unknot" / "app.py").write_text(
         "from micropython import const\nfrom .x import y\n"
-        "import adafruit_drv2605\n"
         "from adafruit_ble import BLERadio\n"
         "from adafruit_ble.services.nordic import UARTService\n"
         "try:\n    from typing import Optional\n    import circuitpython_typing\n"
@@ -70,9 +69,8 @@ def test_install_synthetic_firmware(tmp_path: Path) -> None:
     (drive / "settings.toml").write_text("UNKNOT_MICRO_MIN = 45\n")  # the user's own
     r = install(drive, _firmware(tmp_path), py=True)
     assert r.settings_kept and (drive / "settings.toml").read_text() == "UNKNOT_MICRO_MIN = 45\n"
-    assert (drive / "lib" / "adafruit_drv2605.py").is_file()
+    assert (drive / "lib" / "adafruit_ble" / "__init__.py").is_file()
     assert (drive / "lib" / "adafruit_ble" / "services" / "nordic.py").is_file()
-    assert (drive / "lib" / "adafruit_bus_device" / "i2c_device.py").is_file()
     assert not (drive / "lib" / "circuitpython_typing").exists()  # optional: not copied
     assert not list(drive.rglob("__pycache__")) and not list(drive.rglob("*.pyi"))
     assert "adafruit_ble" in r.plan.distributions
@@ -83,8 +81,8 @@ def test_install_synthetic_firmware(tmp_path: Path) -> None:
     assert again.summary.copied == [] and len(again.summary.unchanged) == n
     # the default: .mpy for the board's CircuitPython, and no .py left to shadow them
     mpy = install(drive, _firmware(tmp_path))
-    assert mpy.mpy and (drive / "lib" / "adafruit_drv2605.mpy").is_file()
-    assert not (drive / "lib" / "adafruit_drv2605.py").exists()
+    assert mpy.mpy and (drive / "lib" / "adafruit_ble" / "__init__.mpy").is_file()
+    assert not (drive / "lib" / "adafruit_ble" / "__init__.py").exists()
     assert (drive / "code.py").is_file() and not (drive / "code.mpy").exists()
     head = (drive / "lib" / "unknot" / "app.mpy").read_bytes()[:4]
     assert head == b"C\x06\x00\x1f"  # CircuitPython's header, mpy v6, bytecode, 31-bit ints

@@ -128,6 +128,7 @@ class Scenario:
             if self.playing_steps:
                 self.rec.steps.append(fuel - self.wait.fuel)
             self.wait = Wait(kind, int(rest[0]), int(rest[1]), fuel)
+            self.rec.cues = int(rest[2])
             try:
                 return self._gen.send(self.wait)
             except StopIteration:
@@ -139,8 +140,6 @@ class Scenario:
             return aes_call(payload)
         if name == "notify":
             self.frames.append(payload)
-        elif name == "cue":
-            self.rec.cues += 1
         elif name == "adv":
             self.rec.adverts += 1
         elif name == "drop":

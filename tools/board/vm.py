@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FUEL = 10**13  # far more than any run needs: the budget is counted, not enforced
-_RESULT_CAP = 4096  # the largest answer a host call returns to the guest (bytes)
+# The largest answer a host call returns to the guest (bytes). The VM allocates a buffer of
+# this size on its heap for every call: kept small, it is a few hundred bytes of garbage per
+# wait (a "w" command: 1 + 2 x 244 hex digits, plus the time).
+_RESULT_CAP = 560
 
 Handler = Callable[[str, bytes, int], str]
 
@@ -149,13 +152,16 @@ class Guest:
 
         store = Store(self.engine)
         store.set_fuel(FUEL)
-        out: list[bytes] = []
-        err: list[bytes] = []
+        import tempfile
+
+        # stdout/stderr to files, not Python callbacks: wasmtime calls those from its own
+        # threads, which panic at interpreter exit when they outlive Python
+        io = Path(tempfile.mkdtemp(prefix="wasmio-"))
         wasi = WasiConfig()
         wasi.argv = ["micropython", "-X", f"heapsize={heap_kib}k", *argv]
         wasi.env = sorted((env or {}).items())
-        wasi.stdout_custom = lambda b: out.append(bytes(b))
-        wasi.stderr_custom = lambda b: err.append(bytes(b))
+        wasi.stdout_file = str(io / "out")
+        wasi.stderr_file = str(io / "err")
         if root is not None:
             wasi.preopen_dir(str(root), "/")
         for guest_path, host_dir in (mounts or {}).items():
@@ -190,8 +196,13 @@ class Guest:
                 error = f"exit {exc.code}"
         except (Trap, WasmtimeError) as exc:
             error = "trap: " + str(exc).splitlines()[0]
-        return Result(not error, b"".join(out).decode("utf-8", "replace"),
-                      b"".join(err).decode("utf-8", "replace"), FUEL - store.get_fuel(), error)
+        fuel = FUEL - store.get_fuel()
+        out = (io / "out").read_bytes().decode("utf-8", "replace")
+        err = (io / "err").read_bytes().decode("utf-8", "replace")
+        import shutil
+
+        shutil.rmtree(io, ignore_errors=True)
+        return Result(not error, out, err, fuel, error)
 
 
 def gc_selftest(guest: Guest, heap_kib: int = 64, root: Path | None = None) -> Result:

@@ -68,6 +68,7 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
     selftest = None  # the running or last SelfTest (unknot.selftest)
     _down_at = None  # time of the last key-down (the boot self-test gesture)
+    radio_error = None  # why BLE did not start (board: hw.radio_failed), for the self-test
     _day_at = None  # the retry budget's day (see _flush)
     _day_writes = 0
     _retry_at = None  # when a failed flash write is tried again

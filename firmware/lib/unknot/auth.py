@@ -4,8 +4,8 @@ docs/security.md). Written once here; the host uses them through unknot.core, so
 and message layouts below exist nowhere else. The MACs and the sealing (AES-CMAC, AES-CTR)
 are seal.py, loaded on the first connection that authenticates; the key
 agreement itself (X25519, the SHA-256 digests) is pairing.py, loaded only when a pairing
-starts. SHA-256 comes from `hashlib` where the board builds it, else the pure-Python
-`adafruit_hashlib` that `unknot device install` copies.
+starts. SHA-256 and HMAC-SHA256 come from unknot.sha256: the board's `hashlib` where CircuitPython
+builds it (nRF52840 from 10.1.0), else the firmware's own compact SHA-256.
 
 AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
 AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
@@ -22,14 +22,7 @@ except ImportError:  # CPython (tests, the simulated device, the host)
         return x
 
 
-try:
-    import hashlib
-
-    sha256 = hashlib.sha256
-except ImportError:  # CircuitPython on nRF before 10.1: no hashlib module
-    import adafruit_hashlib
-
-    sha256 = adafruit_hashlib.sha256
+from .sha256 import hmac_sha256, sha256  # noqa: F401 (the primitives, used as auth.*)
 
 HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
@@ -76,25 +69,6 @@ SEAL_SIZE = const(7)
 AUTH_COUNTER = const(0xFFFFFFFF)  # the counter of the AUTH answer (requests start at 0)
 
 _ZERO16 = bytes(16)
-
-
-def hmac_sha256(key, msg):
-    """HMAC-SHA256(key, msg) -> 32 bytes (RFC 2104). Not used by the protocol (v3 has no
-    HMAC); the advertisement's tag (advert.py) uses it."""
-    key = bytes(key)
-    if len(key) > 64:
-        key = sha256(key).digest()
-    pad = bytearray(64)
-    pad[0 : len(key)] = key
-    for i in range(64):
-        pad[i] ^= 0x36
-    inner = sha256(bytes(pad))
-    inner.update(bytes(msg))
-    for i in range(64):
-        pad[i] ^= 0x36 ^ 0x5C
-    outer = sha256(bytes(pad))
-    outer.update(inner.digest())
-    return outer.digest()
 
 
 def same(a, b):

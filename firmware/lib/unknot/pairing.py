@@ -3,7 +3,7 @@ in pure Python on big integers, and SHA-256 -- and the protocol handlers of the 
 and of OP_HOSTS. Loaded only when a pairing starts or a host manages the host list (proto.py
 imports it then), so the App's heap does not carry it otherwise.
 
-SHA-256 is auth.sha256 (the board's hashlib or adafruit_hashlib). The device's CPU cost
+SHA-256 is auth.sha256 (the board's hashlib or unknot.sha256). The device's CPU cost
 of a pairing (two scalar multiplications, three SHA-256 compressions of the digest, two of
 the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """

@@ -26,7 +26,10 @@ from unknot.errors import DeviceError
 MPY_BY_VERSION = {(9, 0): (6, 1), (9, 1): (6, 1), (9, 2): (6, 3), (10, 0): (6, 3)}
 HEADER_CIRCUITPYTHON = ord("C")
 HEADER_MICROPYTHON = ord("M")
-NO_COMPILE = frozenset({"code.py", "boot.py"})  # CircuitPython runs these as source only
+# Kept as source: code.py and boot.py (CircuitPython runs them as source only), and the
+# firmware package's __init__.py, where `unknot device info --drive` reads the version
+# (unknot.device.layout.FIRMWARE_INIT; 7 lines, a small compile at import).
+NO_COMPILE = frozenset({"code.py", "boot.py", "lib/unknot/__init__.py"})
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def wait(kind, ms):
     app = _app()
     if app is not None and app.errors:
         host.call("error", "%d %s" % (app.errors, app.last_error))
-    answer = host.call("wait", "%s%d %d" % (kind, now_ns // 1000000, ms))
+    answer = host.call("wait", "%s%d %d %d" % (kind, now_ns // 1000000, ms, cues))
     for cmd in answer.split("|"):
         if cmd:
             _command(cmd)
@@ -122,6 +122,10 @@ def _command(cmd):
         raise SystemExit(0)
 
 
+cues = 0  # motor starts, reported with every wait (no host call: it would allocate)
+
+
 def motor_on():
     """A cue starts on the motor (PWM duty set, or the DRV2605's GO bit)."""
-    host.call("cue", "")
+    global cues
+    cues += 1

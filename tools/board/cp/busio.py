@@ -27,16 +27,17 @@ class I2C:
         return [_DRV]
 
     def writeto(self, address, buffer, *, start=0, end=None):
+        # no slicing: the board's writeto allocates nothing, so neither does the model
         if address != _DRV:
             raise OSError(19)
-        data = buffer[start:end]
-        if not len(data):
+        end = len(buffer) if end is None else end
+        if end <= start:
             return  # a probe (adafruit_bus_device writes b"" to see the device answer)
-        self._reg = data[0]
-        for i in range(1, len(data)):
-            reg = self._reg + i - 1
-            self._regs[reg] = data[i]
-            if reg == 0x0C and data[i] & 1:
+        self._reg = buffer[start]
+        for i in range(start + 1, end):
+            reg = (self._reg + i - start - 1) & 0xFF
+            self._regs[reg] = buffer[i]
+            if reg == 0x0C and buffer[i] & 1:
                 _model.motor_on()
                 self._regs[reg] = 0
 

@@ -37,6 +37,31 @@ def _make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
+RADIO_EVENT = "refused"  # felt as the error cue (patterns.felt, docs/firmware.md)
+RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
+
+
+def radio_failed(app, exc):
+    """BLE could not start: keep the reason (`app.radio_error`, which the self-test's BLE
+    check reports), print it on the console, and play the error cue RADIO_CUE_TIMES times so
+    the wearer knows this board will not sync (docs/firmware.md "Without BLE")."""
+    import gc
+
+    gc.collect()  # after a MemoryError: room for the reason and the cue
+    try:
+        reason = "%s: %s" % (type(exc).__name__, exc)
+    except MemoryError:
+        reason = "MemoryError"
+    app.radio_error = reason
+    print("BLE unavailable:", reason)
+    try:
+        from ..patterns import felt
+
+        app.motor.play(felt(RADIO_EVENT)[0], RADIO_CUE_TIMES)
+    except Exception:
+        pass  # no motor either: the console and the self-test still say why
+
+
 class _NoWatchdog:
     def feed(self):
         pass

@@ -24,7 +24,7 @@ class BoardChecks:
         except Exception as exc:  # adafruit_ble missing from lib/
             return "FAIL", "BLE unavailable: %r" % (exc,)
         if link is None:
-            return "FAIL", "BLE not started (code.py prints why at boot)"
+            return "FAIL", "BLE not started: %s" % (self.app.radio_error or "no reason kept")
         if link.connected:
             return "PASS", "a central is connected"
         if link.radio.advertising:
@@ -44,19 +44,39 @@ class BoardChecks:
         return sleeper.light_sleeps, sleeper.pin_wakes
 
 
+def _heap(group):
+    """A report line: the free heap after an import group (docs/getting-started.md)."""
+    import gc
+
+    from ..selftest import PREFIX
+
+    gc.collect()
+    free = gc.mem_free()  # type: ignore[attr-defined]  # (CircuitPython has it; stubs lack it)
+    used = gc.mem_alloc()  # type: ignore[attr-defined]
+    print("%sheap_%s INFO %d B free, %d B used" % (PREFIX, group, free, used))
+
+
 def run_selftest(getenv):
     """Build the app as code.py does (without arming the watchdog, which on the nRF52840
     cannot be stopped again), start BLE, run the self-test to its end; the report is
-    printed on the console."""
-    from . import make_app
+    printed on the console, with the free heap after each import group (core, the App
+    with its hardware adapters, BLE): the real board's figures for the board model's."""
+    _heap("start")
+    from .. import app as _core  # noqa: F401
+    from .. import proto as _proto  # noqa: F401
+
+    _heap("core")
+    from . import make_app, radio_failed
 
     app = make_app(getenv, watchdog=False)
+    _heap("app")
     try:
         from .ble import attach
 
         app.protocol = attach(app)
     except Exception as exc:
-        print("BLE unavailable:", exc)
+        radio_failed(app, exc)
+    _heap("ble")
     app.safe_step()  # starts advertising
     if not app.start_selftest(app.clock.now_ms()):
         print("selftest: not started")

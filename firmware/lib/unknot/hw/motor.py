@@ -82,10 +82,10 @@ class DrvMotor(_Steps):
     trigger); a sustained effect is stopped at the pulse length, a tap ends by itself."""
 
     def __init__(self, i2c, library=1, strength=100):
-        import adafruit_drv2605
+        from .drv2605 import DRV2605  # the firmware's register writer (board, issue 16)
 
         super().__init__()
-        self.drv = adafruit_drv2605.DRV2605(i2c)  # raises when no DRV2605 answers on I2C
+        self.drv = DRV2605(i2c)  # raises when no DRV2605 answers on I2C
         if library == 6:
             self.drv.use_LRM()
         else:
