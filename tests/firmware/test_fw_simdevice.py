@@ -85,3 +85,26 @@ def test_quit_keeps_a_setting_held_back_by_the_hourly_limit(tmp_path):
     asyncio.run(main())
     again = SimDevice(tmp_path / "dev")
     assert again.app.settings["UNKNOT_MICRO_MIN"] == 40
+
+
+def test_pairing_window_lasts_wall_clock_time_at_any_speed(tmp_path):
+    """Issue 20: at --speed 200 the window was 60 s of device time = 0.3 s of real time, too
+    short for a person; the sim times the window (and the press) on wall-clock time."""
+    import time
+
+    from unknot.core import auth
+    from unknot.sim.scaledclock import ScaledClock
+
+    dev = SimDevice(tmp_path / "dev", clock=ScaledClock(200.0))
+    keyring = dev.app.keyring
+    assert keyring.open()
+    start = dev.clock.now_ms()
+    time.sleep(0.5)  # 100 s of device time: past a device-clock window
+    assert dev.clock.now_ms() - start > auth.PAIR_WINDOW_MS
+    assert keyring.pairing()
+    # The App's loop gets the deadline in its own (device) time base: later than now.
+    now = dev.clock.now_ms()
+    due = keyring.poll(now)
+    assert due is not None and due > now
+    keyring.pair_until = keyring.clock.now_ms() - 1  # the 60 wall-clock seconds are over
+    assert not keyring.pairing()

@@ -186,7 +186,14 @@ class Keyring:
         return c[3]
 
     def poll(self, now):
-        """Expire what is due; returns the next deadline (ms) or None."""
+        """Expire what is due; returns the next deadline in the caller's time base (`now`,
+        ms) or None. The keyring times everything on its own clock (the same clock on the
+        board; wall-clock time in a sped-up simulation)."""
+        own = self.clock.now_ms()
+        due = self._due(own)
+        return None if due is None else now + (due - own)
+
+    def _due(self, now):
         c = self.consent
         if c is not None and c[3] == WAITING:
             if now >= c[2]:

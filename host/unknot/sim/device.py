@@ -36,7 +36,7 @@ from typing import Any
 
 from unknot import core, fwload
 from unknot.adapters import build_app
-from unknot.sim.scaledclock import ScaledClock
+from unknot.sim.scaledclock import ScaledClock, WindowClock
 from unknot.sim.simadapters import (
     DirStorage,
     NullWatchdog,
@@ -94,6 +94,9 @@ class SimDevice:
                                   self.button, self.storage, self.nvm, sleeper, self.watchdog,
                                   settings=merged, device_id=self.device_id,
                                   new_hosts=new_hosts, ram=self.ram)
+        if isinstance(self.clock, ScaledClock) and self.clock.speed != 1:
+            # A person opens the window and presses: their 60 s are wall-clock seconds.
+            self.app.keyring.clock = WindowClock(self.clock)
         # The key file stays, as on the board, whose drive code cannot write in normal mode:
         # the firmware imports it once (it remembers the file's import id).
 

@@ -33,6 +33,22 @@ class ScaledClock(simadapters.WallClock):
         return max(0.0, sim_ms / 1000.0 / self.speed)
 
 
+class WindowClock:
+    """The pairing window's clock in a sped-up simulation: real monotonic ms (so the window,
+    the attempt and the wait for the wearer's press last their documented 60 s of wall-clock
+    time at any `--speed`), dated by the device clock's `unix()`."""
+
+    def __init__(self, device: ScaledClock) -> None:
+        self.device = device
+        self.real = ScaledClock(1.0)
+
+    def now_ms(self) -> int:
+        return self.real.now_ms()
+
+    def unix(self) -> "int | None":
+        return self.device.unix()
+
+
 class ScaledSleeper:
     """sleep_until() on a ScaledClock: really sleeps, for the scaled time."""
 
