@@ -68,7 +68,10 @@ def _check(command: str) -> list[str]:
             if param is None and name != "--help":
                 problems.append(f"{command!r}: no option {name} on `{cmd.name}`")
             takes = isinstance(param, click.Option) and not param.is_flag and param.nargs == 1
-            skip = takes and "=" not in tok and not (param is not None and param.flag_value)
+            # An option with an optional value (`--sim [NAME]`) has a str flag_value; click
+            # 8.5 gives every other option a truthy UNSET sentinel there, not None.
+            optional = isinstance(getattr(param, "flag_value", None), str)
+            skip = takes and "=" not in tok and not optional
             continue
         if isinstance(cmd, click.Group):
             sub = cmd.get_command(ctx, tok)
