@@ -4,8 +4,11 @@ judge tells "same", "new" (and how many), "unknown" and "untagged" apart."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import struct
 import subprocess
 from pathlib import Path
 
@@ -23,6 +26,9 @@ def test_vectors_under_cpython() -> None:
         secret = adv.secret(v["epoch"])
         assert secret.hex() == v["secret"]
         assert adv.tag(secret, v["counter"], v["head"]).hex() == v["tag"]
+        # recomputed independently (stdlib hmac), as docs/protocol.md "Advertisement" says
+        msg = adv.LABEL + struct.pack("<HI", v["counter"] & 0x0FFF, v["head"])
+        assert hmac.new(secret, msg, hashlib.sha256).digest()[:4].hex() == v["tag"]
         ad = bytes.fromhex(v["ad"])
         assert ad[0] == len(ad) - 1 and ad[1] == adv.AD_TYPE
         assert int.from_bytes(ad[2:4], "little") == adv.COMPANY

@@ -78,11 +78,16 @@ class Advert:
         self.due_ms = None
         self.updates = 0  # how many tags were computed (each one HMAC-SHA256)
 
+    def due(self, head, now_ms, busy=False):
+        """Whether `update` would make a new tag now (the caller then derives the key)."""
+        return not (self.head == head and self.due_ms is not None
+                    and (now_ms < self.due_ms or busy))
+
     def update(self, secret, head, now_ms, busy=False):
         """`busy`: a routine is playing; a rotation then waits for its end (a tag is about
         0.6 s of CPU on the board with the pure-Python SHA-256: a cue must not wait for it).
         A new head is never a routine in progress: its tag is made at once."""
-        if self.head == head and self.due_ms is not None and (now_ms < self.due_ms or busy):
+        if not self.due(head, now_ms, busy):
             return False
         from os import urandom  # the nRF52840's hardware RNG on the board
 

@@ -12,6 +12,7 @@ from unknot.cli.options import (
     transport_options,
 )
 from unknot.errors import UnknotError
+from unknot.text import plural
 
 
 @click.group()
@@ -117,7 +118,7 @@ def hosts(address: str | None, sim: bool) -> None:
     from unknot.ble.pair import list_hosts
 
     info, found, own = list_hosts(address or None, radio=radio.pick(sim))
-    click.echo(f"{info.name or info.device_id}: {len(found)} paired computer(s)")
+    click.echo(f"{info.name or info.device_id}: {plural(len(found), 'paired computer')}")
     for h in found:
         me = "  (this computer)" if h.host_id == own else ""
         click.echo(f"  {h.name or '?':<10} paired {_when(h.paired)}, last seen "

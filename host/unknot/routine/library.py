@@ -143,18 +143,18 @@ def check_unique(routines: list[Routine]) -> list[Problem]:
     by_slug: dict[str, Routine] = {}
     by_id: dict[int, Routine] = {}
     for r in routines:
-        line = _id_line(r.path)
         other = by_slug.get(r.slug)
         if other is not None:
-            problems.append(Problem(r.path, line, f"duplicate routine id '{r.slug}'"
+            problems.append(Problem(r.path, _id_line(r.path), f"duplicate routine id '{r.slug}'"
                                     f" (also in {other.path})"))
             continue
         by_slug[r.slug] = r
         num = routine_id(r.slug)
         clash = by_id.get(num)
         if clash is not None:
-            problems.append(Problem(r.path, line, f"routine id '{r.slug}' has numeric id"
-                                    f" 0x{num:04x}, the same as '{clash.slug}' ({clash.path});"
+            problems.append(Problem(r.path, _id_line(r.path),
+                                    f"routine id '{r.slug}' has numeric id 0x{num:04x},"
+                                    f" the same as '{clash.slug}' ({clash.path});"
                                     " choose another id"))
             continue
         by_id[num] = r

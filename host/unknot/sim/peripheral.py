@@ -285,7 +285,9 @@ class SimPeripheral:
         after it leaves). Returns the rotation deadline (App clock, ms)."""
         app = self.app
         busy = app.player is not None  # a routine plays: a rotation waits for its end
-        if self.advert.update(core.advert.secret_of(app), app.journal.head, now_ms, busy):
+        head = app.journal.head
+        if self.advert.due(head, now_ms, busy) and self.advert.update(
+                core.advert.secret_of(app), head, now_ms, busy):
             self._adv_stale = True
             if self.connection is None and self._advertising is not None:
                 with contextlib.suppress(RuntimeError):  # no loop: the policy loop does it

@@ -37,7 +37,6 @@ def _make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
-RADIO_EVENT = "refused"  # felt as the error cue (patterns.felt, docs/firmware.md)
 RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
 
 
@@ -55,9 +54,10 @@ def radio_failed(app, exc):
     app.radio_error = reason
     print("BLE unavailable:", reason)
     try:
+        from ..app import ERROR_EVENT
         from ..patterns import felt
 
-        app.motor.play(felt(RADIO_EVENT)[0], RADIO_CUE_TIMES)
+        app.motor.play(felt(ERROR_EVENT)[0], RADIO_CUE_TIMES)
     except Exception:
         pass  # no motor either: the console and the self-test still say why
 

@@ -103,7 +103,9 @@ class BleLink:
     def _advertise(self, interval, now_ms):
         app = self.protocol.app
         busy = app.player is not None
-        if self.advert.update(advert.secret_of(app), app.journal.head, now_ms, busy):
+        head = app.journal.head
+        if self.advert.due(head, now_ms, busy) and self.advert.update(
+                advert.secret_of(app), head, now_ms, busy):
             self.adv.data_dict[advert.AD_TYPE] = bytes(self.advert.data)
             if self._adv_interval:
                 self.radio.stop_advertising()

@@ -23,6 +23,16 @@ _FEEDBACK = const(0x1A)
 _CONTROL3 = const(0x1D)
 
 
+
+def _lock(i2c, tries=100):
+    """Take the I2C bus or raise OSError (a stuck bus is a motor error the loop catches,
+    not a spin until the watchdog resets the board)."""
+    for _ in range(tries):
+        if i2c.try_lock():
+            return
+    raise OSError("I2C bus busy")
+
+
 class DRV2605:
     """The chip on `i2c` (busio.I2C). Raises OSError when nothing answers at ADDRESS and
     RuntimeError when what answers is not a DRV2605 (device id 3) or DRV2605L (7)."""
@@ -42,8 +52,7 @@ class DRV2605:
 
     def _write(self, reg, val):
         i2c = self.i2c
-        while not i2c.try_lock():
-            pass
+        _lock(i2c)
         try:
             self._buf[0] = reg
             self._buf[1] = val
@@ -53,8 +62,7 @@ class DRV2605:
 
     def _read(self, reg):
         i2c = self.i2c
-        while not i2c.try_lock():
-            pass
+        _lock(i2c)
         try:
             self._buf[0] = reg
             i2c.writeto_then_readfrom(ADDRESS, self._buf, self._buf, out_end=1, in_end=1)
