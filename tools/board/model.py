@@ -229,6 +229,22 @@ def measure(model: Model, board: str, runs: int = RUNS) -> BoardFigures:
     return BoardFigures(phases["boot"], peak - floor_kib, phases)
 
 
+def why(model: Model, board: str, peak_kib: int, runs: int = RUNS) -> None:
+    """Print, per seed, where a run fails one STEP_KIB below the safe peak: the last phase
+    done, the scenario's or the guest's error and the tail of the guest's output (the
+    traceback of a MemoryError)."""
+    floor_kib = model.scan(board, 8, runs, floor=True)
+    kib = floor_kib + peak_kib - STEP_KIB
+    for seed in range(runs):
+        run = model.run(board, kib, seed)
+        done = " ".join(run.record.done) or "-"
+        if run.ok:
+            print(f"  why {board} {peak_kib - STEP_KIB} KiB seed {seed}: passes", flush=True)
+            continue
+        print(f"  why {board} {peak_kib - STEP_KIB} KiB seed {seed}: done [{done}]\n    "
+              + run.error.strip().replace("\n", "\n    "), flush=True)
+
+
 def main(argv: list[str]) -> int:
     import argparse
     import json
@@ -239,11 +255,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--py", action="store_true", help="install .py files (the fallback)")
     ap.add_argument("--runs", type=int, default=RUNS)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--why", action="store_true",
+                    help="after the scan: what fails one step below the safe peak")
     args = ap.parse_args(argv)
     model = Model(use_py=args.py)
     out = {}
     for board in args.board or BOARDS:
         fig = measure(model, board, args.runs)
+        if args.why:
+            why(model, board, fig.peak_kib, args.runs)
         out[board] = {"live_kib": fig.live_kib, "peak_kib": fig.peak_kib, **fig.phases}
         if not args.json:
             print(f"{board:18} live {fig.live_kib:6.1f} KiB  safe peak {fig.peak_kib:4d} KiB  "
