@@ -112,3 +112,10 @@ def test_mods_drop_gives_the_code_back_under_micropython(mpy):
     assert loaded > 3000, out  # the self-test's code is KiBs
     assert dropped < loaded // 2, out
     assert out[3:] == ["0", "0", "0"], out
+
+
+def test_finished_selftest_drops_its_code_under_micropython(mpy):
+    """The App keeps a finished self-test's report, not its module (app.py _work)."""
+    out = mpy(["stdrop"], heap="160k").split()
+    assert out[:3] == ["D", "1", "0"], out
+    assert int(out[3]) > 3, out  # the report's lines are still there
