@@ -465,7 +465,9 @@ class App:
             self.playing_index = None
             self.announce("done" if flag == COMPLETED else "stopped", routine.id)
             player = None
-            mods.drop("player")  # core: its code is loaded again for the next routine
+            # core: its code is loaded again for the next routine; freed by the next
+            # collection (none here: this step may run under a cue)
+            mods.drop("player", collect=False)
 
     def buzz(self, event, number=1):
         """Play what the wearer feels for `event` (patterns.felt: the one event -> cue
