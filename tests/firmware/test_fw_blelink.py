@@ -110,9 +110,9 @@ def ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     fwload.core()
     sys.modules.pop("unknot_fw.hw.ble", None)
     module = importlib.import_module("unknot_fw.hw.ble")
-    # the host's core stays loaded (unknot.core holds it): record the drops instead
+    # (on the host mods.drop keeps modules loaded: record what the link drops)
     dropped: list[str] = []
-    monkeypatch.setattr(module.mods, "drop", dropped.append)
+    monkeypatch.setattr(module.mods, "drop", lambda *names: dropped.extend(names))
     module.dropped = dropped
     yield module
     sys.modules.pop("unknot_fw.hw.ble", None)  # built over the stand-ins: not for others

@@ -17,8 +17,6 @@ connections carries none of it. What outlives a connection is the App's (keyring
 the pairing window; journal) and INFO, written into the attribute table at start-up.
 """
 
-import gc
-
 import _bleio
 from micropython import const
 
@@ -159,9 +157,7 @@ class BleLink:
         while self.packets.readinto(self._rx):
             pass
         proto = None
-        for name in SESSION_MODULES:
-            mods.drop(name)
-        gc.collect()
+        mods.drop(*SESSION_MODULES)  # (and collects)
 
     def _idle(self, now_ms):
         """No central: advertise (fast, then slow), rotate the advert; returns a deadline."""
