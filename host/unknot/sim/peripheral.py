@@ -3,10 +3,8 @@
 The service is built from the firmware's GATT table (`gatt.CHARACTERISTICS`: uuid,
 properties, permissions), the table the board's `_bleio` service is built from, and
 every request is handled by the firmware's own protocol handler (`proto.Protocol`) running
-against the simulated device's App, so the host talks to the same code the board runs. As
-on the board (hw/ble.py), a Protocol exists only while a central is connected: made at the
-connection, reset and dropped at the disconnection; INFO (`info.value`) is served without
-one. Like
+against the simulated device's App, so the host talks to the same code the board runs (as
+on the board, one Protocol per connection; INFO, `info.value`, is served without one). Like
 the board (and unlike bumble's GATT server), the peripheral enforces properties and
 security: control writes/reads need an encrypted link (else ATT Insufficient
 Authentication), read-only characteristics refuse writes. Pairing is SMP just-works with
@@ -170,8 +168,7 @@ class SimPeripheral:
         return self.info
 
     def _read_control(self, conn: Connection) -> bytes:
-        proto = self.proto
-        return b"" if proto is None else bytes(proto.last_response)
+        return b"" if self.proto is None else bytes(self.proto.last_response)
 
     def _write_control(self, conn: Connection, value: bytes) -> None:
         self._queue.put_nowait(("control", conn, bytes(value)))
