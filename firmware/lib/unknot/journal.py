@@ -26,7 +26,7 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from . import wire
-from .crc import crc32
+from .crc import RESIDUE, crc32
 
 # The session record (docs/journal.md), defined here only as field specs (wire.py): the
 # firmware proto, the host (unknot.journal, unknot.ble.session, through unknot.core) and the
@@ -109,10 +109,8 @@ def _crc(b):
     return crc32(b) & 0xFFFFFFFF
 
 
-def _seq_of(b, at=0):
-    """The little-endian u32 at b[at] (wire's `I`): a record's seq, or at CRC_SPAN its
-    RECORD_CRC (read on every record a READ streams: cheaper than wire.unpack)."""
-    return b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)
+def _seq_of(b):
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)
 
 
 class Journal:
@@ -363,58 +361,21 @@ class Journal:
             if i is None:
                 return None
             b = self._at(self._slot, i)
-        if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != _seq_of(b, CRC_SPAN):
+        if crc32(memoryview(b)[0:RECORD_SIZE]) != RESIDUE:  # the record CRC (crc.py)
             return None
         if _seq_of(b) != seq:
             return None
         return b
 
-    def read_run(self, seq, most):
-        """Up to `most` (>= 1) good records from `seq` on with consecutive seqs, as one
-        bytes-like block (a multiple of RECORD_SIZE), or None where read(seq) is None. A
-        READ streams with it (proto.py): from flash one slice per frame, each record's CRC
-        and seq checked as read() checks them; a record the RAM holds comes alone."""
-        if seq < 1 or seq >= self.head:
-            return None
-        if self.ram is not None and seq >= self._next - self.held:
-            return self.read(seq)
-        i = self._find(seq)
-        if i is None:
-            return None
-        n = min(most, self.count - i)
-        pos = self._slot * self.slot_size + RECORDS_AT + i * RECORD_SIZE
-        block = self.nvm[pos : pos + n * RECORD_SIZE]
-        view = memoryview(block)
-        at = good = 0
-        while good < n:
-            if (_seq_of(block, at) != seq + good or crc32(view[at : at + CRC_SPAN]) & 0xFFFFFFFF
-                    != _seq_of(block, at + CRC_SPAN)):
-                break
-            good += 1
-            at += RECORD_SIZE
-        if not good:
-            return None
-        self._hint = i + good - 1
-        return view[0:at]
-
-    _hint = -2  # index of the last record _find found (a READ asks for the next one)
-
     def _find(self, seq):
         """Index of `seq` in the newest image (records oldest first, seqs increasing, gaps
-        only after a power cut), or None: the record after the last one found (a READ
-        walks the image in order: one probe), else a binary search, 4 bytes read per
-        probe. A stale hint (the image changed) only costs its probe."""
-        i = self._hint + 1
-        if 0 <= i < self.count and self._seq_at(i) == seq:
-            self._hint = i
-            return i
+        only after a power cut), or None: a binary search, 4 bytes read per probe."""
         lo = 0
         hi = self.count - 1
         while lo <= hi:
             mid = (lo + hi) // 2
             s = self._seq_at(mid)
             if s == seq:
-                self._hint = mid
                 return mid
             if s < seq:
                 lo = mid + 1

@@ -20,9 +20,9 @@ frame, or a record stream ending in an END frame).
 
 from . import auth, wire
 from . import info as _info_mod
-from .crc import crc32
+from .crc import RESIDUE, crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
-from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
+from .journal import RECORD_SIZE, RECORDS_AT, WIRE_RECORD_SIZE, WIRE_START
 
 try:
     from micropython import const
@@ -515,7 +515,8 @@ class Protocol:
         end = self._end
         while n < room and seq < end:
             # the records this frame still takes (the last one perhaps split)
-            block = journal.read_run(seq, min(end - seq, (room - n - 1) // WIRE_RECORD_SIZE + 1))
+            most = min(end - seq, (room - n - 1) // WIRE_RECORD_SIZE + 1)
+            block = self._records(journal, seq, most)
             if block is None:
                 self._end = seq  # stop at a bad slot; END says where to resume
                 self._bad = True
@@ -534,18 +535,61 @@ class Protocol:
         self._count += seq - self._next
         self._next = seq
         self._carry = carry
-        if n > 1:
-            self._crc = crc32(view[1:n], self._crc)
         session = self._session
         if session is None:  # the session ended mid-stream (a forget): stop here
             self._reading = False
             return None
-        if n > 1:
-            session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame,
-                                    1, n)
-            self._index += 1
-            return view[: n + auth.TAG_SIZE]
-        # Stream done: END. A stream stopped by bad slots tells the host to skip them.
+        if n == 1:
+            return self._end_frame(session, journal)
+        self._crc = crc32(view[1:n], self._crc)
+        session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame, 1, n)
+        self._index += 1
+        return view[: n + auth.TAG_SIZE]
+
+    _slot_i = 0  # the image index after the last frame's records (_slots)
+
+    def _slots(self, journal, seq, most):
+        """The journal's newest image from record `seq` on, up to `most` records, as one
+        nvm slice, unchecked; None when `seq` is not there (not stored, or held in the RAM).
+        The layout is journal.py's (RECORDS_AT, slot_size, _find); it is read here, on the
+        READ path, so that the journal module every boot loads stays as small."""
+        if seq >= journal.head or (journal.ram is not None and seq >= journal._next - journal.held):
+            return None
+        i = self._slot_i
+        if i >= journal.count or journal._seq_at(i) != seq:  # not the next frame's: search
+            i = journal._find(seq)
+            if i is None:
+                return None
+        n = min(most, journal.count - i)
+        self._slot_i = i + n
+        pos = journal._slot * journal.slot_size + RECORDS_AT + i * RECORD_SIZE
+        return journal.nvm[pos : pos + n * RECORD_SIZE]
+
+    def _records(self, journal, seq, most):
+        """Up to `most` (>= 1) good records from `seq` on with consecutive seqs (a multiple
+        of RECORD_SIZE bytes), or None where journal.read(seq) is None: one nvm slice per
+        frame; each record's CRC checked (one crc32 over the record gives crc.RESIDUE),
+        the seqs by the last one (seqs increase in an image: seq + n - 1 there means none
+        is missing), one by one only when it is not."""
+        block = self._slots(journal, seq, most)
+        if block is None:
+            return journal.read(seq)  # one held in the RAM (or None)
+        view = memoryview(block)
+        end = 0
+        for at in range(0, len(block), RECORD_SIZE):
+            if crc32(view[at : at + RECORD_SIZE]) != RESIDUE:
+                break
+            end = at + RECORD_SIZE
+        if end and _seq(view[end - RECORD_SIZE :]) != seq + end // RECORD_SIZE - 1:
+            at = 0
+            while at < end and _seq(view[at:]) == seq + at // RECORD_SIZE:
+                at += RECORD_SIZE
+            end = at
+        return view[0:end] if end else None
+
+    def _end_frame(self, session, journal):
+        """The stream is done: END (sealed). A stream stopped by bad slots tells the host
+        to skip them."""
         resume = self._next
         if self._bad:
             head = journal.head

@@ -43,13 +43,12 @@ class Cmac:
         import aesio  # on the first MAC: a boot without BLE traffic never loads it
 
         self.key = bytes(key)
-        self._aes = aes = aesio.AES(self.key, aesio.MODE_ECB)
+        self._aes = aes = aesio.AES(self.key, aesio.MODE_CBC, _ZERO16)
         lk = bytearray(16)
-        aes.encrypt_into(_ZERO16, lk)
+        aes.encrypt_into(_ZERO16, lk)  # L = AES(key, 0): CBC of one block under IV 0
         k1 = _dbl(lk)
         self.k1 = int.from_bytes(k1, "big")
         self.k2 = int.from_bytes(_dbl(k1), "big")
-        aes.mode = aesio.MODE_CBC
         self._buf = self._out = bytearray(0)  # scratch, grown to the longest message (256)
 
     def mac(self, *parts):
