@@ -5,15 +5,16 @@ import os
 
 from unknot import mods
 
-# The App's code first, then the names of the modules loaded on use (and of BLE): interned
-# now, while the heap is still in one piece, so that the qstr pool's doublings (~9 KiB in one
-# block) never come late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
+# The App's and BLE's code first, then the names of the modules loaded on use (a routine's
+# player, a connection's protocol stack, the self-test): interned now, while the heap is
+# still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
+# late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
 mods.load("app")
-try:
-    mods.load("hw.ble")  # kept: attach() below uses it (and reports a failure to load it)
+try:  # kept: attach() below uses it (and reports a failure to load it)
+    from unknot.hw.ble import SESSION_MODULES
 except Exception:
-    pass
-mods.warm("player", "proto", "seal", "upload", "pairing", "status", "selftest")
+    SESSION_MODULES = ()
+mods.warm("player", "selftest", *SESSION_MODULES)
 
 from unknot.hw import make_app  # noqa: E402
 
