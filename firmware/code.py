@@ -10,11 +10,12 @@ from unknot import mods
 # still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
 # late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
 mods.load("app")
-try:  # kept: attach() below uses it (and reports a failure to load it)
+try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
     from unknot.hw.ble import SESSION_MODULES
+
+    mods.warm("player", "selftest", *SESSION_MODULES)
 except Exception:
-    SESSION_MODULES = ()
-mods.warm("player", "selftest", *SESSION_MODULES)
+    mods.warm("player", "selftest")  # no BLE: no connection will load its stack
 
 from unknot.hw import make_app  # noqa: E402
 
