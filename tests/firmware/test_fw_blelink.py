@@ -190,6 +190,7 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     advert = fwload.module("advert")
     gatt = fwload.module("gatt")
     app = App()
+    app.keyring.keep(b"hosthost", b"K" * 16)  # paired: the device secret keys the tag
     link = _link(ble, app)
     radio = link.radio
     link.poll(0)
@@ -220,7 +221,7 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     # the rotation: a fresh tag at least every ROTATE_MS, and the loop is told when
     deadline = link.poll(40000)  # slow advertising by now
     assert deadline is not None and deadline <= 5000 + advert.ROTATE_MS
-    app.player = object()  # a routine plays: the rotation waits (a tag is ~0.6 s of CPU)
+    app.player = object()  # a routine plays: the rotation waits
     link.poll(5000 + advert.ROTATE_MS)
     assert radio.advertised[-1][0][23:] == new
     app.player = None
