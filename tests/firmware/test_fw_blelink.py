@@ -123,6 +123,10 @@ class App:
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
         self.player: object | None = None  # a routine playing (the advert's rotation waits)
 
+    def busy(self) -> bool:
+        """As App.busy: a routine plays (this stand-in plays no cue on its own)."""
+        return self.player is not None
+
 
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
     proto = fwload.module("proto")

@@ -64,7 +64,8 @@ def _run(m: Any, clock: Clock, name: str, count: int = 1) -> None:
 def _drv(mod: Any, clock: Clock) -> tuple[Any, FakeDrv]:
     m = mod.DrvMotor.__new__(mod.DrvMotor)
     mod._Steps.__init__(m)
-    m.drv, m.library, m._sustained = FakeDrv(clock), 1, False
+    m.drv, m.library, m._sustained, m._effect = FakeDrv(clock), 1, False, -1
+    m.drv.set_waveform(0, 1)  # as DrvMotor.__init__: slot 2 ends every sequence
     return m, m.drv
 
 

@@ -76,6 +76,8 @@ class App:
     _settings_due = None  # when pending settings may be written (host budget)
     _numbers = None  # [deadline ms, n, n, ...]: the pairing SAS still to play
     _long_idle = False  # the current long press began while idle: its release opens the window
+    _cue_busy = False  # the motor had a cue to play at the end of the last step
+    _write_due = False  # what waits for the flash is written in the next idle step
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
@@ -168,6 +170,9 @@ class App:
             return
         if now is None:
             now = self.clock.now_ms()
+        if self.busy():  # never a flash write under a cue: in the next idle step
+            self._settings_due = now
+            return
         if self.spend_host_write(now):
             self._flush(now)
             self._settings_due = None
@@ -195,7 +200,10 @@ class App:
                                        and not self.settings["UNKNOT_BATTERY"])
         j.hold = 0 if through or j.ram is None else HOLD
         if through and (j.held or j.pending):
-            self._flush(now)
+            if self.busy():
+                self._write_due = True  # in the next idle step
+            else:
+                self._flush(now)
 
     def _flush(self, now, retry=False):
         """Write what waits. A failure: one error cue for the wearer (not one per retry)
@@ -430,8 +438,8 @@ class App:
             self.buzz("aborted")
         try:
             self.last_record = self.journal.append(
-                self.session_start, routine.id, player.steps_done(), routine.work_steps(),
-                active_s, self.session_flags | flag, self.boot)
+                self.session_start, routine.id, player.steps_done(), player.steps_total(),
+                active_s, self.session_flags | flag, self.boot, True)
         finally:
             self._after_write(now)
             kind = self.from_nudge
@@ -504,17 +512,44 @@ class App:
         self._read_battery(now)
         self._play(now)
         keyring = self.keyring
-        poll = getattr(self.motor, "poll", None)
+        cue = self._motor(now)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
         for d in (sent, self._sas_taps(now), self._work(now), self._settings_write(now),
                   self.gestures.next_deadline(),
                   keyring.poll(now),  # the window, an attempt, the wearer's consent expire
-                  None if poll is None else poll(now)):
+                  cue):
             if d is not None and d < deadline:
                 deadline = d
         if self.events or self._ann_new:
             return now  # new STATUS frames go out on the next pass (protocol.poll)
         return deadline
+
+    def busy(self):
+        """A routine plays or a cue is still felt: a flash write (a page erase blocks the
+        CPU for up to 85 ms), an advert tag or anything else heavy waits for an idle step
+        (docs/firmware.md "CPU budget")."""
+        return self.player is not None or self._cue_busy
+
+    def _motor(self, now):
+        """Advance the motor's cue (an EnvelopeMotor: the board's adapters); its next
+        deadline, or 1 ms from now when the last cue just ended (the next pass: a step that
+        starts idle, does what waited for one: also settings and retries that waited,
+        _settings_write). In an idle step: write what waits for the flash (journal.due: a
+        batch, or every session without the hold)."""
+        poll = getattr(self.motor, "poll", None)
+        was = self._cue_busy
+        cue = None if poll is None else poll(now)
+        self._cue_busy = cue is not None
+        if self.player is not None or cue is not None:
+            return cue
+        if was:  # the cue ended during this step: what waits, in the next one (after a
+            return now + 1  # 1 ms sleep: a loop step that starts idle)
+        j = self.journal
+        if not (self._write_due or j.due):
+            return None
+        self._write_due = False
+        self._flush(now)
+        return None
 
     def _input(self, now):
         """Button edges to the gesture decoder, its gestures to the app (the self-test, while
@@ -592,7 +627,10 @@ class App:
 
     def _settings_write(self, now):
         """Pending settings written when the host budget allows, a failed flash write
-        retried when its backoff is over: else when the next of those is (ms)."""
+        retried when its backoff is over: else when the next of those is (ms). Not while
+        busy (a cue plays): the first idle step does it."""
+        if self.busy():
+            return None
         d = self._settings_due
         if d is not None:
             if not self.journal.pending:

@@ -20,9 +20,11 @@ MARGIN_MS is never below the ~13 % Weber fraction for vibrotactile duration.
 
 Storage: ONE bytes object for the rhythms and meanings (`_BLOB`; RAM: the tuple table of
 strings and bytes it replaces cost ~8 KiB on the 32-bit heap), the names as tuples of
-literals (interned: no heap of their own), and 2 bytes per event (`_FELT`). Lookups walk the
-blob and allocate nothing but what they return; `duration_ms` and `event_ms`, which the
-player calls for every cue, allocate nothing. Every cue's last gap is > 0: it spaces the
+literals (interned: no heap of their own), and 2 bytes per event (`_FELT`); each cue's
+offset in the blob and length are read once at import (`_OFF`, `_DUR`: two tuples of 10
+small ints). Names are found by `tuple.index` (a C loop: a Python loop over 25 names cost
+about 0.4 ms of board CPU per lookup); lookups allocate nothing but what they return;
+`duration_ms` and `event_ms`, which the player calls for every cue, allocate nothing. Every cue's last gap is > 0: it spaces the
 repeats of a number and keeps two cues from running together. Unknown names give empty
 tuples (nothing is played).
 """
@@ -122,16 +124,36 @@ _FELT = (
 )
 
 
-def _at(name):
-    """Offset of cue `name`'s record in _BLOB (its kind byte), or -1."""
+def _offsets():
+    """Per cue (CUES order): the offset of its record in _BLOB, and its length in 10 ms
+    (pulses and gaps): read once at import, so a lookup walks nothing."""
+    offs = []
+    durs = []
     pos = 0
     b = _BLOB
-    for n in CUES:
-        if n == name:
-            return pos
+    for _ in CUES:
+        offs.append(pos)
+        durs.append(sum(b[i + 2] + b[i + 3] for i in range(pos + 2, pos + 2 + 4 * b[pos + 1], 4)))
         pos += 2 + 4 * b[pos + 1]
         pos += 1 + b[pos]
-    return -1
+    return tuple(offs), tuple(durs)
+
+
+_OFF, _DUR = _offsets()
+
+
+def _index(names, name):
+    """Index of `name` in the tuple `names` (a C loop: tuple.index), or -1."""
+    try:
+        return names.index(name)
+    except ValueError:
+        return -1
+
+
+def _at(name):
+    """Offset of cue `name`'s record in _BLOB (its kind byte), or -1."""
+    i = _index(CUES, name)
+    return _OFF[i] if i >= 0 else -1
 
 
 def kind(name):
@@ -161,10 +183,7 @@ def meaning(name):
 
 
 def _event(event):
-    for k in range(len(EVENTS)):
-        if EVENTS[k] == event:
-            return k
-    return -1
+    return _index(EVENTS, event)
 
 
 def felt(event, number=1):
@@ -217,14 +236,8 @@ def drv_sequence(name):
 
 def duration_ms(name, times=1):
     """How long `times` plays of `name` last, gaps included (the motor is busy that long)."""
-    off = _at(name)
-    if off < 0:
-        return 0
-    b = _BLOB
-    total = 0
-    for i in range(off + 2, off + 2 + 4 * b[off + 1], 4):
-        total += b[i + 2] + b[i + 3]
-    return total * 10 * times
+    i = _index(CUES, name)
+    return _DUR[i] * 10 * times if i >= 0 else 0
 
 
 def event_ms(event, number=1):
@@ -232,4 +245,4 @@ def event_ms(event, number=1):
     k = _event(event)
     if k < 0:
         return 0
-    return duration_ms(CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number)))
+    return _DUR[_FELT[2 * k]] * 10 * (_FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number)))

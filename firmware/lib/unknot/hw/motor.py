@@ -29,12 +29,22 @@ class _Steps:
         self._repeat = 0
         self._queue = []
         self.dropped = 0  # cues not played because the queue was full
+        self._name = None  # the last cue's steps, kept: a repeated cue (ticks, countdown,
+        self._last = ()  # taps) allocates nothing
 
     def _set(self, value):
         raise NotImplementedError
 
-    def _steps_of(self, name):
+    def _render(self, name):
         raise NotImplementedError
+
+    def _steps_of(self, name):
+        """The (value, ms) steps of cue `name` (the last one's are kept)."""
+        if name != self._name:
+            self._last = ()  # the old steps go before the new ones are made
+            self._last = self._render(name)
+            self._name = name
+        return self._last
 
     def _play(self, name, count):
         """Start cue `name` (`count` times in a row), or queue it behind the one playing."""
@@ -92,7 +102,9 @@ class DrvMotor(_Steps):
             self.drv.use_ERM()
         self.drv.library = library
         self.library = library
+        self.drv.set_waveform(0, 1)  # slot 2: end of sequence, once (one effect per pulse)
         self._sustained = False
+        self._effect = -1  # the effect in waveform slot 1
 
     def _set(self, value):
         drv = self.drv
@@ -102,12 +114,13 @@ class DrvMotor(_Steps):
             self._sustained = False
             return
         effect = value & 0x7F
-        drv.set_waveform(effect, 0)
-        drv.set_waveform(0, 1)  # end of sequence
-        drv.play()
+        if effect != self._effect:  # one I2C write less per pulse; slot 2 stays 0
+            drv.set_waveform(effect, 0)
+            self._effect = effect
+        drv.play()  # each I2C write blocks the CPU for the bus time (docs/firmware.md)
         self._sustained = not value & 0x80
 
-    def _steps_of(self, name):
+    def _render(self, name):
         steps = []
         for effect, ms, gap, stop in patterns.drv_sequence(name):
             # flag 0x80: a tap, self-ending (never stopped early)
@@ -141,7 +154,7 @@ class PwmMotor(_Steps):
     def _set(self, value):
         self.pwm.duty_cycle = value * self.scale if value else 0
 
-    def _steps_of(self, name):
+    def _render(self, name):
         return patterns.envelope(name)
 
     def play(self, name, count=1):
