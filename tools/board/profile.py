@@ -5,8 +5,8 @@ loop step while a routine plays (tools/board/README.md "Profiling a loop step").
     python tools/board/profile.py --top 10 --board cpb --phase linked
     python tools/board/profile.py --targets unknot.journal:Journal.append,unknot.app:App.step
 
-The run is the scenario (tools/board/scenario.py) on the spilled VM with a large heap, so no
-collection runs (as cpu.py's figures). Before code.py runs, the guest (`boardprof`, written
+The run is the scenario (tools/board/scenario.py) on the unspilled VM with a large heap, so
+no collection runs (as cpu.py's figures). Before code.py runs, the guest (`boardprof`, written
 into the drive) wraps each target -- `module:function` or `module:Class.method` -- with
 two host calls, enter and leave; the host reads the fuel at each and books, per step,
 every target's inclusive fuel (its callees included, the wrapping of its own and its
@@ -104,17 +104,19 @@ def _install(i, target):
                 setattr(m, parts[-1], w)
 
 
-def _noop():
-    pass
+class _Cal:  # most targets are methods: calibrate on one
+    def m(self, x):
+        pass
 
 
-_cal = _wrap(_noop, "e-1", "x-1")
+_c = _Cal()
 _call("mark", "cal0")
 for _ in range(20):
-    _cal()
+    _c.m(1)
 _call("mark", "cal1")
+_Cal.m = _wrap(_Cal.m, "e-1", "x-1")
 for _ in range(20):
-    _noop()
+    _c.m(1)
 _call("mark", "cal2")
 for _i, _t in enumerate((getenv("UNKNOT_PROFILE") or "").split()):
     _install(_i, _t)
@@ -178,11 +180,11 @@ class Profiler:
     def overhead(self) -> float:
         """Fuel one wrapped call adds (two host calls and the wrapper)."""
         m = self.marks
-        return (2 * m["cal1"] - m["cal0"] - m["cal2"]) / 20  # wrapped less unwrapped
+        return (m["cal2"] + m["cal0"] - 2 * m["cal1"]) / 20  # wrapped less unwrapped
 
 
 def profile(board: str, phases: tuple[str, ...], targets: tuple[str, ...]) -> Profiler:
-    m = model.Model(spilled=True, collect=False, phases=phases)
+    m = model.Model(spilled=False, collect=False, phases=phases)
     d = m.drive
     d.reset(board)
     (d.root / ".model" / "boardprof.py").write_text(_GUEST)

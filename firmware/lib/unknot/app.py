@@ -521,7 +521,9 @@ class App:
             if d is not None and d < deadline:
                 deadline = d
         if self.events or self._ann_new:
-            return now  # new STATUS frames go out on the next pass (protocol.poll)
+            # new STATUS frames go out on the next pass (protocol.poll), 1 ms later: a step
+            # of its own (the cue that caused them has started; docs/firmware.md "CPU budget")
+            return now + 1
         return deadline
 
     def busy(self):
@@ -586,12 +588,14 @@ class App:
         self._hold_policy(now)  # low battery or USB alone: nothing waits in RAM
 
     def _play(self, now):
-        """The playing routine's due cues; a finished one is recorded."""
+        """The playing routine's due cues; a finished one is recorded in the next step (its
+        last cue's step stays short: _work asks for it 1 ms later)."""
         player = self.player
         if player is not None:
-            player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
+            else:
+                player.poll(now, self._emit)
 
     def _sas_taps(self, now):
         """The pairing SAS: its next number of taps when due, else when that is."""
@@ -609,8 +613,9 @@ class App:
 
     def _work(self, now):
         """The routine, else the self-test, else the break reminders: the next deadline."""
-        if self.player is not None:
-            return self.player.next_deadline()
+        player = self.player
+        if player is not None:
+            return now + 1 if player.finished else player.next_deadline()
         test = self.selftest
         if test is not None and not test.done:
             return test.poll(now)

@@ -48,6 +48,7 @@ GAP_MIN_MS = const(100)  # smallest gap between two pulses of one cue
 PULSE_MIN_MS = const(40)  # shortest pulse (felt as a tap; shorter is hardly felt)
 PULSE_MAX_MS = const(760)  # longest pulse: MARGIN_MS >= 13 % of every pulse
 TAP_MS = const(60)  # pulses up to this are taps: a DRV2605 click effect, self-ending
+DRV_TAP = const(0x80)  # drv_steps: this effect ends by itself (a tap)
 NUMBER_MAX = const(9)  # numbers said with a number cue are 1..NUMBER_MAX (more: capped)
 
 # DRV2605 ROM effect ids (datasheet, "Waveform Library Effects List")
@@ -196,21 +197,42 @@ def felt(event, number=1):
     return CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number))
 
 
-def envelope(name):
-    """The PWM rendering: ((level 0..255, ms), ...); level 0 is a gap. A swell or fade is
-    4 equal steps."""
+def _pulses_at(name):
+    """(offset of the first pulse in _BLOB, pulse count) of cue `name`; (0, 0) if unknown."""
+    i = _index(CUES, name)
+    if i < 0:
+        return 0, 0
+    off = _OFF[i]
+    return off + 2, _BLOB[off + 1]
+
+
+def envelope_steps(name):
+    """The PWM rendering, flat as the adapter plays it: (level 0..255, ms, level, ms, ...);
+    level 0 is a gap. A swell or fade is 4 equal steps. Read straight from the blob: one
+    tuple of small ints per cue."""
+    p, n = _pulses_at(name)
+    b = _BLOB
     out = []
-    for shape, level, on, off in pulses(name):
+    for i in range(p, p + 4 * n, 4):
+        shape, level, on, off = b[i], b[i + 1], b[i + 2] * 10, b[i + 3] * 10
         if shape == FLAT:
-            out.append((level, on))
+            out.append(level)
+            out.append(on)
         else:
             step = on // 4
             for k in range(4):
-                n = k + 1 if shape == RISE else 4 - k
-                out.append((level * n // 4, step if k < 3 else on - 3 * step))
+                out.append(level * (k + 1 if shape == RISE else 4 - k) // 4)
+                out.append(step if k < 3 else on - 3 * step)
         if off:
-            out.append((0, off))
+            out.append(0)
+            out.append(off)
     return tuple(out)
+
+
+def envelope(name):
+    """The PWM rendering: ((level 0..255, ms), ...) (envelope_steps, paired)."""
+    flat = envelope_steps(name)
+    return tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
 
 
 def drv_effect(shape, level, length_ms):
@@ -227,11 +249,29 @@ def drv_effect(shape, level, length_ms):
     return _DRV_LONG_BUZZ if level >= 160 else _DRV_SMOOTH_HUM_50
 
 
+def drv_steps(name):
+    """The DRV2605 rendering, flat as the adapter plays it: (effect, pulse ms, 0, gap ms,
+    ...) per pulse, the effect | DRV_TAP for a self-ending tap (never stopped early)."""
+    p, n = _pulses_at(name)
+    b = _BLOB
+    out = []
+    for i in range(p, p + 4 * n, 4):
+        shape, level, on = b[i], b[i + 1], b[i + 2] * 10
+        effect = drv_effect(shape, level, on)
+        out.append(effect | DRV_TAP if shape == FLAT and on <= TAP_MS else effect)
+        out.append(on)
+        out.append(0)
+        out.append(b[i + 3] * 10)
+    return tuple(out)
+
+
 def drv_sequence(name):
     """The DRV2605 rendering: ((effect id, pulse ms, gap after ms, stop), ...); stop is 1
-    when the adapter stops the effect at the pulse length, 0 for a self-ending tap."""
-    return tuple((drv_effect(s, lvl, on), on, off, 0 if s == FLAT and on <= TAP_MS else 1)
-                 for s, lvl, on, off in pulses(name))
+    when the adapter stops the effect at the pulse length, 0 for a self-ending tap
+    (drv_steps, grouped)."""
+    f = drv_steps(name)
+    return tuple((f[i] & ~DRV_TAP, f[i + 1], f[i + 3], 0 if f[i] & DRV_TAP else 1)
+                 for i in range(0, len(f), 4))
 
 
 def duration_ms(name, times=1):

@@ -51,8 +51,11 @@ class DRV2605:
         self.library = 1
 
     def _write(self, reg, val):
+        """One register write: the I2C transfer blocks the CPU for its bus time (3 bytes
+        at 100 kHz: about 0.3 ms; docs/firmware.md "CPU budget")."""
         i2c = self.i2c
-        _lock(i2c)
+        if not i2c.try_lock():  # free at once unless something else holds the bus
+            _lock(i2c)
         try:
             self._buf[0] = reg
             self._buf[1] = val

@@ -18,7 +18,8 @@ _QUEUE_MAX = 4  # cues waiting behind the one that plays (more: the newest is dr
 
 
 class _Steps:
-    """Plays a tuple of (value, ms) steps, `count` times; value 0 is silence. A cue played
+    """Plays a flat tuple of steps (value, ms, value, ms, ...), `count` times; value 0 is
+    silence. A cue played
     while another still plays waits in a small queue and starts when that one has ended
     (a cue is never cut); the queue holds _QUEUE_MAX cues, so the wait is bounded."""
 
@@ -39,16 +40,17 @@ class _Steps:
         raise NotImplementedError
 
     def _steps_of(self, name):
-        """The (value, ms) steps of cue `name` (the last one's are kept)."""
+        """The flat (value, ms, ...) steps of cue `name` (the last one's are kept)."""
         if name != self._name:
             self._last = ()  # the old steps go before the new ones are made
             self._last = self._render(name)
             self._name = name
         return self._last
 
-    def _play(self, name, count):
+    def play(self, name, count=1):
         """Start cue `name` (`count` times in a row), or queue it behind the one playing."""
-        if patterns.kind(name) < 0:
+        steps = self._steps_of(name)
+        if not steps:
             return  # not a cue: nothing to play
         if self._steps:
             if len(self._queue) < _QUEUE_MAX:
@@ -56,18 +58,19 @@ class _Steps:
             else:
                 self.dropped += 1
             return
-        self._start(self._steps_of(name), count, _now())
+        self._start(steps, count, _now())
 
     def _start(self, steps, count, at):
         self._steps = steps
         self._repeat = count - 1
-        self._i = -1
+        self._i = -2
         self._seg_end = at
-        self._advance(at)
+        self.poll(at)
 
-    def _advance(self, now):
+    def poll(self, now):
+        """Advance the cue to `now`: the next deadline (ms), or None when nothing plays."""
         while self._steps and now >= self._seg_end:
-            self._i += 1
+            self._i += 2
             if self._i >= len(self._steps):
                 if self._repeat > 0:
                     self._repeat -= 1
@@ -81,9 +84,9 @@ class _Steps:
                     self._set(0)
                     self._steps = ()
                     return None
-            value, ms = self._steps[self._i]
-            self._set(value)
-            self._seg_end += ms
+            steps = self._steps
+            self._set(steps[self._i])
+            self._seg_end += steps[self._i + 1]
         return self._seg_end if self._steps else None
 
 
@@ -113,26 +116,15 @@ class DrvMotor(_Steps):
                 drv.stop()
             self._sustained = False
             return
-        effect = value & 0x7F
+        effect = value & ~patterns.DRV_TAP
         if effect != self._effect:  # one I2C write less per pulse; slot 2 stays 0
             drv.set_waveform(effect, 0)
             self._effect = effect
         drv.play()  # each I2C write blocks the CPU for the bus time (docs/firmware.md)
-        self._sustained = not value & 0x80
+        self._sustained = not value & patterns.DRV_TAP
 
     def _render(self, name):
-        steps = []
-        for effect, ms, gap, stop in patterns.drv_sequence(name):
-            # flag 0x80: a tap, self-ending (never stopped early)
-            steps.append((effect if stop else effect | 0x80, ms))
-            steps.append((0, gap))
-        return tuple(steps)
-
-    def play(self, name, count=1):
-        self._play(name, count)
-
-    def poll(self, now):
-        return self._advance(now)
+        return patterns.drv_steps(name)
 
     def probe(self):
         """(ok, detail) for the self-test: the DRV2605 answered on I2C when built."""
@@ -155,13 +147,7 @@ class PwmMotor(_Steps):
         self.pwm.duty_cycle = value * self.scale if value else 0
 
     def _render(self, name):
-        return patterns.envelope(name)
-
-    def play(self, name, count=1):
-        self._play(name, count)
-
-    def poll(self, now):
-        return self._advance(now)
+        return patterns.envelope_steps(name)
 
     def probe(self):
         return True, "PWM on %s at %d Hz" % (self.pin, self.frequency)
