@@ -3,7 +3,15 @@ come from settings.toml, the adapters from unknot.hw, the logic from unknot.app.
 
 import os
 
-from unknot.hw import make_app
+from unknot import mods
+
+# The App's code first, then the names of the modules loaded on use (and of BLE): interned
+# now, while the heap is still in one piece, so that the qstr pool's doublings (~9 KiB in one
+# block) never come late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
+mods.load("app")
+mods.warm("player", "hw.ble", "proto", "seal", "upload", "pairing", "status", "selftest")
+
+from unknot.hw import make_app  # noqa: E402
 
 app = make_app(os.getenv)
 

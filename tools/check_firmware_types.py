@@ -6,7 +6,7 @@ circuitpython-stubs' `board_definitions/<board>/`, plus a generated module that 
 pin the firmware's board table (firmware/lib/unknot/hw/boards.py) names for that board; then
 mypy checks firmware/code.py, boot.py and firmware/lib/unknot against the CircuitPython API.
 
-Blinka (installed here as a dependency of adafruit-circuitpython-ble) ships top-level
+Blinka (installed here as a dependency of adafruit-circuitpython-busdevice) ships top-level
 `board`, `digitalio`, `keypad`, ... modules. They are not PEP 561 typed, so mypy prefers the
 `*-stubs` packages of circuitpython-stubs for all of them, and `board` comes from the stubs
 dir on MYPYPATH, which mypy searches before site-packages. `self_test()` proves it: a file
@@ -45,10 +45,6 @@ namespace_packages = True
 # misc: the `try: from micropython import const / except ImportError: def const` idiom;
 # var-annotated: untyped firmware code has no annotations to give
 disable_error_code = misc, var-annotated
-
-[mypy-adafruit_ble.*]
-follow_imports = silent
-ignore_missing_imports = True
 """
 
 

@@ -3,7 +3,8 @@
 The firmware core (firmware/lib/unknot, imported as `unknot_fw`) owns every
 format the device reads or writes and every playback rule: the routine binary format
 (`routine`), the playback rules and timings (`player`), the session record (`journal`), the
-GATT table (`gatt`), the sync protocol (`proto`), the settings table (`settings`), the
+GATT table (`gatt`), the INFO value served before any connection (`info`), the sync
+protocol (`proto`), the settings table (`settings`), the
 haptic vocabulary (`patterns`), host keys and the protocol's labels and sizes (`auth`),
 proofs and sealed frames (`seal`), the key agreement of a pairing (`pairing`), the paired
 hosts, the pairing window and the wearer's consent (`keyring`), the advertisement's
@@ -36,6 +37,7 @@ from unknot_fw import (
     auth,
     crc,
     gatt,
+    info,
     journal,
     keyring,
     library,
@@ -63,6 +65,7 @@ __all__ = [
     "auth",
     "crc",
     "gatt",
+    "info",
     "journal",
     "keyring",
     "library",

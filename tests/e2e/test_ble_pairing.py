@@ -107,18 +107,23 @@ def test_relay_gets_one_guess_and_no_key(tmp_path: Path, home: Path,
 
 
 def test_a_relay_wins_at_most_one_in_125() -> None:
-    """Commit before reveal: each side's numbers depend on a nonce the other side could not
-    see when it chose its own, so a relay's two exchanges give independent SAS values: the
-    chance that they match is the chance two uniform 3-digit base-5 strings match (1/125)."""
+    """Commit before reveal: a relay fixes everything it sends (its keys and nonces, even
+    the shared secrets, at its best) before the honest side's fresh nonce is known, so the
+    two exchanges' SAS values match only by chance: 1/125. The honest nonces alone vary
+    here; a digest that ignored them would give a 0 or 100 % match rate."""
     rng = random.Random(17)
     p = core.pairing
+    shared_d, shared_h = rng.randbytes(32), rng.randbytes(32)  # known to the relay: worst case
+    relay_pub_d, relay_pub_h = rng.randbytes(32), rng.randbytes(32)
+    relay_nonce_d, relay_nonce_h = rng.randbytes(16), rng.randbytes(16)
+    device_pub, host_pub = rng.randbytes(32), rng.randbytes(32)
     trials, hits = 20_000, 0
     for _ in range(trials):
-        a = p.pair_digest(rng.randbytes(32), rng.randbytes(32), rng.randbytes(32),
-                          rng.randbytes(16), rng.randbytes(16))[2]
-        b = p.pair_digest(rng.randbytes(32), rng.randbytes(32), rng.randbytes(32),
-                          rng.randbytes(16), rng.randbytes(16))[2]
-        hits += a == b
+        on_device = p.pair_digest(shared_d, relay_pub_d, device_pub, relay_nonce_d,
+                                  rng.randbytes(16))[2]  # the device's fresh nonce
+        on_laptop = p.pair_digest(shared_h, host_pub, relay_pub_h, rng.randbytes(16),
+                                  relay_nonce_h)[2]  # the laptop's fresh nonce
+        hits += on_device == on_laptop
     assert core.auth.SAS_BASE ** core.auth.SAS_DIGITS == 125
     assert 0.004 < hits / trials < 0.012  # 1/125 = 0.008
     # and the commitment binds: another public key or nonce does not open it

@@ -7,6 +7,7 @@ firmware's own cue log (`app.cue_log`: send deadline and send time of every cue)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -177,6 +178,30 @@ def test_follow_shows_exercise_pause_and_reconnects_after_link_loss(tmp_path: Pa
         await rig.close()
 
     asyncio.run(go())
+
+
+def test_a_forget_stops_the_status_frames_at_once(tmp_path: Path) -> None:
+    """Forget (issue 17): the wearer's 10 s hold mid-session ends the follower's session at
+    once: a routine started after it sends no STATUS frame to the forgotten laptop."""
+    async def go() -> list[dict[str, Any]]:
+        rig = Rig(tmp_path)
+        await rig.start()
+        seen = len(rig.events)
+        rig.app.keyring.forget()  # the 10 s hold
+        rig.app.post(("start", 0))
+        rig.engine.wake()
+        await rig.until(lambda: rig.app.player is not None)
+        await asyncio.sleep(1.5)  # the routine plays: steps would be announced
+        after = rig.events[seen:]
+        rig.stop.set()
+        with contextlib.suppress(Exception):  # the follower may end with "not paired"
+            await rig.task
+        await rig.radio.stop()
+        await rig.engine.stop()
+        return after
+
+    after = asyncio.run(go())
+    assert not [e for e in after if e["event"] in ("start", "step", "side")], after
 
 
 def test_follow_cli_json_prints_one_event_a_line(tmp_path: Path, consent_sim: Any) -> None:

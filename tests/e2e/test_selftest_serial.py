@@ -7,9 +7,7 @@ tools/mp/run_core.py does."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,24 +29,6 @@ def run_selftest(getenv):
     app.start_selftest(app.clock.t)
     sa.drive_selftest(app, checks)
 '''
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(root: Path) -> str:
-        p = subprocess.Popen([sys.executable, str(REPO / "tools" / "fake_board.py"), "--root",
-                              str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             text=True)
-        procs.append(p)
-        assert p.stdout is not None
-        return p.stdout.readline().strip()
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(10)
 
 
 def _install(root: Path) -> None:

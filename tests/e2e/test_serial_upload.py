@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,24 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(shutil.which("micropython") is None, reason="no micropython")
 
 Board = Callable[..., str]
-
-
-@pytest.fixture
-def board(tmp_path: Path) -> Iterator[Board]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(root: Path, readonly: bool = False) -> str:
-        args = [sys.executable, str(REPO / "tools" / "fake_board.py"), "--root", str(root)]
-        p = subprocess.Popen(args + (["--readonly"] if readonly else []),
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        procs.append(p)
-        assert p.stdout is not None
-        return p.stdout.readline().strip()
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(10)
 
 
 def test_mpremote_cli_against_fake_board(board: Board, tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_scenario_runs_every_phase_and_sees_the_firmware(board_model: model.Mode
     assert rec.done == list(board_model.phases)
     assert rec.cues > 5  # the routine played on the motor
     assert rec.marks["read_records"] > 100  # READ checked records and stream CRC
-    assert "unknot.app" in rec.modules and "adafruit_ble" in rec.modules
+    assert "unknot.app" in rec.modules and "unknot.hw.ble" in rec.modules
+    assert not any(m.startswith("adafruit_ble") for m in rec.modules)  # straight on _bleio
 
 
 def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
@@ -88,12 +89,11 @@ def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
 
 
 def test_without_ble_the_wearer_feels_the_error_cue(tmp_path: Path) -> None:
-    """A board whose radio part cannot load (here: adafruit_ble missing from the drive) plays
-    the error cue three times at boot and keeps the reason (code.py -> hw.radio_failed)."""
-    import shutil
-
+    """A board whose radio part cannot load (here: a CircuitPython build without `_bleio`)
+    plays the error cue three times at boot and keeps the reason (code.py ->
+    hw.radio_failed)."""
     m = model.Model(phases=("boot",))
-    shutil.rmtree(m.drive.root / "lib" / "adafruit_ble")
+    (m.drive.root / ".model" / "_bleio.mpy").unlink()
     run = m.run("feather_nrf52840", model.MAX_KIB)
     assert not run.ok and "timeout waiting for advertising" in run.error
     assert "BLE unavailable: ImportError" in run.error

@@ -1,6 +1,9 @@
-"""The board's BLE link (firmware hw/ble.py) over stand-ins for adafruit_ble and _bleio:
-control writes are taken from the CONTROL characteristic's packet buffer, so two writes
-between two polls are two requests (the old link compared values and lost one)."""
+"""The board's BLE link (firmware hw/ble.py) over a CPython stand-in for CircuitPython's
+`_bleio` (no `_bleio` runs on the host: the board model runs hw/ble.py on the 32-bit VM over
+tools/board/cp/_bleio.py; these check the link's logic): control writes are taken from the
+CONTROL characteristic's packet buffer, so two writes between two polls are two requests
+(the old link compared values and lost one); INFO is in the attribute table from attach on;
+the advertisement is the 31-byte legacy one with the advert payload rewritten in place."""
 
 from __future__ import annotations
 
@@ -16,12 +19,48 @@ from unknot import fwload
 from unknot.sim.simnvm import new_nvm
 
 
+class UUID:
+    def __init__(self, text: str) -> None:
+        self.raw = bytes.fromhex(text.replace("-", ""))[::-1]  # little-endian (UUID.c)
+
+    def pack_into(self, buf: bytearray, offset: int = 0) -> None:
+        buf[offset : offset + 16] = self.raw
+
+
+class Service:
+    def __init__(self, uuid: UUID) -> None:
+        self.uuid = uuid
+        self.chars: list[Characteristic] = []
+
+
+class Characteristic:
+    READ, WRITE, NOTIFY = 0x02, 0x08, 0x10
+
+    def __init__(self, uuid: UUID, properties: int, max_length: int) -> None:
+        self.uuid, self.properties, self.max_length = uuid, properties, max_length
+        self.history: list[bytes] = []
+
+    @classmethod
+    def add_to_service(cls, service: Service, uuid: UUID, *, properties: int, read_perm: int,
+                       write_perm: int, max_length: int, fixed_length: bool) -> Characteristic:
+        char = cls(uuid, properties, max_length)
+        service.chars.append(char)
+        return char
+
+    @property
+    def value(self) -> bytes:
+        return self.history[-1] if self.history else b""
+
+    @value.setter
+    def value(self, data: Any) -> None:
+        assert len(data) <= self.max_length, "_bleio: Value length > max_length"
+        self.history.append(bytes(data))
+
+
 class PacketBuffer:
     def __init__(self, char: Any, *, buffer_size: int, max_packet_size: int) -> None:
         self.char = char
         self.queue: deque[bytes] = deque(maxlen=buffer_size)
-        self.max = max_packet_size
-        self.outgoing_packet_length: int | None = 244
 
     def readinto(self, buf: bytearray) -> int:
         if not self.queue:
@@ -31,50 +70,30 @@ class PacketBuffer:
         return len(data)
 
 
-class Characteristic:
-    READ, WRITE, NOTIFY = 0x02, 0x08, 0x10
+class Connection:
+    def __init__(self, mtu: int = 247) -> None:
+        self.connected = True
+        self.max_packet_length = mtu - 3
 
-    def __init__(self, **kw: Any) -> None:
-        self.kw = kw
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: type) -> Any:
-        return obj.__dict__.get(self.name) if obj is not None else self
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj.__dict__[self.name] = value
-        obj.history.setdefault(self.name, []).append(bytes(value))
-
-
-class ComplexCharacteristic(Characteristic):
-    def bind(self, service: Any) -> Any:
-        return types.SimpleNamespace(value=b"")
-
-
-class Service:
-    def __init__(self) -> None:
-        self.history: dict[str, list[bytes]] = {}
-        for klass in type(self).__mro__:
-            for name, attr in vars(klass).items():
-                if isinstance(attr, ComplexCharacteristic):
-                    self.__dict__[name] = attr.bind(self)
-
-
-class Radio:
-    def __init__(self) -> None:
-        self.name = ""
-        self.connections: list[Any] = []
+    def disconnect(self) -> None:
         self.connected = False
 
-        self.advertised: list[tuple[bytes, float]] = []  # (payload, interval) per start
+
+class Adapter:
+    def __init__(self) -> None:
+        self.name = ""
+        self.connections: tuple[Connection, ...] = ()
+        self.advertised: list[tuple[bytes, bytes, float]] = []  # (data, scan, interval)
         self.advertising = False
 
-    def start_advertising(self, adv: Any, interval: float) -> None:
+    @property
+    def connected(self) -> bool:
+        return bool(self.connections)
+
+    def start_advertising(self, data: Any, *, scan_response: Any, interval: float) -> None:
         assert not self.advertising, "start while advertising: _bleio raises"
         self.advertising = True
-        self.advertised.append((bytes(adv.data_dict.get(0xFF, b"")), interval))
+        self.advertised.append((bytes(data), bytes(scan_response), interval))
 
     def stop_advertising(self) -> None:
         self.advertising = False
@@ -82,22 +101,12 @@ class Radio:
 
 @pytest.fixture
 def ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    fakes = {
-        "_bleio": types.SimpleNamespace(PacketBuffer=PacketBuffer),
-        "micropython": types.SimpleNamespace(const=lambda x: x),
-        "adafruit_ble": types.SimpleNamespace(BLERadio=Radio),
-        "adafruit_ble.advertising": types.SimpleNamespace(),
-        "adafruit_ble.advertising.standard": types.SimpleNamespace(
-            ProvideServicesAdvertisement=lambda service: types.SimpleNamespace(data_dict={})),
-        "adafruit_ble.attributes": types.SimpleNamespace(
-            Attribute=types.SimpleNamespace(NO_ACCESS=0, OPEN=1, ENCRYPT_NO_MITM=2)),
-        "adafruit_ble.characteristics": types.SimpleNamespace(
-            Characteristic=Characteristic, ComplexCharacteristic=ComplexCharacteristic),
-        "adafruit_ble.services": types.SimpleNamespace(Service=Service),
-        "adafruit_ble.uuid": types.SimpleNamespace(VendorUUID=str),
-    }
-    for name, mod in fakes.items():
-        monkeypatch.setitem(sys.modules, name, mod)
+    bleio = types.SimpleNamespace(
+        UUID=UUID, Service=Service, Characteristic=Characteristic, PacketBuffer=PacketBuffer,
+        Attribute=types.SimpleNamespace(NO_ACCESS=0x00, OPEN=0x11, ENCRYPT_NO_MITM=0x21),
+        adapter=Adapter())
+    monkeypatch.setitem(sys.modules, "_bleio", bleio)
+    monkeypatch.setitem(sys.modules, "micropython", types.SimpleNamespace(const=lambda x: x))
     fwload.core()
     sys.modules.pop("unknot_fw.hw.ble", None)
     yield importlib.import_module("unknot_fw.hw.ble")
@@ -128,64 +137,86 @@ class App:
         return self.player is not None
 
 
+def _link(ble: Any, app: App) -> Any:
+    proto = fwload.module("proto")
+    return ble.BleLink(app, proto.Protocol(app), "Unknot-0102", adapter=Adapter())
+
+
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
     proto = fwload.module("proto")
-    link = ble.BleLink(proto.Protocol(App()), "Unknot-0102", radio=Radio())
-    conn = types.SimpleNamespace(connected=True)
-    link.radio.connections = [conn]
+    link = _link(ble, App())
+    link.radio.connections = (Connection(),)
     link.poll(0)
-    packets = link.service.control.packets
-    packets.queue.append(bytes([proto.OP_UPLOAD_ABORT]))
-    packets.queue.append(b"\x09")  # unknown opcode
+    link.packets.queue.append(bytes([proto.OP_UPLOAD_ABORT]))
+    link.packets.queue.append(b"\x09")  # unknown opcode
     link.poll(10)
-    sent = link.service.history["data"]
+    sent = link.data.history
     # both answered, in order (v2: neither is allowed before authentication)
     assert [f[:3] for f in sent] == [b"\x03\x06\x0b", b"\x03\x09\x0b"]
-    assert link.service.control.char.value == sent[-1]  # a read returns the last response
+    assert link.control.value == sent[-1]  # a read returns the last response
 
 
-def test_info_is_refreshed_only_when_it_changes(ble: Any) -> None:
-    proto = fwload.module("proto")
+def test_the_notification_size_is_the_connections(ble: Any) -> None:
+    """The MTU comes from the connection (CONTROL's packet buffer only knows the
+    characteristic's length): a READ's DATA frames fit an MTU-23 link."""
+    link = _link(ble, App())
+    link.radio.connections = (Connection(mtu=23),)
+    link.poll(0)
+    assert link.protocol.mtu == 23
+    link.radio.connections = (Connection(mtu=185),)
+    link.poll(10)
+    assert link.protocol.mtu == 185
+
+
+def test_info_is_served_from_attach_and_never_rewritten(ble: Any) -> None:
+    """INFO is in the attribute table before any poll (a central reads it the moment it
+    connects), and nothing private or changing is in it."""
+    info = fwload.module("info")
     app = App()
-    link = ble.BleLink(proto.Protocol(app), "Unknot-0102", radio=Radio())
+    link = _link(ble, app)
+    assert link.info.history == [info.value(app.device_id)]
+    assert link.info.history[0] == link.protocol.info()  # what AUTH_BEGIN's proof covers
     for t in range(5):
         link.poll(t)
-    assert len(link.service.history["info"]) == 1
     app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)  # private: not in INFO
-    link.poll(6)
-    assert len(link.service.history["info"]) == 1
     app.keyring.open()  # v3: the pairing window is not in INFO (a squatter cannot poll it)
-    link.poll(7)
-    assert len(link.service.history["info"]) == 1
-    assert link.service.history["info"][-1][1] == 0  # flags
+    link.radio.connections = (Connection(),)
+    for t in range(6, 9):
+        link.poll(t)
+    assert len(link.info.history) == 1
+    assert link.info.history[-1][1] == 0  # flags
 
 
 def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     """The advertisement's payload (advert.py) changes when a session is journaled and on
     its rotation timer, and the link restarts advertising with it; a paired host that knows
     the secret and the head it synced tells "same" from "new" (docs/protocol.md)."""
-    proto = fwload.module("proto")
     advert = fwload.module("advert")
+    gatt = fwload.module("gatt")
     app = App()
-    radio = Radio()
-    link = ble.BleLink(proto.Protocol(app), "Unknot-0102", radio=radio)
+    link = _link(ble, app)
+    radio = link.radio
     link.poll(0)
     assert len(radio.advertised) == 1
-    payload, _interval = radio.advertised[0]
+    data, scan, _interval = radio.advertised[0]
+    # legacy advertising data: flags (3) + 128-bit service UUID (18) + the payload (2 + 8)
+    assert len(data) == 31 and data[:5] == bytes([2, 1, 6, 17, 6])
+    assert data[5:21] == bytes.fromhex(gatt.SERVICE.replace("-", ""))[::-1]
+    assert data[21:23] == bytes([1 + advert.PAYLOAD_SIZE, advert.AD_TYPE])
+    assert scan == bytes([1 + len("Unknot-0102"), 0x09]) + b"Unknot-0102"
+    payload = data[23:]
     secret = advert.secret_of(app)
     company, field, _tag = advert.unpack_from(advert.PAYLOAD, payload, 0)
     assert company == advert.COMPANY and field >> 12 == advert.VERSION
     assert advert.parse(payload[2:])[2] == advert.tag(secret, field & 0xFFF, app.journal.head)
-    # legacy advertising data: flags (3) + 128-bit service UUID (18) + this AD (2 + 8) = 31
-    assert 3 + 18 + 2 + len(payload) <= 31
     for t in range(1, 50):
         link.poll(t * 100)
     assert len(radio.advertised) == 1  # nothing changed: no restart
     head = app.journal.head
     app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)  # a session ends
     link.poll(5000)
-    assert len(radio.advertised) == 2 and radio.advertised[1][0] != payload
-    new = radio.advertised[1][0]
+    assert len(radio.advertised) == 2 and radio.advertised[1][0] != data
+    new = radio.advertised[1][0][23:]
     _c, field2, _t = advert.unpack_from(advert.PAYLOAD, new, 0)
     got = advert.parse(new[2:])[2]
     assert got != advert.tag(secret, field2 & 0xFFF, head)  # not "same" for the old head
@@ -195,10 +226,10 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     assert deadline is not None and deadline <= 5000 + advert.ROTATE_MS
     app.player = object()  # a routine plays: the rotation waits (a tag is ~0.6 s of CPU)
     link.poll(5000 + advert.ROTATE_MS)
-    assert radio.advertised[-1][0] == new
+    assert radio.advertised[-1][0][23:] == new
     app.player = None
     link.poll(5000 + advert.ROTATE_MS + 10)
-    assert radio.advertised[-1][0] != new
+    assert radio.advertised[-1][0][23:] != new
     # three payloads (boot, the session, the rotation); one restart only slowed down
-    assert len({p for p, _ in radio.advertised}) == 3
-    assert [i for _, i in radio.advertised] == [0.1, 0.1, 1.0, 1.0]
+    assert len({d for d, _s, _i in radio.advertised}) == 3
+    assert [i for _d, _s, i in radio.advertised] == [0.1, 0.1, 1.0, 1.0]

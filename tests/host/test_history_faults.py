@@ -25,9 +25,10 @@ DEV = "c0ffee0012345678"
 SIM = "5151515151515151"
 
 
-def fill(path: Path, n: int, dev: str = DEV, simulated: bool = False) -> None:
+def fill(path: Path, n: int, dev: str = DEV, simulated: bool = False, ago_s: int = 0) -> None:
     now = time.time()
-    recs = [SessionRecord(s, int(now) - 60 * (n + 1 - s), 7, 4, 4, 240, record.COMPLETED, 1)
+    recs = [SessionRecord(s, int(now) - ago_s - 60 * (n + 1 - s), 7, 4, 4, 240,
+                          record.COMPLETED, 1)
             for s in range(1, n + 1)]
     with HistoryStore.open(path) as st:
         st.ingest(DeviceSeen(dev, "Unknot-A", "0.1.0", unix=int(now), uptime_s=100, boot=1,
@@ -136,6 +137,17 @@ def test_hidden_simulated_sessions_are_explained(home: Path) -> None:
         assert "1 sessions" not in r.output
     r = run(home, "history", "--include-sim")
     assert "not shown" not in r.stderr and "1 session" in r.output
+
+
+def test_hidden_note_counts_only_the_shown_range(home: Path) -> None:
+    """stats --days and history --since leave out old sessions: the note does not count
+    simulated sessions outside the range either."""
+    fill(home / "history.sqlite3", 2, dev=SIM, simulated=True, ago_s=10 * 86400)
+    for args in (["stats", "--days", "3"], ["history", "--since", "3d"]):
+        r = run(home, *args)
+        assert r.exit_code == 0 and "simulated devices" not in r.stderr, (args, r.stderr)
+    r = run(home, "stats", "--days", "30")
+    assert "2 sessions of simulated devices" in r.stderr
 
 
 def test_plurals(home: Path) -> None:

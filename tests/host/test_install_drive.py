@@ -32,8 +32,7 @@ def _firmware(tmp_path: Path) -> Path:
     (fw / "lib" / "unknot" / "__init__.py").write_text('FIRMWARE_VERSION = "0.0.1"\n')
     (fw / "lib" / "unknot" / "app.py").write_text(
         "from micropython import const\nfrom .x import y\n"
-        "from adafruit_ble import BLERadio\n"
-        "from adafruit_ble.services.nordic import UARTService\n"
+        "from adafruit_bus_device.i2c_device import I2CDevice\n"
         "try:\n    from typing import Optional\n    import circuitpython_typing\n"
         "except ImportError:\n    pass\n")
     return fw
@@ -69,20 +68,22 @@ def test_install_synthetic_firmware(tmp_path: Path) -> None:
     (drive / "settings.toml").write_text("UNKNOT_MICRO_MIN = 45\n")  # the user's own
     r = install(drive, _firmware(tmp_path), py=True)
     assert r.settings_kept and (drive / "settings.toml").read_text() == "UNKNOT_MICRO_MIN = 45\n"
-    assert (drive / "lib" / "adafruit_ble" / "__init__.py").is_file()
-    assert (drive / "lib" / "adafruit_ble" / "services" / "nordic.py").is_file()
+    assert (drive / "lib" / "adafruit_bus_device" / "__init__.py").is_file()
+    assert (drive / "lib" / "adafruit_bus_device" / "i2c_device.py").is_file()
+    assert not (drive / "lib" / "adafruit_bus_device" / "spi_device.py").exists()  # not used
     assert not (drive / "lib" / "circuitpython_typing").exists()  # optional: not copied
     assert not list(drive.rglob("__pycache__")) and not list(drive.rglob("*.pyi"))
-    assert "adafruit_ble" in r.plan.distributions
-    assert r.plan.distributions["adafruit_ble"].startswith("adafruit-circuitpython-ble ")
+    assert "adafruit_bus_device" in r.plan.distributions
+    assert r.plan.distributions["adafruit_bus_device"].startswith(
+        "adafruit-circuitpython-busdevice ")
     assert_imports_complete(drive)
     n = len(r.summary.copied)
     again = install(drive, _firmware(tmp_path), py=True)
     assert again.summary.copied == [] and len(again.summary.unchanged) == n
     # the default: .mpy for the board's CircuitPython, and no .py left to shadow them
     mpy = install(drive, _firmware(tmp_path))
-    assert mpy.mpy and (drive / "lib" / "adafruit_ble" / "__init__.mpy").is_file()
-    assert not (drive / "lib" / "adafruit_ble" / "__init__.py").exists()
+    assert mpy.mpy and (drive / "lib" / "adafruit_bus_device" / "__init__.mpy").is_file()
+    assert not (drive / "lib" / "adafruit_bus_device" / "__init__.py").exists()
     assert (drive / "code.py").is_file() and not (drive / "code.mpy").exists()
     head = (drive / "lib" / "unknot" / "app.mpy").read_bytes()[:4]
     assert head == b"C\x06\x00\x1f"  # CircuitPython's header, mpy v6, bytecode, 31-bit ints
@@ -104,7 +105,8 @@ def test_install_cli_real_firmware(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["device", "install", "--drive", str(drive)])
     assert r.exit_code == 0, r.output
     assert r.output.startswith("Board: ")  # no stray blank line from the progress bar
-    assert "copied" in r.output and "adafruit-circuitpython" in r.output
+    assert "copied" in r.output and "Libraries: none" in r.output  # BLE straight on _bleio
+    assert not (drive / "lib" / "adafruit_ble").exists()
     assert (drive / "code.py").read_bytes() == (paths.firmware_dir() / "code.py").read_bytes()
     assert (drive / "boot.py").is_file()
     assert (drive / "lib" / "unknot" / "proto.mpy").is_file()

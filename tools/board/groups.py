@@ -35,9 +35,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
              "unknot.sha256", "unknot.auth", "unknot.app", "unknot.gatt", "unknot.proto"),
     "hw": ("unknot.hw", "unknot.hw.boards", "unknot.hw.clock", "unknot.hw.button",
            "unknot.hw.system", "unknot.hw.motor", "unknot.hw.drv2605", "unknot.hw.checks"),
-    "ble": ("adafruit_ble", "adafruit_ble.uuid", "adafruit_ble.attributes",
-            "adafruit_ble.characteristics", "adafruit_ble.services",
-            "adafruit_ble.advertising", "adafruit_ble.advertising.standard", "unknot.hw.ble"),
+    "ble": ("unknot.advert", "unknot.info", "unknot.hw.ble"),
     "rare": ("unknot.upload", "unknot.selftest"),
 }
 DOC = REPO / "docs" / "firmware.md"

@@ -91,11 +91,53 @@ def _info() -> bytes:
     cut to 6 bytes as hw/__init__.py does), which the device's proof covers."""
     from unknot import core
 
-    proto = core.proto
+    info = core.info
     version = core.FIRMWARE_VERSION.split(".")
     major, minor, patch = (int("".join(c for c in v if c.isdigit()) or 0) for v in version[:3])
     uid = b"\x11\x22\x33\x44\x55\x66\x77\x88"[:6]
-    return _wire().pack(proto.INFO, proto.PROTOCOL_VERSION, 0, uid, major, minor, patch, 0)
+    return _wire().pack(info.INFO, info.PROTOCOL_VERSION, 0, uid, major, minor, patch, 0)
+
+
+def _gatt() -> Any:
+    from unknot import core
+
+    return core.gatt
+
+
+def _uuid16(uuid: str) -> int:
+    """The 16-bit part `_bleio.UUID.uuid16` gives (bytes 12-13 of the 128-bit UUID's
+    little-endian form: the 3rd-4th bytes of the string form)."""
+    return int(uuid[4:8], 16)
+
+
+def _check_advertisement(payload: bytes) -> str:
+    """What is wrong with what the board advertises (cp/_bleio.py's "adv": the data's
+    length, the data, the scan response), or "": legacy (31 bytes at most: a longer one goes
+    out as an extended advertisement many phones never see), the service UUID, the advert
+    payload (advert.py), and the name in the scan response."""
+    from unknot import core
+
+    n = payload[0]
+    data, scan = payload[1 : 1 + n], payload[1 + n :]
+    if n > 31 or len(scan) > 31:
+        return f"{n} + {len(scan)} bytes: not legacy advertising"
+    fields = {}
+    for part in (data, scan):
+        i = 0
+        while i < len(part):
+            size = part[i]
+            fields[part[i + 1]] = bytes(part[i + 2 : i + 1 + size])
+            i += 1 + size
+    uuid = bytes.fromhex(_gatt().SERVICE.replace("-", ""))[::-1]
+    if fields.get(0x06) != uuid:
+        return "no service UUID"
+    adv = core.advert
+    manufacturer = fields.get(adv.AD_TYPE, b"")
+    if len(manufacturer) != adv.PAYLOAD_SIZE or adv.parse(manufacturer[2:]) is None:
+        return "no advert payload"
+    if not fields.get(0x09, b"").startswith(_gatt().NAME_PREFIX.encode() + b"-"):
+        return "no name in the scan response"
+    return ""
 
 
 def fw() -> tuple[Any, Any, Any]:
@@ -122,6 +164,7 @@ class Scenario:
         self.frames: list[bytes] = []
         self.wait = Wait("", 0, 0, 0)
         self.connected = False
+        self.values: dict[int, bytes] = {}  # readable characteristics' values by uuid16
         self.session: bytes | None = None
         self.counter = 0
         self.phase = ""
@@ -164,6 +207,11 @@ class Scenario:
             self.frames.append(payload)
         elif name == "adv":
             self.rec.adverts += 1
+            problem = _check_advertisement(payload)
+            if problem:
+                self.failed = self.failed or "advertisement: " + problem
+        elif name == "value":
+            self.values[payload[0] | payload[1] << 8] = bytes(payload[2:])
         elif name == "drop":
             self.connected = False
             self.rec.notes.append("device dropped the link")
@@ -288,6 +336,8 @@ class Scenario:
         p, a = self.proto, self.auth
         self.connected = True
         yield f"t{self.wait.now}|c{MTU}"
+        if self.values.get(_uuid16(_gatt().INFO)) != _info():  # read at once, before a poll
+            raise ScenarioFailed("INFO is not the device's at connect")
         nh = b"N" * a.NONCE_SIZE
         f0 = self.wait.fuel
         frame = yield from self._request(_wire().pack(

@@ -198,8 +198,32 @@ def selftest(press):
     print("E", app.errors, len(app.motor.played))
 
 
+def modules(name):
+    """unknot.mods on this VM: the live heap (bytes) after loading `name`, after dropping it,
+    and what is left of it, then the same after warm(name). Prints "M loaded dropped
+    in_modules in_package warm_left"."""
+    import unknot
+    from unknot import mods, patterns  # noqa: F401 (patterns: shared, stays loaded)
+
+    gc.collect()
+    base = gc.mem_alloc()
+    mods.load(name)
+    gc.collect()
+    loaded = gc.mem_alloc() - base
+    mods.drop(name)
+    dropped = gc.mem_alloc() - base
+    full = "unknot." + name
+    before = [m for m in sys.modules if m.startswith("unknot")]
+    mods.warm(name)
+    left = [m for m in sys.modules if m.startswith("unknot") and m not in before]
+    print("M", loaded, dropped, int(full in sys.modules), int(hasattr(unknot, name)),
+          len(left))
+
+
 def main(argv):
     mode = argv[1]
+    if mode == "mods":
+        modules(argv[2])
     if mode == "ptrace":
         ptrace(argv[2])
     elif mode == "trace":

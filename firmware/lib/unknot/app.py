@@ -35,13 +35,12 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from . import patterns
+from . import mods, patterns
 from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, HOLD, Journal
 from .keyring import Keyring
 from .library import find, load_all
-from .player import Player
 from .reminders import MICRO, REST, Reminders
 
 # Flash wear (docs/firmware.md "Flash wear"): sessions are written in batches (journal
@@ -142,9 +141,10 @@ class App:
         boot costs no erase."""
         j = Journal(nvm, storage, ram)
         if j.v1:
-            from . import migrate
-
-            migrate.migrate(j)
+            try:
+                mods.load("migrate").migrate(j)
+            finally:
+                mods.drop("migrate", "recover")
         self.boot = j.boot + 1
         j.set_boot(self.boot)
         return j
@@ -410,7 +410,9 @@ class App:
     def _start(self, index, now, nudge_kind):
         routine = self.routines[index]
         ticks = bool(self.settings["UNKNOT_TICKS"]) and not self.low_battery
-        self.player = Player(routine, self.settings["UNKNOT_MOTOR_LATENCY_MS"], ticks)
+        # the player's code is loaded for the routine and dropped after it (_finish; mods.py)
+        player = mods.load("player").Player
+        self.player = player(routine, self.settings["UNKNOT_MOTOR_LATENCY_MS"], ticks)
         self.playing_index = index
         self.from_nudge = nudge_kind
         unix = self.clock.unix()
@@ -453,6 +455,8 @@ class App:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
             self.announce("done" if flag == COMPLETED else "stopped", routine.id)
+            player = None
+            mods.drop("player")  # core: its code is loaded again for the next routine
 
     def buzz(self, event, number=1):
         """Play what the wearer feels for `event` (patterns.felt: the one event -> cue

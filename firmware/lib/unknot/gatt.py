@@ -1,6 +1,6 @@
 """The Unknot GATT service as data: every UUID, property and permission, defined once.
 
-The board's adafruit_ble service (hw/ble.py) and the simulated device's bumble service
+The board's `_bleio` service (hw/ble.py) and the simulated device's bumble service
 (host unknot.sim.peripheral) are both built from CHARACTERISTICS; the host client
 (unknot.ble) reads the UUIDs through unknot.core. No other file spells them.
 See docs/protocol.md.
@@ -22,7 +22,7 @@ DATA = "a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74"
 
 NAME_PREFIX = "Unknot"  # advertised complete local name is NAME_PREFIX + "-" + 4 hex digits
 
-# Characteristic properties: the Bluetooth Core bit values (adafruit_ble and bumble use them).
+# Characteristic properties: the Bluetooth Core bit values (`_bleio` and bumble use them).
 READ = const(0x02)
 WRITE = const(0x08)  # write with response
 NOTIFY = const(0x10)

@@ -19,7 +19,8 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from .crc import crc32
-from .journal import RECORD_SIZE, RECORDS_AT, SETTINGS_MAX, STASH, image_at, unpack_record
+from .journal import RECORD_SIZE, RECORDS_AT, SETTINGS_MAX, STASH, unpack_record
+from .recover import image_at
 
 _V1_STORE = const(512)  # v1: two 256-byte store copies, then the ring of 20-byte slots
 

@@ -18,8 +18,10 @@ frame, or a record stream ending in an END frame).
 """
 
 
-from . import FIRMWARE_VERSION, auth, wire
+from . import auth, wire
+from . import info as _info_mod
 from .crc import crc32
+from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
 from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
 
 try:
@@ -29,8 +31,6 @@ except ImportError:
     def const(x):
         return x
 
-
-PROTOCOL_VERSION = const(3)
 
 # Data characteristic frame types (byte 0 of every notification).
 F_DATA = const(0x01)
@@ -83,8 +83,7 @@ STATE_NVM_REFUSED = const(0x08)  # the nvm cannot hold the journal (one page): R
 BATTERY_UNKNOWN = const(0xFF)
 
 # Wire formats, each declared once as a field spec (wire.py; docs/protocol.md byte by byte).
-# INFO is public
-INFO = "version:B flags:B device_id:8s major:B minor:B patch:B reserved:B"
+# INFO (public) and PROTOCOL_VERSION are in info.py.
 # Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
 STATE = ("epoch:I head:I tail:I clock:I uptime_s:I boot:H capacity:H battery:B flags:B"
          " routines:B")
@@ -124,11 +123,14 @@ _IDLE_MS = const(60000)
 _HEAD = const(3)  # bytes of a RESP that stay clear (type, op, status); the rest is sealed
 _DEFAULT_MTU = const(23)
 _MAX_MTU = const(247)
-_INFO_SIZE = const(14)  # X_SIZE = wire.size(X): tests/firmware/test_wire.py checks it
 
 
 class Protocol:
-    """One sync-protocol session over one connection (call `reset()` when the link drops).
+    """One sync-protocol session over one connection. The BLE adapters build one when a
+    central connects and drop it (with the modules only it needs) when the link goes
+    (hw/ble.py, unknot.sim.peripheral): nothing here outlives a connection. What must (the
+    paired hosts, the pairing window and its lockout, STATUS following) lives in the App and
+    its keyring; INFO is info.py's. `reset()` ends the session without dropping the object.
 
     `upload` makes the handler of the upload and settings requests: `upload(storage)` ->
     an upload.Upload; proto never imports upload (the board passes a loader that imports
@@ -151,15 +153,13 @@ class Protocol:
         self._first = self._next = self._end = self._count = self._crc = 0
         self._bad = False
         # preallocated: one DATA frame (at most the largest MTU's payload), one wire record
-        # being cut across frames, and the INFO value
+        # being cut across frames
         self._frame = bytearray(_MAX_MTU - 3)
         self._frame[0] = F_DATA
         self._wire = bytearray(WIRE_RECORD_SIZE)
         self._carry = WIRE_RECORD_SIZE  # bytes of _wire already sent (12: none left)
-        self._info = bytearray(_INFO_SIZE)
-        self._info_key = None
+        self._info = None  # the INFO value AUTH_BEGIN's proof covers (info.py), made then
         self._status = None  # one STATUS frame buffer, made when a host first follows
-        self.info_changes = 0  # counts INFO repacks: the BLE link refreshes the value then
         # authentication of this connection (docs/protocol.md "Authentication")
         self.authenticated = False
         self._challenge = None  # (host, host nonce, device nonce) between AUTH_BEGIN and AUTH
@@ -237,17 +237,9 @@ class Protocol:
     # -- info characteristic -------------------------------------------------------------
 
     def info(self):
-        """The INFO value (14 bytes, a buffer reused between calls; public: nothing private,
-        and no pairing flag a squatter could poll, see docs/security.md), packed once."""
-        app = self.app
-        key = app.device_id
-        if key == self._info_key:
-            return self._info
-        self._info_key = key
-        major, minor, patch = _version()
-        wire.pack_into(INFO, self._info, 0, PROTOCOL_VERSION, 0,
-                         app.device_id[:8], major, minor, patch, 0)
-        self.info_changes += 1
+        """The INFO value (info.py: public, nothing a squatter could poll), made once."""
+        if self._info is None:
+            self._info = _info_mod.value(self.app.device_id)
         return self._info
 
     def state(self):
@@ -617,22 +609,3 @@ def _good(journal, seq):
     rec = journal.read(seq)
     return rec is not None and len(rec) == RECORD_SIZE and _seq(rec) == seq
 
-
-_triple = None
-
-
-def _version():
-    """FIRMWARE_VERSION as (major, minor, patch), parsed once."""
-    global _triple
-    if _triple is None:
-        out = []
-        for p in (FIRMWARE_VERSION.split(".") + ["0", "0", "0"])[:3]:  # noqa: RUF005
-            digits = ""
-            for ch in p:
-                if "0" <= ch <= "9":
-                    digits += ch
-                else:
-                    break
-            out.append(min(int(digits or "0"), 255))
-        _triple = (out[0], out[1], out[2])
-    return _triple

@@ -79,7 +79,6 @@ class Protocol:
     sender: Callable[[bytes | memoryview], object] | None
     mtu: int
     last_response: bytes
-    info_changes: int
     authenticated: bool
     def __init__(
         self, app: object, upload: Callable[[object], Upload] | None = None,

@@ -191,6 +191,23 @@ async def _pair_connected(wearer: Wearer | None, address: str | None,
                 await asyncio.sleep(RETRY_S)
 
 
+def pick_host(found: list[PairedHost], key: str) -> PairedHost:
+    """The one entry whose name is `key`, or whose id (hex, as `unknot device hosts` shows
+    it) starts with `key`; DeviceError when none or several match (names are free text of
+    up to 8 bytes: two computers may share one)."""
+    by_name = [h for h in found if h.name == key]
+    by_id = [h for h in found if len(key) >= 4 and h.host_id.hex().startswith(key.lower())]
+    match = by_name or by_id
+    if len(match) == 1:
+        return match[0]
+    if not match:
+        raise DeviceError(f"the device has no paired computer called {key!r} "
+                          "(see `unknot device hosts`)")
+    ids = ", ".join(h.host_id.hex()[:8] for h in match)
+    raise DeviceError(f"{len(match)} paired computers match {key!r} ({ids}): "
+                      "give the id of the one to forget")
+
+
 def list_hosts(address: str | None = None, *, radio: RadioSource | None = None
                ) -> tuple[DeviceInfo, list[PairedHost], bytes]:
     """(device, its paired hosts, this computer's host id)."""
@@ -216,11 +233,7 @@ def forget_host(name: str | None, address: str | None = None, *,
             info = await s.read_info()
             target = core.keyring.EVERY_HOST
             if name is not None:
-                found = [h for h in await hosts(s) if h.name == name]
-                if not found:
-                    raise DeviceError(f"the device has no paired computer called {name!r} "
-                                      "(see `unknot device hosts`)")
-                target = found[0].host_id
+                target = pick_host(await hosts(s), name).host_id
             if s.stand_in_wearer is None:
                 say("Press the device's button once to confirm (a double press refuses).")
             await forget(s, target, s.stand_in_wearer)

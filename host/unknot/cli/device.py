@@ -113,7 +113,7 @@ def config(assignments: tuple[str, ...], drive: str | None, port: str | None, bl
               metavar="[ADDRESS]", help="Over Bluetooth (default).")
 @sim_option()
 def hosts(address: str | None, sim: bool) -> None:
-    """List the computers paired with the device: name, when paired, last seen."""
+    """List the computers paired with the device: name, id, when paired, last seen."""
     from unknot import radio
     from unknot.ble.pair import list_hosts
 
@@ -121,8 +121,8 @@ def hosts(address: str | None, sim: bool) -> None:
     click.echo(f"{info.name or info.device_id}: {plural(len(found), 'paired computer')}")
     for h in found:
         me = "  (this computer)" if h.host_id == own else ""
-        click.echo(f"  {h.name or '?':<10} paired {_when(h.paired)}, last seen "
-                   f"{_when(h.last_seen, 'not since the device started')}{me}")
+        click.echo(f"  {h.name or '?':<10} {h.host_id.hex()[:8]}  paired {_when(h.paired)}, "
+                   f"last seen {_when(h.last_seen, 'not since the device started')}{me}")
 
 
 def _when(unix: int | None, none: str = "(clock not set)") -> str:
@@ -134,8 +134,8 @@ def _when(unix: int | None, none: str = "(clock not set)") -> str:
 
 
 @device.command()
-@click.option("--host", "host", metavar="NAME", default=None,
-              help="Forget only this computer (a name from `unknot device hosts`).")
+@click.option("--host", "host", metavar="NAME|ID", default=None,
+              help="Forget only this computer: its name or id from `unknot device hosts`.")
 @click.option("--ble", "address", is_flag=False, flag_value="", default=None,
               metavar="[ADDRESS]", help="Over Bluetooth (default).")
 @sim_option()

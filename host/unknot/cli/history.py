@@ -23,12 +23,13 @@ def _filters(f: Callable[..., object]) -> Callable[..., object]:
     return f
 
 
-def _hidden_note(store: HistoryStore, shown: int, since: str | None, device_id: str | None,
+def _hidden_note(with_sim: Callable[[], int], shown: int, device_id: str | None,
                  include_sim: bool) -> None:
-    """Say on stderr when sessions of simulated devices were left out, and how to see them."""
+    """Say on stderr when sessions of simulated devices were left out, and how to see them.
+    `with_sim()` counts what the same command would show with --include-sim."""
     if include_sim or device_id is not None:
         return
-    hidden = len(store.sessions(parse_since(since), include_sim=True)) - shown
+    hidden = with_sim() - shown
     if hidden > 0:
         click.echo(f"({plural(hidden, 'session')} of simulated devices (`unknot sim`, `demo`) "
                    "not shown: add --include-sim)", err=True)
@@ -44,7 +45,8 @@ def history(since: str | None, device_id: str | None, include_sim: bool, as_json
         sessions = store.sessions(since=parse_since(since), device_id=device_id,
                                   include_sim=include_sim)
         ids = store.known_ids()
-        _hidden_note(store, len(sessions), since, device_id, include_sim)
+        _hidden_note(lambda: len(store.sessions(parse_since(since), include_sim=True)),
+                     len(sessions), device_id, include_sim)
     if as_json:
         click.echo(json.dumps([s.to_json() for s in sessions], indent=2))
         return
@@ -67,8 +69,8 @@ def stats(days: int | None, device_id: str | None, include_sim: bool, png: str |
     """Sessions per day and week, completion rate, streaks, active minutes."""
     with HistoryStore.open(readonly=True) as store:
         st = store.stats(days=days, device_id=device_id, include_sim=include_sim)
-        _hidden_note(store, len(store.sessions(device_id=device_id, include_sim=include_sim)),
-                     None, device_id, include_sim)
+        _hidden_note(lambda: store.stats(days=days, include_sim=True).sessions, st.sessions,
+                     device_id, include_sim)
     if png:
         write_png(st, Path(png))
     if as_json:
@@ -98,7 +100,8 @@ def export(fmt: str, output: str | None, since: str | None, device_id: str | Non
     with HistoryStore.open(readonly=True) as store:
         sessions = store.sessions(parse_since(since), device_id=device_id,
                                   include_sim=include_sim)
-        _hidden_note(store, len(sessions), since, device_id, include_sim)
+        _hidden_note(lambda: len(store.sessions(parse_since(since), include_sim=True)),
+                     len(sessions), device_id, include_sim)
     text = sessions_text(sessions, fmt)
     if output is None:
         click.echo(text, nl=False)

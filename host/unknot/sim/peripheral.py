@@ -1,7 +1,7 @@
 """The simulated device's radio: a bumble peripheral serving the Unknot GATT service.
 
 The service is built from the firmware's GATT table (`gatt.CHARACTERISTICS`: uuid,
-properties, permissions), the table the board's adafruit_ble service is built from, and
+properties, permissions), the table the board's `_bleio` service is built from, and
 every request is handled by the firmware's own protocol handler (`proto.Protocol`) running
 against the simulated device's App, so the host talks to the same code the board runs. Like
 the board (and unlike bumble's GATT server), the peripheral enforces properties and

@@ -1,24 +1,33 @@
-"""Stand-in for `_bleio` on the board model: the API adafruit_ble and hw/ble.py use, with
-the heap allocations of the nordic port (file and line refer to adafruit/circuitpython,
-ports/nordic/common-hal/_bleio/ and shared-bindings/_bleio/):
+"""Stand-in for `_bleio` on the board model: the API hw/ble.py uses, with the heap
+allocations of the nordic port (files of adafruit/circuitpython, ports/nordic/common-hal/
+_bleio/ and shared-bindings/_bleio/, read at cd3da4a):
 
 - UUID: one object (shared-bindings/_bleio/UUID.c mp_obj_malloc); a 128-bit UUID keeps its
   16 bytes in the object (UUID.h: uint8_t uuid128[16]... held by the SoftDevice table).
 - Service: the object (Service.c: mp_obj_malloc_with_finaliser) and its characteristic
   list (common-hal Service.c: mp_obj_new_list).
-- Characteristic.add_to_service: the object (shared-bindings Characteristic.c
-  mp_obj_malloc), a heap copy of the initial value (common-hal Characteristic.c
-  m_malloc_without_collect(initial_value_len)) and the descriptor list (mp_obj_new_list).
-  The value itself lives in the SoftDevice's attribute table (not the heap): setting it
-  allocates nothing here; a notification goes to the model's central (host).
+- Characteristic.add_to_service (a classmethod): the object (shared-bindings
+  Characteristic.c mp_obj_malloc), a heap copy of an initial value that is on the heap
+  (common-hal Characteristic.c m_malloc_without_collect(initial_value_len); none given and
+  not fixed_length: the empty bytes in ROM, no copy) and the descriptor list
+  (mp_obj_new_list). The value lives in the SoftDevice's attribute table (Service.c
+  add_characteristic: BLE_GATTS_VLOC_STACK), not the heap: setting it allocates nothing
+  here. A readable characteristic's value goes to the model's central ("value": what a
+  read would return); setting a notifying one notifies the central ("notify"), blocking
+  while the SoftDevice's TX queue is full (Characteristic.c characteristic_gatts_notify_
+  indicate retries on NRF_ERROR_RESOURCES: it never raises for a full queue).
 - PacketBuffer: the object and, for a characteristic the central writes, a ring of
   buffer_size * (2 + max_packet_size) bytes (PacketBuffer.c m_malloc_without_collect; max
   packet size capped at BLE_GATTS_VAR_ATTR_LEN_MAX - 3 = 509); two outgoing buffers of
-  max_packet_size when it notifies.
+  max_packet_size when it notifies. outgoing_packet_length: the connection's only for a
+  notifying local characteristic, else the characteristic's length (PacketBuffer.c
+  get_outgoing_packet_length): the MTU comes from Connection.max_packet_length.
 - Adapter.start_advertising: two buffers of BLE_GAP_ADV_SET_DATA_SIZE_EXTENDED_MAX_SUPPORTED
-  (255, s140 7.0.1 ble_gap.h) bytes, allocated once and kept (Adapter.c gc_alloc).
-- Adapter.connections: a tuple of the Connection objects (Adapter.c mp_obj_new_tuple); a
-  Connection object per link (Connection.c mp_obj_malloc).
+  (255, s140 7.0.1 ble_gap.h) bytes, allocated once and kept (Adapter.c gc_alloc); the data
+  and the scan response are copied into them. Raises when already advertising.
+- Adapter.connections: a tuple of the Connection objects (Adapter.c mp_obj_new_tuple),
+  cached until a link comes or goes (connection_objs); a Connection object per link
+  (Connection.c mp_obj_malloc); max_packet_length is the ATT MTU - 3 (Connection.c).
 Python instances here are somewhat larger than the C structs (an instance has a dict): the
 model errs on the heavy side.
 """
@@ -134,13 +143,16 @@ class Characteristic:
             if conn is None or not conn.connected:
                 return
             _model.call("notify", bytes(value))  # (a transient copy the board does not make)
-        # else: kept by the SoftDevice (reads by the central are not modelled)
+        elif self.properties & Characteristic.READ:  # what the central's read returns
+            _model.call("value", bytes((self.uuid.uuid16 & 0xFF, self.uuid.uuid16 >> 8))
+                        + bytes(value))  # (a transient copy the board does not make)
 
 
 class PacketBuffer:
     def __init__(self, characteristic, *, buffer_size, max_packet_size=None):
         size = min(max_packet_size or characteristic.max_length, 509)
         self._size = size
+        self._char = characteristic
         props = characteristic.properties
         self._ring = None
         if props & (Characteristic.WRITE | Characteristic.WRITE_NO_RESPONSE):
@@ -185,10 +197,12 @@ class PacketBuffer:
 
     @property
     def outgoing_packet_length(self):
+        if self._out is None:  # not notifying: the characteristic's length, connected or not
+            return min(self._char.max_length, self._size)
         conn = _model.connection
         if conn is None:
-            return None
-        return min(_model.mtu - 3, self._size)
+            raise ValueError("No connection: length cannot be determined")
+        return min(_model.mtu - 3, self._size, self._char.max_length)
 
     @property
     def packet_size(self):
@@ -235,6 +249,8 @@ class Adapter:
         self.advertising = False
         self.enabled = True
         self._adv = None
+        self._conn = None
+        self._conns = ()
 
     def start_advertising(self, data, *, scan_response=None, connectable=True,
                           anonymous=False, timeout=0, interval=0.1, tx_power=0,
@@ -246,10 +262,13 @@ class Adapter:
                 raise ValueError("Data too large for advertisement packet")
         if self._adv is None:
             self._adv = (bytearray(255), bytearray(255))
+        scan = scan_response or b""
         self._adv[0][0 : len(data)] = data
+        self._adv[1][0 : len(scan)] = scan
         self.advertising = True
-        # over 31 bytes the nordic port advertises extended (Adapter.c, `extended`)
-        _model.call("adv", data)
+        # over 31 bytes the nordic port advertises extended (Adapter.c, `extended`); the
+        # model's central gets the length of the data, the data, the scan response
+        _model.call("adv", bytes((len(data),)) + bytes(data) + bytes(scan))
 
     def stop_advertising(self):
         self.advertising = False
@@ -263,8 +282,10 @@ class Adapter:
         conn = _model.connection
         if conn is not None:
             self.advertising = False  # a connection stops advertising (SoftDevice)
-            return (conn,)
-        return ()
+        if conn is not self._conn:
+            self._conn = conn
+            self._conns = () if conn is None else (conn,)
+        return self._conns
 
 
 adapter = Adapter()

@@ -36,7 +36,7 @@ _bytes = bytes
 
 def _bytes_of(*args):
     """CircuitPython's bytes(x) calls x.__bytes__() (py/objstr.c bytes_make_new,
-    CIRCUITPY-CHANGE; adafruit_ble's advertisements rely on it); MicroPython's does not.
+    CIRCUITPY-CHANGE; CircuitPython libraries rely on it); MicroPython's does not.
     (isinstance(x, bytes) no longer works: neither the firmware nor the library paths the
     model runs use it.)"""
     if len(args) == 1:

@@ -21,7 +21,7 @@ class BoardChecks:
     def ble(self):
         try:
             link = self._link()
-        except Exception as exc:  # adafruit_ble missing from lib/
+        except Exception as exc:  # no `_bleio` in this CircuitPython build
             return "FAIL", "BLE unavailable: %r" % (exc,)
         if link is None:
             return "FAIL", "BLE not started: %s" % (self.app.radio_error or "no reason kept")
