@@ -94,6 +94,9 @@ def scenario_costs(m: model.Model, board: str) -> dict[str, float]:
     run = m.run(board, BIG_HEAP_KIB)
     if not run.ok:
         raise RuntimeError(f"{board}: scenario failed: {run.error}")
+    if run.record.playing_collections:
+        raise RuntimeError(f"{board}: the firmware asked for {run.record.playing_collections}"
+                           " collection(s) in a loop step while a routine played")
     used = [alloc for alloc, _free in run.record.heap.values()]
     if any(b < a for a, b in zip(used, used[1:], strict=False)):
         raise RuntimeError(f"{board}: a collection ran in the CPU run (heap in use {used})")

@@ -121,6 +121,7 @@ _call("mark", "cal2")
 for _i, _t in enumerate((getenv("UNKNOT_PROFILE") or "").split()):
     _install(_i, _t)
 _call("mark", "go")
+_model.cpu_run()
 import code  # noqa: E402,F401
 '''
 

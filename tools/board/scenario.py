@@ -67,6 +67,7 @@ class Record:
     fuel: dict[str, int] = field(default_factory=dict)  # phase -> fuel spent in it
     steps: list[int] = field(default_factory=list)  # loop steps' fuel while playing (PLAYING)
     step_phase: list[str] = field(default_factory=list)  # the phase of each of `steps`
+    playing_collections: int = 0  # collections asked for in those steps (CPU runs count)
     marks: dict[str, int] = field(default_factory=dict)  # named fuel spans (CPU budget)
     done: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # sys.modules at the last measurement
@@ -169,12 +170,16 @@ class Scenario:
         self.counter = 0
         self.phase = ""
         self._w0 = self._w1 = -1  # fuel at the last wait's start and end marks
+        self._gc = 0  # collections the firmware asked for in this loop step (CPU runs)
         self.failed = ""
         self._gen = self._script()
         self._next_answer = next(self._gen)
 
     # -- the VM's host calls -----------------------------------------------------------
     def handler(self, name: str, payload: bytes, fuel: int) -> str:
+        if name == "gc":  # the firmware asked for a collection (CPU runs: cp/_model.py)
+            self._gc += 1
+            return ""
         if name == "w0":  # a wait starts (CPU runs only: cp/_model.py `_marks`)
             self._w0 = fuel
             return ""
@@ -192,6 +197,8 @@ class Scenario:
                 step = self._w0 - self._w1 if self._w1 >= 0 else fuel - self.wait.fuel
                 self.rec.steps.append(step)
                 self.rec.step_phase.append(self.phase)
+                self.rec.playing_collections += self._gc
+            self._gc = 0
             self.wait = wait
             self.rec.cues = int(rest[2])
             try:

@@ -77,6 +77,7 @@ class App:
     _long_idle = False  # the current long press began while idle: its release opens the window
     _cue_busy = False  # the motor had a cue to play at the end of the last step
     _write_due = False  # what waits for the flash is written in the next idle step
+    _drop_player = False  # the finished routine's player code goes in the next idle step
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
@@ -411,6 +412,7 @@ class App:
         routine = self.routines[index]
         ticks = bool(self.settings["UNKNOT_TICKS"]) and not self.low_battery
         # the player's code is loaded for the routine and dropped after it (_finish; mods.py)
+        self._drop_player = False  # the last routine's player code is still loaded
         player = mods.load("player").Player
         self.player = player(routine, self.settings["UNKNOT_MOTOR_LATENCY_MS"], ticks)
         self.playing_index = index
@@ -455,8 +457,7 @@ class App:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
             self.announce("done" if flag == COMPLETED else "stopped", routine.id)
-            player = None
-            mods.drop("player")  # core: its code is loaded again for the next routine
+            self._drop_player = True  # in the first idle step (_motor): not under a cue
 
     def buzz(self, event, number=1):
         """Play what the wearer feels for `event` (patterns.felt: the one event -> cue
@@ -540,8 +541,9 @@ class App:
         """Advance the motor's cue (an EnvelopeMotor: the board's adapters); its next
         deadline, or 1 ms from now when the last cue just ended (the next pass: a step that
         starts idle, does what waited for one: also settings and retries that waited,
-        _settings_write). In an idle step: write what waits for the flash (journal.due: a
-        batch, or every session without the hold)."""
+        _settings_write). In an idle step: drop the finished routine's player code (a
+        collection: mods.drop) and write what waits for the flash (journal.due: a batch, or
+        every session without the hold)."""
         poll = getattr(self.motor, "poll", None)
         was = self._cue_busy
         cue = None if poll is None else poll(now)
@@ -550,6 +552,10 @@ class App:
             return cue
         if was:  # the cue ended during this step: what waits, in the next one (after a
             return now + 1  # 1 ms sleep: a loop step that starts idle)
+        g = self.gestures
+        if self._drop_player and g.down_at is None and g.first_up is None and not g.out:
+            self._drop_player = False  # (not while a gesture may still start a routine)
+            mods.drop("player")  # core: its code is loaded again for the next routine
         j = self.journal
         if not (self._write_due or j.due):
             return None
@@ -568,6 +574,8 @@ class App:
                 self._down_at = ev[1]
                 if test is not None:
                     test.on_press(ev[1])
+                elif self.player is None:
+                    self._prefetch()
             g.feed(ev[0], ev[1])
             ev = self.button.poll()
         g.poll(now)
@@ -576,6 +584,15 @@ class App:
             if test is None:
                 self._gesture(name, now)
             name = g.pop()
+
+    def _prefetch(self):
+        """A key-down while no routine plays may become a press that starts one: load the
+        player's code now (tens of board ms for the import), in this step of its own, while
+        the gesture is decided, not in the step that plays the first cue. Dropped again in
+        the first idle step after the gesture if no routine started (_motor)."""
+        if not mods.loaded("player"):
+            mods.load("player")
+            self._drop_player = True
 
     def _read_battery(self, now):
         """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (what waits for the

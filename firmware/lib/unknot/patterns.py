@@ -141,6 +141,7 @@ def _offsets():
 
 
 _OFF, _DUR = _offsets()
+del _offsets  # its code is needed once (RAM)
 
 
 def _index(names, name):
@@ -199,11 +200,8 @@ def felt(event, number=1):
 
 def _pulses_at(name):
     """(offset of the first pulse in _BLOB, pulse count) of cue `name`; (0, 0) if unknown."""
-    i = _index(CUES, name)
-    if i < 0:
-        return 0, 0
-    off = _OFF[i]
-    return off + 2, _BLOB[off + 1]
+    off = _at(name)
+    return (off + 2, _BLOB[off + 1]) if off >= 0 else (0, 0)
 
 
 def envelope_steps(name):
