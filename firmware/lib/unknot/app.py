@@ -350,6 +350,9 @@ class App:
     def _gesture(self, g, now):
         rem = self.reminders
         keyring = self.keyring
+        if g == "long" and self._drop_player:  # never a routine's start: the prefetched
+            self._drop_player = False  # player goes before a pairing or self-test needs room
+            mods.drop("player")
         if g == "hold":
             self._long_idle = False
             if self.player is None and rem.pending is None:
@@ -574,8 +577,8 @@ class App:
                 self._down_at = ev[1]
                 if test is not None:
                     test.on_press(ev[1])
-                elif self.player is None:
-                    self._prefetch()
+                elif self.player is None and not self.keyring.waiting():
+                    self._prefetch()  # (a press that answers the wearer's consent: never)
             g.feed(ev[0], ev[1])
             ev = self.button.poll()
         g.poll(now)
