@@ -182,9 +182,7 @@ class Player:
         self._counts = [0]  # expand's work-step count (steps_done without a walk)
         self._gen = expand(routine, ticks, self._counts)
         self._next = None
-        self._next_done = 0  # work steps before the step of `_next`
         self._done = 0  # work steps before the step of the last cue played
-        self._total = None  # all work steps, once the last cue was taken
         self.base = 0
         self.started = 0
         self.paused_at = None
@@ -202,10 +200,8 @@ class Player:
     def _advance(self):
         try:
             self._next = next(self._gen)
-            self._next_done = self._counts[0]
         except StopIteration:
             self._next = None
-            self._total = self._counts[0]
 
     @property
     def playing(self):
@@ -236,7 +232,7 @@ class Player:
             if self.base + t - self.latency > now:
                 break
             self.step_index = index
-            self._done = self._next_done
+            self._done = self._counts[0]  # (counted up to `_next`'s step: this cue's)
             if cue == "wait":  # the clock stops when the cue has ended, until proceed()
                 stop = self.base + t + event_ms(cue, arg)
                 self.paused_at = stop
@@ -274,10 +270,9 @@ class Player:
         return self._done
 
     def steps_total(self):
-        """The routine's work steps (routine.work_steps; known without a walk once the last
-        cue was taken)."""
-        total = self._total
-        return self.routine.work_steps() if total is None else total
+        """The routine's work steps (routine.work_steps; counted without a walk once the
+        last cue was played: expand's count after its last cue)."""
+        return self._counts[0] if self.finished else self.routine.work_steps()
 
     def active_ms(self, now):
         end = now if self.paused_at is None else self.paused_at

@@ -8,6 +8,9 @@ max 0x64, ERM or LRA by FEEDBACK bit 7, ERM open loop (CONTROL3 bit 5)."""
 from micropython import const
 
 ADDRESS = const(0x5A)
+# I2C clock for the chip (fast mode, which the DRV2605L supports): a write blocks the CPU
+# for its bus time on the board, ~0.07 ms here against ~0.29 ms at busio's default 100 kHz
+I2C_HZ = const(400000)
 _STATUS = const(0x00)
 _MODE = const(0x01)
 _RTPIN = const(0x02)

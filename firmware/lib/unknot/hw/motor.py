@@ -30,8 +30,8 @@ class _Steps:
         self._repeat = 0
         self._queue = []
         self.dropped = 0  # cues not played because the queue was full
-        self._name = None  # the last cue's steps, kept: a repeated cue (ticks, countdown,
-        self._last = ()  # taps) allocates nothing
+        self._last = (None, ())  # the last cue's (name, steps): a repeated cue (ticks,
+        # countdown, taps) renders nothing
 
     def _set(self, value):
         raise NotImplementedError
@@ -41,11 +41,11 @@ class _Steps:
 
     def _steps_of(self, name):
         """The flat (value, ms, ...) steps of cue `name` (the last one's are kept)."""
-        if name != self._name:
-            self._last = ()  # the old steps go before the new ones are made
-            self._last = self._render(name)
-            self._name = name
-        return self._last
+        last = self._last
+        if name != last[0]:
+            self._last = last = None  # the old steps go before the new ones are made
+            self._last = last = (name, self._render(name))
+        return last[1]
 
     def play(self, name, count=1):
         """Start cue `name` (`count` times in a row), or queue it behind the one playing."""
