@@ -4,8 +4,8 @@ and equality with the host timeline for every library routine."""
 from __future__ import annotations
 
 import random
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 

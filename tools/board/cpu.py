@@ -24,6 +24,7 @@ The scenario's marks (scenario.Record.marks / steps) give the per-phase costs.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def scenario_costs(m: model.Model, board: str) -> dict[str, float]:
         raise RuntimeError(f"{board}: the firmware asked for {run.record.playing_collections}"
                            " collection(s) in a loop step while a routine played")
     used = [alloc for alloc, _free in run.record.heap.values()]
-    if any(b < a for a, b in zip(used, used[1:], strict=False)):
+    if any(b < a for a, b in itertools.pairwise(used)):
         raise RuntimeError(f"{board}: a collection ran in the CPU run (heap in use {used})")
     floor = m.run(board, BIG_HEAP_KIB, floor=True)
     marks = run.record.marks

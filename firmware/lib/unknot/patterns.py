@@ -24,9 +24,9 @@ literals (interned: no heap of their own), and 2 bytes per event (`_FELT`); each
 offset in the blob and length are read once at import (`_OFF`, `_DUR`: two tuples of 10
 small ints). Names are found by `tuple.index` (a C loop: a Python loop over 25 names cost
 about 0.4 ms of board CPU per lookup); lookups allocate nothing but what they return;
-`duration_ms` and `event_ms`, which the player calls for every cue, allocate nothing. Every cue's last gap is > 0: it spaces the
-repeats of a number and keeps two cues from running together. Unknown names give empty
-tuples (nothing is played).
+`duration_ms` and `event_ms`, which the player calls for every cue, allocate nothing. Every
+cue's last gap is > 0: it spaces the repeats of a number and keeps two cues from running
+together. Unknown names give empty tuples (nothing is played).
 """
 
 try:
