@@ -27,16 +27,23 @@ sys.path.insert(0, str(BOARD_DIR))
 
 import model  # noqa: E402
 
-# group -> modules, in import order
+# group -> modules, in import order. By when they are alive: `core`, `hw` and `ble` from boot
+# on; `routine` while a routine plays (app.py loads the player at its start, drops it at its
+# end); `session` while a central is connected (the protocol stack and what its requests
+# load); `rare` at boot only (the journal's recovery, a v1 migration) or on a rare request
+# (the self-test). unknot/mods.py loads and drops them.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "core": ("unknot", "unknot.crc", "unknot.routine", "unknot.player", "unknot.patterns",
-             "unknot.gestures", "unknot.reminders", "unknot.library", "unknot.settings",
-             "unknot.journal", "unknot.sets", "unknot.builtin", "unknot.status",
-             "unknot.sha256", "unknot.auth", "unknot.app", "unknot.gatt", "unknot.proto"),
+    "core": ("unknot", "unknot.mods", "unknot.crc", "unknot.wire", "unknot.routine",
+             "unknot.patterns", "unknot.gestures", "unknot.reminders", "unknot.library",
+             "unknot.settings", "unknot.journal", "unknot.sets", "unknot.builtin", "unknot.sha256",
+             "unknot.auth", "unknot.keyring", "unknot.app", "unknot.gatt"),
     "hw": ("unknot.hw", "unknot.hw.boards", "unknot.hw.clock", "unknot.hw.button",
            "unknot.hw.system", "unknot.hw.motor", "unknot.hw.drv2605", "unknot.hw.checks"),
     "ble": ("unknot.advert", "unknot.info", "unknot.hw.ble"),
-    "rare": ("unknot.upload", "unknot.selftest"),
+    "routine": ("unknot.player",),
+    "session": ("unknot.proto", "unknot.seal", "unknot.status", "unknot.upload",
+                "unknot.pairing"),
+    "rare": ("unknot.recover", "unknot.migrate", "unknot.selftest"),
 }
 DOC = REPO / "docs" / "firmware.md"
 

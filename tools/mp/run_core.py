@@ -220,10 +220,28 @@ def modules(name):
           len(left))
 
 
+def selftest_dropped():
+    """A finished self-test leaves its report and not its code: prints "D loaded_while_running
+    loaded_after report_lines"."""
+    import simadapters as sa
+    from unknot import app as app_mod
+
+    app = sa.make_app(app_mod.App, {}, settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
+    checks = sa.SimChecks()
+    app.checks = checks
+    app.safe_step()
+    app.start_selftest(app.clock.t, lambda _line: None)
+    running = int("unknot.selftest" in sys.modules)
+    sa.drive_selftest(app, checks, sa.PRESS_AFTER_MS)
+    print("D", running, int("unknot.selftest" in sys.modules), len(app.selftest.report()))
+
+
 def main(argv):
     mode = argv[1]
     if mode == "mods":
         modules(argv[2])
+    elif mode == "stdrop":
+        selftest_dropped()
     if mode == "ptrace":
         ptrace(argv[2])
     elif mode == "trace":

@@ -62,10 +62,27 @@ _SELFTEST_WINDOW_MS = const(10000)  # through reset: boot.py's serial mode) and 
 _SAS_GAP_MS = const(1200)  # silence between two numbers of the pairing SAS
 
 
+class _Report:
+    """A finished self-test: its report lines (what SELFTEST's report and the console read),
+    kept without the self-test's code."""
+
+    done = True
+    waiting_for_press = False
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def report(self):
+        return self.lines
+
+    def idle(self):
+        return True
+
+
 class App:
     # defaults as class attributes: no room in each App's own dict until they are set
     checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
-    selftest = None  # the running or last SelfTest (unknot.selftest)
+    selftest = None  # the running SelfTest (unknot.selftest), or the last one's _Report
     _down_at = None  # time of the last key-down (the boot self-test gesture)
     radio_error = None  # why BLE did not start (board: hw.radio_failed), for the self-test
     _day_at = None  # the retry budget's day (see _flush)
@@ -642,7 +659,12 @@ class App:
             return now + 1 if player.finished else player.next_deadline()
         test = self.selftest
         if test is not None and not test.done:
-            return test.poll(now)
+            deadline = test.poll(now)
+            if test.done:  # keep its report; the self-test's code goes (mods.py)
+                self.selftest = _Report(test.report())  # type: ignore[assignment]
+                test = None
+                mods.drop("selftest")
+            return deadline
         rem = self.reminders
         action = rem.poll(now, self.minute_of_day())
         if action == "nudge" or action == "nudge_firm":

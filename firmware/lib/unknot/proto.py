@@ -18,7 +18,7 @@ frame, or a record stream ending in an END frame).
 """
 
 
-from . import auth, wire
+from . import auth, mods, wire
 from . import info as _info_mod
 from .crc import crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
@@ -439,6 +439,8 @@ class Protocol:
 
             room = self.mtu - 3 - wire.size(RESP) - auth.TAG_SIZE
             outcome, payload = control(self.app, data, room)
+            if not self.app.selftest_running():  # a running test keeps its code (core)
+                mods.drop("selftest")
             self._respond(op, (ST_OK, ST_BUSY, ST_BAD_ARG, ST_BAD_LENGTH)[outcome], payload)
         elif op == OP_FOLLOW:
             if n != 2 or data[1] > 1:
@@ -472,6 +474,8 @@ class Protocol:
         else:
             status, payload = up.settings(self.app, data)
         self._respond(op, status, payload)
+        if not up.open:
+            self._drop_upload()
 
     # -- record stream -------------------------------------------------------------------
 
@@ -593,6 +597,13 @@ class Protocol:
     def reset_upload(self):
         if self._upload is not None:
             self._upload.drop()
+            self._drop_upload()
+
+    def _drop_upload(self):
+        """No upload open: the handler and its code go until the next upload request
+        (core: mods.py; its names stay interned)."""
+        self._upload = None
+        mods.drop("upload")
 
 
 def _epoch(journal):
