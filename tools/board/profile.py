@@ -146,6 +146,7 @@ class Profiler:
         self.cur = Step()
         self.steps: list[Step] = []  # one per scenario step while playing (rec.steps)
         self.marks: dict[str, int] = {}
+        self.boot: Step | None = None  # code.py to the first wait (fw_cpu_ms_boot's span)
 
     def handler(self, name: str, payload: bytes, fuel: int) -> str:
         if name == "p":
@@ -172,6 +173,9 @@ class Profiler:
         n = len(self.sc.rec.steps)
         answer = self.sc.handler(name, payload, fuel)
         if name == "wait":
+            if self.boot is None:
+                self.cur.fuel = fuel - self.marks["go"]
+                self.boot = self.cur
             if len(self.sc.rec.steps) > n:
                 self.cur.fuel = self.sc.rec.steps[-1]
                 self.steps.append(self.cur)
@@ -234,6 +238,30 @@ def report(prof: Profiler, top: int) -> str:
     return "\n".join(lines)
 
 
+BOOT_TARGETS = (
+    "unknot.mods:load", "unknot.mods:warm", "unknot.mods:drop", "unknot.hw:make_app",
+    "unknot.app:App.__init__", "unknot.app:App._open_journal", "unknot.journal:Journal.__init__",
+    "unknot.journal:Journal.recover", "unknot.app:App.reload_routines",
+    "unknot.library:load_all", "unknot.settings:load", "unknot.app:App._load_overrides",
+    "unknot.keyring:Keyring.import_usb", "unknot.hw.ble:attach", "unknot.hw.ble:BleLink.__init__",
+    "unknot.hw.ble:BleLink.poll", "unknot.hw.ble:BleLink._advertise", "unknot.advert:tag",
+    "unknot.advert:secret_of", "unknot.app:App.step", "unknot.hw:make_motor",
+    "unknot.hw.system:drive_storage", "unknot.reminders:Reminders.__init__",
+)
+
+
+def boot_report(prof: Profiler) -> str:
+    """Where code.py's CPU goes up to the first wait (fw_cpu_ms_boot less the VM's start)."""
+    b = prof.boot
+    if b is None:
+        return "no wait reached"
+    lines = [f"boot (code.py to the first wait, with wrapping): {_ms(b.fuel):.1f} ms, "
+             f"{b.calls} wrapped calls"]
+    for t, f in sorted(b.incl.items(), key=lambda kv: -kv[1]):
+        lines.append(f"    {_ms(f):8.1f} ms  x{b.count[t]:<4} {t}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -244,8 +272,14 @@ def main(argv: list[str]) -> int:
                     help="the playing phase to profile")
     ap.add_argument("--top", type=int, default=5)
     ap.add_argument("--targets", help="comma-separated module:qualname (default: TARGETS)")
+    ap.add_argument("--boot", action="store_true",
+                    help="where boot's CPU goes instead (default targets: BOOT_TARGETS)")
     args = ap.parse_args(argv)
-    targets = tuple(args.targets.split(",")) if args.targets else TARGETS
+    targets = tuple(args.targets.split(",")) if args.targets else (
+        BOOT_TARGETS if args.boot else TARGETS)
+    if args.boot:
+        print(boot_report(profile(args.board, ("boot",), targets)))
+        return 0
     cut = scenario.CPU_PHASES.index(args.phase) + 1
     phases = scenario.CPU_PHASES[:cut]
     print(report(profile(args.board, phases, targets), args.top))

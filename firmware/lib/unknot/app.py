@@ -367,9 +367,6 @@ class App:
     def _gesture(self, g, now):
         rem = self.reminders
         keyring = self.keyring
-        if g == "long" and self._drop_player:  # never a routine's start: the prefetched
-            self._drop_player = False  # player goes before a pairing or self-test needs room
-            mods.drop("player")
         if g == "hold":
             self._long_idle = False
             if self.player is None and rem.pending is None:
@@ -601,6 +598,9 @@ class App:
         g.poll(now)
         name = g.pop()
         while name is not None:
+            if name == "long" and self._drop_player:  # never a routine's start: the
+                self._drop_player = False  # prefetched player goes before a pairing or a
+                mods.drop("player")  # self-test needs the room
             if test is None:
                 self._gesture(name, now)
             name = g.pop()

@@ -43,7 +43,7 @@ class _Steps:
         """The flat (value, ms, ...) steps of cue `name` (the last one's are kept)."""
         last = self._last
         if name != last[0]:
-            self._last = last = None  # the old steps go before the new ones are made
+            self._last = (None, ())  # the old steps go before the new ones are made
             self._last = last = (name, self._render(name))
         return last[1]
 
