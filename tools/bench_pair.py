@@ -2,9 +2,9 @@
 "CPU budget").
 
 Counted with the board model's meter (tools/board/cpu.py: wasmtime fuel of the firmware's
-own code on a 32-bit MicroPython, converted at cpu.FUEL_PER_MS), plus the AES blocks the
-code asks `aesio` for: C on the board (tiny-AES-c), so the model runs them on the host and
-they cost no fuel; each is charged AES_BLOCK_US here.
+own code on a 32-bit MicroPython, converted at cpu.FUEL_PER_MS). `aesio` is C on the board
+(tiny-AES-c): the model runs it on the host and charges its board cost per block and per
+key expansion in fuel (tools/board/scenario.py CCalls), so the figures include it.
 
 - fw_cpu_ms_x25519: one X25519 scalar multiplication (pairing.x25519, pure Python).
 - fw_cpu_ms_pair: the device's whole part of a pairing: PAIR_BEGIN (its ephemeral X25519
@@ -25,11 +25,6 @@ from typing import Any
 
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS / "board"))
-
-# tiny-AES-c, AES-128 encryption of one block on the nRF52840 (64 MHz Cortex-M4): an upper
-# bound of 10,000 cycles (the table-free byte-wise C of shared-module/aesio/aes.c; no
-# measurement on hardware here): 156 us.
-AES_BLOCK_US = 156
 
 _PAIR_SETUP = """
 from unknot import pairing
@@ -56,33 +51,11 @@ _MAC = "s.seal_into(0x44, 2, 7, frame, 1, 236)"  # one full DATA frame at MTU 24
 _FRAMES_1000 = -(-1000 * 12 // 235) + 1  # DATA frames of 235 record bytes, then END
 
 
-class _Blocks:
-    """Counts the AES blocks the model's aesio asks the host for."""
-
-    def __init__(self) -> None:
-        import scenario
-
-        self.n = 0
-        self._real = scenario.aes_call
-        self._mod = scenario
-
-    def __enter__(self) -> _Blocks:
-        def counted(payload: bytes) -> str:
-            self.n += -(-(len(payload) - 33) // 16)
-            return str(self._real(payload))
-
-        self._mod.aes_call = counted
-        return self
-
-    def __exit__(self, *_exc: Any) -> None:
-        self._mod.aes_call = self._real
-
-
 def _cost(meter: Any, snippet: str, setup: str, n: int) -> tuple[float, int]:
-    """(board ms of the Python part, AES blocks) of one run of `snippet`."""
-    with _Blocks() as blocks:
-        ms = meter.ms(snippet, setup, n)
-    return ms, blocks.n // (n + 1)  # the setup's blocks are about one run's at most
+    """(board ms, AES blocks) of one run of `snippet`."""
+    before = meter.c_calls.blocks
+    ms = meter.ms(snippet, setup, n)
+    return ms, (meter.c_calls.blocks - before) // (n + 1)  # the setup's: about one run's
 
 
 def run() -> dict[str, float | int]:
@@ -91,15 +64,14 @@ def run() -> dict[str, float | int]:
     meter = cpu.Meter()
     x_ms, _ = _cost(meter, _X25519, _PAIR_SETUP, 2)
     pair_ms, pair_blocks = _cost(meter, _PAIR, _PAIR_SETUP, 2)
-    auth_ms, auth_blocks = _cost(meter, _AUTH, _AUTH_SETUP, 5)
+    auth_ms, _ = _cost(meter, _AUTH, _AUTH_SETUP, 5)
     mac_ms, mac_blocks = _cost(meter, _MAC, _MAC_SETUP, 20)
-    aes_ms = AES_BLOCK_US / 1000
     return {
         "fw_cpu_ms_x25519": round(x_ms, 1),
-        "fw_cpu_ms_pair": round(pair_ms + pair_blocks * aes_ms, 1),
+        "fw_cpu_ms_pair": round(pair_ms, 1),
         "fw_aes_blocks_pair": pair_blocks,
-        "fw_cpu_ms_auth": round(auth_ms + auth_blocks * aes_ms, 1),
-        "fw_cpu_ms_mac_1000_records": round(_FRAMES_1000 * (mac_ms + mac_blocks * aes_ms), 1),
+        "fw_cpu_ms_auth": round(auth_ms, 1),
+        "fw_cpu_ms_mac_1000_records": round(_FRAMES_1000 * mac_ms, 1),
         "fw_aes_blocks_mac_1000_records": _FRAMES_1000 * mac_blocks,
     }
 

@@ -235,3 +235,10 @@ def test_x25519_matches_rfc7748_and_cryptography() -> None:
         s = rng.randbytes(32)
         pub = X25519PrivateKey.from_private_bytes(s).public_key().public_bytes_raw()
         assert x(s, base) == pub
+    # the ladder's lazy reduction (folds, negative differences) on u at the top of the field:
+    # the top 28 bits set, some u >= p (non-canonical, reduced by the ladder)
+    for low in (b"", b"\xff" * 28, b"\xf0" + b"\xff" * 27):  # random, p + 18, p + 3
+        s = rng.randbytes(32)
+        u = (low or rng.randbytes(28)) + b"\xff\xff\xff\x7f"
+        want = X25519PrivateKey.from_private_bytes(s).exchange(X25519PublicKey.from_public_bytes(u))
+        assert x(s, u) == want

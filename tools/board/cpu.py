@@ -53,18 +53,18 @@ class Meter:
 
     def __init__(self, m: model.Model | None = None) -> None:
         self.model = m or model.Model(spilled=False)
+        self.c_calls = scenario.CCalls()  # aesio charged as the board's C
 
     def fuel(self, snippet: str, setup: str = "", n: int = 10,
              board: str = "feather_nrf52840") -> float:
         """Fuel of one run of `snippet` (mean over `n`), after `setup`."""
         marks: list[int] = []
 
-        def handler(name: str, payload: bytes, fuel: int) -> str:
+        def handler(name: str, payload: bytes, fuel: int) -> str | tuple[str, int]:
             if name == "mark":
                 marks.append(fuel)
-            if name == "aes":
-                return scenario.aes_call(payload)
-            return ""
+            c = self.c_calls.handle(name, payload, fuel)
+            return "" if c is None else c
 
         d = self.model.drive
         d.reset(board)

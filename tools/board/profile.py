@@ -148,7 +148,7 @@ class Profiler:
         self.marks: dict[str, int] = {}
         self.boot: Step | None = None  # code.py to the first wait (fw_cpu_ms_boot's span)
 
-    def handler(self, name: str, payload: bytes, fuel: int) -> str:
+    def handler(self, name: str, payload: bytes, fuel: int) -> str | tuple[str, int]:
         if name == "p":
             kind, i = payload[:1], int(payload[1:])
             if i < 0:

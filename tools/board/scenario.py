@@ -75,7 +75,7 @@ class Record:
 
 def aes_call(payload: bytes) -> str:
     """The host side of the model's aesio (cp/aesio.py): mode, key (16), IV (16), data ->
-    hex of the data encrypted (the board does this in C: no fuel)."""
+    hex of the data encrypted (the board does this in C)."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     mode, key, iv, data = payload[0], payload[1:17], payload[17:33], payload[33:]
@@ -85,6 +85,54 @@ def aes_call(payload: bytes) -> str:
         return (enc.update(padded)[: len(data)]).hex()
     m = modes.CBC(iv) if mode == 2 else modes.ECB()
     return Cipher(algorithms.AES(key), m).encryptor().update(data).hex()
+
+
+# What CircuitPython's aesio costs on the nRF52840 (docs/security.md "CPU budget"): its C is
+# tiny-AES-c (shared-module/aesio/aes.c), built -O2 for boards with external flash
+# (ports/nordic/Makefile). Counted here, not published: the same C at -O2 executes 4,545
+# (CBC) to 4,612 (CTR) x86-64 instructions per 16-byte block and 1,846 per key expansion
+# (valgrind); taken at 1.25 cycles per instruction on the Cortex-M4 (byte loads and stores)
+# and 64 MHz.
+AES_BLOCK_CYCLES = 5_800  # 91 us
+AES_KEY_CYCLES = 2_300  # 36 us: AES(key, ...) and rekey expand the key
+CPU_MHZ = 64
+
+
+class CCalls:
+    """The board's C functions that the model's stand-ins run on the host (cp/aesio.py).
+    The guest brackets one with the host calls "c(" and "c)"; the fuel it spent between
+    them (the stand-in's copying, hex, the host call) is given back and the C function's
+    own cost on the board charged instead, in fuel at cpu.FUEL_PER_MS. What is left of
+    the bracket (about 750 fuel, 12 us) stands for the binding's call overhead.
+    `blocks` / `keys` count the AES blocks and key expansions charged."""
+
+    def __init__(self) -> None:
+        self.start = 0
+        self.blocks = 0
+        self.keys = 0
+        self._cycles = 0
+
+    def handle(self, name: str, payload: bytes, fuel: int) -> str | tuple[str, int] | None:
+        """The answer to a host call this class serves (with the fuel to give back), or
+        None for another's."""
+        if name == "c(":
+            self.start, self._cycles = fuel, 0
+            return ""
+        if name == "aes":
+            n = -(-(len(payload) - 33) // 16)
+            self.blocks += n
+            self._cycles += n * AES_BLOCK_CYCLES
+            return aes_call(payload)
+        if name == "aeskey":
+            self.keys += 1
+            self._cycles += AES_KEY_CYCLES
+            return ""
+        if name == "c)":
+            import cpu
+
+            charge = round(self._cycles / (CPU_MHZ * 1000) * cpu.FUEL_PER_MS)
+            return "", (fuel - self.start) - charge
+        return None
 
 
 def _info() -> bytes:
@@ -172,11 +220,12 @@ class Scenario:
         self._w0 = self._w1 = -1  # fuel at the last wait's start and end marks
         self._gc = 0  # collections the firmware asked for in this loop step (CPU runs)
         self.failed = ""
+        self.c_calls = CCalls()
         self._gen = self._script()
         self._next_answer = next(self._gen)
 
     # -- the VM's host calls -----------------------------------------------------------
-    def handler(self, name: str, payload: bytes, fuel: int) -> str:
+    def handler(self, name: str, payload: bytes, fuel: int) -> str | tuple[str, int]:
         if name == "gc":  # the firmware asked for a collection (CPU runs: cp/_model.py)
             self._gc += 1
             return ""
@@ -208,8 +257,9 @@ class Scenario:
             except ScenarioFailed as exc:
                 self.failed = self.failed or str(exc)
                 return "x"
-        if name == "aes":
-            return aes_call(payload)
+        c = self.c_calls.handle(name, payload, fuel)
+        if c is not None:
+            return c
         if name == "notify":
             self.frames.append(payload)
         elif name == "adv":

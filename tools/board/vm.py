@@ -15,7 +15,9 @@ unspilled artifact and passes on the spilled one.
 through the artifact's `host.call(name, payload)` (payload str or bytes, answer a str):
 `handler(name: str, payload: bytes, fuel_used: int) -> str`. `fuel_used` is the wasm
 instructions counted so far (wasmtime fuel), what the CPU budget (docs/firmware.md
-"CPU budget") converts to board milliseconds.
+"CPU budget") converts to board milliseconds. A handler may answer `(str, refund)`: the
+refund (fuel) is taken off the count (scenario.CCalls: a stand-in's work that is C on the
+board is charged at the board's cost, not at the guest's).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ FUEL = 10**13  # far more than any run needs: the budget is counted, not enforce
 # wait (a "w" command: 1 + 2 x 244 hex digits, plus the time).
 _RESULT_CAP = 560
 
-Handler = Callable[[str, bytes, int], str]
+Handler = Callable[[str, bytes, int], str | tuple[str, int]]
 
 # Allocation-heavy work whose objects stay reachable only through wasm locals at times: on
 # the unspilled artifact a collection frees some of them (a trap, a bogus error or "corrupt").
@@ -177,7 +179,11 @@ class Guest:
             payload = bytes(mem.read(caller, pp, pp + pl))
             answer = b""
             if handler is not None:
-                answer = handler(name, payload, FUEL - store.get_fuel()).encode()
+                out = handler(name, payload, FUEL - store.get_fuel())
+                if isinstance(out, tuple):
+                    out, refund = out
+                    store.set_fuel(store.get_fuel() + refund)
+                answer = out.encode()
             if len(answer) > rc:
                 raise RuntimeError(f"host answer too long ({len(answer)} > {rc})")
             mem.write(caller, answer, rp)

@@ -26,7 +26,7 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from . import wire
-from .crc import crc32
+from .crc import RESIDUE, crc32
 
 # The session record (docs/journal.md), defined here only as field specs (wire.py): the
 # firmware proto, the host (unknot.journal, unknot.ble.session, through unknot.core) and the
@@ -174,7 +174,7 @@ class Journal:
 
     def _seq_at(self, i):
         pos = self._slot * self.slot_size + RECORDS_AT + i * RECORD_SIZE
-        return _seq_of(bytes(self.nvm[pos : pos + 4]))
+        return _seq_of(self.nvm[pos : pos + 4])
 
     def recover(self):
         """Load the newest valid image, then the records the RAM still holds. An nvm with
@@ -373,7 +373,7 @@ class Journal:
             if i is None:
                 return None
             b = self._at(self._slot, i)
-        if crc32(memoryview(b)[0:CRC_SPAN]) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, CRC_SPAN)[0]:
+        if crc32(memoryview(b)[0:RECORD_SIZE]) != RESIDUE:  # the record CRC (crc.py)
             return None
         if _seq_of(b) != seq:
             return None

@@ -43,45 +43,101 @@ except ImportError:  # CPython
 
 
 _P = 2**255 - 19
+_MASK = 2**255 - 1
 _A24 = const(121665)
 BASE_POINT = b"\x09" + bytes(31)
 
 
 # -- X25519 (RFC 7748) --------------------------------------------------------------------
+# Field elements are Python ints, not fully reduced: a product is folded with 2**255 = 19
+# (mod p), `x & _MASK` + 19 * (x >> 255), a quarter of the cost of `%` on MicroPython's mpz
+# (docs/security.md "CPU budget"). Values kept across ladder steps are folded twice (below
+# 2**256 in magnitude); the step's temporaries (d, cb, aa, bb) once (below 2**265), which
+# keeps every product below 2**550, so two folds bring it back under 2**256. Differences
+# may be negative: & and >> floor, so a fold stays exact (x = (x >> 255) * 2**255 +
+# (x & _MASK)). Only the result is reduced with `%`.
+
+
+def _fold(x):
+    x = (x & _MASK) + 19 * (x >> 255)
+    return (x & _MASK) + 19 * (x >> 255)
+
+
+def _sqn(x, n):
+    """x ** (2 ** n), folded."""
+    m = _MASK
+    for _ in range(n):
+        x = x * x
+        x = (x & m) + 19 * (x >> 255)
+        x = (x & m) + 19 * (x >> 255)
+    return x
+
+
+def _invert(z):
+    """z ** (p - 2): the addition chain of curve25519's reference code (254 squarings and
+    11 multiplications), cheaper on the board than pow(z, p - 2, p)."""
+    z2 = _fold(z * z)
+    z9 = _fold(_sqn(z2, 2) * z)
+    z11 = _fold(z9 * z2)
+    z5 = _fold(_fold(z11 * z11) * z9)  # 2^5 - 2^0
+    z10 = _fold(_sqn(z5, 5) * z5)
+    z20 = _fold(_sqn(z10, 10) * z10)
+    z40 = _fold(_sqn(z20, 20) * z20)
+    z50 = _fold(_sqn(z40, 10) * z10)
+    z100 = _fold(_sqn(z50, 50) * z50)
+    z200 = _fold(_sqn(z100, 100) * z100)
+    z250 = _fold(_sqn(z200, 50) * z50)
+    return _fold(_sqn(z250, 5) * z11)  # 2^255 - 2^5 + 11 = p - 2
 
 
 def x25519(scalar, u):
-    """X25519(scalar, u): 32 bytes. Montgomery ladder on Python big integers."""
+    """X25519(scalar, u): 32 bytes. Montgomery ladder on Python big integers, the scalar's
+    bits read from its bytes (no big shift per bit)."""
     k = bytearray(scalar)
     k[0] &= 248
     k[31] = (k[31] & 127) | 64
-    n = int.from_bytes(bytes(k), "little")
-    x1 = int.from_bytes(bytes(u), "little") & ((1 << 255) - 1)
-    p = _P
+    m = _MASK
+    x1 = int.from_bytes(bytes(u), "little") & m
     x2, z2, x3, z3 = 1, 0, x1, 1
     swap = 0
-    for t in range(254, -1, -1):
-        b = (n >> t) & 1
-        if swap ^ b:
-            x2, x3 = x3, x2
-            z2, z3 = z3, z2
-        swap = b
-        a = x2 + z2
-        aa = a * a % p
-        c = x2 - z2
-        bb = c * c % p
-        e = aa - bb
-        d = (x3 - z3) * a % p
-        cb = (x3 + z3) * c % p
-        x3 = d + cb
-        x3 = x3 * x3 % p
-        z3 = d - cb
-        z3 = x1 * (z3 * z3 % p) % p
-        x2 = aa * bb % p
-        z2 = e * (aa + _A24 * e) % p
+    for i in range(31, -1, -1):
+        byte = k[i]
+        for j in range(7, -1, -1):
+            b = (byte >> j) & 1
+            if swap ^ b:
+                x2, x3 = x3, x2
+                z2, z3 = z3, z2
+            swap = b
+            a = x2 + z2
+            c = x2 - z2
+            d = (x3 - z3) * a
+            d = (d & m) + 19 * (d >> 255)
+            cb = (x3 + z3) * c
+            cb = (cb & m) + 19 * (cb >> 255)
+            aa = a * a
+            aa = (aa & m) + 19 * (aa >> 255)
+            bb = c * c
+            bb = (bb & m) + 19 * (bb >> 255)
+            x3 = d + cb
+            x3 = x3 * x3
+            x3 = (x3 & m) + 19 * (x3 >> 255)
+            x3 = (x3 & m) + 19 * (x3 >> 255)
+            z3 = d - cb
+            z3 = z3 * z3
+            z3 = (z3 & m) + 19 * (z3 >> 255)
+            z3 = x1 * ((z3 & m) + 19 * (z3 >> 255))
+            z3 = (z3 & m) + 19 * (z3 >> 255)
+            z3 = (z3 & m) + 19 * (z3 >> 255)
+            x2 = aa * bb
+            x2 = (x2 & m) + 19 * (x2 >> 255)
+            x2 = (x2 & m) + 19 * (x2 >> 255)
+            e = aa - bb
+            z2 = e * (aa + _A24 * e)
+            z2 = (z2 & m) + 19 * (z2 >> 255)
+            z2 = (z2 & m) + 19 * (z2 >> 255)
     if swap:
         x2, z2 = x3, z3
-    return (x2 * pow(z2, p - 2, p) % p).to_bytes(32, "little")
+    return (x2 * _invert(z2) % _P).to_bytes(32, "little")
 
 
 def keypair():

@@ -20,9 +20,9 @@ frame, or a record stream ending in an END frame).
 
 from . import auth, mods, wire
 from . import info as _info_mod
-from .crc import crc32
+from .crc import RESIDUE, crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
-from .journal import RECORD_SIZE, WIRE_RECORD_SIZE, WIRE_START
+from .journal import RECORD_SIZE, RECORDS_AT, WIRE_RECORD_SIZE, WIRE_START
 
 try:
     from micropython import const
@@ -500,43 +500,100 @@ class Protocol:
 
     def _read_frame(self):
         """The next DATA frame (a memoryview of the frame buffer, valid until the next call),
-        or the END frame."""
+        or the END frame. Whole records are copied straight into the frame; one split over
+        two frames waits in `_wire`. The stream CRC is taken once per frame (the frame's
+        payload is the next stretch of the stream)."""
         room = self.mtu - 3 - auth.TAG_SIZE  # ATT header 3 bytes, the tag 8
         frame = self._frame
         view = memoryview(frame)
         wrec = self._wire
         journal = self.app.journal
         n = 1
-        while n < room:
-            carry = self._carry
-            if carry < WIRE_RECORD_SIZE:
-                take = min(room - n, WIRE_RECORD_SIZE - carry)
-                frame[n : n + take] = memoryview(wrec)[carry : carry + take]
-                n += take
-                self._carry = carry + take
-                continue
-            if self._next >= self._end:
-                break
-            rec = journal.read(self._next)
-            if rec is None or len(rec) != RECORD_SIZE or _seq(rec) != self._next:
-                self._end = self._next  # stop at a bad slot; END says where to resume
+        carry = self._carry
+        if carry < WIRE_RECORD_SIZE:  # the rest of a record split over the last frame
+            take = min(room - n, WIRE_RECORD_SIZE - carry)
+            frame[n : n + take] = memoryview(wrec)[carry : carry + take]
+            n += take
+            carry += take
+        seq = self._next
+        end = self._end
+        while n < room and seq < end:
+            # the records this frame still takes (the last one perhaps split)
+            most = min(end - seq, (room - n - 1) // WIRE_RECORD_SIZE + 1)
+            block = self._records(journal, seq, most)
+            if block is None:
+                self._end = seq  # stop at a bad slot; END says where to resume
                 self._bad = True
                 break
-            wrec[:] = memoryview(rec)[WIRE_START : WIRE_START + WIRE_RECORD_SIZE]
-            self._crc = crc32(wrec, self._crc)
-            self._count += 1
-            self._next += 1
-            self._carry = 0
+            for at in range(WIRE_START, len(block), RECORD_SIZE):
+                body = block[at : at + WIRE_RECORD_SIZE]
+                seq += 1
+                if room - n >= WIRE_RECORD_SIZE:
+                    frame[n : n + WIRE_RECORD_SIZE] = body
+                    n += WIRE_RECORD_SIZE
+                else:
+                    wrec[:] = body
+                    carry = room - n
+                    frame[n:room] = memoryview(wrec)[0:carry]
+                    n = room
+        self._count += seq - self._next
+        self._next = seq
+        self._carry = carry
         session = self._session
         if session is None:  # the session ended mid-stream (a forget): stop here
             self._reading = False
             return None
-        if n > 1:
-            session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame,
-                                    1, n)
-            self._index += 1
-            return view[: n + auth.TAG_SIZE]
-        # Stream done: END. A stream stopped by bad slots tells the host to skip them.
+        if n == 1:
+            return self._end_frame(session, journal)
+        self._crc = crc32(view[1:n], self._crc)
+        session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame, 1, n)
+        self._index += 1
+        return view[: n + auth.TAG_SIZE]
+
+    _slot_i = 0  # the image index after the last frame's records (_slots)
+
+    def _slots(self, journal, seq, most):
+        """The journal's newest image from record `seq` on, up to `most` records, as one
+        nvm slice, unchecked; None when `seq` is not there (not stored, or held in the RAM).
+        The layout is journal.py's (RECORDS_AT, slot_size, _find); it is read here, on the
+        READ path, so that the journal module every boot loads stays as small."""
+        if seq >= journal.head or (journal.ram is not None and seq >= journal._next - journal.held):
+            return None
+        i = self._slot_i
+        if i >= journal.count or journal._seq_at(i) != seq:  # not the next frame's: search
+            i = journal._find(seq)
+            if i is None:
+                return None
+        n = min(most, journal.count - i)
+        self._slot_i = i + n
+        pos = journal._slot * journal.slot_size + RECORDS_AT + i * RECORD_SIZE
+        return journal.nvm[pos : pos + n * RECORD_SIZE]
+
+    def _records(self, journal, seq, most):
+        """Up to `most` (>= 1) good records from `seq` on with consecutive seqs (a multiple
+        of RECORD_SIZE bytes), or None where journal.read(seq) is None: one nvm slice per
+        frame; each record's CRC checked (one crc32 over the record gives crc.RESIDUE),
+        the seqs by the last one (seqs increase in an image: seq + n - 1 there means none
+        is missing), one by one only when it is not."""
+        block = self._slots(journal, seq, most)
+        if block is None:
+            return journal.read(seq)  # one held in the RAM (or None)
+        view = memoryview(block)
+        end = 0
+        for at in range(0, len(block), RECORD_SIZE):
+            if crc32(view[at : at + RECORD_SIZE]) != RESIDUE:
+                break
+            end = at + RECORD_SIZE
+        if end and _seq(view[end - RECORD_SIZE :]) != seq + end // RECORD_SIZE - 1:
+            at = 0
+            while at < end and _seq(view[at:]) == seq + at // RECORD_SIZE:
+                at += RECORD_SIZE
+            end = at
+        return view[0:end] if end else None
+
+    def _end_frame(self, session, journal):
+        """The stream is done: END (sealed). A stream stopped by bad slots tells the host
+        to skip them."""
         resume = self._next
         if self._bad:
             head = journal.head

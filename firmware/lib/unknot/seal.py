@@ -34,17 +34,21 @@ def _dbl(block):
 
 
 class Cmac:
-    """AES-CMAC under one 16-byte key: the subkeys made once, a scratch buffer reused."""
+    """AES-CMAC under one 16-byte key: the subkeys made once (as ints: the last block's
+    XOR is one int operation), one aesio object reused (rekeyed per MAC: that resets
+    the CBC chain), a scratch buffer reused. The CBC-MAC runs in one aesio call over the
+    whole padded message."""
 
     def __init__(self, key):
         import aesio  # on the first MAC: a boot without BLE traffic never loads it
 
         self.key = bytes(key)
-        aes = aesio.AES(self.key, aesio.MODE_ECB)
+        self._aes = aes = aesio.AES(self.key, aesio.MODE_CBC, _ZERO16)
         lk = bytearray(16)
-        aes.encrypt_into(_ZERO16, lk)
-        self.k1 = _dbl(lk)
-        self.k2 = _dbl(self.k1)
+        aes.encrypt_into(_ZERO16, lk)  # L = AES(key, 0): CBC of one block under IV 0
+        k1 = _dbl(lk)
+        self.k1 = int.from_bytes(k1, "big")
+        self.k2 = int.from_bytes(_dbl(k1), "big")
         self._buf = self._out = bytearray(0)  # scratch, grown to the longest message (256)
 
     def mac(self, *parts):
@@ -67,15 +71,12 @@ class Cmac:
         else:
             sub = self.k2
             buf[n] = 0x80
-            for i in range(n + 1, size):
-                buf[i] = 0
-        for i in range(16):
-            buf[last + i] ^= sub[i]
+            buf[n + 1 : size] = _ZERO16[0 : size - n - 1]
+        buf[last:size] = (int.from_bytes(buf[last:size], "big") ^ sub).to_bytes(16, "big")
         out = self._out
-        import aesio
-
-        aesio.AES(self.key, aesio.MODE_CBC, _ZERO16).encrypt_into(
-            memoryview(buf)[:size], memoryview(out)[:size])
+        aes = self._aes
+        aes.rekey(self.key, _ZERO16)
+        aes.encrypt_into(memoryview(buf)[:size], memoryview(out)[:size])
         return bytes(out[last:size])
 
 
@@ -100,31 +101,40 @@ def host_proof(key, host_nonce, device_nonce):
 class Session:
     """The keys of one authenticated connection (or of one pairing attempt, under the new
     key): AES-CTR for payloads, AES-CMAC tags. A frame is `head | payload | tag`: the head
-    (frame type / op bytes) stays clear, the payload is encrypted, the tag covers both."""
+    (frame type / op bytes) stays clear, the payload is encrypted, the tag covers both.
+    The SEAL bytes (label, counter, index) are packed once per frame: they start both the
+    CTR IV and the tag's message. One aesio object per key, rekeyed per frame."""
 
     def __init__(self, key, host_nonce, device_nonce):
         k = Cmac(key)
         self.enc = k.mac(ENC_LABEL, host_nonce, device_nonce)
         self.mac = Cmac(k.mac(MAC_LABEL, host_nonce, device_nonce))
         self._iv = bytearray(16)
-        self._prefix = bytearray(SEAL_SIZE)
+        self._ctr = None  # the CTR aesio object, made on the first payload
 
-    def _crypt(self, label, counter, index, view):
+    def _head(self, label, counter, index):
+        wire.pack_into(SEAL, self._iv, 0, label, counter & 0xFFFFFFFF, index)
+
+    def _crypt(self, view):
         if len(view):
-            import aesio
+            ctr = self._ctr
+            if ctr is None:
+                import aesio
 
-            wire.pack_into(SEAL, self._iv, 0, label, counter & 0xFFFFFFFF, index)
-            aesio.AES(self.enc, aesio.MODE_CTR, self._iv).encrypt_into(view, view)
+                ctr = self._ctr = aesio.AES(self.enc, aesio.MODE_CTR, self._iv)
+            else:
+                ctr.rekey(self.enc, self._iv)
+            ctr.encrypt_into(view, view)
 
-    def _tag(self, label, counter, index, frame):
-        wire.pack_into(SEAL, self._prefix, 0, label, counter & 0xFFFFFFFF, index)
-        return self.mac.mac(self._prefix, frame)[0:TAG_SIZE]
+    def _tag(self, frame):
+        return self.mac.mac(memoryview(self._iv)[0:SEAL_SIZE], frame)[0:TAG_SIZE]
 
     def seal_into(self, label, counter, index, buf, head, n):
         """Seal buf[0:n] in place (buf[head:n] encrypted) and write the tag at buf[n:n+8]."""
         view = memoryview(buf)
-        self._crypt(label, counter, index, view[head:n])
-        buf[n : n + TAG_SIZE] = self._tag(label, counter, index, view[:n])
+        self._head(label, counter, index)
+        self._crypt(view[head:n])
+        buf[n : n + TAG_SIZE] = self._tag(view[:n])
 
     def seal(self, label, counter, index, frame, head):
         """A sealed copy of `frame` (bytes): head clear, the rest encrypted, tag appended."""
@@ -139,8 +149,9 @@ class Session:
         if n < head:
             return None
         view = memoryview(data)
-        if not same(self._tag(label, counter, index, view[:n]), view[n:]):
+        self._head(label, counter, index)
+        if not same(self._tag(view[:n]), view[n:]):
             return None
         body = bytearray(view[:n])
-        self._crypt(label, counter, index, memoryview(body)[head:])
+        self._crypt(memoryview(body)[head:])
         return body

@@ -3,8 +3,8 @@ _Bytes = bytes | bytearray | memoryview
 
 class Cmac:
     key: bytes
-    k1: bytearray
-    k2: bytearray
+    k1: int
+    k2: int
     def __init__(self, key: _Bytes) -> None: ...
     def mac(self, *parts: _Bytes) -> bytes: ...
 

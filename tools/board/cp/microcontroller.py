@@ -3,8 +3,15 @@
 `nvm`: 8 KiB (CIRCUITPY_INTERNAL_NVM_SIZE) kept in the file /.model/nvm.bin, not on the heap:
 on the board it is flash, and a slice write copies the 4 KiB page through a C stack buffer
 (ports/nordic/common-hal/nvm/ByteArray.c `write_page`), never the heap; a slice read returns
-a new bytes object (shared-bindings/nvm/ByteArray.c: m_new + bytes), as here.
+a new bytes object (shared-bindings/nvm/ByteArray.c: m_new + bytes), as here. A read is
+C on the board (a memcpy from flash): it is bracketed by the host calls "c(" / "c)", so the
+file I/O here costs no fuel (tools/board/scenario.py CCalls; what is left, about 12 us a
+read, stands for the binding's call).
 """
+
+import _model
+
+_call = _model.call
 
 NVM_SIZE = 8192
 
@@ -25,13 +32,17 @@ class _Nvm:
         return NVM_SIZE
 
     def __getitem__(self, key):
+        _call("c(")
         if isinstance(key, int):
             self.f.seek(key)
-            return self.f.read(1)[0]
-        start = key.start or 0
-        stop = NVM_SIZE if key.stop is None else key.stop
-        self.f.seek(start)
-        return self.f.read(stop - start)
+            out = self.f.read(1)[0]
+        else:
+            start = key.start or 0
+            stop = NVM_SIZE if key.stop is None else key.stop
+            self.f.seek(start)
+            out = self.f.read(stop - start)
+        _call("c)")
+        return out
 
     def __setitem__(self, key, value):
         if isinstance(key, int):
