@@ -136,14 +136,17 @@ def test_replayed_frames_fail(tmp_path: Path, home: Path) -> None:
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
         written: list[bytes] = []  # what went over the air to the device, in order
-        proto = app_proto(radio)
-        handle = proto.control
 
-        def record(data: Any) -> None:
-            written.append(bytes(data))
-            handle(data)
+        def tap(proto: Any) -> None:  # each connection's protocol
+            handle = proto.control
 
-        proto.control = record
+            def record(data: Any) -> None:
+                written.append(bytes(data))
+                handle(data)
+
+            proto.control = record
+
+        radio.peripheral.taps.append(tap)
         async with open_device(radio=radio) as sess:
             with HistoryStore.open(tmp_path / "h.sqlite3") as store:
                 await sync(sess, store)
@@ -152,8 +155,10 @@ def test_replayed_frames_fail(tmp_path: Path, home: Path) -> None:
             # the same frame again in the same session: the counter has moved on
             await sess.client.write_gatt_char(CONTROL, tagged, response=True)
             await asyncio.sleep(0.05)
+            proto = app_proto(radio)
             assert proto.last_response[:3] == bytes([3, 0x01, AUTH_FAILED])
             assert not proto.authenticated
+        radio.peripheral.taps.remove(tap)
         written = list(written)  # the recording (the stranger's own writes are not in it)
         s = Stranger(radio)
         await s.connect()

@@ -189,21 +189,24 @@ def test_sniffer_sees_no_key_no_host_id_and_no_record(tmp_path: Path, home: Path
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
-        proto = radio.peripheral.proto
         air: list[bytes] = []
-        control, next_frame = proto.control, proto.next_frame
 
-        def heard_in(data: Any) -> None:
-            air.append(bytes(data))
-            control(data)
+        def tap(proto: Any) -> None:  # each connection's protocol
+            control, next_frame = proto.control, proto.next_frame
 
-        def heard_out() -> Any:
-            frame = next_frame()
-            if frame is not None:
-                air.append(bytes(frame))
-            return frame
+            def heard_in(data: Any) -> None:
+                air.append(bytes(data))
+                control(data)
 
-        proto.control, proto.next_frame = heard_in, heard_out
+            def heard_out() -> Any:
+                frame = next_frame()
+                if frame is not None:
+                    air.append(bytes(frame))
+                return frame
+
+            proto.control, proto.next_frame = heard_in, heard_out
+
+        radio.peripheral.taps.append(tap)
         app.keyring.open()
         async with open_device(radio=radio, authenticate=False) as sess:
             await pair(sess, FeelingWearer(app))
@@ -231,24 +234,27 @@ def test_forged_records_are_refused_before_storing(tmp_path: Path, home: Path) -
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
-        proto = radio.peripheral.proto
-        next_frame = proto.next_frame
 
-        def altered() -> Any:
-            frame = next_frame()
-            if frame is not None and frame[0] == core.proto.F_DATA:
-                forged = bytearray(frame)
-                forged[5] ^= 0x04  # e.g. active seconds 120 -> 1800 in the clear of v2
-                return bytes(forged)
-            return frame
+        def relay(proto: Any) -> None:  # the connection's protocol, behind the relay
+            next_frame = proto.next_frame
 
-        proto.next_frame = altered
+            def altered() -> Any:
+                frame = next_frame()
+                if frame is not None and frame[0] == core.proto.F_DATA:
+                    forged = bytearray(frame)
+                    forged[5] ^= 0x04  # e.g. active seconds 120 -> 1800 in the clear of v2
+                    return bytes(forged)
+                return frame
+
+            proto.next_frame = altered
+
+        radio.peripheral.taps.append(relay)
         with HistoryStore.open(tmp_path / "h.sqlite3") as store:
             async with open_device(radio=radio) as sess:
                 with pytest.raises(SyncError, match="MAC"):
                     await sync(sess, store)
             assert db_seqs(store) == []
-            proto.next_frame = next_frame
+            radio.peripheral.taps.remove(relay)
             async with open_device(radio=radio) as sess:
                 assert (await sync(sess, store)).new == 12
             assert db_seqs(store) == list(range(1, 13))
@@ -267,17 +273,21 @@ def test_nothing_private_before_the_proof(tmp_path: Path, home: Path) -> None:
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
         written: list[bytes] = []
-        proto = radio.peripheral.proto
-        control = proto.control
 
-        def record(data: Any) -> None:
-            written.append(bytes(data))
-            control(data)
+        def tap(proto: Any) -> None:  # each connection's protocol
+            control = proto.control
 
-        proto.control = record
+            def record(data: Any) -> None:
+                written.append(bytes(data))
+                control(data)
+
+            proto.control = record
+
+        radio.peripheral.taps.append(tap)
         async with open_device(radio=radio) as sess:
             await sess.state()
-            assert proto.last_response  # the host's last (sealed) answer
+            proto = radio.peripheral.proto
+            assert proto is not None and proto.last_response  # the host's last (sealed) answer
         stranger = Stranger(radio)
         await stranger.connect()
         assert await stranger.peer.read_value(stranger.peer.get_characteristics_by_uuid(
@@ -287,7 +297,9 @@ def test_nothing_private_before_the_proof(tmp_path: Path, home: Path) -> None:
         await stranger.disconnect()
         assert not any(hk.host_id in w for w in written)
         await radio.stop()
+        proto = core.proto.Protocol(app)  # as a new connection's
         info = bytes(proto.info())
+        assert info == radio.peripheral.info  # what INFO's read gives
         begin = HostAuth(hk.host_id, hk.key)
         proto.control(begin.begin())
         answer = bytes(proto.next_frame())

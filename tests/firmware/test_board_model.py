@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import struct
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "board"))
 
 import model  # noqa: E402
+import scenario  # noqa: E402
 import vm  # noqa: E402
 
 
@@ -70,6 +72,9 @@ def test_scenario_runs_every_phase_and_sees_the_firmware(board_model: model.Mode
     assert rec.marks["read_records"] > 100  # READ checked records and stream CRC
     assert "unknot.app" in rec.modules and "unknot.hw.ble" in rec.modules
     assert not any(m.startswith("adafruit_ble") for m in rec.modules)  # straight on _bleio
+    # the last measurement is after the disconnection: the protocol stack is dropped
+    assert rec.done[-1] == "disconnect" and "unknot.proto" not in rec.modules
+    assert "unknot.seal" not in rec.modules and "unknot.pairing" not in rec.modules
 
 
 def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
@@ -111,3 +116,24 @@ def test_heap_budget_table_is_read_and_checked() -> None:
     assert groups.check(within) == []
     assert groups.check({**within, "ble": limits["ble"] + 1}) == ["ble"]
     assert groups.check({"new_group": 1.0}) == ["new_group"]  # a group needs a budget
+
+
+def test_the_central_checks_what_the_board_advertises() -> None:
+    """scenario._check_advertisement (what the model's central checks in every "adv" the
+    `_bleio` stand-in reports): legacy size, the service UUID, the advert payload, the name
+    in the scan response; each broken part is named."""
+    from unknot import core
+
+    uuid = bytes.fromhex(core.gatt.SERVICE.replace("-", ""))[::-1]
+    payload = struct.pack(core.advert.PAYLOAD, core.advert.COMPANY, 1 << 12, 0)
+    data = bytes([2, 1, 6, 17, 6]) + uuid + bytes([9, 0xFF]) + payload
+    scan = bytes([12, 9]) + b"Unknot-0102"
+
+    def check(d: bytes, s: bytes = scan) -> str:
+        return scenario._check_advertisement(bytes([len(d)]) + d + s)
+
+    assert len(data) == 31 and check(data) == ""
+    assert "not legacy" in check(data + bytes([2, 0x0A, 0]))  # 34 bytes: extended
+    assert check(data[:3] + bytes([17, 7]) + data[5:]) == "no service UUID"
+    assert check(data[:21]) == "no advert payload"
+    assert check(data, b"") == "no name in the scan response"

@@ -109,7 +109,12 @@ def ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setitem(sys.modules, "micropython", types.SimpleNamespace(const=lambda x: x))
     fwload.core()
     sys.modules.pop("unknot_fw.hw.ble", None)
-    yield importlib.import_module("unknot_fw.hw.ble")
+    module = importlib.import_module("unknot_fw.hw.ble")
+    # (on the host mods.drop keeps modules loaded: record what the link drops)
+    dropped: list[str] = []
+    monkeypatch.setattr(module.mods, "drop", lambda *names: dropped.extend(names))
+    module.dropped = dropped
+    yield module
     sys.modules.pop("unknot_fw.hw.ble", None)  # built over the stand-ins: not for others
 
 
@@ -138,8 +143,7 @@ class App:
 
 
 def _link(ble: Any, app: App) -> Any:
-    proto = fwload.module("proto")
-    return ble.BleLink(app, proto.Protocol(app), "Unknot-0102", adapter=Adapter())
+    return ble.BleLink(app, "Unknot-0102", adapter=Adapter())
 
 
 def test_two_writes_between_polls_are_both_answered(ble: Any) -> None:
@@ -175,7 +179,6 @@ def test_info_is_served_from_attach_and_never_rewritten(ble: Any) -> None:
     app = App()
     link = _link(ble, app)
     assert link.info.history == [info.value(app.device_id)]
-    assert link.info.history[0] == link.protocol.info()  # what AUTH_BEGIN's proof covers
     for t in range(5):
         link.poll(t)
     app.journal.append(1700000000, 1, 2, 2, 60, 1, 1)  # private: not in INFO
@@ -183,6 +186,7 @@ def test_info_is_served_from_attach_and_never_rewritten(ble: Any) -> None:
     link.radio.connections = (Connection(),)
     for t in range(6, 9):
         link.poll(t)
+    assert link.info.history[0] == link.protocol.info()  # what AUTH_BEGIN's proof covers
     assert len(link.info.history) == 1
     assert link.info.history[-1][1] == 0  # flags
 
@@ -194,6 +198,7 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     advert = fwload.module("advert")
     gatt = fwload.module("gatt")
     app = App()
+    app.keyring.keep(b"hosthost", b"K" * 16)  # paired: the device secret keys the tag
     link = _link(ble, app)
     radio = link.radio
     link.poll(0)
@@ -224,7 +229,7 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     # the rotation: a fresh tag at least every ROTATE_MS, and the loop is told when
     deadline = link.poll(40000)  # slow advertising by now
     assert deadline is not None and deadline <= 5000 + advert.ROTATE_MS
-    app.player = object()  # a routine plays: the rotation waits (a tag is ~0.6 s of CPU)
+    app.player = object()  # a routine plays: the rotation waits
     link.poll(5000 + advert.ROTATE_MS)
     assert radio.advertised[-1][0][23:] == new
     app.player = None
@@ -233,3 +238,33 @@ def test_advert_says_when_there_is_something_new(ble: Any) -> None:
     # three payloads (boot, the session, the rotation); one restart only slowed down
     assert len({d for d, _s, _i in radio.advertised}) == 3
     assert [i for _d, _s, i in radio.advertised] == [0.1, 0.1, 1.0, 1.0]
+
+
+def test_the_protocol_lives_only_while_a_central_is_connected(ble: Any) -> None:
+    """No Protocol before a central connects; one per connection; at the disconnection it is
+    reset (STATUS following stops), CONTROL's value is cleared, writes still queued are
+    discarded, and the modules only a connection uses are dropped."""
+    proto = fwload.module("proto")
+    app = App()
+    link = _link(ble, app)
+    ble.dropped.clear()  # (the journal's boot recovery drops its module)
+    link.poll(0)
+    assert link.protocol is None and not link.connected and ble.dropped == []
+    link.radio.connections = (Connection(),)
+    link.poll(10)
+    first = link.protocol
+    assert isinstance(first, proto.Protocol) and link.connected
+    link.packets.queue.append(b"\x09")
+    link.poll(20)
+    assert link.control.value[:3] == b"\x03\x09\x0b"
+    app.following = True  # as after FOLLOW
+    link.packets.queue.append(b"\x09")  # written, never polled: the central left
+    link.radio.connections = ()
+    link.poll(30)
+    assert link.protocol is None and not app.following
+    assert link.control.value == b"" and not link.packets.queue
+    assert ble.dropped == list(ble.SESSION_MODULES)
+    link.radio.connections = (Connection(),)
+    link.poll(40)
+    assert link.protocol is not None and link.protocol is not first
+    assert link.data.history == [b"\x03\x09\x0b"]  # the dropped write was never answered

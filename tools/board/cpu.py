@@ -18,7 +18,7 @@ timings is in docs/firmware.md.
 
 Reusable: `Meter().fuel(snippet, setup)` is the fuel of one guest snippet run on the board
 model's drive (the firmware's modules on the path, the stand-ins in place: no hashlib), per
-call, e.g. `Meter().ms("auth.hmac_sha256(k, m)", "from unknot import auth\\nk=b'k'*16...")`.
+call, e.g. `Meter().ms("sha256.hmac_sha256(k, m)", "from unknot import sha256\\nk=b'k'*16...")`.
 The scenario's marks (scenario.Record.marks / steps) give the per-phase costs.
 """
 
@@ -82,8 +82,8 @@ class Meter:
         return round(self.fuel(snippet, setup, n) / FUEL_PER_MS, 2)
 
 
-HMAC_SETUP = "from unknot import auth\nkey, msg = b'k' * 16, b'm' * 64"
-HMAC = "auth.hmac_sha256(key, msg)"
+HMAC_SETUP = "from unknot import sha256\nkey, msg = b'k' * 16, b'm' * 64"
+HMAC = "sha256.hmac_sha256(key, msg)"
 
 
 def _ms(fuel: float) -> float:

@@ -14,7 +14,7 @@ from bumble.controller import Controller
 class _Radio(Protocol):
     """What AppHook drives (unknot.sim.peripheral.SimPeripheral)."""
 
-    proto: Any  # the firmware's proto.Protocol
+    proto: Any  # the firmware's proto.Protocol while a central is connected, else None
 
     def poll_advert(self, now_ms: int) -> int | None: ...
 
@@ -51,7 +51,8 @@ class AppHook:
         self.peripheral = peripheral
 
     def poll(self, now_ms: int) -> int | None:
-        deadline: int | None = self.peripheral.proto.poll(now_ms)
+        proto = self.peripheral.proto
+        deadline: int | None = None if proto is None else proto.poll(now_ms)
         due = self.peripheral.poll_advert(now_ms)
         if due is not None and (deadline is None or due < deadline):
             deadline = due

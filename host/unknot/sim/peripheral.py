@@ -3,7 +3,8 @@
 The service is built from the firmware's GATT table (`gatt.CHARACTERISTICS`: uuid,
 properties, permissions), the table the board's `_bleio` service is built from, and
 every request is handled by the firmware's own protocol handler (`proto.Protocol`) running
-against the simulated device's App, so the host talks to the same code the board runs. Like
+against the simulated device's App, so the host talks to the same code the board runs (as
+on the board, one Protocol per connection; INFO, `info.value`, is served without one). Like
 the board (and unlike bumble's GATT server), the peripheral enforces properties and
 security: control writes/reads need an encrypted link (else ATT Insufficient
 Authentication), read-only characteristics refuse writes. Pairing is SMP just-works with
@@ -95,12 +96,13 @@ class SimPeripheral:
         self.link = link
         self.name = name
         self.gatt_ids = core.gatt
-        proto = core.proto
-        self.proto = proto.Protocol(app, core.upload.Upload, lambda: core.pairing)
-        # Like the board (hw/ble.py BleLink): the App's loop polls the protocol, which hands
-        # frames it has ready (STATUS frames of a following host, announced by the loop) to
-        # `sender`; here that queues them for the notifying task, in order.
-        self.proto.sender = self._send_soon
+        # Like the board (hw/ble.py BleLink): the connection's protocol (None without one),
+        # which the App's loop polls; it hands frames it has ready (STATUS frames of a
+        # following host, announced by the loop) to `sender`, here queued for the notifying
+        # task, in order. `taps` are called with each new Protocol (tests wrap its methods).
+        self.proto: core.proto.Protocol | None = None
+        self.taps: list[Callable[[core.proto.Protocol], None]] = []
+        self.info = bytes(core.info.value(app.device_id))  # served before any connection
         # Like the board's BleLink, the App loop polls the radio side: the protocol, and the
         # advertisement's payload (core.advert) while no central is connected.
         self.advert = core.advert.Advert()
@@ -163,11 +165,10 @@ class SimPeripheral:
         return guarded
 
     def _read_info(self, conn: Connection) -> bytes:
-        self.proto.set_mtu(conn.att_mtu)
-        return bytes(self.proto.info())
+        return self.info
 
     def _read_control(self, conn: Connection) -> bytes:
-        return bytes(self.proto.last_response)
+        return b"" if self.proto is None else bytes(self.proto.last_response)
 
     def _write_control(self, conn: Connection, value: bytes) -> None:
         self._queue.put_nowait(("control", conn, bytes(value)))
@@ -207,10 +208,26 @@ class SimPeripheral:
         """The link's clock (ms): real time, as the radio's (the App's may be scaled)."""
         return int(asyncio.get_running_loop().time() * 1000)
 
+    def _begin(self) -> None:
+        """A central connected: its Protocol (the board imports proto here)."""
+        proto = core.proto.Protocol(self.app, core.upload.Upload, lambda: core.pairing)
+        proto.sender = self._send_soon
+        for tap in self.taps:
+            tap(proto)
+        proto.connect(self._now())
+        self.proto = proto
+
+    def _end(self) -> None:
+        """The central left: reset its Protocol and drop it (the board drops its modules)."""
+        proto, self.proto = self.proto, None
+        if proto is not None:
+            proto.sender = None
+            proto.reset()
+
     async def _policy_loop(self) -> None:
         """The connection policy (firmware proto.Protocol.drop_at), checked until due."""
         while True:
-            drop = self.proto.drop_at(self._now())
+            drop = None if self.proto is None else self.proto.drop_at(self._now())
             wait = 1.0 if drop is None else min(1.0, max(0.02, (drop - self._now()) / 1000))
             await asyncio.sleep(wait)
             await self._drop_squatter()
@@ -221,10 +238,11 @@ class SimPeripheral:
         while True:
             kind, conn, data = await self._queue.get()
             if kind == "reset":
-                self.proto.reset()
+                self._end()
                 continue
             if kind == "connect":
-                self.proto.connect(self._now())
+                self._end()  # (a connection whose end was not seen)
+                self._begin()
                 continue
             assert conn is not None
             if kind == "notify":
@@ -232,10 +250,13 @@ class SimPeripheral:
                     with contextlib.suppress(Exception):  # the link went away
                         await self.device.notify_subscriber(conn, self.data_char, data)
                 continue
-            self.proto.set_mtu(conn.att_mtu)
-            self.proto.control(data)
+            proto = self.proto
+            if proto is None or self.connection is not conn:
+                continue  # written by a central that has gone
+            proto.set_mtu(conn.att_mtu)
+            proto.control(data)
             self.handled += 1
-            while (frame := self.proto.next_frame()) is not None:
+            while (frame := proto.next_frame()) is not None:
                 if self.connection is not conn:
                     break
                 try:
@@ -246,11 +267,12 @@ class SimPeripheral:
     async def _drop_squatter(self) -> None:
         """Disconnect the central the connection policy says must go (not authenticated in
         time, or idle); `dropped` counts them."""
-        drop = self.proto.drop_at(self._now())
+        proto = self.proto
+        drop = None if proto is None else proto.drop_at(self._now())
         conn = self.connection
-        if drop is None or drop > self._now() or conn is None:
+        if proto is None or drop is None or drop > self._now() or conn is None:
             return
-        self.proto.reset()  # the policy clock stops; the disconnection resets it again
+        proto.reset()  # the policy clock stops; the disconnection drops it
         self.dropped += 1
         with contextlib.suppress(Exception):
             await conn.disconnect()

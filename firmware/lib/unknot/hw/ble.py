@@ -9,15 +9,23 @@ polls are two requests. The app loop calls `BleLink.poll(now_ms)` (`app.protocol
 takes the queued writes into a fixed buffer, passes each to the protocol, and sends pending
 frames as notifications (a local characteristic's `value =` notifies the subscribed
 central: ports/nordic/common-hal/_bleio/Characteristic.c set_value).
+
+The protocol stack exists only while a central is connected: the poll that sees a central
+imports proto and builds its Protocol; the poll that sees it gone resets it and drops it with
+every module only a connection uses (SESSION_MODULES, mods.drop), so the heap between
+connections carries none of it. What outlives a connection is the App's (keyring: hosts,
+the pairing window; journal) and INFO, written into the attribute table at start-up.
 """
 
 import _bleio
 from micropython import const
 
-from .. import advert, gatt, info
+from .. import advert, gatt, info, mods
 
-_FAST_ADV_S = 0.1  # advertising interval while recently idle
-_SLOW_ADV_S = 1.0
+# (Few names here: every global, attribute and function name is a qstr, never freed, and
+# the 1261st one costs a 9 KiB pool in one block: docs/firmware.md "BLE", qstr pools.)
+_FAST_ADV_MS = const(100)  # advertising interval while recently idle
+_SLOW_ADV_MS = const(1000)
 _SLOW_AFTER_MS = const(30000)
 _BUSY_RETRY_MS = const(10)
 # While a central is connected the loop comes back at least this often: a control write
@@ -38,38 +46,23 @@ _AD_NAME = const(0x09)  # complete local name
 _UUID_AT = const(5)  # after flags (3) and the UUID structure's length and type
 _PAYLOAD_AT = const(23)  # after the UUID (16) and the manufacturer structure's head
 
-
-def _permissions():
-    """gatt.py's permissions (NO_ACCESS, OPEN, ENCRYPT: 0, 1, 2) as `_bleio.Attribute`'s."""
-    a = _bleio.Attribute
-    return (a.NO_ACCESS, a.OPEN, a.ENCRYPT_NO_MITM)
-
-
-def advertisement(service_uuid):
-    """The advertising data with room for the advert payload at _PAYLOAD_AT (a bytearray,
-    rewritten in place when the payload changes)."""
-    adv = bytearray(_ADV_SIZE)
-    adv[0] = 2
-    adv[1] = _AD_FLAGS
-    adv[2] = _LE_GENERAL_NO_BREDR
-    adv[3] = 17
-    adv[4] = _AD_UUID128
-    service_uuid.pack_into(adv, _UUID_AT)  # 16 bytes, little-endian (UUID.c pack_into)
-    adv[21] = 1 + advert.PAYLOAD_SIZE
-    adv[22] = advert.AD_TYPE
-    return adv
+# The core modules only a connection uses, dropped when it ends: the protocol, its MACs, the
+# STATUS frames, and the pairing and upload handlers it loads on their first request.
+SESSION_MODULES = ("proto", "seal", "status", "pairing", "upload")
 
 
 class BleLink:
-    """The service, the advertising, and `protocol` (a proto.Protocol) driven by poll()."""
+    """The service, the advertising, and `protocol` (a proto.Protocol while a central is
+    connected, else None) driven by poll()."""
 
-    def __init__(self, app, protocol, name, adapter=None):
+    def __init__(self, app, name, adapter=None):
         self.app = app
-        self.protocol = protocol
+        self.protocol = None
         self.radio = adapter or _bleio.adapter
         self.radio.name = name  # the GAP device name a connected central reads
         self.name = name
-        perm = _permissions()
+        a = _bleio.Attribute  # gatt.py's NO_ACCESS, OPEN, ENCRYPT: 0, 1, 2
+        perm = (a.NO_ACCESS, a.OPEN, a.ENCRYPT_NO_MITM)
         uuid = _bleio.UUID(gatt.SERVICE)
         self.service = _bleio.Service(uuid)
         made = {}
@@ -83,16 +76,24 @@ class BleLink:
         # INFO is in the SoftDevice's attribute table from now on: a central reads it the
         # moment it connects, before any poll
         self.info.value = info.value(app.device_id)
-        self._adv = advertisement(uuid)
+        # the advertising data, with the advert payload at _PAYLOAD_AT rewritten in place
+        adv = self._adv = bytearray(_ADV_SIZE)
+        adv[0] = 2
+        adv[1] = _AD_FLAGS
+        adv[2] = _LE_GENERAL_NO_BREDR
+        adv[3] = 17
+        adv[4] = _AD_UUID128
+        uuid.pack_into(adv, _UUID_AT)  # 16 bytes, little-endian (UUID.c pack_into)
+        adv[21] = 1 + advert.PAYLOAD_SIZE
+        adv[22] = advert.AD_TYPE
         raw = name.encode()
         self._scan = bytes((len(raw) + 1, _AD_NAME)) + raw
         self.advert = advert.Advert()
         self.connection = None
-        self._adv_interval = 0.0
+        self._adv_interval = 0  # ms, 0: not advertising
         self._idle_since = None
         self._rx = bytearray(gatt.MAX_VALUE)  # one control write at a time, taken from the queue
         self._last = None
-        protocol.sender = self._send
 
     @property
     def connected(self):
@@ -106,12 +107,12 @@ class BleLink:
         if not busy and self.advert.due(head, now_ms, busy) and self.advert.update(
                 advert.secret_of(app), head, now_ms, busy):
             self._adv[_PAYLOAD_AT:] = self.advert.data
-            self._adv_interval = 0.0  # restart below with the new payload
+            self._adv_interval = 0  # restart below with the new payload
         if self._adv_interval == interval:
             return
         radio = self.radio
         radio.stop_advertising()  # nothing when stopped (Adapter.c stop_advertising)
-        radio.start_advertising(self._adv, scan_response=self._scan, interval=interval)
+        radio.start_advertising(self._adv, scan_response=self._scan, interval=interval / 1000)
         self._adv_interval = interval
         if self._idle_since is None:
             self._idle_since = now_ms
@@ -126,19 +127,43 @@ class BleLink:
             return False  # the link is going: try again on a later poll
         return True
 
-    def _refresh(self):
+    def _refresh(self, proto):
         """CONTROL's value (what a read returns) follows the last response frame."""
-        last = self.protocol.last_response
+        last = proto.last_response
         if last is not self._last:
             self._last = last
             self.control.value = last
+
+    def _begin(self, now_ms):
+        """A central connected: the protocol stack, loaded for this connection."""
+        from ..proto import Protocol
+
+        proto = Protocol(self.app, _upload, _pairing)
+        proto.sender = self._send
+        proto.connect(now_ms)
+        self.protocol = proto
+
+    def _end(self):
+        """The central left (or the stack could not be built): reset the protocol (stops
+        STATUS following, forgets a half upload), clear CONTROL's value (never the previous
+        central's answer), discard writes still queued, drop the stack's modules."""
+        proto = self.protocol
+        self.protocol = None
+        self._last = None
+        if proto is not None:
+            proto.sender = None
+            proto.reset()
+        self.control.value = bytearray()  # (empty: never the previous answer)
+        while self.packets.readinto(self._rx):
+            pass
+        proto = None
+        mods.drop(*SESSION_MODULES)  # (and collects)
 
     def _idle(self, now_ms):
         """No central: advertise (fast, then slow), rotate the advert; returns a deadline."""
         idle = self._idle_since
         slow = idle is not None and now_ms - idle >= _SLOW_AFTER_MS
-        self._advertise(_SLOW_ADV_S if slow else _FAST_ADV_S, now_ms)
-        self._refresh()
+        self._advertise(_SLOW_ADV_MS if slow else _FAST_ADV_MS, now_ms)
         due = self.advert.due_ms  # the advert's rotation (set by _advertise)
         since = self._idle_since
         if not slow and since is not None:  # and the slow-down
@@ -148,21 +173,28 @@ class BleLink:
 
     def poll(self, now_ms):
         """The app loop's BLE hook: returns a deadline (ms) or None."""
-        proto = self.protocol
         conn = None
         if self.radio.connected:
             conns = self.radio.connections  # a tuple cached by the adapter (Adapter.c)
             conn = conns[0] if conns else None
         if conn is not self.connection:
             if self.connection is not None:
-                proto.reset()  # link dropped: stop streams, discard a half upload
+                self._end()
             self.connection = conn
             self._idle_since = None
-            self._adv_interval = 0.0
+            self._adv_interval = 0
             if conn is not None:
-                proto.connect(now_ms)
+                try:
+                    self._begin(now_ms)
+                except Exception:  # no room for the stack now: the central must go
+                    self._end()
+                    _disconnect(conn)
+                    raise  # counted by the App's loop
         if conn is None:
             return self._idle(now_ms)
+        proto = self.protocol
+        if proto is None:
+            return now_ms + _LINK_POLL_MS  # waiting for the refused central to go
         # the notification size: the connection's (CONTROL's packet buffer says only the
         # characteristic's length: PacketBuffer.c get_outgoing_packet_length)
         proto.set_mtu(conn.max_packet_length + 3)
@@ -173,13 +205,10 @@ class BleLink:
             proto.control(memoryview(rx)[:n])
             n = packets.readinto(rx)
         deadline = proto.poll(now_ms)
-        self._refresh()
+        self._refresh(proto)
         drop = proto.drop_at(now_ms)  # the connection policy (proto.py)
         if drop is not None and drop <= now_ms:
-            try:
-                conn.disconnect()  # a squatter, or idle: the next poll sees it gone
-            except Exception:
-                pass
+            _disconnect(conn)  # a squatter, or idle: the next poll sees it gone
             return now_ms + _BUSY_RETRY_MS
         if deadline is not None:
             deadline = min(deadline, now_ms + _BUSY_RETRY_MS)
@@ -188,16 +217,18 @@ class BleLink:
         return min(now_ms + _LINK_POLL_MS, deadline or now_ms + _LINK_POLL_MS)
 
 
-def device_name(app):
-    """The advertised name: gatt.NAME_PREFIX, "-", the device id's last 2 bytes in hex."""
-    return gatt.NAME_PREFIX + "-" + "".join("%02X" % b for b in app.device_id[-2:])
+def _disconnect(conn):
+    try:
+        conn.disconnect()
+    except Exception:
+        pass  # gone already
 
 
 def attach(app):
-    """code.py's hook: the app loop's `app.protocol` (a BleLink over the core's Protocol)."""
-    from ..proto import Protocol
-
-    return BleLink(app, Protocol(app, _upload, _pairing), device_name(app))
+    """code.py's hook: the app loop's `app.protocol` (a BleLink; the core's Protocol is
+    built per connection)."""
+    # the advertised name: gatt.NAME_PREFIX, "-", the device id's last 2 bytes in hex
+    return BleLink(app, gatt.NAME_PREFIX + "-" + "".join("%02X" % b for b in app.device_id[-2:]))
 
 
 def _pairing():

@@ -62,8 +62,7 @@ def run_selftest(getenv):
     printed on the console, with the free heap after each import group (core, the App
     with its hardware adapters, BLE): the real board's figures for the board model's."""
     _heap("start")
-    from .. import app as _core  # noqa: F401
-    from .. import proto as _proto  # noqa: F401
+    from .. import app as _core  # noqa: F401 (the protocol is loaded per connection)
 
     _heap("core")
     from . import make_app, radio_failed
