@@ -19,7 +19,10 @@ with a heap so large that no collection runs, divided by FUEL_PER_MS; worst boar
 - fw_cpu_ms_auth: the device's side of one authentication (AUTH_BEGIN + AUTH);
 - fw_cpu_ms_request: one authenticated request and its answer (SET_CLOCK);
 - fw_cpu_ms_sync_1000: the device's side of a READ, per record, times 1000;
-- fw_cpu_ms_cue_max: the longest main-loop step (wait to wait) while a routine plays.
+- fw_cpu_ms_cue_max: the longest main-loop step (wait to wait, less the model's own wait)
+  that starts or ends while a routine plays or its last cue is felt (App.busy), in the
+  `routine` and `linked` phases (scenario.CPU_PHASES; tools/board/profile.py says where a
+  step's fuel goes).
 """
 
 from __future__ import annotations

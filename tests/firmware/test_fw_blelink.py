@@ -137,6 +137,10 @@ class App:
         self.announced: list[tuple[int, ...]] = []  # STATUS queue (proto reads it)
         self.player: object | None = None  # a routine playing (the advert's rotation waits)
 
+    def busy(self) -> bool:
+        """As App.busy: a routine plays (this stand-in plays no cue on its own)."""
+        return self.player is not None
+
 
 def _link(ble: Any, app: App) -> Any:
     return ble.BleLink(app, "Unknot-0102", adapter=Adapter())
