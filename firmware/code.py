@@ -9,7 +9,7 @@ from unknot import mods
 # now, while the heap is still in one piece, so that the qstr pool's doublings (~9 KiB in one
 # block) never come late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
 mods.load("app")
-mods.warm("player", "hw.ble", "proto", "seal", "upload", "pairing", "status", "selftest")
+mods.warm("player", "hw.ble", "proto", "seal", "upload", "pairing", "sha256", "status", "selftest")
 
 from unknot.hw import make_app  # noqa: E402
 

@@ -15,11 +15,14 @@ Heap (KiB above the VM's floor, the firmware as `unknot device install` writes i
 CPU (board milliseconds: wasm instructions counted by wasmtime fuel on the unspilled VM
 with a heap so large that no collection runs, divided by FUEL_PER_MS; worst board):
 - fw_cpu_ms_boot: code.py to the first wait (less the VM's and stand-ins' own start);
-- fw_cpu_ms_hmac: one auth.hmac_sha256 of a 64-byte message;
+- fw_cpu_ms_hmac: one sha256.hmac_sha256 of a 64-byte message;
 - fw_cpu_ms_auth: the device's side of one authentication (AUTH_BEGIN + AUTH);
 - fw_cpu_ms_request: one authenticated request and its answer (SET_CLOCK);
 - fw_cpu_ms_sync_1000: the device's side of a READ, per record, times 1000;
-- fw_cpu_ms_cue_max: the longest main-loop step (wait to wait) while a routine plays.
+- fw_cpu_ms_cue_max: the longest main-loop step (wait to wait, less the model's own wait)
+  that starts or ends while a routine plays or its last cue is felt (App.busy), in the
+  `routine` and `linked` phases (scenario.CPU_PHASES; tools/board/profile.py says where a
+  step's fuel goes).
 """
 
 from __future__ import annotations

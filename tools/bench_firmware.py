@@ -14,7 +14,7 @@
 - fw_wakeups_per_routine_minute: App.step() calls per minute while playing the library.
 - fw_cue_error_ms_max / _p99: cue send time minus its deadline, under MicroPython on the real
   clock (time.sleep_ms), over a short routine (~11 s) played twice.
-- fw_hmac_ms: one auth.hmac_sha256 of a 64-byte message under the MicroPython unix port with
+- fw_hmac_ms: one sha256.hmac_sha256 of a 64-byte message under the MicroPython unix port with
   the firmware's own SHA-256 (unknot.sha256, what boards without hashlib use);
   fw_hmac_native_ms: the same with MicroPython's own hashlib. Measured on this machine's
   CPU; the board's figure is fw_cpu_ms_hmac (tools/bench_board.py, the board model).
@@ -38,13 +38,13 @@ from unknot.sim import simadapters as sa  # noqa: E402
 
 _HMAC = r"""
 import time
-from unknot import auth
+from unknot import sha256
 key, msg = b"k" * 16, b"m" * 64
-auth.hmac_sha256(key, msg)
+sha256.hmac_sha256(key, msg)
 n = 50
 t = time.ticks_us()
 for _ in range(n):
-    auth.hmac_sha256(key, msg)
+    sha256.hmac_sha256(key, msg)
 print(time.ticks_diff(time.ticks_us(), t) / n / 1000)
 """
 

@@ -178,3 +178,36 @@ def test_unknown_board_is_refused():
         boards.board_config(settings)
     settings["UNKNOT_BOARD"] = "cpb"
     assert boards.board_config(settings)["button"] == "BUTTON_A"
+
+
+def test_the_batch_is_written_in_an_idle_step_never_under_a_cue(fw, sa, boot):
+    """A flash page write blocks the CPU (up to ~130 ms on the nRF52840): the session that
+    makes a batch is held in the sleep memory at its end, and the batch is written in the
+    first loop step that starts after the motor's last cue ended (App.busy false). A reset
+    before it loses nothing (the RAM hold)."""
+
+    class PolledMotor(sa.RecordingMotor):  # as the board's adapters: polled while it plays
+        def poll(self, now: int) -> int | None:
+            return self.busy_until if now < self.busy_until else None
+
+    nvm, ram = new_nvm(), new_sleep_memory()
+    app = boot(nvm, ram, motor=PolledMotor(sa.VirtualClock()))
+    app.motor.clock = app.clock
+    hold = fw.journal.HOLD
+    for _ in range(hold):
+        _session(sa, app)
+    assert sum(nvm.erases) == 0
+    seq = _session(sa, app)  # the batch's session: recorded, its last cue still felt
+    assert seq == hold + 1 and app.busy() and app.journal.due
+    assert sum(nvm.erases) == 0 and app.journal.held == hold + 1
+    again = boot(nvm, ram)  # a reset now: the held sessions survive (sleep memory)
+    assert again.journal.held == hold + 1 and again.journal.read(seq) is None  # unserved
+    end = app.motor.busy_until
+    written = None
+    while written is None:
+        d = app.step()
+        if sum(nvm.erases):
+            written = app.clock.t
+        app.clock.t = max(app.clock.t, d)
+    assert written > end and not app.busy()  # after the last cue, in a step of its own
+    assert app.journal.held == 0 and app.journal.read(seq) is not None

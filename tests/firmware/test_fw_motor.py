@@ -64,7 +64,8 @@ def _run(m: Any, clock: Clock, name: str, count: int = 1) -> None:
 def _drv(mod: Any, clock: Clock) -> tuple[Any, FakeDrv]:
     m = mod.DrvMotor.__new__(mod.DrvMotor)
     mod._Steps.__init__(m)
-    m.drv, m.library, m._sustained = FakeDrv(clock), 1, False
+    m.drv, m.library, m._sustained, m._effect = FakeDrv(clock), 1, False, -1
+    m.drv.set_waveform(0, 1)  # as DrvMotor.__init__: slot 2 ends every sequence
     return m, m.drv
 
 
@@ -164,3 +165,25 @@ def test_no_motor_reports_why() -> None:
     m = mod.NoMotor("drv2605 motor not set up: RuntimeError('no DRV2605')")
     m.play("begin")
     assert m.poll(0) is None and m.probe() == (False, m.reason)
+
+
+def test_drv2605_writes_an_effect_only_when_it_changes(motor_mod: tuple[Any, Clock]) -> None:
+    """Each I2C write blocks the board's CPU for its bus time: a pulse is one GO write, plus
+    the effect's write only when it differs from the last pulse's (slot 2 ends every
+    sequence from the start)."""
+    mod, clock = motor_mod
+    m, drv = _drv(mod, clock)
+    writes: list[tuple[int, int]] = []
+    slot_write = drv.set_waveform
+
+    def record(effect: int, slot: int = 0) -> None:
+        writes.append((slot, effect))
+        slot_write(effect, slot)
+
+    drv.set_waveform = record  # type: ignore[method-assign]
+    _run(m, clock, "count", 3)  # three taps: the same effect
+    _run(m, clock, "go")
+    plays = [e for _t, what, e in drv.log if what == "play"]
+    assert len(plays) == 4 and plays[:3] == [plays[0]] * 3
+    assert writes == [(0, core.patterns.drv_sequence("count")[0][0]),
+                      (0, core.patterns.drv_sequence("go")[0][0])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
@@ -162,3 +163,30 @@ def test_one_count_from_the_record_to_the_host(fw, sa, library):
         rec = fw.journal.unpack_record(app.journal.read(app.last_record))
         steps = tally(decode(library[r.file]).ops).steps
         assert rec[3] == rec[4] == steps == r.work_steps(), r.file
+
+
+def test_steps_done_as_played_equal_the_walk(fw, library):
+    """The player counts work steps as it plays them (no walk at a routine's end): at every
+    cue of every library routine, steps_done() is routine.tally's count for the steps before
+    the playing one, and steps_total() the routine's work steps once the last cue was taken
+    (before that it walks: an aborted routine)."""
+    for name, data in sorted(library.items()):
+        r = fw.routine.decode(data)
+        p = fw.player.Player(r)
+        p.start(0)
+        assert p.steps_total() == r.work_steps()  # not known yet: the walk
+        seen = []
+
+        def emit(cue: str, arg: int, at: int, p: Any = p, r: Any = r,
+                 seen: list[tuple[int, int, int]] = seen) -> None:
+            seen.append((p.step_index, p.steps_done(), r.tally(p.step_index)[1]))
+
+        t = 0
+        while not p.finished:
+            if p.waiting is not None:  # a WAIT: the wearer presses
+                p.proceed(t)
+            t = max(t, p.next_deadline())
+            p.poll(t, emit)
+        assert seen and all(done == walk for _i, done, walk in seen), name
+        assert p.steps_done() == p.steps_total() == r.work_steps(), name
+        assert p._counts[0] == r.work_steps(), name  # counted, not walked

@@ -17,7 +17,7 @@ from unknot.sim.device import SimDevice
 def boundary(monkeypatch: pytest.MonkeyPatch) -> None:
     """The player emits a boundary into exercise 3 at 2 s (as routine format v2 does)."""
 
-    def expand(routine: Any, ticks: bool = True) -> Any:
+    def expand(routine: Any, ticks: bool = True, counts: Any = None) -> Any:
         yield 0, "begin", 0, 0
         yield 2000, "next_exercise", 3, 1
         yield 9000, "done", 0, 2

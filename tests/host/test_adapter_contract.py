@@ -71,8 +71,15 @@ def test_board_adapters_define_the_contract(filename: str) -> None:
     tree = ast.parse((HW / filename).read_text())
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     for cls_name, protocol in BOARD[filename].items():
-        defs = {f.name: [a.arg for a in f.args.args]
-                for f in classes[cls_name].body if isinstance(f, ast.FunctionDef)}
+        defs: dict[str, list[str]] = {}
+        chain = [classes[cls_name]]  # the class, then its bases defined in the same file
+        while chain:
+            cls = chain.pop(0)
+            for f in cls.body:
+                if isinstance(f, ast.FunctionDef):
+                    defs.setdefault(f.name, [a.arg for a in f.args.args])
+            chain += [classes[b.id] for b in cls.bases
+                      if isinstance(b, ast.Name) and b.id in classes]
         for method, params in _methods(protocol).items():
             assert method in defs, f"hw/{filename} {cls_name} lacks {method}()"
             assert defs[method] == params, (f"hw/{filename} {cls_name}.{method}", params)

@@ -1,12 +1,16 @@
 """The board's CPU budget from wasmtime fuel (docs/firmware.md "CPU budget").
 
 Fuel counts executed wasm instructions, with a heap so large that no garbage collection
-runs (a collection's cost depends on the heap's size). Snippets (`Meter`, fw_cpu_ms_hmac)
-are counted on the unspilled VM: spilling adds instructions the board never executes
-(29 % on the HMAC snippet). The scenario's costs (boot, auth, request, READ, cue step) are
-counted on the spilled VM: the unspilled one breaks on the whole run even without a
-collection (a NameError in code.py's frame after the routine phase; not investigated
-further), so those figures err on the slow side by the spill stores (about 30 %).
+runs (a collection's cost depends on the heap's size), on the unspilled VM: spilling adds
+instructions the board never executes (29 % on the HMAC snippet), and FUEL_PER_MS was
+calibrated on the unspilled VM. Without a collection the unspilled VM is safe (its collector
+is what frees live objects); `scenario_costs` checks that none ran (the heap in use never
+drops between two phases). Until issue 16's cue work the scenario ran on the spilled VM
+with an 8 MiB heap: a collection ran there in long runs (a 741 ms "step") and the unspilled
+VM broke (a NameError after the routine phase) -- both were that collection.
+The scenario's runs (scenario.CPU_PHASES) add the `linked` phase: a routine played while a
+central follows. Its loop steps, wait to wait less the model's own wait (cp/_model.py
+`_marks`), are fw_cpu_ms_cue_max's; tools/board/profile.py says where a step's fuel goes.
 FUEL_PER_MS converts to milliseconds on an nRF52840 at 64 MHz; its derivation from published
 timings is in docs/firmware.md.
 
@@ -14,12 +18,13 @@ timings is in docs/firmware.md.
 
 Reusable: `Meter().fuel(snippet, setup)` is the fuel of one guest snippet run on the board
 model's drive (the firmware's modules on the path, the stand-ins in place: no hashlib), per
-call, e.g. `Meter().ms("auth.hmac_sha256(k, m)", "from unknot import auth\\nk=b'k'*16...")`.
+call, e.g. `Meter().ms("sha256.hmac_sha256(k, m)", "from unknot import sha256\\nk=b'k'*16...")`.
 The scenario's marks (scenario.Record.marks / steps) give the per-phase costs.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -31,7 +36,7 @@ import scenario  # noqa: E402
 
 # wasm instructions per board millisecond (docs/firmware.md "CPU budget"; 55,000-85,000)
 FUEL_PER_MS = 63_000
-BIG_HEAP_KIB = 8192  # no collection runs in any measured span
+BIG_HEAP_KIB = 32768  # no collection runs in any measured span (the linked phase allocates)
 
 _SNIPPET = """
 import _model
@@ -77,8 +82,8 @@ class Meter:
         return round(self.fuel(snippet, setup, n) / FUEL_PER_MS, 2)
 
 
-HMAC_SETUP = "from unknot import auth\nkey, msg = b'k' * 16, b'm' * 64"
-HMAC = "auth.hmac_sha256(key, msg)"
+HMAC_SETUP = "from unknot import sha256\nkey, msg = b'k' * 16, b'm' * 64"
+HMAC = "sha256.hmac_sha256(key, msg)"
 
 
 def _ms(fuel: float) -> float:
@@ -90,6 +95,12 @@ def scenario_costs(m: model.Model, board: str) -> dict[str, float]:
     run = m.run(board, BIG_HEAP_KIB)
     if not run.ok:
         raise RuntimeError(f"{board}: scenario failed: {run.error}")
+    if run.record.playing_collections:
+        raise RuntimeError(f"{board}: the firmware asked for {run.record.playing_collections}"
+                           " collection(s) in a loop step while a routine played")
+    used = [alloc for alloc, _free in run.record.heap.values()]
+    if any(b < a for a, b in itertools.pairwise(used)):
+        raise RuntimeError(f"{board}: a collection ran in the CPU run (heap in use {used})")
     floor = m.run(board, BIG_HEAP_KIB, floor=True)
     marks = run.record.marks
     return {
@@ -103,7 +114,7 @@ def scenario_costs(m: model.Model, board: str) -> dict[str, float]:
 
 def budget() -> dict[str, float]:
     """Every fw_cpu_ms_* key: the worst board for the scenario costs."""
-    m = model.Model(spilled=True, collect=False)
+    m = model.Model(spilled=False, collect=False, phases=scenario.CPU_PHASES)
     out: dict[str, float] = {}
     for board in model.BOARDS:
         m.learn(board, m.run(board, BIG_HEAP_KIB))

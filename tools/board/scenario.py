@@ -14,6 +14,9 @@ Phases, in order (each ends with a heap measurement named after it):
   session     a central connects, authenticates (AUTH_BEGIN, AUTH) with the host key the
               drive carried (USB consent), sets the clock and READs every record the journal
               holds after 1000 were appended (records and stream CRC checked)
+  linked      (CPU_PHASES only) the central asks FOLLOW; a press plays the selected routine
+              to its end while connected (the loop polls BLE every 20 ms, STATUS frames go
+              out)
   upload      the routine library uploaded as one set (UPLOAD_BEGIN, CHUNKs, COMMIT)
   pairing     a long press opens the pairing window; a second host PAIRs
   disconnect  the central leaves; the board advertises again
@@ -28,6 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PHASES = ("boot", "routine", "session", "upload", "pairing", "disconnect")
+# The CPU budget's run (tools/board/cpu.py) adds a routine played while the central is
+# connected and follows it; the heap scans leave it out (it is the routine phase's heap plus
+# the STATUS frames, and 8,000 more loop steps per run).
+CPU_PHASES = ("boot", "routine", "session", "linked", "upload", "pairing", "disconnect")
+PLAYING = ("routine", "linked")  # the phases whose loop steps are fw_cpu_ms_cue_max's
 MTU = 247
 RECORDS = 1000
 HOST_ID = b"modelhst"
@@ -45,6 +53,7 @@ class Wait:
     now: int  # ms
     ms: int  # asked for
     fuel: int  # wasm instructions so far
+    playing: bool = False  # a routine plays (app.player)
 
 
 @dataclass
@@ -56,7 +65,9 @@ class Record:
     adverts: int = 0
     notes: list[str] = field(default_factory=list)
     fuel: dict[str, int] = field(default_factory=dict)  # phase -> fuel spent in it
-    steps: list[int] = field(default_factory=list)  # fuel between waits while playing
+    steps: list[int] = field(default_factory=list)  # loop steps' fuel while playing (PLAYING)
+    step_phase: list[str] = field(default_factory=list)  # the phase of each of `steps`
+    playing_collections: int = 0  # collections asked for in those steps (CPU runs count)
     marks: dict[str, int] = field(default_factory=dict)  # named fuel spans (CPU budget)
     done: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # sys.modules at the last measurement
@@ -205,7 +216,9 @@ class Scenario:
         self.values: dict[int, bytes] = {}  # readable characteristics' values by uuid16
         self.session: bytes | None = None
         self.counter = 0
-        self.playing_steps = False
+        self.phase = ""
+        self._w0 = self._w1 = -1  # fuel at the last wait's start and end marks
+        self._gc = 0  # collections the firmware asked for in this loop step (CPU runs)
         self.failed = ""
         self.c_calls = CCalls()
         self._gen = self._script()
@@ -213,13 +226,29 @@ class Scenario:
 
     # -- the VM's host calls -----------------------------------------------------------
     def handler(self, name: str, payload: bytes, fuel: int) -> str | tuple[str, int]:
+        if name == "gc":  # the firmware asked for a collection (CPU runs: cp/_model.py)
+            self._gc += 1
+            return ""
+        if name == "w0":  # a wait starts (CPU runs only: cp/_model.py `_marks`)
+            self._w0 = fuel
+            return ""
+        if name == "w1":  # a wait ended: the firmware runs again
+            self._w1 = fuel
+            return ""
         if name == "wait":
             if self.failed:
                 return "x"
             kind, rest = payload[:1].decode(), payload[1:].decode().split()
-            if self.playing_steps:
-                self.rec.steps.append(fuel - self.wait.fuel)
-            self.wait = Wait(kind, int(rest[0]), int(rest[1]), fuel)
+            wait = Wait(kind, int(rest[0]), int(rest[1]), fuel, len(rest) > 3 and rest[3] == "1")
+            if self.phase in PLAYING and (self.wait.playing or wait.playing):
+                # a loop step (wait to wait) that starts or ends while a routine plays or
+                # its last cue is felt; without the marks, the model's wait is in it
+                step = self._w0 - self._w1 if self._w1 >= 0 else fuel - self.wait.fuel
+                self.rec.steps.append(step)
+                self.rec.step_phase.append(self.phase)
+                self.rec.playing_collections += self._gc
+            self._gc = 0
+            self.wait = wait
             self.rec.cues = int(rest[2])
             try:
                 return self._gen.send(self.wait)
@@ -320,6 +349,7 @@ class Scenario:
             self.rec.marks["boot"] = self.wait.fuel
             yield from self._measure("floor", 0)
         for phase in self.phases:
+            self.phase = phase
             t0 = self.wait.fuel
             yield from getattr(self, f"_phase_{phase}")()
             yield from self._measure(phase, t0)
@@ -333,10 +363,31 @@ class Scenario:
         yield from self._at(max(12_000, self.wait.now + 1), "k1")
         yield from self._at(self.wait.now + 120, "k0")
         yield from self._wait_until(lambda: self.rec.cues > 0, "the first cue", 5000)
-        self.playing_steps = True
         yield from self._wait_until(lambda: self.wait.kind == "l", "the routine's end",
                                     3600_000)
-        self.playing_steps = False
+
+    def _phase_linked(self) -> Generator[str, Wait, None]:
+        p = self.proto
+        frame = yield from self._request(_wire().pack(_status().REQ_FOLLOW, p.OP_FOLLOW, 1))
+        self._ok(frame, "FOLLOW")
+        cues = self.rec.cues
+        yield from self._press(120)
+        yield from self._wait_until(lambda: self.rec.cues > cues, "the first cue", 5000)
+        start = last = self.wait.now
+        while self.wait.playing:  # a STATE request every 30 s keeps the link (proto _IDLE_MS)
+            if self.wait.now - start > 3600_000:
+                raise ScenarioFailed("timeout waiting for the routine's end")
+            if self.wait.now - last >= 30_000:
+                last = self.wait.now
+                self._ok((yield from self._request(bytes([p.OP_STATE]))), "STATE")
+            else:
+                yield from self._sleep()
+        statuses = [f for f in self.frames if f[0] == _status().F_STATUS]
+        del self.frames[:]
+        if not statuses:
+            raise ScenarioFailed("no STATUS frame while following")
+        frame = yield from self._request(_wire().pack(_status().REQ_FOLLOW, p.OP_FOLLOW, 0))
+        self._ok(frame, "FOLLOW off")
 
     def _phase_session(self) -> Generator[str, Wait, None]:
         p, a = self.proto, self.auth
@@ -470,6 +521,13 @@ def _wire() -> Any:
     from unknot import core
 
     return core.wire
+
+
+def _status() -> Any:
+    """The firmware's STATUS formats (status.py)."""
+    from unknot import core
+
+    return core.status
 
 
 def _upload() -> Any:

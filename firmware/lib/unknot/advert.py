@@ -1,12 +1,13 @@
 """The advertisement's "something new" value (docs/protocol.md "Advertisement").
 
 The device advertises, in a manufacturer-specific AD structure, a 4-byte tag over (its
-journal head, a random 12-bit counter drawn anew at each change) keyed by a secret that
-only paired hosts hold. A paired laptop scanning passively computes the tag for the head
-it last synced: a match means nothing new, a match one or more records further means new
-sessions, so it connects only then. A stranger sees a value that changes with every new
-session and every ROTATE_MS, and can neither read the head from it nor follow the device by
-it.
+journal head and epoch, a random 12-bit counter drawn anew at each change): an AES-CMAC
+keyed by the device secret that only paired hosts hold (made at the first pairing, sent in
+the sealed AUTH answer; docs/security.md). A paired laptop scanning passively computes the
+tag for the head it last synced: a match means nothing new, a match one or more records
+further means new sessions, so it connects only then. A stranger sees a value that changes
+with every new session and every ROTATE_MS, and can neither read the head from it nor
+follow the device by it.
 
 Everything here is written once: the firmware adapters (hw/ble.py, the simulated
 peripheral) build the payload with `Advert`, and the host (unknot.ble.advert) checks it with
@@ -14,8 +15,6 @@ peripheral) build the payload with `Advert`, and the host (unknot.ble.advert) ch
 """
 
 from struct import pack, pack_into, unpack_from
-
-from .auth import hmac_sha256
 
 try:
     from micropython import const
@@ -25,7 +24,7 @@ except ImportError:  # CPython (tests, the simulated device, the host)
         return x
 
 
-VERSION = const(1)  # the payload's format version (top 4 bits of the counter field)
+VERSION = const(2)  # the payload's format version (top 4 bits of the counter field)
 COMPANY = const(0xFFFF)  # Bluetooth SIG company id "for testing" (no id is assigned to us)
 AD_TYPE = const(0xFF)  # manufacturer-specific data
 PAYLOAD = "<HHI"  # company id, version << 12 | counter, tag: after the AD length and type
@@ -33,26 +32,36 @@ PAYLOAD_SIZE = const(8)
 TAG_SIZE = const(4)
 COUNTER_MASK = const(0x0FFF)
 ROTATE_MS = const(900000)  # a new counter (so a new tag) at least every 15 min
-LABEL = b"unknot adv"  # HMAC message: LABEL | counter u16 | head u32
+LABEL = b"unknot adv"  # CMAC message: LABEL | counter u16 | head u32 | epoch u32
 _MSG = "<HI"
+KEY_SIZE = const(16)  # the device secret (auth.SECRET_SIZE); an epoch u32 follows in `secret`
 
 
-def secret(epoch):
-    """The one derivation of the tag's key, used by the device and by a paired host: from
-    the journal epoch (random, made with the journal, sent only to authenticated hosts in
-    STATE) until the device keeps a secret every paired host holds (issue 17's
-    device_secret: then this takes that secret, and `secret_of` passes it)."""
-    return pack("<I", epoch & 0xFFFFFFFF)
+def secret(device_secret, epoch):
+    """The one derivation of the tag's key material, used by the device and by a paired
+    host: the device secret (16 bytes, the CMAC key) and the journal epoch (u32, covered
+    by the tag: a new journal is "unknown", not "same", to a host that synced the old)."""
+    return bytes(device_secret) + pack("<I", epoch & 0xFFFFFFFF)
 
 
 def secret_of(app):
-    """The device's side: the key of its tags now."""
-    return secret(app.journal.epoch)
+    """The device's side: the key material of its tags now, None while no host is paired
+    (no device secret: the tag is then random)."""
+    s = app.keyring.secret
+    return None if s is None else secret(s, app.journal.epoch)
 
 
 def tag(secret, counter, head):
-    """The 4-byte tag of (counter, head) under `secret` (bytes)."""
-    return hmac_sha256(secret, LABEL + pack(_MSG, counter & COUNTER_MASK, head))[:TAG_SIZE]
+    """The 4-byte tag of (counter, head) under `secret` (from `secret()`): AES-CMAC
+    (seal.cmac, on aesio) of LABEL | counter u16 | head u32 | epoch u32."""
+    from . import mods
+
+    kept = mods.loaded("seal")
+    t = mods.load("seal").cmac(secret[0:KEY_SIZE], LABEL,
+                               pack(_MSG, counter & COUNTER_MASK, head), secret[KEY_SIZE:])
+    if not kept:
+        mods.drop("seal")  # idle between connections: the session loads it again
+    return t[0:TAG_SIZE]
 
 
 def parse(payload):
@@ -76,7 +85,7 @@ class Advert:
         self.counter = 0
         self.head = None
         self.due_ms = None
-        self.updates = 0  # how many tags were computed (each one HMAC-SHA256)
+        self.updates = 0  # how many tags were computed (each one AES-CMAC)
 
     def due(self, head, now_ms, busy=False):
         """Whether `update` would make a new tag now (the caller then derives the key)."""
@@ -84,9 +93,10 @@ class Advert:
                     and (now_ms < self.due_ms or busy))
 
     def update(self, secret, head, now_ms, busy=False):
-        """`busy`: a routine is playing; a rotation then waits for its end (a tag is about
-        0.6 s of CPU on the board with the pure-Python SHA-256: a cue must not wait for it).
-        A new head is never a routine in progress: its tag is made at once."""
+        """`busy`: a routine is playing; a rotation then waits for its end (a tag is a few
+        ms of CPU on the board, aesio and the seal module's load: a cue need not wait for
+        it). A new head is never a routine in progress: its tag is made at once. `secret`
+        None (no host paired): a random tag, which no one can read anything from."""
         if not self.due(head, now_ms, busy):
             return False
         from os import urandom  # the nRF52840's hardware RNG on the board
@@ -97,7 +107,8 @@ class Advert:
         self.counter = counter
         self.head = head
         self.due_ms = now_ms + ROTATE_MS
+        t = urandom(TAG_SIZE) if secret is None else tag(secret, counter, head)
         pack_into(PAYLOAD, self.data, 0, COMPANY, VERSION << 12 | counter,
-                  unpack_from("<I", tag(secret, counter, head), 0)[0])
+                  unpack_from("<I", t, 0)[0])
         self.updates += 1
         return True

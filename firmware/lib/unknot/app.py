@@ -92,6 +92,9 @@ class App:
     _settings_due = None  # when pending settings may be written (host budget)
     _numbers = None  # [deadline ms, n, n, ...]: the pairing SAS still to play
     _long_idle = False  # the current long press began while idle: its release opens the window
+    _cue_busy = False  # the motor had a cue to play at the end of the last step
+    _write_due = False  # what waits for the flash is written in the next idle step
+    _drop_player = False  # the finished routine's player code goes in the next idle step
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
@@ -185,6 +188,9 @@ class App:
             return
         if now is None:
             now = self.clock.now_ms()
+        if self.busy():  # never a flash write under a cue: in the next idle step
+            self._settings_due = now
+            return
         if self.spend_host_write(now):
             self._flush(now)
             self._settings_due = None
@@ -212,7 +218,10 @@ class App:
                                        and not self.settings["UNKNOT_BATTERY"])
         j.hold = 0 if through or j.ram is None else HOLD
         if through and (j.held or j.pending):
-            self._flush(now)
+            if self.busy():
+                self._write_due = True  # in the next idle step
+            else:
+                self._flush(now)
 
     def _flush(self, now, retry=False):
         """Write what waits. A failure: one error cue for the wearer (not one per retry)
@@ -420,6 +429,7 @@ class App:
         routine = self.routines[index]
         ticks = bool(self.settings["UNKNOT_TICKS"]) and not self.low_battery
         # the player's code is loaded for the routine and dropped after it (_finish; mods.py)
+        self._drop_player = False  # the last routine's player code is still loaded
         player = mods.load("player").Player
         self.player = player(routine, self.settings["UNKNOT_MOTOR_LATENCY_MS"], ticks)
         self.playing_index = index
@@ -449,8 +459,8 @@ class App:
             self.buzz("aborted")
         try:
             self.last_record = self.journal.append(
-                self.session_start, routine.id, player.steps_done(), routine.work_steps(),
-                active_s, self.session_flags | flag, self.boot)
+                self.session_start, routine.id, player.steps_done(), player.steps_total(),
+                active_s, self.session_flags | flag, self.boot, True)
         finally:
             self._after_write(now)
             kind = self.from_nudge
@@ -464,8 +474,7 @@ class App:
                 self.reminders.reset(now, kind)  # an aborted break counts as skipped
             self.playing_index = None
             self.announce("done" if flag == COMPLETED else "stopped", routine.id)
-            player = None
-            mods.drop("player")  # core: its code is loaded again for the next routine
+            self._drop_player = True  # in the first idle step (_motor): not under a cue
 
     def buzz(self, event, number=1):
         """Play what the wearer feels for `event` (patterns.felt: the one event -> cue
@@ -525,17 +534,51 @@ class App:
         self._read_battery(now)
         self._play(now)
         keyring = self.keyring
-        poll = getattr(self.motor, "poll", None)
+        cue = self._motor(now)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
         for d in (sent, self._sas_taps(now), self._work(now), self._settings_write(now),
                   self.gestures.next_deadline(),
                   keyring.poll(now),  # the window, an attempt, the wearer's consent expire
-                  None if poll is None else poll(now)):
+                  cue):
             if d is not None and d < deadline:
                 deadline = d
         if self.events or self._ann_new:
-            return now  # new STATUS frames go out on the next pass (protocol.poll)
+            # new STATUS frames go out on the next pass (protocol.poll), 1 ms later: a step
+            # of its own (the cue that caused them has started; docs/firmware.md "CPU budget")
+            return now + 1
         return deadline
+
+    def busy(self):
+        """A routine plays or a cue is still felt: a flash write (a page erase blocks the
+        CPU for up to 85 ms), an advert tag or anything else heavy waits for an idle step
+        (docs/firmware.md "CPU budget")."""
+        return self.player is not None or self._cue_busy
+
+    def _motor(self, now):
+        """Advance the motor's cue (an EnvelopeMotor: the board's adapters); its next
+        deadline, or 1 ms from now when the last cue just ended (the next pass: a step that
+        starts idle, does what waited for one: also settings and retries that waited,
+        _settings_write). In an idle step: drop the finished routine's player code (a
+        collection: mods.drop) and write what waits for the flash (journal.due: a batch, or
+        every session without the hold)."""
+        poll = getattr(self.motor, "poll", None)
+        was = self._cue_busy
+        cue = None if poll is None else poll(now)
+        self._cue_busy = cue is not None
+        if self.player is not None or cue is not None:
+            return cue
+        if was:  # the cue ended during this step: what waits, in the next one (after a
+            return now + 1  # 1 ms sleep: a loop step that starts idle)
+        g = self.gestures
+        if self._drop_player and g.down_at is None and g.first_up is None and not g.out:
+            self._drop_player = False  # (not while a gesture may still start a routine)
+            mods.drop("player")  # core: its code is loaded again for the next routine
+        j = self.journal
+        if not (self._write_due or j.due):
+            return None
+        self._write_due = False
+        self._flush(now)
+        return None
 
     def _input(self, now):
         """Button edges to the gesture decoder, its gestures to the app (the self-test, while
@@ -548,14 +591,28 @@ class App:
                 self._down_at = ev[1]
                 if test is not None:
                     test.on_press(ev[1])
+                elif self.player is None and not self.keyring.waiting():
+                    self._prefetch()  # (a press that answers the wearer's consent: never)
             g.feed(ev[0], ev[1])
             ev = self.button.poll()
         g.poll(now)
         name = g.pop()
         while name is not None:
+            if name == "long" and self._drop_player:  # never a routine's start: the
+                self._drop_player = False  # prefetched player goes before a pairing or a
+                mods.drop("player")  # self-test needs the room
             if test is None:
                 self._gesture(name, now)
             name = g.pop()
+
+    def _prefetch(self):
+        """A key-down while no routine plays may become a press that starts one: load the
+        player's code now (tens of board ms for the import), in this step of its own, while
+        the gesture is decided, not in the step that plays the first cue. Dropped again in
+        the first idle step after the gesture if no routine started (_motor)."""
+        if not mods.loaded("player"):
+            mods.load("player")
+            self._drop_player = True
 
     def _read_battery(self, now):
         """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (what waits for the
@@ -572,12 +629,14 @@ class App:
         self._hold_policy(now)  # low battery or USB alone: nothing waits in RAM
 
     def _play(self, now):
-        """The playing routine's due cues; a finished one is recorded."""
+        """The playing routine's due cues; a finished one is recorded in the next step (its
+        last cue's step stays short: _work asks for it 1 ms later)."""
         player = self.player
         if player is not None:
-            player.poll(now, self._emit)
             if player.finished:
                 self._finish(now, COMPLETED)
+            else:
+                player.poll(now, self._emit)
 
     def _sas_taps(self, now):
         """The pairing SAS: its next number of taps when due, else when that is."""
@@ -595,8 +654,9 @@ class App:
 
     def _work(self, now):
         """The routine, else the self-test, else the break reminders: the next deadline."""
-        if self.player is not None:
-            return self.player.next_deadline()
+        player = self.player
+        if player is not None:
+            return now + 1 if player.finished else player.next_deadline()
         test = self.selftest
         if test is not None and not test.done:
             deadline = test.poll(now)
@@ -618,7 +678,10 @@ class App:
 
     def _settings_write(self, now):
         """Pending settings written when the host budget allows, a failed flash write
-        retried when its backoff is over: else when the next of those is (ms)."""
+        retried when its backoff is over: else when the next of those is (ms). Not while
+        busy (a cue plays): the first idle step does it."""
+        if self.busy():
+            return None
         d = self._settings_due
         if d is not None:
             if not self.journal.pending:

@@ -4,8 +4,8 @@ docs/security.md). Written once here; the host uses them through unknot.core, so
 and message layouts below exist nowhere else. The MACs and the sealing (AES-CMAC, AES-CTR)
 are seal.py, loaded on the first connection that authenticates; the key
 agreement itself (X25519, the SHA-256 digests) is pairing.py, loaded only when a pairing
-starts. SHA-256 and HMAC-SHA256 come from unknot.sha256: the board's `hashlib` where CircuitPython
-builds it (nRF52840 from 10.1.0), else the firmware's own compact SHA-256.
+starts; its SHA-256 is unknot.sha256 (the board's `hashlib` where CircuitPython builds it,
+nRF52840 from 10.1.0, else the firmware's own compact SHA-256), not loaded at boot.
 
 AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
 AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
@@ -21,8 +21,6 @@ except ImportError:  # CPython (tests, the simulated device, the host)
     def const(x):
         return x
 
-
-from .sha256 import hmac_sha256, sha256  # noqa: F401 (the primitives, used as auth.*)
 
 HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)

@@ -325,15 +325,27 @@ class Journal:
     def __len__(self):
         return self.count + self.held
 
-    def append(self, start, routine_id, steps_done, steps_total, active_s, flags, boot):
+    @property
+    def due(self):
+        """A batch waits to be written (flush): a held record beyond the reserve (the
+        record that made the batch, or every record with `hold` 0), and no failed write
+        (the App retries those on its own schedule)."""
+        return (self.error is None and self.held > 0
+                and self._next > self.durable + min(self.hold, self.spare))
+
+    def append(self, start, routine_id, steps_done, steps_total, active_s, flags, boot,
+               defer=False):
         """Record a finished session; returns its seq. Held in the RAM while fewer than
-        `hold` records are; otherwise written at once with the held ones. A failed write
-        keeps the record held (`error`); raises only when it could be neither written nor
-        held (no RAM, or the RAM full)."""
+        `hold` records are; otherwise written at once with the held ones -- or, with
+        `defer`, held too while the RAM has room, and `due` says the batch waits for
+        flush() (the App writes it in an idle step: a page erase blocks the CPU, so never
+        under a cue; power-cut safety is the RAM hold's, as for the records before it).
+        A failed write keeps the record held (`error`); raises only when it could be
+        neither written nor held (no RAM, or the RAM full)."""
         rec = pack_record(self._next, start, routine_id, steps_done, steps_total, active_s,
                           flags, boot)
         within = self._next < self.durable + min(self.hold, self.spare)
-        if (within or self.error is not None) and self._hold(rec):
+        if (within or defer or self.error is not None) and self._hold(rec):
             self._served()  # after a failed write: held until the App's retry (flush)
             return self._next - 1
         try:

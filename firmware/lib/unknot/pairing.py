@@ -3,7 +3,8 @@ in pure Python on big integers, and SHA-256 -- and the protocol handlers of the 
 and of OP_HOSTS. Loaded only when a pairing starts or a host manages the host list (proto.py
 imports it then), so the App's heap does not carry it otherwise.
 
-SHA-256 is auth.sha256 (the board's hashlib or unknot.sha256). The device's CPU cost
+SHA-256 is unknot.sha256 (the board's hashlib or the firmware's own), loaded for the
+commitment and the digest and dropped after the reveal (mods). The device's CPU cost
 of a pairing (two scalar multiplications, three SHA-256 compressions of the digest, two of
 the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """
@@ -146,17 +147,23 @@ def keypair():
     return secret, x25519(secret, BASE_POINT)
 
 
+def _sha256(data):
+    from . import mods
+
+    return mods.load("sha256").sha256(data).digest()
+
+
 def commitment(public, nonce):
     """The host's commitment to its public key and nonce (sent before it sees the device's)."""
-    return auth.sha256(auth.COMMIT_LABEL + bytes(public) + bytes(nonce)).digest()
+    return _sha256(auth.COMMIT_LABEL + bytes(public) + bytes(nonce))
 
 
 def pair_digest(shared, host_public, device_public, host_nonce, device_nonce):
     """(key, host id, SAS) of a pairing: one SHA-256 over the shared secret and the whole
     transcript. key = d[0:16], host id = d[16:24], SAS from u32 d[24:28] mod 125 as three
     numbers 1..5 (docs/protocol.md "Pairing")."""
-    d = auth.sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
-               + bytes(host_nonce) + bytes(device_nonce)).digest()
+    d = _sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
+                + bytes(host_nonce) + bytes(device_nonce))
     return d[0:auth.KEY_SIZE], d[16:24], sas_digits(d[24] | d[25] << 8 | d[26] << 16 | d[27] << 24)
 
 
@@ -183,14 +190,17 @@ class Attempt:
     def reveal(self, public, host_nonce):
         """The host's public key and nonce: True when they match the commitment (then the
         key, host id, SAS and the attempt's sealing session exist)."""
-        if not auth.same(commitment(public, host_nonce), self.commit):
-            return False
-        shared = x25519(self.secret, public)
+        from . import mods
+
+        good = auth.same(commitment(public, host_nonce), self.commit)
+        shared = x25519(self.secret, public) if good else bytes(32)
         self.secret = None
-        if shared == bytes(32):  # a low-order point: no shared secret
+        if shared == bytes(32):  # a broken commitment, or a low-order point: no secret
+            mods.drop("sha256")
             return False
         self.key, self.host_id, self.sas = pair_digest(
             shared, public, self.public, host_nonce, self.nonce)
+        mods.drop("sha256")  # this attempt's last SHA-256
         self.session = seal.Session(self.key, host_nonce, self.nonce)
         return True
 

@@ -20,11 +20,13 @@ MARGIN_MS is never below the ~13 % Weber fraction for vibrotactile duration.
 
 Storage: ONE bytes object for the rhythms and meanings (`_BLOB`; RAM: the tuple table of
 strings and bytes it replaces cost ~8 KiB on the 32-bit heap), the names as tuples of
-literals (interned: no heap of their own), and 2 bytes per event (`_FELT`). Lookups walk the
-blob and allocate nothing but what they return; `duration_ms` and `event_ms`, which the
-player calls for every cue, allocate nothing. Every cue's last gap is > 0: it spaces the
-repeats of a number and keeps two cues from running together. Unknown names give empty
-tuples (nothing is played).
+literals (interned: no heap of their own), and 2 bytes per event (`_FELT`); each cue's
+offset in the blob and length are read once at import (`_OFF`, `_DUR`: two tuples of 10
+small ints). Names are found by `tuple.index` (a C loop: a Python loop over 25 names cost
+about 0.4 ms of board CPU per lookup); lookups allocate nothing but what they return;
+`duration_ms` and `event_ms`, which the player calls for every cue, allocate nothing. Every
+cue's last gap is > 0: it spaces the repeats of a number and keeps two cues from running
+together. Unknown names give empty tuples (nothing is played).
 """
 
 try:
@@ -46,6 +48,7 @@ GAP_MIN_MS = const(100)  # smallest gap between two pulses of one cue
 PULSE_MIN_MS = const(40)  # shortest pulse (felt as a tap; shorter is hardly felt)
 PULSE_MAX_MS = const(760)  # longest pulse: MARGIN_MS >= 13 % of every pulse
 TAP_MS = const(60)  # pulses up to this are taps: a DRV2605 click effect, self-ending
+DRV_TAP = const(0x80)  # drv_steps: this effect ends by itself (a tap)
 NUMBER_MAX = const(9)  # numbers said with a number cue are 1..NUMBER_MAX (more: capped)
 
 # DRV2605 ROM effect ids (datasheet, "Waveform Library Effects List")
@@ -122,16 +125,37 @@ _FELT = (
 )
 
 
-def _at(name):
-    """Offset of cue `name`'s record in _BLOB (its kind byte), or -1."""
+def _offsets():
+    """Per cue (CUES order): the offset of its record in _BLOB, and its length in 10 ms
+    (pulses and gaps): read once at import, so a lookup walks nothing."""
+    offs = []
+    durs = []
     pos = 0
     b = _BLOB
-    for n in CUES:
-        if n == name:
-            return pos
+    for _ in CUES:
+        offs.append(pos)
+        durs.append(sum(b[i + 2] + b[i + 3] for i in range(pos + 2, pos + 2 + 4 * b[pos + 1], 4)))
         pos += 2 + 4 * b[pos + 1]
         pos += 1 + b[pos]
-    return -1
+    return tuple(offs), tuple(durs)
+
+
+_OFF, _DUR = _offsets()
+del _offsets  # its code is needed once (RAM)
+
+
+def _index(names, name):
+    """Index of `name` in the tuple `names` (a C loop: tuple.index), or -1."""
+    try:
+        return names.index(name)
+    except ValueError:
+        return -1
+
+
+def _at(name):
+    """Offset of cue `name`'s record in _BLOB (its kind byte), or -1."""
+    i = _index(CUES, name)
+    return _OFF[i] if i >= 0 else -1
 
 
 def kind(name):
@@ -161,10 +185,7 @@ def meaning(name):
 
 
 def _event(event):
-    for k in range(len(EVENTS)):
-        if EVENTS[k] == event:
-            return k
-    return -1
+    return _index(EVENTS, event)
 
 
 def felt(event, number=1):
@@ -177,21 +198,39 @@ def felt(event, number=1):
     return CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number))
 
 
-def envelope(name):
-    """The PWM rendering: ((level 0..255, ms), ...); level 0 is a gap. A swell or fade is
-    4 equal steps."""
+def _pulses_at(name):
+    """(offset of the first pulse in _BLOB, pulse count) of cue `name`; (0, 0) if unknown."""
+    off = _at(name)
+    return (off + 2, _BLOB[off + 1]) if off >= 0 else (0, 0)
+
+
+def envelope_steps(name):
+    """The PWM rendering, flat as the adapter plays it: (level 0..255, ms, level, ms, ...);
+    level 0 is a gap. A swell or fade is 4 equal steps. Read straight from the blob: one
+    tuple of small ints per cue."""
+    p, n = _pulses_at(name)
+    b = _BLOB
     out = []
-    for shape, level, on, off in pulses(name):
+    for i in range(p, p + 4 * n, 4):
+        shape, level, on, off = b[i], b[i + 1], b[i + 2] * 10, b[i + 3] * 10
         if shape == FLAT:
-            out.append((level, on))
+            out.append(level)
+            out.append(on)
         else:
             step = on // 4
             for k in range(4):
-                n = k + 1 if shape == RISE else 4 - k
-                out.append((level * n // 4, step if k < 3 else on - 3 * step))
+                out.append(level * (k + 1 if shape == RISE else 4 - k) // 4)
+                out.append(step if k < 3 else on - 3 * step)
         if off:
-            out.append((0, off))
+            out.append(0)
+            out.append(off)
     return tuple(out)
+
+
+def envelope(name):
+    """The PWM rendering: ((level 0..255, ms), ...) (envelope_steps, paired)."""
+    flat = envelope_steps(name)
+    return tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
 
 
 def drv_effect(shape, level, length_ms):
@@ -208,23 +247,35 @@ def drv_effect(shape, level, length_ms):
     return _DRV_LONG_BUZZ if level >= 160 else _DRV_SMOOTH_HUM_50
 
 
+def drv_steps(name):
+    """The DRV2605 rendering, flat as the adapter plays it: (effect, pulse ms, 0, gap ms,
+    ...) per pulse, the effect | DRV_TAP for a self-ending tap (never stopped early)."""
+    p, n = _pulses_at(name)
+    b = _BLOB
+    out = []
+    for i in range(p, p + 4 * n, 4):
+        shape, level, on = b[i], b[i + 1], b[i + 2] * 10
+        effect = drv_effect(shape, level, on)
+        out.append(effect | DRV_TAP if shape == FLAT and on <= TAP_MS else effect)
+        out.append(on)
+        out.append(0)
+        out.append(b[i + 3] * 10)
+    return tuple(out)
+
+
 def drv_sequence(name):
     """The DRV2605 rendering: ((effect id, pulse ms, gap after ms, stop), ...); stop is 1
-    when the adapter stops the effect at the pulse length, 0 for a self-ending tap."""
-    return tuple((drv_effect(s, lvl, on), on, off, 0 if s == FLAT and on <= TAP_MS else 1)
-                 for s, lvl, on, off in pulses(name))
+    when the adapter stops the effect at the pulse length, 0 for a self-ending tap
+    (drv_steps, grouped)."""
+    f = drv_steps(name)
+    return tuple((f[i] & ~DRV_TAP, f[i + 1], f[i + 3], 0 if f[i] & DRV_TAP else 1)
+                 for i in range(0, len(f), 4))
 
 
 def duration_ms(name, times=1):
     """How long `times` plays of `name` last, gaps included (the motor is busy that long)."""
-    off = _at(name)
-    if off < 0:
-        return 0
-    b = _BLOB
-    total = 0
-    for i in range(off + 2, off + 2 + 4 * b[off + 1], 4):
-        total += b[i + 2] + b[i + 3]
-    return total * 10 * times
+    i = _index(CUES, name)
+    return _DUR[i] * 10 * times if i >= 0 else 0
 
 
 def event_ms(event, number=1):
@@ -232,4 +283,4 @@ def event_ms(event, number=1):
     k = _event(event)
     if k < 0:
         return 0
-    return duration_ms(CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number)))
+    return _DUR[_FELT[2 * k]] * 10 * (_FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number)))

@@ -119,7 +119,7 @@ def _step_cues(routine, step, t, number, ticks):
     yield t, None, 0
 
 
-def expand(routine, ticks=True):
+def expand(routine, ticks=True, counts=None):
     """Yield (t_ms, event, arg, step_index) for every cue of `routine` in time order.
 
     `event` is what happens (patterns.felt maps it to the cue the wearer feels). `arg` is
@@ -131,6 +131,9 @@ def expand(routine, ticks=True):
     (patterns.event_ms); when one is due earlier, it and everything after it move later by
     the difference, so no step is shortened. The waits after `begin`, `next_exercise` and
     `switch` are counted from the end of their cue: a get-ready of N s is N s of quiet.
+
+    `counts` (a one-item list, optional): while a step's cues are yielded, counts[0] is the
+    work steps before it (routine.tally's count); after the last cue, all of them.
     """
     t = 0  # the routine's own time (steps one after the other)
     free = 0  # when the motor is free again (played time)
@@ -138,13 +141,18 @@ def expand(routine, ticks=True):
     exercise = 0  # exercises started so far (routine.tally's count)
     fresh = True
     i = 0
+    work = 0  # work steps before this one
     for step in routine.iter_steps():
         kind = step[0]
+        if counts is not None:
+            counts[0] = work
         if kind == NEXT or kind == WAIT:
             fresh = True
-        elif fresh and kind != BEGIN and kind != END:
-            exercise += 1
-            fresh = False
+        elif kind != BEGIN and kind != END:
+            work += 1
+            if fresh:
+                exercise += 1
+                fresh = False
         for tc, event, arg in _step_cues(routine, step, t, exercise + 1, ticks):
             if event is None:
                 t = tc
@@ -156,6 +164,8 @@ def expand(routine, ticks=True):
             free = at + event_ms(event, arg)
             yield at, event, arg, i
         i += 1
+    if counts is not None:
+        counts[0] = work
 
 
 def trace(routine, ticks=True):
@@ -169,8 +179,10 @@ class Player:
     def __init__(self, routine, latency_ms=0, ticks=True):
         self.routine = routine
         self.latency = latency_ms
-        self._gen = expand(routine, ticks)
+        self._counts = [0]  # expand's work-step count (steps_done without a walk)
+        self._gen = expand(routine, ticks, self._counts)
         self._next = None
+        self._done = 0  # work steps before the step of the last cue played
         self.base = 0
         self.started = 0
         self.paused_at = None
@@ -220,6 +232,7 @@ class Player:
             if self.base + t - self.latency > now:
                 break
             self.step_index = index
+            self._done = self._counts[0]  # (counted up to `_next`'s step: this cue's)
             if cue == "wait":  # the clock stops when the cue has ended, until proceed()
                 stop = self.base + t + event_ms(cue, arg)
                 self.paused_at = stop
@@ -250,10 +263,16 @@ class Player:
             self.paused_at = None
 
     def steps_done(self):
-        """Work steps (BEGIN/END excluded) played to the end."""
+        """Work steps (BEGIN/END excluded) played to the end (counted as they are played:
+        no walk of the routine)."""
         if self.finished:
-            return self.routine.work_steps()
-        return self.routine.tally(self.step_index)[1]
+            return self.steps_total()
+        return self._done
+
+    def steps_total(self):
+        """The routine's work steps (routine.work_steps; counted without a walk once the
+        last cue was played: expand's count after its last cue)."""
+        return self._counts[0] if self.finished else self.routine.work_steps()
 
     def active_ms(self, now):
         end = now if self.paused_at is None else self.paused_at

@@ -2,7 +2,8 @@
 (docs/protocol.md "Advertisement"; the tag itself is the firmware's, `unknot.core.advert`.)
 
 `judge()` compares a payload with what this computer knows of each device it synced (the
-key and the journal head it reached, from the history's cursors): "same" (nothing new),
+device secret from the key store, the journal epoch and head it reached from the history's
+cursors): "same" (nothing new),
 "new" (the head moved on), "unknown" (a device or journal not synced here, or a stranger's),
 "untagged" (firmware before the advert). `ScanListener` is the passive scan that delivers
 sightings to the watcher (unknot.ble.watch): only when a device's payload changes or it
@@ -60,15 +61,21 @@ def judge(payload: bytes | None, known: Sequence[Known]) -> tuple[Verdict, Known
 
 
 def known_devices() -> list[Known]:
-    """Every device this computer synced, from the history (read-only; none yet: [])."""
+    """Every device this computer synced and holds the device secret of (the history's
+    cursor: epoch and head; the key store: the secret the device handed over at
+    authentication). Read-only; none yet: []."""
+    from unknot.device.keys import KeyStore
     from unknot.history import HistoryStore
 
+    keys = KeyStore()
     with HistoryStore.open(readonly=True) as store:
         out = []
         for device_id in store.known_ids():
             cur = store.cursor(device_id)
-            if cur.epoch is not None:
-                out.append(Known(device_id, core.advert.secret(cur.epoch), cur.next_seq))
+            hk = keys.get(device_id)
+            if cur.epoch is not None and hk is not None and hk.device_secret is not None:
+                out.append(Known(device_id, core.advert.secret(hk.device_secret, cur.epoch),
+                                 cur.next_seq))
         return out
 
 

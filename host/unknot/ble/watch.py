@@ -98,6 +98,7 @@ class Watcher:
         self.policy = policy or WatchPolicy()
         self.clock: WatchClock = clock or RealClock()
         self.known = known
+        self._known: Sequence[Known] | None = None  # known() until the next sync attempt
         self.on_sync = on_sync
         self.only = None if only is None else only.upper()  # --address: other devices ignored
         self.away: bool | None = None  # None until the first attempt or sighting says
@@ -138,6 +139,7 @@ class Watcher:
     async def _sync(self, address: str | None) -> None:
         """One attempt, with the scan paused (one radio); its outcome logged."""
         self.syncs += 1
+        self._known = None  # the attempt may move a cursor or bring a device secret
         await self.listener.stop()
         try:
             summary = await self.attempt(address, self.policy.scan_s)
@@ -186,7 +188,9 @@ class Watcher:
 
     def _wanted(self, seen: Sighting, now: float) -> bool:
         """Whether what was heard calls for a sync (see the module doc)."""
-        verdict, _device, _new = judge(seen.payload, self.known())
+        if self._known is None:  # read once per sync: not per sighting
+            self._known = self.known()
+        verdict, _device, _new = judge(seen.payload, self._known)
         if verdict == "new":
             return True
         if verdict == "same":

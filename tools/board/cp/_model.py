@@ -22,6 +22,10 @@ connection = None  # the _bleio.Connection of the central, if connected
 mtu = 23
 _seed = int(getenv("UNKNOT_MODEL_SEED") or "0")
 _collect = not getenv("UNKNOT_MODEL_NOGC")  # the CPU runs: unspilled VM, no collection
+# The CPU runs mark where each wait starts and ends ("w0", "w1": no payload, nothing
+# allocated), so a loop step's fuel leaves out the model's own wait (its formatting, the
+# host call, the answer's parsing: about 2 board ms that the board spends in C or asleep).
+_marks = not _collect
 _junk = None
 _pin_wake = False
 
@@ -42,6 +46,22 @@ def _bytes_of(*args):
 
 
 builtins.bytes = _bytes_of
+
+
+class _Collections:
+    def collect(self):
+        host.call("gc", "")
+
+
+def cpu_run():
+    """CPU runs only (no collection may run there: the unspilled VM's collector frees live
+    objects, and a 32 MiB heap's sweep is not the board's): the collections the firmware
+    asks for (unknot.mods, its one caller in normal use) are reported to the host, which
+    refuses one in a playing loop step (scenario.py), instead of run."""
+    if _marks:
+        import unknot.mods
+
+        unknot.mods.gc = _Collections()
 
 
 def _rand():
@@ -71,10 +91,17 @@ def _app():
     return getattr(sys.modules.get("code"), "app", None)
 
 
+def _playing(app):
+    """1 while a routine plays or its last cue is still felt (App.busy)."""
+    return 1 if app.busy() else 0
+
+
 def wait(kind, ms):
     """The firmware waits `ms` (kind "s" sleep, "l" light sleep); returns True when a key
     press ended it early (a PinAlarm)."""
     global now_ns, _junk, _pin_wake
+    if _marks:
+        host.call("w0", "")  # the firmware's step ends here (the CPU runs only)
     if _seed:
         _junk = None
         _junk = bytearray(_rand() % 160)
@@ -82,10 +109,13 @@ def wait(kind, ms):
     app = _app()
     if app is not None and app.errors:
         host.call("error", "%d %s" % (app.errors, app.last_error))
-    answer = host.call("wait", "%s%d %d %d" % (kind, now_ns // 1000000, ms, cues))
+    playing = 0 if app is None else _playing(app)
+    answer = host.call("wait", "%s%d %d %d %d" % (kind, now_ns // 1000000, ms, cues, playing))
     for cmd in answer.split("|"):
         if cmd:
             _command(cmd)
+    if _marks:
+        host.call("w1", "")  # and the next one starts here
     return _pin_wake
 
 

@@ -6,4 +6,5 @@ firmware's loop never returns; the scenario ends the run (SystemExit from a wait
 import _model
 
 _junk = _model.shuffle_heap()
+_model.cpu_run()
 import code  # noqa: E402,F401

@@ -28,9 +28,11 @@ def _make_motor(conf, settings):
         import board
         import busio
 
-        i2c = busio.I2C(_pin(conf["scl"]), _pin(conf["sda"])) if conf["scl"] else board.I2C()
+        from .drv2605 import I2C_HZ
         from .motor import DrvMotor
 
+        i2c = (busio.I2C(_pin(conf["scl"]), _pin(conf["sda"]), frequency=I2C_HZ)
+               if conf["scl"] else board.I2C())
         return DrvMotor(i2c, settings["UNKNOT_DRV_LIBRARY"], strength)
     from .motor import PwmMotor
 

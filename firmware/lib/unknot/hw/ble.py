@@ -102,9 +102,9 @@ class BleLink:
 
     def _advertise(self, interval, now_ms):
         app = self.app
-        busy = app.player is not None
+        busy = app.busy()  # a routine plays or a cue is felt: a new tag waits (app.py)
         head = app.journal.head
-        if self.advert.due(head, now_ms, busy) and self.advert.update(
+        if not busy and self.advert.due(head, now_ms, busy) and self.advert.update(
                 advert.secret_of(app), head, now_ms, busy):
             self._adv[_PAYLOAD_AT:] = self.advert.data
             self._adv_interval = 0  # restart below with the new payload

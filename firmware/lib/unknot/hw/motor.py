@@ -18,7 +18,8 @@ _QUEUE_MAX = 4  # cues waiting behind the one that plays (more: the newest is dr
 
 
 class _Steps:
-    """Plays a tuple of (value, ms) steps, `count` times; value 0 is silence. A cue played
+    """Plays a flat tuple of steps (value, ms, value, ms, ...), `count` times; value 0 is
+    silence. A cue played
     while another still plays waits in a small queue and starts when that one has ended
     (a cue is never cut); the queue holds _QUEUE_MAX cues, so the wait is bounded."""
 
@@ -29,16 +30,27 @@ class _Steps:
         self._repeat = 0
         self._queue = []
         self.dropped = 0  # cues not played because the queue was full
+        self._last = (None, ())  # the last cue's (name, steps): a repeated cue (ticks,
+        # countdown, taps) renders nothing
 
     def _set(self, value):
         raise NotImplementedError
 
-    def _steps_of(self, name):
+    def _render(self, name):
         raise NotImplementedError
 
-    def _play(self, name, count):
+    def _steps_of(self, name):
+        """The flat (value, ms, ...) steps of cue `name` (the last one's are kept)."""
+        last = self._last
+        if name != last[0]:
+            self._last = (None, ())  # the old steps go before the new ones are made
+            self._last = last = (name, self._render(name))
+        return last[1]
+
+    def play(self, name, count=1):
         """Start cue `name` (`count` times in a row), or queue it behind the one playing."""
-        if patterns.kind(name) < 0:
+        steps = self._steps_of(name)
+        if not steps:
             return  # not a cue: nothing to play
         if self._steps:
             if len(self._queue) < _QUEUE_MAX:
@@ -46,18 +58,19 @@ class _Steps:
             else:
                 self.dropped += 1
             return
-        self._start(self._steps_of(name), count, _now())
+        self._start(steps, count, _now())
 
     def _start(self, steps, count, at):
         self._steps = steps
         self._repeat = count - 1
-        self._i = -1
+        self._i = -2
         self._seg_end = at
-        self._advance(at)
+        self.poll(at)
 
-    def _advance(self, now):
+    def poll(self, now):
+        """Advance the cue to `now`: the next deadline (ms), or None when nothing plays."""
         while self._steps and now >= self._seg_end:
-            self._i += 1
+            self._i += 2
             if self._i >= len(self._steps):
                 if self._repeat > 0:
                     self._repeat -= 1
@@ -71,9 +84,9 @@ class _Steps:
                     self._set(0)
                     self._steps = ()
                     return None
-            value, ms = self._steps[self._i]
-            self._set(value)
-            self._seg_end += ms
+            steps = self._steps
+            self._set(steps[self._i])
+            self._seg_end += steps[self._i + 1]
         return self._seg_end if self._steps else None
 
 
@@ -92,7 +105,9 @@ class DrvMotor(_Steps):
             self.drv.use_ERM()
         self.drv.library = library
         self.library = library
+        self.drv.set_waveform(0, 1)  # slot 2: end of sequence, once (one effect per pulse)
         self._sustained = False
+        self._effect = -1  # the effect in waveform slot 1
 
     def _set(self, value):
         drv = self.drv
@@ -101,25 +116,15 @@ class DrvMotor(_Steps):
                 drv.stop()
             self._sustained = False
             return
-        effect = value & 0x7F
-        drv.set_waveform(effect, 0)
-        drv.set_waveform(0, 1)  # end of sequence
-        drv.play()
-        self._sustained = not value & 0x80
+        effect = value & ~patterns.DRV_TAP
+        if effect != self._effect:  # one I2C write less per pulse; slot 2 stays 0
+            drv.set_waveform(effect, 0)
+            self._effect = effect
+        drv.play()  # each I2C write blocks the CPU for the bus time (docs/firmware.md)
+        self._sustained = not value & patterns.DRV_TAP
 
-    def _steps_of(self, name):
-        steps = []
-        for effect, ms, gap, stop in patterns.drv_sequence(name):
-            # flag 0x80: a tap, self-ending (never stopped early)
-            steps.append((effect if stop else effect | 0x80, ms))
-            steps.append((0, gap))
-        return tuple(steps)
-
-    def play(self, name, count=1):
-        self._play(name, count)
-
-    def poll(self, now):
-        return self._advance(now)
+    def _render(self, name):
+        return patterns.drv_steps(name)
 
     def probe(self):
         """(ok, detail) for the self-test: the DRV2605 answered on I2C when built."""
@@ -141,14 +146,8 @@ class PwmMotor(_Steps):
     def _set(self, value):
         self.pwm.duty_cycle = value * self.scale if value else 0
 
-    def _steps_of(self, name):
-        return patterns.envelope(name)
-
-    def play(self, name, count=1):
-        self._play(name, count)
-
-    def poll(self, now):
-        return self._advance(now)
+    def _render(self, name):
+        return patterns.envelope_steps(name)
 
     def probe(self):
         return True, "PWM on %s at %d Hz" % (self.pin, self.frequency)
