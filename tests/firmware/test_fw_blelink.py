@@ -268,3 +268,20 @@ def test_the_protocol_lives_only_while_a_central_is_connected(ble: Any) -> None:
     link.poll(40)
     assert link.protocol is not None and link.protocol is not first
     assert link.data.history == [b"\x03\x09\x0b"]  # the dropped write was never answered
+
+
+def test_a_decided_question_goes_when_the_connection_ends() -> None:
+    """proto.reset (the connection ended) calls keyring.ended(): a decided question -- with
+    a pairing, its attempt and that attempt's session, which keep pairing's and seal's code
+    alive -- does not outlive the connection; one still waiting for the wearer does."""
+    keyring_mod = fwload.module("keyring")
+    app = App()
+    keyring = app.keyring
+    proto = fwload.module("proto").Protocol(app, None, None)
+    assert keyring.ask(keyring_mod.FORGET, b"hosthost")
+    proto.reset()
+    assert keyring.waiting()  # the wearer may still press
+    keyring.answer(False)
+    assert keyring.state(keyring_mod.FORGET, b"hosthost") == keyring_mod.NO
+    proto.reset()
+    assert keyring.consent is None

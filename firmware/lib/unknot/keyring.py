@@ -178,6 +178,16 @@ class Keyring:
         else:
             self._buzz("refused")
 
+    def ended(self):
+        """A connection ended (proto.reset): a decided question is forgotten -- what its
+        PAIR_CHECK / HOSTS CHECK was for -- and with a pairing its attempt and that
+        attempt's session, so their code goes with the connection's modules (a host that
+        paired authenticates with its key from then on). A question still waiting for the
+        wearer stays."""
+        c = self.consent
+        if c is not None and c[3] != WAITING:
+            self.consent = None
+
     def state(self, kind, arg):
         """WAITING / YES / NO for the question (kind, arg), or None if it is not the one."""
         c = self.consent

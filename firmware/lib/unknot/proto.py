@@ -190,6 +190,7 @@ class Protocol:
         self._pairing = False
         self.last_response = b""  # CONTROL's value: never the previous central's answer
         self._deauth()  # also stops STATUS frames: the next connection asks FOLLOW again
+        self.app.keyring.ended()  # a decided pairing's attempt goes (crypto: keyring.py)
         try:
             self.reset_upload()
         except Exception:
