@@ -165,14 +165,21 @@ class PacketBuffer:
         self._head = 0
         self._n = 0
 
-    def _receive(self, data):
+    def _receive(self, text, start):
+        """The central's write, as hex in `text` from `start` (the model's command), decoded
+        straight into the ring: the board's SoftDevice writes it there with no heap
+        allocation, so the model makes none beyond 2-character slices (a bytes copy of a
+        244-byte write would need a block the board never asks for)."""
         if self._n == self._slots:
             return  # ring full: dropped, as PacketBuffer.c does when no room
         i = ((self._head + self._n) % self._slots) * (2 + self._size)
-        n = min(len(data), self._size)
-        self._ring[i] = n & 0xFF
-        self._ring[i + 1] = n >> 8
-        self._ring[i + 2 : i + 2 + n] = data[:n]
+        n = min((len(text) - start) // 2, self._size)
+        ring = self._ring
+        ring[i] = n & 0xFF
+        ring[i + 1] = n >> 8
+        for k in range(n):
+            j = start + 2 * k
+            ring[i + 2 + k] = int(text[j : j + 2], 16)
         self._n += 1
 
     def readinto(self, buf):

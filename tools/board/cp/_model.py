@@ -11,7 +11,6 @@ the allocation order: each wait leaves one short-lived bytearray of a seed-depen
 import builtins
 import gc
 
-from ubinascii import unhexlify
 from uos import getenv
 
 import host
@@ -140,7 +139,7 @@ def _command(cmd):
         connection = None
     elif op == "w":
         if control is not None:
-            control._receive(unhexlify(cmd[1:]))
+            control._receive(cmd, 1)  # decoded into the packet buffer's ring
     elif op == "m":
         import sys
 
