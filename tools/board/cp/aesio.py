@@ -12,8 +12,9 @@ board's: the object keeps its key and IV (the board's aesio_aes_obj_t holds the 
 key, 176-240 bytes, inline); the host call's payload and hex answer are guest allocations
 the board does not make (short-lived, per call)."""
 
-import host
 from ubinascii import unhexlify
+
+import host
 
 MODE_ECB = 1
 MODE_CBC = 2
