@@ -95,11 +95,17 @@ def aes_call(payload: bytes) -> str:
 # and 64 MHz.
 AES_BLOCK_CYCLES = 5_800  # 91 us
 AES_KEY_CYCLES = 2_300  # 36 us: AES(key, ...) and rekey expand the key
+# os.getenv (shared-module/os/getenv.c: opens /settings.toml and scans it for the key, per
+# call). An ESTIMATE, not measured on a board: a FATFS open of a root-directory file, then
+# a buffered character read and compare per byte scanned (cp/os.py reports the bytes).
+GETENV_OPEN_CYCLES = 20_000
+GETENV_BYTE_CYCLES = 30
 CPU_MHZ = 64
 
 
 class CCalls:
-    """The board's C functions that the model's stand-ins run on the host (cp/aesio.py).
+    """The board's C functions that the model's stand-ins run (cp/aesio.py: on the host;
+    cp/os.py getenv: in the guest's Python).
     The guest brackets one with the host calls "c(" and "c)"; the fuel it spent between
     them (the stand-in's copying, hex, the host call) is given back and the C function's
     own cost on the board charged instead, in fuel at cpu.FUEL_PER_MS. What is left --
@@ -128,6 +134,9 @@ class CCalls:
         if name == "aeskey":
             self.keys += 1
             self._cycles += AES_KEY_CYCLES
+            return ""
+        if name == "getenv":  # payload: the bytes of settings.toml the lookup scanned
+            self._cycles += GETENV_OPEN_CYCLES + GETENV_BYTE_CYCLES * int(payload)
             return ""
         if name == "c)":
             import cpu
