@@ -5,11 +5,17 @@ import os
 
 from unknot import mods
 
-# The App's code first, then the names of the modules loaded on use (and of BLE): interned
-# now, while the heap is still in one piece, so that the qstr pool's doublings (~9 KiB in one
-# block) never come late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
+# The App's and BLE's code first, then the names of the modules loaded on use (a routine's
+# player, a connection's protocol stack, the self-test): interned now, while the heap is
+# still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
+# late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
 mods.load("app")
-mods.warm("player", "hw.ble", "proto", "seal", "upload", "pairing", "sha256", "status", "selftest")
+try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
+    from unknot.hw.ble import SESSION_MODULES
+
+    mods.warm("player", "selftest", "sha256", *SESSION_MODULES)
+except Exception:
+    mods.warm("player", "selftest", "sha256")  # no BLE: no connection will load its stack
 
 from unknot.hw import make_app  # noqa: E402
 

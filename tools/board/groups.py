@@ -35,13 +35,13 @@ import model  # noqa: E402
 GROUPS: dict[str, tuple[str, ...]] = {
     "core": ("unknot", "unknot.mods", "unknot.crc", "unknot.wire", "unknot.routine",
              "unknot.patterns", "unknot.gestures", "unknot.reminders", "unknot.library",
-             "unknot.settings", "unknot.journal", "unknot.sets", "unknot.builtin", "unknot.sha256",
+             "unknot.settings", "unknot.journal", "unknot.sets", "unknot.builtin",
              "unknot.auth", "unknot.keyring", "unknot.app", "unknot.gatt"),
     "hw": ("unknot.hw", "unknot.hw.boards", "unknot.hw.clock", "unknot.hw.button",
            "unknot.hw.system", "unknot.hw.motor", "unknot.hw.drv2605", "unknot.hw.checks"),
     "ble": ("unknot.advert", "unknot.info", "unknot.hw.ble"),
     "routine": ("unknot.player",),
-    "session": ("unknot.proto", "unknot.seal", "unknot.status", "unknot.upload",
+    "session": ("unknot.proto", "unknot.seal", "unknot.status", "unknot.upload", "unknot.sha256",
                 "unknot.pairing"),
     "rare": ("unknot.recover", "unknot.migrate", "unknot.selftest"),
 }

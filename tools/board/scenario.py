@@ -108,8 +108,10 @@ class CCalls:
     cp/os.py getenv: in the guest's Python).
     The guest brackets one with the host calls "c(" and "c)"; the fuel it spent between
     them (the stand-in's copying, hex, the host call) is given back and the C function's
-    own cost on the board charged instead, in fuel at cpu.FUEL_PER_MS. What is left of
-    the bracket (about 750 fuel, 12 us) stands for the binding's call overhead.
+    own cost on the board charged instead, in fuel at cpu.FUEL_PER_MS. What is left --
+    the stand-in's Python method call and the bracket's own host calls (they call
+    `host.call` directly), 30-70 us a call -- stands for the binding's call overhead (more
+    than the board's C argument parsing: the figures err on the slow side).
     `blocks` / `keys` count the AES blocks and key expansions charged."""
 
     def __init__(self) -> None:

@@ -44,14 +44,16 @@ def loaded(name):
     return _full(name) in sys.modules
 
 
-def drop(*names):
-    """Forget the modules `names` (relative, as for load) and collect. Names not loaded are
-    ignored."""
+def drop(*names, collect=True):
+    """Forget the modules `names` (relative, as for load), then collect unless `collect` is
+    False (a step that must stay short: the next automatic collection frees them). Names
+    not loaded are ignored."""
     if not _DROPS:
         return
     for name in names:
         _forget(_full(name))
-    gc.collect()
+    if collect:
+        gc.collect()
 
 
 def _forget(full):
@@ -77,7 +79,7 @@ def warm(*names):
     for name in names:
         for full in _new_after(name, prefix):
             _forget(full)
-        gc.collect()
+    gc.collect()  # once: a collection costs CPU in proportion to the live heap
 
 
 def _new_after(name, prefix):

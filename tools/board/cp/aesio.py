@@ -4,7 +4,7 @@ rekey(key, IV), encrypt_into(src, dest) with src copied to dest first, ECB on 16
 chaining kept between calls, CTR with the IV as a 128-bit big-endian counter (each call
 starts a new block).
 
-The AES itself is C on the board, so here it runs on the host (`_model.call("aes")`). Each
+The AES itself is C on the board, so here it runs on the host (`host.call("aes", ...)`). Each
 C function is bracketed by the host calls "c(" and "c)": the host gives back the fuel the
 stand-in spent in between and charges what tiny-AES-c costs on the board per block and per
 key expansion (scenario.CCalls, docs/security.md "CPU budget"). The heap is modelled as the
@@ -12,14 +12,15 @@ board's: the object keeps its key and IV (the board's aesio_aes_obj_t holds the 
 key, 176-240 bytes, inline); the host call's payload and hex answer are guest allocations
 the board does not make (short-lived, per call)."""
 
-import _model
 from ubinascii import unhexlify
+
+import host
 
 MODE_ECB = 1
 MODE_CBC = 2
 MODE_CTR = 6
 
-_call = _model.call
+_call = host.call  # the VM's host call itself: the bracket's own cost stays small
 
 
 class AES:
@@ -28,14 +29,14 @@ class AES:
         self.rekey(key, IV)
 
     def rekey(self, key, IV=None):
-        _call("c(")
+        _call("c(", "")
         self.key = bytes(key)
         self.iv = bytes(IV) if IV is not None else bytes(16)
-        _call("aeskey")
-        _call("c)")
+        _call("aeskey", "")
+        _call("c)", "")
 
     def encrypt_into(self, src, dest):
-        _call("c(")
+        _call("c(", "")
         n = len(src)
         out = unhexlify(_call("aes", bytes([self.mode]) + self.key + self.iv + bytes(src)))
         dest[0:n] = out[0:n]
@@ -44,4 +45,4 @@ class AES:
         elif self.mode == MODE_CTR:
             c = int.from_bytes(self.iv, "big") + (n + 15) // 16
             self.iv = (c & ((1 << 128) - 1)).to_bytes(16, "big")
-        _call("c)")
+        _call("c)", "")

@@ -5,13 +5,13 @@ on the board it is flash, and a slice write copies the 4 KiB page through a C st
 (ports/nordic/common-hal/nvm/ByteArray.c `write_page`), never the heap; a slice read returns
 a new bytes object (shared-bindings/nvm/ByteArray.c: m_new + bytes), as here. A read is
 C on the board (a memcpy from flash): it is bracketed by the host calls "c(" / "c)", so the
-file I/O here costs no fuel (tools/board/scenario.py CCalls; what is left, about 12 us a
-read, stands for the binding's call).
+file I/O here costs no fuel (tools/board/scenario.py CCalls; what is left, the method
+call and the bracket, 30-70 us a read, stands for the binding's call).
 """
 
-import _model
+import host
 
-_call = _model.call
+_call = host.call  # the VM's host call itself: the bracket's own cost stays small
 
 NVM_SIZE = 8192
 
@@ -32,7 +32,7 @@ class _Nvm:
         return NVM_SIZE
 
     def __getitem__(self, key):
-        _call("c(")
+        _call("c(", "")
         if isinstance(key, int):
             self.f.seek(key)
             out = self.f.read(1)[0]
@@ -41,7 +41,7 @@ class _Nvm:
             stop = NVM_SIZE if key.stop is None else key.stop
             self.f.seek(start)
             out = self.f.read(stop - start)
-        _call("c)")
+        _call("c)", "")
         return out
 
     def __setitem__(self, key, value):
