@@ -530,7 +530,14 @@ class App:
             self._event(self.events.pop(0), now)
         self._ann_new = False
         protocol = self.protocol
-        sent = None if protocol is None else protocol.poll(now)
+        player = self.player
+        d = None if player is None else now if player.finished else player.next_deadline()
+        if protocol is None:
+            sent = None
+        elif d is not None and d <= now:  # a cue plays (or the session is recorded) in this
+            sent = now + 1  # step: BLE's work (frames to seal, requests) in the next pass
+        else:
+            sent = protocol.poll(now)
         self._read_battery(now)
         self._play(now)
         keyring = self.keyring
