@@ -65,3 +65,22 @@ class FeelingWearer:
     async def press(self) -> None:
         if self.presses:
             self.app.keyring.answer(True)
+
+
+def record_writes(radio: Any) -> tuple[list[bytes], Callable[[], None]]:
+    """(the control writes that reach the device, in order; a call that stops recording):
+    a tap on each connection's protocol (the sim builds one per connection) copies every
+    write before handling it."""
+    written: list[bytes] = []
+
+    def tap(proto: Any) -> None:
+        handle = proto.control
+
+        def record(data: Any) -> None:
+            written.append(bytes(data))
+            handle(data)
+
+        proto.control = record
+
+    radio.peripheral.taps.append(tap)
+    return written, lambda: radio.peripheral.taps.remove(tap)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bleapp import App, FeelingWearer, consent, db_seqs, device_hex, run
+from bleapp import App, FeelingWearer, consent, db_seqs, device_hex, record_writes, run
 from bumble import pairing
 from bumble.controller import Controller
 from bumble.core import UUID
@@ -135,18 +135,7 @@ def test_replayed_frames_fail(tmp_path: Path, home: Path) -> None:
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
-        written: list[bytes] = []  # what went over the air to the device, in order
-
-        def tap(proto: Any) -> None:  # each connection's protocol
-            handle = proto.control
-
-            def record(data: Any) -> None:
-                written.append(bytes(data))
-                handle(data)
-
-            proto.control = record
-
-        radio.peripheral.taps.append(tap)
+        written, stop = record_writes(radio)  # what went over the air to the device
         async with open_device(radio=radio) as sess:
             with HistoryStore.open(tmp_path / "h.sqlite3") as store:
                 await sync(sess, store)
@@ -158,7 +147,7 @@ def test_replayed_frames_fail(tmp_path: Path, home: Path) -> None:
             proto = app_proto(radio)
             assert proto.last_response[:3] == bytes([3, 0x01, AUTH_FAILED])
             assert not proto.authenticated
-        radio.peripheral.taps.remove(tap)
+        stop()
         written = list(written)  # the recording (the stranger's own writes are not in it)
         s = Stranger(radio)
         await s.connect()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bleapp import App, FeelingWearer, consent, db_seqs, device_hex, run
+from bleapp import App, FeelingWearer, consent, db_seqs, device_hex, record_writes, run
 from test_ble_attack import Stranger
 from unknot import core
 from unknot.ble import open_device
@@ -272,18 +272,7 @@ def test_nothing_private_before_the_proof(tmp_path: Path, home: Path) -> None:
 
     async def go() -> None:
         radio = await SimRadio(app, keys_dir=tmp_path / "k").start()
-        written: list[bytes] = []
-
-        def tap(proto: Any) -> None:  # each connection's protocol
-            control = proto.control
-
-            def record(data: Any) -> None:
-                written.append(bytes(data))
-                control(data)
-
-            proto.control = record
-
-        radio.peripheral.taps.append(tap)
+        written, _ = record_writes(radio)
         async with open_device(radio=radio) as sess:
             await sess.state()
             proto = radio.peripheral.proto
