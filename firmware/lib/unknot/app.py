@@ -525,7 +525,10 @@ class App:
         self.wakeups += 1
         self.watchdog.feed()
         now = self.clock.now_ms()
-        self._input(now)
+        playing = self.player is not None
+        # a gesture handled while a routine plays (pause, resume, stop: its cue, its STATUS)
+        # is a step of its own; the gesture that starts one plays the first cue at once
+        acted = self._input(now) and playing
         while self.events:
             self._event(self.events.pop(0), now)
         self._ann_new = False
@@ -534,12 +537,13 @@ class App:
         d = None if player is None else now if player.finished else player.next_deadline()
         if protocol is None:
             sent = None
-        elif d is not None and d <= now:  # a cue plays (or the session is recorded) in this
-            sent = now + 1  # step: BLE's work (frames to seal, requests) in the next pass
+        elif acted or (d is not None and d <= now):  # a cue plays (or the session is recorded)
+            sent = now + 1  # in this step: BLE's work (frames to seal, requests) in the next
         else:
             sent = protocol.poll(now)
         self._read_battery(now)
-        self._play(now)
+        if not acted:  # the routine's due cue: in the next pass, 1 ms later
+            self._play(now)
         keyring = self.keyring
         cue = self._motor(now)
         deadline = now + self.settings["UNKNOT_MAX_SLEEP_S"] * 1000
@@ -549,7 +553,7 @@ class App:
                   cue):
             if d is not None and d < deadline:
                 deadline = d
-        if self.events or self._ann_new:
+        if acted or self.events or self._ann_new:
             # new STATUS frames go out on the next pass (protocol.poll), 1 ms later: a step
             # of its own (the cue that caused them has started; docs/firmware.md "CPU budget")
             return now + 1
@@ -604,6 +608,7 @@ class App:
             ev = self.button.poll()
         g.poll(now)
         name = g.pop()
+        acted = name is not None
         while name is not None:
             if name == "long" and self._drop_player:  # never a routine's start: the
                 self._drop_player = False  # prefetched player goes before a pairing or a
@@ -611,6 +616,7 @@ class App:
             if test is None:
                 self._gesture(name, now)
             name = g.pop()
+        return acted
 
     def _prefetch(self):
         """A key-down while no routine plays may become a press that starts one: load the

@@ -233,7 +233,10 @@ class Protocol:
                     return None
             if self.sender(self._pending) is False:
                 return now_ms + 10
+            sealed = self._pending is self._status
             self._pending = None
+            if sealed and self.app.announced:
+                return now_ms + 1  # one STATUS frame sealed per pass: a playing step stays short
 
     # -- info characteristic -------------------------------------------------------------
 
