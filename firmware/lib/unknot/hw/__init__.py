@@ -4,6 +4,14 @@ with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery,
 self-test's hardware checks (hw/checks.py)."""
 
 
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
 def _pin(name):
     import board
 
@@ -39,7 +47,7 @@ def _make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
-RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
+_RADIO_CUE_TIMES = const(3)  # three of them in a row: BLE did not start
 
 
 def radio_failed(app, exc):
@@ -59,7 +67,7 @@ def radio_failed(app, exc):
         from ..app import ERROR_EVENT
         from ..patterns import felt
 
-        app.motor.play(felt(ERROR_EVENT)[0], RADIO_CUE_TIMES)
+        app.motor.play(felt(ERROR_EVENT)[0], _RADIO_CUE_TIMES)
     except Exception:
         pass  # no motor either: the console and the self-test still say why
 
