@@ -121,3 +121,11 @@ def test_finished_selftest_drops_its_code_under_micropython(mpy):
     out = mpy(["stdrop"], heap="160k").split()
     assert out[:3] == ["D", "1", "0"], out
     assert int(out[3]) > 3, out  # the report's lines are still there
+
+
+def test_board_checks_live_only_while_a_selftest_runs_under_micropython(mpy):
+    """On the board `app.checks` names hw/checks.py: the self-test loads it when it starts
+    and the App drops it with the self-test (not resident after boot)."""
+    out = mpy(["stdrop", "board"], heap="160k").split()
+    assert out[:3] == ["D", "1", "0"], out
+    assert out[4:] == ["1", "0"], out

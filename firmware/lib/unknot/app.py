@@ -81,7 +81,7 @@ class _Report:
 
 class App:
     # defaults as class attributes: no room in each App's own dict until they are set
-    checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
+    checks: object = None  # the self-test's hardware checks (board: "hw.checks", selftest.py)
     selftest = None  # the running SelfTest (unknot.selftest), or the last one's _Report
     _down_at = None  # time of the last key-down (the boot self-test gesture)
     radio_error = None  # why BLE did not start (board: hw.radio_failed), for the self-test
@@ -676,7 +676,7 @@ class App:
             if test.done:  # keep its report; the self-test's code goes (mods.py)
                 self.selftest = _Report(test.report())  # type: ignore[assignment]
                 test = None
-                mods.drop("selftest")
+                mods.drop("selftest", "hw.checks")
             return deadline
         rem = self.reminders
         action = rem.poll(now, self.minute_of_day())

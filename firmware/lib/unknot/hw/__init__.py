@@ -1,7 +1,7 @@
 """Hardware adapters (the only place that imports `board`). `make_app(getenv)` reads the
 settings (settings.toml through os.getenv), picks the board's table entry and builds the App
-with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and the
-self-test's hardware checks (hw/checks.py)."""
+with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and names
+the self-test's hardware checks (hw/checks.py, loaded only while a self-test runs)."""
 
 
 def _pin(name):
@@ -120,7 +120,8 @@ def make_app(getenv, watchdog=True):
             os.remove(key_path)  # needs the drive writable by code (boot.py)
         except OSError:
             pass  # read-only: imported again next boot (same host ids: no change)
-    from .checks import BoardChecks
+    app.checks = "hw.checks"  # BoardChecks, built when a self-test starts (selftest.py)
+    from .. import mods
 
-    app.checks = BoardChecks(app)
+    mods.drop("hw.boards", collect=False)  # the table is needed at boot only (and boot.py)
     return app
