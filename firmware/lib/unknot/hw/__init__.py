@@ -90,9 +90,11 @@ def make_app(getenv, watchdog=True):
     if conf["battery"]:
         enable = _pin(conf["battery_enable"]) if conf["battery_enable"] else None
         battery = Battery(_pin(conf["battery"]), conf["battery_ratio_x100"], enable)
-    from ..auth import KEY_FILE
+    from .. import mods
 
-    key_path = "/" + KEY_FILE  # USB consent (docs/security.md): imported, then deleted
+    # the host records' code (auth.py) for the App's start: the stored hosts, the USB
+    # consent file (docs/security.md: imported, then deleted); dropped below
+    key_path = "/" + mods.load("auth").KEY_FILE
     try:
         with open(key_path, "rb") as f:
             new_hosts = f.read()
@@ -121,7 +123,7 @@ def make_app(getenv, watchdog=True):
         except OSError:
             pass  # read-only: imported again next boot (same host ids: no change)
     app.checks = "hw.checks"  # BoardChecks, built when a self-test starts (selftest.py)
-    from .. import mods
-
-    mods.drop("hw.boards", collect=False)  # the table is needed at boot only (and boot.py)
+    # not resident: the board table (boot only, and boot.py), the host records' code (loaded
+    # again for a connection or a change: keyring.py)
+    mods.drop("hw.boards", "auth", collect=False)
     return app
