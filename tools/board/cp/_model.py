@@ -11,6 +11,7 @@ the allocation order: each wait leaves one short-lived bytearray of a seed-depen
 import builtins
 import gc
 
+import micropython
 from uos import getenv
 
 import host
@@ -147,6 +148,10 @@ def _command(cmd):
         if _collect:
             gc.collect()
         host.call("mem", "%s %d %d" % (cmd[1:], gc.mem_alloc(), gc.mem_free()))
+        # the interned names (qstrs): printed, the only way MicroPython reports them; the
+        # host reads the lines from the guest's stdout (model.qstr_report)
+        print("@qstr", cmd[1:])
+        micropython.qstr_info()
     elif op == "x":
         raise SystemExit(0)
 
