@@ -15,7 +15,7 @@ try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to lo
 
     mods.warm("player", "selftest", "hw.checks", "sha256", *SESSION_MODULES)
 except Exception:
-    mods.warm("player", "selftest", "hw.checks", "sha256")  # no BLE: no connection will load its stack
+    mods.warm("player", "selftest", "hw.checks", "sha256")  # no BLE: no connection's stack
 
 from unknot.hw import make_app  # noqa: E402
 
