@@ -8,7 +8,7 @@ starts; its SHA-256 is unknot.sha256 (the board's `hashlib` where CircuitPython 
 nRF52840 from 10.1.0, else the firmware's own compact SHA-256), not loaded at boot.
 
 The host records' code the keyring (keyring.py) calls -- `load`, `encode`, `find`,
-`blinded`, `keep`, `import_usb`, each with the Keyring first -- is here too: this module is
+`keep`, `import_usb`, each with the Keyring first -- is here too: this module is
 not resident, it is loaded with a connection's protocol or for one change and dropped after
 (keyring.Keyring._auth, hw/ble.py SESSION_MODULES).
 
@@ -170,16 +170,6 @@ def encode(ring):
 def find(ring, host_id):
     for h in ring.hosts:
         if same(h[0], host_id):
-            return h
-    return None
-
-
-def blinded(ring, blind, host_nonce):
-    """The host whose key makes `blind` for this nonce (AUTH_BEGIN), or None."""
-    from .seal import blind as make  # the MACs: loaded on the first authentication
-
-    for h in ring.hosts:
-        if same(make(h[1], host_nonce), blind):
             return h
     return None
 
