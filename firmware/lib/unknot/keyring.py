@@ -29,9 +29,9 @@ WAITING = const(0)
 YES = const(1)
 NO = const(2)
 EVERY_HOST = b"\xff" * 8  # FORGET's host id for "every host"
-PAIR_WINDOW_MS = const(60000)  # the window closes after one pairing attempt or this long
+_PAIR_WINDOW_MS = const(60000)  # the window closes after one pairing attempt or this long
 CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
-LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
+_LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
 
 
 class Keyring:
@@ -141,13 +141,13 @@ class Keyring:
         if self.locked_until is not None and now < self.locked_until:
             self._buzz("refused")
             return False
-        self.pair_until = now + PAIR_WINDOW_MS
+        self.pair_until = now + _PAIR_WINDOW_MS
         self._buzz("pair_open")
         return True
 
     def _fail(self):
         self.attempt = None
-        self.locked_until = self.clock.now_ms() + LOCKOUT_MS
+        self.locked_until = self.clock.now_ms() + _LOCKOUT_MS
         self._buzz("refused")
 
     # -- the wearer's consent ------------------------------------------------------------
