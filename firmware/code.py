@@ -13,9 +13,9 @@ mods.load("app")
 try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
     from unknot.hw.ble import SESSION_MODULES
 
-    mods.warm("player", "selftest", "sha256", *SESSION_MODULES)
+    mods.warm("player", "selftest", "hw.checks", "sha256", *SESSION_MODULES)
 except Exception:
-    mods.warm("player", "selftest", "sha256")  # no BLE: no connection will load its stack
+    mods.warm("player", "selftest", "hw.checks", "sha256")  # no BLE: no connection's stack
 
 from unknot.hw import make_app  # noqa: E402
 

@@ -14,8 +14,9 @@ simulated device. It prints what it does on the console (`out`, default `print`)
     ...                                  <- one line per check: PASS / FAIL / SKIP + detail
     SELFTEST end 7 pass 0 fail 1 skip
 
-Hardware checks go through `app.checks` (board: unknot.hw.checks.BoardChecks; simulated
-device: unknot.selftest on the host), an object with
+Hardware checks go through `app.checks` (simulated device: unknot.selftest on the host), an
+object, or on the board the name of the module that builds it ("hw.checks": its
+`BoardChecks(app)`, loaded for the test and dropped with it, mods.py), with
 - motor() -> (ok, detail): the driver answered (DRV2605 on I2C, or the PWM pin);
 - ble() -> (status, detail): advertising (or connected), or why not;
 - sleep_counts() -> (light sleeps, wakes by the button) or None without light sleep.
@@ -31,7 +32,7 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from . import patterns
+from . import mods, patterns
 
 # The SELFTEST control op (proto.OP_SELFTEST, docs/protocol.md); here, not in proto.py, so
 # the protocol's heap does not carry them until the op is used.
@@ -67,6 +68,10 @@ class SelfTest:
     def __init__(self, app, now, out=print):
         self.app = app
         self.out = out
+        checks = app.checks
+        if isinstance(checks, str):  # the board's (hw/checks.py): loaded for the test only
+            checks = mods.load(checks).BoardChecks(app)
+        self.checks = checks
         self.results = []  # (check, status, detail) in CHECKS order once done
         self._by_name = {}
         self.state = _CUES
@@ -147,7 +152,7 @@ class SelfTest:
 
     # -- checks ------------------------------------------------------------------------
     def _motor(self):
-        checks = self.app.checks
+        checks = self.checks
         if checks is None:
             return _SKIP, "no hardware checks on this device"
         ok, detail = checks.motor()
@@ -199,17 +204,17 @@ class SelfTest:
             mv, _BATTERY_MIN_MV, _BATTERY_MAX_MV)
 
     def _ble(self):
-        checks = self.app.checks
+        checks = self.checks
         if checks is None:
             return _SKIP, "no hardware checks on this device"
         return checks.ble()
 
     def _sleep_counts(self):
-        checks = self.app.checks
+        checks = self.checks
         return None if checks is None else checks.sleep_counts()
 
     def _no_sleep_reason(self):
-        if self.app.checks is None:
+        if self.checks is None:
             return "no hardware checks on this device"
         return "light sleep not available (no alarm module, or a BLE central is connected)"
 

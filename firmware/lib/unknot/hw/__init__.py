@@ -1,7 +1,7 @@
 """Hardware adapters (the only place that imports `board`). `make_app(getenv)` reads the
 settings (settings.toml through os.getenv), picks the board's table entry and builds the App
-with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and the
-self-test's hardware checks (hw/checks.py)."""
+with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and names
+the self-test's hardware checks (hw/checks.py, loaded only while a self-test runs)."""
 
 
 try:
@@ -98,9 +98,11 @@ def make_app(getenv, watchdog=True):
     if conf["battery"]:
         enable = _pin(conf["battery_enable"]) if conf["battery_enable"] else None
         battery = Battery(_pin(conf["battery"]), conf["battery_ratio_x100"], enable)
-    from ..auth import KEY_FILE
+    from .. import mods
 
-    key_path = "/" + KEY_FILE  # USB consent (docs/security.md): imported, then deleted
+    # the host records' code (auth.py) for the App's start: the stored hosts, the USB
+    # consent file (docs/security.md: imported, then deleted); dropped below
+    key_path = "/" + mods.load("auth").KEY_FILE
     try:
         with open(key_path, "rb") as f:
             new_hosts = f.read()
@@ -128,7 +130,8 @@ def make_app(getenv, watchdog=True):
             os.remove(key_path)  # needs the drive writable by code (boot.py)
         except OSError:
             pass  # read-only: imported again next boot (same host ids: no change)
-    from .checks import BoardChecks
-
-    app.checks = BoardChecks(app)
+    app.checks = "hw.checks"  # BoardChecks, built when a self-test starts (selftest.py)
+    # not resident: the board table (boot only, and boot.py), the host records' code (loaded
+    # again for a connection or a change: keyring.py)
+    mods.drop("hw.boards", "auth", collect=False)
     return app
