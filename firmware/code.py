@@ -1,5 +1,6 @@
 """Unknot firmware entry point (copied to the CIRCUITPY drive). Wiring only: the settings
-come from settings.toml, the adapters from unknot.hw, the logic from unknot.app."""
+come from settings.toml, the adapters from unknot.hw (built by hw/boards.py), the logic from
+unknot.app."""
 
 import os
 
@@ -9,17 +10,20 @@ from unknot import mods
 # player, a connection's protocol stack, the self-test): interned now, while the heap is
 # still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
 # late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
+# The boot's own (the board table, settings, the journal's recovery, the routines' loader)
+# are on-use modules too: loaded for the boot and dropped after it.
+_ON_USE = ("hw.boards", "settings", "recover", "library", "builtin", "player", "selftest",
+           "hw.checks", "sha256")
 mods.load("app")
 try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
     from unknot.hw.ble import SESSION_MODULES
 
-    mods.warm("player", "selftest", "hw.checks", "sha256", *SESSION_MODULES)
+    mods.warm(*_ON_USE, *SESSION_MODULES)
 except Exception:
-    mods.warm("player", "selftest", "hw.checks", "sha256")  # no BLE: no connection's stack
+    mods.warm(*_ON_USE)  # no BLE: no connection's stack
 
-from unknot.hw import make_app  # noqa: E402
-
-app = make_app(os.getenv)
+# (no global name for it: hw/boards.py is dropped after boot, unless something holds it)
+app = mods.load("hw.boards").make_app(os.getenv)
 
 # BLE sync service (unknot/hw/ble.py): `attach(app)` returns the protocol hook the loop
 # polls (`poll(now_ms)`). Without BLE (no memory, a missing library, a radio error) the
@@ -30,8 +34,6 @@ try:
 
     app.protocol = attach(app)
 except Exception as exc:
-    from unknot.hw import radio_failed
-
-    radio_failed(app, exc)
+    mods.load("hw.boards").radio_failed(app, exc)
 
 app.run()
