@@ -12,7 +12,7 @@ from unknot import mods
 # late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
 # The boot's own (the board table, settings, the journal's recovery, the routines' loader)
 # are on-use modules too: loaded for the boot and dropped after it.
-_ON_USE = ("hw.boards", "settings", "recover", "library", "builtin", "player", "selftest",
+_ON_USE = ("hw.boards", "settings", "recover", "sets", "library", "builtin", "player", "selftest",
            "hw.checks", "sha256")
 mods.load("app")
 try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)

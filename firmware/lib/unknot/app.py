@@ -348,11 +348,14 @@ class App:
             self._drop_loader(False)
 
     def _drop_loader(self, collect=True):
-        """The loader's code goes (library, builtin) and the decoder's (routine) unless the
-        player's code, which imports it, is loaded (mods.py); `collect` unless a routine
-        plays."""
+        """The loader's code goes (library, builtin), the storage's (sets.py on the board)
+        and the decoder's (routine) unless the player's code, which imports it, is loaded
+        (mods.py); `collect` unless a routine plays."""
         names = ("library", "builtin") if mods.loaded("player") else ("library", "builtin",
                                                                       "routine")
+        release = getattr(self.storage, "release", None)  # (board: sets.py, hw/system.py)
+        if release is not None:
+            release()
         mods.drop(*names, collect=collect and self.player is None)
 
     def _has_routine(self, key):

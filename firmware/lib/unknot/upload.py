@@ -39,7 +39,6 @@ from .proto import (
     ST_TOO_LARGE,
     ST_TOO_MANY,
 )
-from .sets import reserved
 
 try:
     from micropython import const
@@ -248,7 +247,8 @@ class Upload:
                     name = str(head[_ARCHIVE_ENTRY_SIZE : self._need], "utf-8")
                 except UnicodeError:
                     return
-                if "/" in name or "\\" in name or name[0] == "." or reserved(name):
+                if ("/" in name or "\\" in name or name[0] == "."
+                        or mods.load("sets").reserved(name)):
                     return  # nothing staged; COMMIT answers BAD_ARG
                 if name in self._names:
                     return  # the same file twice
