@@ -38,19 +38,19 @@ from . import mods, patterns
 # the protocol's heap does not carry them until the op is used.
 # Field specs (wire.py).
 # what: SELFTEST_START, or SELFTEST_REPORT with an offset into the report text
-REQ_SELFTEST = "op:B what:B"
-REQ_SELFTEST_REPORT = "op:B what:B offset:H"
+_REQ_SELFTEST = const("op:B what:B")
+_REQ_SELFTEST_REPORT = const("op:B what:B offset:H")
 # payload: state, report length; the report bytes [offset:] follow
-RESP_SELFTEST = "state:B length:H"
+_RESP_SELFTEST = const("state:B length:H")
 _SELFTEST_START = const(0)
 _SELFTEST_REPORT = const(1)
 _SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
 _SELFTEST_RUNNING = const(1)
 _SELFTEST_DONE = const(2)  # the report is complete
 
-PASS = "PASS"
-FAIL = "FAIL"
-SKIP = "SKIP"
+_PASS = const("PASS")
+_FAIL = const("FAIL")
+_SKIP = const("SKIP")
 PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
 CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
 _CUE_GAP_MS = const(700)  # silence between two cues
@@ -79,7 +79,6 @@ class SelfTest:
         self._deadline = now
         self._pressed_at = None
         self._sleep0 = None
-        self._started = now
         out("selftest: start")
         self._record("motor", *self._motor())
         self._record("nvm", *self._nvm())
@@ -118,22 +117,22 @@ class SelfTest:
                 self.app.motor.play(name)
                 self._deadline = now + patterns.duration_ms(name) + _CUE_GAP_MS
                 return self._deadline
-            self._record("cues", PASS, "%d cues played; each should feel different" % len(names))
+            self._record("cues", _PASS, "%d cues played; each should feel different" % len(names))
             self._ask(now, _BUTTON, "press the button now")
         if self.state == _BUTTON:
             if self._pressed_at is not None:
                 waited = self._pressed_at - self._asked
-                self._record("button", PASS, "pressed after %d ms" % waited)
+                self._record("button", _PASS, "pressed after %d ms" % waited)
                 counts = self._sleep_counts()
                 if counts is None:
-                    self._record("sleep", SKIP, self._no_sleep_reason())
+                    self._record("sleep", _SKIP, self._no_sleep_reason())
                     self._finish()
                     return None
                 self._sleep0 = counts
                 self._ask(now, _SLEEP, "press the button to wake the board from light sleep")
             elif now >= self._deadline:
-                self._record("button", FAIL, "no press within %d s" % (_WAIT_MS // 1000))
-                self._record("sleep", SKIP, "needs the button")
+                self._record("button", _FAIL, "no press within %d s" % (_WAIT_MS // 1000))
+                self._record("sleep", _SKIP, "needs the button")
                 self._finish()
                 return None
             else:
@@ -144,7 +143,7 @@ class SelfTest:
                 self._finish()
                 return None
             if now >= self._deadline:
-                self._record("sleep", FAIL, "no wake by the button within %d s"
+                self._record("sleep", _FAIL, "no wake by the button within %d s"
                              % (_WAIT_MS // 1000))
                 self._finish()
                 return None
@@ -155,9 +154,9 @@ class SelfTest:
     def _motor(self):
         checks = self.checks
         if checks is None:
-            return SKIP, "no hardware checks on this device"
+            return _SKIP, "no hardware checks on this device"
         ok, detail = checks.motor()
-        return (PASS if ok else FAIL), detail
+        return (_PASS if ok else _FAIL), detail
 
     def _nvm(self):
         """Non-destructive: the journal image is written again through its power-safe path
@@ -168,7 +167,7 @@ class SelfTest:
         app = self.app
         j = app.journal
         if j.refused is not None:
-            return FAIL, j.refused
+            return _FAIL, j.refused
         try:
             wrote = app.spend_host_write(app.clock.now_ms())
             if wrote:
@@ -182,32 +181,32 @@ class SelfTest:
             j.recover()  # read the newest valid image (and the RAM hold) again, from scratch
             same = (j.head, j.count, j.held, j.boot, j.settings) == state
         except Exception as exc:
-            return FAIL, "nvm error: %r" % (exc,)
+            return _FAIL, "nvm error: %r" % (exc,)
         if bad:
-            return FAIL, "%d of %d records do not read back" % (bad, len(j))
+            return _FAIL, "%d of %d records do not read back" % (bad, len(j))
         if not same:
-            return FAIL, "a fresh read of the nvm differs from the journal in use"
+            return _FAIL, "a fresh read of the nvm differs from the journal in use"
         how = "rewritten and read back" if wrote else (
             "read back (not rewritten: the day's host writes are spent)")
-        return PASS, "journal image %s: %d records (seq %d..%d), boot %d" % (
+        return _PASS, "journal image %s: %d records (seq %d..%d), boot %d" % (
             how, len(j), j.tail, j.head, j.boot)
 
     def _battery(self):
         source = self.app.battery_source
         if source is None:
-            return SKIP, "no battery monitor on this device"
+            return _SKIP, "no battery monitor on this device"
         mv = source.millivolts()
         if mv is None:
-            return FAIL, "no reading"
+            return _FAIL, "no reading"
         if _BATTERY_MIN_MV <= mv <= _BATTERY_MAX_MV:
-            return PASS, "%d mV" % mv
-        return FAIL, "%d mV is outside %d..%d mV (divider or pin wrong?)" % (
+            return _PASS, "%d mV" % mv
+        return _FAIL, "%d mV is outside %d..%d mV (divider or pin wrong?)" % (
             mv, _BATTERY_MIN_MV, _BATTERY_MAX_MV)
 
     def _ble(self):
         checks = self.checks
         if checks is None:
-            return SKIP, "no hardware checks on this device"
+            return _SKIP, "no hardware checks on this device"
         return checks.ble()
 
     def _sleep_counts(self):
@@ -223,11 +222,11 @@ class SelfTest:
         sleeps, wakes = self._sleep_counts() or (0, 0)
         s0, w0 = self._sleep0
         if sleeps > s0 and wakes > w0:
-            return PASS, "light sleep, woke by the button after %d ms" % (
+            return _PASS, "light sleep, woke by the button after %d ms" % (
                 self._pressed_at - self._asked)
         if sleeps == s0:
-            return FAIL, "pressed, but the board never entered light sleep"
-        return FAIL, "slept, but the wake was not by the button"
+            return _FAIL, "pressed, but the board never entered light sleep"
+        return _FAIL, "slept, but the wake was not by the button"
 
     # -- helpers -----------------------------------------------------------------------
     def _ask(self, now, state, what):
@@ -247,7 +246,7 @@ class SelfTest:
             self.out(line)
 
     def counts(self):
-        out = {PASS: 0, FAIL: 0, SKIP: 0}
+        out = {_PASS: 0, _FAIL: 0, _SKIP: 0}
         for _n, status, _d in self.results:
             out[status] += 1
         return out
@@ -258,7 +257,7 @@ class SelfTest:
             return []
         lines = [PREFIX + "%s %s %s" % r for r in self.results]
         c = self.counts()
-        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[PASS], c[FAIL], c[SKIP]))
+        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[_PASS], c[_FAIL], c[_SKIP]))
         return lines
 
 
@@ -276,10 +275,10 @@ def control(app, data, room):
     from .wire import pack, size, unpack
 
     n = len(data)
-    if n == size(REQ_SELFTEST) and data[1] == _SELFTEST_START:
+    if n == size(_REQ_SELFTEST) and data[1] == _SELFTEST_START:
         return (_OK if app.start_selftest(app.clock.now_ms()) else _BUSY), None
-    if n == size(REQ_SELFTEST_REPORT) and data[1] == _SELFTEST_REPORT:
-        offset = unpack(REQ_SELFTEST_REPORT, data)[2]
+    if n == size(_REQ_SELFTEST_REPORT) and data[1] == _SELFTEST_REPORT:
+        offset = unpack(_REQ_SELFTEST_REPORT, data)[2]
         test = app.selftest
         if test is None:
             state, text = _SELFTEST_NONE, b""
@@ -287,8 +286,8 @@ def control(app, data, room):
             state, text = _SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
             state, text = _SELFTEST_RUNNING, b""
-        room -= size(RESP_SELFTEST)
-        return _OK, pack(RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
-    if n in (size(REQ_SELFTEST), size(REQ_SELFTEST_REPORT)):
+        room -= size(_RESP_SELFTEST)
+        return _OK, pack(_RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
+    if n in (size(_REQ_SELFTEST), size(_REQ_SELFTEST_REPORT)):
         return _BAD_ARG, None
     return _BAD_LENGTH, None

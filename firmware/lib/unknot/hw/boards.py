@@ -9,6 +9,14 @@ self-test's hardware checks (hw/checks.py, loaded only while a self-test runs);
 `radio_failed(app, exc)` when BLE does not start. None of it is needed after boot: make_app
 drops this module (mods.py; boot.py loads it on its own for the table)."""
 
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
 BOARDS = {
     # Adafruit Feather nRF52840 Express: on-board user switch, DRV2605L breakout on STEMMA QT
     "feather_nrf52840": {
@@ -104,7 +112,7 @@ def _make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
-RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
+_RADIO_CUE_TIMES = const(3)  # three of them in a row: BLE did not start
 
 
 def radio_failed(app, exc):
@@ -124,7 +132,7 @@ def radio_failed(app, exc):
         from ..app import ERROR_EVENT
         from ..patterns import felt
 
-        app.motor.play(felt(ERROR_EVENT)[0], RADIO_CUE_TIMES)
+        app.motor.play(felt(ERROR_EVENT)[0], _RADIO_CUE_TIMES)
     except Exception:
         pass  # no motor either: the console and the self-test still say why
 
