@@ -14,7 +14,7 @@ hold it for a second; the app, not this file, sees it. docs/firmware.md "Button"
 
 The button's pin and polarity come from the firmware's one pin table
 (lib/unknot/hw/boards.py), for the board chosen by
-UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.make_app
+UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.boards.make_app
 does. This file must never stop the board booting: any failure leaves the normal mode.
 """
 

@@ -1,5 +1,6 @@
 """Unknot firmware entry point (copied to the CIRCUITPY drive). Wiring only: the settings
-come from settings.toml, the adapters from unknot.hw, the logic from unknot.app."""
+come from settings.toml, the adapters from unknot.hw (built by hw/boards.py), the logic from
+unknot.app."""
 
 import os
 
@@ -10,9 +11,8 @@ from unknot import mods
 # qstr pool would need a ~9 KiB block; docs/firmware.md "Interned names".)
 mods.load("app")
 
-from unknot.hw import make_app  # noqa: E402
-
-app = make_app(os.getenv)
+# (no global name for it: hw/boards.py is dropped after boot, unless something holds it)
+app = mods.load("hw.boards").make_app(os.getenv)
 
 # BLE sync service (unknot/hw/ble.py): `attach(app)` returns the protocol hook the loop
 # polls (`poll(now_ms)`). Without BLE (no memory, a missing library, a radio error) the
@@ -23,8 +23,6 @@ try:
 
     app.protocol = attach(app)
 except Exception as exc:
-    from unknot.hw import radio_failed
-
-    radio_failed(app, exc)
+    mods.load("hw.boards").radio_failed(app, exc)
 
 app.run()

@@ -96,7 +96,7 @@ def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
 def test_without_ble_the_wearer_feels_the_error_cue(tmp_path: Path) -> None:
     """A board whose radio part cannot load (here: a CircuitPython build without `_bleio`)
     plays the error cue three times at boot and keeps the reason (code.py ->
-    hw.radio_failed)."""
+    hw.boards.radio_failed)."""
     m = model.Model(phases=("boot",))
     (m.drive.root / ".model" / "_bleio.mpy").unlink()
     run = m.run("feather_nrf52840", model.MAX_KIB)

@@ -142,7 +142,7 @@ def build_drive(root: Path, use_py: bool = False) -> Drive:
 # pools); the 1261st name allocates a pool of 1280 entries, ~9 KiB in one block (7 B per
 # entry on 32 bits), wherever in the run it comes, maybe late in a fragmented heap.
 # The goal (issue 16): the model's names after every mode and a self-test stay NAMES_MARGIN
-# under that line (session 3: Feather 60, XIAO 80, CPB 89). The guard,
+# under that line (session 3: Feather 58, XIAO 78, CPB 87). The guard,
 # tests/firmware/test_fw_names.py, holds NAMES_GUARD: a change that brings the line within
 # that fails CI (like CEILING_KIB, a few names of slack, so the next small feature does not
 # fail on the goal itself). docs/firmware.md "Interned names".

@@ -154,7 +154,7 @@ class CCalls:
 
 def _info() -> bytes:
     """The INFO value the model's board serves (device id: cp/microcontroller.py's cpu.uid
-    cut to 6 bytes as hw/__init__.py does), which the device's proof covers."""
+    cut to 6 bytes as hw/boards.py does), which the device's proof covers."""
     from unknot import core
 
     info = core.info

@@ -65,7 +65,7 @@ def run_selftest(getenv):
     from .. import app as _core  # noqa: F401 (the protocol is loaded per connection)
 
     _heap("core")
-    from . import make_app, radio_failed
+    from .boards import make_app, radio_failed
 
     app = make_app(getenv, watchdog=False)
     _heap("app")
