@@ -2,7 +2,7 @@
 MicroPython VM with the nRF52840's heap, per supported board, through the phases of
 tools/board/scenario.py. See tools/board/README.md and docs/firmware.md "Board model".
 
-    python tools/board/model.py [--board NAME] [--py] [--runs 5] [--json]
+    python tools/board/model.py [--board NAME] [--py | --lines] [--runs 5] [--json] [--names]
 
 prints per board the live heap after each phase and the safe peak (both above the VM's
 floor, KiB): the smallest heap at which each of `runs` runs with different allocation
@@ -117,15 +117,16 @@ class Drive:
         self._nvm = _journal_nvm()
 
 
-def build_drive(root: Path, use_py: bool = False) -> Drive:
-    """The drive as `unknot device install` writes it, plus the model's /_model."""
+def build_drive(root: Path, use_py: bool = False, lines: bool = False) -> Drive:
+    """The drive as `unknot device install` writes it (`lines`: as `install --lines`), plus
+    the model's /_model."""
     from unknot.device import install
     from unknot.device.mpy import LATEST, as_micropython
 
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
-    install.write_tree(REPO / "firmware", root, None if use_py else LATEST)
+    install.write_tree(REPO / "firmware", root, None if use_py else LATEST, lines)
     if not use_py:  # MicroPython VM: header byte back to "M" (unknot.device.mpy)
         for f in root.rglob("*.mpy"):
             f.write_bytes(as_micropython(f.read_bytes()))
@@ -193,9 +194,10 @@ class Model:
     """One drive, one VM: runs of the scenario at a given heap size and seed."""
 
     def __init__(self, use_py: bool = False, phases: tuple[str, ...] = scenario.PHASES,
-                 spilled: bool = True, collect: bool | None = None) -> None:
+                 spilled: bool = True, collect: bool | None = None,
+                 lines: bool = False) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="boardmodel-"))
-        self.drive = build_drive(self.tmp / "drive", use_py)
+        self.drive = build_drive(self.tmp / "drive", use_py, lines)
         self.guest = vm.Guest(spilled)
         # gc.collect() at the measurements: never on the unspilled VM (unsafe there)
         self.collect = spilled if collect is None else collect
@@ -348,6 +350,8 @@ def main(argv: list[str]) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--board", action="append", choices=BOARDS)
     ap.add_argument("--py", action="store_true", help="install .py files (the fallback)")
+    ap.add_argument("--lines", action="store_true",
+                    help="install .mpy files with line numbers (install --lines)")
     ap.add_argument("--runs", type=int, default=RUNS)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--why", action="store_true",
@@ -355,7 +359,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--names", action="store_true",
                     help="only the interned names: list the firmware's, per board")
     args = ap.parse_args(argv)
-    model = Model(use_py=args.py)
+    model = Model(use_py=args.py, lines=args.lines)
     if args.names:
         for board in args.board or BOARDS:
             nf = names(model, board, listed=True)
