@@ -6,21 +6,10 @@ import os
 
 from unknot import mods
 
-# The App's and BLE's code first, then the names of the modules loaded on use (a routine's
-# player, a connection's protocol stack, the self-test): interned now, while the heap is
-# still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
-# late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
-# The boot's own (the board table, settings, the journal's recovery, the routines' loader)
-# are on-use modules too: loaded for the boot and dropped after it.
-_ON_USE = ("hw.boards", "settings", "recover", "sets", "library", "builtin", "player", "selftest",
-           "hw.checks", "sha256")
+# The App's code first, while the heap is still in one piece. (The modules loaded on use
+# intern their names when they load: the firmware's names stay under the line where the
+# qstr pool would need a ~9 KiB block; docs/firmware.md "Interned names".)
 mods.load("app")
-try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
-    from unknot.hw.ble import SESSION_MODULES
-
-    mods.warm(*_ON_USE, *SESSION_MODULES)
-except Exception:
-    mods.warm(*_ON_USE)  # no BLE: no connection's stack
 
 # (no global name for it: hw/boards.py is dropped after boot, unless something holds it)
 app = mods.load("hw.boards").make_app(os.getenv)

@@ -10,13 +10,12 @@ recovery) and lets its code go again (docs/firmware.md "Heap budget").
 `drop` removes the module from `sys.modules` and the package's attribute, then collects:
 its code and constants are freed once nothing else refers to them (an object of one of its
 classes, a function kept somewhere, another loaded module that imported names from it keeps
-them alive: drop the users first). The module's strings stay interned: MicroPython never
-frees a qstr, and its qstr pool grows by doubling (a 1280-entry pool is ~9 KiB in one
-piece), so `warm(names)` loads and drops modules once at boot, before the heap fragments,
-to intern their names while a large block is still free; their later loads then need only
-their code. On CPython (the host, the simulated device: package `unknot_fw`) `load` works
-and `drop` and `warm` leave every module loaded: the host's facade (unknot.core) holds the
-modules, and a second copy of one would bring a second set of its classes.
+them alive: drop the users first). The module's names stay interned: MicroPython never
+frees a qstr (docs/firmware.md "Interned names": the firmware's names, every module
+loaded once, stay under the line where the qstr pool would need a ~9 KiB block). On
+CPython (the host, the simulated device: package `unknot_fw`) `load` works and `drop`
+leaves every module loaded: the host's facade (unknot.core) holds the modules, and a second
+copy of one would bring a second set of its classes.
 """
 
 import gc
@@ -67,27 +66,3 @@ def _forget(full):
         except (AttributeError, TypeError):
             pass
 
-
-def warm(*names):
-    """Load each module and drop it again with every package module it loaded (boot): its
-    names are interned now, while the heap has large free blocks for the qstr pool, not
-    later in a fragmented heap. A module that cannot load is skipped (the mode that needs it
-    reports that when it is used)."""
-    if not _DROPS:
-        return
-    prefix = _PKG + "."
-    for name in names:
-        for full in _new_after(name, prefix):
-            _forget(full)
-    gc.collect()  # once: a collection costs CPU in proportion to the live heap
-
-
-def _new_after(name, prefix):
-    """The package's modules that loading `name` brought in (the set of the ones before is
-    gone once this returns)."""
-    before = set(sys.modules)
-    try:
-        load(name)
-    except Exception:
-        pass
-    return [m for m in sys.modules if m not in before and m.startswith(prefix)]
