@@ -4,7 +4,7 @@ session with fixed keys and nonces, run through the firmware's own handler (docs
 
     python tools/make_protocol_vectors.py
 
-The device's randomness is `auth.random` replaced by DRBG below (SHA-256 of a counter); the
+The device's randomness is `keyring.random` replaced by DRBG below (SHA-256 of a counter); the
 host's X25519 secret and nonces are fixed. The vector pins: INFO; PAIR_BEGIN outside the
 window (NOT_PAIRABLE); PAIR_BEGIN, PAIR_REVEAL, PAIR_CHECK before and after the wearer's
 press (the SAS, the derived key and host id); AUTH_BEGIN, AUTH (sealed: device secret and
@@ -65,9 +65,9 @@ def build() -> dict[str, Any]:
 
     import itertools
 
-    real_random = auth.random
+    real_random = core.keyring.random
     scope = {"_c": itertools.count()}
-    auth.random = eval(DRBG, scope)  # a fixed expression, shared with the tests
+    core.keyring.random = eval(DRBG, scope)  # a fixed expression, shared with the tests
     try:
         app = _App()
         p = proto.Protocol(app, None, lambda: core.pairing)
@@ -111,7 +111,7 @@ def build() -> dict[str, Any]:
                                                           1, 0))[1])
         info = bytes(p.info()).hex()
     finally:
-        auth.random = real_random
+        core.keyring.random = real_random
     return {
         "mtu": MTU,
         "epoch": EPOCH,

@@ -112,7 +112,7 @@ def ble(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     module = importlib.import_module("unknot_fw.hw.ble")
     # (on the host mods.drop keeps modules loaded: record what the link drops)
     dropped: list[str] = []
-    monkeypatch.setattr(module.mods, "drop", lambda *names: dropped.extend(names))
+    monkeypatch.setattr(module.mods, "drop", lambda *names, collect=True: dropped.extend(names))
     module.dropped = dropped
     yield module
     sys.modules.pop("unknot_fw.hw.ble", None)  # built over the stand-ins: not for others
@@ -254,6 +254,8 @@ def test_the_protocol_lives_only_while_a_central_is_connected(ble: Any) -> None:
     link.poll(10)
     first = link.protocol
     assert isinstance(first, proto.Protocol) and link.connected
+    assert ble.dropped == ["auth"]  # proto took auth's constants: the connection never holds it
+    ble.dropped.clear()
     link.packets.queue.append(b"\x09")
     link.poll(20)
     assert link.control.value[:3] == b"\x03\x09\x0b"

@@ -130,6 +130,6 @@ def test_code_run_by_micropython_uses_no_published_name(tmp_path):
     assert not bad, bad
     probe = tmp_path / "probe.py"  # the check sees a use
     probe.write_text("from unknot import mods, proto\nx = proto.OP_READ\n"
-                     "y = mods.load('auth').NONCE_SIZE\n")
+                     "y = mods.load('auth').HOST_ID_SIZE\n")
     assert _published_uses(probe, globs) == ["probe.py:2 proto.OP_READ",
-                                             "probe.py:3 auth.NONCE_SIZE"]
+                                             "probe.py:3 auth.HOST_ID_SIZE"]

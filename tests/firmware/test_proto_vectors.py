@@ -26,7 +26,7 @@ VEC = REPO / "tests" / "vectors" / "protocol" / "v3.json"
 
 SCRIPT = r"""
 import json, struct
-from unknot import auth, pairing, proto
+from unknot import auth, keyring, pairing, proto
 from unknot.keyring import Keyring
 from unknot.journal import Journal
 from simadapters import VirtualClock, new_nvm
@@ -36,7 +36,7 @@ def counter():
     while True:
         yield n
         n += 1
-auth.random = eval(vec["drbg"], {"_c": counter()})
+keyring.random = eval(vec["drbg"], {"_c": counter()})
 class A:
     def __init__(s):
         s.journal = Journal(new_nvm(1456, page=728), page=728)  # two 728-byte slots

@@ -407,12 +407,14 @@ class Scenario:
         self._ok(frame, "FOLLOW off")
 
     def _phase_session(self) -> Generator[str, Wait, None]:
+        from unknot import core
+
         p, a = self.proto, self.auth
         self.connected = True
         yield f"t{self.wait.now}|c{MTU}"
         if self.values.get(_uuid16(_gatt().INFO)) != _info():  # read at once, before a poll
             raise ScenarioFailed("INFO is not the device's at connect")
-        nh = b"N" * a.NONCE_SIZE
+        nh = b"N" * core.keyring.NONCE_SIZE
         f0 = self.wait.fuel
         frame = yield from self._request(_wire().pack(
             p.REQ_AUTH_BEGIN, p.OP_AUTH_BEGIN, nh, self.seal.blind(HOST_KEY, nh)), tagged=False)
@@ -499,7 +501,7 @@ class Scenario:
         # X25519 big-int work and so its allocations, and the safe peak from scan to scan
         secret = bytes(range(1, 33))
         public = pairing.x25519(secret, pairing.BASE_POINT)
-        nonce = b"n" * a.NONCE_SIZE
+        nonce = b"n" * core.keyring.NONCE_SIZE
         f0 = self.wait.fuel
         frame = yield from self._request(_wire().pack(
             p.REQ_PAIR_BEGIN, p.OP_PAIR_BEGIN, pairing.commitment(public, nonce)), False)

@@ -9,15 +9,17 @@ nRF52840 from 10.1.0, else the firmware's own compact SHA-256), not loaded at bo
 
 The host records' code the keyring (keyring.py) calls -- `load`, `encode`, `find`,
 `keep`, `import_usb`, each with the Keyring first -- is here too: this module is
-not resident, it is loaded with a connection's protocol or for one change and dropped after
-(keyring.Keyring._auth, hw/ble.py SESSION_MODULES).
+not resident, it is loaded for one change and dropped after (keyring.Keyring._auth). A
+connection does not hold it: proto, seal and pairing import its facts by value and it is
+dropped right after (hw/ble.py, proto._seal); the device's randomness is keyring.random,
+the constant-time compare seal.same.
 
 AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
 AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
 the MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
 """
 
-from . import wire
+from . import keyring, wire
 
 try:
     from micropython import const
@@ -29,7 +31,6 @@ except ImportError:  # CPython (tests, the simulated device, the host)
 
 _HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
-_NONCE_SIZE = const(16)
 _PUBLIC_SIZE = const(32)  # an X25519 public key
 _COMMIT_SIZE = const(32)  # SHA-256 of the host's public key and nonce
 _PROOF_SIZE = const(16)  # a full AES-CMAC
@@ -69,27 +70,6 @@ SEAL_SIZE = const(7)
 AUTH_COUNTER = const(0xFFFFFFFF)  # the counter of the AUTH answer (requests start at 0)
 
 _ZERO16 = bytes(16)
-
-
-def same(a, b):
-    """Compare two byte strings in time independent of where they differ."""
-    if len(a) != len(b):
-        return False
-    diff = 0
-    for i in range(len(a)):
-        diff |= a[i] ^ b[i]
-    return diff == 0
-
-
-def random(n):
-    """n random bytes (os.urandom: the nRF52840's hardware RNG on the board)."""
-    from os import urandom
-
-    return urandom(n)
-
-
-def nonce():
-    return random(_NONCE_SIZE)
 
 
 # -- stored form ----------------------------------------------------------------------------
@@ -169,7 +149,7 @@ def encode(ring):
 
 def find(ring, host_id):
     for h in ring.hosts:
-        if same(h[0], host_id):
+        if bytes(h[0]) == bytes(host_id):  # a stored id, not a secret (keep compares so too)
             return h
     return None
 
@@ -180,7 +160,7 @@ def keep(ring, host_id, key, name, paired):
     hosts.append([bytes(host_id), bytes(key), bytes(name), paired, 0])
     ring.hosts = hosts[-_MAX_HOSTS:]
     if ring.secret is None:
-        ring.secret = random(_SECRET_SIZE)
+        ring.secret = keyring.random(_SECRET_SIZE)
 
 
 def import_usb(ring, data):

@@ -34,6 +34,23 @@ CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
 _LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
 
 
+NONCE_SIZE = const(16)  # every protocol nonce (docs/protocol.md "Authentication", "Pairing")
+
+
+def random(n):
+    """n random bytes (os.urandom: the nRF52840's hardware RNG on the board): the device's one
+    source of secrets and nonces (pairing keys, the device secret, every nonce). Here, in the
+    resident module, so that no connection holds auth.py for it; tests/firmware/
+    test_proto_vectors.py and tools/make_protocol_vectors.py replace it with a DRBG."""
+    from os import urandom
+
+    return urandom(n)
+
+
+def nonce():
+    return random(NONCE_SIZE)
+
+
 class Keyring:
     """`clock.now_ms()` times the window, the attempt and the consent; `clock.unix()` dates
     a pairing; `save()` persists (the App writes `encode()` into its power-safe store);

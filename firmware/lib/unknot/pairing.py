@@ -9,8 +9,9 @@ of a pairing (two scalar multiplications, three SHA-256 compressions of the dige
 the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """
 
-from . import auth, seal, wire
-from .keyring import CONSENT_MS
+from . import mods, seal, wire
+from .auth import COMMIT_LABEL, KEY_SIZE, PAIR_LABEL, REQUEST_LABEL, SAS_BASE, SAS_DIGITS
+from .keyring import CONSENT_MS, nonce
 from .proto import (
     HOSTS_CHECK,
     HOSTS_ENTRY,
@@ -144,37 +145,37 @@ def x25519(scalar, u):
 
 def keypair():
     """(secret, public) of a fresh X25519 key (os.urandom: the nRF52840's RNG)."""
-    secret = auth.random(32)
+    from .keyring import random  # looked up per call: the vectors' DRBG replaces it
+
+    secret = random(32)
     return secret, x25519(secret, BASE_POINT)
 
 
 def _sha256(data):
-    from . import mods
-
     return mods.load("sha256").sha256(data).digest()
 
 
 def commitment(public, nonce):
     """The host's commitment to its public key and nonce (sent before it sees the device's)."""
-    return _sha256(auth.COMMIT_LABEL + bytes(public) + bytes(nonce))
+    return _sha256(COMMIT_LABEL + bytes(public) + bytes(nonce))
 
 
 def pair_digest(shared, host_public, device_public, host_nonce, device_nonce):
     """(key, host id, SAS) of a pairing: one SHA-256 over the shared secret and the whole
     transcript. key = d[0:16], host id = d[16:24], SAS from u32 d[24:28] mod 125 as three
     numbers 1..5 (docs/protocol.md "Pairing")."""
-    d = _sha256(auth.PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
+    d = _sha256(PAIR_LABEL + bytes(shared) + bytes(host_public) + bytes(device_public)
                 + bytes(host_nonce) + bytes(device_nonce))
-    return d[0:auth.KEY_SIZE], d[16:24], sas_digits(d[24] | d[25] << 8 | d[26] << 16 | d[27] << 24)
+    return d[0:KEY_SIZE], d[16:24], sas_digits(d[24] | d[25] << 8 | d[26] << 16 | d[27] << 24)
 
 
 def sas_digits(value):
     """The SAS as a tuple of auth.SAS_DIGITS numbers 1..auth.SAS_BASE (most significant first)."""
-    n = value % (auth.SAS_BASE**auth.SAS_DIGITS)
+    n = value % (SAS_BASE**SAS_DIGITS)
     out = []
-    for _ in range(auth.SAS_DIGITS):
-        out.insert(0, n % auth.SAS_BASE + 1)
-        n //= auth.SAS_BASE
+    for _ in range(SAS_DIGITS):
+        out.insert(0, n % SAS_BASE + 1)
+        n //= SAS_BASE
     return tuple(out)
 
 
@@ -184,16 +185,14 @@ class Attempt:
     def __init__(self, commit, deadline):
         self.commit = bytes(commit)
         self.secret, self.public = keypair()
-        self.nonce = auth.nonce()
+        self.nonce = nonce()
         self.deadline = deadline
         self.key = self.host_id = self.sas = self.session = None
 
     def reveal(self, public, host_nonce):
         """The host's public key and nonce: True when they match the commitment (then the
         key, host id, SAS and the attempt's sealing session exist)."""
-        from . import mods
-
-        good = auth.same(commitment(public, host_nonce), self.commit)
+        good = seal.same(commitment(public, host_nonce), self.commit)
         shared = x25519(self.secret, public) if good else bytes(32)
         self.secret = None
         if shared == bytes(32):  # a broken commitment, or a low-order point: no secret
@@ -270,7 +269,7 @@ def _check(p, data):
         p._respond(op, ST_NOT_PAIRABLE)
         return
     session = c[1].session
-    body = session.open(auth.REQUEST_LABEL, 0, 0, data, 1)
+    body = session.open(REQUEST_LABEL, 0, 0, data, 1)
     if body is None or len(body) != wire.size(REQ_PAIR_CHECK) or body[1] > 1:
         p._respond(op, ST_AUTH_FAILED)
         return
@@ -292,8 +291,9 @@ def hosts(p, data):
     keyring = p.app.keyring
     if sub == HOSTS_LIST and n == 2:
         out = bytearray([len(keyring.hosts)])
+        pad = mods.load("auth").pad_name  # (auth goes with the connection: SESSION_MODULES)
         for h in keyring.hosts:
-            out += wire.pack(HOSTS_ENTRY, h[0], auth.pad_name(h[2]), h[3], h[4])
+            out += wire.pack(HOSTS_ENTRY, h[0], pad(h[2]), h[3], h[4])
         p._respond(op, ST_OK, out)
         return
     if n != wire.size(REQ_HOSTS) or sub > HOSTS_CHECK:

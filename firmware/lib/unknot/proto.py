@@ -18,11 +18,12 @@ frame, or a record stream ending in an END frame).
 """
 
 
-from . import auth, info, mods, wire
+from . import info, mods, wire
+from .auth import ANSWER_LABEL, AUTH_COUNTER, REQUEST_LABEL, STATUS_LABEL, TAG_SIZE
 from .crc import RESIDUE, crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
 from .journal import RECORD_SIZE, RECORDS_AT, WIRE_RECORD_SIZE, WIRE_START
-from .keyring import CONSENT_MS
+from .keyring import CONSENT_MS, nonce
 
 try:
     from micropython import const
@@ -302,7 +303,7 @@ class Protocol:
             frame += payload
         if self._answer is not None:
             session, counter = self._answer
-            frame = session.seal(auth.ANSWER_LABEL, counter, 0, frame, _HEAD)
+            frame = session.seal(ANSWER_LABEL, counter, 0, frame, _HEAD)
         self.last_response = frame
         self._out.append(frame)
 
@@ -336,7 +337,7 @@ class Protocol:
         session = self._session
         if session is None:
             return None
-        body = session.open(auth.REQUEST_LABEL, self._counter, 0, data, 1)
+        body = session.open(REQUEST_LABEL, self._counter, 0, data, 1)
         if body is None or not len(body):
             return None
         self._answer = (self._session, self._counter)
@@ -358,8 +359,7 @@ class Protocol:
             self._respond(op, ST_NOT_PAIRABLE)
 
     def _auth_begin(self, data):
-        from . import seal  # the MACs: loaded on the first authentication, not at boot
-
+        seal = _seal()
         op = _OP_AUTH_BEGIN
         self._deauth()
         if len(data) != wire.size(_REQ_AUTH_BEGIN):
@@ -370,14 +370,13 @@ class Protocol:
         if host is None:
             self._respond(op, ST_AUTH_FAILED)
             return
-        dev_nonce = auth.nonce()
+        dev_nonce = nonce()
         self._challenge = (host, host_nonce, dev_nonce)
         proof = seal.device_proof(host[1], host_nonce, dev_nonce, self.info())
         self._respond(op, ST_OK, wire.pack(_RESP_AUTH_BEGIN, dev_nonce, proof))
 
     def _auth(self, data):
-        from . import seal
-
+        seal = _seal()
         op = _OP_AUTH
         challenge = self._challenge
         self._challenge = None  # one try per AUTH_BEGIN
@@ -388,7 +387,7 @@ class Protocol:
         else:
             host, host_nonce, dev_nonce = challenge
             want = seal.host_proof(host[1], host_nonce, dev_nonce)
-            if not auth.same(want, wire.unpack(_REQ_AUTH, data)[1]):
+            if not seal.same(want, wire.unpack(_REQ_AUTH, data)[1]):
                 self._respond(op, ST_AUTH_FAILED)
                 return
             keyring = self.app.keyring
@@ -399,7 +398,7 @@ class Protocol:
             self.authenticated = True
             t = self.app.clock.unix()
             host[4] = 0 if t is None else t  # last seen (RAM: no flash write per sync)
-            self._answer = (self._session, auth.AUTH_COUNTER)
+            self._answer = (self._session, AUTH_COUNTER)
             self._respond(op, ST_OK, wire.pack(_RESP_AUTH, keyring.secret or bytes(16),
                                                  self.state()))
 
@@ -441,7 +440,7 @@ class Protocol:
         elif op == _OP_SELFTEST:
             from .selftest import control  # rarely used: loaded on the first such request
 
-            room = self.mtu - 3 - wire.size(_RESP) - auth.TAG_SIZE
+            room = self.mtu - 3 - wire.size(_RESP) - TAG_SIZE
             outcome, payload = control(self.app, data, room)
             if not self.app.selftest_running():  # a running test keeps its code (core)
                 mods.drop("selftest")
@@ -528,7 +527,7 @@ class Protocol:
         or the END frame. Whole records are copied straight into the frame; one split over
         two frames waits in `_wire`. The stream CRC is taken once per frame (the frame's
         payload is the next stretch of the stream)."""
-        room = self.mtu - 3 - auth.TAG_SIZE  # ATT header 3 bytes, the tag 8
+        room = self.mtu - 3 - TAG_SIZE  # ATT header 3 bytes, the tag 8
         frame = self._frame
         view = memoryview(frame)
         wrec = self._wire
@@ -571,9 +570,9 @@ class Protocol:
         if n == 1:
             return self._end_frame(session, journal)
         self._crc = crc32(view[1:n], self._crc)
-        session.seal_into(auth.ANSWER_LABEL, self._read_counter, self._index, frame, 1, n)
+        session.seal_into(ANSWER_LABEL, self._read_counter, self._index, frame, 1, n)
         self._index += 1
-        return view[: n + auth.TAG_SIZE]
+        return view[: n + TAG_SIZE]
 
     _slot_i = 0  # the image index after the last frame's records (_slots)
 
@@ -629,7 +628,7 @@ class Protocol:
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
-        return session.seal(auth.ANSWER_LABEL, counter, self._index, end, 1)
+        return session.seal(ANSWER_LABEL, counter, self._index, end, 1)
 
     def next_frame(self):
         """The next notification to send on the data characteristic (bytes, or a memoryview
@@ -657,7 +656,7 @@ class Protocol:
 
         event, routine_id, step, flags, next_s, base, frozen = announced
         if self._status is None:
-            self._status = bytearray(st.STATUS_SIZE + auth.TAG_SIZE)
+            self._status = bytearray(st.STATUS_SIZE + TAG_SIZE)
         if frozen >= 0:
             pos = frozen
         elif base >= 0:
@@ -669,7 +668,7 @@ class Protocol:
         session = self._session
         if session is None:
             return None
-        session.seal_into(auth.STATUS_LABEL, self._follow_counter, self._status_n,
+        session.seal_into(STATUS_LABEL, self._follow_counter, self._status_n,
                           self._status, 1, st.STATUS_SIZE)
         self._status_n = (self._status_n + 1) & 0xFFFF
         return self._status
@@ -686,6 +685,16 @@ class Protocol:
         (core: mods.py; its names stay interned)."""
         self._upload = None
         mods.drop("upload")
+
+
+def _seal():
+    """seal.py (the MACs), loaded on the first authentication, not at boot. Its facts come
+    from auth.py (the host records' code): that goes again at once; the keyring loads it
+    per change (keyring.Keyring._auth)."""
+    from . import seal
+
+    mods.drop("auth", collect=False)
+    return seal
 
 
 def _epoch(journal):

@@ -15,10 +15,19 @@ from .auth import (
     SEAL,
     SEAL_SIZE,
     TAG_SIZE,
-    same,
 )
 
 _ZERO16 = bytes(16)
+
+
+def same(a, b):
+    """Compare two byte strings in time independent of where they differ."""
+    if len(a) != len(b):
+        return False
+    diff = 0
+    for i in range(len(a)):
+        diff |= a[i] ^ b[i]
+    return diff == 0
 
 
 def _dbl(block):

@@ -13,7 +13,11 @@ NO: Final[int]
 EVERY_HOST: Final[bytes]
 PAIR_WINDOW_MS: Final[int]
 CONSENT_MS: Final[int]
+NONCE_SIZE: Final[int]
 LOCKOUT_MS: Final[int]
+
+def random(n: int) -> bytes: ...
+def nonce() -> bytes: ...
 
 _Bytes = bytes | bytearray | memoryview
 _Host = list[bytes | int]

@@ -91,7 +91,7 @@ class HostAuth:
         self.host_id = host_id
         self.key = key
         self.host_nonce = host_nonce if host_nonce is not None else secrets.token_bytes(
-            a.NONCE_SIZE
+            core.keyring.NONCE_SIZE
         )
         self.device_nonce = b""
         self.session: core.seal.Session | None = None
@@ -109,7 +109,7 @@ class HostAuth:
         if len(payload) != wire.size(p.RESP_AUTH_BEGIN):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         nonce, proof = wire.unpack(p.RESP_AUTH_BEGIN, payload)
-        if not a.same(core.seal.device_proof(self.key, self.host_nonce, nonce, info), proof):
+        if not core.seal.same(core.seal.device_proof(self.key, self.host_nonce, nonce, info), proof):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         self.device_nonce = nonce
 
@@ -171,7 +171,7 @@ class HostPairing:
         self._secret = (X25519PrivateKey.generate() if secret is None
                         else X25519PrivateKey.from_private_bytes(secret))
         self.public = self._secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self.nonce = nonce if nonce is not None else secrets.token_bytes(a.NONCE_SIZE)
+        self.nonce = nonce if nonce is not None else secrets.token_bytes(core.keyring.NONCE_SIZE)
         self.key = b""
         self.host_id = b""
         self.sas: tuple[int, ...] = ()

@@ -47,7 +47,8 @@ _UUID_AT = const(5)  # after flags (3) and the UUID structure's length and type
 _PAYLOAD_AT = const(23)  # after the UUID (16) and the manufacturer structure's head
 
 # The core modules a connection loads, dropped when it ends: the protocol, the host records
-# (auth.py: the keyring loads them for a change between connections, too), its MACs, the
+# (auth.py: proto and seal take its facts and drop it at once, a pairing holds it; the
+# keyring loads it for one change), its MACs, the
 # STATUS frames, and the pairing and upload handlers it loads on their first request.
 SESSION_MODULES = ("proto", "auth", "seal", "status", "pairing", "upload")
 
@@ -139,6 +140,7 @@ class BleLink:
         """A central connected: the protocol stack, loaded for this connection."""
         from ..proto import Protocol
 
+        mods.drop("auth", collect=False)  # proto took its facts; the keyring loads it per change
         proto = Protocol(self.app, _upload, _pairing)
         proto.sender = self._send
         proto.connect(now_ms)
@@ -236,6 +238,7 @@ def _pairing():
     """The pairing ops' module, imported on the first pairing or HOSTS request."""
     from .. import pairing
 
+    mods.drop("auth", collect=False)  # pairing took its facts (as proto, seal did)
     return pairing
 
 
