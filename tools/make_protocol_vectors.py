@@ -42,7 +42,7 @@ def build() -> dict[str, Any]:
     from unknot.ble.auth import HostAuth, HostPairing
     from unknot.sim.simadapters import VirtualClock, new_nvm
 
-    proto, auth, jmod, wire = core.proto, core.auth, core.journal, core.wire
+    proto, jmod, wire = core.proto, core.journal, core.wire
 
     class _App:
         def __init__(self) -> None:

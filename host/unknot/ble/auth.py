@@ -87,7 +87,6 @@ class HostAuth:
     """One authentication of one connection with one (host id, key)."""
 
     def __init__(self, host_id: bytes, key: bytes, host_nonce: bytes | None = None) -> None:
-        a = core.auth
         self.host_id = host_id
         self.key = key
         self.host_nonce = host_nonce if host_nonce is not None else secrets.token_bytes(
@@ -105,11 +104,11 @@ class HostAuth:
     def check_begin(self, payload: bytes, info: bytes, name: str = "the device") -> None:
         """The AUTH_BEGIN answer: the device's proof over both nonces and the INFO we read
         (its device id and firmware) must hold, else AuthError and nothing more is said."""
-        a, p = core.auth, core.proto
+        p, s = core.proto, core.seal
         if len(payload) != wire.size(p.RESP_AUTH_BEGIN):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         nonce, proof = wire.unpack(p.RESP_AUTH_BEGIN, payload)
-        if not core.seal.same(core.seal.device_proof(self.key, self.host_nonce, nonce, info), proof):
+        if not s.same(s.device_proof(self.key, self.host_nonce, nonce, info), proof):
             raise AuthError(NOT_THE_DEVICE.format(name=name))
         self.device_nonce = nonce
 
@@ -167,7 +166,6 @@ class HostPairing:
 
     def __init__(self, secret: bytes | None = None, nonce: bytes | None = None) -> None:
         """`secret`, `nonce`: fixed values for test vectors only (default: fresh random)."""
-        a = core.auth
         self._secret = (X25519PrivateKey.generate() if secret is None
                         else X25519PrivateKey.from_private_bytes(secret))
         self.public = self._secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
