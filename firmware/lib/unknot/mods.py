@@ -24,6 +24,7 @@ import sys
 
 _PKG = __name__.rsplit(".", 1)[0]  # "unknot" on the board, "unknot_fw" on the host
 _DROPS = sys.implementation.name != "cpython"  # the board and the MicroPython VM
+marks = []  # the free heap at code.py's boot marks (mark): the self-test reports them
 
 
 def _full(name):
@@ -66,6 +67,14 @@ def _forget(full):
             delattr(holder, leaf)
         except (AttributeError, TypeError):
             pass
+
+
+def mark():
+    """Note the free heap (bytes, after a collection) in `marks`: code.py at boot, once after
+    each import group (selftest.MARKS names them in order; the self-test reports them)."""
+    if _DROPS:
+        gc.collect()
+        marks.append(gc.mem_free())  # type: ignore[attr-defined]  # (CircuitPython has it)
 
 
 def warm(*names):

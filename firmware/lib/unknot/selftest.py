@@ -50,7 +50,16 @@ SELFTEST_DONE = const(2)  # the report is complete
 PASS = "PASS"
 FAIL = "FAIL"
 SKIP = "SKIP"
+INFO = "INFO"  # a line that reports figures, not a check (the free heap)
 PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
+# Report format version, the report's first line "SELFTEST report 2" (docs/protocol.md
+# "Self-test report"); version 1 had no such line and no heap line.
+REPORT_VERSION = const(2)
+HEAP = "heap"  # the line "SELFTEST heap INFO start=<bytes> core=... now=<bytes>"
+# code.py's heap marks at boot (mods.mark), in order: after `mods` alone, the core (the App's
+# modules), the warm-up of the on-use modules' names, make_app (hw adapters, the App, the
+# journal, the routines), BLE attached
+MARKS = ("start", "core", "warm", "app", "ble")
 CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
 _CUE_GAP_MS = const(700)  # silence between two cues
 _WAIT_MS = const(15000)  # for the wearer to press the button
@@ -237,6 +246,7 @@ class SelfTest:
 
     def _finish(self):
         self.state = _DONE
+        self._heap = heap_line()
         self.results = [self._by_name[n] for n in CHECKS if n in self._by_name]
         for line in self.report():
             self.out(line)
@@ -251,10 +261,29 @@ class SelfTest:
         """The report lines (empty until done)."""
         if self.state != _DONE:
             return []
-        lines = [PREFIX + "%s %s %s" % r for r in self.results]
+        lines = [PREFIX + "report %d" % REPORT_VERSION]
+        lines += [PREFIX + "%s %s %s" % r for r in self.results]
+        lines.append(PREFIX + HEAP + " " + self._heap)
         c = self.counts()
         lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[PASS], c[FAIL], c[SKIP]))
         return lines
+
+
+def heap_line():
+    """The heap line's status and figures: the free heap (bytes, after a collection) at
+    each of code.py's boot marks (mods.marks, MARKS) and now; SKIP where there is no
+    gc.mem_free (CPython: the simulated device)."""
+    import gc
+
+    from . import mods
+
+    if not hasattr(gc, "mem_free"):
+        return SKIP + " no free-heap figures on this device"
+    gc.collect()
+    out = INFO
+    for i, m in enumerate(mods.marks[:len(MARKS)]):
+        out += " %s=%d" % (MARKS[i], m)
+    return out + " now=%d" % gc.mem_free()
 
 
 # outcomes of control(), which proto.py answers with its status codes (in this order)

@@ -13,7 +13,11 @@ SELFTEST_DONE: Final[int]
 PASS: Final[str]
 FAIL: Final[str]
 SKIP: Final[str]
+INFO: Final[str]
 PREFIX: Final[str]
+REPORT_VERSION: Final[int]
+HEAP: Final[str]
+MARKS: Final[tuple[str, ...]]
 CHECKS: Final[tuple[str, ...]]
 
 class SelfTest:
@@ -33,6 +37,8 @@ class SelfTest:
     def poll(self, now: int) -> int | None: ...
     def counts(self) -> dict[str, int]: ...
     def report(self) -> list[str]: ...
+
+def heap_line() -> str: ...
 
 OK: Final[int]
 BUSY: Final[int]

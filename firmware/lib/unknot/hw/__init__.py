@@ -44,8 +44,9 @@ RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
 
 def radio_failed(app, exc):
     """BLE could not start: keep the reason (`app.radio_error`, which the self-test's BLE
-    check reports), print it on the console, and play the error cue RADIO_CUE_TIMES times so
-    the wearer knows this board will not sync (docs/firmware.md "Without BLE")."""
+    check reports, and in the nvm for boot.py: keep_radio), print it on the console, and
+    play the error cue RADIO_CUE_TIMES times so the wearer knows this board will not sync
+    (docs/firmware.md "Without BLE")."""
     import gc
 
     gc.collect()  # after a MemoryError: room for the reason and the cue
@@ -55,6 +56,7 @@ def radio_failed(app, exc):
         reason = "MemoryError"
     app.radio_error = reason
     print("BLE unavailable:", reason)
+    keep_radio(app, reason)
     try:
         from ..app import ERROR_EVENT
         from ..patterns import felt
@@ -62,6 +64,21 @@ def radio_failed(app, exc):
         app.motor.play(felt(ERROR_EVENT)[0], RADIO_CUE_TIMES)
     except Exception:
         pass  # no motor either: the console and the self-test still say why
+
+
+def keep_radio(app, reason):
+    """This start's BLE outcome ("" started, else why not) into the nvm, for boot.py's line
+    in boot_out.txt at the next reset (blenote.keep, loaded only when it may differ from the
+    kept one). Never raises."""
+    from .. import mods
+    from ..settings import RADIO
+
+    if reason or app.overrides.get(RADIO) != "":
+        try:
+            mods.load("blenote").keep(app, reason)
+        except Exception:
+            pass  # (no memory) the console, the cue and the self-test still say it
+        mods.drop("blenote")
 
 
 class _NoWatchdog:

@@ -44,38 +44,31 @@ class BoardChecks:
         return sleeper.light_sleeps, sleeper.pin_wakes
 
 
-def _heap(group):
-    """A report line: the free heap after an import group (docs/getting-started.md)."""
-    import gc
-
-    from ..selftest import PREFIX
-
-    gc.collect()
-    free = gc.mem_free()  # type: ignore[attr-defined]  # (CircuitPython has it; stubs lack it)
-    used = gc.mem_alloc()  # type: ignore[attr-defined]
-    print("%sheap_%s INFO %d B free, %d B used" % (PREFIX, group, free, used))
-
-
 def run_selftest(getenv):
     """Build the app as code.py does (without arming the watchdog, which on the nRF52840
     cannot be stopped again), start BLE, run the self-test to its end; the report is
     printed on the console, with the free heap after each import group (core, the App
-    with its hardware adapters, BLE): the real board's figures for the board model's."""
-    _heap("start")
-    from .. import app as _core  # noqa: F401 (the protocol is loaded per connection)
+    with its hardware adapters, BLE; mods.mark, as code.py notes them): the real board's
+    figures for the board model's."""
+    from .. import mods
 
-    _heap("core")
-    from . import make_app, radio_failed
+    mods.mark()  # the marks of selftest.MARKS, as code.py notes them (no warm-up here)
+    mods.load("app")  # the protocol is loaded per connection
+    mods.mark()
+    mods.mark()
+    from . import keep_radio, make_app, radio_failed
 
     app = make_app(getenv, watchdog=False)
-    _heap("app")
+    mods.mark()
     try:
         from .ble import attach
 
         app.protocol = attach(app)
     except Exception as exc:
         radio_failed(app, exc)
-    _heap("ble")
+    else:
+        keep_radio(app, "")
+    mods.mark()
     app.safe_step()  # starts advertising
     if not app.start_selftest(app.clock.now_ms()):
         print("selftest: not started")
