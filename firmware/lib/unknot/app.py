@@ -527,8 +527,8 @@ class App:
         now = self.clock.now_ms()
         playing = self.player is not None
         # a gesture handled while a routine plays (pause, resume, stop: its cue, its STATUS)
-        # is a step of its own; the gesture that starts one plays the first cue at once
-        acted = self._input(now) and playing
+        # or that starts one is a step of its own: the first cue plays in the next pass
+        acted = self._input(now) and (playing or self.player is not None)
         while self.events:
             self._event(self.events.pop(0), now)
         self._ann_new = False
