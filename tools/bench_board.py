@@ -12,6 +12,14 @@ Heap (KiB above the VM's floor, the firmware as `unknot device install` writes i
   fw_board_heap_over_budget: how many (board, group) pairs exceed docs/firmware.md's
   "Heap budget" table (0 is the rule).
 
+Interned names (qstrs; micropython.qstr_info() in the model, one run through every mode and
+the self-test, scenario.NAME_PHASES; docs/firmware.md "Interned names"):
+- fw_board_qstr: {board: {"names": the most after any phase, "pools", "kib" (the pools'
+  tables and strings), "floor" (the stand-ins alone), "firmware" (names - floor), "margin"
+  (model.NAMES_LINE - names), phase: names after it}};
+- fw_board_qstr_margin: the worst board's margin (model.NAMES_MARGIN is the rule: under the
+  line the qstr pool's 1280-entry doubling, ~9 KiB in one block, never comes).
+
 CPU (board milliseconds: wasm instructions counted by wasmtime fuel on the unspilled VM
 with a heap so large that no collection runs, divided by FUEL_PER_MS; worst board):
 - fw_cpu_ms_boot: code.py to the first wait (less the VM's and stand-ins' own start);
@@ -47,6 +55,7 @@ def heap(m: model.Model, runs: int = model.RUNS) -> dict[str, object]:
         per_board[board] = {"live": fig.live_kib, "peak": fig.peak_kib, **fig.phases}
     live = max(float(v["live"]) for v in per_board.values())  # type: ignore[arg-type]
     peak = max(int(v["peak"]) for v in per_board.values())  # type: ignore[call-overload]
+    qstr = {board: model.names(m, board) for board in model.BOARDS}
     by_group: dict[str, dict[str, float]] = {}
     over = 0
     for board in model.BOARDS:
@@ -60,6 +69,8 @@ def heap(m: model.Model, runs: int = model.RUNS) -> dict[str, object]:
         "fw_board_heap_free_estimate_kb": HEAP_AT_REPL_KIB - peak,
         "fw_board_heap_groups": by_group,
         "fw_board_heap_over_budget": over,
+        "fw_board_qstr": {board: q.report() for board, q in qstr.items()},
+        "fw_board_qstr_margin": min(q.margin for q in qstr.values()),
     }
 
 

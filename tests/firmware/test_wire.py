@@ -54,7 +54,7 @@ def test_every_size_constant_is_its_format_size() -> None:
             assert size == value, f"{path.name} {const} = {value}, {name} packs {size}"
             checked.append(f"{path.stem}.{const}")
     # the check sees them (a renamed constant would silently drop out)
-    assert {"routine.HEADER_SIZE", "status.STATUS_SIZE", "info.INFO_SIZE",
+    assert {"routine._HEADER_SIZE", "status.STATUS_SIZE", "info._INFO_SIZE",
             "upload._ARCHIVE_ENTRY_SIZE"} <= set(checked), checked
     j = core.journal  # the record: its body, then the crc; a synced record is the body less seq
     assert j.CRC_SPAN == wire.size(j.RECORD_BODY)

@@ -6,7 +6,9 @@ tools/board/scenario.py. See tools/board/README.md and docs/firmware.md "Board m
 
 prints per board the live heap after each phase and the safe peak (both above the VM's
 floor, KiB): the smallest heap at which each of `runs` runs with different allocation
-orders (seeds) passes every phase, scanned upward in STEP_KIB steps, never bisected.
+orders (seeds) passes every phase, scanned upward in STEP_KIB steps, never bisected; then
+the interned names (qstrs) after each phase of one run through every mode and a self-test,
+and their margin under NAMES_LINE (docs/firmware.md "Interned names").
 
 The drive: unknot.device.install's plan (code.py, lib/unknot, the libraries), compiled to
 .mpy by the install's own compiler (or .py with --py), settings.toml with UNKNOT_BOARD, the
@@ -131,8 +133,41 @@ def build_drive(root: Path, use_py: bool = False) -> Drive:
     model = root / ".model"
     for src in sorted((BOARD_DIR / "cp").rglob("*.py")):
         rel = src.relative_to(BOARD_DIR / "cp")
+        # named as before the install's source_name: the floor's names stay where they were
         _compile(src, model / rel.with_suffix(".mpy"), "cp/" + rel.as_posix())
     return Drive(root, library())
+
+
+# MicroPython's dynamic qstr pools (py/qstr.c qstr_add): each new pool has twice the
+# entries of the last, from 20 (measured on the VM: 20 + 40 + ... + 640 = 1260 names in 6
+# pools); the 1261st name allocates a pool of 1280 entries, ~9 KiB in one block (7 B per
+# entry on 32 bits), wherever in the run it comes, maybe late in a fragmented heap.
+# The firmware's names (every phase and a self-test) stay NAMES_MARGIN under that line
+# (tests/firmware/test_fw_names.py; docs/firmware.md "Interned names").
+NAMES_LINE = 1260
+NAMES_MARGIN = 60
+
+
+@dataclass(frozen=True)
+class Names:
+    """micropython.qstr_info() at a measurement: pools, names, bytes of the pools' tables
+    and strings."""
+
+    pools: int
+    names: int
+    bytes: int
+
+
+def qstr_report(stdout: str) -> dict[str, Names]:
+    """The guest's "@qstr <phase>" lines, each followed by qstr_info()'s line."""
+    out: dict[str, Names] = {}
+    lines = stdout.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("@qstr "):
+            fields = dict(kv.split("=") for kv in lines[i + 1].split(": ", 1)[1].split(", "))
+            out[line[6:]] = Names(int(fields["n_pool"]), int(fields["n_qstr"]),
+                                  int(fields["n_total_bytes"]))
+    return out
 
 
 @dataclass
@@ -141,6 +176,7 @@ class Run:
     record: scenario.Record
     error: str
     fuel: int
+    names: dict[str, Names] = field(default_factory=dict)  # phase -> qstr_info()
 
 
 class Model:
@@ -161,9 +197,9 @@ class Model:
                        for p in (BOARD_DIR / "cp").rglob("*.py")}
 
     def run(self, board: str, heap_kib: int, seed: int = 0, floor: bool = False,
-            keep_nvm: bool = False) -> Run:
+            keep_nvm: bool = False, phases: tuple[str, ...] | None = None) -> Run:
         self.drive.reset(board, keep_nvm)
-        sc = scenario.Scenario(self.archive, () if floor else self.phases)
+        sc = scenario.Scenario(self.archive, () if floor else phases or self.phases)
         env = {"MICROPYPATH": "/.model:/:/lib", "UNKNOT_MODEL_BOARD": board,
                "UNKNOT_MODEL_SEED": str(seed),
                "UNKNOT_MODEL_IMPORTS": " ".join(self.standins.get(board, ()))}
@@ -177,7 +213,7 @@ class Model:
         if not error and not done:
             error = "phases not done: " + " ".join(sc.rec.done)
         return Run(not error, sc.rec, error + " " + (res.stdout + res.stderr)[-600:]
-                   if error else "", res.fuel)
+                   if error else "", res.fuel, qstr_report(res.stdout))
 
     def boot_py(self, board: str) -> str:
         """Run the drive's boot.py as a reset does (its own VM, before code.py), on the nvm
@@ -257,6 +293,41 @@ def measure(model: Model, board: str, runs: int = RUNS) -> BoardFigures:
     return BoardFigures(phases["boot"], peak - floor_kib, phases)
 
 
+@dataclass
+class NameFigures:
+    """The interned names (qstrs) of one board's run through scenario.NAME_PHASES (every
+    mode, the self-test included) and of the floor (the stand-ins alone)."""
+
+    phases: dict[str, Names]  # after each phase
+    floor: Names
+
+    @property
+    def most(self) -> Names:
+        return max(self.phases.values(), key=lambda n: n.names)
+
+    @property
+    def margin(self) -> int:
+        """Names left under NAMES_LINE at the worst phase (NAMES_MARGIN is the rule)."""
+        return NAMES_LINE - self.most.names
+
+    def report(self) -> dict[str, object]:
+        most = self.most
+        return {"names": most.names, "pools": most.pools, "kib": round(most.bytes / 1024, 1),
+                "floor": self.floor.names, "firmware": most.names - self.floor.names,
+                "margin": self.margin,
+                **{p: n.names for p, n in self.phases.items()}}
+
+
+def names(model: Model, board: str) -> NameFigures:
+    """One run through every mode at a large heap, and the floor's run."""
+    run = model.run(board, MAX_KIB, phases=scenario.NAME_PHASES)
+    if not run.ok:
+        raise RuntimeError(f"{board}: the names' run fails: {run.error}")
+    model.learn(board, run)
+    floor_run = model.run(board, MAX_KIB, floor=True)
+    return NameFigures(run.names, floor_run.names["floor"])
+
+
 def why(model: Model, board: str, peak_kib: int, runs: int = RUNS) -> None:
     """Print, per seed, where a run fails one STEP_KIB below the safe peak: the last phase
     done, the scenario's or the guest's error and the tail of the guest's output (the
@@ -292,10 +363,17 @@ def main(argv: list[str]) -> int:
         fig = measure(model, board, args.runs)
         if args.why:
             why(model, board, fig.peak_kib, args.runs)
-        out[board] = {"live_kib": fig.live_kib, "peak_kib": fig.peak_kib, **fig.phases}
+        nf = names(model, board)
+        out[board] = {"live_kib": fig.live_kib, "peak_kib": fig.peak_kib, **fig.phases,
+                      "names": nf.report()}
         if not args.json:
             print(f"{board:18} live {fig.live_kib:6.1f} KiB  safe peak {fig.peak_kib:4d} KiB  "
                   + "  ".join(f"{p} {v}" for p, v in fig.phases.items()), flush=True)
+            most = nf.most
+            print(f"{'':18} names {most.names} (firmware {most.names - nf.floor.names}, floor "
+                  f"{nf.floor.names}) in {most.pools} pools, {most.bytes / 1024:.1f} KiB; "
+                  f"{nf.margin} under the {NAMES_LINE} line (rule: >= {NAMES_MARGIN})  "
+                  + "  ".join(f"{p} {n.names}" for p, n in nf.phases.items()), flush=True)
     if args.json:
         print(json.dumps(out, indent=2))
     return 0

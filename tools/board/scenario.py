@@ -20,6 +20,9 @@ Phases, in order (each ends with a heap measurement named after it):
               out)
   upload      the routine library uploaded as one set (UPLOAD_BEGIN, CHUNKs, COMMIT)
   pairing     a long press opens the pairing window; a second host PAIRs
+  selftest    (NAME_PHASES only) the central starts the self-test (SELFTEST), the wearer
+              presses every 4 s (the button and light-sleep checks), the central reads the
+              report until its end line
   disconnect  the central leaves; the board advertises again
 Adding a phase: write a generator method `_phase_<name>` (use `_wait_until`, `_request`,
 `_press`) and put its name in PHASES.
@@ -36,6 +39,9 @@ PHASES = ("boot", "routine", "session", "upload", "pairing", "disconnect")
 # connected and follows it; the heap scans leave it out (it is the routine phase's heap plus
 # the STATUS frames, and 8,000 more loop steps per run).
 CPU_PHASES = ("boot", "routine", "session", "linked", "upload", "pairing", "disconnect")
+# The interned names' run (model.names) adds the self-test, the one mode the heap scans
+# leave out, so that every module the firmware can load has interned its names.
+NAME_PHASES = ("boot", "routine", "session", "upload", "pairing", "selftest", "disconnect")
 PLAYING = ("routine", "linked")  # the phases whose loop steps are fw_cpu_ms_cue_max's
 MTU = 247
 RECORDS = 1000
@@ -540,6 +546,31 @@ class Scenario:
             raise ScenarioFailed("bad PAIR_CHECK answer tag")
         self._ok(bytes(opened), "PAIR_CHECK")
 
+    def _phase_selftest(self) -> Generator[str, Wait, None]:
+        p, t, wire = self.proto, _selftest(), _wire()
+        frame = yield from self._request(wire.pack(t.REQ_SELFTEST, p.OP_SELFTEST,
+                                                   t.SELFTEST_START))
+        self._ok(frame, "SELFTEST")
+        head = wire.size(t.RESP_SELFTEST)
+        text = b""
+        start = self.wait.now
+        while True:
+            frame = yield from self._request(wire.pack(
+                t.REQ_SELFTEST_REPORT, p.OP_SELFTEST, t.SELFTEST_REPORT, len(text)))
+            self._ok(frame, "SELFTEST report")
+            state, total = wire.unpack(t.RESP_SELFTEST, frame[3:])
+            if state == t.SELFTEST_DONE:
+                text += frame[3 + head :]
+                if len(text) >= total:
+                    break
+                continue
+            if self.wait.now - start > 120_000:
+                raise ScenarioFailed("the self-test did not end in 120 s")
+            yield from self._at(self.wait.now + 4000, "")
+            yield from self._press(120)  # the button check, then the wake from light sleep
+        if b"SELFTEST end" not in text:
+            raise ScenarioFailed("self-test report without its end line")
+
     def _phase_disconnect(self) -> Generator[str, Wait, None]:
         adverts = self.rec.adverts
         self.connected = False
@@ -561,6 +592,13 @@ def _status() -> Any:
     from unknot import core
 
     return core.status
+
+
+def _selftest() -> Any:
+    """The firmware's self-test module: the SELFTEST op's formats."""
+    from unknot import core
+
+    return core.selftest
 
 
 def _upload() -> Any:

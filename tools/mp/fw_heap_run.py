@@ -142,16 +142,17 @@ class _Host:
     request sealed with the session keys and its counter; answers opened."""
 
     def __init__(self, p, app):
+        import fw_heap_host as H
         from unknot import auth, proto, seal, wire
 
         self.p = p
         self.n = 0
         host_id, key = b"heaphost", b"k" * auth.KEY_SIZE
         app.keyring.keep(host_id, key)
-        nh = b"n" * auth.NONCE_SIZE
-        p.control(wire.pack(proto.REQ_AUTH_BEGIN, proto.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
-        nd = _frames(p)[0][3 : 3 + auth.NONCE_SIZE]
-        p.control(wire.pack(proto.REQ_AUTH, proto.OP_AUTH, seal.host_proof(key, nh, nd)))
+        nh = b"n" * H.NONCE_SIZE
+        p.control(wire.pack(proto.REQ_AUTH_BEGIN, H.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
+        nd = _frames(p)[0][3 : 3 + H.NONCE_SIZE]
+        p.control(wire.pack(proto.REQ_AUTH, H.OP_AUTH, seal.host_proof(key, nh, nd)))
         if _frames(p)[0][2] != proto.ST_OK or not p.authenticated:
             raise SystemExit("auth refused")
         self.session = seal.Session(key, nh, nd)
@@ -170,7 +171,7 @@ class _Host:
 
 
 def _protocol(state):
-
+    import fw_heap_host as H
     from unknot import proto, wire
     from unknot.crc import crc32
 
@@ -186,11 +187,11 @@ def _protocol(state):
     if len(p.info()) != wire.size(proto.INFO):
         raise SystemExit("bad info")
     host = state["host"] = _Host(p, app)
-    host.send(wire.pack(proto.REQ_SET_CLOCK, proto.OP_SET_CLOCK, 1700000000))
+    host.send(wire.pack(proto.REQ_SET_CLOCK, H.OP_SET_CLOCK, 1700000000))
     if _frames(p)[0][2] != proto.ST_OK:
         raise SystemExit("set clock refused")
     j = app.journal
-    host.send(wire.pack(proto.REQ_READ, proto.OP_READ, 1, 0))
+    host.send(wire.pack(proto.REQ_READ, H.OP_READ, 1, 0))
     data = 0
     crc = 0
     end = None
@@ -203,7 +204,7 @@ def _protocol(state):
         index += 1
         if f is None:
             raise SystemExit("a frame failed its seal")
-        if f[0] == proto.F_DATA:
+        if f[0] == H.F_DATA:
             data += len(f) - 1
             crc = crc32(memoryview(f)[1:], crc)
         else:
@@ -221,6 +222,7 @@ def pairs(a, b):
 def _upload(state, lib):
     import os
 
+    import fw_heap_host as H
     from unknot import proto, upload, wire
     from unknot.crc import crc32
 
@@ -243,7 +245,7 @@ def _upload(state, lib):
     crc = 0
     for piece in pieces():
         crc = crc32(piece, crc)
-    host.send(wire.pack(upload.REQ_UPLOAD_BEGIN, proto.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
+    host.send(wire.pack(upload.REQ_UPLOAD_BEGIN, H.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
     _frames(p)
     room = MTU - 3 - 5 - 8  # ATT header, chunk header, tag
     offset = 0
@@ -251,16 +253,16 @@ def _upload(state, lib):
     for piece in pieces():
         buf += piece
         while len(buf) >= room:
-            host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset)
+            host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, H.OP_UPLOAD_CHUNK, offset)
                       + buf[:room])
             offset += room
             buf = buf[room:]
             if _frames(p)[0][2] != proto.ST_OK:
                 raise SystemExit("chunk refused")
     if buf:
-        host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, proto.OP_UPLOAD_CHUNK, offset) + buf)
+        host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, H.OP_UPLOAD_CHUNK, offset) + buf)
         _frames(p)
-    host.send(bytes([proto.OP_UPLOAD_COMMIT]))
+    host.send(bytes([H.OP_UPLOAD_COMMIT]))
     status = _frames(p)[0][2]
     if status != proto.ST_OK:
         raise SystemExit("commit refused " + str(status))

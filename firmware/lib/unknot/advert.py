@@ -24,17 +24,17 @@ except ImportError:  # CPython (tests, the simulated device, the host)
         return x
 
 
-VERSION = const(2)  # the payload's format version (top 4 bits of the counter field)
-COMPANY = const(0xFFFF)  # Bluetooth SIG company id "for testing" (no id is assigned to us)
+_VERSION = const(2)  # the payload's format version (top 4 bits of the counter field)
+_COMPANY = const(0xFFFF)  # Bluetooth SIG company id "for testing" (no id is assigned to us)
 AD_TYPE = const(0xFF)  # manufacturer-specific data
 PAYLOAD = "<HHI"  # company id, version << 12 | counter, tag: after the AD length and type
 PAYLOAD_SIZE = const(8)
-TAG_SIZE = const(4)
-COUNTER_MASK = const(0x0FFF)
-ROTATE_MS = const(900000)  # a new counter (so a new tag) at least every 15 min
+_TAG_SIZE = const(4)
+_COUNTER_MASK = const(0x0FFF)
+_ROTATE_MS = const(900000)  # a new counter (so a new tag) at least every 15 min
 LABEL = b"unknot adv"  # CMAC message: LABEL | counter u16 | head u32 | epoch u32
 _MSG = "<HI"
-KEY_SIZE = const(16)  # the device secret (auth.SECRET_SIZE); an epoch u32 follows in `secret`
+_KEY_SIZE = const(16)  # the device secret (auth.SECRET_SIZE); an epoch u32 follows in `secret`
 
 
 def secret(device_secret, epoch):
@@ -57,11 +57,11 @@ def tag(secret, counter, head):
     from . import mods
 
     kept = mods.loaded("seal")
-    t = mods.load("seal").cmac(secret[0:KEY_SIZE], LABEL,
-                               pack(_MSG, counter & COUNTER_MASK, head), secret[KEY_SIZE:])
+    t = mods.load("seal").cmac(secret[0:_KEY_SIZE], LABEL,
+                               pack(_MSG, counter & _COUNTER_MASK, head), secret[_KEY_SIZE:])
     if not kept:
         mods.drop("seal")  # idle between connections: the session loads it again
-    return t[0:TAG_SIZE]
+    return t[0:_TAG_SIZE]
 
 
 def parse(payload):
@@ -70,7 +70,7 @@ def parse(payload):
     if len(payload) != PAYLOAD_SIZE - 2:
         return None
     field = unpack_from("<H", payload, 0)[0]
-    return field >> 12, field & COUNTER_MASK, bytes(payload[2:])
+    return field >> 12, field & _COUNTER_MASK, bytes(payload[2:])
 
 
 class Advert:
@@ -101,14 +101,14 @@ class Advert:
             return False
         from os import urandom  # the nRF52840's hardware RNG on the board
 
-        counter = unpack_from("<H", urandom(2), 0)[0] & COUNTER_MASK
+        counter = unpack_from("<H", urandom(2), 0)[0] & _COUNTER_MASK
         if counter == self.counter:
-            counter = (counter + 1) & COUNTER_MASK  # never the same tag twice in a row
+            counter = (counter + 1) & _COUNTER_MASK  # never the same tag twice in a row
         self.counter = counter
         self.head = head
-        self.due_ms = now_ms + ROTATE_MS
-        t = urandom(TAG_SIZE) if secret is None else tag(secret, counter, head)
-        pack_into(PAYLOAD, self.data, 0, COMPANY, VERSION << 12 | counter,
+        self.due_ms = now_ms + _ROTATE_MS
+        t = urandom(_TAG_SIZE) if secret is None else tag(secret, counter, head)
+        pack_into(PAYLOAD, self.data, 0, _COMPANY, _VERSION << 12 | counter,
                   unpack_from("<I", t, 0)[0])
         self.updates += 1
         return True

@@ -50,7 +50,7 @@ from .reminders import MICRO, REST, Reminders
 # _RETRY_MAX_MS, while the budget day has written fewer than _DAY_WRITES (10 years of 10,000
 # erases on 2 pages allow 5.48 a day).
 _DAY_MS = const(86400000)
-HOST_WRITES_DAY = const(2)
+_HOST_WRITES_DAY = const(2)
 _DAY_WRITES = const(5)
 _RETRY_MS = const(60000)
 _RETRY_MAX_MS = const(3840000)  # 64 min
@@ -202,7 +202,7 @@ class App:
         """True (and counted) when a write a host caused may go to flash now: fewer than
         HOST_WRITES_DAY in the last 24 hours."""
         times = self._host_at
-        if len(times) >= HOST_WRITES_DAY:
+        if len(times) >= _HOST_WRITES_DAY:
             if now - times[0] <= _DAY_MS:  # the oldest must be more than 24 hours old
                 return False
             times.pop(0)

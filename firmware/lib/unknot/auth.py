@@ -22,16 +22,16 @@ except ImportError:  # CPython (tests, the simulated device, the host)
         return x
 
 
-HOST_ID_SIZE = const(8)
+_HOST_ID_SIZE = const(8)
 KEY_SIZE = const(16)
-NONCE_SIZE = const(16)
-PUBLIC_SIZE = const(32)  # an X25519 public key
-COMMIT_SIZE = const(32)  # SHA-256 of the host's public key and nonce
-PROOF_SIZE = const(16)  # a full AES-CMAC
+_NONCE_SIZE = const(16)
+_PUBLIC_SIZE = const(32)  # an X25519 public key
+_COMMIT_SIZE = const(32)  # SHA-256 of the host's public key and nonce
+_PROOF_SIZE = const(16)  # a full AES-CMAC
 TAG_SIZE = const(8)  # the truncated AES-CMAC every sealed frame carries
 BLIND_SIZE = const(8)  # the host's blinded id in AUTH_BEGIN
 SECRET_SIZE = const(16)  # the device secret paired hosts hold (docs/security.md)
-NAME_SIZE = const(8)  # a host's name on the device (UTF-8, zero padded)
+_NAME_SIZE = const(8)  # a host's name on the device (UTF-8, zero padded)
 MAX_HOSTS = const(4)  # host keys the device keeps; a fifth consent evicts the oldest
 PAIR_WINDOW_MS = const(60000)  # the window closes after one pairing attempt or this long
 CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
@@ -40,15 +40,15 @@ SAS_DIGITS = const(3)  # the short authentication string: 3 numbers of 1..SAS_BA
 SAS_BASE = const(5)  # 5**3 = 125 values: a relay's one guess wins with p = 0.8 %
 
 # The stored host section (in front of the settings lines in the nvm image, docs/security.md):
-HOSTS_MAGIC = const(0xA3)
+_HOSTS_MAGIC = const(0xA3)
 HOSTS_HEAD = "magic:B count:B usb_id:I secret:16s"  # usb_id: the last key file imported
-HOSTS_HEAD_SIZE = const(22)
+_HOSTS_HEAD_SIZE = const(22)
 HOST_RECORD = "host_id:8s key:16s name:8s paired:I"  # paired: unix s (0: clock unset)
-HOST_RECORD_SIZE = const(36)
+_HOST_RECORD_SIZE = const(36)
 # The USB key file (drive root): one record, imported once (its id is remembered).
 KEY_FILE = "unknot-host.key"
 KEY_FILE_RECORD = "magic:4s import_id:I host_id:8s key:16s"  # import id: random, not 0
-KEY_FILE_RECORD_SIZE = const(32)
+_KEY_FILE_RECORD_SIZE = const(32)
 KEY_FILE_MAGIC = b"UNK3"
 
 # Labels: the first bytes of each hashed or MACed message (docs/protocol.md).
@@ -87,27 +87,27 @@ def random(n):
 
 
 def nonce():
-    return random(NONCE_SIZE)
+    return random(_NONCE_SIZE)
 
 
 # -- stored form ----------------------------------------------------------------------------
 
 
 def pad_name(name):
-    raw = bytes(name)[0:NAME_SIZE]
-    return raw + bytes(NAME_SIZE - len(raw))
+    raw = bytes(name)[0:_NAME_SIZE]
+    return raw + bytes(_NAME_SIZE - len(raw))
 
 
 def encode_hosts(hosts, usb_id=0, secret=None):
     """The stored host section: HOSTS_HEAD, then one HOST_RECORD per host (oldest first).
     `hosts` are lists [host id, key, name, paired at, last seen]; last seen is not stored
     (it lives in RAM since the device's last start)."""
-    out = bytearray(HOSTS_HEAD_SIZE + HOST_RECORD_SIZE * len(hosts))
-    wire.pack_into(HOSTS_HEAD, out, 0, HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
-    at = HOSTS_HEAD_SIZE
+    out = bytearray(_HOSTS_HEAD_SIZE + _HOST_RECORD_SIZE * len(hosts))
+    wire.pack_into(HOSTS_HEAD, out, 0, _HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
+    at = _HOSTS_HEAD_SIZE
     for h in hosts:
         wire.pack_into(HOST_RECORD, out, at, h[0], h[1], pad_name(h[2]), h[3])
-        at += HOST_RECORD_SIZE
+        at += _HOST_RECORD_SIZE
     return bytes(out)
 
 
@@ -118,18 +118,18 @@ def decode_hosts(blob):
     blob = bytes(blob)
     if not blob:
         return [], 0, None, b""
-    if blob[0] != HOSTS_MAGIC or len(blob) < HOSTS_HEAD_SIZE:
+    if blob[0] != _HOSTS_MAGIC or len(blob) < _HOSTS_HEAD_SIZE:
         n = blob[0]
         if n <= MAX_HOSTS and len(blob) >= 1 + 24 * n:  # v2: dropped, re-pair
             return [], 0, None, blob[1 + 24 * n :]
         return [], 0, None, blob
     _, n, usb_id, secret = wire.unpack(HOSTS_HEAD, blob, 0)
-    end = HOSTS_HEAD_SIZE + n * HOST_RECORD_SIZE
+    end = _HOSTS_HEAD_SIZE + n * _HOST_RECORD_SIZE
     if n > MAX_HOSTS or len(blob) < end:
         return [], 0, None, blob
     hosts = []
     for i in range(n):
-        at = HOSTS_HEAD_SIZE + i * HOST_RECORD_SIZE
+        at = _HOSTS_HEAD_SIZE + i * _HOST_RECORD_SIZE
         hid, key, name, paired = wire.unpack(HOST_RECORD, blob, at)
         hosts.append([hid, key, name.rstrip(b"\x00"), paired, 0])
     if secret == _ZERO16:
@@ -140,7 +140,7 @@ def decode_hosts(blob):
 def parse_key_file(data):
     """(import id, host id, key) of a KEY_FILE, or None for anything else."""
     data = bytes(data)
-    if len(data) != KEY_FILE_RECORD_SIZE:
+    if len(data) != _KEY_FILE_RECORD_SIZE:
         return None
     magic, import_id, host_id, key = wire.unpack(KEY_FILE_RECORD, data, 0)
     if magic != KEY_FILE_MAGIC or import_id == 0:

@@ -23,20 +23,20 @@ DATA = "a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74"
 NAME_PREFIX = "Unknot"  # advertised complete local name is NAME_PREFIX + "-" + 4 hex digits
 
 # Characteristic properties: the Bluetooth Core bit values (`_bleio` and bumble use them).
-READ = const(0x02)
-WRITE = const(0x08)  # write with response
-NOTIFY = const(0x10)
+_READ = const(0x02)
+_WRITE = const(0x08)  # write with response
+_NOTIFY = const(0x10)
 
 # Attribute permissions (each side maps these to its own constants).
-NO_ACCESS = const(0)
-OPEN = const(1)
-ENCRYPT = const(2)  # encrypted link (just-works pairing is enough), see docs/security.md
+_NO_ACCESS = const(0)
+_OPEN = const(1)
+_ENCRYPT = const(2)  # encrypted link (just-works pairing is enough), see docs/security.md
 
 MAX_VALUE = const(244)  # ATT MTU 247 - 3
 
 # name, uuid, properties, read permission, write permission, max value length
 CHARACTERISTICS = (
-    ("info", INFO, READ, OPEN, NO_ACCESS, 64),
-    ("control", CONTROL, READ | WRITE, ENCRYPT, ENCRYPT, MAX_VALUE),  # read: last response
-    ("data", DATA, NOTIFY, OPEN, NO_ACCESS, MAX_VALUE),
+    ("info", INFO, _READ, _OPEN, _NO_ACCESS, 64),
+    ("control", CONTROL, _READ | _WRITE, _ENCRYPT, _ENCRYPT, MAX_VALUE),  # read: last response
+    ("data", DATA, _NOTIFY, _OPEN, _NO_ACCESS, MAX_VALUE),
 )

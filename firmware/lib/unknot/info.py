@@ -17,13 +17,13 @@ except ImportError:  # CPython (tests, the simulated device, the host)
 
 PROTOCOL_VERSION = const(3)
 INFO = "version:B flags:B device_id:8s major:B minor:B patch:B reserved:B"
-INFO_SIZE = const(14)  # wire.size(INFO): tests/firmware/test_wire.py checks it
+_INFO_SIZE = const(14)  # wire.size(INFO): tests/firmware/test_wire.py checks it
 
 
 def value(device_id):
     """INFO for this device (a new 14-byte bytearray: the adapter keeps it)."""
     major, minor, patch = version()
-    buf = bytearray(INFO_SIZE)
+    buf = bytearray(_INFO_SIZE)
     wire.pack_into(INFO, buf, 0, PROTOCOL_VERSION, 0, device_id[:8], major, minor, patch, 0)
     return buf
 

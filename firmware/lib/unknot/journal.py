@@ -35,12 +35,12 @@ RECORD_BODY = ("seq:I start:I routine_id:H steps_done:B steps_total:B active_s:H
                " boot:B")
 RECORD_CRC = "crc:I"  # crc32 of the body, at CRC_SPAN
 RECORD_SIZE = const(20)  # the body and its crc
-CRC_SPAN = const(16)  # the body's size: the crc32 covers bytes [0:16]
+_CRC_SPAN = const(16)  # the body's size: the crc32 covers bytes [0:16]
 # A synced record is bytes [WIRE_START:CRC_SPAN], the body without seq (implied by the
 # stream's first seq); the CRC is per stream (docs/protocol.md).
 WIRE_START = const(4)
 WIRE_RECORD_SIZE = const(12)
-EMPTY_SEQ = const(0xFFFFFFFF)  # an erased slot; seq 0 is never used either
+_EMPTY_SEQ = const(0xFFFFFFFF)  # an erased slot; seq 0 is never used either
 
 # Record flags.
 COMPLETED = const(0x01)
@@ -58,7 +58,7 @@ def pack_record(seq, start, routine_id, steps_done, steps_total, active_s, flags
         min(steps_done, 255), min(steps_total, 255), min(active_s, 0xFFFF),
         flags & 0xFF, boot & 0xFF,
     )
-    wire.pack_into(RECORD_CRC, buf, CRC_SPAN, crc32(memoryview(buf)[0:CRC_SPAN]) & 0xFFFFFFFF)
+    wire.pack_into(RECORD_CRC, buf, _CRC_SPAN, crc32(memoryview(buf)[0:_CRC_SPAN]) & 0xFFFFFFFF)
     return bytes(buf)
 
 
@@ -67,10 +67,10 @@ def unpack_record(b):
     `b` is not a valid record (wrong size, CRC mismatch, seq 0 or 0xFFFFFFFF)."""
     if len(b) != RECORD_SIZE:
         return None
-    if crc32(bytes(b[0:CRC_SPAN])) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, CRC_SPAN)[0]:
+    if crc32(bytes(b[0:_CRC_SPAN])) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, _CRC_SPAN)[0]:
         return None
     fields = wire.unpack(RECORD_BODY, b)
-    if fields[0] == 0 or fields[0] == EMPTY_SEQ:
+    if fields[0] == 0 or fields[0] == _EMPTY_SEQ:
         return None
     return fields
 

@@ -37,19 +37,19 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-FLAT = const(0)
-RISE = const(1)
-FALL = const(2)
-ROUTINE = const(0)  # cue kinds
-DEVICE = const(1)
+_FLAT = const(0)
+_RISE = const(1)
+_FALL = const(2)
+_ROUTINE = const(0)  # cue kinds
+_DEVICE = const(1)
 
-MARGIN_MS = const(100)  # smallest segment difference between two cues (rhythm distance)
-GAP_MIN_MS = const(100)  # smallest gap between two pulses of one cue
-PULSE_MIN_MS = const(40)  # shortest pulse (felt as a tap; shorter is hardly felt)
-PULSE_MAX_MS = const(760)  # longest pulse: MARGIN_MS >= 13 % of every pulse
-TAP_MS = const(60)  # pulses up to this are taps: a DRV2605 click effect, self-ending
+_MARGIN_MS = const(100)  # smallest segment difference between two cues (rhythm distance)
+_GAP_MIN_MS = const(100)  # smallest gap between two pulses of one cue
+_PULSE_MIN_MS = const(40)  # shortest pulse (felt as a tap; shorter is hardly felt)
+_PULSE_MAX_MS = const(760)  # longest pulse: MARGIN_MS >= 13 % of every pulse
+_TAP_MS = const(60)  # pulses up to this are taps: a DRV2605 click effect, self-ending
 DRV_TAP = const(0x80)  # drv_steps: this effect ends by itself (a tap)
-NUMBER_MAX = const(9)  # numbers said with a number cue are 1..NUMBER_MAX (more: capped)
+_NUMBER_MAX = const(9)  # numbers said with a number cue are 1..NUMBER_MAX (more: capped)
 
 # DRV2605 ROM effect ids (datasheet, "Waveform Library Effects List")
 _DRV_STRONG_CLICK = const(1)  # Strong Click - 100%
@@ -195,7 +195,7 @@ def felt(event, number=1):
     k = _event(event)
     if k < 0:
         return "", 0
-    return CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number))
+    return CUES[_FELT[2 * k]], _FELT[2 * k + 1] or max(1, min(_NUMBER_MAX, number))
 
 
 def _pulses_at(name):
@@ -213,13 +213,13 @@ def envelope_steps(name):
     out = []
     for i in range(p, p + 4 * n, 4):
         shape, level, on, off = b[i], b[i + 1], b[i + 2] * 10, b[i + 3] * 10
-        if shape == FLAT:
+        if shape == _FLAT:
             out.append(level)
             out.append(on)
         else:
             step = on // 4
             for k in range(4):
-                out.append(level * (k + 1 if shape == RISE else 4 - k) // 4)
+                out.append(level * (k + 1 if shape == _RISE else 4 - k) // 4)
                 out.append(step if k < 3 else on - 3 * step)
         if off:
             out.append(0)
@@ -236,11 +236,11 @@ def envelope(name):
 def drv_effect(shape, level, length_ms):
     """The DRV2605 ROM effect id that plays one pulse. Taps are self-ending clicks; any other
     pulse is stopped by the adapter at `length_ms`."""
-    if shape == RISE:
+    if shape == _RISE:
         return _DRV_RAMP_UP
-    if shape == FALL:
+    if shape == _FALL:
         return _DRV_RAMP_DOWN
-    if length_ms <= TAP_MS:
+    if length_ms <= _TAP_MS:
         if level >= 200:
             return _DRV_STRONG_CLICK
         return _DRV_MEDIUM_CLICK if level >= 120 else _DRV_SHARP_TICK_60
@@ -256,7 +256,7 @@ def drv_steps(name):
     for i in range(p, p + 4 * n, 4):
         shape, level, on = b[i], b[i + 1], b[i + 2] * 10
         effect = drv_effect(shape, level, on)
-        out.append(effect | DRV_TAP if shape == FLAT and on <= TAP_MS else effect)
+        out.append(effect | DRV_TAP if shape == _FLAT and on <= _TAP_MS else effect)
         out.append(on)
         out.append(0)
         out.append(b[i + 3] * 10)
@@ -283,4 +283,4 @@ def event_ms(event, number=1):
     k = _event(event)
     if k < 0:
         return 0
-    return _DUR[_FELT[2 * k]] * 10 * (_FELT[2 * k + 1] or max(1, min(NUMBER_MAX, number)))
+    return _DUR[_FELT[2 * k]] * 10 * (_FELT[2 * k + 1] or max(1, min(_NUMBER_MAX, number)))

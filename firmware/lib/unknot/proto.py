@@ -33,27 +33,27 @@ except ImportError:
 
 
 # Data characteristic frame types (byte 0 of every notification).
-F_DATA = const(0x01)
-F_END = const(0x02)
-F_RESP = const(0x03)
+_F_DATA = const(0x01)
+_F_END = const(0x02)
+_F_RESP = const(0x03)
 
 # Control opcodes (byte 0 of every control write).
-OP_READ = const(0x01)
-OP_SET_CLOCK = const(0x02)
-OP_UPLOAD_BEGIN = const(0x03)
-OP_UPLOAD_CHUNK = const(0x04)
-OP_UPLOAD_COMMIT = const(0x05)
-OP_UPLOAD_ABORT = const(0x06)
-OP_SET_SETTINGS = const(0x07)
-OP_AUTH_BEGIN = const(0x10)  # open to any central
-OP_AUTH = const(0x11)  # open to any central
+_OP_READ = const(0x01)
+_OP_SET_CLOCK = const(0x02)
+_OP_UPLOAD_BEGIN = const(0x03)
+_OP_UPLOAD_CHUNK = const(0x04)
+_OP_UPLOAD_COMMIT = const(0x05)
+_OP_UPLOAD_ABORT = const(0x06)
+_OP_SET_SETTINGS = const(0x07)
+_OP_AUTH_BEGIN = const(0x10)  # open to any central
+_OP_AUTH = const(0x11)  # open to any central
 OP_PAIR_BEGIN = const(0x12)  # open: the host's commitment, inside the wearer's window
 OP_HOSTS = const(0x13)  # list / name / forget paired hosts (forget needs the wearer's press)
 OP_PAIR_REVEAL = const(0x15)  # open: the host's public key and nonce
 OP_PAIR_CHECK = const(0x16)  # open, sealed under the new key: did the wearer confirm?
-OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
-OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
-OP_FOLLOW = const(0x0A)  # status.REQ_FOLLOW: STATUS frames on this connection
+_OP_STATE = const(0x14)  # the private STATE block (not the STATUS frames of FOLLOW)
+_OP_SELFTEST = const(0x08)  # its formats are in selftest.py (loaded on first use)
+_OP_FOLLOW = const(0x0A)  # status.REQ_FOLLOW: STATUS frames on this connection
 
 # Status codes (responses and END frames).
 ST_OK = const(0)
@@ -67,7 +67,7 @@ ST_BAD_CRC = const(7)
 ST_TOO_LARGE = const(8)
 ST_STORAGE = const(9)
 _ST_INTERNAL = const(10)
-ST_AUTH_REQUIRED = const(11)  # this connection has not authenticated
+_ST_AUTH_REQUIRED = const(11)  # this connection has not authenticated
 ST_AUTH_FAILED = const(12)  # unknown host, wrong proof, bad or replayed tag
 ST_NOT_PAIRABLE = const(13)  # PAIR_BEGIN outside the wearer's pairing window
 ST_PENDING = const(14)  # the device waits for the wearer's press (PAIR_CHECK, HOSTS)
@@ -76,11 +76,11 @@ ST_BAD_SETTING = const(20)  # SET_SETTINGS: a key the settings table refuses; pa
 ST_BAD_FILE = const(21)  # UPLOAD_COMMIT: a file that is not a valid routine; payload: its name
 ST_TOO_MANY = const(22)  # UPLOAD: more than MAX_FILES files in one set
 
-STATE_CLOCK_SET = const(0x01)  # STATE flags
-STATE_UPLOAD_OPEN = const(0x02)
-STATE_NVM_ERROR = const(0x04)  # the last flash write failed: sessions wait in RAM (retrying)
-STATE_NVM_REFUSED = const(0x08)  # the nvm cannot hold the journal (one page): RAM only
-BATTERY_UNKNOWN = const(0xFF)
+_STATE_CLOCK_SET = const(0x01)  # STATE flags
+_STATE_UPLOAD_OPEN = const(0x02)
+_STATE_NVM_ERROR = const(0x04)  # the last flash write failed: sessions wait in RAM (retrying)
+_STATE_NVM_REFUSED = const(0x08)  # the nvm cannot hold the journal (one page): RAM only
+_BATTERY_UNKNOWN = const(0xFF)
 
 # Wire formats, each declared once as a field spec (wire.py; docs/protocol.md byte by byte).
 # INFO (public) and PROTOCOL_VERSION are in info.py.
@@ -155,7 +155,7 @@ class Protocol:
         # preallocated: one DATA frame (at most the largest MTU's payload), one wire record
         # being cut across frames
         self._frame = bytearray(_MAX_MTU - 3)
-        self._frame[0] = F_DATA
+        self._frame[0] = _F_DATA
         self._wire = bytearray(WIRE_RECORD_SIZE)
         self._carry = WIRE_RECORD_SIZE  # bytes of _wire already sent (12: none left)
         self._info = None  # the INFO value AUTH_BEGIN's proof covers (info.py), made then
@@ -256,16 +256,16 @@ class Protocol:
         if unix is None:
             unix = 0
         else:
-            flags |= STATE_CLOCK_SET
+            flags |= _STATE_CLOCK_SET
         if self._upload is not None and self._upload.open:
-            flags |= STATE_UPLOAD_OPEN
+            flags |= _STATE_UPLOAD_OPEN
         if journal.refused is not None:
-            flags |= STATE_NVM_REFUSED
+            flags |= _STATE_NVM_REFUSED
         elif journal.error is not None:
-            flags |= STATE_NVM_ERROR
+            flags |= _STATE_NVM_ERROR
         battery = app.battery
         if battery is None:
-            battery = BATTERY_UNKNOWN
+            battery = _BATTERY_UNKNOWN
         return wire.pack(
             STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
             clock.now_ms() // 1000, app.boot & 0xFFFF, min(journal.capacity, 0xFFFF),
@@ -281,11 +281,11 @@ class Protocol:
         self._answer = None
         try:
             self._still_paired()
-            if (op == OP_AUTH_BEGIN or op == OP_AUTH or op == OP_PAIR_BEGIN
+            if (op == _OP_AUTH_BEGIN or op == _OP_AUTH or op == OP_PAIR_BEGIN
                     or op == OP_PAIR_REVEAL or op == OP_PAIR_CHECK or not len(data)):
                 self._open(op, data)
             elif not self.authenticated:
-                self._respond(op, ST_AUTH_REQUIRED)
+                self._respond(op, _ST_AUTH_REQUIRED)
             else:
                 body = self._check(data)
                 if body is None:
@@ -297,7 +297,7 @@ class Protocol:
             self._respond(op, _ST_INTERNAL)
 
     def _respond(self, op, status, payload=None):
-        frame = wire.pack(RESP, F_RESP, op, status)
+        frame = wire.pack(RESP, _F_RESP, op, status)
         if payload:
             frame += payload
         if self._answer is None:
@@ -348,9 +348,9 @@ class Protocol:
         n = len(data)
         if n == 0:
             self._respond(0, ST_BAD_LENGTH)
-        elif op == OP_AUTH_BEGIN:
+        elif op == _OP_AUTH_BEGIN:
             self._auth_begin(data)
-        elif op == OP_AUTH:
+        elif op == _OP_AUTH:
             self._auth(data)
         elif self._pairing_module is not None:
             self._pairing_module().control(self, op, data)  # loaded when a pairing starts
@@ -360,7 +360,7 @@ class Protocol:
     def _auth_begin(self, data):
         from . import seal  # the MACs: loaded on the first authentication, not at boot
 
-        op = OP_AUTH_BEGIN
+        op = _OP_AUTH_BEGIN
         self._deauth()
         if len(data) != wire.size(REQ_AUTH_BEGIN):
             self._respond(op, ST_BAD_LENGTH)
@@ -378,7 +378,7 @@ class Protocol:
     def _auth(self, data):
         from . import seal
 
-        op = OP_AUTH
+        op = _OP_AUTH
         challenge = self._challenge
         self._challenge = None  # one try per AUTH_BEGIN
         if len(data) != wire.size(REQ_AUTH):
@@ -406,7 +406,7 @@ class Protocol:
     def _dispatch(self, op, data):
         """An authenticated request (tag removed)."""
         n = len(data)
-        if op == OP_READ:
+        if op == _OP_READ:
             if n != wire.size(REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
@@ -415,14 +415,14 @@ class Protocol:
                 _, first, count = wire.unpack(REQ_READ, data)
                 self._read_counter = self._counter - 1
                 self._start_read(first, count)
-        elif op == OP_STATE:
+        elif op == _OP_STATE:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
             else:
                 self._respond(op, ST_OK, self.state())
         elif op == OP_HOSTS and self._pairing_module is not None:
             self._pairing_module().hosts(self, data)  # rarely used: loaded on first use
-        elif op == OP_SET_CLOCK:
+        elif op == _OP_SET_CLOCK:
             if n != wire.size(REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
             else:
@@ -432,13 +432,13 @@ class Protocol:
                 else:
                     self.app.clock.set_unix(t)
                     self._respond(op, ST_OK)
-        elif op == OP_UPLOAD_ABORT:
+        elif op == _OP_UPLOAD_ABORT:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
             else:
                 self.reset_upload()
                 self._respond(op, ST_OK)
-        elif op == OP_SELFTEST:
+        elif op == _OP_SELFTEST:
             from .selftest import control  # rarely used: loaded on the first such request
 
             room = self.mtu - 3 - wire.size(RESP) - auth.TAG_SIZE
@@ -446,7 +446,7 @@ class Protocol:
             if not self.app.selftest_running():  # a running test keeps its code (core)
                 mods.drop("selftest")
             self._respond(op, (ST_OK, ST_BUSY, ST_BAD_ARG, ST_BAD_LENGTH)[outcome], payload)
-        elif op == OP_FOLLOW:
+        elif op == _OP_FOLLOW:
             if n != 2 or data[1] > 1:
                 self._respond(op, ST_BAD_LENGTH if n != 2 else ST_BAD_ARG)
             else:
@@ -457,7 +457,7 @@ class Protocol:
                 self._status_n = 0
                 self._respond(op, ST_OK)
                 app.announce("hello")  # the state now (nothing when off)
-        elif OP_UPLOAD_BEGIN <= op <= OP_SET_SETTINGS and self._make_upload is not None:
+        elif _OP_UPLOAD_BEGIN <= op <= _OP_SET_SETTINGS and self._make_upload is not None:
             self._upload_op(op, data)
         else:
             self._respond(op, _ST_UNKNOWN_OPCODE)
@@ -467,11 +467,11 @@ class Protocol:
         up = self._upload
         if up is None:
             up = self._upload = self._make_upload(self.app.storage)
-        if op == OP_UPLOAD_BEGIN:
+        if op == _OP_UPLOAD_BEGIN:
             status, payload = up.begin(data)
-        elif op == OP_UPLOAD_CHUNK:
+        elif op == _OP_UPLOAD_CHUNK:
             status, payload = up.chunk(data)
-        elif op == OP_UPLOAD_COMMIT:
+        elif op == _OP_UPLOAD_COMMIT:
             status, payload = up.commit(data)
             if status == ST_OK:
                 self.app.reload_routines()
@@ -604,7 +604,7 @@ class Protocol:
             while resume < head and not _good(journal, resume):
                 resume += 1
         self._reading = False
-        end = wire.pack(END, F_END, ST_OK, self._first, self._count, resume,
+        end = wire.pack(END, _F_END, ST_OK, self._first, self._count, resume,
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
@@ -631,7 +631,7 @@ class Protocol:
                 return self._read_frame()
             except Exception:
                 self._reading = False
-                frame = wire.pack(RESP, F_RESP, OP_READ, _ST_INTERNAL)
+                frame = wire.pack(RESP, _F_RESP, _OP_READ, _ST_INTERNAL)
                 self.last_response = frame
                 return frame
         return None

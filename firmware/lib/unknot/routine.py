@@ -21,21 +21,21 @@ from . import wire
 from .crc import crc32
 
 MAGIC = b"UNKR"
-VERSION = const(3)  # the newest version this decoder reads; it reads 1, 2 and 3
-VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
-VERSION_WAIT = const(3)  # WAIT steps (the wearer's press) and BODY side switches
+_VERSION = const(3)  # the newest version this decoder reads; it reads 1, 2 and 3
+_VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
+_VERSION_WAIT = const(3)  # WAIT steps (the wearer's press) and BODY side switches
 # The header, a field spec (wire.py); crc: file_crc of the file
 HEADER = ("magic:4s version:B flags:B routine_id:H step_count:H total_len:H"
               " crc32:I")
-HEADER_SIZE = const(16)
-CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
-FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
-COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
-COUNTDOWN_MASK = const(0x0E)
+_HEADER_SIZE = const(16)
+_CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
+_FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
+_COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = none)
+_COUNTDOWN_MASK = const(0x0E)
 # Tables indexed by a number (bytes: a dict would cost several times their RAM), 0: none.
 # version -> the header flags it allows: v1 FLAG_LABELS, v2 and v3 also COUNTDOWN_MASK
 HEADER_FLAGS = b"\x00\x01\x0f\x0f"
-KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
+_KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
 END = const(0x2)
@@ -52,7 +52,7 @@ _DS_PER_S = const(10)  # 1000 ms / DS_MS: v2 NEXT and SHORT durations are whole 
 
 SIDES = const(0x10)  # op-byte flag: both sides, with a switch between
 TICK = const(0x20)  # op-byte flag: light ticks during a long HOLD / REST
-SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
+_SHORT = const(0x40)  # v2 op-byte flag: durations in whole seconds, packed (see SHORT_SIZE)
 BODY = const(0x80)  # v3 op-byte flag on HOLD/REPEAT with SIDES: the whole body changes side
 
 # kind -> size of the step in bytes (op byte included)
@@ -137,7 +137,7 @@ class Routine:
 
     @property
     def countdown(self):
-        return (self._header(_H_FLAGS) & COUNTDOWN_MASK) >> COUNTDOWN_SHIFT
+        return (self._header(_H_FLAGS) & _COUNTDOWN_MASK) >> _COUNTDOWN_SHIFT
 
     def _label(self, k):
         pos = self.label_at
@@ -173,7 +173,7 @@ class Routine:
 
 def file_crc(data):
     """CRC-32 of bytes [0:CRC_OFFSET] followed by [HEADER_SIZE:] (the crc field skipped)."""
-    return crc32(data[HEADER_SIZE:], crc32(data[0:CRC_OFFSET])) & 0xFFFFFFFF
+    return crc32(data[_HEADER_SIZE:], crc32(data[0:_CRC_OFFSET])) & 0xFFFFFFFF
 
 
 def _fail(reason):
@@ -184,17 +184,17 @@ def walk(data, version, step_count, end):
     """Yield the step tuples of `data` (see Routine) of a file of `version`, checking each
     (RoutineFormatError BAD_STEP); `end` (a list or None) gets the offset after the last
     step. The host's decoder (host/unknot/routine/decode.py) walks the steps with it too."""
-    v2 = version >= VERSION_EXERCISES
-    v3 = version >= VERSION_WAIT
+    v2 = version >= _VERSION_EXERCISES
+    v3 = version >= _VERSION_WAIT
     n = len(data)
-    pos = HEADER_SIZE
+    pos = _HEADER_SIZE
     last = step_count - 1
     prev = 0
     for i in range(step_count):
         if pos >= n:
             _fail(BAD_STEP)
         op = data[pos]
-        kind = op & KIND_MASK
+        kind = op & _KIND_MASK
         sflags = op - kind
         if (kind == NEXT and v2) or (kind == WAIT and v3):
             # never first, last, next to another NEXT or WAIT or right before END
@@ -210,9 +210,9 @@ def walk(data, version, step_count, end):
             if not sflags & SIDES:
                 _fail(BAD_STEP)
             sflags &= ~BODY
-        short = v2 and sflags & SHORT
+        short = v2 and sflags & _SHORT
         if short:
-            sflags &= ~SHORT
+            sflags &= ~_SHORT
         size = SHORT_SIZE[kind] if short else STEP_SIZE[kind]
         if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS[kind]:
             _fail(BAD_STEP)
@@ -288,7 +288,7 @@ def _fields(data, pos, kind, sflags, short):
 def decode(data):
     """Validate `data` (a whole routine file) and return its Routine, which keeps `data`."""
     n = len(data)
-    if n < HEADER_SIZE:
+    if n < _HEADER_SIZE:
         _fail(TRUNCATED)
     magic, version, flags, _id, step_count, total_len, crc = wire.unpack(HEADER, data)
     if magic != MAGIC:
@@ -299,17 +299,17 @@ def decode(data):
         _fail(BAD_FLAGS)
     if total_len > n:
         _fail(TRUNCATED)
-    if total_len < n or total_len < HEADER_SIZE + 2:
+    if total_len < n or total_len < _HEADER_SIZE + 2:
         _fail(BAD_LENGTH)
     if file_crc(data) != crc:
         _fail(BAD_CRC)
     if step_count < 2:
         _fail(BAD_STEP)
-    v2 = version >= VERSION_EXERCISES
+    v2 = version >= _VERSION_EXERCISES
     end = [0]
     exercises = tally((s[0] for s in walk(data, version, step_count, end)))[0]
     pos = end[0]
-    if not flags & FLAG_LABELS:
+    if not flags & _FLAG_LABELS:
         if pos != n:
             _fail(BAD_STEP)
         return Routine(data, 0)

@@ -41,11 +41,11 @@ REQ_SELFTEST = "op:B what:B"
 REQ_SELFTEST_REPORT = "op:B what:B offset:H"
 # payload: state, report length; the report bytes [offset:] follow
 RESP_SELFTEST = "state:B length:H"
-SELFTEST_START = const(0)
-SELFTEST_REPORT = const(1)
-SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
-SELFTEST_RUNNING = const(1)
-SELFTEST_DONE = const(2)  # the report is complete
+_SELFTEST_START = const(0)
+_SELFTEST_REPORT = const(1)
+_SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
+_SELFTEST_RUNNING = const(1)
+_SELFTEST_DONE = const(2)  # the report is complete
 
 PASS = "PASS"
 FAIL = "FAIL"
@@ -54,7 +54,7 @@ INFO = "INFO"  # a line that reports figures, not a check (the free heap)
 PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
 # Report format version, the report's first line "SELFTEST report 2" (docs/protocol.md
 # "Self-test report"); version 1 had no such line and no heap line.
-REPORT_VERSION = const(2)
+_REPORT_VERSION = const(2)
 HEAP = "heap"  # the line "SELFTEST heap INFO start=<bytes> core=... now=<bytes>"
 # code.py's heap marks at boot (mods.mark), in order: after `mods` alone, the core (the App's
 # modules), the warm-up of the on-use modules' names, make_app (hw adapters, the App, the
@@ -261,7 +261,7 @@ class SelfTest:
         """The report lines (empty until done)."""
         if self.state != _DONE:
             return []
-        lines = [PREFIX + "report %d" % REPORT_VERSION]
+        lines = [PREFIX + "report %d" % _REPORT_VERSION]
         lines += [PREFIX + "%s %s %s" % r for r in self.results]
         lines.append(PREFIX + HEAP + " " + self._heap)
         c = self.counts()
@@ -287,10 +287,10 @@ def heap_line():
 
 
 # outcomes of control(), which proto.py answers with its status codes (in this order)
-OK = const(0)
-BUSY = const(1)
-BAD_ARG = const(2)
-BAD_LENGTH = const(3)
+_OK = const(0)
+_BUSY = const(1)
+_BAD_ARG = const(2)
+_BAD_LENGTH = const(3)
 
 
 def control(app, data, room):
@@ -300,19 +300,19 @@ def control(app, data, room):
     from .wire import pack, size, unpack
 
     n = len(data)
-    if n == size(REQ_SELFTEST) and data[1] == SELFTEST_START:
-        return (OK if app.start_selftest(app.clock.now_ms()) else BUSY), None
-    if n == size(REQ_SELFTEST_REPORT) and data[1] == SELFTEST_REPORT:
+    if n == size(REQ_SELFTEST) and data[1] == _SELFTEST_START:
+        return (_OK if app.start_selftest(app.clock.now_ms()) else _BUSY), None
+    if n == size(REQ_SELFTEST_REPORT) and data[1] == _SELFTEST_REPORT:
         offset = unpack(REQ_SELFTEST_REPORT, data)[2]
         test = app.selftest
         if test is None:
-            state, text = SELFTEST_NONE, b""
+            state, text = _SELFTEST_NONE, b""
         elif test.done:
-            state, text = SELFTEST_DONE, "\n".join(test.report()).encode()
+            state, text = _SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
-            state, text = SELFTEST_RUNNING, b""
+            state, text = _SELFTEST_RUNNING, b""
         room -= size(RESP_SELFTEST)
-        return OK, pack(RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
+        return _OK, pack(RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
     if n in (size(REQ_SELFTEST), size(REQ_SELFTEST_REPORT)):
-        return BAD_ARG, None
-    return BAD_LENGTH, None
+        return _BAD_ARG, None
+    return _BAD_LENGTH, None

@@ -25,15 +25,15 @@ STATUS_SIZE = const(12)
 # The FOLLOW request (proto.OP_FOLLOW): on 1 = send STATUS frames on this connection, 0 = stop
 REQ_FOLLOW = "op:B on:B"
 
-NO_STEP = const(0xFF)  # step byte when no routine plays
-NO_BREAK = const(0xFFFF)  # next-break field when no break is scheduled (or one is due)
-MAX_BREAK_S = const(0xFFFE)
+_NO_STEP = const(0xFF)  # step byte when no routine plays
+_NO_BREAK = const(0xFFFF)  # next-break field when no break is scheduled (or one is due)
+_MAX_BREAK_S = const(0xFFFE)
 # Flags (byte 3).
-FL_SIDE2 = const(0x01)  # the playing step is on its second side (after its switch cue)
-FL_PAUSED = const(0x02)  # the routine is paused
-FL_NUDGE = const(0x04)  # a break is due and the device nudges (no routine plays)
+_FL_SIDE2 = const(0x01)  # the playing step is on its second side (after its switch cue)
+_FL_PAUSED = const(0x02)  # the routine is paused
+_FL_NUDGE = const(0x04)  # a break is due and the device nudges (no routine plays)
 
-ANNOUNCE_MAX = const(4)  # queued STATUS tuples; older ones are dropped first
+_ANNOUNCE_MAX = const(4)  # queued STATUS tuples; older ones are dropped first
 
 # Events (byte 1): the code is the index of the name. The App announces by name (a
 # string constant costs no RAM), so this module is imported only once a host follows.
@@ -57,26 +57,26 @@ def queue(app, event, routine_id=0):
     position ms); the protocol packs it when it sends it, with the routine clock then (now -
     base; the paused position while paused). At most ANNOUNCE_MAX: the oldest goes first."""
     player = app.player
-    nxt = NO_BREAK
+    nxt = _NO_BREAK
     base = frozen = -1
-    flags = FL_SIDE2 if app._side else 0
+    flags = _FL_SIDE2 if app._side else 0
     if player is not None:
         routine_id = player.routine.id
-        step = min(player.step_index, NO_STEP - 1)
+        step = min(player.step_index, _NO_STEP - 1)
         base = player.base
         if player.paused_at is not None:
             frozen = max(0, player.paused_at - base)
-            flags |= FL_PAUSED
+            flags |= _FL_PAUSED
     else:
-        step = NO_STEP
+        step = _NO_STEP
         rem = app.reminders
         if rem.pending is not None:
-            flags |= FL_NUDGE
+            flags |= _FL_NUDGE
         d = rem.next_deadline() if rem.pending is None else None
         if d is not None:
-            nxt = min(MAX_BREAK_S, max(0, d - app.clock.now_ms()) // 1000)
+            nxt = min(_MAX_BREAK_S, max(0, d - app.clock.now_ms()) // 1000)
     q = app.announced
-    if len(q) >= ANNOUNCE_MAX:
+    if len(q) >= _ANNOUNCE_MAX:
         q.pop(0)
     app._ann_new = True
     q.append((EVENTS.index(event), routine_id, step, flags, nxt, base, frozen))

@@ -27,7 +27,7 @@ from pathlib import Path
 from unknot.device.circuitpy import check_version, read_boot_info
 from unknot.device.files import Progress, UploadSummary, sync_files
 from unknot.device.layout import SETTINGS_FILE
-from unknot.device.mpy import NO_COMPILE, MpyTarget, compile_mpy, target_for
+from unknot.device.mpy import NO_COMPILE, MpyTarget, compile_mpy, source_name, target_for
 from unknot.errors import UnknotError
 
 # Modules built into CircuitPython 9/10 firmware (a superset over boards is fine: a board
@@ -223,8 +223,8 @@ def drive_files(what: Plan, target: MpyTarget | None) -> dict[str, bytes]:
     for rel, src in {**what.firmware, **what.libraries}.items():
         data = src.read_bytes()
         if target is not None and rel.endswith(".py") and rel not in NO_COMPILE:
+            data = compile_mpy(data, source_name(rel), target)
             rel = rel[:-3] + ".mpy"
-            data = compile_mpy(data, rel[:-4] + ".py", target)
         files[rel] = data
     return files
 

