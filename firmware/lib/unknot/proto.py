@@ -304,7 +304,8 @@ class Protocol:
             self.last_response = frame
             self._out.append(frame)
         else:  # sealed as it is sent (next_frame): on the board a loop pass of its own
-            self._out.append((frame,) + self._answer)  # (docs/firmware.md "CPU budget")
+            session, counter = self._answer  # (docs/firmware.md "CPU budget")
+            self._out.append((frame, session, counter))
 
     # -- authentication ------------------------------------------------------------------
 
@@ -619,7 +620,7 @@ class Protocol:
                 try:
                     frame = frame[1].seal(auth.ANSWER_LABEL, frame[2], 0, frame[0], _HEAD)
                 except Exception:
-                    frame = wire.pack(RESP, F_RESP, frame[0][1], _ST_INTERNAL)
+                    frame = wire.pack(RESP, _F_RESP, frame[0][1], _ST_INTERNAL)
             self.last_response = frame
             return frame
         announced = self.app.announced
