@@ -5,44 +5,41 @@ import os
 
 from unknot import mods
 
-# The free heap after each import group (mods.mark; selftest.MARKS names them): the
-# self-test reports it, so a real board settles the board model's figures
-# (docs/getting-started.md "First board").
-mods.mark()  # start
+# The free heap after each import group: mods.warm() collects and notes it (mods.heap; with
+# no module that is all it does); the self-test reports the marks (report.MARKS), so a real
+# board settles the board model's figures (docs/getting-started.md "First board").
+mods.warm()  # start
 # The App's and BLE's code first, then the names of the modules loaded on use (a routine's
 # player, a connection's protocol stack, the self-test): interned now, while the heap is
 # still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
 # late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
 mods.load("app")
-mods.mark()  # core
+mods.warm()  # core
 try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
     from unknot.hw.ble import SESSION_MODULES
 
-    mods.warm("player", "selftest", "sha256", *SESSION_MODULES)
+    mods.warm("player", "selftest", "hw.checks", "sha256", *SESSION_MODULES)
 except Exception:
-    mods.warm("player", "selftest", "sha256")  # no BLE: no connection will load its stack
-mods.mark()  # warm
+    mods.warm("player", "selftest", "hw.checks", "sha256")  # no BLE: no connection's stack
 
-from unknot.hw import keep_radio, make_app  # noqa: E402
+from unknot.hw import make_app, radio  # noqa: E402
 
 app = make_app(os.getenv)
-mods.mark()  # app
+mods.warm()  # app
 
 # BLE sync service (unknot/hw/ble.py): `attach(app)` returns the protocol hook the loop
 # polls (`poll(now_ms)`). Without BLE (no memory, a missing library, a radio error) the
-# board still plays routines, but never silently: radio_failed plays the error cue three
-# times and keeps the reason for the self-test and, in the nvm, for boot.py's line in
+# board still plays routines, but never silently: hw.radio plays the error cue three times
+# and keeps the reason for the self-test and, in the nvm, for boot.py's line in
 # boot_out.txt at the next reset (docs/firmware.md "Without BLE").
 try:
     from unknot.hw.ble import attach
 
     app.protocol = attach(app)
 except Exception as exc:
-    from unknot.hw import radio_failed
-
-    radio_failed(app, exc)
+    radio(app, exc)
 else:
-    keep_radio(app, "")
-mods.mark()  # ble
+    radio(app, None)
+mods.warm()  # ble
 
 app.run()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unknot.core import proto, selftest, wire
+from unknot.core import report as fmt
 from unknot.errors import DeviceError, UnknotError
 from unknot.sim import simadapters
 from unknot.sim.simadapters import SimChecks, drive_selftest
@@ -43,7 +44,7 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     complete: bool = False  # the "end" line was seen
-    version: int = 1  # the report format (selftest.REPORT_VERSION; 1 had no version line)
+    version: int = 1  # the report format (fmt.REPORT_VERSION; 1 had no version line)
     heap: dict[str, int] = field(default_factory=dict)  # mark -> free bytes (heap line)
     heap_note: str = ""  # why there are no heap figures (the heap line's SKIP detail)
 
@@ -54,14 +55,14 @@ class Report:
     def lines(self) -> list[str]:
         width = max((len(c.name) for c in self.checks), default=0)
         out = [f"{c.name:<{width}}  {c.status}  {c.detail}" for c in self.checks]
-        if self.version > selftest.REPORT_VERSION:
+        if self.version > fmt.REPORT_VERSION:
             out.append(f"(report format {self.version} is newer than this unknot reads, "
-                       f"{selftest.REPORT_VERSION}: update unknot)")
+                       f"{fmt.REPORT_VERSION}: update unknot)")
         return out + self.heap_lines()
 
     def heap_lines(self) -> list[str]:
         """The free heap after each import group at boot and now (docs/getting-started.md
-        "Free heap"), and the live heap after boot, the board model's `live` figure."""
+        "First board"), and the live heap after boot, the board model's `live` figure."""
         if not self.heap:
             return [f"heap: {self.heap_note}"] if self.heap_note else []
         out = ["free heap (bytes, after a collection):"]
@@ -70,9 +71,10 @@ class Report:
             step = "" if last is None else f"  ({free - last:+d})"
             out.append(f"  {name:<6} {free:>7}{step}")
             last = free
-        if "start" in self.heap and "ble" in self.heap:
-            live = (self.heap["start"] - self.heap["ble"]) / 1024
-            out.append(f"  live after boot (start - ble): {live:.1f} KiB")
+        first, last_mark = fmt.MARKS[0], fmt.MARKS[-1]
+        if first in self.heap and last_mark in self.heap:
+            live = (self.heap[first] - self.heap[last_mark]) / 1024
+            out.append(f"  live after boot ({first} - {last_mark}): {live:.1f} KiB")
         return out
 
 
@@ -96,8 +98,8 @@ def parse(lines: list[str]) -> Report:
             report.complete = True
         elif name == "report" and status.isdigit():
             report.version = int(status)
-        elif name == selftest.HEAP and status in (selftest.INFO, selftest.SKIP):
-            report.heap, report.heap_note = _heap(detail) if status == selftest.INFO else (
+        elif name == fmt.HEAP and status in (fmt.INFO, selftest.SKIP):
+            report.heap, report.heap_note = _heap(detail) if status == fmt.INFO else (
                 {}, detail)
         else:
             report.checks.append(Check(name, status, detail))

@@ -76,11 +76,13 @@ def test_scenario_runs_every_phase_and_sees_the_firmware(board_model: model.Mode
     assert rec.done[-1] == "disconnect" and "unknot.proto" not in rec.modules
     assert "unknot.seal" not in rec.modules and "unknot.pairing" not in rec.modules
     # code.py's heap marks (the self-test reports them): each import group takes heap, and
-    # the last mark is the free heap the model measures after boot (both after a collection)
+    # the last mark is the free heap the model measures after boot (both after a collection;
+    # the loop's first steps run in between: over the 1260-name line the qstr pool's
+    # 1280-entry table, ~9 KiB, comes then)
     marks = rec.heap_marks
     assert list(marks) == ["start", "core", "warm", "app", "ble"]
     assert marks["start"] - marks["core"] > 20_000 and marks["warm"] > marks["app"] > marks["ble"]
-    assert abs(marks["ble"] - rec.heap["boot"][1]) < 8192  # (the loop ran in between)
+    assert 0 <= marks["ble"] - rec.heap["boot"][1] < 16384
 
 
 def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
@@ -106,7 +108,7 @@ def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -
     reset, where `unknot device info --drive` shows it; a later start with BLE clears it."""
     from click.testing import CliRunner
     from unknot.cli import cli
-    from unknot.core import blenote
+    from unknot.core import report
     from unknot.device.circuitpy import ble_status, parse_boot_out
 
     board = "feather_nrf52840"
@@ -122,7 +124,7 @@ def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -
     assert run.record.cues > 3
     text = m.boot_py(board)
     why = "MemoryError: memory allocation failed, allocating 4096 bytes"
-    assert f"{blenote.BOOT_BLE}{blenote.BOOT_BLE_FAILED}: {why}\n" in text
+    assert f"{report.BOOT_BLE}{report.BOOT_BLE_FAILED}: {why}\n" in text
     assert "[truncated" not in text
     out = CliRunner().invoke(cli, ["device", "info", "--drive", str(m.drive.root)])
     assert out.exit_code == 0, out.output
@@ -135,7 +137,7 @@ def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -
     bleio.write_bytes(good)
     m.phases = ("boot",)
     assert m.run(board, model.MAX_KIB, keep_nvm=True).ok  # BLE starts: the reason goes
-    assert ble_status(parse_boot_out(m.boot_py(board))) == f"ok ({blenote.BOOT_BLE_OK})"
+    assert ble_status(parse_boot_out(m.boot_py(board))) == f"ok ({report.BOOT_BLE_OK})"
 
 
 def test_heap_budget_table_is_read_and_checked() -> None:

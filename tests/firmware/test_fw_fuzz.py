@@ -26,9 +26,10 @@ def test_loader_and_player_survive_mutants(fw, sa, unkbuild, library):
     seeds = _seeds(unkbuild, library)
     rng = fuzz.Rng(77)
     files = {f"m{i:04}.unk": fuzz.mutate(seeds[i % len(seeds)], rng) for i in range(600)}
-    routines, rejected = fw.library.load_all(sa.DictStorage(files))
+    storage = sa.DictStorage(files)
+    routines, rejected = fw.library.index(storage)
     assert len(routines) + len(rejected) == 600
-    for r in routines:
-        trace = fw.player.trace(r)
+    for name, _slug, _rid in routines:
+        trace = fw.player.trace(fw.library.load(storage, name))
         assert trace[0][1] == "begin" and trace[-1][1] == "done"
         assert all(a[0] <= b[0] for a, b in itertools.pairwise(trace))

@@ -108,8 +108,11 @@ def test_loader_skips_bad_files_and_falls_back(fw, sa, unkbuild):
     good = unkbuild.build(unkbuild.SAMPLES["reps"], slug="reps")
     files = {"a.unk": good[:-3], "b.unk": b"UNKR\x03" + good[5:], "c.unk": good,
              "notes.txt": b"x"}
-    routines, rejected = fw.library.load_all(sa.DictStorage(files))
-    assert [r.slug for r in routines] == ["reps"]
+    storage = sa.DictStorage(files)
+    routines, rejected = fw.library.index(storage)
+    assert [(f, slug) for f, slug, _ in routines] == [("c.unk", "reps")]
     assert sorted(n for n, _ in rejected) == ["a.unk", "b.unk"]
-    routines, rejected = fw.library.load_all(sa.DictStorage({"a.unk": b""}))
-    assert [r.slug for r in routines] == ["builtin"] and rejected == [("a.unk", "truncated")]
+    assert fw.library.load(storage, "c.unk").id == routines[0][2]
+    routines, rejected = fw.library.index(sa.DictStorage({"a.unk": b""}))
+    assert [r[:2] for r in routines] == [("", "builtin")] and rejected == [("a.unk", "truncated")]
+    assert fw.library.load(storage, "").slug == "builtin"

@@ -260,12 +260,18 @@ def test_chart_axes(filled: Path, tmp_path: Path) -> None:
 def test_terminal_and_png_show_the_same_days_and_totals(home: Path) -> None:
     """Issue 20: stats printed one day where the PNG showed seven; the week panel's title
     total did not match its bar; a single week's bar sat narrow at the far left."""
+    from datetime import datetime
+
     import matplotlib.pyplot as plt
     from unknot.history.export import chart
     from unknot.history.stats import minutes
 
     now = time.time()
-    recs = [SessionRecord(1, int(now) - 600, 7, 4, 4, 105, record.COMPLETED, 1)]  # 1.75 minutes
+    # ten minutes ago, but never before local midnight: --days 1 counts today only
+    midnight = datetime.fromtimestamp(now).astimezone().replace(hour=0, minute=0, second=0,
+                                                                microsecond=0).timestamp()
+    start = max(int(now) - 600, int(midnight))
+    recs = [SessionRecord(1, start, 7, 4, 4, 105, record.COMPLETED, 1)]  # 1.75 minutes
     with HistoryStore.open() as st:
         st.ingest(DeviceSeen("c0ffee0012345678", "A", "0.1.0", unix=int(now), uptime_s=10,
                              boot=1, tail_seq=1), recs, now)

@@ -28,22 +28,24 @@ sys.path.insert(0, str(BOARD_DIR))
 import model  # noqa: E402
 
 # group -> modules, in import order. By when they are alive: `core`, `hw` and `ble` from boot
-# on; `routine` while a routine plays (app.py loads the player at its start, drops it at its
-# end); `session` while a central is connected (the protocol stack and what its requests
-# load); `rare` at boot only (the journal's recovery, a v1 migration) or on a rare request
-# (the self-test). unknot/mods.py loads and drops them.
+# on; `routine` while a routine plays (app.py loads the player, the decoder and the loader at
+# a key-down or its start, drops them in the first idle step after it; the App keeps an index
+# of the routines); `session` while a central is connected (the protocol stack, the host
+# records and what its requests load); `rare` at boot only (the journal's recovery, a v1
+# migration, the board table) or on a rare request (the self-test and its board checks).
+# unknot/mods.py loads and drops them.
 GROUPS: dict[str, tuple[str, ...]] = {
-    "core": ("unknot", "unknot.mods", "unknot.crc", "unknot.wire", "unknot.routine",
-             "unknot.patterns", "unknot.gestures", "unknot.reminders", "unknot.library",
-             "unknot.settings", "unknot.journal", "unknot.sets", "unknot.builtin",
-             "unknot.auth", "unknot.keyring", "unknot.app", "unknot.gatt"),
-    "hw": ("unknot.hw", "unknot.hw.boards", "unknot.hw.clock", "unknot.hw.button",
-           "unknot.hw.system", "unknot.hw.motor", "unknot.hw.drv2605", "unknot.hw.checks"),
+    "core": ("unknot", "unknot.mods", "unknot.crc", "unknot.wire", "unknot.patterns",
+             "unknot.gestures", "unknot.reminders", "unknot.settings", "unknot.journal",
+             "unknot.sets", "unknot.keyring", "unknot.app", "unknot.gatt"),
+    "hw": ("unknot.hw", "unknot.hw.clock", "unknot.hw.button", "unknot.hw.system",
+           "unknot.hw.motor", "unknot.hw.drv2605"),
     "ble": ("unknot.advert", "unknot.info", "unknot.hw.ble"),
-    "routine": ("unknot.player",),
-    "session": ("unknot.proto", "unknot.seal", "unknot.status", "unknot.upload", "unknot.sha256",
-                "unknot.pairing"),
-    "rare": ("unknot.recover", "unknot.migrate", "unknot.selftest"),
+    "routine": ("unknot.routine", "unknot.player", "unknot.library", "unknot.builtin"),
+    "session": ("unknot.auth", "unknot.proto", "unknot.seal", "unknot.status", "unknot.upload",
+                "unknot.sha256", "unknot.pairing"),
+    "rare": ("unknot.recover", "unknot.migrate", "unknot.selftest", "unknot.hw.boards",
+             "unknot.hw.checks"),
 }
 DOC = REPO / "docs" / "firmware.md"
 

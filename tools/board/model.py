@@ -58,7 +58,13 @@ GOAL_LIVE_KIB = 56
 # block, had come at BLE attach in a fragmented heap), the player and the journal's recovery
 # loaded per use; 118-126 with the upload handler dropped when idle and the protocol stack
 # built per connection (bench on main f1270ed: Feather 118, XIAO 124, CPB 126; live after
-# boot 91.9 / 89.8 / 91.9). docs/firmware.md "Heap budget" has the groups.
+# boot 91.9 / 89.8 / 91.9); 110-114 with only what the idle loop needs resident after boot
+# (the routines' index, auth per use, the journal's image per write, the board checks per
+# self-test: Feather 110, XIAO 111, CPB 114; live 77.5 / 75.6 / 77.6). Merged with the
+# private constants (names 1390 -> 1281 on the Feather): CPB 96 (under the 1260-name line,
+# no 1280-entry pool), Feather 125, XIAO 127 (just over it: the pool now comes late, in a
+# fragmented heap), so the ceiling stays 132 until every board is under the line.
+# docs/firmware.md "Heap budget" has the groups.
 CEILING_KIB = 132
 
 

@@ -242,7 +242,7 @@ BOOT_TARGETS = (
     "unknot.mods:load", "unknot.mods:warm", "unknot.mods:drop", "unknot.hw:make_app",
     "unknot.app:App.__init__", "unknot.app:App._open_journal", "unknot.journal:Journal.__init__",
     "unknot.journal:Journal.recover", "unknot.app:App.reload_routines",
-    "unknot.library:load_all", "unknot.settings:load", "unknot.app:App._load_overrides",
+    "unknot.library:index", "unknot.settings:load", "unknot.app:App._load_overrides",
     "unknot.keyring:Keyring.import_usb", "unknot.hw.ble:attach", "unknot.hw.ble:BleLink.__init__",
     "unknot.hw.ble:BleLink.poll", "unknot.hw.ble:BleLink._advertise", "unknot.advert:tag",
     "unknot.advert:secret_of", "unknot.app:App.step", "unknot.hw:make_motor",

@@ -78,7 +78,7 @@ class Record:
     marks: dict[str, int] = field(default_factory=dict)  # named fuel spans (CPU budget)
     done: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # sys.modules at the last measurement
-    heap_marks: dict[str, int] = field(default_factory=dict)  # code.py's mods.mark figures
+    heap_marks: dict[str, int] = field(default_factory=dict)  # code.py's mods.heap marks
 
 
 def aes_call(payload: bytes) -> str:
@@ -302,11 +302,11 @@ class Scenario:
             self.failed = self.failed or "the App's loop caught: " + payload.decode()
         elif name == "mods":
             self.rec.modules = payload.decode().split()
-        elif name == "marks":  # unknot.mods.marks, named by selftest.MARKS
+        elif name == "marks":  # unknot.mods.heap, named by report.MARKS
             from unknot import core
 
             figures = map(int, payload.split())
-            self.rec.heap_marks = dict(zip(core.selftest.MARKS, figures, strict=False))
+            self.rec.heap_marks = dict(zip(core.report.MARKS, figures, strict=False))
         elif name == "mem":
             phase, alloc, free = payload.decode().split()
             self.rec.heap[phase] = (int(alloc), int(free))
@@ -392,7 +392,7 @@ class Scenario:
 
     def _phase_noradio(self) -> Generator[str, Wait, None]:
         """Boot without BLE (a radio part that cannot load): the error cue three times
-        (hw.RADIO_CUE_TIMES), and nothing advertised."""
+        (hw._RADIO_CUE_TIMES), and nothing advertised."""
         self.rec.marks["boot"] = self.wait.fuel
         yield from self._wait_until(lambda: self.rec.cues >= 3, "three error cues", 5000)
         if self.rec.adverts:

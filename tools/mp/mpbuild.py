@@ -32,7 +32,10 @@ def build(out: Path) -> Path:
     out.mkdir(parents=True)
     for src in sorted(CORE.glob("*.py")):
         _compile(src, out / "unknot" / (src.stem + ".mpy"), "unknot/" + src.name)
-    for name in ("fuzz", "run_core"):
+    for name in ("__init__", "checks"):  # the hw modules that import no board module at load
+        _compile(CORE / "hw" / f"{name}.py", out / "unknot" / "hw" / f"{name}.mpy",
+                 f"unknot/hw/{name}.py")
+    for name in ("fuzz", "run_core", "run_mods"):
         _compile(MP / f"{name}.py", out / f"{name}.mpy", f"{name}.py")
     for name in ("simadapters", "scaledclock", "simnvm", "aesio"):  # aesio: a stand-in
         _compile(SIM / f"{name}.py", out / f"{name}.mpy", f"{name}.py")

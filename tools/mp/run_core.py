@@ -198,50 +198,16 @@ def selftest(press):
     print("E", app.errors, len(app.motor.played))
 
 
-def modules(name):
-    """unknot.mods on this VM: the live heap (bytes) after loading `name`, after dropping it,
-    and what is left of it, then the same after warm(name). Prints "M loaded dropped
-    in_modules in_package warm_left"."""
-    import unknot
-    from unknot import mods, patterns  # noqa: F401 (patterns: shared, stays loaded)
-
-    gc.collect()
-    base = gc.mem_alloc()
-    mods.load(name)
-    gc.collect()
-    loaded = gc.mem_alloc() - base
-    mods.drop(name)
-    dropped = gc.mem_alloc() - base
-    full = "unknot." + name
-    before = [m for m in sys.modules if m.startswith("unknot")]
-    mods.warm(name)
-    left = [m for m in sys.modules if m.startswith("unknot") and m not in before]
-    print("M", loaded, dropped, int(full in sys.modules), int(hasattr(unknot, name)),
-          len(left))
-
-
-def selftest_dropped():
-    """A finished self-test leaves its report and not its code: prints "D loaded_while_running
-    loaded_after report_lines"."""
-    import simadapters as sa
-    from unknot import app as app_mod
-
-    app = sa.make_app(app_mod.App, {}, settings={"UNKNOT_MOTOR_LATENCY_MS": 0})
-    checks = sa.SimChecks()
-    app.checks = checks
-    app.safe_step()
-    app.start_selftest(app.clock.t, lambda _line: None)
-    running = int("unknot.selftest" in sys.modules)
-    sa.drive_selftest(app, checks, sa.PRESS_AFTER_MS)
-    print("D", running, int("unknot.selftest" in sys.modules), len(app.selftest.report()))
-
-
 def main(argv):
     mode = argv[1]
     if mode == "mods":
+        from run_mods import modules
+
         modules(argv[2])
     elif mode == "stdrop":
-        selftest_dropped()
+        from run_mods import selftest_dropped
+
+        selftest_dropped(len(argv) > 2)
     if mode == "ptrace":
         ptrace(argv[2])
     elif mode == "trace":

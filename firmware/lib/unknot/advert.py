@@ -56,11 +56,10 @@ def tag(secret, counter, head):
     (seal.cmac, on aesio) of LABEL | counter u16 | head u32 | epoch u32."""
     from . import mods
 
-    kept = mods.loaded("seal")
+    new = [m for m in ("seal", "auth") if not mods.loaded(m)]  # (seal imports auth)
     t = mods.load("seal").cmac(secret[0:_KEY_SIZE], LABEL,
                                pack(_MSG, counter & _COUNTER_MASK, head), secret[_KEY_SIZE:])
-    if not kept:
-        mods.drop("seal")  # idle between connections: the session loads it again
+    mods.drop(*new)  # idle between connections: the session loads them again
     return t[0:_TAG_SIZE]
 
 

@@ -40,7 +40,6 @@ from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, HOLD, Journal
 from .keyring import Keyring
-from .library import find, load_all
 from .reminders import MICRO, REST, Reminders
 
 # Flash wear (docs/firmware.md "Flash wear"): sessions are written in batches (journal
@@ -79,12 +78,24 @@ class _Report:
         return True
 
 
+class Entry:
+    """An installed routine in the App's index (`app.routines`): its file name ("" for the
+    built-in routine), slug and id. The routine itself is read and decoded when it is about
+    to play (App.routine, library.load), so no decoded routine and none of the decoder's
+    code stays in RAM between routines."""
+
+    def __init__(self, file, slug, rid):
+        self.file = file
+        self.slug = slug
+        self.id = rid
+
+
 class App:
     # defaults as class attributes: no room in each App's own dict until they are set
-    checks: object = None  # the self-test's hardware checks (board: hw.checks.BoardChecks)
+    checks: object = None  # the self-test's hardware checks (board: "hw.checks", selftest.py)
     selftest = None  # the running SelfTest (unknot.selftest), or the last one's _Report
     _down_at = None  # time of the last key-down (the boot self-test gesture)
-    radio_error = None  # why BLE did not start (board: hw.radio_failed), for the self-test
+    radio_error = None  # why BLE did not start (board: hw.radio), for the self-test
     _day_at = None  # the retry budget's day (see _flush)
     _day_writes = 0
     _retry_at = None  # when a failed flash write is tried again
@@ -95,6 +106,8 @@ class App:
     _cue_busy = False  # the motor had a cue to play at the end of the last step
     _write_due = False  # what waits for the flash is written in the next idle step
     _drop_player = False  # the finished routine's player code goes in the next idle step
+    _next = None  # (index, Routine): the routine a press would start, decoded at key-down
+    _breaks = (None, None)  # indices of the micro and rest break routines (settings)
 
     def __init__(self, clock, motor, button, storage, nvm, sleeper, watchdog, battery=None,
                  settings=None, device_id=b"", new_hosts=b"", ram=None, usb=None):
@@ -268,6 +281,12 @@ class App:
         Returns the dict of keys -> values applied. Raises KeyError(key) for the first
         key the settings table refuses (unknown, wrong type, out of range, a routine
         that is not installed) and ValueError when they do not fit in the store."""
+        try:  # (the loader's code for the routine keys, dropped after)
+            return self._apply(values)
+        finally:
+            self._drop_loader()
+
+    def _apply(self, values):
         accepted = {}
         for key in values:
             val = settings_mod.check(key, values[key], self._has_routine)
@@ -285,6 +304,7 @@ class App:
             self.overrides = old
             raise
         self.settings = settings_mod.load(None, self._merged())
+        self._find_breaks()
         self.gestures.double_ms = self.settings["UNKNOT_DOUBLE_MS"]
         self.gestures.long_ms = self.settings["UNKNOT_LONG_MS"]
         self.reminders.configure(self.settings)
@@ -296,25 +316,55 @@ class App:
 
     # -- routines --------------------------------------------------------------------
     def reload_routines(self):
+        """The index of the installed routines (library.index), made again."""
         if self.player is not None:
             return False  # never swap routines under a playing one; retry when idle
-        # the old set goes first, so that two decoded sets never share the heap (an upload
-        # reloads them; load_all never raises and falls back to the built-in routine)
         self.routines = []
-        self.routines, self.rejected = load_all(self.storage)
-        if self.selected >= len(self.routines):
-            self.selected = 0
+        self._next = None
+        try:
+            entries, self.rejected = mods.load("library").index(self.storage)
+            self.routines = [Entry(*e) for e in entries]
+            if self.selected >= len(self.routines):
+                self.selected = 0
+            self._find_breaks()
+        finally:
+            self._drop_loader()
         return True
 
+    def routine(self, index):
+        """The routine at `index` of the index, read and decoded (library.load; raises when
+        its file changed since the index was made)."""
+        try:
+            return mods.load("library").load(self.storage, self.routines[index].file)
+        finally:
+            self._drop_loader(False)
+
+    def _drop_loader(self, collect=True):
+        """The loader's code goes (library, builtin) and the decoder's (routine) unless the
+        player's code, which imports it, is loaded (mods.py); `collect` unless a routine
+        plays."""
+        names = ("library", "builtin") if mods.loaded("player") else ("library", "builtin",
+                                                                      "routine")
+        mods.drop(*names, collect=collect and self.player is None)
+
     def _has_routine(self, key):
-        return find(self.routines, key) is not None
+        return mods.load("library").find(self.routines, key) is not None
+
+    def _find_breaks(self):
+        """The indices of the micro and rest break routines (UNKNOT_MICRO_ROUTINE,
+        UNKNOT_REST_ROUTINE), found when the routines or the settings change, not in the
+        step that records a routine (a module load there would be a collection); the caller
+        drops the loader (_drop_loader)."""
+        find = mods.load("library").find
+        s = self.settings
+        self._breaks = (find(self.routines, s["UNKNOT_MICRO_ROUTINE"]),
+                        find(self.routines, s["UNKNOT_REST_ROUTINE"]))
 
     def break_routine(self, kind):
+        micro, rest = self._breaks
         if kind == REST:
-            idx = find(self.routines, self.settings["UNKNOT_REST_ROUTINE"])
-            return len(self.routines) - 1 if idx is None else idx
-        idx = find(self.routines, self.settings["UNKNOT_MICRO_ROUTINE"])
-        return 0 if idx is None else idx
+            return len(self.routines) - 1 if rest is None else rest
+        return 0 if micro is None else micro
 
     # -- events ----------------------------------------------------------------------
     def post(self, event):
@@ -426,11 +476,19 @@ class App:
 
     # -- sessions --------------------------------------------------------------------
     def _start(self, index, now, nudge_kind):
-        routine = self.routines[index]
-        ticks = bool(self.settings["UNKNOT_TICKS"]) and not self.low_battery
         # the player's code is loaded for the routine and dropped after it (_finish; mods.py)
+        player = mods.load("player").Player  # (first: it imports the decoder)
+        nxt = self._next
+        self._next = None
+        try:  # decoded at the key-down (_prefetch), else now
+            routine = nxt[1] if nxt is not None and nxt[0] == index else self.routine(index)
+        except Exception:
+            self.buzz(ERROR_EVENT)  # its file changed since the index: made again
+            self.post(("reload",))
+            self._drop_player = True
+            return
+        ticks = bool(self.settings["UNKNOT_TICKS"]) and not self.low_battery
         self._drop_player = False  # the last routine's player code is still loaded
-        player = mods.load("player").Player
         self.player = player(routine, self.settings["UNKNOT_MOTOR_LATENCY_MS"], ticks)
         self.playing_index = index
         self.from_nudge = nudge_kind
@@ -583,7 +641,7 @@ class App:
         g = self.gestures
         if self._drop_player and g.down_at is None and g.first_up is None and not g.out:
             self._drop_player = False  # (not while a gesture may still start a routine)
-            mods.drop("player")  # core: its code is loaded again for the next routine
+            self._drop_play()  # its code is loaded again for the next routine
         j = self.journal
         if not (self._write_due or j.due):
             return None
@@ -612,7 +670,7 @@ class App:
         while name is not None:
             if name == "long" and self._drop_player:  # never a routine's start: the
                 self._drop_player = False  # prefetched player goes before a pairing or a
-                mods.drop("player")  # self-test needs the room
+                self._drop_play()  # self-test needs the room
             if test is None:
                 self._gesture(name, now)
             name = g.pop()
@@ -620,12 +678,29 @@ class App:
 
     def _prefetch(self):
         """A key-down while no routine plays may become a press that starts one: load the
-        player's code now (tens of board ms for the import), in this step of its own, while
-        the gesture is decided, not in the step that plays the first cue. Dropped again in
-        the first idle step after the gesture if no routine started (_motor)."""
+        player's code and decode the routine that press would start (the selected one, or
+        the break routine of a pending nudge) now (tens of board ms for the imports and the
+        file), in this step of its own, while the gesture is decided, not in the step that
+        plays the first cue. Dropped again in the first idle step after the gesture if no
+        routine started (_motor)."""
         if not mods.loaded("player"):
             mods.load("player")
             self._drop_player = True
+        pending = self.reminders.pending
+        index = self.selected if pending is None else self.break_routine(pending)
+        nxt = self._next
+        if nxt is None or nxt[0] != index:
+            self._next = None
+            try:
+                self._next = (index, self.routine(index))
+            except Exception:
+                pass  # _start says so (and makes the index again)
+            self._drop_player = True
+
+    def _drop_play(self):
+        """The player's code, the decoder's and a routine decoded ahead go (a collection)."""
+        self._next = None
+        mods.drop("player", "routine", "library", "builtin")
 
     def _read_battery(self, now):
         """Every _BATTERY_EVERY_MS: the voltage, the low-battery flag (what waits for the
@@ -676,7 +751,7 @@ class App:
             if test.done:  # keep its report; the self-test's code goes (mods.py)
                 self.selftest = _Report(test.report())  # type: ignore[assignment]
                 test = None
-                mods.drop("selftest")
+                mods.drop("selftest", "hw.checks")
             return deadline
         rem = self.reminders
         action = rem.poll(now, self.minute_of_day())

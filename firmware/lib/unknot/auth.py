@@ -7,6 +7,11 @@ agreement itself (X25519, the SHA-256 digests) is pairing.py, loaded only when a
 starts; its SHA-256 is unknot.sha256 (the board's `hashlib` where CircuitPython builds it,
 nRF52840 from 10.1.0, else the firmware's own compact SHA-256), not loaded at boot.
 
+The host records' code the keyring (keyring.py) calls -- `load`, `encode`, `find`,
+`keep`, `import_usb`, each with the Keyring first -- is here too: this module is
+not resident, it is loaded with a connection's protocol or for one change and dropped after
+(keyring.Keyring._auth, hw/ble.py SESSION_MODULES).
+
 AES-128 comes from CircuitPython's `aesio` (C; nordic full builds: CIRCUITPY_AESIO = 1):
 AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. CPython and
 the MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
@@ -30,12 +35,9 @@ _COMMIT_SIZE = const(32)  # SHA-256 of the host's public key and nonce
 _PROOF_SIZE = const(16)  # a full AES-CMAC
 TAG_SIZE = const(8)  # the truncated AES-CMAC every sealed frame carries
 BLIND_SIZE = const(8)  # the host's blinded id in AUTH_BEGIN
-SECRET_SIZE = const(16)  # the device secret paired hosts hold (docs/security.md)
+_SECRET_SIZE = const(16)  # the device secret paired hosts hold (docs/security.md)
 _NAME_SIZE = const(8)  # a host's name on the device (UTF-8, zero padded)
-MAX_HOSTS = const(4)  # host keys the device keeps; a fifth consent evicts the oldest
-PAIR_WINDOW_MS = const(60000)  # the window closes after one pairing attempt or this long
-CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
-LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
+_MAX_HOSTS = const(4)  # host keys the device keeps; a fifth consent evicts the oldest
 SAS_DIGITS = const(3)  # the short authentication string: 3 numbers of 1..SAS_BASE taps
 SAS_BASE = const(5)  # 5**3 = 125 values: a relay's one guess wins with p = 0.8 %
 
@@ -120,12 +122,12 @@ def decode_hosts(blob):
         return [], 0, None, b""
     if blob[0] != _HOSTS_MAGIC or len(blob) < _HOSTS_HEAD_SIZE:
         n = blob[0]
-        if n <= MAX_HOSTS and len(blob) >= 1 + 24 * n:  # v2: dropped, re-pair
+        if n <= _MAX_HOSTS and len(blob) >= 1 + 24 * n:  # v2: dropped, re-pair
             return [], 0, None, blob[1 + 24 * n :]
         return [], 0, None, blob
     _, n, usb_id, secret = wire.unpack(HOSTS_HEAD, blob, 0)
     end = _HOSTS_HEAD_SIZE + n * _HOST_RECORD_SIZE
-    if n > MAX_HOSTS or len(blob) < end:
+    if n > _MAX_HOSTS or len(blob) < end:
         return [], 0, None, blob
     hosts = []
     for i in range(n):
@@ -150,3 +152,42 @@ def parse_key_file(data):
 
 def key_file(import_id, host_id, key):
     return wire.pack(KEY_FILE_RECORD, KEY_FILE_MAGIC, import_id, host_id, key)
+
+
+# -- the keyring's host records (keyring.Keyring delegates here) ----------------------------
+
+
+def load(ring, blob):
+    """Hosts from a stored blob into `ring`; returns the rest of it (the settings lines)."""
+    ring.hosts, ring.usb_id, ring.secret, rest = decode_hosts(blob)
+    return rest
+
+
+def encode(ring):
+    return encode_hosts(ring.hosts, ring.usb_id, ring.secret)
+
+
+def find(ring, host_id):
+    for h in ring.hosts:
+        if same(h[0], host_id):
+            return h
+    return None
+
+
+def keep(ring, host_id, key, name, paired):
+    """Add or replace a host (not saved): the oldest goes beyond _MAX_HOSTS."""
+    hosts = [h for h in ring.hosts if bytes(h[0]) != bytes(host_id)]
+    hosts.append([bytes(host_id), bytes(key), bytes(name), paired, 0])
+    ring.hosts = hosts[-_MAX_HOSTS:]
+    if ring.secret is None:
+        ring.secret = random(_SECRET_SIZE)
+
+
+def import_usb(ring, data):
+    entry = parse_key_file(data)
+    if entry is None or entry[0] == ring.usb_id:
+        return False
+    ring.usb_id = entry[0]
+    keep(ring, entry[1], entry[2], b"usb", ring._unix())
+    ring._persist()
+    return True

@@ -147,9 +147,6 @@ class Journal:
         self.storage = storage
         self.ram = ram if ram is not None and len(ram) >= _RAM_SIZE else None
         self.hold = min(hold, RAM_MAX) if self.ram is not None else 0
-        # the one image buffer (at most 4 KiB), made first so it is not a late large
-        # allocation in a fragmented heap
-        self._buf = bytearray(max(0, RECORDS_AT + self.capacity * RECORD_SIZE + 4))
         self.generation = 0
         self.epoch = _random32()
         self.boot = 0
@@ -236,7 +233,11 @@ class Journal:
             keep = self.count
         count = keep + len(new) // RECORD_SIZE
         end = RECORDS_AT + count * RECORD_SIZE
-        buf = self._buf
+        try:  # the image, made for this write only (at most a page; docs/journal.md)
+            buf = bytearray(end + 4)
+        except MemoryError:
+            self.error = "MemoryError: no room for the image"
+            raise
         pack_into(HEADER, buf, 0, MAGIC, self.generation + 1, self.epoch & 0xFFFFFFFF,
                   self.boot & 0xFFFFFFFF, self._next, count, len(self.settings), self.hold)
         settings_end = HEADER_SIZE + len(self.settings)

@@ -3,12 +3,17 @@ consent (docs/security.md, docs/protocol.md "Pairing"). No I/O: the App saves an
 through the callbacks it passes in, the protocol handler calls begin/reveal/ask/state.
 
 A consent is one question to the wearer, answered on the button while the device is idle:
-press = yes, double press or long press = no, silence for auth.CONSENT_MS = no. Two kinds:
+press = yes, double press or long press = no, silence for CONSENT_MS = no. Two kinds:
 PAIR (after the SAS was played: keep the new host) and FORGET (a host asked over BLE to
 remove one host or all of them).
+
+What the idle loop needs stays here (the window, the attempt, the question, the device
+secret and the encoded host section); the host records' code -- stored form, lookups, adding
+and removing -- is auth.py's, loaded for a connection or for one change (a pairing the wearer
+confirms, a forget, boot) and dropped after it (mods.py; docs/firmware.md "Heap budget").
 """
 
-from . import auth
+from . import mods
 
 try:
     from micropython import const
@@ -24,6 +29,9 @@ WAITING = const(0)
 YES = const(1)
 NO = const(2)
 EVERY_HOST = b"\xff" * 8  # FORGET's host id for "every host"
+_PAIR_WINDOW_MS = const(60000)  # the window closes after one pairing attempt or this long
+CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
+_LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
 
 
 class Keyring:
@@ -44,61 +52,59 @@ class Keyring:
         self._save = save
         self._play = play
         self._numbers = numbers
+        self._blob = None  # encode()'s answer, until the hosts change
 
     def _buzz(self, cue):
         if self._play is not None:
             self._play(cue)
 
+    def _auth(self, name, *args):
+        """auth.<name>(self, *args): the host records' code, loaded for the call and dropped
+        after it unless a connection holds it (its protocol imports auth)."""
+        kept = mods.loaded("auth")
+        try:
+            return getattr(mods.load("auth"), name)(self, *args)
+        finally:
+            if not kept:
+                mods.drop("auth", collect=False)  # (the next collection frees it)
+
     def encode(self):
-        return auth.encode_hosts(self.hosts, self.usb_id, self.secret)
+        """The stored host section (auth.encode_hosts), made again only after a change."""
+        if self._blob is None:
+            self._blob = self._auth("encode")
+        return self._blob
 
     def load(self, blob):
         """Hosts from a stored blob; returns the rest of it (the settings lines)."""
-        self.hosts, self.usb_id, self.secret, rest = auth.decode_hosts(blob)
-        return rest
+        self._blob = None
+        return self._auth("load", blob)
 
     def _persist(self):
+        self._blob = None  # the hosts changed (or a host's name: pairing.py HOSTS NAME)
         if self._save is not None:
             self._save()
 
-    # -- hosts --------------------------------------------------------------------------
+    # -- hosts (auth.py) ----------------------------------------------------------------
 
     def find(self, host_id):
-        for h in self.hosts:
-            if auth.same(h[0], host_id):
-                return h
-        return None
-
-    def key(self, host_id):
-        h = self.find(host_id)
-        return None if h is None else h[1]
+        return self._auth("find", host_id)
 
     def blinded(self, blind, host_nonce):
         """The host whose key makes `blind` for this nonce (AUTH_BEGIN), or None."""
-        from .seal import blind as make  # the MACs: loaded on the first authentication
+        from .seal import blinded  # the MACs: loaded on the first authentication
 
-        for h in self.hosts:
-            if auth.same(make(h[1], host_nonce), blind):
-                return h
-        return None
+        return blinded(self.hosts, blind, host_nonce)
 
     def keep(self, host_id, key, name=b"", paired=0):
-        """Add or replace a host (not saved): the oldest goes beyond MAX_HOSTS."""
-        hosts = [h for h in self.hosts if bytes(h[0]) != bytes(host_id)]
-        hosts.append([bytes(host_id), bytes(key), bytes(name), paired, 0])
-        self.hosts = hosts[-auth.MAX_HOSTS :]
-        if self.secret is None:
-            self.secret = auth.random(auth.SECRET_SIZE)
+        """Add or replace a host (not saved): the oldest goes beyond auth.MAX_HOSTS."""
+        self._blob = None
+        self._auth("keep", host_id, key, name, paired)
 
     def import_usb(self, data):
         """A USB key file (auth.KEY_FILE) read at boot: imported once. True if it added one."""
-        entry = auth.parse_key_file(data)
-        if entry is None or entry[0] == self.usb_id:
+        if not data:
             return False
-        self.usb_id = entry[0]
-        self.keep(entry[1], entry[2], b"usb", self._unix())
-        self._persist()
-        return True
+        return self._auth("import_usb", data)
 
     def remove(self, host_id):
         """Forget one host (EVERY_HOST: all of them, and the device secret)."""
@@ -135,13 +141,13 @@ class Keyring:
         if self.locked_until is not None and now < self.locked_until:
             self._buzz("refused")
             return False
-        self.pair_until = now + auth.PAIR_WINDOW_MS
+        self.pair_until = now + _PAIR_WINDOW_MS
         self._buzz("pair_open")
         return True
 
     def _fail(self):
         self.attempt = None
-        self.locked_until = self.clock.now_ms() + auth.LOCKOUT_MS
+        self.locked_until = self.clock.now_ms() + _LOCKOUT_MS
         self._buzz("refused")
 
     # -- the wearer's consent ------------------------------------------------------------
@@ -150,7 +156,7 @@ class Keyring:
         """Ask the wearer (FORGET over BLE); False if another question is open."""
         if self.waiting():
             return False
-        self.consent = [kind, arg, self.clock.now_ms() + auth.CONSENT_MS, WAITING]
+        self.consent = [kind, arg, self.clock.now_ms() + CONSENT_MS, WAITING]
         self._buzz("pair_open")
         return True
 

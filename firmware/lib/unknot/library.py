@@ -1,9 +1,11 @@
-"""Routine loading: every /routines/*.unk on the drive, decoded and checked; files that are
-corrupted, truncated or of another format version are skipped (never raised); when none is
-valid the built-in routine is used."""
+"""Routine loading: every /routines/*.unk on the drive, checked; files that are corrupted,
+truncated or of another format version are skipped (never raised); when none is valid the
+built-in routine is used.
 
-from .builtin import ROUTINE as BUILTIN
-from .routine import decode
+The App keeps only an index of the installed routines (`index`: file name, slug and id of
+each valid one) and decodes a routine when it is about to play (`load`): this module, the
+decoder (routine.py) and the built-in routine are loaded for that and dropped after it
+(app.py, mods.py; docs/firmware.md "Heap budget")."""
 
 SUFFIX = ".unk"
 
@@ -13,10 +15,14 @@ def stem(name):
     return base[: -len(SUFFIX)] if base.endswith(SUFFIX) else base
 
 
-def load_all(storage):
-    """(routines, rejected): decoded routines sorted by file name, each with `.file` set, and
-    a list of (file name, reason) for the skipped ones."""
-    routines = []
+def index(storage):
+    """(entries, rejected): a (file name, slug, id) tuple per valid routine, sorted by file
+    name, and a (file name, reason) tuple per skipped one; the built-in routine's entry
+    (file name "") when no file is valid."""
+    from .builtin import ROUTINE as BUILTIN
+    from .routine import decode
+
+    entries = []
     rejected = []
     try:
         names = sorted(n for n in storage.list() if n.endswith(SUFFIX))
@@ -25,23 +31,32 @@ def load_all(storage):
         rejected.append(("/routines", "list: %r" % (exc,)))
     for name in names:
         try:
-            data = storage.read(name)
-            r = decode(data)
+            r = decode(storage.read(name))
         except Exception as exc:
             reason = getattr(exc, "reason", None) or ("%s" % (exc.__class__.__name__,))
             rejected.append((name, reason))
             continue
-        r.file = name
-        routines.append(r)
-    if not routines:
+        entries.append((name, r.slug, r.id))
+    if not entries:
         r = decode(BUILTIN)
-        r.file = ""
-        routines.append(r)
-    return routines, rejected
+        entries.append(("", r.slug, r.id))
+    return entries, rejected
+
+
+def load(storage, name):
+    """The Routine of file `name` ("": the built-in routine), read and decoded again (raises
+    what storage.read and routine.decode raise: the file changed since the index)."""
+    from .builtin import ROUTINE as BUILTIN
+    from .routine import decode
+
+    r = decode(storage.read(name) if name else BUILTIN)
+    r.file = name
+    return r
 
 
 def find(routines, key):
-    """Index of the routine whose slug or file stem is `key`, or None."""
+    """Index of the routine (an object with `slug` and `file`: app.Entry) whose slug or file
+    stem is `key`, or None."""
     if not key:
         return None
     for i in range(len(routines)):

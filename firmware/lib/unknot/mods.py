@@ -24,7 +24,7 @@ import sys
 
 _PKG = __name__.rsplit(".", 1)[0]  # "unknot" on the board, "unknot_fw" on the host
 _DROPS = sys.implementation.name != "cpython"  # the board and the MicroPython VM
-marks = []  # the free heap at code.py's boot marks (mark): the self-test reports them
+heap = []  # the free heap after each warm(): code.py's boot marks (report.MARKS)
 
 
 def _full(name):
@@ -69,19 +69,13 @@ def _forget(full):
             pass
 
 
-def mark():
-    """Note the free heap (bytes, after a collection) in `marks`: code.py at boot, once after
-    each import group (selftest.MARKS names them in order; the self-test reports them)."""
-    if _DROPS:
-        gc.collect()
-        marks.append(gc.mem_free())  # type: ignore[attr-defined]  # (CircuitPython has it)
-
-
 def warm(*names):
     """Load each module and drop it again with every package module it loaded (boot): its
     names are interned now, while the heap has large free blocks for the qstr pool, not
     later in a fragmented heap. A module that cannot load is skipped (the mode that needs it
-    reports that when it is used)."""
+    reports that when it is used). Then one collection, and the free heap after it is noted
+    in `heap`: code.py also calls warm() with no module for its other boot marks (the
+    self-test reports them: report.MARKS)."""
     if not _DROPS:
         return
     prefix = _PKG + "."
@@ -89,6 +83,7 @@ def warm(*names):
         for full in _new_after(name, prefix):
             _forget(full)
     gc.collect()  # once: a collection costs CPU in proportion to the live heap
+    heap.append(gc.mem_free())  # type: ignore[attr-defined]  # (CircuitPython has it)
 
 
 def _new_after(name, prefix):

@@ -10,6 +10,7 @@ the commitment) is measured by tools/bench_pair.py (fw_cpu_ms_pair).
 """
 
 from . import auth, seal, wire
+from .keyring import CONSENT_MS
 from .proto import (
     HOSTS_CHECK,
     HOSTS_ENTRY,
@@ -231,7 +232,7 @@ def _begin(p, data):
         p._pairing = True
         keyring.pair_until = None
         attempt = keyring.attempt = Attempt(wire.unpack(REQ_PAIR_BEGIN, data)[1],
-                                            keyring.clock.now_ms() + auth.CONSENT_MS)
+                                            keyring.clock.now_ms() + CONSENT_MS)
         p._respond(op, ST_OK, wire.pack(RESP_PAIR_BEGIN, attempt.public, attempt.nonce))
 
 
@@ -252,7 +253,7 @@ def _reveal(p, data):
             return
         from .keyring import PAIR, WAITING
 
-        attempt.deadline = keyring.clock.now_ms() + auth.CONSENT_MS
+        attempt.deadline = keyring.clock.now_ms() + CONSENT_MS
         keyring.consent = [PAIR, attempt, attempt.deadline, WAITING]
         p._respond(op, ST_OK)
         if keyring._numbers is not None:

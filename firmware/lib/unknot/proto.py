@@ -23,6 +23,7 @@ from . import info as _info_mod
 from .crc import RESIDUE, crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
 from .journal import RECORD_SIZE, RECORDS_AT, WIRE_RECORD_SIZE, WIRE_START
+from .keyring import CONSENT_MS
 
 try:
     from micropython import const
@@ -206,7 +207,7 @@ class Protocol:
         """The connection policy: None with no central, else when (ms) the adapter must
         disconnect it -- _AUTH_MS after connecting while it has not authenticated, _IDLE_MS
         after its last control write once it has, and while it runs a pairing attempt
-        auth.CONSENT_MS after its last write (the wearer feels the SAS, types it, presses).
+        keyring.CONSENT_MS after its last write (the wearer feels the SAS, types it, presses).
         At or before now_ms: drop it now."""
         since = self._since
         if since is None:
@@ -217,7 +218,7 @@ class Protocol:
                 self._since = since = now_ms
         if self.authenticated:
             return since + _IDLE_MS
-        return since + (auth.CONSENT_MS if self._pairing else _AUTH_MS)
+        return since + (CONSENT_MS if self._pairing else _AUTH_MS)
 
     # -- the app loop hook (board) ----------------------------------------------------
 

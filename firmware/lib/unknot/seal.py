@@ -89,6 +89,15 @@ def blind(key, host_nonce):
     return cmac(key, ID_LABEL, host_nonce)[0:BLIND_SIZE]
 
 
+def blinded(hosts, blind_id, host_nonce):
+    """The host record (keyring.Keyring.hosts) whose key makes `blind_id` for this nonce
+    (AUTH_BEGIN), or None."""
+    for h in hosts:
+        if same(blind(h[1], host_nonce), blind_id):
+            return h
+    return None
+
+
 def device_proof(key, host_nonce, device_nonce, info):
     """The device's proof: covers both nonces and INFO (device id, firmware)."""
     return cmac(key, DEVICE_LABEL, host_nonce, device_nonce, info)

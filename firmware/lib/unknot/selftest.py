@@ -14,8 +14,9 @@ simulated device. It prints what it does on the console (`out`, default `print`)
     ...                                  <- one line per check: PASS / FAIL / SKIP + detail
     SELFTEST end 7 pass 0 fail 1 skip
 
-Hardware checks go through `app.checks` (board: unknot.hw.checks.BoardChecks; simulated
-device: unknot.selftest on the host), an object with
+Hardware checks go through `app.checks` (simulated device: unknot.selftest on the host), an
+object, or on the board the name of the module that builds it ("hw.checks": its
+`BoardChecks(app)`, loaded for the test and dropped with it, mods.py), with
 - motor() -> (ok, detail): the driver answered (DRV2605 on I2C, or the PWM pin);
 - ble() -> (status, detail): advertising (or connected), or why not;
 - sleep_counts() -> (light sleeps, wakes by the button) or None without light sleep.
@@ -31,7 +32,7 @@ except ImportError:  # CPython (tests, the simulated device)
         return x
 
 
-from . import patterns
+from . import mods, patterns
 
 # The SELFTEST control op (proto.OP_SELFTEST, docs/protocol.md); here, not in proto.py, so
 # the protocol's heap does not carry them until the op is used.
@@ -50,16 +51,7 @@ _SELFTEST_DONE = const(2)  # the report is complete
 PASS = "PASS"
 FAIL = "FAIL"
 SKIP = "SKIP"
-INFO = "INFO"  # a line that reports figures, not a check (the free heap)
-PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
-# Report format version, the report's first line "SELFTEST report 2" (docs/protocol.md
-# "Self-test report"); version 1 had no such line and no heap line.
-_REPORT_VERSION = const(2)
-HEAP = "heap"  # the line "SELFTEST heap INFO start=<bytes> core=... now=<bytes>"
-# code.py's heap marks at boot (mods.mark), in order: after `mods` alone, the core (the App's
-# modules), the warm-up of the on-use modules' names, make_app (hw adapters, the App, the
-# journal, the routines), BLE attached
-MARKS = ("start", "core", "warm", "app", "ble")
+PREFIX = "SELFTEST "  # report lines start with this (the host reads them; report.py)
 CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
 _CUE_GAP_MS = const(700)  # silence between two cues
 _WAIT_MS = const(15000)  # for the wearer to press the button
@@ -76,6 +68,10 @@ class SelfTest:
     def __init__(self, app, now, out=print):
         self.app = app
         self.out = out
+        checks = app.checks
+        if isinstance(checks, str):  # the board's (hw/checks.py): loaded for the test only
+            checks = mods.load(checks).BoardChecks(app)
+        self.checks = checks
         self.results = []  # (check, status, detail) in CHECKS order once done
         self._by_name = {}
         self.state = _CUES
@@ -157,7 +153,7 @@ class SelfTest:
 
     # -- checks ------------------------------------------------------------------------
     def _motor(self):
-        checks = self.app.checks
+        checks = self.checks
         if checks is None:
             return SKIP, "no hardware checks on this device"
         ok, detail = checks.motor()
@@ -209,17 +205,17 @@ class SelfTest:
             mv, _BATTERY_MIN_MV, _BATTERY_MAX_MV)
 
     def _ble(self):
-        checks = self.app.checks
+        checks = self.checks
         if checks is None:
             return SKIP, "no hardware checks on this device"
         return checks.ble()
 
     def _sleep_counts(self):
-        checks = self.app.checks
+        checks = self.checks
         return None if checks is None else checks.sleep_counts()
 
     def _no_sleep_reason(self):
-        if self.app.checks is None:
+        if self.checks is None:
             return "no hardware checks on this device"
         return "light sleep not available (no alarm module, or a BLE central is connected)"
 
@@ -245,10 +241,15 @@ class SelfTest:
         self._by_name[name] = (name, status, detail)
 
     def _finish(self):
+        from . import mods
+
         self.state = _DONE
-        self._heap = heap_line()
         self.results = [self._by_name[n] for n in CHECKS if n in self._by_name]
-        for line in self.report():
+        try:  # the report's format (report.py): loaded for it, dropped after
+            self.lines = mods.load("report").report(self)
+        finally:
+            mods.drop("report")
+        for line in self.lines:
             self.out(line)
 
     def counts(self):
@@ -258,32 +259,8 @@ class SelfTest:
         return out
 
     def report(self):
-        """The report lines (empty until done)."""
-        if self.state != _DONE:
-            return []
-        lines = [PREFIX + "report %d" % _REPORT_VERSION]
-        lines += [PREFIX + "%s %s %s" % r for r in self.results]
-        lines.append(PREFIX + HEAP + " " + self._heap)
-        c = self.counts()
-        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[PASS], c[FAIL], c[SKIP]))
-        return lines
-
-
-def heap_line():
-    """The heap line's status and figures: the free heap (bytes, after a collection) at
-    each of code.py's boot marks (mods.marks, MARKS) and now; SKIP where there is no
-    gc.mem_free (CPython: the simulated device)."""
-    import gc
-
-    from . import mods
-
-    if not hasattr(gc, "mem_free"):
-        return SKIP + " no free-heap figures on this device"
-    gc.collect()
-    out = INFO
-    for i, m in enumerate(mods.marks[:len(MARKS)]):
-        out += " %s=%d" % (MARKS[i], m)
-    return out + " now=%d" % gc.mem_free()
+        """The report lines (empty until done; docs/protocol.md "Self-test report")."""
+        return self.lines if self.state == _DONE else []
 
 
 # outcomes of control(), which proto.py answers with its status codes (in this order)

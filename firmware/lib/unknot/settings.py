@@ -109,11 +109,11 @@ def load(getenv=None, overrides=None):
 
 
 _PREFIX = "UNKNOT_"
-# The last start's BLE outcome, kept among the persisted settings as the line "!BLE=" (BLE
-# started) or "!BLE=<why not>" (docs/journal.md "Layout"; blenote.keep writes it,
-# boot.py prints it into boot_out.txt). Not a setting: decode() keeps it under this key,
-# load() and check() ignore it (an older firmware drops it).
-RADIO = "!BLE"
+# The last start's BLE outcome, kept among the persisted settings as the line "radio=" (BLE
+# started) or "radio=<why not>" (docs/journal.md "Layout"; report.keep writes it, boot.py
+# prints it into boot_out.txt). Not a setting (setting keys are upper case): decode() keeps
+# it under this key, load() and check() ignore it (an older firmware drops it).
+RADIO = "radio"
 
 
 def encode(overrides):

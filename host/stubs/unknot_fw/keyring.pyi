@@ -1,4 +1,5 @@
-# The paired hosts, the pairing window, attempts and the wearer's consent (keyring.py).
+# The paired hosts, the pairing window, attempts and the wearer's consent (keyring.py);
+# the host records' code is auth.py's, loaded per use.
 from collections.abc import Callable
 from typing import Final, Protocol
 
@@ -10,6 +11,9 @@ WAITING: Final[int]
 YES: Final[int]
 NO: Final[int]
 EVERY_HOST: Final[bytes]
+PAIR_WINDOW_MS: Final[int]
+CONSENT_MS: Final[int]
+LOCKOUT_MS: Final[int]
 
 _Bytes = bytes | bytearray | memoryview
 _Host = list[bytes | int]
@@ -38,7 +42,6 @@ class Keyring:
     def encode(self) -> bytes: ...
     def load(self, blob: _Bytes) -> bytes: ...
     def find(self, host_id: _Bytes) -> _Host | None: ...
-    def key(self, host_id: _Bytes) -> bytes | None: ...
     def blinded(self, blind: _Bytes, host_nonce: _Bytes) -> _Host | None: ...
     def keep(self, host_id: _Bytes, key: _Bytes, name: bytes = b"", paired: int = 0) -> None: ...
     def import_usb(self, data: _Bytes) -> bool: ...

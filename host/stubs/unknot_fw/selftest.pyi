@@ -13,11 +13,7 @@ SELFTEST_DONE: Final[int]
 PASS: Final[str]
 FAIL: Final[str]
 SKIP: Final[str]
-INFO: Final[str]
 PREFIX: Final[str]
-REPORT_VERSION: Final[int]
-HEAP: Final[str]
-MARKS: Final[tuple[str, ...]]
 CHECKS: Final[tuple[str, ...]]
 
 class SelfTest:
@@ -38,7 +34,6 @@ class SelfTest:
     def counts(self) -> dict[str, int]: ...
     def report(self) -> list[str]: ...
 
-def heap_line() -> str: ...
 
 OK: Final[int]
 BUSY: Final[int]

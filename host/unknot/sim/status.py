@@ -115,7 +115,7 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
             due = [d for d in (rem.micro_due, rem.rest_due) if d is not None]
             if due:
                 st.reminder_ms = min(due) - now
-        sel = app.routines[app.selected] if app.routines else None
+        sel = app.routine(app.selected) if app.routines else None  # (the App keeps an index)
         if sel is not None:
             st.routine = f"selected: {sel.name or sel.slug}"
     return st

@@ -54,7 +54,7 @@ class _Collections:
         host.call("gc", "")
 
     def mem_free(self):
-        """The CPU runs' heap marks (unknot.mods.mark): C on the board, whose cost is its
+        """The CPU runs' heap marks (unknot.mods.warm): C on the board, whose cost is its
         heap's, not this VM's 32 MiB (scenario.CCalls "memfree")."""
         host.call("c(", "")
         free = gc.mem_free()
@@ -160,7 +160,7 @@ def _command(cmd):
         host.call("mem", "%s %d %d" % (cmd[1:], gc.mem_alloc(), gc.mem_free()))
         mods = sys.modules.get("unknot.mods")
         if mods is not None:  # code.py's heap marks (after the measurement: no effect on it)
-            host.call("marks", " ".join("%d" % m for m in mods.marks))
+            host.call("marks", " ".join("%d" % m for m in mods.heap))
         # the interned names (qstrs): printed, the only way MicroPython reports them; the
         # host reads the lines from the guest's stdout (model.qstr_report)
         print("@qstr", cmd[1:])

@@ -1,7 +1,15 @@
 """Hardware adapters (the only place that imports `board`). `make_app(getenv)` reads the
 settings (settings.toml through os.getenv), picks the board's table entry and builds the App
-with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and the
-self-test's hardware checks (hw/checks.py)."""
+with the real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and names
+the self-test's hardware checks (hw/checks.py, loaded only while a self-test runs)."""
+
+try:
+    from micropython import const
+except ImportError:  # CPython (tests, the host's type checks)
+
+    def const(x):
+        return x
+
 
 
 def _pin(name):
@@ -39,46 +47,45 @@ def _make_motor(conf, settings):
     return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
-RADIO_CUE_TIMES = 3  # three of them in a row: BLE did not start
+_RADIO_CUE_TIMES = const(3)  # three of them in a row: BLE did not start
 
 
-def radio_failed(app, exc):
-    """BLE could not start: keep the reason (`app.radio_error`, which the self-test's BLE
-    check reports, and in the nvm for boot.py: keep_radio), print it on the console, and
-    play the error cue RADIO_CUE_TIMES times so the wearer knows this board will not sync
-    (docs/firmware.md "Without BLE")."""
-    import gc
-
-    gc.collect()  # after a MemoryError: room for the reason and the cue
-    try:
-        reason = "%s: %s" % (type(exc).__name__, exc)
-    except MemoryError:
-        reason = "MemoryError"
-    app.radio_error = reason
-    print("BLE unavailable:", reason)
-    keep_radio(app, reason)
-    try:
-        from ..app import ERROR_EVENT
-        from ..patterns import felt
-
-        app.motor.play(felt(ERROR_EVENT)[0], RADIO_CUE_TIMES)
-    except Exception:
-        pass  # no motor either: the console and the self-test still say why
-
-
-def keep_radio(app, reason):
-    """This start's BLE outcome ("" started, else why not) into the nvm, for boot.py's line
-    in boot_out.txt at the next reset (blenote.keep, loaded only when it may differ from the
-    kept one). Never raises."""
+def radio(app, exc):
+    """BLE started (`exc` None) or could not start (`exc`: MemoryError, a missing module,
+    a radio error). Never silently: the reason goes to `app.radio_error` (the self-test's
+    BLE check reports it) and the console, and the error cue plays _RADIO_CUE_TIMES times so
+    the wearer knows this board will not sync. Either outcome is kept in the nvm when it
+    differs from the one kept (report.keep, loaded for it): boot.py prints it into
+    boot_out.txt at the next reset (docs/firmware.md "Without BLE"). Never raises."""
     from .. import mods
     from ..settings import RADIO
 
-    if reason or app.overrides.get(RADIO) != "":
+    reason = ""
+    if exc is not None:
+        import gc
+
+        gc.collect()  # after a MemoryError: room for the reason and the cue
         try:
-            mods.load("blenote").keep(app, reason)
+            reason = "%s: %s" % (type(exc).__name__, exc)
+        except MemoryError:
+            reason = "MemoryError"
+        app.radio_error = reason
+        print("BLE unavailable:", reason)
+    elif app.overrides.get(RADIO) == "":
+        return  # started, as at the last start: nothing to write
+    try:
+        mods.load("report").keep(app, reason)
+    except Exception:
+        pass  # (no memory) the console, the cue and the self-test still say it
+    mods.drop("report")
+    if exc is not None:
+        try:
+            from ..app import ERROR_EVENT
+            from ..patterns import felt
+
+            app.motor.play(felt(ERROR_EVENT)[0], _RADIO_CUE_TIMES)
         except Exception:
-            pass  # (no memory) the console, the cue and the self-test still say it
-        mods.drop("blenote")
+            pass  # no motor either: the console and the self-test still say why
 
 
 class _NoWatchdog:
@@ -107,9 +114,11 @@ def make_app(getenv, watchdog=True):
     if conf["battery"]:
         enable = _pin(conf["battery_enable"]) if conf["battery_enable"] else None
         battery = Battery(_pin(conf["battery"]), conf["battery_ratio_x100"], enable)
-    from ..auth import KEY_FILE
+    from .. import mods
 
-    key_path = "/" + KEY_FILE  # USB consent (docs/security.md): imported, then deleted
+    # the host records' code (auth.py) for the App's start: the stored hosts, the USB
+    # consent file (docs/security.md: imported, then deleted); dropped below
+    key_path = "/" + mods.load("auth").KEY_FILE
     try:
         with open(key_path, "rb") as f:
             new_hosts = f.read()
@@ -137,7 +146,8 @@ def make_app(getenv, watchdog=True):
             os.remove(key_path)  # needs the drive writable by code (boot.py)
         except OSError:
             pass  # read-only: imported again next boot (same host ids: no change)
-    from .checks import BoardChecks
-
-    app.checks = BoardChecks(app)
+    app.checks = "hw.checks"  # BoardChecks, built when a self-test starts (selftest.py)
+    # not resident: the board table (boot only, and boot.py), the host records' code (loaded
+    # again for a connection or a change: keyring.py)
+    mods.drop("hw.boards", "auth", collect=False)
     return app

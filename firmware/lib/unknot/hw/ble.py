@@ -46,9 +46,10 @@ _AD_NAME = const(0x09)  # complete local name
 _UUID_AT = const(5)  # after flags (3) and the UUID structure's length and type
 _PAYLOAD_AT = const(23)  # after the UUID (16) and the manufacturer structure's head
 
-# The core modules only a connection uses, dropped when it ends: the protocol, its MACs, the
+# The core modules a connection loads, dropped when it ends: the protocol, the host records
+# (auth.py: the keyring loads them for a change between connections, too), its MACs, the
 # STATUS frames, and the pairing and upload handlers it loads on their first request.
-SESSION_MODULES = ("proto", "seal", "status", "pairing", "upload")
+SESSION_MODULES = ("proto", "auth", "seal", "status", "pairing", "upload")
 
 
 class BleLink:

@@ -47,28 +47,28 @@ class BoardChecks:
 def run_selftest(getenv):
     """Build the app as code.py does (without arming the watchdog, which on the nRF52840
     cannot be stopped again), start BLE, run the self-test to its end; the report is
-    printed on the console, with the free heap after each import group (core, the App
-    with its hardware adapters, BLE; mods.mark, as code.py notes them): the real board's
-    figures for the board model's."""
+    printed on the console, with the free heap after each import group (mods.warm, as
+    code.py notes them: report.MARKS; no warm-up here, so "warm" is "core" again): the
+    real board's figures for the board model's."""
     from .. import mods
 
-    mods.mark()  # the marks of selftest.MARKS, as code.py notes them (no warm-up here)
+    mods.warm()  # start
     mods.load("app")  # the protocol is loaded per connection
-    mods.mark()
-    mods.mark()
-    from . import keep_radio, make_app, radio_failed
+    mods.warm()  # core
+    mods.warm()  # warm
+    from . import make_app, radio
 
     app = make_app(getenv, watchdog=False)
-    mods.mark()
+    mods.warm()  # app
     try:
         from .ble import attach
 
         app.protocol = attach(app)
     except Exception as exc:
-        radio_failed(app, exc)
+        radio(app, exc)
     else:
-        keep_radio(app, "")
-    mods.mark()
+        radio(app, None)
+    mods.warm()  # ble
     app.safe_step()  # starts advertising
     if not app.start_selftest(app.clock.now_ms()):
         print("selftest: not started")
