@@ -13,8 +13,7 @@ mods.warm()  # start
 # player, a connection's protocol stack, the self-test): interned now, while the heap is
 # still in one piece, so that the qstr pool's doublings (~9 KiB in one block) never come
 # late in a fragmented heap (mods.warm; docs/firmware.md "Heap budget").
-mods.load("app")
-mods.warm()  # core
+mods.load("app")  # (no heap mark here: a collection now fragments the warm-up's heap)
 try:  # hw.ble stays loaded: attach() below uses it (and reports a failure to load it)
     from unknot.hw.ble import SESSION_MODULES
 

@@ -21,9 +21,9 @@ _REPORT_VERSION = const(2)
 HEAP = "heap"  # "SELFTEST heap INFO start=<bytes> core=... now=<bytes>" (or SKIP <why>)
 INFO = "INFO"
 # code.py's heap marks at boot (mods.heap, in this order): after `mods` alone, the core (the
-# App's modules), the warm-up of the on-use modules' names, make_app (hardware adapters, the
-# App, the journal), BLE attached
-MARKS = ("start", "core", "warm", "app", "ble")
+# App's modules) with the warm-up of the on-use modules' names, make_app (hardware adapters,
+# the App, the journal), BLE attached
+MARKS = ("start", "warm", "app", "ble")
 # boot.py's line: BOOT_BLE + BOOT_BLE_OK, or BOOT_BLE + BOOT_BLE_FAILED + ": " + the reason
 BOOT_BLE = "unknot boot: BLE "
 BOOT_BLE_OK = "started at the last start"

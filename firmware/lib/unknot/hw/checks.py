@@ -48,14 +48,13 @@ def run_selftest(getenv):
     """Build the app as code.py does (without arming the watchdog, which on the nRF52840
     cannot be stopped again), start BLE, run the self-test to its end; the report is
     printed on the console, with the free heap after each import group (mods.warm, as
-    code.py notes them: report.MARKS; no warm-up here, so "warm" is "core" again): the
-    real board's figures for the board model's."""
+    code.py notes them: report.MARKS; no warm-up of names here): the real board's figures
+    for the board model's."""
     from .. import mods
 
     mods.warm()  # start
     mods.load("app")  # the protocol is loaded per connection
-    mods.warm()  # core
-    mods.warm()  # warm
+    mods.warm()  # warm (here the core alone)
     from . import make_app, radio
 
     app = make_app(getenv, watchdog=False)
