@@ -12,12 +12,12 @@ is for the simulated device, tests and tools that pick a module by name.
 Private constants: a firmware module's constant that no other firmware module uses is
 `_NAME = const(v)`: on the board the compiler inlines it, so it costs no global and no
 interned name (docs/firmware.md "Interned names"). The host uses many of them (opcodes,
-status codes, sizes) under their public name, so on CPython every firmware module is
-imported through `Publisher` (installed by `import unknot`): once it has run, each of its
-`_NAME` ints is also `NAME` (`publish`), which the stubs (host/stubs/unknot_fw) describe
-and stubtest checks. The firmware itself never uses another module's published name: it
-exists on CPython only (mypy on the firmware tree, tests/firmware/test_fw_static.py, fails
-on such a use).
+status codes, sizes, field specs) under their public name, so on CPython every firmware
+module is imported through `Publisher` (installed by `import unknot`): once it has run,
+each of its `_NAME` ints, strings and bytes is also `NAME` (`publish`), which the stubs
+(host/stubs/unknot_fw) describe and stubtest checks. The firmware itself never uses
+another module's published name: it exists on CPython only (mypy on the firmware tree,
+tests/firmware/test_fw_static.py, fails on such a use).
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ _PRIVATE_CONST = re.compile(r"_[A-Z][A-Z0-9_]*\Z")
 
 
 def publish(module: ModuleType) -> None:
-    """Each private constant `_NAME` (an int) of a firmware module also as `NAME`, unless
-    the module has a `NAME` of its own."""
+    """Each private constant `_NAME` (an int, str or bytes) of a firmware module also as
+    `NAME`, unless the module has a `NAME` of its own."""
     names = vars(module)
     for name, value in list(names.items()):
-        if type(value) is int and _PRIVATE_CONST.match(name) and name[1:] not in names:
+        if type(value) in (int, str, bytes) and _PRIVATE_CONST.match(name) \
+                and name[1:] not in names:
             setattr(module, name[1:], value)
 
 

@@ -51,14 +51,15 @@ def test_a_traceback_names_the_module(tmp_path: Path) -> None:
 
 
 def test_a_private_constant_has_no_name_on_the_board(tmp_path: Path) -> None:
-    """`_HEADER_SIZE = const(16)` (routine.py) leaves no global on the VM; the host sees it
-    as routine.HEADER_SIZE (unknot.fwload.publish)."""
+    """`_HEADER_SIZE = const(16)` (routine.py) leaves no global on the VM (BEGIN, which
+    player.py imports, stays public); the host sees it as routine.HEADER_SIZE
+    (unknot.fwload.publish)."""
     from unknot import core
 
     drive = model.build_drive(tmp_path / "drive").root
     (drive / "t.py").write_text("import unknot.routine as r\n"
                                 "print(hasattr(r, 'HEADER_SIZE'), hasattr(r, '_HEADER_SIZE'), "
-                                "hasattr(r, 'HEADER'))\n")
+                                "hasattr(r, 'BEGIN'))\n")
     res = vm.Guest().run(["/t.py"], 96, root=drive, env={"MICROPYPATH": "/lib"})
     assert res.ok, res.stderr
     assert res.stdout.split() == ["False", "False", "True"]

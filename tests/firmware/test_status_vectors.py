@@ -90,9 +90,9 @@ app.protocol = p
 app.step()
 hid, key, nh = b"h" * 8, b"k" * 16, b"n" * 16
 app.keyring.keep(hid, key)
-p.control(wire.pack(proto.REQ_AUTH_BEGIN, OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
+p.control(wire.pack(REQ_AUTH_BEGIN, OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
 nd = bytes(p.next_frame())[3:19]
-p.control(wire.pack(proto.REQ_AUTH, OP_AUTH, seal.host_proof(key, nh, nd)))
+p.control(wire.pack(REQ_AUTH, OP_AUTH, seal.host_proof(key, nh, nd)))
 p.next_frame()
 s = seal.Session(key, nh, nd)
 p.control(s.seal(auth.REQUEST_LABEL, 0, 0, bytes([OP_FOLLOW, 1]), 1))
@@ -117,10 +117,10 @@ def test_status_frames_under_micropython(tmp_path: Path) -> None:
 
     repo = VEC.parents[3]
     script = tmp_path / "s.py"
-    # the opcodes are private in proto.py (no name on MicroPython): the host's values
+    # opcodes and formats private in proto.py (no name on MicroPython): the host's values
     p = core.proto
-    script.write_text(f"OP_AUTH_BEGIN, OP_AUTH, OP_FOLLOW = {p.OP_AUTH_BEGIN}, {p.OP_AUTH}, "
-                      f"{p.OP_FOLLOW}\n" + MP_SCRIPT)
+    names = ("OP_AUTH_BEGIN", "OP_AUTH", "OP_FOLLOW", "REQ_AUTH_BEGIN", "REQ_AUTH")
+    script.write_text("".join(f"{n} = {getattr(p, n)!r}\n" for n in names) + MP_SCRIPT)
     path = os.pathsep.join([str(repo / "firmware" / "lib"), str(repo / "host" / "unknot" / "sim"),
                             ".frozen"])
     out = subprocess.run(["micropython", "-X", "heapsize=256k", str(script)], capture_output=True,

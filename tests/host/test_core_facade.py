@@ -149,8 +149,9 @@ def test_settings_doc_table_is_the_table() -> None:
 
 
 def test_private_firmware_constants_are_public_on_the_host() -> None:
-    """A firmware module's `_NAME = const(v)` (no name on the board) is `NAME` on the host
-    (unknot.fwload.publish), which the stubs declare; a module's own `NAME` is kept."""
+    """A firmware module's `_NAME = const(v)` (an int, str or bytes: no name on the board) is
+    `NAME` on the host (unknot.fwload.publish), which the stubs declare; a module's own
+    `NAME` is kept."""
     import types
 
     from unknot import fwload
@@ -159,7 +160,7 @@ def test_private_firmware_constants_are_public_on_the_host() -> None:
     assert core.routine.HEADER_SIZE == vars(core.routine)["_HEADER_SIZE"] == 16
     assert fwload.module("hw.drv2605").ADDRESS == 0x5A  # loaded by name, not by the facade
     mod = types.ModuleType("m")
-    mod.__dict__.update(_A=1, _B=2, B=3, _c=4, _D="x", _E=True)
+    mod.__dict__.update(_A=1, _B=2, B=3, _c=4, _D="x", _E=True, _F=b"f", _G=[1])
     fwload.publish(mod)
-    assert (mod.A, mod.B) == (1, 3)
-    assert not {"c", "D", "E"} & set(vars(mod))
+    assert (mod.A, mod.B, mod.D, mod.F) == (1, 3, "x", b"f")
+    assert not {"c", "E", "G"} & set(vars(mod))

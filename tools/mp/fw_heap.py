@@ -44,7 +44,9 @@ MP = Path(__file__).resolve().parent
 
 
 HOST_CONSTANTS = {"proto": ("F_DATA", "OP_READ", "OP_SET_CLOCK", "OP_UPLOAD_BEGIN",
-                            "OP_UPLOAD_CHUNK", "OP_UPLOAD_COMMIT", "OP_AUTH_BEGIN", "OP_AUTH"),
+                            "OP_UPLOAD_CHUNK", "OP_UPLOAD_COMMIT", "OP_AUTH_BEGIN", "OP_AUTH",
+                            "REQ_SET_CLOCK", "REQ_READ", "REQ_AUTH_BEGIN", "REQ_AUTH", "END"),
+                  "upload": ("REQ_UPLOAD_BEGIN", "REQ_UPLOAD_CHUNK", "ARCHIVE_ENTRY"),
                   "auth": ("NONCE_SIZE",)}
 
 

@@ -150,9 +150,9 @@ class _Host:
         host_id, key = b"heaphost", b"k" * auth.KEY_SIZE
         app.keyring.keep(host_id, key)
         nh = b"n" * H.NONCE_SIZE
-        p.control(wire.pack(proto.REQ_AUTH_BEGIN, H.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
+        p.control(wire.pack(H.REQ_AUTH_BEGIN, H.OP_AUTH_BEGIN, nh, seal.blind(key, nh)))
         nd = _frames(p)[0][3 : 3 + H.NONCE_SIZE]
-        p.control(wire.pack(proto.REQ_AUTH, H.OP_AUTH, seal.host_proof(key, nh, nd)))
+        p.control(wire.pack(H.REQ_AUTH, H.OP_AUTH, seal.host_proof(key, nh, nd)))
         if _frames(p)[0][2] != proto.ST_OK or not p.authenticated:
             raise SystemExit("auth refused")
         self.session = seal.Session(key, nh, nd)
@@ -187,11 +187,11 @@ def _protocol(state):
     if len(p.info()) != wire.size(proto.INFO):
         raise SystemExit("bad info")
     host = state["host"] = _Host(p, app)
-    host.send(wire.pack(proto.REQ_SET_CLOCK, H.OP_SET_CLOCK, 1700000000))
+    host.send(wire.pack(H.REQ_SET_CLOCK, H.OP_SET_CLOCK, 1700000000))
     if _frames(p)[0][2] != proto.ST_OK:
         raise SystemExit("set clock refused")
     j = app.journal
-    host.send(wire.pack(proto.REQ_READ, H.OP_READ, 1, 0))
+    host.send(wire.pack(H.REQ_READ, H.OP_READ, 1, 0))
     data = 0
     crc = 0
     end = None
@@ -208,7 +208,7 @@ def _protocol(state):
             data += len(f) - 1
             crc = crc32(memoryview(f)[1:], crc)
         else:
-            end = wire.unpack(proto.END, f[: wire.size(proto.END)])
+            end = wire.unpack(H.END, f[: wire.size(H.END)])
     want = j.head - j.tail
     if end is None or end[3] != want or data != want * 12 or end[5] != crc & 0xFFFFFFFF:
         raise SystemExit("bad stream " + str(end))
@@ -223,7 +223,7 @@ def _upload(state, lib):
     import os
 
     import fw_heap_host as H
-    from unknot import proto, upload, wire
+    from unknot import proto, wire
     from unknot.crc import crc32
 
     p = state["proto"]
@@ -234,18 +234,18 @@ def _upload(state, lib):
     sizes = []
     for n in names:
         sizes.append(os.stat(lib + "/" + n)[6])
-    total = sum(wire.size(upload.ARCHIVE_ENTRY) + len(n) + s for n, s in pairs(names, sizes))
+    total = sum(wire.size(H.ARCHIVE_ENTRY) + len(n) + s for n, s in pairs(names, sizes))
 
     def pieces():  # the archive, produced a file slice at a time (the host side)
         for n, s in pairs(names, sizes):
-            yield wire.pack(upload.ARCHIVE_ENTRY, len(n), s) + n.encode()
+            yield wire.pack(H.ARCHIVE_ENTRY, len(n), s) + n.encode()
             with open(lib + "/" + n, "rb") as f:
                 yield f.read()
 
     crc = 0
     for piece in pieces():
         crc = crc32(piece, crc)
-    host.send(wire.pack(upload.REQ_UPLOAD_BEGIN, H.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
+    host.send(wire.pack(H.REQ_UPLOAD_BEGIN, H.OP_UPLOAD_BEGIN, total, crc & 0xFFFFFFFF))
     _frames(p)
     room = MTU - 3 - 5 - 8  # ATT header, chunk header, tag
     offset = 0
@@ -253,14 +253,14 @@ def _upload(state, lib):
     for piece in pieces():
         buf += piece
         while len(buf) >= room:
-            host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, H.OP_UPLOAD_CHUNK, offset)
+            host.send(wire.pack(H.REQ_UPLOAD_CHUNK, H.OP_UPLOAD_CHUNK, offset)
                       + buf[:room])
             offset += room
             buf = buf[room:]
             if _frames(p)[0][2] != proto.ST_OK:
                 raise SystemExit("chunk refused")
     if buf:
-        host.send(wire.pack(upload.REQ_UPLOAD_CHUNK, H.OP_UPLOAD_CHUNK, offset) + buf)
+        host.send(wire.pack(H.REQ_UPLOAD_CHUNK, H.OP_UPLOAD_CHUNK, offset) + buf)
         _frames(p)
     host.send(bytes([H.OP_UPLOAD_COMMIT]))
     status = _frames(p)[0][2]

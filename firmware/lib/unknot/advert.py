@@ -27,13 +27,13 @@ except ImportError:  # CPython (tests, the simulated device, the host)
 _VERSION = const(2)  # the payload's format version (top 4 bits of the counter field)
 _COMPANY = const(0xFFFF)  # Bluetooth SIG company id "for testing" (no id is assigned to us)
 AD_TYPE = const(0xFF)  # manufacturer-specific data
-PAYLOAD = "<HHI"  # company id, version << 12 | counter, tag: after the AD length and type
+_PAYLOAD = const("<HHI")  # company id, version << 12 | counter, tag: after the AD length and type
 PAYLOAD_SIZE = const(8)
 _TAG_SIZE = const(4)
 _COUNTER_MASK = const(0x0FFF)
 _ROTATE_MS = const(900000)  # a new counter (so a new tag) at least every 15 min
-LABEL = b"unknot adv"  # CMAC message: LABEL | counter u16 | head u32 | epoch u32
-_MSG = "<HI"
+_LABEL = const(b"unknot adv")  # CMAC message: LABEL | counter u16 | head u32 | epoch u32
+_MSG = const("<HI")
 _KEY_SIZE = const(16)  # the device secret (auth.SECRET_SIZE); an epoch u32 follows in `secret`
 
 
@@ -57,7 +57,7 @@ def tag(secret, counter, head):
     from . import mods
 
     new = [m for m in ("seal", "auth") if not mods.loaded(m)]  # (seal imports auth)
-    t = mods.load("seal").cmac(secret[0:_KEY_SIZE], LABEL,
+    t = mods.load("seal").cmac(secret[0:_KEY_SIZE], _LABEL,
                                pack(_MSG, counter & _COUNTER_MASK, head), secret[_KEY_SIZE:])
     mods.drop(*new)  # idle between connections: the session loads them again
     return t[0:_TAG_SIZE]
@@ -107,7 +107,7 @@ class Advert:
         self.head = head
         self.due_ms = now_ms + _ROTATE_MS
         t = urandom(_TAG_SIZE) if secret is None else tag(secret, counter, head)
-        pack_into(PAYLOAD, self.data, 0, _COMPANY, _VERSION << 12 | counter,
+        pack_into(_PAYLOAD, self.data, 0, _COMPANY, _VERSION << 12 | counter,
                   unpack_from("<I", t, 0)[0])
         self.updates += 1
         return True

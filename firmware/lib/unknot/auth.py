@@ -43,15 +43,15 @@ SAS_BASE = const(5)  # 5**3 = 125 values: a relay's one guess wins with p = 0.8 
 
 # The stored host section (in front of the settings lines in the nvm image, docs/security.md):
 _HOSTS_MAGIC = const(0xA3)
-HOSTS_HEAD = "magic:B count:B usb_id:I secret:16s"  # usb_id: the last key file imported
+_HOSTS_HEAD = const("magic:B count:B usb_id:I secret:16s")  # usb_id: the last key file imported
 _HOSTS_HEAD_SIZE = const(22)
-HOST_RECORD = "host_id:8s key:16s name:8s paired:I"  # paired: unix s (0: clock unset)
+_HOST_RECORD = const("host_id:8s key:16s name:8s paired:I")  # paired: unix s (0: clock unset)
 _HOST_RECORD_SIZE = const(36)
 # The USB key file (drive root): one record, imported once (its id is remembered).
 KEY_FILE = "unknot-host.key"
-KEY_FILE_RECORD = "magic:4s import_id:I host_id:8s key:16s"  # import id: random, not 0
+_KEY_FILE_RECORD = const("magic:4s import_id:I host_id:8s key:16s")  # import id: random, not 0
 _KEY_FILE_RECORD_SIZE = const(32)
-KEY_FILE_MAGIC = b"UNK3"
+_KEY_FILE_MAGIC = const(b"UNK3")
 
 # Labels: the first bytes of each hashed or MACed message (docs/protocol.md).
 COMMIT_LABEL = b"unknot3 commit"  # SHA-256(label | host public | host nonce)
@@ -105,10 +105,10 @@ def encode_hosts(hosts, usb_id=0, secret=None):
     `hosts` are lists [host id, key, name, paired at, last seen]; last seen is not stored
     (it lives in RAM since the device's last start)."""
     out = bytearray(_HOSTS_HEAD_SIZE + _HOST_RECORD_SIZE * len(hosts))
-    wire.pack_into(HOSTS_HEAD, out, 0, _HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
+    wire.pack_into(_HOSTS_HEAD, out, 0, _HOSTS_MAGIC, len(hosts), usb_id, secret or _ZERO16)
     at = _HOSTS_HEAD_SIZE
     for h in hosts:
-        wire.pack_into(HOST_RECORD, out, at, h[0], h[1], pad_name(h[2]), h[3])
+        wire.pack_into(_HOST_RECORD, out, at, h[0], h[1], pad_name(h[2]), h[3])
         at += _HOST_RECORD_SIZE
     return bytes(out)
 
@@ -125,14 +125,14 @@ def decode_hosts(blob):
         if n <= _MAX_HOSTS and len(blob) >= 1 + 24 * n:  # v2: dropped, re-pair
             return [], 0, None, blob[1 + 24 * n :]
         return [], 0, None, blob
-    _, n, usb_id, secret = wire.unpack(HOSTS_HEAD, blob, 0)
+    _, n, usb_id, secret = wire.unpack(_HOSTS_HEAD, blob, 0)
     end = _HOSTS_HEAD_SIZE + n * _HOST_RECORD_SIZE
     if n > _MAX_HOSTS or len(blob) < end:
         return [], 0, None, blob
     hosts = []
     for i in range(n):
         at = _HOSTS_HEAD_SIZE + i * _HOST_RECORD_SIZE
-        hid, key, name, paired = wire.unpack(HOST_RECORD, blob, at)
+        hid, key, name, paired = wire.unpack(_HOST_RECORD, blob, at)
         hosts.append([hid, key, name.rstrip(b"\x00"), paired, 0])
     if secret == _ZERO16:
         secret = None
@@ -144,14 +144,14 @@ def parse_key_file(data):
     data = bytes(data)
     if len(data) != _KEY_FILE_RECORD_SIZE:
         return None
-    magic, import_id, host_id, key = wire.unpack(KEY_FILE_RECORD, data, 0)
-    if magic != KEY_FILE_MAGIC or import_id == 0:
+    magic, import_id, host_id, key = wire.unpack(_KEY_FILE_RECORD, data, 0)
+    if magic != _KEY_FILE_MAGIC or import_id == 0:
         return None
     return import_id, host_id, key
 
 
 def key_file(import_id, host_id, key):
-    return wire.pack(KEY_FILE_RECORD, KEY_FILE_MAGIC, import_id, host_id, key)
+    return wire.pack(_KEY_FILE_RECORD, _KEY_FILE_MAGIC, import_id, host_id, key)
 
 
 # -- the keyring's host records (keyring.Keyring delegates here) ----------------------------

@@ -16,9 +16,9 @@ except ImportError:  # CPython (tests, the simulated device)
 
 # 128-bit base "xxxxxxxx-7a6b-4e2e-9c1d-756e6b6e6f74" (the tail spells "unknot").
 SERVICE = "a1e70001-7a6b-4e2e-9c1d-756e6b6e6f74"
-INFO = "a1e70002-7a6b-4e2e-9c1d-756e6b6e6f74"
-CONTROL = "a1e70003-7a6b-4e2e-9c1d-756e6b6e6f74"
-DATA = "a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74"
+_INFO = const("a1e70002-7a6b-4e2e-9c1d-756e6b6e6f74")
+_CONTROL = const("a1e70003-7a6b-4e2e-9c1d-756e6b6e6f74")
+_DATA = const("a1e70004-7a6b-4e2e-9c1d-756e6b6e6f74")
 
 NAME_PREFIX = "Unknot"  # advertised complete local name is NAME_PREFIX + "-" + 4 hex digits
 
@@ -36,7 +36,7 @@ MAX_VALUE = const(244)  # ATT MTU 247 - 3
 
 # name, uuid, properties, read permission, write permission, max value length
 CHARACTERISTICS = (
-    ("info", INFO, _READ, _OPEN, _NO_ACCESS, 64),
-    ("control", CONTROL, _READ | _WRITE, _ENCRYPT, _ENCRYPT, MAX_VALUE),  # read: last response
-    ("data", DATA, _NOTIFY, _OPEN, _NO_ACCESS, MAX_VALUE),
+    ("info", _INFO, _READ, _OPEN, _NO_ACCESS, 64),
+    ("control", _CONTROL, _READ | _WRITE, _ENCRYPT, _ENCRYPT, MAX_VALUE),  # read: last response
+    ("data", _DATA, _NOTIFY, _OPEN, _NO_ACCESS, MAX_VALUE),
 )

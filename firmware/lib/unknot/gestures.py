@@ -11,11 +11,19 @@ results with `pop()`. `next_deadline()` says when a time-out can next fire (or N
 """
 
 
-HOLD_MS = 10000  # a 10 s hold: clears the paired hosts (docs/security.md)
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
+_HOLD_MS = const(10000)  # a 10 s hold: clears the paired hosts (docs/security.md)
 
 
 class Gestures:
-    def __init__(self, double_ms=350, long_ms=1000, hold_ms=HOLD_MS):
+    def __init__(self, double_ms=350, long_ms=1000, hold_ms=_HOLD_MS):
         self.double_ms = double_ms
         self.long_ms = long_ms
         self.hold_ms = hold_ms

@@ -31,9 +31,9 @@ from .crc import RESIDUE, crc32
 # The session record (docs/journal.md), defined here only as field specs (wire.py): the
 # firmware proto, the host (unknot.journal, unknot.ble.session, through unknot.core) and the
 # tests pack and unpack it with these and wire's functions.
-RECORD_BODY = ("seq:I start:I routine_id:H steps_done:B steps_total:B active_s:H flags:B"
-               " boot:B")
-RECORD_CRC = "crc:I"  # crc32 of the body, at CRC_SPAN
+_RECORD_BODY = const("seq:I start:I routine_id:H steps_done:B steps_total:B active_s:H flags:B"
+                     " boot:B")
+_RECORD_CRC = const("crc:I")  # crc32 of the body, at CRC_SPAN
 RECORD_SIZE = const(20)  # the body and its crc
 _CRC_SPAN = const(16)  # the body's size: the crc32 covers bytes [0:16]
 # A synced record is bytes [WIRE_START:CRC_SPAN], the body without seq (implied by the
@@ -53,12 +53,12 @@ def pack_record(seq, start, routine_id, steps_done, steps_total, active_s, flags
     """The 20-byte record (values are clamped to their field sizes)."""
     buf = bytearray(RECORD_SIZE)
     wire.pack_into(
-        RECORD_BODY, buf, 0,
+        _RECORD_BODY, buf, 0,
         seq & 0xFFFFFFFF, start & 0xFFFFFFFF, routine_id & 0xFFFF,
         min(steps_done, 255), min(steps_total, 255), min(active_s, 0xFFFF),
         flags & 0xFF, boot & 0xFF,
     )
-    wire.pack_into(RECORD_CRC, buf, _CRC_SPAN, crc32(memoryview(buf)[0:_CRC_SPAN]) & 0xFFFFFFFF)
+    wire.pack_into(_RECORD_CRC, buf, _CRC_SPAN, crc32(memoryview(buf)[0:_CRC_SPAN]) & 0xFFFFFFFF)
     return bytes(buf)
 
 
@@ -67,9 +67,9 @@ def unpack_record(b):
     `b` is not a valid record (wrong size, CRC mismatch, seq 0 or 0xFFFFFFFF)."""
     if len(b) != RECORD_SIZE:
         return None
-    if crc32(bytes(b[0:_CRC_SPAN])) & 0xFFFFFFFF != wire.unpack(RECORD_CRC, b, _CRC_SPAN)[0]:
+    if crc32(bytes(b[0:_CRC_SPAN])) & 0xFFFFFFFF != wire.unpack(_RECORD_CRC, b, _CRC_SPAN)[0]:
         return None
-    fields = wire.unpack(RECORD_BODY, b)
+    fields = wire.unpack(_RECORD_BODY, b)
     if fields[0] == 0 or fields[0] == _EMPTY_SEQ:
         return None
     return fields

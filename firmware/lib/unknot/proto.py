@@ -86,23 +86,23 @@ _BATTERY_UNKNOWN = const(0xFF)
 # Wire formats, each declared once as a field spec (wire.py; docs/protocol.md byte by byte).
 # INFO (public) and PROTOCOL_VERSION are in info.py.
 # Private device state, only ever sent to an authenticated host (AUTH_BEGIN, STATE):
-STATE = ("epoch:I head:I tail:I clock:I uptime_s:I boot:H capacity:H battery:B flags:B"
-         " routines:B")
-REQ_AUTH_BEGIN = "op:B nonce:16s blind:8s"  # host nonce, blinded host id
-RESP_AUTH_BEGIN = "nonce:16s proof:16s"  # payload: device nonce, proof (covers INFO)
-REQ_AUTH = "op:B proof:16s"  # host proof
-RESP_AUTH = "secret:16s state:27s"  # payload (sealed): the device secret, STATE
+_STATE = const("epoch:I head:I tail:I clock:I uptime_s:I boot:H capacity:H battery:B flags:B"
+               " routines:B")
+_REQ_AUTH_BEGIN = const("op:B nonce:16s blind:8s")  # host nonce, blinded host id
+_RESP_AUTH_BEGIN = const("nonce:16s proof:16s")  # payload: device nonce, proof (covers INFO)
+_REQ_AUTH = const("op:B proof:16s")  # host proof
+_RESP_AUTH = const("secret:16s state:27s")  # payload (sealed): the device secret, STATE
 REQ_PAIR_BEGIN = "op:B commit:32s"  # commitment to the host's public key and nonce
 RESP_PAIR_BEGIN = "public:32s nonce:16s"  # payload: the device's public key, nonce
 REQ_PAIR_REVEAL = "op:B public:32s nonce:16s"  # the host's public key and nonce
 REQ_PAIR_CHECK = "op:B abort:B"  # 1: the wearer typed another SAS; sealed
 REQ_HOSTS = "op:B sub:B host_id:8s"  # LIST: op and sub only
 HOSTS_ENTRY = "host_id:8s name:8s paired:I seen:I"  # LIST answer, after a count byte
-REQ_READ = "op:B from_seq:I max_count:H"  # max_count 0: up to head
-REQ_SET_CLOCK = "op:B unix:I"
+_REQ_READ = const("op:B from_seq:I max_count:H")  # max_count 0: up to head
+_REQ_SET_CLOCK = const("op:B unix:I")
 # crc: of the stream; epoch: the journal's
-END = "frame:B status:B first_seq:I count:H next_seq:I crc:I epoch:I"
-RESP = "frame:B op:B status:B"  # payload follows
+_END = const("frame:B status:B first_seq:I count:H next_seq:I crc:I epoch:I")
+_RESP = const("frame:B op:B status:B")  # payload follows
 
 HOSTS_LIST = const(0)
 HOSTS_NAME = const(1)  # this host's own name (host id field: the name)
@@ -268,7 +268,7 @@ class Protocol:
         if battery is None:
             battery = _BATTERY_UNKNOWN
         return wire.pack(
-            STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
+            _STATE, _epoch(journal) & 0xFFFFFFFF, journal.head, journal.tail, unix,
             clock.now_ms() // 1000, app.boot & 0xFFFF, min(journal.capacity, 0xFFFF),
             min(int(battery), 255), flags, min(len(app.routines), 255),
         )
@@ -298,7 +298,7 @@ class Protocol:
             self._respond(op, _ST_INTERNAL)
 
     def _respond(self, op, status, payload=None):
-        frame = wire.pack(RESP, _F_RESP, op, status)
+        frame = wire.pack(_RESP, _F_RESP, op, status)
         if payload:
             frame += payload
         if self._answer is None:
@@ -364,10 +364,10 @@ class Protocol:
 
         op = _OP_AUTH_BEGIN
         self._deauth()
-        if len(data) != wire.size(REQ_AUTH_BEGIN):
+        if len(data) != wire.size(_REQ_AUTH_BEGIN):
             self._respond(op, ST_BAD_LENGTH)
             return
-        _, host_nonce, blind = wire.unpack(REQ_AUTH_BEGIN, data)
+        _, host_nonce, blind = wire.unpack(_REQ_AUTH_BEGIN, data)
         host = self.app.keyring.blinded(blind, host_nonce)
         if host is None:
             self._respond(op, ST_AUTH_FAILED)
@@ -375,7 +375,7 @@ class Protocol:
         dev_nonce = auth.nonce()
         self._challenge = (host, host_nonce, dev_nonce)
         proof = seal.device_proof(host[1], host_nonce, dev_nonce, self.info())
-        self._respond(op, ST_OK, wire.pack(RESP_AUTH_BEGIN, dev_nonce, proof))
+        self._respond(op, ST_OK, wire.pack(_RESP_AUTH_BEGIN, dev_nonce, proof))
 
     def _auth(self, data):
         from . import seal
@@ -383,14 +383,14 @@ class Protocol:
         op = _OP_AUTH
         challenge = self._challenge
         self._challenge = None  # one try per AUTH_BEGIN
-        if len(data) != wire.size(REQ_AUTH):
+        if len(data) != wire.size(_REQ_AUTH):
             self._respond(op, ST_BAD_LENGTH)
         elif challenge is None:
             self._respond(op, ST_AUTH_FAILED)
         else:
             host, host_nonce, dev_nonce = challenge
             want = seal.host_proof(host[1], host_nonce, dev_nonce)
-            if not auth.same(want, wire.unpack(REQ_AUTH, data)[1]):
+            if not auth.same(want, wire.unpack(_REQ_AUTH, data)[1]):
                 self._respond(op, ST_AUTH_FAILED)
                 return
             keyring = self.app.keyring
@@ -402,19 +402,19 @@ class Protocol:
             t = self.app.clock.unix()
             host[4] = 0 if t is None else t  # last seen (RAM: no flash write per sync)
             self._answer = (self._session, auth.AUTH_COUNTER)
-            self._respond(op, ST_OK, wire.pack(RESP_AUTH, keyring.secret or bytes(16),
+            self._respond(op, ST_OK, wire.pack(_RESP_AUTH, keyring.secret or bytes(16),
                                                  self.state()))
 
     def _dispatch(self, op, data):
         """An authenticated request (tag removed)."""
         n = len(data)
         if op == _OP_READ:
-            if n != wire.size(REQ_READ):
+            if n != wire.size(_REQ_READ):
                 self._respond(op, ST_BAD_LENGTH)
             elif self._reading:
                 self._respond(op, ST_BUSY)
             else:
-                _, first, count = wire.unpack(REQ_READ, data)
+                _, first, count = wire.unpack(_REQ_READ, data)
                 self._read_counter = self._counter - 1
                 self._start_read(first, count)
         elif op == _OP_STATE:
@@ -425,10 +425,10 @@ class Protocol:
         elif op == OP_HOSTS and self._pairing_module is not None:
             self._pairing_module().hosts(self, data)  # rarely used: loaded on first use
         elif op == _OP_SET_CLOCK:
-            if n != wire.size(REQ_SET_CLOCK):
+            if n != wire.size(_REQ_SET_CLOCK):
                 self._respond(op, ST_BAD_LENGTH)
             else:
-                t = wire.unpack(REQ_SET_CLOCK, data)[1]
+                t = wire.unpack(_REQ_SET_CLOCK, data)[1]
                 if t < 1_000_000_000:  # before 2001: not a real date
                     self._respond(op, ST_BAD_ARG)
                 else:
@@ -443,7 +443,7 @@ class Protocol:
         elif op == _OP_SELFTEST:
             from .selftest import control  # rarely used: loaded on the first such request
 
-            room = self.mtu - 3 - wire.size(RESP) - auth.TAG_SIZE
+            room = self.mtu - 3 - wire.size(_RESP) - auth.TAG_SIZE
             outcome, payload = control(self.app, data, room)
             if not self.app.selftest_running():  # a running test keeps its code (core)
                 mods.drop("selftest")
@@ -606,7 +606,7 @@ class Protocol:
             while resume < head and not _good(journal, resume):
                 resume += 1
         self._reading = False
-        end = wire.pack(END, _F_END, ST_OK, self._first, self._count, resume,
+        end = wire.pack(_END, _F_END, ST_OK, self._first, self._count, resume,
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
@@ -621,7 +621,7 @@ class Protocol:
                 try:
                     frame = frame[1].seal(auth.ANSWER_LABEL, frame[2], 0, frame[0], _HEAD)
                 except Exception:
-                    frame = wire.pack(RESP, _F_RESP, frame[0][1], _ST_INTERNAL)
+                    frame = wire.pack(_RESP, _F_RESP, frame[0][1], _ST_INTERNAL)
             self.last_response = frame
             return frame
         announced = self.app.announced
@@ -633,7 +633,7 @@ class Protocol:
                 return self._read_frame()
             except Exception:
                 self._reading = False
-                frame = wire.pack(RESP, _F_RESP, _OP_READ, _ST_INTERNAL)
+                frame = wire.pack(_RESP, _F_RESP, _OP_READ, _ST_INTERNAL)
                 self.last_response = frame
                 return frame
         return None

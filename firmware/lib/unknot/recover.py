@@ -22,7 +22,15 @@ from .journal import (
     unpack_record,
 )
 
-MAGIC_V2 = b"UNJ2"  # layout v2 images (reserve 0, no gaps) are read as they are
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
+_MAGIC_V2 = const(b"UNJ2")  # layout v2 images (reserve 0, no gaps) are read as they are
 
 
 def recover(j):
@@ -90,7 +98,7 @@ def image_at(nvm, slot_size, capacity, slot):
     pos = slot * slot_size
     hdr = bytes(nvm[pos : pos + HEADER_SIZE])
     magic, gen, epoch, boot, head, count, slen, spare = unpack_from(HEADER, hdr, 0)
-    if magic == MAGIC_V2:
+    if magic == _MAGIC_V2:
         spare = 0  # v2: a reserved 0
     elif magic != MAGIC:
         return None

@@ -20,13 +20,13 @@ except ImportError:  # CPython (tests, the simulated device)
 from . import wire
 from .crc import crc32
 
-MAGIC = b"UNKR"
+_MAGIC = const(b"UNKR")
 _VERSION = const(3)  # the newest version this decoder reads; it reads 1, 2 and 3
 _VERSION_EXERCISES = const(2)  # exercises, get-ready steps, countdown, SHORT steps
 _VERSION_WAIT = const(3)  # WAIT steps (the wearer's press) and BODY side switches
 # The header, a field spec (wire.py); crc: file_crc of the file
-HEADER = ("magic:4s version:B flags:B routine_id:H step_count:H total_len:H"
-              " crc32:I")
+_HEADER = const("magic:4s version:B flags:B routine_id:H step_count:H total_len:H"
+                " crc32:I")
 _HEADER_SIZE = const(16)
 _CRC_OFFSET = const(12)  # the header's crc32 field, bytes [12:16]
 _FLAG_LABELS = const(0x01)  # header flag: a label table follows the steps
@@ -34,7 +34,7 @@ _COUNTDOWN_SHIFT = const(1)  # v2 header flags bits 1-3: countdown seconds (0 = 
 _COUNTDOWN_MASK = const(0x0E)
 # Tables indexed by a number (bytes: a dict would cost several times their RAM), 0: none.
 # version -> the header flags it allows: v1 FLAG_LABELS, v2 and v3 also COUNTDOWN_MASK
-HEADER_FLAGS = b"\x00\x01\x0f\x0f"
+_HEADER_FLAGS = const(b"\x00\x01\x0f\x0f")
 _KIND_MASK = const(0x0F)  # op byte: low nibble the kind, high nibble the flags
 
 BEGIN = const(0x1)
@@ -57,23 +57,23 @@ BODY = const(0x80)  # v3 op-byte flag on HOLD/REPEAT with SIDES: the whole body 
 
 # kind -> size of the step in bytes (op byte included)
 #              -  BEGIN END BREATHE HOLD REPEAT REST SWITCH NEXT (v2: 1 or 2) ...
-STEP_SIZE = b"\x00\x01\x01\x06\x03\x04\x03\x01\x00\x00\x00\x00\x00\x00\x00\x00"
+_STEP_SIZE = const(b"\x00\x01\x01\x06\x03\x04\x03\x01\x00\x00\x00\x00\x00\x00\x00\x00")
 # v2, SHORT flag set: BREATHE count + two nibble pairs, HOLD/REST u8 s, REPEAT count + nibbles
-SHORT_SIZE = b"\x00\x00\x00\x04\x02\x03\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+_SHORT_SIZE = const(b"\x00\x00\x00\x04\x02\x03\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 # kind -> op-byte flags it may carry (v1; v2 also allows SHORT where SHORT_SIZE has the kind)
 # HOLD: SIDES | TICK, REPEAT: SIDES, REST: TICK
-ALLOWED_FLAGS = b"\x00\x00\x00\x00\x30\x10\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+_ALLOWED_FLAGS = const(b"\x00\x00\x00\x00\x30\x10\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 
 # Reason keywords, also the host decoder's (tests/vectors/invalid/reasons.json pins them).
-TRUNCATED = "truncated"  # shorter than the header, or than total_len says
-BAD_MAGIC = "bad magic"
-BAD_VERSION = "bad version"
-BAD_FLAGS = "bad flags"  # reserved header flag bits set
-BAD_LENGTH = "bad length"  # total_len shorter than the data or than a minimal file
-BAD_CRC = "bad crc"
-BAD_STEP = "bad step"  # unknown kind, disallowed flags, BEGIN/END misplaced, zero values,
+_TRUNCATED = const("truncated")  # shorter than the header, or than total_len says
+_BAD_MAGIC = const("bad magic")
+_BAD_VERSION = const("bad version")
+_BAD_FLAGS = const("bad flags")  # reserved header flag bits set
+_BAD_LENGTH = const("bad length")  # total_len shorter than the data or than a minimal file
+_BAD_CRC = const("bad crc")
+_BAD_STEP = const("bad step")  # unknown kind, disallowed flags, BEGIN/END misplaced, zero values,
 #                        a step past the end, bytes after the steps
-BAD_LABELS = "bad labels"
+_BAD_LABELS = const("bad labels")
 
 
 class RoutineFormatError(ValueError):
@@ -129,7 +129,7 @@ class Routine:
         self.label_at = labels  # offset of the label table in data (0: none)
 
     def _header(self, field):
-        return wire.unpack(HEADER, self.data)[field]
+        return wire.unpack(_HEADER, self.data)[field]
 
     @property
     def id(self):
@@ -192,14 +192,14 @@ def walk(data, version, step_count, end):
     prev = 0
     for i in range(step_count):
         if pos >= n:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
         op = data[pos]
         kind = op & _KIND_MASK
         sflags = op - kind
         if (kind == NEXT and v2) or (kind == WAIT and v3):
             # never first, last, next to another NEXT or WAIT or right before END
             if prev == NEXT or prev == WAIT or i == 0 or i >= last - 1:
-                _fail(BAD_STEP)
+                _fail(_BAD_STEP)
             step, size = _ready(data, pos, kind, sflags)
             pos += size
             prev = kind
@@ -208,16 +208,16 @@ def walk(data, version, step_count, end):
         body = v3 and (kind == HOLD or kind == REPEAT) and sflags & BODY
         if body:
             if not sflags & SIDES:
-                _fail(BAD_STEP)
+                _fail(_BAD_STEP)
             sflags &= ~BODY
         short = v2 and sflags & _SHORT
         if short:
             sflags &= ~_SHORT
-        size = SHORT_SIZE[kind] if short else STEP_SIZE[kind]
-        if size == 0 or pos + size > n or sflags & ~ALLOWED_FLAGS[kind]:
-            _fail(BAD_STEP)
+        size = _SHORT_SIZE[kind] if short else _STEP_SIZE[kind]
+        if size == 0 or pos + size > n or sflags & ~_ALLOWED_FLAGS[kind]:
+            _fail(_BAD_STEP)
         if (kind == BEGIN) != (i == 0) or (kind == END) != (i == last):
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
         prev = kind
         step = _fields(data, pos, kind, sflags | (BODY if body else 0), short)
         pos += size
@@ -231,7 +231,7 @@ def _ready(data, pos, kind, sflags):
     or 0 and a u8 of seconds after the op. WAIT: the op byte alone, no flags."""
     if kind == WAIT:
         if sflags:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
         return (kind, 0), 1
     a = sflags >> 4
     size = 1
@@ -239,7 +239,7 @@ def _ready(data, pos, kind, sflags):
         a = data[pos + 1]
         size = 2
     if a == 0:
-        _fail(BAD_STEP)
+        _fail(_BAD_STEP)
     return (kind, 0, a * _DS_PER_S), size
 
 
@@ -262,20 +262,20 @@ def _fields(data, pos, kind, sflags, short):
         else:
             a *= _DS_PER_S
         if not ok:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
     elif kind == BREATHE:
         a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
         d, e = data[pos + 4], data[pos + 5]
         if a == 0 or b == 0 or d == 0:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
     elif kind == HOLD or kind == REST:
         a = data[pos + 1] | (data[pos + 2] << 8)
         if a == 0:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
     elif kind == REPEAT:
         a, b, c = data[pos + 1], data[pos + 2], data[pos + 3]
         if a == 0 or b == 0:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
     if kind == BREATHE:
         return (kind, sflags, a, b, c, d, e)
     if kind == REPEAT:
@@ -289,29 +289,29 @@ def decode(data):
     """Validate `data` (a whole routine file) and return its Routine, which keeps `data`."""
     n = len(data)
     if n < _HEADER_SIZE:
-        _fail(TRUNCATED)
-    magic, version, flags, _id, step_count, total_len, crc = wire.unpack(HEADER, data)
-    if magic != MAGIC:
-        _fail(BAD_MAGIC)
-    if not 0 < version < len(HEADER_FLAGS):
-        _fail(BAD_VERSION)
-    if flags & ~HEADER_FLAGS[version]:
-        _fail(BAD_FLAGS)
+        _fail(_TRUNCATED)
+    magic, version, flags, _id, step_count, total_len, crc = wire.unpack(_HEADER, data)
+    if magic != _MAGIC:
+        _fail(_BAD_MAGIC)
+    if not 0 < version < len(_HEADER_FLAGS):
+        _fail(_BAD_VERSION)
+    if flags & ~_HEADER_FLAGS[version]:
+        _fail(_BAD_FLAGS)
     if total_len > n:
-        _fail(TRUNCATED)
+        _fail(_TRUNCATED)
     if total_len < n or total_len < _HEADER_SIZE + 2:
-        _fail(BAD_LENGTH)
+        _fail(_BAD_LENGTH)
     if file_crc(data) != crc:
-        _fail(BAD_CRC)
+        _fail(_BAD_CRC)
     if step_count < 2:
-        _fail(BAD_STEP)
+        _fail(_BAD_STEP)
     v2 = version >= _VERSION_EXERCISES
     end = [0]
     exercises = tally((s[0] for s in walk(data, version, step_count, end)))[0]
     pos = end[0]
     if not flags & _FLAG_LABELS:
         if pos != n:
-            _fail(BAD_STEP)
+            _fail(_BAD_STEP)
         return Routine(data, 0)
     # v2: one exercise name per exercise between the routine name and the step labels
     k = 0
@@ -320,7 +320,7 @@ def decode(data):
             try:  # the other labels are bytes the device never shows (the host may)
                 bytes(data[start:stop]).decode("utf-8")
             except Exception:
-                _fail(BAD_LABELS)
+                _fail(_BAD_LABELS)
         k += 1
     return Routine(data, pos)
 
@@ -332,8 +332,8 @@ def labels(data, pos, count):
     n = len(data)
     for _ in range(count):
         if pos >= n or pos + 1 + data[pos] > n:
-            _fail(BAD_LABELS)
+            _fail(_BAD_LABELS)
         yield pos + 1, pos + 1 + data[pos]
         pos += 1 + data[pos]
     if pos != n:
-        _fail(BAD_LABELS)
+        _fail(_BAD_LABELS)

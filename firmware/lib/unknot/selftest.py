@@ -38,17 +38,17 @@ from . import mods, patterns
 # the protocol's heap does not carry them until the op is used.
 # Field specs (wire.py).
 # what: SELFTEST_START, or SELFTEST_REPORT with an offset into the report text
-REQ_SELFTEST = "op:B what:B"
-REQ_SELFTEST_REPORT = "op:B what:B offset:H"
+_REQ_SELFTEST = const("op:B what:B")
+_REQ_SELFTEST_REPORT = const("op:B what:B offset:H")
 # payload: state, report length; the report bytes [offset:] follow
-RESP_SELFTEST = "state:B length:H"
+_RESP_SELFTEST = const("state:B length:H")
 _SELFTEST_START = const(0)
 _SELFTEST_REPORT = const(1)
 _SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
 _SELFTEST_RUNNING = const(1)
 _SELFTEST_DONE = const(2)  # the report is complete
 
-PASS = "PASS"
+PASS = "PASS"  # (public: report.py builds the report's end line with them)
 FAIL = "FAIL"
 SKIP = "SKIP"
 PREFIX = "SELFTEST "  # report lines start with this (the host reads them; report.py)
@@ -79,7 +79,6 @@ class SelfTest:
         self._deadline = now
         self._pressed_at = None
         self._sleep0 = None
-        self._started = now
         out("selftest: start")
         self._record("motor", *self._motor())
         self._record("nvm", *self._nvm())
@@ -277,10 +276,10 @@ def control(app, data, room):
     from .wire import pack, size, unpack
 
     n = len(data)
-    if n == size(REQ_SELFTEST) and data[1] == _SELFTEST_START:
+    if n == size(_REQ_SELFTEST) and data[1] == _SELFTEST_START:
         return (_OK if app.start_selftest(app.clock.now_ms()) else _BUSY), None
-    if n == size(REQ_SELFTEST_REPORT) and data[1] == _SELFTEST_REPORT:
-        offset = unpack(REQ_SELFTEST_REPORT, data)[2]
+    if n == size(_REQ_SELFTEST_REPORT) and data[1] == _SELFTEST_REPORT:
+        offset = unpack(_REQ_SELFTEST_REPORT, data)[2]
         test = app.selftest
         if test is None:
             state, text = _SELFTEST_NONE, b""
@@ -288,8 +287,8 @@ def control(app, data, room):
             state, text = _SELFTEST_DONE, "\n".join(test.report()).encode()
         else:
             state, text = _SELFTEST_RUNNING, b""
-        room -= size(RESP_SELFTEST)
-        return _OK, pack(RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
-    if n in (size(REQ_SELFTEST), size(REQ_SELFTEST_REPORT)):
+        room -= size(_RESP_SELFTEST)
+        return _OK, pack(_RESP_SELFTEST, state, len(text)) + text[offset:offset + room]
+    if n in (size(_REQ_SELFTEST), size(_REQ_SELFTEST_REPORT)):
         return _BAD_ARG, None
     return _BAD_LENGTH, None

@@ -25,15 +25,23 @@ import os
 
 from .crc import crc32
 
-_PREFIX = "set."
-_SUFFIX = ".unk"  # routine files (library.SUFFIX; not imported: the loader imports this)
-MANIFEST = "SET"
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
+_PREFIX = const("set.")
+_SUFFIX = const(".unk")  # routine files (library.SUFFIX; not imported: the loader imports this)
+_MANIFEST = const("SET")
 
 
 def reserved(name):
     """True for a name the set layout itself uses (the manifest, a set folder): an upload
     may never stage a file under it (docs/protocol.md "Control requests")."""
-    return name == MANIFEST or name.startswith(_PREFIX)
+    return name == _MANIFEST or name.startswith(_PREFIX)
 
 
 class OsFS:
@@ -99,7 +107,7 @@ class SetStore:
         """The file names of a complete set in `folder`, else None."""
         base = self.path + "/" + folder + "/"
         try:
-            with self.fs.open(base + MANIFEST, "rb") as f:
+            with self.fs.open(base + _MANIFEST, "rb") as f:
                 text = f.read()
             lines = text.decode().split("\n")
         except (OSError, UnicodeError):
@@ -233,7 +241,7 @@ class SetStore:
         for name in sorted(self._sizes):
             body += "%s %d\n" % (name, self._sizes[name])
         text = body + "crc %08x\n" % crc32(body.encode())
-        with self.fs.open(self.path + "/" + self._stage + "/" + MANIFEST, "wb") as f:
+        with self.fs.open(self.path + "/" + self._stage + "/" + _MANIFEST, "wb") as f:
             f.write(text.encode())
         self._cur = (self._stage, sorted(self._sizes))
         self._stage = None
@@ -290,9 +298,9 @@ class SetStore:
             names = fs.listdir(path)
         except OSError:
             return
-        if MANIFEST in names:  # the manifest first: the folder stops being a set at once
-            names.remove(MANIFEST)
-            fs.remove(path + "/" + MANIFEST)
+        if _MANIFEST in names:  # the manifest first: the folder stops being a set at once
+            names.remove(_MANIFEST)
+            fs.remove(path + "/" + _MANIFEST)
         for name in names:
             fs.remove(path + "/" + name)
         fs.rmdir(path)

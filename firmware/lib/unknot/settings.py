@@ -13,14 +13,22 @@ docs/firmware.md and firmware/settings.toml."""
 # sane: every deadline is at least ~100 ms away (gestures, nudges, snoozes) and the longest
 # sleep is at most half the shortest watchdog (every bound is swept through the App loop:
 # tests/firmware/test_fw_settings.py).
-TEXT = "text"
-ROUTINE = "routine"
-MAX_TEXT = 32
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
+_TEXT = const("text")
+_ROUTINE = const("routine")
+_MAX_TEXT = const(32)
 TABLE = {
-    "UNKNOT_BOARD": ("feather_nrf52840", TEXT),
+    "UNKNOT_BOARD": ("feather_nrf52840", _TEXT),
     "UNKNOT_MOTOR": ("", ("", "drv2605", "pwm")),  # "" = the board's default
-    "UNKNOT_MOTOR_PIN": ("", TEXT),  # PWM pin name; "" = the board's default
-    "UNKNOT_BUTTON_PIN": ("", TEXT),  # "" = the board's default
+    "UNKNOT_MOTOR_PIN": ("", _TEXT),  # PWM pin name; "" = the board's default
+    "UNKNOT_BUTTON_PIN": ("", _TEXT),  # "" = the board's default
     "UNKNOT_DRV_LIBRARY": (1, 1, 6),  # DRV2605 library: 1-5 ERM, 6 LRA
     "UNKNOT_MOTOR_LATENCY_MS": (60, 0, 250),  # cues are sent this early (ERM ~50-100, LRA ~10-20)
     "UNKNOT_MOTOR_STRENGTH": (100, 20, 100),  # percent, scales PWM envelopes; never unfelt
@@ -28,8 +36,8 @@ TABLE = {
     "UNKNOT_LONG_MS": (1000, 500, 5000),  # long-press threshold
     "UNKNOT_MICRO_MIN": (30, 0, 480),  # micro-break every N minutes (0 = off)
     "UNKNOT_REST_MIN": (60, 0, 480),  # rest break every N minutes (0 = off)
-    "UNKNOT_MICRO_ROUTINE": ("", ROUTINE),  # slug or file stem; "" = first routine
-    "UNKNOT_REST_ROUTINE": ("", ROUTINE),  # slug or file stem; "" = last routine
+    "UNKNOT_MICRO_ROUTINE": ("", _ROUTINE),  # slug or file stem; "" = first routine
+    "UNKNOT_REST_ROUTINE": ("", _ROUTINE),  # slug or file stem; "" = last routine
     "UNKNOT_ACTIVE_START": (8, 0, 23),  # active hours, local hour; needs the clock set
     "UNKNOT_ACTIVE_END": (19, 0, 24),  # 24: until midnight (START=0, END=24: all day)
     "UNKNOT_UTC_OFFSET_MIN": (0, -720, 840),  # local time = UTC + this
@@ -75,13 +83,13 @@ def check(key, value, routines=None):
     if not isinstance(value, str):
         return None
     rule = entry[1]
-    if rule == TEXT or rule == ROUTINE:
-        if len(value) > MAX_TEXT:
+    if rule == _TEXT or rule == _ROUTINE:
+        if len(value) > _MAX_TEXT:
             return None
         for ch in value:
             if not ("a" <= ch <= "z" or "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in "_-"):
                 return None
-        if rule == ROUTINE and value and routines is not None and not routines(value):
+        if rule == _ROUTINE and value and routines is not None and not routines(value):
             return None
         return value
     return value if isinstance(rule, tuple) and value in rule else None
@@ -108,7 +116,7 @@ def load(getenv=None, overrides=None):
     return out
 
 
-_PREFIX = "UNKNOT_"
+_PREFIX = const("UNKNOT_")
 # The last start's BLE outcome, kept among the persisted settings as the line "radio=" (BLE
 # started) or "radio=<why not>" (docs/journal.md "Layout"; report.keep writes it, boot.py
 # prints it into boot_out.txt). Not a setting (setting keys are upper case): decode() keeps

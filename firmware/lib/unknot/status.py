@@ -23,7 +23,7 @@ F_STATUS = const(0x04)  # data-characteristic frame type (proto.py owns 0x01-0x0
 STATUS = "frame:B event:B step:B flags:B routine_id:H pos_ms:I next_break_s:H"
 STATUS_SIZE = const(12)
 # The FOLLOW request (proto.OP_FOLLOW): on 1 = send STATUS frames on this connection, 0 = stop
-REQ_FOLLOW = "op:B on:B"
+_REQ_FOLLOW = const("op:B on:B")
 
 _NO_STEP = const(0xFF)  # step byte when no routine plays
 _NO_BREAK = const(0xFFFF)  # next-break field when no break is scheduled (or one is due)

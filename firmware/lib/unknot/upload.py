@@ -53,13 +53,13 @@ except ImportError:
 
 # The upload and settings requests (docs/protocol.md), field specs (wire.py): here, not in
 # proto.py, so that they take RAM only once an upload or a settings write comes.
-REQ_UPLOAD_BEGIN = "op:B length:I crc:I"  # crc32 of the whole archive
-REQ_UPLOAD_CHUNK = "op:B offset:I"  # chunk bytes follow
+_REQ_UPLOAD_BEGIN = const("op:B length:I crc:I")  # crc32 of the whole archive
+_REQ_UPLOAD_CHUNK = const("op:B offset:I")  # chunk bytes follow
 # payload of a BAD_OFFSET response / OK chunk: next expected offset
-RESP_OFFSET = "offset:I"
-ARCHIVE_ENTRY = "name_len:B data_len:I"  # name and data follow
-SETTING_HEAD = "key_len:B type:B"  # key and value follow (type: proto.SET_*)
-SETTING_INT = "value:i"
+_RESP_OFFSET = const("offset:I")
+_ARCHIVE_ENTRY = const("name_len:B data_len:I")  # name and data follow
+_SETTING_HEAD = const("key_len:B type:B")  # key and value follow (type: proto.SET_*)
+_SETTING_INT = const("value:i")
 # X_SIZE = wire.size(X): tests/firmware/test_wire.py checks each
 _ARCHIVE_ENTRY_SIZE = const(5)
 _REQ_UPLOAD_BEGIN_SIZE = const(9)
@@ -104,7 +104,7 @@ class Upload:
     def begin(self, data):
         if len(data) != _REQ_UPLOAD_BEGIN_SIZE:
             return ST_BAD_LENGTH, None
-        _, total, crc = wire.unpack(REQ_UPLOAD_BEGIN, data)
+        _, total, crc = wire.unpack(_REQ_UPLOAD_BEGIN, data)
         if total == 0 or total > MAX_UPLOAD:
             return ST_TOO_LARGE, None
         try:
@@ -130,9 +130,9 @@ class Upload:
         n = len(data)
         if n <= _REQ_UPLOAD_CHUNK_SIZE:
             return ST_BAD_LENGTH, None
-        offset = wire.unpack(REQ_UPLOAD_CHUNK, data)[1]
+        offset = wire.unpack(_REQ_UPLOAD_CHUNK, data)[1]
         if offset != self.got:
-            return ST_BAD_OFFSET, wire.pack(RESP_OFFSET, self.got)
+            return ST_BAD_OFFSET, wire.pack(_RESP_OFFSET, self.got)
         if offset + n - _REQ_UPLOAD_CHUNK_SIZE > self.total:
             return ST_TOO_LARGE, None
         part = memoryview(data)[_REQ_UPLOAD_CHUNK_SIZE:]
@@ -143,7 +143,7 @@ class Upload:
             return ST_STORAGE, None
         self.got += len(part)
         self._run = crc32(part, self._run)
-        return ST_OK, wire.pack(RESP_OFFSET, self.got)
+        return ST_OK, wire.pack(_RESP_OFFSET, self.got)
 
     def commit(self, data):
         if len(data) != 1:
@@ -151,7 +151,7 @@ class Upload:
         if self.total < 0:
             return ST_NO_UPLOAD, None
         if self.got != self.total:
-            return ST_BAD_OFFSET, wire.pack(RESP_OFFSET, self.got)
+            return ST_BAD_OFFSET, wire.pack(_RESP_OFFSET, self.got)
         status = ST_OK
         payload = None
         if (self._run & 0xFFFFFFFF) != self.crc:
@@ -227,7 +227,7 @@ class Upload:
             if self._fill < self._need:
                 return
             if state == _S_HEAD:
-                name_len, size = wire.unpack(ARCHIVE_ENTRY, head, 0)
+                name_len, size = wire.unpack(_ARCHIVE_ENTRY, head, 0)
                 # the entry must fit in the declared archive length
                 if name_len == 0 or name_len > MAX_NAME or (
                     self.got + pos + name_len + size > self.total
@@ -265,12 +265,12 @@ def parse_settings(payload):
     """Decode settings TLVs into a dict; ValueError if malformed."""
     out = {}
     pos = 0
-    head = wire.size(SETTING_HEAD)
+    head = wire.size(_SETTING_HEAD)
     n = len(payload)
     while pos < n:
         if pos + head > n:
             raise ValueError("truncated setting")
-        klen, kind = wire.unpack(SETTING_HEAD, payload, pos)
+        klen, kind = wire.unpack(_SETTING_HEAD, payload, pos)
         pos += head
         if klen == 0 or pos + klen > n:
             raise ValueError("bad key")
@@ -279,7 +279,7 @@ def parse_settings(payload):
         if kind == SET_INT:
             if pos + 4 > n:
                 raise ValueError("truncated int")
-            out[key] = wire.unpack(SETTING_INT, payload, pos)[0]
+            out[key] = wire.unpack(_SETTING_INT, payload, pos)[0]
             pos += 4
         elif kind == SET_BOOL:
             if pos + 1 > n:

@@ -11,8 +11,16 @@ import time
 import keypad
 import supervisor
 
-_TICKS_MAX = 1 << 29  # supervisor.ticks_ms() wraps at 2**29
-_SETTLE_S = 0.045  # > 2 keypad scans (interval 20 ms) after re-creating the scanner
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
+_TICKS_MAX = const(1 << 29)  # supervisor.ticks_ms() wraps at 2**29
+_SETTLE_S = const(0.045)  # > 2 keypad scans (interval 20 ms) after re-creating the scanner
 
 
 class KeypadButton:

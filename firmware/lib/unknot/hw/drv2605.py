@@ -24,13 +24,13 @@ _BREAK = const(0x10)
 _AUDIOMAX = const(0x13)
 _FEEDBACK = const(0x1A)
 _CONTROL3 = const(0x1D)
+_LOCK_TRIES = const(100)
 
 
-
-def _lock(i2c, tries=100):
+def _lock(i2c):
     """Take the I2C bus or raise OSError (a stuck bus is a motor error the loop catches,
     not a spin until the watchdog resets the board)."""
-    for _ in range(tries):
+    for _ in range(_LOCK_TRIES):
         if i2c.try_lock():
             return
     raise OSError("I2C bus busy")

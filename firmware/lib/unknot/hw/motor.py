@@ -9,12 +9,19 @@ import time
 
 from .. import patterns
 
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
 
 def _now():
     return time.monotonic_ns() // 1000000
 
 
-_QUEUE_MAX = 4  # cues waiting behind the one that plays (more: the newest is dropped)
+_QUEUE_MAX = const(4)  # cues waiting behind the one that plays (more: the newest is dropped)
 
 
 class _Steps:

@@ -4,8 +4,16 @@ import time
 
 import microcontroller
 
-SLICE_MS = 100  # awake waits: time.sleep slices, so a key event is handled within 100 ms
-LIGHT_MIN_MS = 1000  # idle waits longer than this use light sleep
+try:
+    from micropython import const
+except ImportError:  # CPython (the host, the simulated device)
+
+    def const(x):
+        return x
+
+
+_SLICE_MS = const(100)  # awake waits: time.sleep slices, so a key event is handled within 100 ms
+_LIGHT_MIN_MS = const(1000)  # idle waits longer than this use light sleep
 
 
 class Sleeper:
@@ -30,7 +38,7 @@ class Sleeper:
         self.pin_wakes = 0
 
     def sleep_until(self, deadline_ms, idle=False):
-        if idle and self.light and deadline_ms - self.clock.now_ms() > LIGHT_MIN_MS:
+        if idle and self.light and deadline_ms - self.clock.now_ms() > _LIGHT_MIN_MS:
             try:
                 if self._light_sleep(deadline_ms):
                     return
@@ -42,7 +50,7 @@ class Sleeper:
                 return
             if self.button is not None and self.button.pending():
                 return
-            time.sleep(min(left, SLICE_MS) / 1000)
+            time.sleep(min(left, _SLICE_MS) / 1000)
 
     def _light_sleep(self, deadline_ms):
         """True after a light sleep; False when the button had an event (no sleep)."""
@@ -107,21 +115,21 @@ class Battery:
         import analogio
 
         self.adc = analogio.AnalogIn(pin)
-        self.ratio = ratio_x100
-        self.enable = None
+        self.ratio_x100 = ratio_x100
+        self.enable_pin = None  # a DigitalInOut: low while reading
         if enable_pin is not None:
             import digitalio
 
-            self.enable = digitalio.DigitalInOut(enable_pin)
-            self.enable.switch_to_output(value=True)
+            self.enable_pin = digitalio.DigitalInOut(enable_pin)
+            self.enable_pin.switch_to_output(value=True)
 
     def millivolts(self):
-        if self.enable is not None:
-            self.enable.value = False
+        if self.enable_pin is not None:
+            self.enable_pin.value = False
         raw = self.adc.value
-        if self.enable is not None:
-            self.enable.value = True
-        return raw * 3300 * self.ratio // (65535 * 100)
+        if self.enable_pin is not None:
+            self.enable_pin.value = True
+        return raw * 3300 * self.ratio_x100 // (65535 * 100)
 
 
 def sleep_memory():
