@@ -14,7 +14,7 @@ hold it for a second; the app, not this file, sees it. docs/firmware.md "Button"
 
 The button's pin and polarity come from the firmware's one pin table
 (lib/unknot/hw/boards.py), for the board chosen by
-UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.make_app
+UNKNOT_BOARD in settings.toml, with UNKNOT_BUTTON_PIN as override, as unknot.hw.boards.make_app
 does. This file must never stop the board booting: any failure leaves the normal mode.
 """
 
@@ -90,13 +90,13 @@ def _journal_copy(serial):
 
 
 def _ble_line():
-    """The last start's BLE outcome (code.py keeps it in the nvm image: hw.radio, report.keep) as a
-    line of boot_out.txt, which the computer can read (`unknot device info --drive`): code.py
+    """The last start's BLE outcome (code.py keeps it in the nvm image: hw.boards.radio,
+    blenote.keep) as a line of boot_out.txt, which the computer can read (`unknot device info --drive`): code.py
     cannot write the drive while it is visible over USB (docs/firmware.md "Without BLE")."""
     import microcontroller
     from unknot.auth import decode_hosts
+    from unknot.blenote import line as ble_line
     from unknot.journal import Journal
-    from unknot.report import line as ble_line
     from unknot.settings import RADIO, decode
 
     rest = decode_hosts(Journal(microcontroller.nvm).settings)[3]  # the settings lines

@@ -108,7 +108,7 @@ def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -
     reset, where `unknot device info --drive` shows it; a later start with BLE clears it."""
     from click.testing import CliRunner
     from unknot.cli import cli
-    from unknot.core import report
+    from unknot.core import blenote
     from unknot.device.circuitpy import ble_status, parse_boot_out
 
     board = "feather_nrf52840"
@@ -124,7 +124,7 @@ def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -
     assert run.record.cues > 3
     text = m.boot_py(board)
     why = "MemoryError: memory allocation failed, allocating 4096 bytes"
-    assert f"{report.BOOT_BLE}{report.BOOT_BLE_FAILED}: {why}\n" in text
+    assert f"{blenote.BOOT_BLE}{blenote.BOOT_BLE_FAILED}: {why}\n" in text
     assert "[truncated" not in text
     out = CliRunner().invoke(cli, ["device", "info", "--drive", str(m.drive.root)])
     assert out.exit_code == 0, out.output
@@ -137,7 +137,7 @@ def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -
     bleio.write_bytes(good)
     m.phases = ("boot",)
     assert m.run(board, model.MAX_KIB, keep_nvm=True).ok  # BLE starts: the reason goes
-    assert ble_status(parse_boot_out(m.boot_py(board))) == f"ok ({report.BOOT_BLE_OK})"
+    assert ble_status(parse_boot_out(m.boot_py(board))) == f"ok ({blenote.BOOT_BLE_OK})"
 
 
 def test_heap_budget_table_is_read_and_checked() -> None:

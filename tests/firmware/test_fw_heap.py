@@ -31,9 +31,12 @@ def test_firmware_fits_the_heap_ceiling_on_the_board(board_model: model.Model,
     # modules loaded for one mode were dropped after it (unknot/mods.py): the journal's
     # recovery after boot, the player after the routine, the upload handler after COMMIT;
     # the board table after make_app, the self-test's checks never loaded without one, the
-    # host records (auth.py) and the MACs after the connection and the advert's tags
+    # host records (auth.py) and the MACs after the connection and the advert's tags, the
+    # routines' decoder and loader, the routine sets' code and the settings table after use
     left = {"unknot.recover", "unknot.player", "unknot.upload", "unknot.hw.boards",
-            "unknot.hw.checks", "unknot.auth", "unknot.seal"} & set(big.record.modules)
+            "unknot.hw.checks", "unknot.auth", "unknot.seal", "unknot.routine",
+            "unknot.library", "unknot.builtin", "unknot.sets",
+            "unknot.settings"} & set(big.record.modules)
     assert not left, left
     floor_kib, floor_live = model.floor(board_model, board, runs=1)
     for seed in (0, 3):

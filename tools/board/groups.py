@@ -31,21 +31,22 @@ import model  # noqa: E402
 # on; `routine` while a routine plays (app.py loads the player, the decoder and the loader at
 # a key-down or its start, drops them in the first idle step after it; the App keeps an index
 # of the routines); `session` while a central is connected (the protocol stack, the host
-# records and what its requests load); `rare` at boot only (the journal's recovery, a v1
-# migration, the board table) or on a rare request (the self-test and its board checks).
-# unknot/mods.py loads and drops them.
+# records and what its requests load); `rare` at boot (the journal's recovery, a v1
+# migration, the board table and make_app), for one change or read (the settings table, the
+# routine sets' code: hw/system.py DriveStorage) or on a rare request (the self-test and its
+# board checks). unknot/mods.py loads and drops them.
 GROUPS: dict[str, tuple[str, ...]] = {
     "core": ("unknot", "unknot.mods", "unknot.crc", "unknot.wire", "unknot.patterns",
-             "unknot.gestures", "unknot.reminders", "unknot.settings", "unknot.journal",
-             "unknot.sets", "unknot.keyring", "unknot.app", "unknot.gatt"),
+             "unknot.gestures", "unknot.reminders", "unknot.journal", "unknot.keyring",
+             "unknot.app", "unknot.gatt"),
     "hw": ("unknot.hw", "unknot.hw.clock", "unknot.hw.button", "unknot.hw.system",
            "unknot.hw.motor", "unknot.hw.drv2605"),
     "ble": ("unknot.advert", "unknot.info", "unknot.hw.ble"),
     "routine": ("unknot.routine", "unknot.player", "unknot.library", "unknot.builtin"),
     "session": ("unknot.auth", "unknot.proto", "unknot.seal", "unknot.status", "unknot.upload",
                 "unknot.sha256", "unknot.pairing"),
-    "rare": ("unknot.recover", "unknot.migrate", "unknot.selftest", "unknot.hw.boards",
-             "unknot.hw.checks"),
+    "rare": ("unknot.recover", "unknot.migrate", "unknot.selftest", "unknot.settings",
+             "unknot.sets", "unknot.hw.boards", "unknot.hw.checks"),
 }
 DOC = REPO / "docs" / "firmware.md"
 

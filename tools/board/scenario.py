@@ -163,7 +163,7 @@ class CCalls:
 
 def _info() -> bytes:
     """The INFO value the model's board serves (device id: cp/microcontroller.py's cpu.uid
-    cut to 6 bytes as hw/__init__.py does), which the device's proof covers."""
+    cut to 6 bytes as hw/boards.py does), which the device's proof covers."""
     from unknot import core
 
     info = core.info
@@ -302,14 +302,12 @@ class Scenario:
             self.failed = self.failed or "the App's loop caught: " + payload.decode()
         elif name == "mods":
             self.rec.modules = payload.decode().split()
-        elif name == "marks":  # unknot.mods.heap, named by report.MARKS
+        elif name == "mem":  # phase, alloc, free, then code.py's heap marks (mods.heap)
             from unknot import core
 
-            figures = map(int, payload.split())
-            self.rec.heap_marks = dict(zip(core.report.MARKS, figures, strict=False))
-        elif name == "mem":
-            phase, alloc, free = payload.decode().split()
+            phase, alloc, free, *marks = payload.decode().split()
             self.rec.heap[phase] = (int(alloc), int(free))
+            self.rec.heap_marks = dict(zip(core.report.MARKS, map(int, marks), strict=False))
         return ""
 
     # -- building blocks (generators yielding answers) -----------------------------------

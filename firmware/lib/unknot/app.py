@@ -36,7 +36,6 @@ except ImportError:  # CPython (tests, the simulated device)
 
 
 from . import mods, patterns
-from . import settings as settings_mod
 from .gestures import Gestures
 from .journal import ABORTED, CLOCK_UNSET, COMPLETED, FROM_NUDGE, HOLD, Journal
 from .keyring import Keyring
@@ -95,7 +94,7 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: "hw.checks", selftest.py)
     selftest = None  # the running SelfTest (unknot.selftest), or the last one's _Report
     _down_at = None  # time of the last key-down (the boot self-test gesture)
-    radio_error = None  # why BLE did not start (board: hw.radio), for the self-test
+    radio_error: object = None  # why BLE did not start (board: hw.boards.radio), for the self-test
     _day_at = None  # the retry budget's day (see _flush)
     _day_writes = 0
     _retry_at = None  # when a failed flash write is tried again
@@ -147,10 +146,12 @@ class App:
         self.keyring = Keyring(clock, self._save_hosts, self.buzz, self.play_numbers)
         self.journal = self._open_journal(nvm, storage, ram)
         self._host_at = []  # times (ms) of the last HOST_WRITES_DAY writes a host caused
+        sm = mods.load("settings")  # the table: for boot and each change, dropped after
         self.overrides = self._load_overrides()
         self.keyring.import_usb(new_hosts)  # USB consent (auth.KEY_FILE), imported once
-        self.base_settings = settings_mod.load(None, settings or {})
-        self.settings = settings_mod.load(None, self._merged())
+        self.base_settings = sm.load(None, settings or {})
+        self.settings = sm.load(None, self._merged())
+        sm = None
         now = clock.now_ms()
         self.booted_at = now
         self._hold_policy(now)
@@ -162,6 +163,7 @@ class App:
         self.rejected = []
         self.selected = 0
         self.reload_routines()
+        mods.drop("settings", collect=False)
 
     # -- persisted state -------------------------------------------------------------
     def _open_journal(self, nvm, storage, ram):
@@ -183,13 +185,18 @@ class App:
     def _load_overrides(self):
         """The settings overrides; the host keys in front of them go to the keyring."""
         try:
-            return settings_mod.decode(self.keyring.load(self.journal.settings))
+            return mods.load("settings").decode(self.keyring.load(self.journal.settings))
         except Exception:
             return {}
 
     def _blob(self):
-        """The image's settings area: host keys, then the settings lines."""
-        return self.keyring.encode() + settings_mod.encode(self.overrides)
+        """The image's settings area: host keys, then the settings lines (settings.py is
+        loaded for it unless a change holds it)."""
+        kept = mods.loaded("settings")
+        blob = self.keyring.encode() + mods.load("settings").encode(self.overrides)
+        if not kept:
+            mods.drop("settings", collect=False)
+        return blob
 
     def _save_hosts(self, now=None):
         """Host keys (pairing, forget) and settings: written at once within the host
@@ -281,15 +288,16 @@ class App:
         Returns the dict of keys -> values applied. Raises KeyError(key) for the first
         key the settings table refuses (unknown, wrong type, out of range, a routine
         that is not installed) and ValueError when they do not fit in the store."""
-        try:  # (the loader's code for the routine keys, dropped after)
-            return self._apply(values)
+        try:  # (the settings table and the loader's code, dropped after)
+            return self._apply(values, mods.load("settings"))
         finally:
+            mods.drop("settings", collect=False)
             self._drop_loader()
 
-    def _apply(self, values):
+    def _apply(self, values, sm):
         accepted = {}
         for key in values:
-            val = settings_mod.check(key, values[key], self._has_routine)
+            val = sm.check(key, values[key], self._has_routine)
             if val is None:
                 raise KeyError(key)
             accepted[key] = val
@@ -303,7 +311,7 @@ class App:
         except ValueError:
             self.overrides = old
             raise
-        self.settings = settings_mod.load(None, self._merged())
+        self.settings = sm.load(None, self._merged())
         self._find_breaks()
         self.gestures.double_ms = self.settings["UNKNOT_DOUBLE_MS"]
         self.gestures.long_ms = self.settings["UNKNOT_LONG_MS"]
@@ -340,11 +348,14 @@ class App:
             self._drop_loader(False)
 
     def _drop_loader(self, collect=True):
-        """The loader's code goes (library, builtin) and the decoder's (routine) unless the
-        player's code, which imports it, is loaded (mods.py); `collect` unless a routine
-        plays."""
+        """The loader's code goes (library, builtin), the storage's (sets.py on the board)
+        and the decoder's (routine) unless the player's code, which imports it, is loaded
+        (mods.py); `collect` unless a routine plays."""
         names = ("library", "builtin") if mods.loaded("player") else ("library", "builtin",
                                                                       "routine")
+        release = getattr(self.storage, "release", None)  # (board: sets.py, hw/system.py)
+        if release is not None:
+            release()
         mods.drop(*names, collect=collect and self.player is None)
 
     def _has_routine(self, key):

@@ -118,7 +118,7 @@ def load(getenv=None, overrides=None):
 
 _PREFIX = const("UNKNOT_")
 # The last start's BLE outcome, kept among the persisted settings as the line "radio=" (BLE
-# started) or "radio=<why not>" (docs/journal.md "Layout"; report.keep writes it, boot.py
+# started) or "radio=<why not>" (docs/journal.md "Layout"; blenote.keep writes it, boot.py
 # prints it into boot_out.txt). Not a setting (setting keys are upper case): decode() keeps
 # it under this key, load() and check() ignore it (an older firmware drops it).
 RADIO = "radio"

@@ -18,9 +18,8 @@ MAX_FILES of them (else TOO_MANY); any failure, ABORT or a dropped link discards
 (`stage_drop()`), so the old routine set stays untouched until then.
 """
 
-from . import wire
+from . import mods, wire
 from .crc import crc32
-from .library import SUFFIX
 from .proto import (
     MAX_FILES,
     MAX_NAME,
@@ -40,8 +39,6 @@ from .proto import (
     ST_TOO_LARGE,
     ST_TOO_MANY,
 )
-from .routine import decode
-from .sets import reserved
 
 try:
     from micropython import const
@@ -175,15 +172,22 @@ class Upload:
 
     def _check(self):
         """The name of the first staged file that is not a routine the loader would take,
-        else None. Each is decoded on its own (one routine on the heap at a time)."""
-        for name in self._names:
-            if not name.endswith(SUFFIX):
-                return name
-            try:
-                decode(self.storage.read_staged(name))
-            except (ValueError, IndexError, KeyError, TypeError):
-                return name
-        return None
+        else None. Each is decoded on its own (one routine on the heap at a time); the
+        loader's code is loaded for it and dropped after unless a routine holds it (app.py)."""
+        new = [m for m in ("library", "routine") if not mods.loaded(m)]
+        try:
+            suffix = mods.load("library").SUFFIX
+            decode = mods.load("routine").decode
+            for name in self._names:
+                if not name.endswith(suffix):
+                    return name
+                try:
+                    decode(self.storage.read_staged(name))
+                except (ValueError, IndexError, KeyError, TypeError):
+                    return name
+            return None
+        finally:
+            mods.drop(*new, collect=False)
 
     def settings(self, app, data):
         """SET_SETTINGS: (status, payload) to answer; BAD_SETTING names the refused key."""
@@ -243,7 +247,8 @@ class Upload:
                     name = str(head[_ARCHIVE_ENTRY_SIZE : self._need], "utf-8")
                 except UnicodeError:
                     return
-                if "/" in name or "\\" in name or name[0] == "." or reserved(name):
+                if ("/" in name or "\\" in name or name[0] == "."
+                        or mods.load("sets").reserved(name)):
                     return  # nothing staged; COMMIT answers BAD_ARG
                 if name in self._names:
                     return  # the same file twice

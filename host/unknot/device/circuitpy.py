@@ -41,7 +41,7 @@ class BootInfo:
 
 
 def parse_boot_out(text: str) -> BootInfo:
-    """Parse the first line of boot_out.txt, and boot.py's BLE line (firmware report.BOOT_BLE,
+    """Parse the first line of boot_out.txt, and boot.py's BLE line (firmware blenote.BOOT_BLE,
     docs/firmware.md "Without BLE"); DeviceError if it is not a CircuitPython banner."""
     first = text.splitlines()[0] if text else ""
     m = _BOOT_LINE.search(first)
@@ -53,22 +53,22 @@ def parse_boot_out(text: str) -> BootInfo:
 
 
 def _boot_ble(text: str) -> str | None:
-    from unknot.core import report
+    from unknot.core import blenote
 
     for line in text.splitlines():
-        if line.startswith(report.BOOT_BLE):
-            return line[len(report.BOOT_BLE):].strip()
+        if line.startswith(blenote.BOOT_BLE):
+            return line[len(blenote.BOOT_BLE):].strip()
     return None
 
 
 def ble_status(info: BootInfo) -> str:
     """`unknot device info`'s BLE row from boot_out.txt."""
-    from unknot.core import report
+    from unknot.core import blenote
 
     if info.ble is None:
         return ("not known (press reset once: boot.py then notes the last start's BLE in "
                 "boot_out.txt)")
-    if info.ble == report.BOOT_BLE_OK:
+    if info.ble == blenote.BOOT_BLE_OK:
         return "ok (" + info.ble + ")"
     return info.ble + ' (docs/firmware.md "Without BLE")'
 

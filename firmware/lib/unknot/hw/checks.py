@@ -55,7 +55,7 @@ def run_selftest(getenv):
     mods.warm()  # start
     mods.load("app")  # the protocol is loaded per connection
     mods.warm()  # warm (here the core alone)
-    from . import make_app, radio
+    from .boards import make_app, radio
 
     app = make_app(getenv, watchdog=False)
     mods.warm()  # app

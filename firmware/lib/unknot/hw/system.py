@@ -94,13 +94,39 @@ class Watchdog:
         self.wd.feed()
 
 
-def drive_storage(path="/routines"):
-    """Routine sets in /routines on the CIRCUITPY drive (unknot.sets: installed atomically;
-    writes need boot.py to remount the drive writable for code, see firmware/boot.py).
-    Leftovers of an install a power cut interrupted are removed now, at boot."""
-    from ..sets import OsFS, SetStore
+class DriveStorage:
+    """The App's storage adapter on the CIRCUITPY drive: the routine sets in `path`
+    (unknot.sets: installed atomically; writes need boot.py to remount the drive writable for
+    code, see firmware/boot.py). sets.py and its SetStore are made on the first use and let go
+    by `release()` (the App, once the routines' index or a routine is read; never while an
+    upload is staged), so they are not resident; every other attribute is the SetStore's."""
 
-    storage = SetStore(OsFS(), path)
+    def __init__(self, path):
+        self.path = path
+        self._store = None
+
+    def __getattr__(self, name):
+        store = self._store
+        if store is None:
+            from .. import mods
+
+            sets = mods.load("sets")
+            store = self._store = sets.SetStore(sets.OsFS(), self.path)
+        return getattr(store, name)
+
+    def release(self):
+        store = self._store
+        if store is not None and store._stage is None:
+            from .. import mods
+
+            self._store = None
+            mods.drop("sets", collect=False)
+
+
+def drive_storage(path="/routines"):
+    """The routine sets in /routines (DriveStorage). Leftovers of an install a power cut
+    interrupted are removed now, at boot."""
+    storage = DriveStorage(path)
     try:
         storage.clean()
     except OSError:
