@@ -91,8 +91,9 @@ def _journal_copy(serial):
 
 def _ble_line():
     """The last start's BLE outcome (code.py keeps it in the nvm image: hw.boards.radio,
-    blenote.keep) as a line of boot_out.txt, which the computer can read (`unknot device info --drive`): code.py
-    cannot write the drive while it is visible over USB (docs/firmware.md "Without BLE")."""
+    blenote.keep) as a line of boot_out.txt, which the computer can read (`unknot device
+    info --drive`): code.py cannot write the drive while it is visible over USB
+    (docs/firmware.md "Without BLE")."""
     import microcontroller
     from unknot.auth import decode_hosts
     from unknot.blenote import line as ble_line
