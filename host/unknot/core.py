@@ -9,7 +9,7 @@ haptic vocabulary (`patterns`), host keys and the protocol's labels and sizes (`
 proofs and sealed frames (`seal`), the key agreement of a pairing (`pairing`), the paired
 hosts, the pairing window and the wearer's consent (`keyring`), the advertisement's
 "something new" tag (`advert`), the self-test's report format (`selftest`), boot.py's line
-on the last start's BLE (`blenote`), the self-test's report lines (`report`) and the STATUS
+on the last start's BLE (`blenote`) and the STATUS
 notification frame (`status`), each wire format declared once as a field spec and packed
 and unpacked by `wire`; `upload` is the protocol's upload handler (the simulated device
 passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
@@ -47,7 +47,6 @@ from unknot_fw import (
     patterns,
     player,
     proto,
-    report,
     routine,
     seal,
     selftest,
@@ -77,7 +76,6 @@ __all__ = [
     "patterns",
     "player",
     "proto",
-    "report",
     "routine",
     "seal",
     "selftest",

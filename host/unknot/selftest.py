@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unknot.core import proto, selftest, wire
-from unknot.core import report as fmt
 from unknot.errors import DeviceError, UnknotError
 from unknot.sim import simadapters
 from unknot.sim.simadapters import SimChecks, drive_selftest
@@ -44,7 +43,7 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     complete: bool = False  # the "end" line was seen
-    version: int = 1  # the report format (fmt.REPORT_VERSION; 1 had no version line)
+    version: int = 1  # the report format (selftest.REPORT_VERSION; 1 had no version line)
     heap: dict[str, int] = field(default_factory=dict)  # mark -> free bytes (heap line)
     heap_note: str = ""  # why there are no heap figures (the heap line's SKIP detail)
 
@@ -55,9 +54,9 @@ class Report:
     def lines(self) -> list[str]:
         width = max((len(c.name) for c in self.checks), default=0)
         out = [f"{c.name:<{width}}  {c.status}  {c.detail}" for c in self.checks]
-        if self.version > fmt.REPORT_VERSION:
+        if self.version > selftest.REPORT_VERSION:
             out.append(f"(report format {self.version} is newer than this unknot reads, "
-                       f"{fmt.REPORT_VERSION}: update unknot)")
+                       f"{selftest.REPORT_VERSION}: update unknot)")
         return out + self.heap_lines()
 
     def heap_lines(self) -> list[str]:
@@ -71,7 +70,8 @@ class Report:
             step = "" if last is None else f"  ({free - last:+d})"
             out.append(f"  {name:<6} {free:>7}{step}")
             last = free
-        first, last_mark = fmt.MARKS[0], fmt.MARKS[-1]
+        marks = selftest.MARKS.split()
+        first, last_mark = marks[0], marks[-1]
         if first in self.heap and last_mark in self.heap:
             live = (self.heap[first] - self.heap[last_mark]) / 1024
             out.append(f"  live after boot ({first} - {last_mark}): {live:.1f} KiB")
@@ -98,8 +98,8 @@ def parse(lines: list[str]) -> Report:
             report.complete = True
         elif name == "report" and status.isdigit():
             report.version = int(status)
-        elif name == fmt.HEAP and status in (fmt.INFO, selftest.SKIP):
-            report.heap, report.heap_note = _heap(detail) if status == fmt.INFO else (
+        elif name == selftest.HEAP and status in (selftest.INFO, selftest.SKIP):
+            report.heap, report.heap_note = _heap(detail) if status == selftest.INFO else (
                 {}, detail)
         else:
             report.checks.append(Check(name, status, detail))

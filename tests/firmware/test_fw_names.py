@@ -12,6 +12,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "board"))
 
 import model  # noqa: E402
+import pytest  # noqa: E402
+import scenario  # noqa: E402
 import vm  # noqa: E402
 
 _INTERN = """
@@ -64,3 +66,22 @@ def test_a_private_constant_has_no_name_on_the_board(tmp_path: Path) -> None:
     assert res.ok, res.stderr
     assert res.stdout.split() == ["False", "False", "True"]
     assert core.routine.HEADER_SIZE == 16
+
+
+@pytest.fixture(scope="module")
+def board_model() -> model.Model:
+    return model.Model()
+
+
+@pytest.mark.parametrize("board", model.BOARDS)
+def test_the_firmware_names_stay_under_the_line(board_model: model.Model, board: str) -> None:
+    """Every mode and a self-test (scenario.NAME_PHASES): the model's names stay
+    model.NAMES_GUARD under the 1260-name line, so the qstr pool's 1280-entry doubling
+    (~9 KiB in one block) never comes."""
+    nf = model.names(board_model, board)
+    assert list(nf.phases) == list(scenario.NAME_PHASES)
+    assert nf.most.pools == 6 and nf.most.names > 900, nf.report()  # the run saw the firmware
+    assert nf.margin >= model.NAMES_GUARD, (
+        f"{board}: {nf.most.names} names, {nf.margin} under the {model.NAMES_LINE} line "
+        f"(guard {model.NAMES_GUARD}); `python tools/board/model.py --names --board {board}` "
+        "lists them (docs/firmware.md \"Interned names\")")

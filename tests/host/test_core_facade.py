@@ -67,7 +67,7 @@ def _core_literals() -> dict[str | bytes, str]:
         core.gatt.NAME_PREFIX: "gatt.NAME_PREFIX",
         core.library.SUFFIX: "library.SUFFIX",
     }
-    for mod in ("routine", "journal", "proto", "status", "selftest", "report", "blenote"):
+    for mod in ("routine", "journal", "proto", "status", "selftest", "blenote"):
         for name, value in vars(getattr(core, mod)).items():
             if isinstance(value, str) and ":" in value and name.isupper():
                 facts[value] = f"{mod}.{name}"

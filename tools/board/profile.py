@@ -239,7 +239,7 @@ def report(prof: Profiler, top: int) -> str:
 
 
 BOOT_TARGETS = (
-    "unknot.mods:load", "unknot.mods:warm", "unknot.mods:drop", "unknot.hw.boards:make_app",
+    "unknot.mods:load", "unknot.mods:drop", "unknot.hw.boards:make_app",
     "unknot.app:App.__init__", "unknot.app:App._open_journal", "unknot.journal:Journal.__init__",
     "unknot.journal:Journal.recover", "unknot.app:App.reload_routines",
     "unknot.library:index", "unknot.settings:load", "unknot.app:App._load_overrides",

@@ -307,7 +307,8 @@ class Scenario:
 
             phase, alloc, free, *marks = payload.decode().split()
             self.rec.heap[phase] = (int(alloc), int(free))
-            self.rec.heap_marks = dict(zip(core.report.MARKS, map(int, marks), strict=False))
+            self.rec.heap_marks = dict(zip(core.selftest.MARKS.split(), map(int, marks),
+                                            strict=False))
         return ""
 
     # -- building blocks (generators yielding answers) -----------------------------------

@@ -7,8 +7,7 @@ import sys
 
 def modules(name):
     """unknot.mods on this VM: the live heap (bytes) after loading `name`, after dropping it,
-    and what is left of it, then the same after warm(name). Prints "M loaded dropped
-    in_modules in_package warm_left"."""
+    and what is left of it. Prints "M loaded dropped in_modules in_package"."""
     import unknot
     from unknot import mods, patterns  # noqa: F401 (patterns: shared, stays loaded)
 
@@ -20,11 +19,7 @@ def modules(name):
     mods.drop(name)
     dropped = gc.mem_alloc() - base
     full = "unknot." + name
-    before = [m for m in sys.modules if m.startswith("unknot")]
-    mods.warm(name)
-    left = [m for m in sys.modules if m.startswith("unknot") and m not in before]
-    print("M", loaded, dropped, int(full in sys.modules), int(hasattr(unknot, name)),
-          len(left))
+    print("M", loaded, dropped, int(full in sys.modules), int(hasattr(unknot, name)))
 
 
 def selftest_dropped(board):

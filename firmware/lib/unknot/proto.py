@@ -18,8 +18,7 @@ frame, or a record stream ending in an END frame).
 """
 
 
-from . import auth, mods, wire
-from . import info as _info_mod
+from . import auth, info, mods, wire
 from .crc import RESIDUE, crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
 from .journal import RECORD_SIZE, RECORDS_AT, WIRE_RECORD_SIZE, WIRE_START
@@ -244,7 +243,7 @@ class Protocol:
     def info(self):
         """The INFO value (info.py: public, nothing a squatter could poll), made once."""
         if self._info is None:
-            self._info = _info_mod.value(self.app.device_id)
+            self._info = info.value(self.app.device_id)
         return self._info
 
     def state(self):
@@ -485,15 +484,15 @@ class Protocol:
 
     # -- record stream -------------------------------------------------------------------
 
-    def _start_read(self, from_seq, max_count):
+    def _start_read(self, seq, count):
         journal = self.app.journal
         head = journal.head
-        first = max(from_seq, journal.tail, 1)
+        first = max(seq, journal.tail, 1)
         if first > head:
             first = head  # past the head: nothing, and END's next_seq says where it is
         end = head
-        if max_count and end - first > max_count:
-            end = first + max_count
+        if count and end - first > count:  # REQ_READ max_count (0: up to head)
+            end = first + count
         self._reading = True
         self._first = first
         self._next = first
@@ -558,8 +557,8 @@ class Protocol:
 
     _slot_i = 0  # the image index after the last frame's records (_slots)
 
-    def _slots(self, journal, seq, most):
-        """The journal's newest image from record `seq` on, up to `most` records, as one
+    def _slots(self, journal, seq, count):
+        """The journal's newest image from record `seq` on, up to `count` records, as one
         nvm slice, unchecked; None when `seq` is not there (not stored, or held in the RAM).
         The layout is journal.py's (RECORDS_AT, slot_size, _find); it is read here, on the
         READ path, so that the journal module every boot loads stays as small."""
@@ -570,18 +569,18 @@ class Protocol:
             i = journal._find(seq)
             if i is None:
                 return None
-        n = min(most, journal.count - i)
+        n = min(count, journal.count - i)
         self._slot_i = i + n
         pos = journal._slot * journal.slot_size + RECORDS_AT + i * RECORD_SIZE
         return journal.nvm[pos : pos + n * RECORD_SIZE]
 
-    def _records(self, journal, seq, most):
-        """Up to `most` (>= 1) good records from `seq` on with consecutive seqs (a multiple
+    def _records(self, journal, seq, count):
+        """Up to `count` (>= 1) good records from `seq` on with consecutive seqs (a multiple
         of RECORD_SIZE bytes), or None where journal.read(seq) is None: one nvm slice per
         frame; each record's CRC checked (one crc32 over the record gives crc.RESIDUE),
         the seqs by the last one (seqs increase in an image: seq + n - 1 there means none
         is missing), one by one only when it is not."""
-        block = self._slots(journal, seq, most)
+        block = self._slots(journal, seq, count)
         if block is None:
             return journal.read(seq)  # one held in the RAM (or None)
         view = memoryview(block)
@@ -638,12 +637,12 @@ class Protocol:
                 return frame
         return None
 
-    def _status_frame(self, item):
+    def _status_frame(self, announced):
         """One STATUS frame (docs/protocol.md "Status") in the buffer allocated once, from
         a tuple queued by the App's `announce()`, with the routine clock now."""
         from . import status as st  # loaded once a host follows
 
-        event, routine_id, step, flags, next_s, base, frozen = item
+        event, routine_id, step, flags, next_s, base, frozen = announced
         if self._status is None:
             self._status = bytearray(st.STATUS_SIZE + auth.TAG_SIZE)
         if frozen >= 0:

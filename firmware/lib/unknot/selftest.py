@@ -48,10 +48,20 @@ _SELFTEST_NONE = const(0)  # states in RESP_SELFTEST: never run since boot
 _SELFTEST_RUNNING = const(1)
 _SELFTEST_DONE = const(2)  # the report is complete
 
-PASS = "PASS"  # (public: report.py builds the report's end line with them)
-FAIL = "FAIL"
-SKIP = "SKIP"
-PREFIX = "SELFTEST "  # report lines start with this (the host reads them; report.py)
+_PASS = const("PASS")
+_FAIL = const("FAIL")
+_SKIP = const("SKIP")
+PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
+# The report (docs/protocol.md "Self-test report"): "SELFTEST report <version>", a line per
+# check, the heap line, the end line. Version 1 had neither the version line nor the heap
+# line. The heap line: "SELFTEST heap INFO start=<bytes> core=... now=<bytes>" (or SKIP
+# <why>), the free heap after a collection at code.py's boot marks (mods.heap), named in
+# order by _MARKS: after `mods` alone, the core (the App's modules), make_app (hardware
+# adapters, the App, the journal), BLE attached.
+_REPORT_VERSION = const(2)
+_HEAP = const("heap")
+_INFO = const("INFO")
+_MARKS = const("start core app ble")
 CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
 _CUE_GAP_MS = const(700)  # silence between two cues
 _WAIT_MS = const(15000)  # for the wearer to press the button
@@ -117,22 +127,22 @@ class SelfTest:
                 self.app.motor.play(name)
                 self._deadline = now + patterns.duration_ms(name) + _CUE_GAP_MS
                 return self._deadline
-            self._record("cues", PASS, "%d cues played; each should feel different" % len(names))
+            self._record("cues", _PASS, "%d cues played; each should feel different" % len(names))
             self._ask(now, _BUTTON, "press the button now")
         if self.state == _BUTTON:
             if self._pressed_at is not None:
                 waited = self._pressed_at - self._asked
-                self._record("button", PASS, "pressed after %d ms" % waited)
+                self._record("button", _PASS, "pressed after %d ms" % waited)
                 counts = self._sleep_counts()
                 if counts is None:
-                    self._record("sleep", SKIP, self._no_sleep_reason())
+                    self._record("sleep", _SKIP, self._no_sleep_reason())
                     self._finish()
                     return None
                 self._sleep0 = counts
                 self._ask(now, _SLEEP, "press the button to wake the board from light sleep")
             elif now >= self._deadline:
-                self._record("button", FAIL, "no press within %d s" % (_WAIT_MS // 1000))
-                self._record("sleep", SKIP, "needs the button")
+                self._record("button", _FAIL, "no press within %d s" % (_WAIT_MS // 1000))
+                self._record("sleep", _SKIP, "needs the button")
                 self._finish()
                 return None
             else:
@@ -143,7 +153,7 @@ class SelfTest:
                 self._finish()
                 return None
             if now >= self._deadline:
-                self._record("sleep", FAIL, "no wake by the button within %d s"
+                self._record("sleep", _FAIL, "no wake by the button within %d s"
                              % (_WAIT_MS // 1000))
                 self._finish()
                 return None
@@ -154,9 +164,9 @@ class SelfTest:
     def _motor(self):
         checks = self.checks
         if checks is None:
-            return SKIP, "no hardware checks on this device"
+            return _SKIP, "no hardware checks on this device"
         ok, detail = checks.motor()
-        return (PASS if ok else FAIL), detail
+        return (_PASS if ok else _FAIL), detail
 
     def _nvm(self):
         """Non-destructive: the journal image is written again through its power-safe path
@@ -167,7 +177,7 @@ class SelfTest:
         app = self.app
         j = app.journal
         if j.refused is not None:
-            return FAIL, j.refused
+            return _FAIL, j.refused
         try:
             wrote = app.spend_host_write(app.clock.now_ms())
             if wrote:
@@ -181,32 +191,32 @@ class SelfTest:
             j.recover()  # read the newest valid image (and the RAM hold) again, from scratch
             same = (j.head, j.count, j.held, j.boot, j.settings) == state
         except Exception as exc:
-            return FAIL, "nvm error: %r" % (exc,)
+            return _FAIL, "nvm error: %r" % (exc,)
         if bad:
-            return FAIL, "%d of %d records do not read back" % (bad, len(j))
+            return _FAIL, "%d of %d records do not read back" % (bad, len(j))
         if not same:
-            return FAIL, "a fresh read of the nvm differs from the journal in use"
+            return _FAIL, "a fresh read of the nvm differs from the journal in use"
         how = "rewritten and read back" if wrote else (
             "read back (not rewritten: the day's host writes are spent)")
-        return PASS, "journal image %s: %d records (seq %d..%d), boot %d" % (
+        return _PASS, "journal image %s: %d records (seq %d..%d), boot %d" % (
             how, len(j), j.tail, j.head, j.boot)
 
     def _battery(self):
         source = self.app.battery_source
         if source is None:
-            return SKIP, "no battery monitor on this device"
+            return _SKIP, "no battery monitor on this device"
         mv = source.millivolts()
         if mv is None:
-            return FAIL, "no reading"
+            return _FAIL, "no reading"
         if _BATTERY_MIN_MV <= mv <= _BATTERY_MAX_MV:
-            return PASS, "%d mV" % mv
-        return FAIL, "%d mV is outside %d..%d mV (divider or pin wrong?)" % (
+            return _PASS, "%d mV" % mv
+        return _FAIL, "%d mV is outside %d..%d mV (divider or pin wrong?)" % (
             mv, _BATTERY_MIN_MV, _BATTERY_MAX_MV)
 
     def _ble(self):
         checks = self.checks
         if checks is None:
-            return SKIP, "no hardware checks on this device"
+            return _SKIP, "no hardware checks on this device"
         return checks.ble()
 
     def _sleep_counts(self):
@@ -222,11 +232,11 @@ class SelfTest:
         sleeps, wakes = self._sleep_counts() or (0, 0)
         s0, w0 = self._sleep0
         if sleeps > s0 and wakes > w0:
-            return PASS, "light sleep, woke by the button after %d ms" % (
+            return _PASS, "light sleep, woke by the button after %d ms" % (
                 self._pressed_at - self._asked)
         if sleeps == s0:
-            return FAIL, "pressed, but the board never entered light sleep"
-        return FAIL, "slept, but the wake was not by the button"
+            return _FAIL, "pressed, but the board never entered light sleep"
+        return _FAIL, "slept, but the wake was not by the button"
 
     # -- helpers -----------------------------------------------------------------------
     def _ask(self, now, state, what):
@@ -240,19 +250,20 @@ class SelfTest:
         self._by_name[name] = (name, status, detail)
 
     def _finish(self):
-        from . import mods
-
         self.state = _DONE
         self.results = [self._by_name[n] for n in CHECKS if n in self._by_name]
-        try:  # the report's format (report.py): loaded for it, dropped after
-            self.lines = mods.load("report").report(self)
-        finally:
-            mods.drop("report")
-        for line in self.lines:
+        lines = [PREFIX + "report %d" % _REPORT_VERSION]
+        for r in self.results:
+            lines.append(PREFIX + "%s %s %s" % r)
+        lines.append(PREFIX + _HEAP + " " + _heap())
+        c = self.counts()
+        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[_PASS], c[_FAIL], c[_SKIP]))
+        self.lines = lines
+        for line in lines:
             self.out(line)
 
     def counts(self):
-        out = {PASS: 0, FAIL: 0, SKIP: 0}
+        out = {_PASS: 0, _FAIL: 0, _SKIP: 0}
         for _n, status, _d in self.results:
             out[status] += 1
         return out
@@ -260,6 +271,24 @@ class SelfTest:
     def report(self):
         """The report lines (empty until done; docs/protocol.md "Self-test report")."""
         return self.lines if self.state == _DONE else []
+
+
+def _heap():
+    """The heap line's status and figures: the free heap (bytes, after a collection) at
+    each of code.py's boot marks and now; SKIP and why where there is no gc.mem_free
+    (CPython: the simulated device)."""
+    import gc
+
+    from . import mods
+
+    if not hasattr(gc, "mem_free"):
+        return _SKIP + " no free-heap figures on this device"
+    gc.collect()
+    out = _INFO
+    names = _MARKS.split()
+    for i, free in enumerate(mods.heap[:len(names)]):
+        out += " %s=%d" % (names[i], free)
+    return out + " %s=%d" % ("now", gc.mem_free())
 
 
 # outcomes of control(), which proto.py answers with its status codes (in this order)

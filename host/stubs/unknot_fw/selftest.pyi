@@ -14,6 +14,10 @@ PASS: Final[str]
 FAIL: Final[str]
 SKIP: Final[str]
 PREFIX: Final[str]
+REPORT_VERSION: Final[int]
+HEAP: Final[str]
+INFO: Final[str]
+MARKS: Final[str]
 CHECKS: Final[tuple[str, ...]]
 
 class SelfTest:

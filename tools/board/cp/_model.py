@@ -22,6 +22,7 @@ control = None  # the PacketBuffer bound to a characteristic the central writes
 connection = None  # the _bleio.Connection of the central, if connected
 mtu = 23
 _seed = int(getenv("UNKNOT_MODEL_SEED") or "0")
+_qstr_list = 1 if getenv("UNKNOT_MODEL_QSTRS") else 0  # model.names(listed=True)
 _collect = not getenv("UNKNOT_MODEL_NOGC")  # the CPU runs: unspilled VM, no collection
 # The CPU runs mark where each wait starts and ends ("w0", "w1": no payload, nothing
 # allocated), so a loop step's fuel leaves out the model's own wait (its formatting, the
@@ -150,7 +151,7 @@ def _command(cmd):
         # the interned names (qstrs): printed, the only way MicroPython reports them; the
         # host reads the lines from the guest's stdout (model.qstr_report)
         print("@qstr", cmd[1:])
-        micropython.qstr_info()
+        micropython.qstr_info(_qstr_list)  # 1: each name too, as Q(name) lines
     elif op == "x":
         raise SystemExit(0)
 

@@ -86,30 +86,26 @@ def _pin(name):
 def make_motor(conf, settings):
     """The board's motor adapter; a driver that cannot be set up gives a NoMotor (no cues,
     the self-test's motor check FAILs with the reason) instead of a board that never boots."""
+    strength = settings["UNKNOT_MOTOR_STRENGTH"]
     try:
-        return _make_motor(conf, settings)
+        if conf["motor"] == "drv2605":
+            import board
+            import busio
+
+            from .drv2605 import I2C_HZ
+            from .motor import DrvMotor
+
+            i2c = (busio.I2C(_pin(conf["scl"]), _pin(conf["sda"]), frequency=I2C_HZ)
+                   if conf["scl"] else board.I2C())
+            return DrvMotor(i2c, settings["UNKNOT_DRV_LIBRARY"], strength)
+        from .motor import PwmMotor
+
+        return PwmMotor(_pin(conf["motor_pin"]), strength)
     except Exception as exc:
         from .motor import NoMotor
 
         print("motor unavailable:", exc)
         return NoMotor("%s motor not set up: %r" % (conf["motor"], exc))
-
-
-def _make_motor(conf, settings):
-    strength = settings["UNKNOT_MOTOR_STRENGTH"]
-    if conf["motor"] == "drv2605":
-        import board
-        import busio
-
-        from .drv2605 import I2C_HZ
-        from .motor import DrvMotor
-
-        i2c = (busio.I2C(_pin(conf["scl"]), _pin(conf["sda"]), frequency=I2C_HZ)
-               if conf["scl"] else board.I2C())
-        return DrvMotor(i2c, settings["UNKNOT_DRV_LIBRARY"], strength)
-    from .motor import PwmMotor
-
-    return PwmMotor(_pin(conf["motor_pin"]), strength)
 
 
 _RADIO_CUE_TIMES = const(3)  # three of them in a row: BLE did not start
@@ -214,8 +210,8 @@ def make_app(getenv, watchdog=True):
             pass  # read-only: imported again next boot (same host ids: no change)
     app.checks = "hw.checks"  # BoardChecks, built when a self-test starts (selftest.py)
     kept = app.overrides.get(settings_mod.RADIO)  # the last start's BLE outcome (nvm)
-    if kept != "":  # it did not start, or it is not known: radio(app, None) keeps this one
-        app.radio_error = kept or "not kept"
+    if kept != "":  # it did not start, or none is kept: radio(app, None) keeps this one
+        app.radio_error = kept or settings_mod.RADIO  # (until attach says: code.py)
     # not resident: the board table (boot only, and boot.py), the host records' code (loaded
     # again for a connection or a change: keyring.py)
     mods.drop("hw.boards", "auth", collect=False)

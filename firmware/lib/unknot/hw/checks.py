@@ -47,18 +47,17 @@ class BoardChecks:
 def run_selftest(getenv):
     """Build the app as code.py does (without arming the watchdog, which on the nRF52840
     cannot be stopped again), start BLE, run the self-test to its end; the report is
-    printed on the console, with the free heap after each import group (mods.warm, as
-    code.py notes them: report.MARKS; no warm-up of names here): the real board's figures
-    for the board model's."""
+    printed on the console, with the free heap after each import group (mods.drop(), as
+    code.py notes them; selftest.py names them): the real board's figures for the board model's."""
     from .. import mods
 
-    mods.warm()  # start
+    mods.drop()  # start
     mods.load("app")  # the protocol is loaded per connection
-    mods.warm()  # warm (here the core alone)
+    mods.drop()  # core
     from .boards import make_app, radio
 
     app = make_app(getenv, watchdog=False)
-    mods.warm()  # app
+    mods.drop()  # app
     try:
         from .ble import attach
 
@@ -67,7 +66,7 @@ def run_selftest(getenv):
         radio(app, exc)
     else:
         radio(app, None)
-    mods.warm()  # ble
+    mods.drop()  # ble
     app.safe_step()  # starts advertising
     if not app.start_selftest(app.clock.now_ms()):
         print("selftest: not started")

@@ -88,10 +88,10 @@ class Watchdog:
             raise RuntimeError("no watchdog on this board")
         wd.timeout = timeout_s
         wd.mode = WatchDogMode.RESET
-        self.wd = wd
+        self.watchdog = wd
 
     def feed(self):
-        self.wd.feed()
+        self.watchdog.feed()
 
 
 class DriveStorage:
