@@ -40,16 +40,24 @@ def test_the_names_line_is_where_the_vm_makes_its_seventh_pool(tmp_path: Path) -
     assert max(n.names for n in seen if n.pools == 6) == model.NAMES_LINE
 
 
-def test_a_traceback_names_the_module(tmp_path: Path) -> None:
-    """The .mpy files store the module's dotted name as their source file
-    (unknot.device.mpy.source_name): a traceback on the board reads `File "unknot.wire"`."""
-    drive = model.build_drive(tmp_path / "drive").root
+def _traceback(drive: Path) -> str:
     (drive / "t.py").write_text("import sys, unknot.wire\ntry:\n"
                                 "    unknot.wire.unpack('a:B', b'')\n"
                                 "except ValueError as e:\n    sys.print_exception(e)\n")
     res = vm.Guest().run(["/t.py"], 96, root=drive, env={"MICROPYPATH": "/lib"})
     assert res.ok, res.stderr
-    assert 'File "unknot.wire", line ' in res.stdout, res.stdout
+    return res.stdout
+
+
+def test_a_traceback_names_the_module_and_with_lines_its_line(tmp_path: Path) -> None:
+    """The .mpy files store the module's dotted name as their source file
+    (unknot.device.mpy.source_name): a traceback on the board reads `File "unknot.wire"`;
+    the default install (-O3) has no line numbers (line 1), `install --lines` has them."""
+    default = _traceback(model.build_drive(tmp_path / "drive").root)
+    assert 'File "unknot.wire", line 1, in unpack' in default, default
+    lines = _traceback(model.build_drive(tmp_path / "lines", lines=True).root)
+    line = lines.split('File "unknot.wire", line ')[1].split(",")[0]
+    assert int(line) > 1, lines
 
 
 def test_a_private_constant_has_no_name_on_the_board(tmp_path: Path) -> None:

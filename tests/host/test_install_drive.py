@@ -134,3 +134,17 @@ def test_install_py_fallback_cli(tmp_path: Path) -> None:
     assert "plain .py" in r.output
     assert (drive / "lib" / "unknot" / "proto.py").is_file()
     assert not list(drive.rglob("*.mpy"))
+
+
+def test_mpy_drops_line_numbers_unless_asked() -> None:
+    """The default .mpy (-O3) has no line-number table; `install --lines` keeps it, and the
+    source name is the module's dotted name either way (unknot.device.mpy)."""
+    from unknot.device.mpy import LATEST, compile_mpy, source_name
+
+    src = b"def f(x):\n    y = x + 1\n    return y * 2\n" * 20
+    assert source_name("lib/unknot/hw/ble.py") == "unknot.hw.ble"
+    assert source_name("lib/unknot/hw/__init__.py") == "unknot.hw"
+    plain = compile_mpy(src, "unknot.m", LATEST)
+    lines = compile_mpy(src, "unknot.m", LATEST, lines=True)
+    assert b"unknot.m" in plain and b"unknot.m" in lines
+    assert len(lines) > len(plain) + 20

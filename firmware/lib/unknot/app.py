@@ -149,8 +149,11 @@ class App:
         sm = mods.load("settings")  # the table: for boot and each change, dropped after
         self.overrides = self._load_overrides()
         self.keyring.import_usb(new_hosts)  # USB consent (auth.KEY_FILE), imported once
-        self.base_settings = sm.load(None, settings or {})
-        self.settings = sm.load(None, self._merged())
+        base = sm.load(None, settings or {})
+        self.settings = sm.load(None, self._merged(base))
+        default = sm.defaults()  # settings.toml's values: only those not the default (RAM)
+        self.base_settings = {k: base[k] for k in base if base[k] != default[k]}
+        base = default = None
         sm = None
         now = clock.now_ms()
         self.booted_at = now
@@ -277,8 +280,8 @@ class App:
         self._flush(self.clock.now_ms() if now is None else now)
         self._settings_due = None
 
-    def _merged(self):
-        merged = dict(self.base_settings)
+    def _merged(self, base=None):
+        merged = dict(self.base_settings if base is None else base)
         for key in self.overrides:
             merged[key] = self.overrides[key]
         return merged

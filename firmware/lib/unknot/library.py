@@ -54,6 +54,24 @@ def load(storage, name):
     return r
 
 
+def install(storage, names):
+    """Switch to the staged routine set (storage.stage_commit: upload.py staged `names`)
+    when every one of them decodes as a routine; else the name of the first that does not
+    (nothing switched). Raises what the storage raises. Each file is decoded on its own (one
+    routine on the heap at a time)."""
+    from .routine import decode
+
+    for name in names:
+        if not name.endswith(SUFFIX):
+            return name
+        try:
+            decode(storage.read_staged(name))
+        except (ValueError, IndexError, KeyError, TypeError):
+            return name
+    storage.stage_commit()
+    return None
+
+
 def find(routines, key):
     """Index of the routine (an object with `slug` and `file`: app.Entry) whose slug or file
     stem is `key`, or None."""

@@ -474,13 +474,34 @@ class Protocol:
             status, payload = up.chunk(data)
         elif op == _OP_UPLOAD_COMMIT:
             status, payload = up.commit(data)
-            if status == ST_OK:
-                self.app.reload_routines()
+            names = up.ready
+            if names is not None:  # the upload's code goes before the files are checked
+                self._drop_upload()
+                status, payload = self._install(names)
         else:
             status, payload = up.settings(self.app, data)
         self._respond(op, status, payload)
         if not up.open:
             self._drop_upload()
+
+    def _install(self, names):
+        """A good COMMIT's staged files become the routine set (library.install), or are
+        dropped: (status, payload)."""
+        storage = self.app.storage
+        new = [m for m in ("library", "routine") if not mods.loaded(m)]
+        try:
+            bad = mods.load("library").install(storage, names)
+        except (OSError, MemoryError):
+            bad = ""
+        if bad is None:
+            self.app.reload_routines()  # the new set's index (the loader's code goes: app.py)
+            return ST_OK, None
+        try:
+            storage.stage_drop()
+        except (OSError, MemoryError):
+            pass
+        mods.drop(*new, collect=False)
+        return (ST_BAD_FILE, bad.encode()) if bad else (ST_STORAGE, None)
 
     # -- record stream -------------------------------------------------------------------
 

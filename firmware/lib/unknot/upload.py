@@ -10,12 +10,13 @@ An upload streams to flash: each chunk is parsed as it arrives (archive entries:
 data length, name, data -- docs/protocol.md "Upload") and the file data is handed, a slice of
 the chunk at a time, to the storage adapter's staging area (`stage_write(name, data, new)`),
 never collected in RAM. The only buffer is a fixed one for an entry header and its name. At
-COMMIT, once the length, the CRC of the whole archive and its framing are verified, the
-adapter installs the staged files as the new routine set, replacing the whole previous set
-(`stage_commit()`, atomically: unknot.sets), but only once every staged file decodes as a
-routine (`read_staged(name)`, one at a time; else BAD_FILE naming it) and there are at most
-MAX_FILES of them (else TOO_MANY); any failure, ABORT or a dropped link discards them
-(`stage_drop()`), so the old routine set stays untouched until then.
+COMMIT, once the length, the CRC of the whole archive and its framing are verified and there
+are at most MAX_FILES files (else TOO_MANY), `ready` names the staged files and proto drops
+this module, then installs them (library.install: the new routine set replaces the whole
+previous one, `stage_commit()`, atomically: unknot.sets, but only once every staged file
+decodes as a routine, `read_staged(name)`, one at a time; else BAD_FILE naming it); any
+failure, ABORT or a dropped link discards them (`stage_drop()`), so the old routine set stays
+untouched until then.
 """
 
 from . import mods, wire
@@ -29,7 +30,6 @@ from .proto import (
     SET_STR,
     ST_BAD_ARG,
     ST_BAD_CRC,
-    ST_BAD_FILE,
     ST_BAD_LENGTH,
     ST_BAD_OFFSET,
     ST_BAD_SETTING,
@@ -87,6 +87,7 @@ class Upload:
         self._names = []  # the files of this upload, in order
         self._left = 0  # data bytes of the current entry still to come
         self._new = False
+        self.ready = None  # after a good COMMIT: the staged file names to install
 
     @property
     def open(self):
@@ -150,44 +151,18 @@ class Upload:
         if self.got != self.total:
             return ST_BAD_OFFSET, wire.pack(_RESP_OFFSET, self.got)
         status = ST_OK
-        payload = None
         if (self._run & 0xFFFFFFFF) != self.crc:
             status = ST_BAD_CRC
         elif len(self._names) > MAX_FILES:
             status = ST_TOO_MANY
         elif self._state != _S_HEAD or self._fill:  # malformed, or ends inside an entry
             status = ST_BAD_ARG
-        else:
-            try:
-                bad = self._check()
-                if bad is not None:
-                    status, payload = ST_BAD_FILE, bad.encode()
-                else:
-                    self.storage.stage_commit()
-                    self.total = -1
-            except (OSError, MemoryError):
-                status = ST_STORAGE
+        else:  # whole and framed: proto installs the staged files without this module's code
+            self.total = -1  # (library.install checks each one, then switches the set)
+            self.ready = self._names
+            return ST_OK, None
         self.drop()
-        return status, payload
-
-    def _check(self):
-        """The name of the first staged file that is not a routine the loader would take,
-        else None. Each is decoded on its own (one routine on the heap at a time); the
-        loader's code is loaded for it and dropped after unless a routine holds it (app.py)."""
-        new = [m for m in ("library", "routine") if not mods.loaded(m)]
-        try:
-            suffix = mods.load("library").SUFFIX
-            decode = mods.load("routine").decode
-            for name in self._names:
-                if not name.endswith(suffix):
-                    return name
-                try:
-                    decode(self.storage.read_staged(name))
-                except (ValueError, IndexError, KeyError, TypeError):
-                    return name
-            return None
-        finally:
-            mods.drop(*new, collect=False)
+        return status, None
 
     def settings(self, app, data):
         """SET_SETTINGS: (status, payload) to answer; BAD_SETTING names the refused key."""

@@ -215,25 +215,27 @@ def plan(firmware: Path) -> Plan:
     return result
 
 
-def drive_files(what: Plan, target: MpyTarget | None) -> dict[str, bytes]:
+def drive_files(what: Plan, target: MpyTarget | None, lines: bool = False) -> dict[str, bytes]:
     """The drive's files (drive-relative path -> bytes): every .py module compiled to a
     CircuitPython .mpy for `target` (code.py and boot.py stay source: CircuitPython runs
-    them only as .py), or all .py when `target` is None (the fallback, `install --py`)."""
+    them only as .py), or all .py when `target` is None (the fallback, `install --py`);
+    `lines`: the .mpy keep line numbers for tracebacks (unknot.device.mpy.OPT_DEFAULT)."""
     files: dict[str, bytes] = {}
     for rel, src in {**what.firmware, **what.libraries}.items():
         data = src.read_bytes()
         if target is not None and rel.endswith(".py") and rel not in NO_COMPILE:
-            data = compile_mpy(data, source_name(rel), target)
+            data = compile_mpy(data, source_name(rel), target, lines)
             rel = rel[:-3] + ".mpy"
         files[rel] = data
     return files
 
 
-def write_tree(firmware: Path, root: Path, target: MpyTarget | None) -> Plan:
+def write_tree(firmware: Path, root: Path, target: MpyTarget | None,
+               lines: bool = False) -> Plan:
     """Write what `install` would put on a drive into the directory `root` (no boot_out.txt
     check; the board model and the tests)."""
     what = plan(firmware)
-    for rel, data in drive_files(what, target).items():
+    for rel, data in drive_files(what, target, lines).items():
         dst = root / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         dst.write_bytes(data)
@@ -264,15 +266,16 @@ def _stale(drive: Path, files: dict[str, bytes]) -> list[str]:
 
 
 def install(drive: Path, firmware: Path, progress: Progress | None = None,
-            py: bool = False) -> InstallResult:
+            py: bool = False, lines: bool = False) -> InstallResult:
     """Check the board's CircuitPython version, then write firmware + libraries onto the
-    drive, compiled to .mpy for that version (`py=True`: plain .py files). The user's
-    settings.toml is kept: it is only written when the drive has none."""
+    drive, compiled to .mpy for that version (`py=True`: plain .py files; `lines=True`: .mpy
+    with line numbers for tracebacks). The user's settings.toml is kept: it is only written
+    when the drive has none."""
     boot = read_boot_info(drive)
     check_version(boot)
     target = None if py else target_for(boot.major_minor)
     what = plan(firmware)
-    files = drive_files(what, target)
+    files = drive_files(what, target, lines)
     settings_kept = SETTINGS_FILE in files and (drive / SETTINGS_FILE).exists()
     if settings_kept:
         del files[SETTINGS_FILE]

