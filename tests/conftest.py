@@ -9,6 +9,18 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _no_home_left_over() -> Iterator[None]:
+    """Every test starts and ends with no --home chosen: a CLI run with --home (CliRunner, in
+    this process) sets unknot.paths' choice, which would leak into the next test of the same
+    worker (test_autostart's "no --home" test saw another test's --home)."""
+    from unknot import paths
+
+    paths.set_home(None)
+    yield
+    paths.set_home(None)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh, empty unknot home directory (UNKNOT_HOME) for one test."""

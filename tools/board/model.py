@@ -347,7 +347,8 @@ class NameFigures:
 
 def names(model: Model, board: str, listed: bool = False) -> NameFigures:
     """One run through every mode at a large heap, and the floor's run; `listed`: also the
-    names themselves, the run's last ones less the floor's (in the order interned)."""
+    names themselves, the run's last ones less the floor's (as qstr_info(1) prints them: pool
+    by pool, the newest pool first, each in the order its names were interned)."""
     model.listed = listed
     try:
         run = model.run(board, MAX_KIB, phases=scenario.NAME_PHASES)
