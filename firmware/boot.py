@@ -89,6 +89,23 @@ def _journal_copy(serial):
             storage.remount("/", readonly=True)
 
 
+def _ble_line():
+    """The last start's BLE outcome (code.py keeps it in the nvm image: hw.boards.radio,
+    blenote.keep) as a line of boot_out.txt, which the computer can read (`unknot device
+    info --drive`): code.py cannot write the drive while it is visible over USB
+    (docs/firmware.md "Without BLE")."""
+    import microcontroller
+    from unknot.auth import decode_hosts
+    from unknot.blenote import line as ble_line
+    from unknot.journal import Journal
+    from unknot.settings import RADIO, decode
+
+    rest = decode_hosts(Journal(microcontroller.nvm).settings)[3]  # the settings lines
+    line = ble_line(decode(rest).get(RADIO))
+    if line:
+        print(line)
+
+
 serial = False
 try:
     serial = _button_held()
@@ -99,6 +116,10 @@ try:
         print("unknot boot: normal mode (drive writable by the computer)")
 except Exception as e:  # never leave the board unbootable (an unknown UNKNOT_BOARD too)
     print("unknot boot: normal mode (boot.py error: %r)" % (e,))
+try:
+    _ble_line()
+except Exception as e:
+    print("unknot boot: BLE outcome not read (%r)" % (e,))
 try:
     _journal_copy(serial)
 except Exception as e:

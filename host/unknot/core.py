@@ -8,7 +8,8 @@ protocol (`proto`), the settings table (`settings`), the
 haptic vocabulary (`patterns`), host keys and the protocol's labels and sizes (`auth`),
 proofs and sealed frames (`seal`), the key agreement of a pairing (`pairing`), the paired
 hosts, the pairing window and the wearer's consent (`keyring`), the advertisement's
-"something new" tag (`advert`), the self-test's report format (`selftest`) and the STATUS
+"something new" tag (`advert`), the self-test's report format (`selftest`), boot.py's line
+on the last start's BLE (`blenote`) and the STATUS
 notification frame (`status`), each wire format declared once as a field spec and packed
 and unpacked by `wire`; `upload` is the protocol's upload handler (the simulated device
 passes it to proto.Protocol); `sets` installs routine sets atomically (the board, the
@@ -35,6 +36,7 @@ from unknot_fw import (
     FIRMWARE_VERSION,
     advert,
     auth,
+    blenote,
     crc,
     gatt,
     info,
@@ -63,6 +65,7 @@ __all__ = [
     "FIRMWARE_VERSION",
     "advert",
     "auth",
+    "blenote",
     "crc",
     "gatt",
     "info",

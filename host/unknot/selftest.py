@@ -43,6 +43,9 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     complete: bool = False  # the "end" line was seen
+    version: int = 1  # the report format (selftest.REPORT_VERSION; 1 had no version line)
+    heap: dict[str, int] = field(default_factory=dict)  # mark -> free bytes (heap line)
+    heap_note: str = ""  # why there are no heap figures (the heap line's SKIP detail)
 
     @property
     def failed(self) -> list[Check]:
@@ -50,7 +53,29 @@ class Report:
 
     def lines(self) -> list[str]:
         width = max((len(c.name) for c in self.checks), default=0)
-        return [f"{c.name:<{width}}  {c.status}  {c.detail}" for c in self.checks]
+        out = [f"{c.name:<{width}}  {c.status}  {c.detail}" for c in self.checks]
+        if self.version > selftest.REPORT_VERSION:
+            out.append(f"(report format {self.version} is newer than this unknot reads, "
+                       f"{selftest.REPORT_VERSION}: update unknot)")
+        return out + self.heap_lines()
+
+    def heap_lines(self) -> list[str]:
+        """The free heap after each import group at boot and now (docs/getting-started.md
+        "First board"), and the live heap after boot, the board model's `live` figure."""
+        if not self.heap:
+            return [f"heap: {self.heap_note}"] if self.heap_note else []
+        out = ["free heap (bytes, after a collection):"]
+        last = None
+        for name, free in self.heap.items():
+            step = "" if last is None else f"  ({free - last:+d})"
+            out.append(f"  {name:<6} {free:>7}{step}")
+            last = free
+        marks = selftest.MARKS.split()
+        first, last_mark = marks[0], marks[-1]
+        if first in self.heap and last_mark in self.heap:
+            live = (self.heap[first] - self.heap[last_mark]) / 1024
+            out.append(f"  live after boot ({first} - {last_mark}): {live:.1f} KiB")
+        return out
 
 
 class SelftestFailed(UnknotError):
@@ -58,7 +83,9 @@ class SelftestFailed(UnknotError):
 
 
 def parse(lines: list[str]) -> Report:
-    """The report from console lines (`SELFTEST <check> <status> <detail>`; others ignored)."""
+    """The report from console lines (docs/protocol.md "Self-test report": `SELFTEST report
+    <version>`, `SELFTEST <check> <status> <detail>`, `SELFTEST heap INFO <mark>=<bytes>...`,
+    `SELFTEST end ...`; other lines ignored)."""
     prefix = selftest.PREFIX
     report = Report()
     for line in lines:
@@ -66,12 +93,27 @@ def parse(lines: list[str]) -> Report:
         if not line.startswith(prefix):
             continue
         name, _, rest = line[len(prefix):].partition(" ")
+        status, _, detail = rest.partition(" ")
         if name == "end":
             report.complete = True
-            continue
-        status, _, detail = rest.partition(" ")
-        report.checks.append(Check(name, status, detail))
+        elif name == "report" and status.isdigit():
+            report.version = int(status)
+        elif name == selftest.HEAP and status in (selftest.INFO, selftest.SKIP):
+            report.heap, report.heap_note = _heap(detail) if status == selftest.INFO else (
+                {}, detail)
+        else:
+            report.checks.append(Check(name, status, detail))
     return report
+
+
+def _heap(detail: str) -> tuple[dict[str, int], str]:
+    figures = {}
+    for item in detail.split():
+        name, _, value = item.partition("=")
+        if not value.isdigit():
+            return {}, f"unreadable heap figures: {detail[:80]}"
+        figures[name] = int(value)
+    return figures, ""
 
 
 def verdict(report: Report) -> None:

@@ -75,6 +75,14 @@ def test_scenario_runs_every_phase_and_sees_the_firmware(board_model: model.Mode
     # the last measurement is after the disconnection: the protocol stack is dropped
     assert rec.done[-1] == "disconnect" and "unknot.proto" not in rec.modules
     assert "unknot.seal" not in rec.modules and "unknot.pairing" not in rec.modules
+    # code.py's heap marks (the self-test reports them): each import group takes heap, and
+    # the last mark is the free heap the model measures after boot (both after a collection;
+    # the loop's first steps run in between: over the 1260-name line the qstr pool's
+    # 1280-entry table, ~9 KiB, comes then)
+    marks = rec.heap_marks
+    assert list(marks) == ["start", "core", "app", "ble"]
+    assert marks["start"] - marks["core"] > 20_000 and marks["core"] > marks["app"] > marks["ble"]
+    assert 0 <= marks["ble"] - rec.heap["boot"][1] < 16384
 
 
 def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
@@ -93,16 +101,43 @@ def test_a_firmware_error_fails_the_run(board_model: model.Model) -> None:
     assert settings.is_file()
 
 
-def test_without_ble_the_wearer_feels_the_error_cue(tmp_path: Path) -> None:
-    """A board whose radio part cannot load (here: a CircuitPython build without `_bleio`)
-    plays the error cue three times at boot and keeps the reason (code.py ->
-    hw.boards.radio_failed)."""
-    m = model.Model(phases=("boot",))
-    (m.drive.root / ".model" / "_bleio.mpy").unlink()
-    run = m.run("feather_nrf52840", model.MAX_KIB)
-    assert not run.ok and "timeout waiting for advertising" in run.error
-    assert "BLE unavailable: ImportError" in run.error
-    assert run.record.cues >= 3  # motor starts: three error cues (each may be pulses)
+def test_without_ble_the_wearer_feels_the_error_cue_and_device_info_says_why() -> None:
+    """A board whose radio part cannot load (here `_bleio` raises MemoryError on import, as
+    an import in a full heap does) plays the error cue three times, still plays a routine on
+    a press, and keeps the reason in the nvm: boot.py prints it into boot_out.txt at the next
+    reset, where `unknot device info --drive` shows it; a later start with BLE clears it."""
+    from click.testing import CliRunner
+    from unknot.cli import cli
+    from unknot.core import blenote
+    from unknot.device.circuitpy import ble_status, parse_boot_out
+
+    board = "feather_nrf52840"
+    m = model.Model(phases=("noradio", "routine"))
+    bleio = m.drive.root / ".model" / "_bleio.mpy"
+    good = bleio.read_bytes()
+    src = m.tmp / "_bleio.py"
+    src.write_text('raise MemoryError("memory allocation failed, allocating 4096 bytes")\n')
+    model._compile(src, bleio, "cp/_bleio.py")
+    run = m.run(board, model.MAX_KIB)  # "not ok": the console says "BLE unavailable: ..."
+    assert run.record.done == ["noradio", "routine"], run.error  # the loop plays routines
+    assert run.error.startswith("MemoryError")  # only the console's "BLE unavailable: ..."
+    assert run.record.cues > 3
+    text = m.boot_py(board)
+    why = "MemoryError: memory allocation failed, allocating 4096 bytes"
+    assert f"{blenote.BOOT_BLE}{blenote.BOOT_BLE_FAILED}: {why}\n" in text
+    assert "[truncated" not in text
+    out = CliRunner().invoke(cli, ["device", "info", "--drive", str(m.drive.root)])
+    assert out.exit_code == 0, out.output
+    assert f"BLE:           unavailable at the last start: {why}" in out.output
+    nvm = (m.drive.root / ".model" / "nvm.bin").read_bytes()
+    # the same failure at the next start writes no page (flash wear): the nvm is unchanged
+    m.phases = ("noradio",)
+    assert m.run(board, model.MAX_KIB, keep_nvm=True).record.done == ["noradio"]
+    assert (m.drive.root / ".model" / "nvm.bin").read_bytes() == nvm
+    bleio.write_bytes(good)
+    m.phases = ("boot",)
+    assert m.run(board, model.MAX_KIB, keep_nvm=True).ok  # BLE starts: the reason goes
+    assert ble_status(parse_boot_out(m.boot_py(board))) == f"ok ({blenote.BOOT_BLE_OK})"
 
 
 def test_heap_budget_table_is_read_and_checked() -> None:

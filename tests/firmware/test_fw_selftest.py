@@ -206,14 +206,44 @@ def _mp_run(args: list[str], mpy: Any | None) -> list[str]:
 
 
 def test_self_test_logic_under_micropython(mpy: Any) -> None:
+    """The same report under MicroPython and CPython, but the heap line: figures on the VM
+    (gc.mem_free), SKIP on CPython."""
+    heap = core.selftest.PREFIX + core.selftest.HEAP + " "
     for press in ("1", "0"):
         got = _mp_run(["selftest", press], mpy)
-        assert got == _mp_run(["selftest", press], None), press
+        cpython = _mp_run(["selftest", press], None)
+        assert [ln for ln in got if not ln.startswith(heap)] == [
+            ln for ln in cpython if not ln.startswith(heap)], press
         report = st.parse(got)
         assert report.complete and [c.name for c in report.checks] == CHECKS
+        assert report.version == core.selftest.REPORT_VERSION
+        assert report.heap["now"] > 10_000 and not report.heap_note
+        assert st.parse(cpython).heap == {} and "no free-heap" in st.parse(cpython).heap_note
         status = {c.name: c.status for c in report.checks}
         if press == "1":
             assert status["button"] == status["sleep"] == "PASS"
         else:
             assert status["button"] == "FAIL"
         assert got[-1] == f"E 0 {len(core.patterns.CUES)}"
+
+
+def test_report_version_and_heap_line_are_parsed() -> None:
+    """The report's version line and heap line (docs/protocol.md "Self-test report"): the
+    figures by mark, the live heap after boot, a newer version said, a SKIP's reason kept."""
+    t = r = core.selftest
+    lines = [f"{t.PREFIX}report 2", f"{t.PREFIX}motor PASS ok",
+             f"{t.PREFIX}{r.HEAP} {r.INFO} start=143056 core=79552 app=34400 "
+             "ble=31776 now=30912", f"{t.PREFIX}end 1 pass 0 fail 0 skip"]
+    report = st.parse(lines)
+    assert report.version == 2 and report.complete and [c.name for c in report.checks] == [
+        "motor"]
+    assert list(report.heap) == [*r.MARKS.split(), "now"] and report.heap["ble"] == 31776
+    text = "\n".join(report.lines())
+    assert "live after boot (start - ble): 108.7 KiB" in text and "(-63504)" in text
+    assert "newer" not in text
+    newer = st.parse([f"{t.PREFIX}report {r.REPORT_VERSION + 1}", *lines[1:]])
+    assert "newer than this unknot reads" in "\n".join(newer.lines())
+    skip = st.parse([f"{t.PREFIX}{r.HEAP} {t.SKIP} no free-heap figures on this device"])
+    assert skip.heap == {} and skip.lines() == ["heap: no free-heap figures on this device"]
+    bad = st.parse([f"{t.PREFIX}{r.HEAP} {r.INFO} start=12x"])
+    assert bad.heap == {} and "unreadable" in bad.heap_note

@@ -36,13 +36,14 @@ def _play(tmp_path: Path, settings: dict[str, int]) -> list[tuple[int, str, int]
 
 def test_the_get_ready_taps_the_exercise_number(tmp_path: Path, boundary: None) -> None:
     played = _play(tmp_path, {})
-    # sent UNKNOT_MOTOR_LATENCY_MS early, like every cue but the first (sent at the start)
-    assert played == [(0, "go", 1), (1950, "count", 3), (8950, "done", 1)]
+    # sent UNKNOT_MOTOR_LATENCY_MS early, like every cue but the first (sent in the pass
+    # after the press's step, 1 ms after the start: App.step)
+    assert played == [(0, "go", 1), (1949, "count", 3), (8949, "done", 1)]
 
 
 def test_exercise_number_off(tmp_path: Path, boundary: None) -> None:
     played = _play(tmp_path, {"UNKNOT_EXERCISE_NUMBER": 0})
-    assert played == [(0, "go", 1), (1950, "count", 1), (8950, "done", 1)]
+    assert played == [(0, "go", 1), (1949, "count", 1), (8949, "done", 1)]
 
 
 def test_no_cue_is_cut_in_the_library(library: dict[str, bytes]) -> None:

@@ -67,11 +67,12 @@ def _core_literals() -> dict[str | bytes, str]:
         core.gatt.NAME_PREFIX: "gatt.NAME_PREFIX",
         core.library.SUFFIX: "library.SUFFIX",
     }
-    for mod in ("routine", "journal", "proto", "status", "selftest"):
+    for mod in ("routine", "journal", "proto", "status", "selftest", "blenote"):
         for name, value in vars(getattr(core, mod)).items():
             if isinstance(value, str) and ":" in value and name.isupper():
                 facts[value] = f"{mod}.{name}"
-                if len(core.wire.names(value)) >= 3:  # "<I" alone is no one's fact
+                spec = all(":" in f for f in value.split())  # not a text (boot.py's line)
+                if spec and len(core.wire.names(value)) >= 3:  # "<I" alone is no one's fact
                     facts[core.wire.fmt(value)] = f"{mod}.{name}"
     for name in ("SERVICE", "INFO", "CONTROL", "DATA"):
         uuid = getattr(core.gatt, name)

@@ -38,6 +38,9 @@ import scenario  # noqa: E402
 import vm  # noqa: E402
 
 BOARDS = ("feather_nrf52840", "xiao_nrf52840", "cpb")
+BOARD_NAMES = {"feather_nrf52840": "Adafruit Feather nRF52840 Express",
+               "xiao_nrf52840": "Seeed XIAO nRF52840", "cpb": "Adafruit Circuit Playground "
+               "Bluefruit"}  # boot_out.txt's banner names (boot_py)
 STEP_KIB = 2
 RUNS = 5
 MAX_KIB = 320
@@ -76,11 +79,13 @@ def _compile(src: Path, dst: Path, name: str) -> None:
 
 
 def _journal_nvm() -> bytes:
-    """The nvm after 1000 session records were appended by the firmware's own Journal."""
+    """The nvm after 1000 session records were appended by the firmware's own Journal, on a
+    board whose BLE started at its last start (settings.RADIO: no write at boot for it)."""
     from unknot import core
 
     nvm = bytearray(b"\xff" * 8192)
     journal = core.journal.Journal(nvm)
+    journal.set_settings(core.settings.encode({core.settings.RADIO: ""}))
     for k in range(scenario.RECORDS):
         journal.append(1_700_000_000 + k * 600, k & 0xFFFF, 3, 5, 60, 1, 7)
     return bytes(nvm)
@@ -97,8 +102,9 @@ class Drive:
     root: Path
     files: dict[str, bytes] = field(default_factory=dict)  # the routine library
 
-    def reset(self, board: str) -> None:
-        """Fresh state for one run: settings, routines, nvm, consent file."""
+    def reset(self, board: str, keep_nvm: bool = False) -> None:
+        """Fresh state for one run: settings, routines, nvm (unless `keep_nvm`: the last
+        run's, as after a reset), consent file."""
         settings = (REPO / "firmware" / "settings.toml").read_text()
         lines = [ln for ln in settings.splitlines() if not ln.startswith("UNKNOT_BOARD")]
         (self.root / "settings.toml").write_text("\n".join([f'UNKNOT_BOARD = "{board}"',
@@ -110,7 +116,8 @@ class Drive:
         for name, data in self.files.items():
             (routines / name).write_bytes(data)
         model = self.root / ".model"
-        (model / "nvm.bin").write_bytes(self._nvm)
+        if not keep_nvm:
+            (model / "nvm.bin").write_bytes(self._nvm)
         (model / "sleep_memory.bin").write_bytes(bytes(256))
         from unknot import core
 
@@ -214,8 +221,8 @@ class Model:
                        for p in (BOARD_DIR / "cp").rglob("*.py")}
 
     def run(self, board: str, heap_kib: int, seed: int = 0, floor: bool = False,
-            phases: tuple[str, ...] | None = None) -> Run:
-        self.drive.reset(board)
+            keep_nvm: bool = False, phases: tuple[str, ...] | None = None) -> Run:
+        self.drive.reset(board, keep_nvm)
         sc = scenario.Scenario(self.archive, () if floor else phases or self.phases)
         env = {"MICROPYPATH": "/.model:/:/lib", "UNKNOT_MODEL_BOARD": board,
                "UNKNOT_MODEL_SEED": str(seed),
@@ -233,6 +240,31 @@ class Model:
             error = "phases not done: " + " ".join(sc.rec.done)
         return Run(not error, sc.rec, error + " " + (res.stdout + res.stderr)[-600:]
                    if error else "", res.fuel, qstr_report(res.stdout), res.stdout)
+
+    def boot_py(self, board: str) -> str:
+        """Run the drive's boot.py as a reset does (its own VM, before code.py), on the nvm
+        the last run left, and write boot_out.txt as CircuitPython does: the banner lines,
+        "boot.py output:", what boot.py printed, capped at 512 bytes (main.c
+        `run_boot_py`, supervisor/shared/micropython.c `mp_hal_stdout_tx_strn`). Returns
+        its text."""
+        def handler(name: str, payload: bytes, fuel: int) -> str:
+            if name != "wait":  # boot.py's time.sleep: let it run
+                return ""
+            now, ms = payload[1:].decode().split()[:2]
+            return f"t{int(now) + max(int(ms), 1)}"
+
+        res = self.guest.run(["/boot.py"], MAX_KIB, root=self.drive.root,
+                             env={"MICROPYPATH": "/.model:/:/lib"}, handler=handler)
+        if not res.ok:
+            raise RuntimeError(f"boot.py failed: {res.stderr[-600:]}")
+        text = (f"Adafruit CircuitPython 10.0.3 on 2025-10-01; {BOARD_NAMES[board]} with "
+                f"nRF52840\nBoard ID:{board}\nUID:1122334455667788\nboot.py output:\n"
+                + res.stdout)
+        cut = "[truncated due to length]"
+        if len(text.encode()) > 511 - len(cut):
+            text = text.encode()[:511 - len(cut)].decode(errors="replace") + cut + "\n"
+        (self.drive.root / "boot_out.txt").write_text(text)
+        return text
 
     def learn(self, board: str, run: Run) -> None:
         """Remember which stand-ins the firmware imported (for the floor)."""

@@ -10,6 +10,7 @@ a change of the protocol changes this central too.
 
 Phases, in order (each ends with a heap measurement named after it):
   boot        code.py ran: the App built, BLE attached and advertising
+  noradio     (tests only, instead of boot) BLE did not start: three error cues, no advert
   routine     a press 12 s after boot plays the selected routine to its end
   session     a central connects, authenticates (AUTH_BEGIN, AUTH) with the host key the
               drive carried (USB consent), sets the clock and READs every record the journal
@@ -77,6 +78,7 @@ class Record:
     marks: dict[str, int] = field(default_factory=dict)  # named fuel spans (CPU budget)
     done: list[str] = field(default_factory=list)
     modules: list[str] = field(default_factory=list)  # sys.modules at the last measurement
+    heap_marks: dict[str, int] = field(default_factory=dict)  # code.py's mods.heap marks
 
 
 def aes_call(payload: bytes) -> str:
@@ -106,6 +108,10 @@ AES_KEY_CYCLES = 2_300  # 36 us: AES(key, ...) and rekey expand the key
 # a buffered character read and compare per byte scanned (cp/os.py reports the bytes).
 GETENV_OPEN_CYCLES = 20_000
 GETENV_BYTE_CYCLES = 30
+# gc.mem_free() (py/modgc.c -> py/gc.c `gc_info`): one pass over the allocation table, a
+# switch and two table reads per 16-byte block. An ESTIMATE, not measured on a board: 30
+# cycles a block of a 140 KiB heap (docs/firmware.md "Board model", free estimate).
+MEMFREE_CYCLES = 30 * 140 * 1024 // 16
 CPU_MHZ = 64
 
 
@@ -140,6 +146,9 @@ class CCalls:
         if name == "aeskey":
             self.keys += 1
             self._cycles += AES_KEY_CYCLES
+            return ""
+        if name == "memfree":
+            self._cycles += MEMFREE_CYCLES
             return ""
         if name == "getenv":  # payload: the bytes of settings.toml the lookup scanned
             self._cycles += GETENV_OPEN_CYCLES + GETENV_BYTE_CYCLES * int(payload)
@@ -293,9 +302,13 @@ class Scenario:
             self.failed = self.failed or "the App's loop caught: " + payload.decode()
         elif name == "mods":
             self.rec.modules = payload.decode().split()
-        elif name == "mem":
-            phase, alloc, free = payload.decode().split()
+        elif name == "mem":  # phase, alloc, free, then code.py's heap marks (mods.heap)
+            from unknot import core
+
+            phase, alloc, free, *marks = payload.decode().split()
             self.rec.heap[phase] = (int(alloc), int(free))
+            self.rec.heap_marks = dict(zip(core.selftest.MARKS.split(), map(int, marks),
+                                            strict=False))
         return ""
 
     # -- building blocks (generators yielding answers) -----------------------------------
@@ -375,6 +388,14 @@ class Scenario:
     def _phase_boot(self) -> Generator[str, Wait, None]:
         self.rec.marks["boot"] = self.wait.fuel  # from the VM's start to the first wait
         yield from self._wait_until(lambda: self.rec.adverts > 0, "advertising", 5000)
+
+    def _phase_noradio(self) -> Generator[str, Wait, None]:
+        """Boot without BLE (a radio part that cannot load): the error cue three times
+        (hw._RADIO_CUE_TIMES), and nothing advertised."""
+        self.rec.marks["boot"] = self.wait.fuel
+        yield from self._wait_until(lambda: self.rec.cues >= 3, "three error cues", 5000)
+        if self.rec.adverts:
+            raise ScenarioFailed("advertising although BLE did not start")
 
     def _phase_routine(self) -> Generator[str, Wait, None]:
         yield from self._at(max(12_000, self.wait.now + 1), "k1")

@@ -94,7 +94,7 @@ class App:
     checks: object = None  # the self-test's hardware checks (board: "hw.checks", selftest.py)
     selftest = None  # the running SelfTest (unknot.selftest), or the last one's _Report
     _down_at = None  # time of the last key-down (the boot self-test gesture)
-    radio_error = None  # why BLE did not start (board: hw.boards.radio_failed), for the self-test
+    radio_error: object = None  # why BLE did not start (board: hw.boards.radio), for the self-test
     _day_at = None  # the retry budget's day (see _flush)
     _day_writes = 0
     _retry_at = None  # when a failed flash write is tried again
@@ -599,8 +599,8 @@ class App:
         now = self.clock.now_ms()
         playing = self.player is not None
         # a gesture handled while a routine plays (pause, resume, stop: its cue, its STATUS)
-        # is a step of its own; the gesture that starts one plays the first cue at once
-        acted = self._input(now) and playing
+        # or that starts one is a step of its own: the first cue plays in the next pass
+        acted = self._input(now) and (playing or self.player is not None)
         while self.events:
             self._event(self.events.pop(0), now)
         self._ann_new = False

@@ -23,6 +23,7 @@ import sys
 
 _PKG = __name__.rsplit(".", 1)[0]  # "unknot" on the board, "unknot_fw" on the host
 _DROPS = sys.implementation.name != "cpython"  # the board and the MicroPython VM
+heap = []  # the free heap after each drop() of no module: code.py's boot marks (selftest)
 
 
 def _full(name):
@@ -46,13 +47,16 @@ def loaded(name):
 def drop(*names, collect=True):
     """Forget the modules `names` (relative, as for load), then collect unless `collect` is
     False (a step that must stay short: the next automatic collection frees them). Names
-    not loaded are ignored."""
+    not loaded are ignored. With no module, the collection alone, and the free heap after it
+    noted in `heap`: code.py's heap marks at boot (the self-test reports them)."""
     if not _DROPS:
         return
     for name in names:
         _forget(_full(name))
     if collect:
         gc.collect()
+        if not names:
+            heap.append(gc.mem_free())  # type: ignore[attr-defined]  # (CircuitPython has it)
 
 
 def _forget(full):
@@ -65,4 +69,3 @@ def _forget(full):
             delattr(holder, leaf)
         except (AttributeError, TypeError):
             pass
-

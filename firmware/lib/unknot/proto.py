@@ -301,11 +301,12 @@ class Protocol:
         frame = wire.pack(_RESP, _F_RESP, op, status)
         if payload:
             frame += payload
-        if self._answer is not None:
-            session, counter = self._answer
-            frame = session.seal(ANSWER_LABEL, counter, 0, frame, _HEAD)
-        self.last_response = frame
-        self._out.append(frame)
+        if self._answer is None:
+            self.last_response = frame
+            self._out.append(frame)
+        else:  # sealed as it is sent (next_frame): on the board a loop pass of its own
+            session, counter = self._answer  # (docs/firmware.md "CPU budget")
+            self._out.append((frame, session, counter))
 
     # -- authentication ------------------------------------------------------------------
 
@@ -634,7 +635,14 @@ class Protocol:
         """The next notification to send on the data characteristic (bytes, or a memoryview
         valid until the next call), or None."""
         if self._out:
-            return self._out.pop(0)
+            frame = self._out.pop(0)
+            if type(frame) is tuple:  # an answer to seal: (frame, session, counter)
+                try:
+                    frame = frame[1].seal(ANSWER_LABEL, frame[2], 0, frame[0], _HEAD)
+                except Exception:
+                    frame = wire.pack(_RESP, _F_RESP, frame[0][1], _ST_INTERNAL)
+            self.last_response = frame
+            return frame
         announced = self.app.announced
         self._still_paired()
         if announced and self.authenticated:

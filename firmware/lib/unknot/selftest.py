@@ -52,6 +52,16 @@ _PASS = const("PASS")
 _FAIL = const("FAIL")
 _SKIP = const("SKIP")
 PREFIX = "SELFTEST "  # report lines start with this (the host reads them)
+# The report (docs/protocol.md "Self-test report"): "SELFTEST report <version>", a line per
+# check, the heap line, the end line. Version 1 had neither the version line nor the heap
+# line. The heap line: "SELFTEST heap INFO start=<bytes> core=... now=<bytes>" (or SKIP
+# <why>), the free heap after a collection at code.py's boot marks (mods.heap), named in
+# order by _MARKS: after `mods` alone, the core (the App's modules), make_app (hardware
+# adapters, the App, the journal), BLE attached.
+_REPORT_VERSION = const(2)
+_HEAP = const("heap")
+_INFO = const("INFO")
+_MARKS = const("start core app ble")
 CHECKS = ("motor", "nvm", "battery", "ble", "cues", "button", "sleep")
 _CUE_GAP_MS = const(700)  # silence between two cues
 _WAIT_MS = const(15000)  # for the wearer to press the button
@@ -242,7 +252,14 @@ class SelfTest:
     def _finish(self):
         self.state = _DONE
         self.results = [self._by_name[n] for n in CHECKS if n in self._by_name]
-        for line in self.report():
+        lines = [PREFIX + "report %d" % _REPORT_VERSION]
+        for r in self.results:
+            lines.append(PREFIX + "%s %s %s" % r)
+        lines.append(PREFIX + _HEAP + " " + _heap())
+        c = self.counts()
+        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[_PASS], c[_FAIL], c[_SKIP]))
+        self.lines = lines
+        for line in lines:
             self.out(line)
 
     def counts(self):
@@ -252,13 +269,26 @@ class SelfTest:
         return out
 
     def report(self):
-        """The report lines (empty until done)."""
-        if self.state != _DONE:
-            return []
-        lines = [PREFIX + "%s %s %s" % r for r in self.results]
-        c = self.counts()
-        lines.append(PREFIX + "end %d pass %d fail %d skip" % (c[_PASS], c[_FAIL], c[_SKIP]))
-        return lines
+        """The report lines (empty until done; docs/protocol.md "Self-test report")."""
+        return self.lines if self.state == _DONE else []
+
+
+def _heap():
+    """The heap line's status and figures: the free heap (bytes, after a collection) at
+    each of code.py's boot marks and now; SKIP and why where there is no gc.mem_free
+    (CPython: the simulated device)."""
+    import gc
+
+    from . import mods
+
+    if not hasattr(gc, "mem_free"):
+        return _SKIP + " no free-heap figures on this device"
+    gc.collect()
+    out = _INFO
+    names = _MARKS.split()
+    for i, free in enumerate(mods.heap[:len(names)]):
+        out += " %s=%d" % (names[i], free)
+    return out + " %s=%d" % ("now", gc.mem_free())
 
 
 # outcomes of control(), which proto.py answers with its status codes (in this order)

@@ -117,6 +117,11 @@ def load(getenv=None, overrides=None):
 
 
 _PREFIX = const("UNKNOT_")
+# The last start's BLE outcome, kept among the persisted settings as the line "radio=" (BLE
+# started) or "radio=<why not>" (docs/journal.md "Layout"; blenote.keep writes it, boot.py
+# prints it into boot_out.txt). Not a setting (setting keys are upper case): decode() keeps
+# it under this key, load() and check() ignore it (an older firmware drops it).
+RADIO = "radio"
 
 
 def encode(overrides):
@@ -137,6 +142,9 @@ def decode(blob):
     for line in text.split("\n"):
         if "=" in line:
             key, _, value = line.partition("=")
+            if key == RADIO:
+                out[key] = value
+                continue
             key = _PREFIX + key
             val = check(key, value)
             if val is not None:

@@ -14,6 +14,10 @@ PASS: Final[str]
 FAIL: Final[str]
 SKIP: Final[str]
 PREFIX: Final[str]
+REPORT_VERSION: Final[int]
+HEAP: Final[str]
+INFO: Final[str]
+MARKS: Final[str]
 CHECKS: Final[tuple[str, ...]]
 
 class SelfTest:
@@ -33,6 +37,7 @@ class SelfTest:
     def poll(self, now: int) -> int | None: ...
     def counts(self) -> dict[str, int]: ...
     def report(self) -> list[str]: ...
+
 
 OK: Final[int]
 BUSY: Final[int]

@@ -37,16 +37,40 @@ class BootInfo:
     board: str  # "Adafruit Feather nRF52840 Express"
     mcu: str  # "nRF52840"
     date: str
+    ble: str | None = None  # boot.py's note on the last start's BLE (None: no such line)
 
 
 def parse_boot_out(text: str) -> BootInfo:
-    """Parse the first line of boot_out.txt; DeviceError if it is not a CircuitPython banner."""
+    """Parse the first line of boot_out.txt, and boot.py's BLE line (firmware blenote.BOOT_BLE,
+    docs/firmware.md "Without BLE"); DeviceError if it is not a CircuitPython banner."""
     first = text.splitlines()[0] if text else ""
     m = _BOOT_LINE.search(first)
     if m is None:
         raise DeviceError(f"boot_out.txt does not look like CircuitPython's: {first[:80]!r}")
     nums = m["version"].split(".")
-    return BootInfo(m["version"], (int(nums[0]), int(nums[1])), m["board"], m["mcu"], m["date"])
+    return BootInfo(m["version"], (int(nums[0]), int(nums[1])), m["board"], m["mcu"], m["date"],
+                    _boot_ble(text))
+
+
+def _boot_ble(text: str) -> str | None:
+    from unknot.core import blenote
+
+    for line in text.splitlines():
+        if line.startswith(blenote.BOOT_BLE):
+            return line[len(blenote.BOOT_BLE):].strip()
+    return None
+
+
+def ble_status(info: BootInfo) -> str:
+    """`unknot device info`'s BLE row from boot_out.txt."""
+    from unknot.core import blenote
+
+    if info.ble is None:
+        return ("not known (press reset once: boot.py then notes the last start's BLE in "
+                "boot_out.txt)")
+    if info.ble == blenote.BOOT_BLE_OK:
+        return "ok (" + info.ble + ")"
+    return info.ble + ' (docs/firmware.md "Without BLE")'
 
 
 def check_version(info: BootInfo) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from unknot import core
 from unknot.device import routineset, settings
-from unknot.device.circuitpy import read_boot_info
+from unknot.device.circuitpy import ble_status, read_boot_info
 from unknot.device.files import Progress, UploadSummary, os_error, write_atomic
 from unknot.device.layout import (
     FIRMWARE_INIT,
@@ -64,6 +64,8 @@ class DriveBackend(Transport):
             info.firmware_version = firmware_version_of(init)
         except OSError:
             info.firmware_version = None
+        if info.firmware_version:
+            info.extra["BLE"] = ble_status(boot)
         store = self._sets()
         try:
             info.routines = [(n, len(store.read(n))) for n in store.list()]

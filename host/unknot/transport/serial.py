@@ -263,11 +263,13 @@ class SerialBackend(Transport):
             info.firmware_version = firmware_version_of(init.decode("utf-8", "replace"))
         boot = self.read_file("/boot_out.txt")
         if boot:
-            from unknot.device.circuitpy import parse_boot_out
+            from unknot.device.circuitpy import ble_status, parse_boot_out
 
             try:
                 b = parse_boot_out(boot.decode("utf-8", "replace"))
                 info.circuitpython, info.board = b.version, b.board
+                if info.firmware_version:
+                    info.extra["BLE"] = ble_status(b)
             except DeviceError:
                 pass
         listing, clock, impl, version = self._eval(_INFO.format(routines=ROUTINES_DIR),

@@ -50,20 +50,16 @@ def _bytes_of(*args):
 builtins.bytes = _bytes_of
 
 
-class _Collections:
-    def collect(self):
-        host.call("gc", "")
-
-
 def cpu_run():
     """CPU runs only (no collection may run there: the unspilled VM's collector frees live
     objects, and a 32 MiB heap's sweep is not the board's): the collections the firmware
     asks for (unknot.mods, its one caller in normal use) are reported to the host, which
     refuses one in a playing loop step (scenario.py), instead of run."""
     if _marks:
+        import _cpurun
         import unknot.mods
 
-        unknot.mods.gc = _Collections()
+        unknot.mods.gc = _cpurun.Collections()
 
 
 def _rand():
@@ -148,7 +144,10 @@ def _command(cmd):
         host.call("mods", " ".join(sys.modules))
         if _collect:
             gc.collect()
-        host.call("mem", "%s %d %d" % (cmd[1:], gc.mem_alloc(), gc.mem_free()))
+        mods = sys.modules.get("unknot.mods")
+        # then code.py's heap marks (mods.heap), measured before
+        host.call("mem", "%s %d %d %s" % (cmd[1:], gc.mem_alloc(), gc.mem_free(),
+                                          " ".join(str(m) for m in getattr(mods, "heap", ()))))
         # the interned names (qstrs): printed, the only way MicroPython reports them; the
         # host reads the lines from the guest's stdout (model.qstr_report)
         print("@qstr", cmd[1:])

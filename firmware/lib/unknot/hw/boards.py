@@ -6,7 +6,7 @@ And what builds the App from it at boot (code.py): `make_app(getenv)` reads the 
 (settings.toml through os.getenv), picks the board's table entry and builds the App with the
 real clock, motor, button, storage, nvm, sleeper, watchdog and battery, and names the
 self-test's hardware checks (hw/checks.py, loaded only while a self-test runs);
-`radio_failed(app, exc)` when BLE does not start. None of it is needed after boot: make_app
+`radio(app, exc)` when BLE starts or does not. None of it is needed after boot: make_app
 drops this module (mods.py; boot.py loads it on its own for the table)."""
 
 try:
@@ -111,26 +111,44 @@ def make_motor(conf, settings):
 _RADIO_CUE_TIMES = const(3)  # three of them in a row: BLE did not start
 
 
-def radio_failed(app, exc):
-    """BLE could not start: keep the reason (`app.radio_error`, which the self-test's BLE
-    check reports), print it on the console, and play the error cue RADIO_CUE_TIMES times so
-    the wearer knows this board will not sync (docs/firmware.md "Without BLE")."""
-    import gc
+def radio(app, exc):
+    """BLE started (`exc` None) or could not start (`exc`: MemoryError, a missing module,
+    a radio error). Never silently: the reason goes to `app.radio_error` (the self-test's
+    BLE check reports it) and the console, and the error cue plays _RADIO_CUE_TIMES times so
+    the wearer knows this board will not sync. Either outcome is kept in the nvm when it
+    differs from the one kept (blenote.keep, loaded for it): boot.py prints it into
+    boot_out.txt at the next reset (docs/firmware.md "Without BLE"). Never raises. A start
+    whose BLE starts as at the last one calls nothing (make_app, code.py)."""
+    from .. import mods
 
-    gc.collect()  # after a MemoryError: room for the reason and the cue
-    try:
-        reason = "%s: %s" % (type(exc).__name__, exc)
-    except MemoryError:
-        reason = "MemoryError"
-    app.radio_error = reason
-    print("BLE unavailable:", reason)
-    try:
-        from ..app import ERROR_EVENT
-        from ..patterns import felt
+    reason = ""
+    if exc is not None:
+        import gc
 
-        app.motor.play(felt(ERROR_EVENT)[0], _RADIO_CUE_TIMES)
+        gc.collect()  # after a MemoryError: room for the reason and the cue
+        try:
+            reason = "%s: %s" % (type(exc).__name__, exc)
+        except MemoryError:
+            reason = "MemoryError"
+        app.radio_error = reason
+        print("BLE unavailable:", reason)
+    elif app.radio_error is None:
+        return  # started, as at the last start: nothing to write
+    else:
+        app.radio_error = None
+    try:
+        mods.load("blenote").keep(app, reason)
     except Exception:
-        pass  # no motor either: the console and the self-test still say why
+        pass  # (no memory) the console, the cue and the self-test still say it
+    mods.drop("blenote")
+    if exc is not None:
+        try:
+            from ..app import ERROR_EVENT
+            from ..patterns import felt
+
+            app.motor.play(felt(ERROR_EVENT)[0], _RADIO_CUE_TIMES)
+        except Exception:
+            pass  # no motor either: the console and the self-test still say why
 
 
 class _NoWatchdog:
@@ -191,6 +209,9 @@ def make_app(getenv, watchdog=True):
         except OSError:
             pass  # read-only: imported again next boot (same host ids: no change)
     app.checks = "hw.checks"  # BoardChecks, built when a self-test starts (selftest.py)
+    kept = app.overrides.get(settings_mod.RADIO)  # the last start's BLE outcome (nvm)
+    if kept != "":  # it did not start, or none is kept: radio(app, None) keeps this one
+        app.radio_error = kept or settings_mod.RADIO  # (until attach says: code.py)
     # not resident: the board table (boot only, and boot.py), the host records' code (loaded
     # again for a connection or a change: keyring.py)
     mods.drop("hw.boards", "auth", collect=False)

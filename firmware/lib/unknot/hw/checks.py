@@ -44,38 +44,29 @@ class BoardChecks:
         return sleeper.light_sleeps, sleeper.pin_wakes
 
 
-def _heap(group):
-    """A report line: the free heap after an import group (docs/getting-started.md)."""
-    import gc
-
-    from ..selftest import PREFIX
-
-    gc.collect()
-    free = gc.mem_free()  # type: ignore[attr-defined]  # (CircuitPython has it; stubs lack it)
-    used = gc.mem_alloc()  # type: ignore[attr-defined]
-    print("%sheap_%s INFO %d B free, %d B used" % (PREFIX, group, free, used))
-
-
 def run_selftest(getenv):
     """Build the app as code.py does (without arming the watchdog, which on the nRF52840
     cannot be stopped again), start BLE, run the self-test to its end; the report is
-    printed on the console, with the free heap after each import group (core, the App
-    with its hardware adapters, BLE): the real board's figures for the board model's."""
-    _heap("start")
-    from .. import app as _core  # noqa: F401 (the protocol is loaded per connection)
+    printed on the console, with the free heap after each import group (mods.drop(), as
+    code.py notes them; selftest.py names them): the real board's figures for the board model's."""
+    from .. import mods
 
-    _heap("core")
-    from .boards import make_app, radio_failed
+    mods.drop()  # start
+    mods.load("app")  # the protocol is loaded per connection
+    mods.drop()  # core
+    from .boards import make_app, radio
 
     app = make_app(getenv, watchdog=False)
-    _heap("app")
+    mods.drop()  # app
     try:
         from .ble import attach
 
         app.protocol = attach(app)
     except Exception as exc:
-        radio_failed(app, exc)
-    _heap("ble")
+        radio(app, exc)
+    else:
+        radio(app, None)
+    mods.drop()  # ble
     app.safe_step()  # starts advertising
     if not app.start_selftest(app.clock.now_ms()):
         print("selftest: not started")
