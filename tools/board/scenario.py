@@ -451,7 +451,7 @@ class Scenario:
         opened = self.session.open(a.ANSWER_LABEL, a.AUTH_COUNTER, 0, frame, 3)
         if opened is None:
             raise ScenarioFailed("bad AUTH answer tag")
-        state = bytes(opened[3 + a.SECRET_SIZE :])
+        state = bytes(opened[3 + core.keyring.SECRET_SIZE :])
         self.counter = 0
         f0 = self.wait.fuel
         frame = yield from self._request(_wire().pack(p.REQ_SET_CLOCK, p.OP_SET_CLOCK,

@@ -19,7 +19,7 @@ AES-CMAC (RFC 4493) for every proof and tag, AES-CTR for every sealed payload. C
 the MicroPython unix port get a stand-in module `aesio` (host/unknot/sim/aesio.py).
 """
 
-from . import keyring, wire
+from . import wire
 
 try:
     from micropython import const
@@ -36,7 +36,6 @@ _COMMIT_SIZE = const(32)  # SHA-256 of the host's public key and nonce
 _PROOF_SIZE = const(16)  # a full AES-CMAC
 TAG_SIZE = const(8)  # the truncated AES-CMAC every sealed frame carries
 BLIND_SIZE = const(8)  # the host's blinded id in AUTH_BEGIN
-_SECRET_SIZE = const(16)  # the device secret paired hosts hold (docs/security.md)
 _NAME_SIZE = const(8)  # a host's name on the device (UTF-8, zero padded)
 _MAX_HOSTS = const(4)  # host keys the device keeps; a fifth consent evicts the oldest
 SAS_DIGITS = const(3)  # the short authentication string: 3 numbers of 1..SAS_BASE taps
@@ -159,8 +158,6 @@ def keep(ring, host_id, key, name, paired):
     hosts = [h for h in ring.hosts if bytes(h[0]) != bytes(host_id)]
     hosts.append([bytes(host_id), bytes(key), bytes(name), paired, 0])
     ring.hosts = hosts[-_MAX_HOSTS:]
-    if ring.secret is None:
-        ring.secret = keyring.random(_SECRET_SIZE)
 
 
 def import_usb(ring, data):
@@ -168,6 +165,6 @@ def import_usb(ring, data):
     if entry is None or entry[0] == ring.usb_id:
         return False
     ring.usb_id = entry[0]
-    keep(ring, entry[1], entry[2], b"usb", ring._unix())
+    ring.keep(entry[1], entry[2], b"usb", ring._unix())  # (the device secret made there)
     ring._persist()
     return True

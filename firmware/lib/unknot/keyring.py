@@ -34,7 +34,8 @@ CONSENT_MS = const(60000)  # the device waits this long for the wearer's press
 _LOCKOUT_MS = const(60000)  # no new window this long after an attempt the wearer did not confirm
 
 
-NONCE_SIZE = const(16)  # every protocol nonce (docs/protocol.md "Authentication", "Pairing")
+_NONCE_SIZE = const(16)  # every protocol nonce (docs/protocol.md "Authentication", "Pairing")
+_SECRET_SIZE = const(16)  # the device secret paired hosts hold (docs/security.md)
 
 
 def random(n):
@@ -48,7 +49,7 @@ def random(n):
 
 
 def nonce():
-    return random(NONCE_SIZE)
+    return random(_NONCE_SIZE)
 
 
 class Keyring:
@@ -116,6 +117,8 @@ class Keyring:
         """Add or replace a host (not saved): the oldest goes beyond auth.MAX_HOSTS."""
         self._blob = None
         self._auth("keep", host_id, key, name, paired)
+        if self.secret is None:
+            self.secret = random(_SECRET_SIZE)
 
     def import_usb(self, data):
         """A USB key file (auth.KEY_FILE) read at boot: imported once. True if it added one."""

@@ -20,9 +20,8 @@ frame, or a record stream ending in an END frame).
 
 from . import info, mods, wire
 from .auth import ANSWER_LABEL, AUTH_COUNTER, REQUEST_LABEL, STATUS_LABEL, TAG_SIZE
-from .crc import RESIDUE, crc32
 from .info import INFO, PROTOCOL_VERSION  # noqa: F401 (defined there: served without us)
-from .journal import RECORD_SIZE, RECORDS_AT, WIRE_RECORD_SIZE, WIRE_START
+from .journal import WIRE_RECORD_SIZE
 from .keyring import CONSENT_MS, nonce
 
 try:
@@ -414,7 +413,8 @@ class Protocol:
             else:
                 _, first, count = wire.unpack(_REQ_READ, data)
                 self._read_counter = self._counter - 1
-                self._start_read(first, count)
+                mods.load("read").start(self, first, count)  # the stream's code (read.py)
+                self._reading = True
         elif op == _OP_STATE:
             if n != 1:
                 self._respond(op, ST_BAD_LENGTH)
@@ -502,130 +502,14 @@ class Protocol:
         mods.drop(*new, collect=False)
         return (ST_BAD_FILE, bad.encode()) if bad else (ST_STORAGE, None)
 
-    # -- record stream -------------------------------------------------------------------
+    # -- record stream (read.py, loaded per READ) ------------------------------------------
 
-    def _start_read(self, seq, count):
-        journal = self.app.journal
-        head = journal.head
-        first = max(seq, journal.tail, 1)
-        if first > head:
-            first = head  # past the head: nothing, and END's next_seq says where it is
-        end = head
-        if count and end - first > count:  # REQ_READ max_count (0: up to head)
-            end = first + count
-        self._reading = True
-        self._first = first
-        self._next = first
-        self._end = end
-        self._count = 0
-        self._crc = 0
-        self._carry = WIRE_RECORD_SIZE
-        self._bad = False
-        self._index = 0
-
-    def _read_frame(self):
-        """The next DATA frame (a memoryview of the frame buffer, valid until the next call),
-        or the END frame. Whole records are copied straight into the frame; one split over
-        two frames waits in `_wire`. The stream CRC is taken once per frame (the frame's
-        payload is the next stretch of the stream)."""
-        room = self.mtu - 3 - TAG_SIZE  # ATT header 3 bytes, the tag 8
-        frame = self._frame
-        view = memoryview(frame)
-        wrec = self._wire
-        journal = self.app.journal
-        n = 1
-        carry = self._carry
-        if carry < WIRE_RECORD_SIZE:  # the rest of a record split over the last frame
-            take = min(room - n, WIRE_RECORD_SIZE - carry)
-            frame[n : n + take] = memoryview(wrec)[carry : carry + take]
-            n += take
-            carry += take
-        seq = self._next
-        end = self._end
-        while n < room and seq < end:
-            # the records this frame still takes (the last one perhaps split)
-            most = min(end - seq, (room - n - 1) // WIRE_RECORD_SIZE + 1)
-            block = self._records(journal, seq, most)
-            if block is None:
-                self._end = seq  # stop at a bad slot; END says where to resume
-                self._bad = True
-                break
-            for at in range(WIRE_START, len(block), RECORD_SIZE):
-                body = block[at : at + WIRE_RECORD_SIZE]
-                seq += 1
-                if room - n >= WIRE_RECORD_SIZE:
-                    frame[n : n + WIRE_RECORD_SIZE] = body
-                    n += WIRE_RECORD_SIZE
-                else:
-                    wrec[:] = body
-                    carry = room - n
-                    frame[n:room] = memoryview(wrec)[0:carry]
-                    n = room
-        self._count += seq - self._next
-        self._next = seq
-        self._carry = carry
-        session = self._session
-        if session is None:  # the session ended mid-stream (a forget): stop here
-            self._reading = False
-            return None
-        if n == 1:
-            return self._end_frame(session, journal)
-        self._crc = crc32(view[1:n], self._crc)
-        session.seal_into(ANSWER_LABEL, self._read_counter, self._index, frame, 1, n)
-        self._index += 1
-        return view[: n + TAG_SIZE]
-
-    _slot_i = 0  # the image index after the last frame's records (_slots)
-
-    def _slots(self, journal, seq, count):
-        """The journal's newest image from record `seq` on, up to `count` records, as one
-        nvm slice, unchecked; None when `seq` is not there (not stored, or held in the RAM).
-        The layout is journal.py's (RECORDS_AT, slot_size, _find); it is read here, on the
-        READ path, so that the journal module every boot loads stays as small."""
-        if seq >= journal.head or (journal.ram is not None and seq >= journal._next - journal.held):
-            return None
-        i = self._slot_i
-        if i >= journal.count or journal._seq_at(i) != seq:  # not the next frame's: search
-            i = journal._find(seq)
-            if i is None:
-                return None
-        n = min(count, journal.count - i)
-        self._slot_i = i + n
-        pos = journal._slot * journal.slot_size + RECORDS_AT + i * RECORD_SIZE
-        return journal.nvm[pos : pos + n * RECORD_SIZE]
-
-    def _records(self, journal, seq, count):
-        """Up to `count` (>= 1) good records from `seq` on with consecutive seqs (a multiple
-        of RECORD_SIZE bytes), or None where journal.read(seq) is None: one nvm slice per
-        frame; each record's CRC checked (one crc32 over the record gives crc.RESIDUE),
-        the seqs by the last one (seqs increase in an image: seq + n - 1 there means none
-        is missing), one by one only when it is not."""
-        block = self._slots(journal, seq, count)
-        if block is None:
-            return journal.read(seq)  # one held in the RAM (or None)
-        view = memoryview(block)
-        end = 0
-        for at in range(0, len(block), RECORD_SIZE):
-            if crc32(view[at : at + RECORD_SIZE]) != RESIDUE:
-                break
-            end = at + RECORD_SIZE
-        if end and _seq(view[end - RECORD_SIZE :]) != seq + end // RECORD_SIZE - 1:
-            at = 0
-            while at < end and _seq(view[at:]) == seq + at // RECORD_SIZE:
-                at += RECORD_SIZE
-            end = at
-        return view[0:end] if end else None
+    _slot_i = 0  # read.py: the image index after the last frame's records
 
     def _end_frame(self, session, journal):
-        """The stream is done: END (sealed). A stream stopped by bad slots tells the host
-        to skip them."""
-        resume = self._next
-        if self._bad:
-            head = journal.head
-            while resume < head and not _good(journal, resume):
-                resume += 1
+        """The stream is done (read.py): END (sealed), next_seq where the host resumes."""
         self._reading = False
-        end = wire.pack(_END, _F_END, ST_OK, self._first, self._count, resume,
+        end = wire.pack(_END, _F_END, ST_OK, self._first, self._count, self._next,
                           self._crc & 0xFFFFFFFF, _epoch(journal) & 0xFFFFFFFF)
         counter = self._read_counter
         self._read_counter = None
@@ -649,12 +533,14 @@ class Protocol:
             return self._status_frame(announced.pop(0))
         if self._reading:
             try:
-                return self._read_frame()
+                frame = mods.load("read").frame(self)  # (loaded by the READ, a lookup)
             except Exception:
                 self._reading = False
                 frame = wire.pack(_RESP, _F_RESP, _OP_READ, _ST_INTERNAL)
                 self.last_response = frame
-                return frame
+            if not self._reading:  # END made (or the stream stopped): its code goes
+                mods.drop("read", collect=False)  # (the next collection frees it)
+            return frame
         return None
 
     def _status_frame(self, announced):
@@ -709,13 +595,4 @@ def _epoch(journal):
     """The journal's epoch (random, made with the journal; docs/journal.md): the one place
     proto reads it."""
     return journal.epoch
-
-
-def _seq(rec):
-    return rec[0] | (rec[1] << 8) | (rec[2] << 16) | (rec[3] << 24)
-
-
-def _good(journal, seq):
-    rec = journal.read(seq)
-    return rec is not None and len(rec) == RECORD_SIZE and _seq(rec) == seq
 

@@ -14,6 +14,7 @@ EVERY_HOST: Final[bytes]
 PAIR_WINDOW_MS: Final[int]
 CONSENT_MS: Final[int]
 NONCE_SIZE: Final[int]
+SECRET_SIZE: Final[int]
 LOCKOUT_MS: Final[int]
 
 def random(n: int) -> bytes: ...

@@ -47,10 +47,10 @@ _UUID_AT = const(5)  # after flags (3) and the UUID structure's length and type
 _PAYLOAD_AT = const(23)  # after the UUID (16) and the manufacturer structure's head
 
 # The core modules a connection loads, dropped when it ends: the protocol, the host records
-# (auth.py: proto and seal take its facts and drop it at once, a pairing holds it; the
-# keyring loads it for one change), its MACs, the
+# (auth.py: proto, seal and pairing take its facts and drop it at once; the keyring loads
+# it for one change), its MACs, the READ stream (read.py: dropped after each END), the
 # STATUS frames, and the pairing and upload handlers it loads on their first request.
-SESSION_MODULES = ("proto", "auth", "seal", "status", "pairing", "upload")
+SESSION_MODULES = ("proto", "auth", "seal", "read", "status", "pairing", "upload")
 
 
 class BleLink:
