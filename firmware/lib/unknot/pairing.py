@@ -183,6 +183,7 @@ class Attempt:
     """One pairing attempt: the host committed; the device's ephemeral key is made here."""
 
     def __init__(self, commit, deadline):
+        mods.load("sha256")  # the reveal's digests: loaded before the ladder fragments the heap
         self.commit = bytes(commit)
         self.secret, self.public = keypair()
         self.nonce = nonce()

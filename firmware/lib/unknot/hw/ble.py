@@ -50,7 +50,7 @@ _PAYLOAD_AT = const(23)  # after the UUID (16) and the manufacturer structure's 
 # (auth.py: proto, seal and pairing take its facts and drop it at once; the keyring loads
 # it for one change), its MACs, the READ stream (read.py: dropped after each END), the
 # STATUS frames, and the pairing and upload handlers it loads on their first request.
-SESSION_MODULES = ("proto", "auth", "seal", "read", "status", "pairing", "upload")
+SESSION_MODULES = ("proto", "auth", "seal", "read", "status", "pairing", "sha256", "upload")
 
 
 class BleLink:
