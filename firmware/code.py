@@ -34,6 +34,7 @@ except Exception as exc:
 else:
     if app.radio_error is not None:  # the last start's outcome was another (make_app)
         mods.load("hw.boards").radio(app, None)
+mods.drop("hw.boards", collect=False)  # (loaded again only if radio() ran)
 mods.drop()  # ble
 
 app.run()

@@ -26,10 +26,10 @@ from typing import Any
 TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS / "board"))
 
-# The meter runs the unspilled VM, where a collection is unsafe (and, in its 8 MiB heap,
-# far dearer than the board's): mods.drop (pairing drops sha256 after the reveal, which
-# collects) is made a no-op, so sha256 stays loaded and neither its load nor the collection
-# is counted.
+# The meter runs the unspilled VM, where a collection is unsafe (and, in its 32 MiB heap
+# (cpu.BIG_HEAP_KIB), far dearer than the board's): mods.drop (pairing drops sha256 after
+# the reveal, which collects) is made a no-op, so sha256 stays loaded and neither its load
+# nor the collection is counted.
 _PAIR_SETUP = """
 from unknot import mods, pairing
 mods._DROPS = False

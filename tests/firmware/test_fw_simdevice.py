@@ -108,3 +108,38 @@ def test_pairing_window_lasts_wall_clock_time_at_any_speed(tmp_path):
     assert due is not None and due > now
     keyring.pair_until = keyring.clock.now_ms() - 1  # the 60 wall-clock seconds are over
     assert not keyring.pairing()
+
+
+def test_panel_reads_the_selected_routine_once_per_selection(tmp_path, unkbuild):
+    """The idle panel refreshes 15 times a second: the selected routine's name is read from
+    its file once per selection (the App keeps only an index), and the step tables follow
+    the routine that plays, whichever it is."""
+    from unknot.sim.status import StepTables, status_of
+
+    d = tmp_path / "dev"
+    (d / "routines").mkdir(parents=True)
+    for n, sample in (("a", "reps"), ("b", "breathe")):
+        (d / "routines" / f"{n}.unk").write_bytes(unkbuild.build(unkbuild.SAMPLES[sample],
+                                                                 slug=n))
+    dev = SimDevice(d)
+    app = dev.app
+    reads: list[int] = []
+    routine = app.routine
+
+    def counted(index: int):  # type: ignore[no-untyped-def]
+        reads.append(index)
+        return routine(index)
+
+    app.routine = counted
+    tables = StepTables(app)
+    names = [status_of(app, tables, 0, None, 0).routine for _ in range(30)]
+    assert reads == [app.selected] and len(set(names)) == 1
+    dev.button.double_press()  # select the next routine
+    dev.advance(1000)
+    del reads[:]  # (the firmware's own reads at the key-down: not the panel's)
+    for _ in range(30):
+        status_of(app, tables, 0, None, 0)
+    assert reads == [1]  # a new selection: read once more, once
+    first, second = routine(0), routine(1)
+    assert tables.labels(first) == tables.labels(routine(0))
+    assert tables.starts(second) != tables.starts(first)  # a new routine: its own tables

@@ -245,7 +245,7 @@ BOOT_TARGETS = (
     "unknot.library:index", "unknot.settings:load", "unknot.app:App._load_overrides",
     "unknot.keyring:Keyring.import_usb", "unknot.hw.ble:attach", "unknot.hw.ble:BleLink.__init__",
     "unknot.hw.ble:BleLink.poll", "unknot.hw.ble:BleLink._advertise", "unknot.advert:tag",
-    "unknot.advert:secret_of", "unknot.app:App.step", "unknot.hw:make_motor",
+    "unknot.advert:secret_of", "unknot.app:App.step", "unknot.hw.boards:make_motor",
     "unknot.hw.system:drive_storage", "unknot.reminders:Reminders.__init__",
 )
 

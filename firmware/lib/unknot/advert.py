@@ -59,7 +59,8 @@ def tag(secret, counter, head):
     new = [m for m in ("seal", "auth") if not mods.loaded(m)]  # (seal imports auth)
     t = mods.load("seal").cmac(secret[0:_KEY_SIZE], _LABEL,
                                pack(_MSG, counter & _COUNTER_MASK, head), secret[_KEY_SIZE:])
-    mods.drop(*new)  # idle between connections: the session loads them again
+    if new:  # idle between connections: the session loads them again
+        mods.drop(*new)
     return t[0:_TAG_SIZE]
 
 

@@ -475,8 +475,10 @@ class Protocol:
             status, payload = up.commit(data)
             names = up.ready
             if names is not None:  # the upload's code goes before the files are checked
+                up = None  # (the handler object holds its class, hence the module's code)
                 self._drop_upload()
-                status, payload = self._install(names)
+                self._respond(op, *self._install(names))
+                return
         else:
             status, payload = up.settings(self.app, data)
         self._respond(op, status, payload)

@@ -44,30 +44,54 @@ def _routine_labels(app: Any, routine: Any) -> list[str]:
 
 
 class StepTables:
-    """Per routine (cached): when each step starts, and the step labels."""
+    """The playing routine's step start times and labels, and the selected routine's name,
+    each worked out once: the App decodes a routine from its file for each play and keeps
+    only an index (app.Entry), so the tables hold the one routine they describe (a new
+    routine object, or a new index list, is a new entry)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self._player = core.player
-        self._starts: dict[int, list[int]] = {}
-        self._labels: dict[int, list[str]] = {}
+        self._routine: Any = None
+        self._starts: list[int] = []
+        self._labels: list[str] = []
+        self._selected: tuple[Any, int, str | None] = (None, -1, None)
+
+    def _use(self, routine: Any) -> None:
+        if routine is self._routine:
+            return
+        starts: list[int] = []
+        ticks = bool(self.app.settings["UNKNOT_TICKS"])
+        for t, _cue, _arg, index in self._player.expand(routine, ticks):
+            while len(starts) <= index:
+                starts.append(t)
+        self._routine, self._starts = routine, starts
+        self._labels = _routine_labels(self.app, routine)
 
     def starts(self, routine: Any) -> list[int]:
-        key = id(routine)
-        if key not in self._starts:
-            starts: list[int] = []
-            ticks = bool(self.app.settings["UNKNOT_TICKS"])
-            for t, _cue, _arg, index in self._player.expand(routine, ticks):
-                while len(starts) <= index:
-                    starts.append(t)
-            self._starts[key] = starts
-        return self._starts[key]
+        self._use(routine)
+        return self._starts
 
     def labels(self, routine: Any) -> list[str]:
-        key = id(routine)
-        if key not in self._labels:
-            self._labels[key] = _routine_labels(self.app, routine)
-        return self._labels[key]
+        self._use(routine)
+        return self._labels
+
+    def selected_name(self) -> str | None:
+        """The selected routine's name (its slug if its file cannot be read): read once per
+        selection and index, not at every refresh of the panel."""
+        app = self.app
+        if not app.routines:
+            return None
+        index, i, name = self._selected
+        if index is not app.routines or i != app.selected:
+            entry = app.routines[app.selected]
+            try:
+                r = app.routine(app.selected)
+                name = r.name or r.slug
+            except Exception:
+                name = entry.slug
+            self._selected = (app.routines, app.selected, name)
+        return name
 
 
 def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: int) -> Status:
@@ -115,7 +139,7 @@ def status_of(app: Any, tables: StepTables, now: int, cue: str | None, level: in
             due = [d for d in (rem.micro_due, rem.rest_due) if d is not None]
             if due:
                 st.reminder_ms = min(due) - now
-        sel = app.routine(app.selected) if app.routines else None  # (the App keeps an index)
-        if sel is not None:
-            st.routine = f"selected: {sel.name or sel.slug}"
+        name = tables.selected_name()
+        if name is not None:
+            st.routine = f"selected: {name}"
     return st

@@ -89,14 +89,12 @@ def make_motor(conf, settings):
     strength = settings["UNKNOT_MOTOR_STRENGTH"]
     try:
         if conf["motor"] == "drv2605":
-            import board
             import busio
 
             from .drv2605 import I2C_HZ
             from .motor import DrvMotor
 
-            i2c = (busio.I2C(_pin(conf["scl"]), _pin(conf["sda"]), frequency=I2C_HZ)
-                   if conf["scl"] else board.I2C())
+            i2c = busio.I2C(_pin(conf["scl"]), _pin(conf["sda"]), frequency=I2C_HZ)
             return DrvMotor(i2c, settings["UNKNOT_DRV_LIBRARY"], strength)
         from .motor import PwmMotor
 

@@ -54,8 +54,8 @@ class DRV2605:
         self.library = 1
 
     def _write(self, reg, val):
-        """One register write: the I2C transfer blocks the CPU for its bus time (3 bytes
-        at 100 kHz: about 0.3 ms; docs/firmware.md "CPU budget")."""
+        """One register write: the I2C transfer blocks the CPU for its bus time (address
+        and 2 bytes at I2C_HZ, 400 kHz: about 0.07 ms; docs/firmware.md "CPU budget")."""
         i2c = self.i2c
         if not i2c.try_lock():  # free at once unless something else holds the bus
             _lock(i2c)
